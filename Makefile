@@ -1,0 +1,25 @@
+# surrogate: the README's two commands are `make demo` and `make test`.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+CPUS ?= haswell skylake znver4
+
+.PHONY: deps build demo test bench clean
+
+deps:
+	@./tools/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: deps $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on data shipped in the repo: simulate the BHive sample on a few CPUs.
+demo: build
+	@./tools/demo.sh $(BUILD)/bin/surrogate "$(CPUS)"
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD)

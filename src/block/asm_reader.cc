@@ -1,0 +1,148 @@
+#include "block/asm_reader.h"
+
+#include <map>
+
+#include "block/decoder.h"
+#include "block/x86_target.h"
+#include "llvm/MC/MCCodeEmitter.h"
+#include "llvm/MC/MCContext.h"
+#include "llvm/MC/MCFixup.h"
+#include "llvm/MC/MCObjectFileInfo.h"
+#include "llvm/MC/MCParser/MCAsmParser.h"
+#include "llvm/MC/MCParser/MCTargetAsmParser.h"
+#include "llvm/MC/MCStreamer.h"
+#include "llvm/MC/MCTargetOptions.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "util/input_error.h"
+
+namespace surrogate {
+
+namespace {
+
+// Collects instructions as the parser emits them; ignores everything else.
+class InstructionCollector final : public llvm::MCStreamer {
+ public:
+  explicit InstructionCollector(llvm::MCContext& context) : MCStreamer(context) {}
+  void emitInstruction(const llvm::MCInst& inst, const llvm::MCSubtargetInfo&) override {
+    instructions.push_back(inst);
+  }
+  bool emitSymbolAttribute(llvm::MCSymbol*, llvm::MCSymbolAttr) override { return true; }
+  void emitCommonSymbol(llvm::MCSymbol*, uint64_t, llvm::Align) override {}
+  void emitZerofill(llvm::MCSection*, llvm::MCSymbol*, uint64_t, llvm::Align, llvm::SMLoc) override {}
+  std::vector<llvm::MCInst> instructions;
+};
+
+struct Diagnostic {
+  bool set = false;
+  std::size_t line = 0, column = 0;
+  std::string message;
+};
+
+void on_diagnostic(const llvm::SMDiagnostic& d, void* context) {
+  auto* diag = static_cast<Diagnostic*>(context);
+  if (diag->set || d.getKind() != llvm::SourceMgr::DK_Error) return;
+  diag->set = true;
+  diag->line = d.getLineNo();
+  diag->column = d.getColumnNo() < 0 ? 0 : d.getColumnNo();
+  diag->message = d.getMessage().str();
+}
+
+}  // namespace
+
+AsmSyntax detect_asm_syntax(const std::string& text) {
+  if (text.find(".intel_syntax") != std::string::npos) return AsmSyntax::kIntel;
+  if (text.find(".att_syntax") != std::string::npos) return AsmSyntax::kAtt;
+  return text.find('%') == std::string::npos ? AsmSyntax::kIntel : AsmSyntax::kAtt;
+}
+
+BlockFile read_asm(const std::string& text, const std::string& input, std::optional<AsmSyntax> syntax) {
+  const X86Target& x86 = X86Target::get();
+  const llvm::MCSubtargetInfo& sti = x86.all_features_subtarget();
+  llvm::SourceMgr source;
+  source.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, input), llvm::SMLoc());
+  Diagnostic diag;
+  source.setDiagHandler(on_diagnostic, &diag);
+  llvm::MCContext context(x86.triple(), &x86.asm_info(), &x86.reg_info(), &sti, &source);
+  std::unique_ptr<llvm::MCObjectFileInfo> object_info(x86.target().createMCObjectFileInfo(context, false));
+  context.setObjectFileInfo(object_info.get());
+  InstructionCollector collector(context);
+  std::unique_ptr<llvm::MCAsmParser> parser(llvm::createMCAsmParser(source, context, collector, x86.asm_info()));
+  llvm::MCTargetOptions options;
+  std::unique_ptr<llvm::MCTargetAsmParser> target_parser(
+      x86.target().createMCAsmParser(sti, *parser, x86.instr_info(), options));
+  parser->setTargetParser(*target_parser);
+  if (syntax.value_or(detect_asm_syntax(text)) == AsmSyntax::kIntel) parser->setAssemblerDialect(1);
+  bool failed = parser->Run(/*NoInitialTextSection=*/false);
+  if (failed || diag.set) {
+    if (!diag.set) throw InputError({input, 0}, "cannot parse assembly");
+    throw InputError({input, diag.line, diag.column}, diag.message);
+  }
+
+  // Blocks: runs of lines separated by blank lines.
+  std::vector<std::size_t> block_of_line{0};  // indexed by 1-based line
+  {
+    std::size_t block = 0;
+    bool prev_blank = false, seen_text = false;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      std::string_view line(text.data() + start, end - start);
+      bool blank = line.find_first_not_of(" \t\r") == std::string_view::npos;
+      if (!blank && prev_blank && seen_text) ++block;
+      if (!blank) seen_text = true;
+      prev_blank = blank;
+      block_of_line.push_back(block);
+      start = end + 1;
+    }
+  }
+  auto line_of = [&](const llvm::MCInst& inst) -> std::pair<std::size_t, std::size_t> {
+    if (!inst.getLoc().isValid()) return {0, 0};
+    auto [line, col] = source.getLineAndColumn(inst.getLoc());
+    return {line, col ? col - 1 : 0};
+  };
+
+  std::map<std::size_t, std::vector<const llvm::MCInst*>> groups;
+  for (const llvm::MCInst& inst : collector.instructions) {
+    std::size_t line = line_of(inst).first;
+    groups[line < block_of_line.size() ? block_of_line[line] : block_of_line.back()].push_back(&inst);
+  }
+
+  BlockFile file;
+  Decoder decoder;
+  std::unique_ptr<llvm::MCCodeEmitter> emitter(x86.target().createMCCodeEmitter(x86.instr_info(), context));
+  for (auto& [id, insts] : groups) {
+    auto [first_line, first_col] = line_of(*insts.front());
+    InputPosition block_start{input, first_line, first_col};
+    std::vector<std::uint8_t> bytes;
+    for (std::size_t i = 0; i < insts.size(); ++i) {
+      const llvm::MCInst& inst = *insts[i];
+      auto [line, col] = line_of(inst);
+      bool last = i + 1 == insts.size();
+      if (Decoder::is_control_flow(inst)) {
+        if (!last)
+          throw InputError({input, line, col}, "control flow inside the block: '" + format_instruction(inst) +
+                                                   "' (a branch may only end a block)");
+        file.notes.push_back(format_position({input, line, col}) + ": note: dropped the trailing branch '" +
+                             format_instruction(inst) + "'");
+        break;
+      }
+      llvm::SmallVector<char, 16> code;
+      llvm::SmallVector<llvm::MCFixup, 2> fixups;
+      emitter->encodeInstruction(inst, code, fixups, sti);
+      if (!fixups.empty())
+        throw InputError({input, line, col}, "operand refers to a symbol or label: '" + format_instruction(inst) +
+                                                 "' (a basic block needs concrete operands)");
+      bytes.insert(bytes.end(), code.begin(), code.end());
+    }
+    if (bytes.empty()) throw InputError(block_start, "empty block: it holds only a branch");
+    // Decoding the encoded bytes gives the same canonical form as every other input.
+    file.blocks.push_back(decoder.decode_block(std::move(bytes), input + ":" + std::to_string(first_line),
+                                               BytePosition{block_start, 0}, &file.notes));
+  }
+  if (file.blocks.empty()) throw InputError({input, 0}, "no instructions found");
+  return file;
+}
+
+}  // namespace surrogate

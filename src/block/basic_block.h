@@ -1,0 +1,38 @@
+// BasicBlock: a straight-line run of x86-64 machine code, decoded.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "llvm/MC/MCInst.h"
+
+namespace surrogate {
+
+struct BasicBlock {
+  // Where the block came from, for messages: "file.csv:12", "a.out:main+0x1c".
+  std::string name;
+  // Machine code, without a trailing branch (BHive's convention).
+  std::vector<std::uint8_t> bytes;
+  // Decoded instructions in order, opcodes canonicalised (X86Target::canonical_opcode).
+  std::vector<llvm::MCInst> instructions;
+  // Byte offset of each instruction within `bytes`.
+  std::vector<std::uint32_t> offsets;
+  // Throughput from the input, cycles per 100 iterations, when it had one.
+  std::optional<double> throughput;
+  // Columns of a CSV input beyond hex and throughput, verbatim (no quoting
+  // undone), in input order.
+  std::vector<std::string> extra_columns;
+
+  std::string hex() const;
+};
+
+enum class AsmSyntax { kAtt, kIntel };
+
+// The block as assembly text, one instruction per line (tab-indented).
+std::string format_block(const BasicBlock& block, AsmSyntax syntax = AsmSyntax::kAtt);
+// One instruction as text, without indentation.
+std::string format_instruction(const llvm::MCInst& inst, AsmSyntax syntax = AsmSyntax::kAtt);
+
+}  // namespace surrogate

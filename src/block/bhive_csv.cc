@@ -1,0 +1,102 @@
+#include "block/bhive_csv.h"
+
+#include <charconv>
+
+#include "block/decoder.h"
+#include "util/hex.h"
+#include "util/input_error.h"
+
+namespace surrogate {
+
+std::vector<std::string> split_csv_line(const std::string& line, std::vector<std::size_t>* field_starts) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"' && field.empty()) {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(field);
+      if (field_starts) field_starts->push_back(start);
+      field.clear();
+      start = i + 1;
+    } else {
+      field += c;
+    }
+  }
+  fields.push_back(field);
+  if (field_starts) field_starts->push_back(start);
+  return fields;
+}
+
+static bool parse_number(const std::string& s, double* out) {
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, *out);
+  return ec == std::errc() && ptr == end;
+}
+
+BlockFile read_bhive_csv(std::istream& in, const std::string& input) {
+  BlockFile file;
+  Decoder decoder;
+  std::string line;
+  std::size_t line_no = 0;
+  bool first_row = true;
+  int throughput_column = -1;  // -1: none; with no header, decided per row (column 1 if numeric)
+  bool header = false;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::size_t> starts;
+    std::vector<std::string> fields = split_csv_line(line, &starts);
+    if (first_row) {
+      first_row = false;
+      if (fields[0] == "hex") {
+        header = true;
+        for (std::size_t c = 1; c < fields.size(); ++c) {
+          if (fields[c] == "throughput" && throughput_column < 0)
+            throughput_column = static_cast<int>(c);
+          else
+            file.extra_column_names.push_back(fields[c]);
+        }
+        continue;
+      }
+    }
+    InputPosition where{input, line_no, starts[0]};
+    std::size_t bad = 0;
+    std::string why;
+    auto bytes = parse_hex(fields[0], &bad, &why);
+    if (!bytes) throw InputError({input, line_no, starts[0] + bad}, why);
+    BasicBlock block = decoder.decode_block(std::move(*bytes), input + ":" + std::to_string(line_no),
+                                            BytePosition{where, 2}, &file.notes);
+    int tp_col = header ? throughput_column : -1;
+    double value = 0;
+    if (!header && fields.size() > 1 && parse_number(fields[1], &value)) tp_col = 1;
+    for (std::size_t c = 1; c < fields.size(); ++c) {
+      if (static_cast<int>(c) == tp_col) {
+        if (fields[c].empty()) continue;
+        if (!parse_number(fields[c], &value) || !(value >= 0))
+          throw InputError({input, line_no, starts[c]}, "throughput is not a non-negative number: '" + fields[c] + "'");
+        block.throughput = value;
+      } else {
+        block.extra_columns.push_back(fields[c]);
+      }
+    }
+    file.blocks.push_back(std::move(block));
+  }
+  if (in.bad()) throw InputError({input, line_no}, "read error");
+  return file;
+}
+
+}  // namespace surrogate

@@ -1,0 +1,34 @@
+// BHive-style CSV: one block per row, "hex[,throughput][,more...]".
+//
+// A header row is recognised by its first field being "hex"; with a header the
+// throughput is the column named "throughput" (cycles per 100 iterations) and
+// every other column is kept verbatim in BasicBlock::extra_columns. Without a
+// header, a numeric second field is the throughput. A file of bare hex lines
+// is the one-column case. Empty lines and lines starting with '#' are skipped.
+#pragma once
+
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "block/basic_block.h"
+
+namespace surrogate {
+
+struct BlockFile {
+  std::vector<BasicBlock> blocks;
+  // Names of the kept extra columns (from a header; empty names without one).
+  std::vector<std::string> extra_column_names;
+  // Notes for the user (e.g. dropped trailing branches), one line each.
+  std::vector<std::string> notes;
+};
+
+// Reads blocks from CSV text. `input` names the source in messages. Throws
+// InputError naming line and byte on malformed rows.
+BlockFile read_bhive_csv(std::istream& in, const std::string& input);
+
+// Splits one CSV line into fields, honouring double quotes; field_starts gets
+// each field's byte offset in the line.
+std::vector<std::string> split_csv_line(const std::string& line, std::vector<std::size_t>* field_starts);
+
+}  // namespace surrogate

@@ -1,0 +1,152 @@
+#include "block/block_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "block/asm_reader.h"
+#include "block/bhive_csv.h"
+#include "block/x86_target.h"
+#include "util/input_error.h"
+
+namespace surrogate {
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& contents) {
+  auto path = std::filesystem::temp_directory_path() / ("surrogate_block_" + name);
+  std::ofstream(path, std::ios::binary) << contents;
+  return path.string();
+}
+
+BlockFile csv(const std::string& text) {
+  std::istringstream in(text);
+  return read_bhive_csv(in, "t.csv");
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    csv(text);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::string opcode(const llvm::MCInst& inst) { return X86Target::get().opcode_name(inst.getOpcode()); }
+
+TEST(BhiveCsv, HeaderExtraColumnsAndThroughput) {
+  BlockFile f = csv("hex,sources,throughput,may_alias\n4801d8,ffmpeg,123.5,0\n");
+  ASSERT_EQ(f.blocks.size(), 1u);
+  EXPECT_EQ(f.blocks[0].hex(), "4801d8");
+  EXPECT_EQ(f.blocks[0].throughput, 123.5);
+  EXPECT_EQ(f.blocks[0].extra_columns, (std::vector<std::string>{"ffmpeg", "0"}));
+  EXPECT_EQ(f.extra_column_names, (std::vector<std::string>{"sources", "may_alias"}));
+  EXPECT_EQ(opcode(f.blocks[0].instructions[0]), "ADD64rr");
+}
+
+TEST(BhiveCsv, NoHeaderNumericSecondColumnIsThroughput) {
+  BlockFile f = csv("4801d8,100\n4801d8\n\n# comment\n4801d8,tensorflow\n");
+  ASSERT_EQ(f.blocks.size(), 3u);
+  EXPECT_EQ(f.blocks[0].throughput, 100.0);
+  EXPECT_FALSE(f.blocks[1].throughput);
+  EXPECT_EQ(f.blocks[2].extra_columns, (std::vector<std::string>{"tensorflow"}));
+}
+
+TEST(BhiveCsv, RevOpcodesAreCanonical) {
+  // 33 d2 decodes as XOR32rr_REV; llvm-mca's parser sees XOR32rr (a zero idiom).
+  BlockFile f = csv("33d2\n");
+  EXPECT_EQ(opcode(f.blocks[0].instructions[0]), "XOR32rr");
+}
+
+TEST(BhiveCsv, TrailingBranchIsDroppedWithNote) {
+  BlockFile f = csv("4801d875fa\n");  // add rax,rbx; jne -6
+  ASSERT_EQ(f.blocks.size(), 1u);
+  EXPECT_EQ(f.blocks[0].hex(), "4801d8");
+  ASSERT_EQ(f.notes.size(), 1u);
+  EXPECT_NE(f.notes[0].find("t.csv:1: byte 6: note: dropped the trailing branch"), std::string::npos) << f.notes[0];
+}
+
+TEST(BhiveCsv, MalformedRowsNameLineAndByte) {
+  EXPECT_EQ(error_of("4801d8\n48z1d8\n"), "t.csv:2: byte 2: not a hex digit: 'z'");
+  EXPECT_EQ(error_of("4801d\n"), "t.csv:1: byte 5: odd number of hex digits (5)");
+  EXPECT_EQ(error_of("4801d8\n,5\n"), "t.csv:2: byte 0: empty block");
+  EXPECT_NE(error_of("75fa4801d8\n").find("t.csv:1: byte 0: control flow inside the block: 'jne"), std::string::npos)
+      << error_of("75fa4801d8\n");
+  EXPECT_NE(error_of("4801d8ffff\n").find("t.csv:1: byte 6: cannot decode"), std::string::npos)
+      << error_of("4801d8ffff\n");
+  EXPECT_EQ(error_of("75fa\n"), "t.csv:1: byte 0: empty block: it holds only a branch");
+  EXPECT_EQ(error_of("hex,throughput\n4801d8,abc\n"), "t.csv:2: byte 7: throughput is not a non-negative number: 'abc'");
+}
+
+TEST(AsmReader, AttAndIntelGiveTheSameBytes) {
+  BlockFile att = read_asm("addq %rbx, %rax\nvpaddd %zmm1, %zmm2, %zmm3 {%k1}\n", "a.s");
+  BlockFile intel = read_asm("add rax, rbx\nvpaddd zmm3 {k1}, zmm2, zmm1\n", "i.s");
+  ASSERT_EQ(att.blocks.size(), 1u);
+  ASSERT_EQ(intel.blocks.size(), 1u);
+  EXPECT_EQ(att.blocks[0].hex(), intel.blocks[0].hex());
+  EXPECT_EQ(att.blocks[0].instructions.size(), 2u);
+}
+
+TEST(AsmReader, BlankLinesSeparateBlocksAndTrailingBranchDrops) {
+  BlockFile f = read_asm("loop:\n  addq $1, %rax\n  jne loop\n\n\n  xorl %eax, %eax # zero\n", "b.s");
+  ASSERT_EQ(f.blocks.size(), 2u);
+  EXPECT_EQ(f.blocks[0].instructions.size(), 1u);
+  EXPECT_EQ(f.blocks[0].name, "b.s:2");
+  EXPECT_EQ(f.blocks[1].name, "b.s:6");
+  EXPECT_EQ(f.notes.size(), 1u);
+}
+
+TEST(AsmReader, ErrorsNameLineAndColumn) {
+  try {
+    read_asm("addq %rbx, %rax\n  bogus %rax\n", "c.s");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().line, 2u);
+    EXPECT_EQ(std::string(e.what()).rfind("c.s:2: byte 2: ", 0), 0u) << e.what();
+  }
+  try {
+    read_asm("jmp 1f\naddq %rbx, %rax\n1:\n", "d.s");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("d.s:1: byte 0: control flow inside the block"), std::string::npos)
+        << e.what();
+  }
+  try {
+    read_asm("movq foo(%rip), %rax\n", "e.s");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("refers to a symbol"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ElfReader, SplitsTextAtControlFlowAndNamesBySymbol) {
+  std::string src = write_temp("elf.s",
+                               ".text\n.globl f\nf:\n  addq %rbx, %rax\n  imulq %rcx, %rax\n  jne 1f\n"
+                               "  subq $1, %rdx\n1:\n  xorl %eax, %eax\n  ret\n.globl g\ng:\n  movq (%rdi), %rax\n  ret\n");
+  std::string obj = src + ".o";
+  ASSERT_EQ(std::system(("cc -c -o " + obj + " " + src).c_str()), 0);
+  std::vector<BasicBlock> blocks = read_blocks(obj);
+  ASSERT_EQ(blocks.size(), 4u);
+  EXPECT_EQ(blocks[0].name, obj + ":f+0x0");
+  EXPECT_EQ(blocks[0].instructions.size(), 2u);  // add, imul; jne dropped
+  EXPECT_EQ(blocks[1].instructions.size(), 1u);  // sub (ends at the branch target)
+  EXPECT_EQ(blocks[2].instructions.size(), 1u);  // xor; ret dropped
+  EXPECT_EQ(blocks[3].name, obj + ":g+0x0");
+}
+
+TEST(BlockReader, DetectsFormatsAndReportsMissingFiles) {
+  EXPECT_EQ(read_blocks(write_temp("x.hex", "4801d8\n")).size(), 1u);
+  EXPECT_EQ(read_blocks(write_temp("x.s", "\taddq %rbx, %rax\n")).size(), 1u);
+  try {
+    read_blocks("/nonexistent/blocks.csv");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "/nonexistent/blocks.csv: cannot open: No such file or directory");
+  }
+}
+
+}  // namespace
+}  // namespace surrogate

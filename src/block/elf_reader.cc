@@ -1,0 +1,143 @@
+#include "block/elf_reader.h"
+
+#include <map>
+#include <set>
+
+#include "block/decoder.h"
+#include "block/x86_target.h"
+#include "llvm/Object/ELFObjectFile.h"
+#include "llvm/Object/ObjectFile.h"
+#include "llvm/Support/Error.h"
+#include "util/input_error.h"
+
+namespace surrogate {
+
+bool is_elf(const std::string& head) { return head.size() >= 4 && head.compare(0, 4, "\x7f" "ELF") == 0; }
+
+namespace {
+
+struct Decoded {
+  std::uint64_t offset;  // within the section
+  std::size_t size;
+  llvm::MCInst inst;
+};
+
+bool is_padding(const llvm::MCInst& inst) {
+  llvm::StringRef name = X86Target::get().instr_info().getName(inst.getOpcode());
+  return name.starts_with("NOOP") || name == "INT3" || name.starts_with("NOP");
+}
+
+}  // namespace
+
+BlockFile read_elf(const std::string& path) {
+  auto object_or = llvm::object::ObjectFile::createObjectFile(path);
+  if (!object_or) throw InputError({path, 0, 0}, llvm::toString(object_or.takeError()));
+  const llvm::object::ObjectFile& object = *object_or->getBinary();
+  if (object.getArch() != llvm::Triple::x86_64)
+    throw InputError({path, 0, 0}, "not an x86-64 object (architecture " +
+                                       llvm::Triple::getArchTypeName(object.getArch()).str() + ")");
+  const auto* elf = llvm::dyn_cast<llvm::object::ELFObjectFileBase>(&object);
+  if (!elf) throw InputError({path, 0, 0}, "not an ELF file");
+
+  BlockFile file;
+  Decoder decoder;
+  const llvm::MCInstrAnalysis& analysis = X86Target::get().instr_analysis();
+  std::size_t skipped_branch_only = 0;
+  for (const llvm::object::SectionRef& section : object.sections()) {
+    if (!section.isText() || section.getSize() == 0) continue;
+    auto contents_or = section.getContents();
+    if (!contents_or) continue;
+    llvm::StringRef contents = *contents_or;
+    const auto* data = reinterpret_cast<const std::uint8_t*>(contents.data());
+    std::uint64_t base = section.getAddress();
+    std::uint64_t file_offset = llvm::object::ELFSectionRef(section).getOffset();
+    std::string section_name = section.getName() ? section.getName()->str() : "text";
+
+    // Symbols in this section, by offset (first name wins).
+    std::map<std::uint64_t, std::string> symbols;
+    for (const llvm::object::SymbolRef& symbol : object.symbols()) {
+      auto sec = symbol.getSection();
+      auto addr = symbol.getAddress();
+      auto name = symbol.getName();
+      auto type = symbol.getType();
+      if (!sec || !addr || !name || !type) {
+        llvm::consumeError(sec.takeError());
+        llvm::consumeError(addr.takeError());
+        llvm::consumeError(name.takeError());
+        llvm::consumeError(type.takeError());
+        continue;
+      }
+      if (*sec != section || name->empty() || *type == llvm::object::SymbolRef::ST_File ||
+          *type == llvm::object::SymbolRef::ST_Debug)
+        continue;
+      if (*addr < base || *addr >= base + contents.size()) continue;
+      symbols.emplace(*addr - base, name->str());
+    }
+
+    // Linear sweep.
+    std::vector<Decoded> insts;
+    std::set<std::uint64_t> leaders{0};
+    for (auto& [offset, name] : symbols) leaders.insert(offset);
+    std::uint64_t offset = 0;
+    while (offset < contents.size()) {
+      Decoded d{offset, 0, {}};
+      d.size = decoder.decode_instruction(data + offset, contents.size() - offset, base + offset, d.inst);
+      if (!d.size) {
+        auto next = symbols.upper_bound(offset);
+        std::uint64_t resume = next == symbols.end() ? contents.size() : next->first;
+        file.notes.push_back(format_position({path, 0, file_offset + offset}) +
+                             ": note: undecodable bytes in " + section_name + "; skipped to offset " +
+                             std::to_string(file_offset + resume));
+        leaders.insert(resume);
+        offset = resume;
+        continue;
+      }
+      if (Decoder::is_control_flow(d.inst)) {
+        leaders.insert(offset + d.size);
+        std::uint64_t target = 0;
+        if (analysis.evaluateBranch(d.inst, base + offset, d.size, target) && target >= base &&
+            target < base + contents.size())
+          leaders.insert(target - base);
+      }
+      insts.push_back(std::move(d));
+      offset += insts.back().size;
+    }
+
+    // Cut into blocks at leaders.
+    std::size_t i = 0;
+    while (i < insts.size()) {
+      std::size_t j = i + 1;
+      while (j < insts.size() && !leaders.count(insts[j].offset) &&
+             insts[j - 1].offset + insts[j - 1].size == insts[j].offset && !Decoder::is_control_flow(insts[j - 1].inst))
+        ++j;
+      std::size_t end = j;
+      if (Decoder::is_control_flow(insts[end - 1].inst)) --end;  // the dropped trailing branch
+      bool padding = true;
+      for (std::size_t k = i; k < end; ++k) padding &= is_padding(insts[k].inst);
+      if (end == i) {
+        ++skipped_branch_only;
+      } else if (!padding) {
+        std::uint64_t start = insts[i].offset, stop = insts[end - 1].offset + insts[end - 1].size;
+        auto sym = symbols.upper_bound(start);
+        std::string name;
+        if (sym == symbols.begin()) {
+          name = section_name + "+0x" + llvm::utohexstr(start, true);
+        } else {
+          --sym;
+          name = sym->second + "+0x" + llvm::utohexstr(start - sym->first, true);
+        }
+        std::vector<std::uint8_t> bytes(data + start, data + stop);
+        file.blocks.push_back(decoder.decode_block(std::move(bytes), path + ":" + name,
+                                                   BytePosition{{path, 0, file_offset + start}, 1}, nullptr));
+      }
+      i = j;
+    }
+  }
+  if (skipped_branch_only)
+    file.notes.push_back(path + ": note: skipped " + std::to_string(skipped_branch_only) +
+                         " blocks that hold only a branch");
+  if (file.blocks.empty()) throw InputError({path, 0, 0}, "no basic blocks found in executable sections");
+  return file;
+}
+
+}  // namespace surrogate

@@ -1,0 +1,67 @@
+// X86Target: LLVM 19's x86-64 MC objects, created once per process.
+//
+// Everything here is immutable after construction and safe to read from many
+// threads. Objects with mutable state (MCContext, disassembler, subtargets used
+// by an InstrBuilder) are made per user through the factory functions.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "llvm/MC/MCAsmInfo.h"
+#include "llvm/MC/MCInstrAnalysis.h"
+#include "llvm/MC/MCInstrInfo.h"
+#include "llvm/MC/MCRegisterInfo.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/TargetParser/Triple.h"
+
+namespace surrogate {
+
+class X86Target {
+ public:
+  // The process-wide instance; initialises LLVM's X86 target on first use.
+  static const X86Target& get();
+
+  const llvm::Target& target() const { return *target_; }
+  const llvm::Triple& triple() const { return triple_; }
+  const llvm::MCRegisterInfo& reg_info() const { return *reg_info_; }
+  const llvm::MCAsmInfo& asm_info() const { return *asm_info_; }
+  const llvm::MCInstrInfo& instr_info() const { return *instr_info_; }
+  const llvm::MCInstrAnalysis& instr_analysis() const { return *instr_analysis_; }
+
+  // A fresh subtarget for `cpu` (LLVM spelling, e.g. "haswell"); nullptr if
+  // LLVM does not know the CPU.
+  std::unique_ptr<llvm::MCSubtargetInfo> make_subtarget(const std::string& cpu) const;
+  // The subtarget used for decoding and printing: generic x86-64.
+  const llvm::MCSubtargetInfo& generic_subtarget() const { return *generic_; }
+  // A subtarget with every instruction-set feature on, so the assembler
+  // accepts any x86-64 instruction (AVX-512, AMX, XOP, ...).
+  const llvm::MCSubtargetInfo& all_features_subtarget() const { return *all_features_; }
+
+  // The opcode llvm-mca would see for this instruction when it parses the
+  // printed text: the disassembler's "_REV" encodings (e.g. XOR32rr_REV for
+  // 33 d2) map to their twins, which the zero-idiom rules recognise.
+  unsigned canonical_opcode(unsigned opcode) const { return canonical_[opcode]; }
+  std::string opcode_name(unsigned opcode) const { return instr_info_->getName(opcode).str(); }
+  // Opcode by name, or -1.
+  int find_opcode(const std::string& name) const;
+
+  // x86 CPU names LLVM knows, sorted.
+  std::vector<std::string> cpu_names() const;
+
+ private:
+  X86Target();
+  const llvm::Target* target_;
+  llvm::Triple triple_;
+  std::unique_ptr<llvm::MCRegisterInfo> reg_info_;
+  std::unique_ptr<llvm::MCAsmInfo> asm_info_;
+  std::unique_ptr<llvm::MCInstrInfo> instr_info_;
+  std::unique_ptr<llvm::MCInstrAnalysis> instr_analysis_;
+  std::unique_ptr<llvm::MCSubtargetInfo> generic_;
+  std::unique_ptr<llvm::MCSubtargetInfo> all_features_;
+  std::vector<unsigned> canonical_;
+};
+
+}  // namespace surrogate

@@ -1,0 +1,61 @@
+#include "util/atomic_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+namespace surrogate {
+
+AtomicFile::AtomicFile(const std::string& path) : path_(path) {
+  if (path_ == "-") return;
+  temp_ = path_ + ".tmp." + std::to_string(::getpid());
+  file_.open(temp_, std::ios::binary | std::ios::trunc);
+  if (!file_) throw std::runtime_error(path_ + ": cannot create: " + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (path_ != "-" && !committed_) {
+    file_.close();
+    std::remove(temp_.c_str());
+  }
+}
+
+std::ostream& AtomicFile::stream() { return path_ == "-" ? std::cout : file_; }
+
+void AtomicFile::commit() {
+  if (path_ == "-") {
+    std::cout.flush();
+    committed_ = true;
+    return;
+  }
+  file_.flush();
+  if (!file_) throw std::runtime_error(path_ + ": write failed: " + std::strerror(errno));
+  file_.close();
+  std::error_code ec;
+  std::filesystem::rename(temp_, path_, ec);
+  if (ec) throw std::runtime_error(path_ + ": cannot rename into place: " + ec.message());
+  committed_ = true;
+}
+
+void write_file_atomically(const std::string& path, const std::string& contents) {
+  AtomicFile f(path);
+  f.stream() << contents;
+  f.commit();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw std::runtime_error(path + ": read failed");
+  return ss.str();
+}
+
+}  // namespace surrogate

@@ -1,0 +1,36 @@
+// AtomicFile: write a file so that readers see either nothing or all of it.
+// Writes go to a temporary beside the target; commit() renames it into place.
+// Destroyed without commit() (error, exception), the temporary is removed and
+// the target is untouched.
+#pragma once
+
+#include <fstream>
+#include <string>
+
+namespace surrogate {
+
+class AtomicFile {
+ public:
+  // path "-" means standard output (written directly; no atomicity).
+  explicit AtomicFile(const std::string& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  std::ostream& stream();
+  // Flushes, checks for write errors, renames into place. Throws on failure.
+  void commit();
+
+ private:
+  std::string path_;
+  std::string temp_;
+  std::ofstream file_;
+  bool committed_ = false;
+};
+
+// Whole-file helpers built on AtomicFile.
+void write_file_atomically(const std::string& path, const std::string& contents);
+// Reads a whole file; throws std::runtime_error "PATH: reason" when it can't.
+std::string read_file(const std::string& path);
+
+}  // namespace surrogate

@@ -1,0 +1,42 @@
+#include "util/result_journal.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace surrogate {
+namespace {
+
+std::string temp_path(const char* name) {
+  return (std::filesystem::temp_directory_path() / (std::string("surrogate_journal_") + name)).string();
+}
+
+TEST(ResultJournal, ResumesMatchingFingerprintAndIgnoresTornLine) {
+  std::string out = temp_path("a.csv");
+  std::remove((out + ".partial").c_str());
+  {
+    ResultJournal j(out, "fp1");
+    j.record(3, {"123.00", ""});
+    j.record(7, {"", "unsupported"});
+  }
+  { std::ofstream(out + ".partial", std::ios::app) << "9\t55"; }  // torn write
+  ResultJournal again(out, "fp1");
+  ASSERT_EQ(again.finished().size(), 2u);
+  EXPECT_EQ(again.finished().at(3).value, "123.00");
+  EXPECT_EQ(again.finished().at(7).note, "unsupported");
+  again.remove();
+  EXPECT_FALSE(std::filesystem::exists(out + ".partial"));
+}
+
+TEST(ResultJournal, DiscardsOtherFingerprint) {
+  std::string out = temp_path("b.csv");
+  { ResultJournal(out, "fp1").record(1, {"1", ""}); }
+  ResultJournal other(out, "fp2");
+  EXPECT_TRUE(other.finished().empty());
+  other.remove();
+}
+
+}  // namespace
+}  // namespace surrogate
