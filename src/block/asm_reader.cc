@@ -53,28 +53,61 @@ void on_diagnostic(const llvm::SMDiagnostic& d, void* context) {
 AsmSyntax detect_asm_syntax(const std::string& text) {
   if (text.find(".intel_syntax") != std::string::npos) return AsmSyntax::kIntel;
   if (text.find(".att_syntax") != std::string::npos) return AsmSyntax::kAtt;
-  return text.find('%') == std::string::npos ? AsmSyntax::kIntel : AsmSyntax::kAtt;
+  // AT&T marks registers with '%', immediates with '$' and memory with '(';
+  // Intel text has none of them.
+  return text.find_first_of("%$(") == std::string::npos ? AsmSyntax::kIntel : AsmSyntax::kAtt;
 }
+
+namespace {
+
+// One run of LLVM's assembler over a text, for one subtarget. Owns what the
+// parsed instructions' locations point into.
+class Assembly {
+ public:
+  Assembly(const std::string& text, const std::string& input, const llvm::MCSubtargetInfo& sti, AsmSyntax syntax)
+      : x86_(X86Target::get()) {
+    source_.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, input), llvm::SMLoc());
+    source_.setDiagHandler(on_diagnostic, &error);
+    context_ = std::make_unique<llvm::MCContext>(x86_.triple(), &x86_.asm_info(), &x86_.reg_info(), &sti, &source_);
+    object_info_.reset(x86_.target().createMCObjectFileInfo(*context_, false));
+    context_->setObjectFileInfo(object_info_.get());
+    InstructionCollector collector(*context_);
+    std::unique_ptr<llvm::MCAsmParser> parser(llvm::createMCAsmParser(source_, *context_, collector, x86_.asm_info()));
+    llvm::MCTargetOptions options;
+    std::unique_ptr<llvm::MCTargetAsmParser> target_parser(
+        x86_.target().createMCAsmParser(sti, *parser, x86_.instr_info(), options));
+    parser->setTargetParser(*target_parser);
+    if (syntax == AsmSyntax::kIntel) parser->setAssemblerDialect(1);
+    failed = parser->Run(/*NoInitialTextSection=*/false) || error.set;
+    instructions = std::move(collector.instructions);
+  }
+  // 1-based line and 0-based column of an instruction ({0, 0} if unknown).
+  std::pair<std::size_t, std::size_t> position(const llvm::MCInst& inst) const {
+    if (!inst.getLoc().isValid()) return {0, 0};
+    auto [line, col] = source_.getLineAndColumn(inst.getLoc());
+    return {line, col ? col - 1 : 0};
+  }
+  llvm::MCContext& context() { return *context_; }
+
+  bool failed = false;
+  Diagnostic error;
+  std::vector<llvm::MCInst> instructions;
+
+ private:
+  const X86Target& x86_;
+  llvm::SourceMgr source_;
+  std::unique_ptr<llvm::MCContext> context_;
+  std::unique_ptr<llvm::MCObjectFileInfo> object_info_;
+};
+
+}  // namespace
 
 BlockFile read_asm(const std::string& text, const std::string& input, std::optional<AsmSyntax> syntax) {
   const X86Target& x86 = X86Target::get();
   const llvm::MCSubtargetInfo& sti = x86.all_features_subtarget();
-  llvm::SourceMgr source;
-  source.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, input), llvm::SMLoc());
-  Diagnostic diag;
-  source.setDiagHandler(on_diagnostic, &diag);
-  llvm::MCContext context(x86.triple(), &x86.asm_info(), &x86.reg_info(), &sti, &source);
-  std::unique_ptr<llvm::MCObjectFileInfo> object_info(x86.target().createMCObjectFileInfo(context, false));
-  context.setObjectFileInfo(object_info.get());
-  InstructionCollector collector(context);
-  std::unique_ptr<llvm::MCAsmParser> parser(llvm::createMCAsmParser(source, context, collector, x86.asm_info()));
-  llvm::MCTargetOptions options;
-  std::unique_ptr<llvm::MCTargetAsmParser> target_parser(
-      x86.target().createMCAsmParser(sti, *parser, x86.instr_info(), options));
-  parser->setTargetParser(*target_parser);
-  if (syntax.value_or(detect_asm_syntax(text)) == AsmSyntax::kIntel) parser->setAssemblerDialect(1);
-  bool failed = parser->Run(/*NoInitialTextSection=*/false);
-  if (failed || diag.set) {
+  Assembly assembly(text, input, sti, syntax.value_or(detect_asm_syntax(text)));
+  if (assembly.failed) {
+    const Diagnostic& diag = assembly.error;
     if (!diag.set) throw InputError({input, 0}, "cannot parse assembly");
     throw InputError({input, diag.line, diag.column}, diag.message);
   }
@@ -97,21 +130,17 @@ BlockFile read_asm(const std::string& text, const std::string& input, std::optio
       start = end + 1;
     }
   }
-  auto line_of = [&](const llvm::MCInst& inst) -> std::pair<std::size_t, std::size_t> {
-    if (!inst.getLoc().isValid()) return {0, 0};
-    auto [line, col] = source.getLineAndColumn(inst.getLoc());
-    return {line, col ? col - 1 : 0};
-  };
+  auto line_of = [&](const llvm::MCInst& inst) { return assembly.position(inst); };
 
   std::map<std::size_t, std::vector<const llvm::MCInst*>> groups;
-  for (const llvm::MCInst& inst : collector.instructions) {
+  for (const llvm::MCInst& inst : assembly.instructions) {
     std::size_t line = line_of(inst).first;
     groups[line < block_of_line.size() ? block_of_line[line] : block_of_line.back()].push_back(&inst);
   }
 
   BlockFile file;
   Decoder decoder;
-  std::unique_ptr<llvm::MCCodeEmitter> emitter(x86.target().createMCCodeEmitter(x86.instr_info(), context));
+  std::unique_ptr<llvm::MCCodeEmitter> emitter(x86.target().createMCCodeEmitter(x86.instr_info(), assembly.context()));
   for (auto& [id, insts] : groups) {
     auto [first_line, first_col] = line_of(*insts.front());
     InputPosition block_start{input, first_line, first_col};

@@ -1,7 +1,7 @@
 // Assembly text -> basic blocks, parsed by LLVM's x86 assembler.
 //
 // AT&T or Intel syntax (".intel_syntax" in the text, or AsmSyntax given, or
-// detected: text without any '%' is Intel). Blocks are separated by blank
+// detected: text without any of '%', '$', '(' is Intel). Blocks are separated by blank
 // lines; a file without blank lines is one block. Instructions are encoded to
 // machine code and decoded back, so every block has exact bytes. Operands
 // that need relocation (labels, symbols) are rejected, except in a trailing
@@ -20,5 +20,6 @@ BlockFile read_asm(const std::string& text, const std::string& input,
                    std::optional<AsmSyntax> syntax = std::nullopt);
 
 AsmSyntax detect_asm_syntax(const std::string& text);
+
 
 }  // namespace surrogate

@@ -1,0 +1,33 @@
+// Shared plumbing for the surrogate subcommands.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "block/basic_block.h"
+
+namespace surrogate::cli {
+
+// Each subcommand registers itself on the app and sets `run`, called after
+// parsing if that subcommand was chosen. run returns the exit code.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// Set by SIGINT/SIGTERM once install_interrupt_handler() ran: long jobs stop
+// handing out work, save what is finished, and exit 130.
+extern std::atomic<bool> interrupted;
+void install_interrupt_handler();
+
+// Throughput as written to CSV: integral values without decimals, others
+// with up to 4 (cycles per 100 iterations).
+std::string format_throughput(double value);
+
+// A stable description of blocks (their bytes), for resume fingerprints.
+std::string describe_blocks(const std::vector<BasicBlock>& blocks);
+
+}  // namespace surrogate::cli

@@ -1,0 +1,97 @@
+#include "cli/simulate_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "block/block_reader.h"
+#include "mca/cpu_params_json.h"
+#include "mca/simulator.h"
+#include "util/atomic_file.h"
+#include "util/parallel.h"
+#include "util/progress.h"
+#include "util/result_journal.h"
+
+namespace surrogate::cli {
+
+namespace {
+
+struct Options {
+  std::string cpu;
+  std::string params_file;
+  unsigned iterations = Simulator::kDefaultIterations;
+  unsigned jobs = default_jobs();
+  std::string output = "-";
+  std::vector<std::string> inputs;
+};
+
+int run(const Options& o) {
+  if (o.cpu.empty() && o.params_file.empty()) throw std::runtime_error("simulate: give -mcpu=CPU or --params=FILE");
+  CpuParams params = o.params_file.empty() ? CpuParams::stock(o.cpu) : load_params(o.params_file);
+  if (!o.cpu.empty() && o.cpu != params.cpu)
+    throw std::runtime_error(o.params_file + ": its cpu is '" + params.cpu + "' but -mcpu=" + o.cpu);
+  Simulator simulator(params);
+  std::vector<BasicBlock> blocks = read_blocks(o.inputs);
+
+  ResultJournal journal(o.output, fingerprint_of("simulate v1\n" + params_to_json(params) + "\n" +
+                                                 std::to_string(o.iterations) + "\n" + describe_blocks(blocks)));
+  std::vector<JournalEntry> results(blocks.size());
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    auto it = journal.finished().find(i);
+    if (it != journal.finished().end())
+      results[i] = it->second;
+    else
+      todo.push_back(i);
+  }
+  install_interrupt_handler();
+  Progress progress("simulate " + params.cpu, blocks.size(), blocks.size() - todo.size());
+  parallel_for(todo.size(), o.jobs, [&](std::size_t k, unsigned) {
+    if (interrupted) return;
+    std::size_t i = todo[k];
+    JournalEntry entry;
+    try {
+      entry.value = format_throughput(simulator.throughput(blocks[i], o.iterations));
+    } catch (const SimulationError& e) {
+      entry.note = e.what();
+    }
+    results[i] = entry;
+    journal.record(i, entry);
+    progress.advance();
+  });
+  progress.finish();
+  if (interrupted) {
+    std::cerr << "surrogate simulate: interrupted; finished blocks are kept in " << o.output
+              << ".partial: run the same command again to resume\n";
+    return 130;
+  }
+  for (std::size_t i = 0; i < blocks.size(); ++i)
+    if (results[i].value.empty()) std::cerr << blocks[i].name << ": cannot simulate: " << results[i].note << '\n';
+  AtomicFile out(o.output);
+  out.stream() << "hex,throughput\n";
+  for (std::size_t i = 0; i < blocks.size(); ++i) out.stream() << blocks[i].hex() << ',' << results[i].value << '\n';
+  out.commit();
+  journal.remove();
+  return 0;
+}
+
+}  // namespace
+
+Command add_simulate_command(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "simulate",
+      "Simulate blocks with LLVM 19's llvm-mca pipeline, in process; writes CSV 'hex,throughput' "
+      "(cycles per 100 iterations), one row per input block in input order.");
+  sub->add_option("--mcpu", o->cpu, "LLVM x86 CPU name (see 'surrogate cpus')");
+  sub->add_option("--params", o->params_file, "CPU parameter file (JSON from 'surrogate params dump')");
+  sub->add_option("--iterations", o->iterations, "iterations to simulate")
+      ->default_val(Simulator::kDefaultIterations)
+      ->check(CLI::Range(1u, 1000000u));
+  sub->add_option("-j,--jobs", o->jobs, "threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+  sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output)");
+  sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")
+      ->required();
+  return {sub, [o] { return run(*o); }};
+}
+
+}  // namespace surrogate::cli

@@ -1,0 +1,110 @@
+#include "mca/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "block/asm_reader.h"
+#include "block/block_reader.h"
+#include "block/x86_target.h"
+#include "util/parallel.h"
+
+namespace surrogate {
+namespace {
+
+BasicBlock block(const std::string& att) { return read_asm(att, "test.s").blocks.at(0); }
+
+std::string opcode_of(const BasicBlock& b, std::size_t i) {
+  return X86Target::get().opcode_name(b.instructions.at(i).getOpcode());
+}
+
+TEST(Simulator, HigherLatencyOnAChainRaisesCycles) {
+  BasicBlock chain = block("imulq %rax, %rax\nimulq %rax, %rax\n");
+  CpuParams p = CpuParams::stock("haswell");
+  std::uint64_t stock = Simulator(p).cycles(chain);
+  EXPECT_NEAR(stock, 600, 10);  // imul latency 3, two per iteration
+  unsigned op = X86Target::get().find_opcode(opcode_of(chain, 0));
+  p.opcodes.at(op).latencies.at(0).cycles = 6;
+  EXPECT_NEAR(Simulator(p).cycles(chain), 1200, 10);
+}
+
+TEST(Simulator, RemovingAPortFromAPortBoundBlockRaisesCycles) {
+  BasicBlock adds = block(
+      "addq $1, %rax\naddq $1, %rbx\naddq $1, %rcx\naddq $1, %rdx\n"
+      "addq $1, %rsi\naddq $1, %rdi\naddq $1, %r8\naddq $1, %r9\n");
+  CpuParams p = CpuParams::stock("haswell");
+  std::uint64_t four_ports = Simulator(p).cycles(adds);
+  EXPECT_NEAR(four_ports, 200, 10);  // 8 adds over ports 0,1,5,6
+  SchedRow& row = p.opcodes.at(X86Target::get().find_opcode(opcode_of(adds, 0)));
+  ASSERT_EQ(row.ports.size(), 1u);
+  row.ports.clear();
+  row.ports[p.find_resource("HWPort06")] = {1, 0};  // ports 1 and 5 removed
+  EXPECT_NEAR(Simulator(p).cycles(adds), 400, 10);
+}
+
+TEST(Simulator, UnsupportedInstructionIsAOneLineError) {
+  BasicBlock avx512 = block("vpaddd %zmm1, %zmm2, %zmm3\n");
+  try {
+    Simulator(CpuParams::stock("btver2")).cycles(avx512);
+    FAIL() << "LLVM's btver2 model has no AVX-512";
+  } catch (const SimulationError& e) {
+    std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos);
+    EXPECT_NE(what.find("vpaddd"), std::string::npos) << what;
+  }
+  // As llvm-mca-19 does, haswell's model simulates it (LLVM gives it numbers).
+  EXPECT_GT(Simulator(CpuParams::stock("haswell")).cycles(avx512), 0u);
+}
+
+TEST(Simulator, ThreadsGiveTheSameResultsAsOneThread) {
+  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  blocks.resize(1000);
+  Simulator sim(CpuParams::stock("skylake"));
+  auto run = [&](unsigned jobs) {
+    std::vector<std::int64_t> out(blocks.size());
+    parallel_for(blocks.size(), jobs, [&](std::size_t i, unsigned) {
+      try {
+        out[i] = static_cast<std::int64_t>(sim.cycles(blocks[i]));
+      } catch (const SimulationError&) {
+        out[i] = -1;
+      }
+    });
+    return out;
+  };
+  EXPECT_EQ(run(1), run(4));
+}
+
+long resident_kb() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  long value = 0;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      status >> value;
+      return value;
+    }
+    status.ignore(1 << 10, '\n');
+  }
+  return 0;
+}
+
+TEST(Simulator, MemoryStaysFlatOverManyBlocks) {
+  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  Simulator sim(CpuParams::stock("haswell"));
+  auto round = [&] {
+    parallel_for(blocks.size(), 2, [&](std::size_t i, unsigned) {
+      try {
+        sim.cycles(blocks[i], 10);
+      } catch (const SimulationError&) {
+      }
+    });
+  };
+  round();
+  long before = resident_kb();
+  for (int r = 0; r < 4; ++r) round();
+  long growth = resident_kb() - before;
+  EXPECT_LT(growth, 8 * 1024) << "RSS grew " << growth << " KiB over " << 4 * blocks.size() << " blocks";
+}
+
+}  // namespace
+}  // namespace surrogate
