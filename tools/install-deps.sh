@@ -3,13 +3,13 @@
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 PACKAGES=(
-  build-essential cmake pkg-config git python3
+  build-essential cmake pkg-config git python3 bc
   llvm-19-dev llvm-19 libllvm19
   libtorch-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev libffi-dev libncurses-dev
-  libseccomp-dev
+  libseccomp-dev libgoogle-perftools-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

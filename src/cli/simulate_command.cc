@@ -32,8 +32,10 @@ int run(const Options& o) {
   Simulator simulator(params);
   std::vector<BasicBlock> blocks = read_blocks(o.inputs);
 
-  ResultJournal journal(o.output, fingerprint_of("simulate v1\n" + params_to_json(params) + "\n" +
-                                                 std::to_string(o.iterations) + "\n" + describe_blocks(blocks)));
+  // The job: stock CPU or the params file's bytes, iterations, blocks.
+  std::string job = "simulate v1\n" + (o.params_file.empty() ? "stock " + params.cpu : read_file(o.params_file)) +
+                    "\n" + std::to_string(o.iterations) + "\n" + describe_blocks(blocks);
+  ResultJournal journal(o.output, fingerprint_of(job));
   std::vector<JournalEntry> results(blocks.size());
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < blocks.size(); ++i) {

@@ -1,0 +1,177 @@
+// The surrogate binary as a user runs it: outputs, errors, resume.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBinary = std::string(SURROGATE_BINARY_DIR) + "/bin/surrogate";
+const std::string kSample = std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv";
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string dir() {
+  static const std::string d = [] {
+    std::string p = ::testing::TempDir() + "surrogate_cli_" + std::to_string(::getpid());
+    fs::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+std::string write(const std::string& name, const std::string& contents) {
+  std::string path = dir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << contents;
+  return path;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result run(const std::string& args) {
+  std::string out = dir() + "/stdout", err = dir() + "/stderr";
+  Result r;
+  int rc = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+std::size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+// One line on stderr naming the input and the position, non-zero exit, no output file.
+void expect_clean_failure(const std::string& args, const std::string& output, const std::string& expected) {
+  fs::remove(output);
+  Result r = run(args + " -o " + output);
+  EXPECT_NE(r.status, 0) << args;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find(expected), std::string::npos) << "stderr: " << r.err << "expected: " << expected;
+  EXPECT_FALSE(fs::exists(output)) << args;
+  for (auto& entry : fs::directory_iterator(dir()))
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << "temporary left: " << entry.path();
+}
+
+TEST(Cli, SimulateWritesHexThroughputInInputOrder) {
+  std::string in = write("in.csv", "hex,sources\n4801d8,x\n4801d84801d8,y\n");
+  Result r = run("simulate -mcpu=haswell " + in);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, 15), "hex,throughput\n");
+  EXPECT_EQ(lines(r.out), 3u);
+  EXPECT_NE(r.out.find("\n4801d8,"), std::string::npos);
+  EXPECT_LT(r.out.find("\n4801d8,"), r.out.find("\n4801d84801d8,"));
+}
+
+TEST(Cli, UnsimulatableBlockGetsEmptyThroughputAndAReason) {
+  // vpaddd zmm: LLVM's btver2 model has no scheduling information for it.
+  std::string in = write("avx.s", "addq %rbx, %rax\n\nvpaddd %zmm1, %zmm2, %zmm3\n");
+  Result r = run("simulate -mcpu=btver2 " + in);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(lines(r.out), 3u);
+  EXPECT_NE(r.out.find(",\n", r.out.find('\n') + 1), std::string::npos) << r.out;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("avx.s:3: cannot simulate:"), std::string::npos) << r.err;
+}
+
+TEST(Cli, BadInputIsOneLineNamingInputAndPosition) {
+  std::string out = dir() + "/out.csv";
+  expect_clean_failure("simulate -mcpu=haswell " + write("nonhex.csv", "4801d8\n48g1d8\n"), out,
+                       "nonhex.csv:2: byte 2: not a hex digit: 'g'");
+  expect_clean_failure("simulate -mcpu=haswell " + write("odd.csv", "4801d\n"), out, "odd.csv:1: byte 5: odd number");
+  expect_clean_failure("simulate -mcpu=haswell " + write("empty.csv", "hex,throughput\n,100\n"), out,
+                       "empty.csv:2: byte 0: empty block");
+  expect_clean_failure("simulate -mcpu=haswell " + write("flow.csv", "4801d8\nebfe4801d8\n"), out,
+                       "flow.csv:2: byte 0: control flow inside the block");
+  expect_clean_failure("simulate -mcpu=haswell " + write("undec.csv", "4801d80f0b0f\n"), out,
+                       "undec.csv:1: byte 10: cannot decode");
+  expect_clean_failure("simulate -mcpu=haswell " + write("bad.s", "addq %rbx, %rax\nfrobnicate %rax\n"), out,
+                       "bad.s:2: byte 0:");
+  expect_clean_failure("simulate -mcpu=pentium9 " + kSample, out, "unknown CPU 'pentium9'");
+  expect_clean_failure("simulate -mcpu=haswell " + dir() + "/missing.csv", out, "missing.csv: cannot open");
+  expect_clean_failure("simulate --params=" + write("p.json", R"({"format": "surrogate-cpu-params", "version": 1,
+      "cpu": "haswell", "opcodes": {"ADD64rr": {"micro_ops": -1}}})") + " " + kSample,
+                       out, "p.json: field 'opcodes.ADD64rr.micro_ops': -1 is out of range");
+  expect_clean_failure("simulate --params=" + write("syntax.json", "{\n  \"cpu\": \"haswell\",\n  oops\n}") + " " +
+                           kSample,
+                       out, "syntax.json:3: byte 2: invalid JSON");
+}
+
+TEST(Cli, ParamsDumpRoundTripGivesByteIdenticalOutput) {
+  std::string params = dir() + "/znver4.json";
+  ASSERT_EQ(run("params dump -mcpu=znver4 -o " + params).status, 0);
+  std::string in = write("rt.csv", slurp(kSample).substr(0, 20000));
+  Result stock = run("simulate -mcpu=znver4 " + in);
+  Result edited = run("simulate --params=" + params + " " + in);
+  ASSERT_EQ(stock.status, 0) << stock.err;
+  ASSERT_EQ(edited.status, 0) << edited.err;
+  EXPECT_GT(lines(stock.out), 100u);
+  EXPECT_EQ(stock.out, edited.out);
+}
+
+TEST(Cli, KilledSimulationResumesWithoutRedoingFinishedBlocks) {
+  std::string text = slurp(kSample);
+  std::string in = write("resume.csv", text.substr(0, text.find('\n', 30000) + 1));
+  std::string reference = dir() + "/reference.csv", out = dir() + "/resumed.csv";
+  ASSERT_EQ(run("simulate -mcpu=haswell --iterations=3000 --jobs=2 " + in + " -o " + reference).status, 0);
+
+  fs::remove(out);
+  fs::remove(out + ".partial");
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stderr);
+    execl(kBinary.c_str(), kBinary.c_str(), "simulate", "-mcpu=haswell", "--iterations=3000", "--jobs=2",
+          in.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Interrupt once the journal holds finished blocks (it is flushed every 64).
+  for (int i = 0; i < 6000 && lines(slurp(out + ".partial")) < 70; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_FALSE(fs::exists(out));
+  std::size_t journaled = lines(slurp(out + ".partial")) - 1;
+  EXPECT_GE(journaled, 64u);
+  EXPECT_LT(journaled, lines(slurp(reference)) - 1);
+
+  Result resumed = run("simulate -mcpu=haswell --iterations=3000 --jobs=2 " + in + " -o " + out);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_EQ(slurp(out), slurp(reference));
+  EXPECT_FALSE(fs::exists(out + ".partial"));
+}
+
+TEST(Cli, EveryCommandHasHelp) {
+  for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm"}) {
+    Result r = run(std::string(cmd) + " --help");
+    EXPECT_EQ(r.status, 0) << cmd;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd << ": " << r.out;
+  }
+}
+
+TEST(Cli, CpusListsModels) {
+  Result r = run("cpus");
+  ASSERT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("haswell"), std::string::npos);
+  EXPECT_NE(r.out.find("znver4"), std::string::npos);
+}
+
+}  // namespace
