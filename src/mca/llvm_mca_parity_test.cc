@@ -9,6 +9,9 @@
 //  - original bytes: our simulation of the block as given vs llvm-mca.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -77,13 +80,17 @@ Parity compare(const std::string& cpu, std::size_t limit, const std::string& ext
     } catch (const SimulationError&) {
     }
   });
-  std::string path = ::testing::TempDir() + "parity_" + cpu + ".s";
+  // Unique per process and call: ctest runs tests of this binary in parallel.
+  static std::atomic<int> calls{0};
+  std::string path = ::testing::TempDir() + "parity_" + cpu + "_" + std::to_string(::getpid()) + "_" +
+                     std::to_string(calls++) + ".s";
   {
     std::ofstream out(path);
     for (std::size_t i = 0; i < n; ++i)
       if (ours_text[i]) out << "# LLVM-MCA-BEGIN " << i << "\n" << text[i] << "# LLVM-MCA-END\n\n";
   }
   auto mca = run_llvm_mca(cpu, path, extra_flags);
+  std::remove(path.c_str());
   for (std::size_t i = 0; i < n; ++i) {
     if (!ours_text[i]) {
       ++p.unsupported;
