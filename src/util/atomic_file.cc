@@ -14,13 +14,21 @@ namespace surrogate {
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   if (path_ == "-") return;
+  std::error_code ec;
+  if (std::filesystem::exists(path_, ec) && !std::filesystem::is_regular_file(path_, ec)) {
+    // A device or pipe (e.g. /dev/null): write straight to it, never rename over it.
+    direct_ = true;
+    file_.open(path_, std::ios::binary);
+    if (!file_) throw std::runtime_error(path_ + ": cannot open for writing: " + std::strerror(errno));
+    return;
+  }
   temp_ = path_ + ".tmp." + std::to_string(::getpid());
   file_.open(temp_, std::ios::binary | std::ios::trunc);
   if (!file_) throw std::runtime_error(path_ + ": cannot create: " + std::strerror(errno));
 }
 
 AtomicFile::~AtomicFile() {
-  if (path_ != "-" && !committed_) {
+  if (path_ != "-" && !direct_ && !committed_) {
     file_.close();
     std::remove(temp_.c_str());
   }
@@ -37,6 +45,10 @@ void AtomicFile::commit() {
   file_.flush();
   if (!file_) throw std::runtime_error(path_ + ": write failed: " + std::strerror(errno));
   file_.close();
+  if (direct_) {
+    committed_ = true;
+    return;
+  }
   std::error_code ec;
   std::filesystem::rename(temp_, path_, ec);
   if (ec) throw std::runtime_error(path_ + ": cannot rename into place: " + ec.message());

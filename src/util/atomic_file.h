@@ -11,7 +11,8 @@ namespace surrogate {
 
 class AtomicFile {
  public:
-  // path "-" means standard output (written directly; no atomicity).
+  // path "-" means standard output; a path that exists and is not a regular
+  // file (/dev/null, a pipe) is written directly. Neither is atomic.
   explicit AtomicFile(const std::string& path);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
@@ -26,6 +27,7 @@ class AtomicFile {
   std::string temp_;
   std::ofstream file_;
   bool committed_ = false;
+  bool direct_ = false;  // not a regular file (device, pipe): written in place
 };
 
 // Whole-file helpers built on AtomicFile.

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -25,6 +26,9 @@ std::string fingerprint_of(const std::string& text) {
 
 ResultJournal::ResultJournal(const std::string& output_path, const std::string& fingerprint)
     : path_(output_path + ".partial"), enabled_(output_path != "-") {
+  std::error_code ec;
+  if (std::filesystem::exists(output_path, ec) && !std::filesystem::is_regular_file(output_path, ec))
+    enabled_ = false;  // /dev/null, a pipe: nothing to resume into
   if (!enabled_) return;
   const std::string header = kMagic + fingerprint;
   bool resume = false;

@@ -24,7 +24,8 @@ struct JournalEntry {
 class ResultJournal {
  public:
   // Opens (and loads) output_path + ".partial" if its fingerprint matches;
-  // otherwise starts a new one. output_path "-" disables journaling.
+  // otherwise starts a new one. Output "-" or a non-regular file (/dev/null)
+  // disables journaling.
   ResultJournal(const std::string& output_path, const std::string& fingerprint);
   ~ResultJournal();
 
