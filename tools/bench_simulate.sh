@@ -21,8 +21,8 @@ hyperfine --warmup 1 --runs 5 --export-markdown "$OUT/simulate-1thread.md" \
   -n "llvm-mca-19 (default views)" \
      "llvm-mca-19 -mtriple=x86_64-unknown-linux-gnu -mcpu=$CPU -iterations=100 $OUT/blocks.s"
 hyperfine --warmup 1 --runs 5 --export-markdown "$OUT/simulate-jobs.md" \
-  -n "--jobs=1" "$BIN simulate -mcpu=$CPU --jobs=1 $OUT/blocks.csv -o /dev/null" \
-  -n "--jobs=2" "$BIN simulate -mcpu=$CPU --jobs=2 $OUT/blocks.csv -o /dev/null"
+  -n "simulate jobs=1" "$BIN simulate -mcpu=$CPU --jobs=1 $OUT/blocks.csv -o /dev/null" \
+  -n "simulate jobs=2" "$BIN simulate -mcpu=$CPU --jobs=2 $OUT/blocks.csv -o /dev/null"
 # One llvm-mca process per block, as per-block labelling scripts run it (first 200 blocks).
 head -201 "$OUT/blocks.csv" > "$OUT/blocks200.csv"
 "$BIN" disasm "$OUT/blocks200.csv" | awk -v dir="$OUT/per-block" 'BEGIN{system("mkdir -p " dir)} /^# /{n++; f=dir "/" n ".s"; next} NF{print > f}'

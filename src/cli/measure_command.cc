@@ -1,0 +1,92 @@
+#include "cli/measure_command.h"
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "block/block_reader.h"
+#include "measure/host_info.h"
+#include "measure/measure_job.h"
+
+namespace surrogate::cli {
+
+namespace {
+
+struct Options {
+  measure::Options harness;
+  std::string output = "-";
+  std::vector<std::string> inputs;
+  bool ieee_denormals = false;
+  bool median = false;
+  double disturbed_retry_seconds = 120;
+};
+
+int run(Options o) {
+  // Runtime guard (the measure library is only built for x86-64; on other
+  // hosts it refuses too, see src/measure/CMakeLists.txt).
+  if (auto why = measure::unsupported_host_reason()) throw std::runtime_error(*why);
+  o.harness.flush_denormals = !o.ieee_denormals;
+  if (o.median) o.harness.estimator = measure::Options::Estimator::kMedian;
+  std::vector<BasicBlock> blocks = read_blocks(o.inputs);
+  std::vector<measure::JobBlock> job_blocks;
+  job_blocks.reserve(blocks.size());
+  for (BasicBlock& b : blocks) job_blocks.push_back({b.name, std::move(b.bytes)});
+
+  measure::JobOptions job;
+  job.output = o.output;
+  job.inputs = o.inputs;
+  job.tool_version = "surrogate 0.1.0";
+  job.disturbed_retry_seconds = o.disturbed_retry_seconds;
+  install_interrupt_handler();
+  job.cancel = &interrupted;
+  measure::JobSummary s = measure::run_measure_job(job_blocks, o.harness, job, std::cerr);
+  if (s.interrupted) {
+    std::cerr << "surrogate measure: interrupted; finished blocks are kept in " << o.output
+              << ".partial: run the same command again to resume\n";
+    return 130;
+  }
+  std::fprintf(stderr,
+               "surrogate measure: measured %zu of %zu distinct blocks (%.2f%%; %zu resumed, %zu measured again after "
+               "other load) in %.1f s; TSC %.4f ticks/cycle\n",
+               s.measured, s.distinct, s.distinct ? 100.0 * s.measured / s.distinct : 0.0, s.resumed, s.retried,
+               s.seconds, s.tsc_per_cycle);
+  return 0;
+}
+
+}  // namespace
+
+Command add_measure_command(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "measure",
+      "Measure blocks on this CPU (x86-64 only) with BHive's method: rdtsc, unroll-and-difference, "
+      "interleaved calibration and canaries, faulting pages mapped to one shared page, each batch in a "
+      "sandboxed worker. Writes CSV 'hex,throughput' (cycles per 100 iterations, empty where "
+      "unmeasurable; the reason goes to stderr) and OUT.meta.json; resumable.");
+  sub->add_option("-j,--jobs", o->harness.jobs, "worker processes (default: one per CPU)")
+      ->check(CLI::Range(1u, 1024u));
+  sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output, no metadata or journal)");
+  sub->add_option("--repetitions", o->harness.repetitions, "clean repetitions per block and pass")
+      ->default_val(o->harness.repetitions)
+      ->check(CLI::Range(1u, 1000u));
+  sub->add_option("--passes", o->harness.passes, "passes over each batch; a block's lowest figure is kept")
+      ->default_val(o->harness.passes)
+      ->check(CLI::Range(1u, 100u));
+  sub->add_option("--timeout", o->harness.block_timeout_seconds, "seconds after which a block counts as hung")
+      ->default_val(o->harness.block_timeout_seconds);
+  sub->add_option("--batch", o->harness.batch_size, "blocks per worker process")
+      ->default_val(o->harness.batch_size)
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  sub->add_flag("--median", o->median,
+                "estimate by the median of per-repetition differences (default: difference of minima)");
+  sub->add_option("--disturbed-retry", o->disturbed_retry_seconds,
+                  "seconds of waiting (1, 2, 4, ... s between rounds) spent re-measuring blocks disturbed by other load")
+      ->default_val(o->disturbed_retry_seconds)
+      ->check(CLI::Range(0.0, 86400.0));
+  sub->add_flag("--ieee-denormals", o->ieee_denormals, "run with denormals (default: FTZ and DAZ on)");
+  sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")
+      ->required();
+  return {sub, [o] { return run(*o); }};
+}
+
+}  // namespace surrogate::cli

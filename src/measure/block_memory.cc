@@ -1,0 +1,73 @@
+#include "measure/block_memory.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace surrogate::measure {
+namespace {
+
+[[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+// Highest user-space address + 1 on x86-64 with 4-level paging.
+constexpr uint64_t kUserLimit = uint64_t{1} << 47;
+
+}  // namespace
+
+BlockMemory::BlockMemory(uint64_t init_value, size_t max_faulted_pages)
+    : init_value_(init_value), max_faulted_(max_faulted_pages) {
+  fd_ = memfd_create("surrogate-data", MFD_CLOEXEC);
+  if (fd_ < 0) fail("memfd_create(data)");
+  if (ftruncate(fd_, kPageBytes) != 0) fail("ftruncate(data)");
+  void* view = mmap(nullptr, kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (view == MAP_FAILED) fail("mmap(data view)");
+  view_ = static_cast<uint64_t*>(view);
+  for (uint64_t page : {kBlockRsp - kPageBytes, kBlockRsp}) {  // one view of the 1-page file each
+    if (mmap(reinterpret_cast<void*>(page), kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd_,
+             0) != reinterpret_cast<void*>(page))
+      fail("mmap(block stack)");
+  }
+  stack_mapped_ = true;
+  void* list = mmap(nullptr, (max_faulted_ + 1) * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (list == MAP_FAILED) fail("mmap(fault list)");
+  faulted_ = static_cast<uint64_t*>(list);
+  reset();
+}
+
+BlockMemory::~BlockMemory() {
+  release_faulted_pages();
+  if (faulted_) munmap(faulted_, (max_faulted_ + 1) * sizeof(uint64_t));
+  if (stack_mapped_) munmap(reinterpret_cast<void*>(kBlockRsp - kPageBytes), 2 * kPageBytes);
+  if (view_) munmap(view_, kPageBytes);
+  if (fd_ >= 0) close(fd_);
+}
+
+void BlockMemory::reset() {
+  for (size_t i = 0; i < kPageBytes / sizeof(uint64_t); ++i) view_[i] = init_value_;
+}
+
+BlockMemory::MapResult BlockMemory::map_page(uint64_t address) {
+  if (address >= kUserLimit) return MapResult::kNotMappable;
+  if (faulted_count_ >= max_faulted_) return MapResult::kCapReached;
+  uint64_t page = address & ~uint64_t{kPageBytes - 1};
+  // MAP_FIXED_NOREPLACE: never clobber an existing mapping (harness memory, code).
+  void* p = mmap(reinterpret_cast<void*>(page), kPageBytes, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_FIXED_NOREPLACE, fd_, 0);
+  if (p == MAP_FAILED) return MapResult::kNotMappable;
+  if (reinterpret_cast<uint64_t>(p) != page) {  // old kernels ignore NOREPLACE
+    munmap(p, kPageBytes);
+    return MapResult::kNotMappable;
+  }
+  faulted_[faulted_count_++] = page;
+  return MapResult::kMapped;
+}
+
+void BlockMemory::release_faulted_pages() {
+  for (size_t i = 0; i < faulted_count_; ++i) munmap(reinterpret_cast<void*>(faulted_[i]), kPageBytes);
+  faulted_count_ = 0;
+}
+
+}  // namespace surrogate::measure

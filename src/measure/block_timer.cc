@@ -1,0 +1,272 @@
+#include "measure/block_timer.h"
+
+#include <xmmintrin.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <tuple>
+#include <stdexcept>
+
+#include "measure/block_memory.h"
+#include "measure/code_buffer.h"
+#include "measure/estimate.h"
+#include "measure/fault_guard.h"
+#include "measure/timed_code.h"
+
+namespace surrogate::measure {
+namespace {
+
+// add rax, 1: a dependent chain of 1-cycle adds, the clock reference.
+constexpr uint8_t kCalibration[] = {0x48, 0x83, 0xC0, 0x01};
+// xor eax, eax; xor ecx, ecx: zero idioms, nearly free when the core is ours alone.
+constexpr uint8_t kCanary[] = {0x31, 0xC0, 0x31, 0xC9};
+// mov rax, [rsp]; mov rcx, [rsp+8]; mov rdx, [rsp+16]: independent L1 hits,
+// bound by the load ports.
+constexpr uint8_t kLoadCanary[] = {0x48, 0x8B, 0x04, 0x24, 0x48, 0x8B, 0x4C, 0x24, 0x08, 0x48, 0x8B, 0x54, 0x24, 0x10};
+// Repetitions used to find the canary's undisturbed value at start-up.
+constexpr int kBaselineRepetitions = 15;
+constexpr uint64_t kMaxIterations = uint64_t{1} << 20;
+
+struct Run {
+  bool ok = false;
+  bool faulted = false;  // pages were mapped during the run
+  uint64_t ticks = 0;
+  std::string reason;
+};
+
+}  // namespace
+
+BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options), has_avx_(has_avx) {
+  if (options_.unroll_a == 0 || options_.unroll_a >= options_.unroll_b)
+    throw std::invalid_argument("unroll factors must satisfy 0 < a < b");
+  memory_ = std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages);
+  code_ = std::make_unique<CodeBuffer>(kSlots, options_.max_unrolled_bytes + kTimedCodeOverhead);
+  guard_ = std::make_unique<FaultGuard>(*memory_, has_avx_);
+  RunContext& ctx = code_->context();
+  ctx.block_rsp = memory_->block_rsp();
+  ctx.block_mxcsr = options_.mxcsr();
+  ctx.harness_mxcsr = _mm_getcsr();
+  ctx.vector_init[0] = ctx.vector_init[1] = options_.init_value;
+
+  std::tie(cal_a_, cal_b_) = unroll_factors(sizeof kCalibration);
+  std::tie(can_a_, can_b_) = unroll_factors(sizeof kCanary);
+  std::tie(load_a_, load_b_) = unroll_factors(sizeof kLoadCanary);
+  emit(kCalA, kCalibration, cal_a_);
+  emit(kCalB, kCalibration, cal_b_);
+  emit(kCanA, kCanary, can_a_);
+  emit(kCanB, kCanary, can_b_);
+  emit(kLoadA, kLoadCanary, load_a_);
+  emit(kLoadB, kLoadCanary, load_b_);
+  std::string reason;
+  cal_iterations_ = choose_iterations(kCalB, &reason);
+  if (cal_iterations_ == 0) throw std::runtime_error("calibration code failed: " + reason);
+  canary_iterations_ = choose_iterations(kCanB, &reason);
+  if (canary_iterations_ == 0) throw std::runtime_error("canary code failed: " + reason);
+  load_iterations_ = choose_iterations(kLoadB, &reason);
+  if (load_iterations_ == 0) throw std::runtime_error("load canary code failed: " + reason);
+
+  // Medians, not minima: one timing of a canary can also read low (an
+  // interrupt during its L_a run), and a low baseline would flag everything.
+  std::vector<double> zero_idioms, loads;
+  for (int i = 0; i < kBaselineRepetitions; ++i) {
+    Pair cal = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
+    if (!cal.ok || cal.ticks_per_iteration <= 0) continue;
+    Canaries c = time_canaries(cal.ticks_per_iteration);
+    if (!c.ok) continue;
+    zero_idioms.push_back(c.cycles.zero_idioms);
+    loads.push_back(c.cycles.loads);
+  }
+  if (zero_idioms.size() < kBaselineRepetitions / 2) throw std::runtime_error("could not time the canary blocks");
+  canary_baseline_ = {median(zero_idioms), median(loads)};
+}
+
+void BlockTimer::lower_canary_baseline(const CanaryCycles& c) {
+  if (c.zero_idioms > 0 && c.zero_idioms < canary_baseline_.zero_idioms) canary_baseline_.zero_idioms = c.zero_idioms;
+  if (c.loads > 0 && c.loads < canary_baseline_.loads) canary_baseline_.loads = c.loads;
+}
+
+BlockTimer::Canaries BlockTimer::time_canaries(double ticks_per_cycle) {
+  Canaries c;
+  Pair zero = time_pair(kCanA, kCanB, can_a_, can_b_, canary_iterations_);
+  Pair load = time_pair(kLoadA, kLoadB, load_a_, load_b_, load_iterations_);
+  c.ok = zero.ok && load.ok && !zero.faulted && !load.faulted;
+  c.cycles = {zero.ticks_per_iteration / ticks_per_cycle, load.ticks_per_iteration / ticks_per_cycle};
+  return c;
+}
+
+BlockTimer::~BlockTimer() = default;
+
+uint64_t BlockTimer::code_begin() const { return code_->exec_begin(); }
+uint64_t BlockTimer::code_end() const { return code_->exec_end(); }
+
+std::pair<uint32_t, uint32_t> BlockTimer::unroll_factors(size_t bytes) const {
+  const uint64_t a0 = options_.unroll_a, b0 = options_.unroll_b;
+  uint64_t a = std::max<uint64_t>(a0, (options_.min_unrolled_bytes + bytes - 1) / bytes);
+  uint64_t b = (a * b0 + a0 - 1) / a0;  // same ratio as (a0, b0)
+  if (b * bytes > options_.max_unrolled_bytes) {
+    b = std::max<uint64_t>(2, options_.max_unrolled_bytes / bytes);
+    a = std::max<uint64_t>(1, b * a0 / b0);
+    if (a >= b) a = b - 1;
+  }
+  if (b * bytes > options_.max_unrolled_bytes) return {0, 0};
+  return {static_cast<uint32_t>(a), static_cast<uint32_t>(b)};
+}
+
+void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll) {
+  TimedCodeSpec spec{body, unroll, options_.init_value, has_avx_};
+  code_->write(slot, emit_timed_code(spec, code_->slot_address(slot), code_->context_address()));
+}
+
+// One timed run of `slot` with loop count `iterations`; ticks from RunContext.
+static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, size_t slot, uint64_t iterations) {
+  Run r;
+  code.context().iterations = iterations;
+  memory.reset();
+  Fault fault;
+  if (!guard.run(code, slot, /*allow_mapping=*/true, &fault)) {
+    r.reason = fault.describe();
+    return r;
+  }
+  r.ok = true;
+  r.faulted = guard.faults_in_last_run() > 0;
+  r.ticks = code.context().ticks();
+  return r;
+}
+
+uint64_t BlockTimer::run_ticks(Slot slot, uint64_t iterations, bool* faulted, std::string* reason) {
+  Run r = run_once(*code_, *memory_, *guard_, slot, iterations);
+  if (!r.ok) {
+    *reason = r.reason;
+    return 0;
+  }
+  if (faulted) *faulted = r.faulted;
+  return r.ticks;
+}
+
+// Loop count M such that a run of `slot_b` lasts about target_ticks; 0 on a fault.
+uint64_t BlockTimer::choose_iterations(Slot slot_b, std::string* reason) {
+  uint64_t best = std::numeric_limits<uint64_t>::max();
+  for (int i = 0; i < 3; ++i) {  // the first run may fault pages in
+    uint64_t t = run_ticks(slot_b, 1, nullptr, reason);
+    if (t == 0 && !reason->empty()) return 0;
+    best = std::min(best, std::max<uint64_t>(t, 1));
+  }
+  uint64_t m = std::clamp<uint64_t>(options_.target_ticks / best, 1, kMaxIterations);
+  // The M=1 run is dominated by fixed overhead for short bodies: correct once.
+  uint64_t t = run_ticks(slot_b, m, nullptr, reason);
+  if (t == 0 && !reason->empty()) return 0;
+  if (t > 0 && t < options_.target_ticks / 2)
+    m = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(m) * options_.target_ticks / t), 1, kMaxIterations);
+  return m;
+}
+
+BlockTimer::Pair BlockTimer::time_pair(Slot a, Slot b, uint32_t unroll_a, uint32_t unroll_b, uint64_t iterations) {
+  Pair p;
+  Run ra = run_once(*code_, *memory_, *guard_, a, iterations);
+  if (!ra.ok) {
+    p.reason = ra.reason;
+    return p;
+  }
+  Run rb = run_once(*code_, *memory_, *guard_, b, iterations);
+  if (!rb.ok) {
+    p.reason = rb.reason;
+    return p;
+  }
+  p.ok = true;
+  p.faulted = ra.faulted || rb.faulted;
+  p.ticks_a = static_cast<double>(ra.ticks);
+  p.ticks_b = static_cast<double>(rb.ticks);
+  p.ticks_per_iteration = unrolled_difference(static_cast<double>(ra.ticks), static_cast<double>(rb.ticks),
+                                              unroll_a, unroll_b, static_cast<double>(iterations));
+  return p;
+}
+
+Measurement BlockTimer::measure(std::span<const uint8_t> block) {
+  Measurement m;
+  if (block.empty()) {
+    m.reason = "empty block";
+    return m;
+  }
+  auto [ua, ub] = unroll_factors(block.size());
+  if (ub == 0) {
+    m.reason = "block too long (" + std::to_string(block.size()) + " bytes)";
+    return m;
+  }
+  m.unroll_a = ua;
+  m.unroll_b = ub;
+
+  memory_->release_faulted_pages();
+  emit(kBlockA, block, ua);
+  emit(kBlockB, block, ub);
+  std::string reason;
+  uint64_t iterations = choose_iterations(kBlockB, &reason);  // also the warm-up at b
+  if (iterations == 0 || run_ticks(kBlockA, 1, nullptr, &reason) == 0) {
+    m.reason = reason.empty() ? "timing failed" : reason;
+    m.faulted_pages = static_cast<uint32_t>(memory_->faulted_pages());
+    return m;
+  }
+  m.iterations = iterations;
+  m.faulted_pages = static_cast<uint32_t>(memory_->faulted_pages());
+
+  std::vector<double> cycles, ratios, ticks_a, ticks_b;
+  CanaryCycles worst;
+  while (cycles.size() < options_.repetitions && m.attempts < options_.max_attempts) {
+    ++m.attempts;
+    // Calibration and the zero-idiom canary before the block, the load canary
+    // after it: the canaries bracket the block in time.
+    Pair cal = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
+    Pair zero = time_pair(kCanA, kCanB, can_a_, can_b_, canary_iterations_);
+    Pair blk = time_pair(kBlockA, kBlockB, ua, ub, iterations);
+    if (!blk.ok) {  // deterministic until now, so a fault here is the block's
+      m.reason = blk.reason;
+      return m;
+    }
+    Pair load = time_pair(kLoadA, kLoadB, load_a_, load_b_, load_iterations_);
+    bool disturbed = !cal.ok || cal.ticks_per_iteration <= 0 || blk.faulted || cal.faulted;
+    if (!disturbed) {
+      Canaries c;
+      c.ok = zero.ok && load.ok && !zero.faulted && !load.faulted;
+      c.cycles = {zero.ticks_per_iteration / cal.ticks_per_iteration, load.ticks_per_iteration / cal.ticks_per_iteration};
+      worst.zero_idioms = std::max(worst.zero_idioms, c.cycles.zero_idioms);
+      worst.loads = std::max(worst.loads, c.cycles.loads);
+      const double tol = options_.canary_tolerance;
+      disturbed = !c.ok || c.cycles.zero_idioms > tol * canary_baseline_.zero_idioms ||
+                  c.cycles.loads > tol * canary_baseline_.loads;
+    }
+    if (disturbed) {
+      ++m.disturbed;
+      continue;
+    }
+    ratios.push_back(cal.ticks_per_iteration);
+    cycles.push_back(blk.ticks_per_iteration / cal.ticks_per_iteration);
+    ticks_a.push_back(blk.ticks_a);
+    ticks_b.push_back(blk.ticks_b);
+  }
+  m.faulted_pages = static_cast<uint32_t>(memory_->faulted_pages());
+  const size_t needed = (options_.repetitions + 1) / 2;
+  if (cycles.size() < needed) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "disturbed by other load: %u of %u repetitions flagged (canaries up to %.2f/%.2f cycles, clean %.2f/%.2f)",
+                  m.disturbed, m.attempts, worst.zero_idioms, worst.loads, canary_baseline_.zero_idioms,
+                  canary_baseline_.loads);
+    m.reason = buf;
+    return m;
+  }
+  m.tsc_per_cycle = median(ratios);
+  double per_iteration =
+      options_.estimator == Options::Estimator::kMinimum
+          ? unrolled_difference(*std::min_element(ticks_a.begin(), ticks_a.end()),
+                                *std::min_element(ticks_b.begin(), ticks_b.end()), ua, ub,
+                                static_cast<double>(iterations)) / m.tsc_per_cycle
+          : median(cycles);
+  if (per_iteration < -0.05) {  // noise around zero is tolerated, a clearly negative cost is not
+    m.reason = "inconsistent timing: L_b < L_a";
+    return m;
+  }
+  m.throughput = 100.0 * std::max(0.0, per_iteration);
+  return m;
+}
+
+}  // namespace surrogate::measure

@@ -1,0 +1,89 @@
+// BlockTimer: measures one block at a time inside a worker process.
+//
+// Per block: emit the timed code at unroll factors a and b (code slots 4, 5),
+// warm up once at b with page mapping on (every page the loop touches is
+// faulted in then: registers are reset at each iteration, so the touched set
+// does not depend on M), choose the loop count M so that a run at b lasts
+// about Options::target_ticks, then repeat until `repetitions` clean results:
+//   calibration  dependent `add rax, 1` chain (1 cycle each) -> ticks per cycle
+//   block        (L_b - L_a) / ((b - a) M) ticks, / ticks per cycle -> cycles
+//   canaries     `xor eax,eax; xor ecx,ecx` (dispatch-bound) and three
+//                independent loads (load-port-bound), in cycles
+// A repetition is disturbed (and retried) when a canary exceeds
+// canary_tolerance x its undisturbed value, or when a timed run faulted.
+// Two canaries because a busy SMT sibling or another tenant can contend for
+// load ports without slowing dispatch: on this host load-heavy blocks read up
+// to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as Options::estimator
+// says (measurement.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "measure/measurement.h"
+
+namespace surrogate::measure {
+
+class BlockMemory;
+class CodeBuffer;
+class FaultGuard;
+
+// Undisturbed cost of each canary, cycles per iteration (0: unknown).
+struct CanaryCycles {
+  double zero_idioms = 0;
+  double loads = 0;
+};
+
+class BlockTimer {
+ public:
+  // Sets up memory, code and signal handlers, then calibrates the canary.
+  BlockTimer(const Options& options, bool has_avx);
+  ~BlockTimer();
+
+  Measurement measure(std::span<const uint8_t> block);
+
+  // For the seccomp policy: the executable code range.
+  uint64_t code_begin() const;
+  uint64_t code_end() const;
+  // The canaries' undisturbed cost: medians at start-up, or lower values
+  // adopted from lower_canary_baseline.
+  CanaryCycles canary_baseline() const { return canary_baseline_; }
+  // Adopts each positive value of `c` that is lower than the current one.
+  void lower_canary_baseline(const CanaryCycles& c);
+
+ private:
+  struct Pair {  // one unroll-and-difference measurement
+    bool ok = false;
+    bool faulted = false;  // a timed run had to map a page
+    double ticks_per_iteration = 0;
+    double ticks_a = 0, ticks_b = 0;  // L_a, L_b
+    std::string reason;
+  };
+  enum Slot { kCalA, kCalB, kCanA, kCanB, kLoadA, kLoadB, kBlockA, kBlockB, kSlots };
+  struct Canaries {  // one repetition of both canaries
+    bool ok = false;
+    CanaryCycles cycles;
+  };
+  Canaries time_canaries(double ticks_per_cycle);
+
+  // Unroll factors (a, b) for a body of `bytes` bytes; b == 0 when too long.
+  std::pair<uint32_t, uint32_t> unroll_factors(size_t bytes) const;
+  void emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll);
+  uint64_t run_ticks(Slot slot, uint64_t iterations, bool* faulted, std::string* reason);
+  uint64_t choose_iterations(Slot slot_b, std::string* reason);
+  Pair time_pair(Slot a, Slot b, uint32_t unroll_a, uint32_t unroll_b, uint64_t iterations);
+
+  Options options_;
+  bool has_avx_;
+  std::unique_ptr<BlockMemory> memory_;
+  std::unique_ptr<CodeBuffer> code_;
+  std::unique_ptr<FaultGuard> guard_;
+  uint32_t cal_a_ = 0, cal_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0, load_b_ = 0;  // unroll factors
+  uint64_t cal_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
+  CanaryCycles canary_baseline_;
+};
+
+}  // namespace surrogate::measure

@@ -1,0 +1,145 @@
+#include "measure/fault_guard.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xmmintrin.h>
+
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+#include "measure/block_memory.h"
+#include "measure/code_buffer.h"
+
+namespace surrogate::measure {
+namespace {
+
+constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+constexpr size_t kAltStackBytes = 64 * 1024;
+
+// State shared with the signal handler (one guard per process).
+BlockMemory* g_memory = nullptr;
+sigjmp_buf g_jump;
+volatile sig_atomic_t g_armed = 0;
+volatile sig_atomic_t g_allow_mapping = 0;
+volatile size_t g_faults = 0;
+Fault g_fault;  // written by the handler only before siglongjmp
+void* g_alt_stack = nullptr;
+bool g_has_avx = false;
+
+void on_signal(int sig, siginfo_t* info, void* /*ucontext*/) {
+  if (!g_armed) {  // a fault of the harness itself: say what, then exit
+    if (sig == SIGSYS) {
+      char msg[] = "measure worker: blocked system call 000\n";
+      int nr = info->si_syscall;
+      msg[sizeof msg - 5] = static_cast<char>('0' + nr / 100 % 10);
+      msg[sizeof msg - 4] = static_cast<char>('0' + nr / 10 % 10);
+      msg[sizeof msg - 3] = static_cast<char>('0' + nr % 10);
+      (void)!write(2, msg, sizeof msg - 1);
+    }
+    _exit(kHarnessFaultExit + sig);
+  }
+  uint64_t address = reinterpret_cast<uint64_t>(info->si_addr);
+  if (sig == SIGSEGV && info->si_code == SEGV_MAPERR && g_allow_mapping) {
+    auto r = g_memory->map_page(address);
+    if (r == BlockMemory::MapResult::kMapped) {
+      g_faults = g_faults + 1;
+      return;  // resume: the access now hits the shared page
+    }
+    g_fault.page_cap = (r == BlockMemory::MapResult::kCapReached);
+  }
+  g_fault.signal = sig;
+  g_fault.code = info->si_code;
+  g_fault.address = address;
+#ifdef SIGSYS
+  if (sig == SIGSYS) g_fault.syscall_number = info->si_syscall;
+#endif
+  g_armed = 0;
+  siglongjmp(g_jump, 1);
+}
+
+}  // namespace
+
+std::string Fault::describe() const {
+  char buf[160];
+  switch (signal) {
+    case SIGSEGV:
+      if (page_cap) {
+        std::snprintf(buf, sizeof buf, "SIGSEGV: more pages touched than the cap (at 0x%llx)",
+                      static_cast<unsigned long long>(address));
+      } else if (code == SI_KERNEL) {
+        std::snprintf(buf, sizeof buf, "SIGSEGV: general protection fault (#GP: non-canonical or misaligned access)");
+      } else if (code == SEGV_ACCERR) {
+        std::snprintf(buf, sizeof buf, "SIGSEGV: access violation at 0x%llx", static_cast<unsigned long long>(address));
+      } else {
+        std::snprintf(buf, sizeof buf, "SIGSEGV: unmappable address 0x%llx", static_cast<unsigned long long>(address));
+      }
+      break;
+    case SIGBUS: std::snprintf(buf, sizeof buf, "SIGBUS: bus error at 0x%llx", static_cast<unsigned long long>(address)); break;
+    case SIGFPE:
+      std::snprintf(buf, sizeof buf, "SIGFPE: %s",
+                    code == FPE_INTDIV ? "integer divide by zero" : code == FPE_INTOVF ? "integer overflow" : "arithmetic exception");
+      break;
+    case SIGILL: std::snprintf(buf, sizeof buf, "SIGILL: illegal instruction"); break;
+    case SIGTRAP: std::snprintf(buf, sizeof buf, "SIGTRAP: breakpoint or debug trap"); break;
+    case SIGSYS: std::snprintf(buf, sizeof buf, "SIGSYS: system call %d blocked", syscall_number); break;
+    default: std::snprintf(buf, sizeof buf, "signal %d", signal);
+  }
+  return buf;
+}
+
+FaultGuard::FaultGuard(BlockMemory& memory, bool has_avx) {
+  if (g_memory) throw std::logic_error("only one FaultGuard per process");
+  g_memory = &memory;
+  g_has_avx = has_avx;
+  g_alt_stack = mmap(nullptr, kAltStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (g_alt_stack == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap(sigaltstack)");
+  stack_t ss{};
+  ss.ss_sp = g_alt_stack;
+  ss.ss_size = kAltStackBytes;
+  if (sigaltstack(&ss, nullptr) != 0) throw std::system_error(errno, std::generic_category(), "sigaltstack");
+  struct sigaction sa {};
+  sa.sa_sigaction = on_signal;
+  // SA_NODEFER: the handler leaves with siglongjmp and the signal mask is never
+  // changed, so no sigprocmask system call is needed after a fault.
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  for (int s : kSignals) {
+    if (sigaction(s, &sa, nullptr) != 0) throw std::system_error(errno, std::generic_category(), "sigaction");
+  }
+}
+
+FaultGuard::~FaultGuard() {
+  for (int s : kSignals) signal(s, SIG_DFL);
+  stack_t ss{};
+  ss.ss_flags = SS_DISABLE;
+  sigaltstack(&ss, nullptr);
+  munmap(g_alt_stack, kAltStackBytes);
+  g_memory = nullptr;
+}
+
+bool FaultGuard::run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fault* fault) {
+  g_faults = 0;
+  g_fault = Fault{};
+  g_allow_mapping = allow_mapping;
+  const unsigned harness_mxcsr = _mm_getcsr();
+  if (sigsetjmp(g_jump, 0) == 0) {
+    g_armed = 1;
+    code.run(slot);
+    g_armed = 0;
+    return true;
+  }
+  // Abandoned mid-block: the epilogue did not run, restore what it would have.
+  asm volatile("cld\n\tfninit" ::: "memory");
+  if (g_has_avx) asm volatile("vzeroupper" ::: "memory");
+  _mm_setcsr(harness_mxcsr);
+  if (fault) *fault = g_fault;
+  return false;
+}
+
+size_t FaultGuard::faults_in_last_run() const { return g_faults; }
+
+}  // namespace surrogate::measure

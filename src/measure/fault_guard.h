@@ -1,0 +1,51 @@
+// FaultGuard: runs generated code so that its faults become results, not crashes.
+//
+// Installs handlers (on an alternate signal stack: the block's rsp is not the
+// harness's) for SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS. During a
+// guarded run:
+//  - a SIGSEGV on an unmapped user page, while mapping is allowed, maps that
+//    page onto the shared data page (BlockMemory) and resumes the faulting
+//    instruction; the run completes but is disturbed (faults() > 0);
+//  - any other fault (#GP, #DE, #UD, a blocked system call, a page that cannot
+//    be mapped, the page cap) abandons the run with siglongjmp and describes it.
+// Outside a guarded run a fault is the harness's own: the process exits at
+// once with status kHarnessFaultExit + signal (no system call but exit_group).
+// One FaultGuard per process (it owns the signal handlers).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace surrogate::measure {
+
+class BlockMemory;
+class CodeBuffer;
+
+struct Fault {
+  int signal = 0;
+  int code = 0;            // siginfo si_code
+  uint64_t address = 0;    // faulting data address (SIGSEGV/SIGBUS)
+  int syscall_number = -1;  // SIGSYS
+  bool page_cap = false;   // the per-block cap on mapped pages was reached
+  // One line, e.g. "SIGFPE: integer divide by zero".
+  std::string describe() const;
+};
+
+inline constexpr int kHarnessFaultExit = 100;
+
+class FaultGuard {
+ public:
+  FaultGuard(BlockMemory& memory, bool has_avx);
+  ~FaultGuard();
+  FaultGuard(const FaultGuard&) = delete;
+  FaultGuard& operator=(const FaultGuard&) = delete;
+
+  // Runs code slot `slot`. Returns true when it returned normally (possibly
+  // after mapping pages: see faults_in_last_run()); false with *fault filled.
+  bool run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fault* fault);
+  // Pages mapped (faults resolved) during the last run.
+  size_t faults_in_last_run() const;
+};
+
+}  // namespace surrogate::measure

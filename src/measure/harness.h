@@ -1,0 +1,50 @@
+// Harness: measures many blocks on this host with a pool of worker processes.
+//
+// Blocks are cut into batches of Options::batch_size; each of Options::jobs
+// threads takes batches in order and runs each batch in a fresh WorkerProcess
+// pinned to its CPU. Every block gets a Measurement (measured, or unmeasurable
+// with a one-line reason); a worker that dies or hangs is replaced and the
+// batch goes on. Results are handed to the callback as they finish, from the
+// pool threads but never concurrently.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "measure/host_info.h"
+#include "measure/measurement.h"
+
+namespace surrogate::measure {
+
+class Harness {
+ public:
+  // Called once per block, in completion order: (index into the input, result).
+  using ResultCallback = std::function<void(size_t index, const Measurement&)>;
+
+  // Throws std::runtime_error on a host that cannot run the harness.
+  explicit Harness(Options options = {});
+
+  // Measures `blocks` (machine code, one vector per block). Throws
+  // std::runtime_error only when no worker can start at all. When *cancel
+  // turns true, no further block is started and unfinished blocks are left
+  // default (unmeasurable, empty reason) and not passed to on_result.
+  std::vector<Measurement> measure(const std::vector<std::vector<uint8_t>>& blocks,
+                                   const ResultCallback& on_result = {},
+                                   const std::atomic<bool>* cancel = nullptr);
+
+  const Options& options() const { return options_; }
+  const HostInfo& host() const { return host_; }
+  // Worker count actually used.
+  unsigned jobs() const { return jobs_; }
+
+ private:
+  Options options_;
+  HostInfo host_;
+  unsigned jobs_ = 1;
+  std::vector<int> cpus_;  // CPUs this process may run on
+};
+
+}  // namespace surrogate::measure

@@ -1,0 +1,120 @@
+// Known-answer tests of the host harness, portable to any x86-64 CPU: they
+// check ratios against architectural facts (a dependent 64-bit add is 1 cycle,
+// a 64-bit imul is 3 cycles on every x86-64 core of the last 15 years) and
+// never wall-clock times.
+#include "measure/harness.h"
+
+#include <gtest/gtest.h>
+
+#include "measure/host_info.h"
+
+namespace surrogate::measure {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes repeat(const Bytes& insn, int n) {
+  Bytes out;
+  for (int i = 0; i < n; ++i) out.insert(out.end(), insn.begin(), insn.end());
+  return out;
+}
+
+const Bytes kAddChain = repeat({0x48, 0x01, 0xCB}, 8);   // 8 x add rbx, rcx: dependent through rbx
+const Bytes kAddSelf = repeat({0x48, 0x01, 0xC0}, 8);    // 8 x add rax, rax
+const Bytes kAddIndependent = {0x48, 0x83, 0xC0, 0x01,   // add rax, 1
+                               0x48, 0x83, 0xC3, 0x01,   // add rbx, 1
+                               0x48, 0x83, 0xC1, 0x01,   // add rcx, 1
+                               0x48, 0x83, 0xC2, 0x01,   // add rdx, 1
+                               0x48, 0x83, 0xC6, 0x01,   // add rsi, 1
+                               0x48, 0x83, 0xC7, 0x01,   // add rdi, 1
+                               0x49, 0x83, 0xC0, 0x01,   // add r8, 1
+                               0x49, 0x83, 0xC1, 0x01};  // add r9, 1
+const Bytes kImulChain = repeat({0x48, 0x0F, 0xAF, 0xC0}, 8);  // 8 x imul rax, rax
+const Bytes kZeroIdiom = repeat({0x31, 0xC0}, 8);             // 8 x xor eax, eax
+const Bytes kDivByZero = {0x31, 0xC9, 0x48, 0xF7, 0xF1};      // xor ecx, ecx; div rcx
+const Bytes kUd2 = {0x0F, 0x0B};
+const Bytes kSyscall = {0xB8, 0x27, 0x00, 0x00, 0x00, 0x0F, 0x05};  // mov eax, 39 (getpid); syscall
+const Bytes kHang = {0xEB, 0xFE};                                   // jmp $
+const Bytes kLoad = {0x48, 0x8B, 0x03};                             // mov rax, [rbx]: faults a page in
+
+Options test_options() {
+  Options o;
+  o.jobs = 1;
+  o.block_timeout_seconds = 2;
+  return o;
+}
+
+double per_instruction(const Measurement& m, int instructions) {
+  EXPECT_TRUE(m.measured()) << m.reason;
+  return m.throughput.value_or(0) / 100.0 / instructions;
+}
+
+class HarnessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = unsupported_host_reason()) GTEST_SKIP() << *why;
+  }
+};
+
+TEST_F(HarnessTest, KnownAnswers) {
+  Harness harness(test_options());
+  auto r = harness.measure({kAddChain, kAddSelf, kAddIndependent, kImulChain, kZeroIdiom});
+  ASSERT_EQ(r.size(), 5u);
+  double add = per_instruction(r[0], 8);
+  EXPECT_NEAR(add, 1.0, 0.05) << "dependent add rbx, rcx";
+  EXPECT_NEAR(per_instruction(r[1], 8), 1.0, 0.05) << "dependent add rax, rax";
+  EXPECT_LT(per_instruction(r[2], 8), 0.6 * add) << "independent adds overlap";
+  double imul = per_instruction(r[3], 8);
+  EXPECT_NEAR(imul / add, 3.0, 0.3) << "imul r64 latency is 3 cycles";
+  EXPECT_LT(per_instruction(r[4], 8), 0.4) << "xor-zeroing breaks dependencies";
+  for (const auto& m : r) {
+    EXPECT_GT(m.tsc_per_cycle, 0);
+    EXPECT_LT(m.unroll_a, m.unroll_b);
+    EXPECT_GE(m.iterations, 1u);
+  }
+}
+
+TEST_F(HarnessTest, FaultsAreUnmeasurableAndDoNotHarmTheBatch) {
+  Harness harness(test_options());
+  std::vector<Bytes> batch = {kAddChain, kDivByZero, kUd2, kAddChain, kSyscall, kHang, kLoad, kAddChain};
+  std::vector<size_t> order;
+  auto r = harness.measure(batch, [&](size_t i, const Measurement&) { order.push_back(i); });
+  ASSERT_EQ(r.size(), batch.size());
+  EXPECT_EQ(order.size(), batch.size());
+  for (size_t i : {0u, 3u, 7u}) EXPECT_NEAR(per_instruction(r[i], 8), 1.0, 0.05) << "block " << i;
+  EXPECT_FALSE(r[1].measured());
+  EXPECT_NE(r[1].reason.find("SIGFPE"), std::string::npos) << r[1].reason;
+  EXPECT_FALSE(r[2].measured());
+  EXPECT_NE(r[2].reason.find("SIGILL"), std::string::npos) << r[2].reason;
+  EXPECT_FALSE(r[4].measured());
+  EXPECT_NE(r[4].reason.find("SIGSYS"), std::string::npos) << r[4].reason;
+  EXPECT_FALSE(r[5].measured());
+  EXPECT_NE(r[5].reason.find("timeout"), std::string::npos) << r[5].reason;
+  EXPECT_TRUE(r[6].measured()) << r[6].reason;
+  EXPECT_GE(r[6].faulted_pages, 1u);
+}
+
+TEST_F(HarnessTest, EmptyAndOversizedBlocks) {
+  Options o = test_options();
+  o.max_unrolled_bytes = 1024;
+  Harness harness(o);
+  auto r = harness.measure({Bytes{}, Bytes(600, 0x90), repeat({0x48, 0x01, 0xCB}, 100)});
+  EXPECT_FALSE(r[0].measured());
+  EXPECT_FALSE(r[1].measured());
+  EXPECT_NE(r[1].reason.find("too long"), std::string::npos) << r[1].reason;
+  // 300 bytes: unroll factors scaled down to fit 1024 bytes, still 1 cycle per add.
+  EXPECT_EQ(r[2].unroll_b, 3u);
+  EXPECT_NEAR(per_instruction(r[2], 100), 1.0, 0.05);
+}
+
+TEST(HostInfo, IdentifiesTheCpu) {
+  HostInfo h = host_info();
+#if defined(__x86_64__)
+  EXPECT_FALSE(h.vendor.empty());
+  EXPECT_GT(h.family, 0);
+  EXPECT_EQ(h.identity().find(' '), std::string::npos);
+#endif
+}
+
+}  // namespace
+}  // namespace surrogate::measure

@@ -1,0 +1,226 @@
+#include "measure/measure_job.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "measure/estimate.h"
+#include "measure/harness.h"
+#include "measure/host_info.h"
+#include "util/atomic_file.h"
+#include "util/hex.h"
+#include "util/progress.h"
+#include "util/result_journal.h"
+
+namespace surrogate::measure {
+namespace {
+
+std::string format_throughput(double t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", t);
+  return buf;
+}
+
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(std::floor(q * (v.size() - 1) + 0.5))];
+}
+
+// Journal notes: "tsc=<ratio>" for a measured block, else the reason.
+constexpr const char* kRatioNote = "tsc=";
+
+// Given up because the canaries saw other load (worth measuring again later).
+bool is_disturbed(const JournalEntry& e) { return e.value.empty() && e.note.rfind("disturbed", 0) == 0; }
+
+nlohmann::json metadata(const Options& options, const Harness& harness, const JobOptions& job,
+                        const JobSummary& summary, const std::vector<double>& ratios) {
+  const HostInfo& h = harness.host();
+  char init[32], mxcsr[16];
+  std::snprintf(init, sizeof init, "0x%llx", static_cast<unsigned long long>(options.init_value));
+  std::snprintf(mxcsr, sizeof mxcsr, "0x%04x", options.mxcsr());
+  return {
+      {"tool", "surrogate measure"},
+      {"version", job.tool_version},
+      {"date", now_utc()},
+      {"throughput_unit", "cycles per 100 iterations"},
+      {"inputs", job.inputs},
+      {"cpu",
+       {{"vendor", h.vendor},
+        {"family", h.family},
+        {"model", h.model},
+        {"stepping", h.stepping},
+        {"brand", h.brand},
+        {"identity", h.identity()},
+        {"hypervisor", h.hypervisor},
+        {"invariant_tsc", h.invariant_tsc}}},
+      {"method",
+       {{"timer", "rdtsc/rdtscp; unroll-and-difference (L_b - L_a) / ((b - a) M), in core cycles"},
+        {"unroll_factors", {options.unroll_a, options.unroll_b}},
+        {"min_unrolled_bytes", options.min_unrolled_bytes},
+        {"max_unrolled_bytes", options.max_unrolled_bytes},
+        {"target_ticks_per_run", options.target_ticks},
+        {"repetitions", options.repetitions},
+        {"passes", options.passes},
+        {"max_attempts", options.max_attempts},
+        {"estimate", options.estimator_name() + "; lowest over passes"},
+        {"calibration", "dependent add rax,1 chain (1 cycle each), timed in every repetition"},
+        {"canaries", "xor eax,eax; xor ecx,ecx and three independent loads, timed in every repetition"},
+        {"canary_tolerance", options.canary_tolerance},
+        {"init_value", init},
+        {"registers", "GPRs but rsp and each 64-bit lane of xmm0-15 = init value, upper ymm/zmm bits zero, "
+                      "at every loop iteration; x87 fninit"},
+        {"memory", "every page one shared 4 KiB page filled with the init value; pages mapped on fault"},
+        {"denormal_policy", options.denormal_policy()},
+        {"mxcsr", mxcsr},
+        {"max_faulted_pages", options.max_faulted_pages},
+        {"batch_size", options.batch_size},
+        {"jobs", harness.jobs()},
+        {"block_timeout_seconds", options.block_timeout_seconds}}},
+      {"tsc_ticks_per_core_cycle",
+       {{"median", summary.tsc_per_cycle}, {"p05", quantile(ratios, 0.05)}, {"p95", quantile(ratios, 0.95)}}},
+      {"blocks",
+       {{"rows", summary.blocks},
+        {"distinct", summary.distinct},
+        {"measured", summary.measured},
+        {"unmeasurable", summary.distinct - summary.measured},
+        {"measured_again_after_other_load", summary.retried},
+        {"coverage", summary.distinct ? static_cast<double>(summary.measured) / summary.distinct : 0.0}}},
+  };
+}
+
+}  // namespace
+
+std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
+  std::ostringstream s;
+  s << "measure v1 " << host_info().identity() << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min="
+    << o.min_unrolled_bytes << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes
+    << " ticks=" << o.target_ticks << " init=" << o.init_value << " mxcsr=" << o.mxcsr()
+    << " est=" << static_cast<int>(o.estimator) << " tol=" << o.canary_tolerance << "\n";
+  for (const JobBlock& b : blocks) s << to_hex(b.bytes) << "\n";
+  return fingerprint_of(s.str());
+}
+
+JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& options, const JobOptions& job,
+                           std::ostream& log) {
+  Harness harness(options);  // refuses unsupported hosts
+  JobSummary summary;
+  summary.blocks = blocks.size();
+
+  // Distinct blocks: the first occurrence of each is its representative and
+  // the journal's key.
+  std::vector<size_t> first_of(blocks.size());
+  std::vector<size_t> distinct;
+  {
+    std::unordered_map<std::string, size_t> seen;
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      auto [it, fresh] = seen.emplace(to_hex(blocks[i].bytes), i);
+      first_of[i] = it->second;
+      if (fresh) distinct.push_back(i);
+    }
+  }
+  summary.distinct = distinct.size();
+
+  ResultJournal journal(job.output, job_fingerprint(blocks, options));
+  std::unordered_map<size_t, JournalEntry> done;
+  std::vector<size_t> todo;
+  for (size_t i : distinct) {
+    auto it = journal.finished().find(i);
+    // Blocks given up because of other load on the host get another chance.
+    if (it != journal.finished().end() && !is_disturbed(it->second)) {
+      done[i] = it->second;
+      ++summary.resumed;
+    } else {
+      todo.push_back(i);
+    }
+  }
+
+  Progress progress("measure", summary.distinct, summary.resumed);
+  auto t0 = std::chrono::steady_clock::now();
+  // One round measures `todo`; blocks disturbed by other load go to the next
+  // round, after a wait that doubles each time (the load comes in bursts of
+  // seconds on shared hosts).
+  double waited = 0, wait = 1;
+  for (int round = 0; !todo.empty(); ++round) {
+    std::vector<std::vector<uint8_t>> todo_bytes;
+    todo_bytes.reserve(todo.size());
+    for (size_t i : todo) todo_bytes.push_back(blocks[i].bytes);
+    std::vector<size_t> disturbed;
+    harness.measure(
+        todo_bytes,
+        [&](size_t k, const Measurement& m) {
+          JournalEntry e;
+          if (m.throughput) {
+            char note[32];
+            std::snprintf(note, sizeof note, "%s%.5f", kRatioNote, m.tsc_per_cycle);
+            e = {format_throughput(*m.throughput), note};
+            if (round > 0) ++summary.retried;
+          } else {
+            e = {"", m.reason};
+            if (is_disturbed(e)) disturbed.push_back(todo[k]);
+          }
+          journal.record(todo[k], e);
+          done[todo[k]] = e;
+          if (round == 0) progress.advance();
+        },
+        job.cancel);
+    if (job.cancel && job.cancel->load()) break;
+    if (disturbed.empty() || waited + wait > job.disturbed_retry_seconds) break;
+    progress.finish();
+    log << "surrogate measure: " << disturbed.size() << " blocks disturbed by other load; measuring them again in "
+        << wait << " s\n";
+    for (double w = 0; w < wait && !(job.cancel && job.cancel->load()); w += 0.1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    waited += wait;
+    wait *= 2;
+    std::sort(disturbed.begin(), disturbed.end());
+    todo = std::move(disturbed);
+  }
+  progress.finish();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (job.cancel && job.cancel->load()) {
+    summary.interrupted = true;
+    return summary;
+  }
+
+  std::vector<double> ratios;
+  for (size_t i : distinct) {
+    const JournalEntry& e = done.at(i);
+    if (!e.value.empty()) {
+      ++summary.measured;
+      if (e.note.rfind(kRatioNote, 0) == 0) ratios.push_back(std::atof(e.note.c_str() + 4));
+    } else {
+      log << blocks[i].name << ": unmeasurable " << to_hex(blocks[i].bytes) << ": " << e.note << "\n";
+    }
+  }
+  summary.tsc_per_cycle = ratios.empty() ? 0.0 : median(ratios);
+
+  AtomicFile out(job.output);
+  out.stream() << "hex,throughput\n";
+  for (size_t i = 0; i < blocks.size(); ++i)
+    out.stream() << to_hex(blocks[i].bytes) << "," << done.at(first_of[i]).value << "\n";
+  out.commit();
+  if (job.output != "-")
+    write_file_atomically(job.output + ".meta.json", metadata(options, harness, job, summary, ratios).dump(2) + "\n");
+  journal.remove();
+  return summary;
+}
+
+}  // namespace surrogate::measure

@@ -1,0 +1,64 @@
+// A measurement job on files: the part of `surrogate measure` below the
+// command line, shared by the CLI command and surrogate_measure_tool.
+//
+//  - output CSV `hex,throughput` (cycles per 100 iterations, two decimals,
+//    empty where unmeasurable), one row per input block in input order,
+//    written through a temporary and renamed (never a partial file);
+//  - OUT.meta.json: CPU identity, method and options, TSC ratio observed,
+//    coverage, tool version, date (same temporary-then-rename rule);
+//  - OUT.partial (util/result_journal.h): finished blocks, so a killed or
+//    interrupted run resumes where it stopped; removed once OUT is complete.
+//    Blocks given up because of other load on the host are measured again on
+//    resume; a journal of another job (other blocks, options or CPU) is
+//    discarded;
+//  - reasons for unmeasurable blocks on the log stream, one line each;
+//  - progress (done/total, blocks/s, ETA) on stderr when it is a terminal.
+// Each distinct block is measured once; duplicates share its row value.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "measure/measurement.h"
+
+namespace surrogate::measure {
+
+struct JobBlock {
+  std::string name;            // for messages, e.g. "file.csv:12"
+  std::vector<uint8_t> bytes;  // machine code
+};
+
+struct JobOptions {
+  std::string output = "-";         // OUT; "-": CSV to stdout, no journal, no metadata
+  std::vector<std::string> inputs;  // recorded in the metadata
+  std::string tool_version = "0";
+  const std::atomic<bool>* cancel = nullptr;  // set (e.g. by SIGINT): stop, keep the journal
+  // Blocks given up as disturbed by other load are measured again in later
+  // rounds, after waits of 1, 2, 4, ... seconds, until this many seconds of
+  // waiting are spent (0: no retry round).
+  double disturbed_retry_seconds = 120;
+};
+
+struct JobSummary {
+  size_t blocks = 0;         // input blocks (rows)
+  size_t distinct = 0;       // distinct blocks
+  size_t measured = 0;       // distinct blocks measured
+  size_t resumed = 0;        // distinct blocks taken from the journal
+  size_t retried = 0;        // blocks measured again after being disturbed by other load
+  double seconds = 0;        // wall time of this run's measuring
+  double tsc_per_cycle = 0;  // median over measured blocks
+  bool interrupted = false;  // cancelled: no output written, journal kept
+};
+
+// Runs the job. Throws std::runtime_error with a one-line message on an
+// unwritable output or a host that cannot measure.
+JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& options, const JobOptions& job,
+                           std::ostream& log);
+
+// The journal fingerprint of a job: options, CPU identity and the blocks.
+std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& options);
+
+}  // namespace surrogate::measure

@@ -1,0 +1,88 @@
+#include "measure/measure_job.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "measure/host_info.h"
+#include "util/result_journal.h"
+
+namespace surrogate::measure {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class MeasureJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = unsupported_host_reason()) GTEST_SKIP() << *why;
+    dir_ = fs::temp_directory_path() / ("measure_job_test_" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    out_ = (dir_ / "out.csv").string();
+    options_.jobs = 1;
+    job_.output = out_;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+  std::string out_;
+  Options options_;
+  JobOptions job_;
+  std::ostringstream log_;
+  // add rbx, rcx; ud2; add rbx, rcx again (a duplicate row).
+  std::vector<JobBlock> blocks_ = {{"in:1", {0x48, 0x01, 0xCB}}, {"in:2", {0x0F, 0x0B}}, {"in:3", {0x48, 0x01, 0xCB}}};
+};
+
+TEST_F(MeasureJobTest, WritesCsvMetadataAndReasons) {
+  JobSummary s = run_measure_job(blocks_, options_, job_, log_);
+  EXPECT_EQ(s.blocks, 3u);
+  EXPECT_EQ(s.distinct, 2u);
+  EXPECT_EQ(s.measured, 1u);
+  EXPECT_FALSE(fs::exists(out_ + ".partial"));
+  std::string csv = slurp(out_);
+  ASSERT_EQ(csv.rfind("hex,throughput\n4801cb,", 0), 0u) << csv;
+  EXPECT_NE(csv.find("\n0f0b,\n4801cb,"), std::string::npos) << csv;
+  EXPECT_NE(log_.str().find("in:2: unmeasurable 0f0b: SIGILL"), std::string::npos) << log_.str();
+  auto meta = nlohmann::json::parse(slurp(out_ + ".meta.json"));
+  EXPECT_EQ(meta["blocks"]["measured"], 1);
+  EXPECT_EQ(meta["cpu"]["identity"], host_info().identity());
+  EXPECT_GT(meta["tsc_ticks_per_core_cycle"]["median"].get<double>(), 0);
+  EXPECT_EQ(meta["method"]["denormal_policy"], options_.denormal_policy());
+}
+
+// A journal left by a killed run is reused: its finished block is not
+// measured again (the marker value survives), a torn last line is ignored.
+TEST_F(MeasureJobTest, ResumesFromTheJournal) {
+  {
+    std::ofstream j(out_ + ".partial");
+    j << "surrogate-journal v1 " << job_fingerprint(blocks_, options_) << "\n0\t123.45\ttsc=0.60000\n1\t";
+  }
+  JobSummary s = run_measure_job(blocks_, options_, job_, log_);
+  EXPECT_EQ(s.resumed, 1u);
+  EXPECT_EQ(slurp(out_), "hex,throughput\n4801cb,123.45\n0f0b,\n4801cb,123.45\n");
+  EXPECT_FALSE(fs::exists(out_ + ".partial"));
+}
+
+// Cancelled before it starts: no output, the journal stays for a resume.
+TEST_F(MeasureJobTest, CancelledJobWritesNoOutput) {
+  std::atomic<bool> cancel{true};
+  job_.cancel = &cancel;
+  JobSummary s = run_measure_job(blocks_, options_, job_, log_);
+  EXPECT_TRUE(s.interrupted);
+  EXPECT_FALSE(fs::exists(out_));
+  EXPECT_TRUE(fs::exists(out_ + ".partial"));
+}
+
+}  // namespace
+}  // namespace surrogate::measure

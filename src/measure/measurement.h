@@ -1,0 +1,99 @@
+// Options of the host timing harness and what it reports per block.
+//
+// Throughput is in cycles per 100 iterations (BHive's unit): core cycles, not
+// TSC ticks, obtained by dividing TSC ticks by the ticks-per-cycle ratio of a
+// dependent add chain measured right before the block (calibration).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace surrogate::measure {
+
+struct Options {
+  // Unroll factors a < b; throughput = (L_b - L_a) / (b - a) per iteration.
+  // Per block they are scaled up together (same ratio) until a x bytes >=
+  // min_unrolled_bytes: one iteration of the timed loop must be much longer
+  // than the out-of-order window, or consecutive iterations overlap and the
+  // boundary cost differs between a and b (measured here: a dependent add
+  // chain reads 0.82 cycles/add at 100/200 copies, 1.00 from 200/400 on).
+  uint32_t unroll_a = 50;
+  uint32_t unroll_b = 100;
+  size_t min_unrolled_bytes = 2048;
+  // Cap on b x block bytes; a longer block gets b' = cap / bytes (at least 2),
+  // a' = b' * a / b (at least 1), so its unrolled body stays in L1i.
+  size_t max_unrolled_bytes = 16384;
+  // Clean (undisturbed) repetitions per block.
+  uint32_t repetitions = 5;
+  // Independent passes over each batch (the same worker measures the whole
+  // batch once, then again); a block's figure is the lowest of its passes.
+  // The passes are milliseconds apart: on this host (AMD Zen 4 under KVM) some
+  // blocks run in one of two modes for milliseconds at a time, switching at
+  // interrupts (e.g. 0.66 or 1.04 cycles/iteration for a 14-byte pair of
+  // loads: op cache or 16-byte/cycle legacy decode), and a single pass of
+  // ~0.3 ms sees one mode only. Faulting blocks are not measured again.
+  uint32_t passes = 2;
+  // How the clean repetitions become one figure (both in core cycles, with the
+  // median ticks-per-cycle ratio of the block's calibrations):
+  //  kMinimum  (min L_b - min L_a) / ((b - a) M): each minimum discards runs
+  //            slowed by anything (interrupts, a busy SMT sibling sharing
+  //            load ports, which the canary does not see); timing noise is
+  //            one-sided, so the minimum of a timing is its robust estimate;
+  //  kMedian   median over repetitions of each repetition's own difference.
+  enum class Estimator { kMinimum, kMedian };
+  Estimator estimator = Estimator::kMinimum;
+  // Repetitions tried, clean or disturbed, before a block is given up.
+  uint32_t max_attempts = 20;
+  // TSC ticks aimed at for one timed run of the b-unrolled loop (about 10 us),
+  // far above the TSC granularity.
+  uint64_t target_ticks = 25000;
+  // Every GPR but rsp, each 64-bit lane of xmm0-15 and each 64-bit word of
+  // data memory start at this value.
+  uint64_t init_value = 0x100000;
+  // MXCSR during runs: true = FTZ and DAZ on (0x9FC0), false = default (0x1F80).
+  bool flush_denormals = true;
+  // A repetition is disturbed when the canary measures more than
+  // canary_tolerance x the lowest worker start-up median of the canary.
+  double canary_tolerance = 1.1;
+  // Cap on pages one block may fault in (each mapped onto the shared page).
+  size_t max_faulted_pages = 256;
+  // Worker processes in parallel; 0 = one per CPU this process may run on.
+  unsigned jobs = 0;
+  // Blocks per worker process (a fresh process per batch).
+  size_t batch_size = 50;
+  // The parent kills a worker whose block takes longer than this.
+  double block_timeout_seconds = 10.0;
+  // Pin worker i to the i-th allowed CPU.
+  bool pin_workers = true;
+
+  uint32_t mxcsr() const { return flush_denormals ? 0x9FC0u : 0x1F80u; }
+  std::string estimator_name() const {
+    return estimator == Estimator::kMinimum ? "minimum: (min L_b - min L_a) / ((b - a) M) over clean repetitions"
+                                            : "median over clean repetitions of (L_b - L_a) / ((b - a) M)";
+  }
+  std::string denormal_policy() const {
+    return flush_denormals ? "FTZ+DAZ (MXCSR 0x9FC0)" : "IEEE denormals (MXCSR 0x1F80)";
+  }
+};
+
+struct Measurement {
+  // Cycles per 100 iterations; empty when the block is unmeasurable.
+  std::optional<double> throughput;
+  // Why the block is unmeasurable (one line); empty when measured.
+  std::string reason;
+  // Median TSC ticks per core cycle over this block's clean repetitions.
+  double tsc_per_cycle = 0;
+  // Unroll factors used (smaller than Options' for long blocks) and loop count M.
+  uint32_t unroll_a = 0, unroll_b = 0;
+  uint64_t iterations = 0;
+  // Repetitions tried and how many of them the canary flagged as disturbed.
+  uint32_t attempts = 0, disturbed = 0;
+  // Pages the block faulted in.
+  uint32_t faulted_pages = 0;
+
+  bool measured() const { return throughput.has_value(); }
+};
+
+}  // namespace surrogate::measure

@@ -1,0 +1,116 @@
+#include "measure/timed_code.h"
+
+#include <cstddef>
+#include <initializer_list>
+#include <stdexcept>
+
+#include "measure/run_context.h"
+
+namespace surrogate::measure {
+namespace {
+
+// Appends instructions at a known run-time address, so RIP-relative
+// displacements to RunContext fields can be computed.
+class Emitter {
+ public:
+  Emitter(uint64_t code_address, uint64_t context_address)
+      : code_(code_address), context_(context_address) {}
+
+  void bytes(std::initializer_list<uint8_t> b) { out_.insert(out_.end(), b); }
+  void bytes(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
+
+  // `opcode` ends with a ModRM byte whose mod=00, rm=101 (RIP-relative); the
+  // disp32 is the last field of the instruction (no immediate follows).
+  void rip_relative(std::initializer_list<uint8_t> opcode, size_t context_offset) {
+    bytes(opcode);
+    int64_t next = static_cast<int64_t>(address() + 4);
+    int64_t disp = static_cast<int64_t>(context_ + context_offset) - next;
+    if (disp < INT32_MIN || disp > INT32_MAX) throw std::logic_error("RunContext out of rip-relative reach");
+    imm32(static_cast<uint32_t>(static_cast<int32_t>(disp)));
+  }
+
+  void imm32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  void imm64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+
+  void align(size_t alignment) {
+    while (address() % alignment != 0) out_.push_back(0x90);  // nop, executed once
+  }
+
+  uint64_t address() const { return code_ + out_.size(); }
+  std::vector<uint8_t> take() { return std::move(out_); }
+
+ private:
+  uint64_t code_, context_;
+  std::vector<uint8_t> out_;
+};
+
+#define CTX(field) offsetof(RunContext, field)
+
+}  // namespace
+
+std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_address,
+                                     uint64_t context_address) {
+  if (spec.unroll == 0) throw std::invalid_argument("unroll must be >= 1");
+  Emitter e(code_address, context_address);
+
+  // --- prologue (not timed) ---
+  e.bytes({0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57});  // push rbx, rbp, r12-r15
+  e.rip_relative({0x48, 0x89, 0x25}, CTX(saved_rsp));                       // mov [saved_rsp], rsp
+  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(block_mxcsr));                     // ldmxcsr [block_mxcsr]
+  e.bytes({0xDB, 0xE3});                                                    // fninit
+  e.rip_relative({0x48, 0x8B, 0x05}, CTX(iterations));    // mov rax, [iterations]
+  e.rip_relative({0x48, 0x89, 0x05}, CTX(loop_counter));  // mov [loop_counter], rax
+  e.bytes({0x0F, 0xAE, 0xE8});                            // lfence
+  e.bytes({0x0F, 0x31});                                  // rdtsc (edx:eax)
+  e.rip_relative({0x89, 0x05}, CTX(tsc_start_lo));        // mov [tsc_start_lo], eax
+  e.rip_relative({0x89, 0x15}, CTX(tsc_start_hi));        // mov [tsc_start_hi], edx
+  e.bytes({0x0F, 0xAE, 0xE8});                            // lfence
+
+  // --- timed loop ---
+  e.align(64);
+  uint64_t loop_top = e.address();
+  // lfence: the previous iteration completes before this one starts, so every
+  // iteration is a fresh run from the initial state (as each of BHive's runs
+  // is) and iterations cannot overlap; the fill and drain this costs are the
+  // same at both unroll factors and cancel in the difference.
+  e.bytes({0x0F, 0xAE, 0xE8});                         // lfence
+  e.rip_relative({0x48, 0x8B, 0x25}, CTX(block_rsp));  // mov rsp, [block_rsp]
+  if (spec.has_avx) e.bytes({0xC5, 0xF8, 0x77});       // vzeroupper: upper halves 0, state clean
+  for (uint8_t n = 0; n < 16; ++n) {                   // movdqa xmmN, [vector_init]
+    if (n < 8) {
+      e.rip_relative({0x66, 0x0F, 0x6F, static_cast<uint8_t>((n << 3) | 5)}, CTX(vector_init));
+    } else {
+      e.rip_relative({0x66, 0x44, 0x0F, 0x6F, static_cast<uint8_t>(((n & 7) << 3) | 5)}, CTX(vector_init));
+    }
+  }
+  for (uint8_t r = 0; r < 16; ++r) {                   // movabs r, init_value (all but rsp)
+    if (r == 4) continue;
+    e.bytes({static_cast<uint8_t>(r < 8 ? 0x48 : 0x49), static_cast<uint8_t>(0xB8 + (r & 7))});
+    e.imm64(spec.init_value);
+  }
+  for (uint32_t i = 0; i < spec.unroll; ++i) e.bytes(spec.block);
+  e.rip_relative({0x48, 0xFF, 0x0D}, CTX(loop_counter));  // dec qword [loop_counter]
+  e.bytes({0x0F, 0x85});                                  // jnz loop_top (rel32)
+  int64_t rel = static_cast<int64_t>(loop_top) - static_cast<int64_t>(e.address() + 4);
+  e.imm32(static_cast<uint32_t>(static_cast<int32_t>(rel)));
+
+  // --- epilogue ---
+  e.bytes({0x0F, 0x01, 0xF9});                       // rdtscp (waits for the loop to execute)
+  e.bytes({0x0F, 0xAE, 0xE8});                       // lfence
+  e.rip_relative({0x89, 0x05}, CTX(tsc_end_lo));     // mov [tsc_end_lo], eax
+  e.rip_relative({0x89, 0x15}, CTX(tsc_end_hi));     // mov [tsc_end_hi], edx
+  e.rip_relative({0x48, 0x8B, 0x25}, CTX(saved_rsp));  // mov rsp, [saved_rsp]
+  e.bytes({0xFC});                                   // cld (the ABI wants DF=0)
+  e.bytes({0xDB, 0xE3});                             // fninit
+  if (spec.has_avx) e.bytes({0xC5, 0xF8, 0x77});     // vzeroupper
+  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(harness_mxcsr));  // ldmxcsr [harness_mxcsr]
+  e.bytes({0x41, 0x5F, 0x41, 0x5E, 0x41, 0x5D, 0x41, 0x5C, 0x5D, 0x5B});  // pop r15-r12, rbp, rbx
+  e.bytes({0xC3});                                                        // ret
+  return e.take();
+}
+
+}  // namespace surrogate::measure

@@ -1,0 +1,66 @@
+#include "measure/timed_code.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "measure/estimate.h"
+#include "measure/run_context.h"
+
+namespace surrogate::measure {
+namespace {
+
+// The block must appear exactly `unroll` times, back to back, in the 64-byte
+// aligned loop, and the function must end with `ret`.
+TEST(TimedCode, UnrollsTheBodyInAnAlignedLoop) {
+  const uint8_t body[] = {0x48, 0x01, 0xCB, 0x0F, 0xAF};  // arbitrary bytes
+  const uint64_t code = 0x7f0000001000, ctx = code + 0x10000;
+  for (uint32_t unroll : {1u, 7u, 100u}) {
+    auto bytes = emit_timed_code({body, unroll, 0x100000, true}, code, ctx);
+    EXPECT_LE(bytes.size(), unroll * sizeof body + kTimedCodeOverhead);
+    EXPECT_EQ(bytes.back(), 0xC3);
+    std::vector<uint8_t> run;
+    for (uint32_t i = 0; i < unroll; ++i) run.insert(run.end(), body, body + sizeof body);
+    auto at = std::search(bytes.begin(), bytes.end(), run.begin(), run.end());
+    ASSERT_NE(at, bytes.end());
+    // The loop header precedes the body: lfence (3), mov rsp (7), vzeroupper (3),
+    // 8 + 8 movdqa (8 + 9 bytes each), 15 movabs (10 bytes each).
+    const size_t movabs = 3 + 7 + 3 + 8 * 8 + 8 * 9;
+    size_t loop_top = static_cast<size_t>(at - bytes.begin()) - (movabs + 15 * 10);
+    EXPECT_EQ((code + loop_top) % 64, 0u);
+    EXPECT_EQ(bytes[loop_top], 0x0F);  // lfence
+    // The 0x100000 init value appears in the 15 movabs.
+    EXPECT_EQ(bytes[loop_top + movabs], 0x48);
+    EXPECT_EQ(bytes[loop_top + movabs + 1], 0xB8);  // movabs rax
+    uint64_t imm;
+    std::memcpy(&imm, &bytes[loop_top + movabs + 2], 8);
+    EXPECT_EQ(imm, 0x100000u);
+  }
+}
+
+// RIP-relative operands resolve to the RunContext fields: the first store is
+// `mov [saved_rsp], rsp` right after the six pushes.
+TEST(TimedCode, RipRelativeOperandsReachTheContext) {
+  const uint8_t body[] = {0x90};
+  const uint64_t code = 0x7f0000001000, ctx = code + 0x20000;
+  auto bytes = emit_timed_code({body, 3, 0, false}, code, ctx);
+  ASSERT_EQ(bytes[10], 0x48);
+  ASSERT_EQ(bytes[11], 0x89);
+  ASSERT_EQ(bytes[12], 0x25);
+  int32_t disp;
+  std::memcpy(&disp, &bytes[13], 4);
+  EXPECT_EQ(code + 17 + disp, ctx + offsetof(RunContext, saved_rsp));
+}
+
+TEST(Estimate, MedianAndDifference) {
+  EXPECT_DOUBLE_EQ(median({3, 1, 2}), 2);
+  EXPECT_DOUBLE_EQ(median({4, 1, 3, 2}), 2.5);
+  EXPECT_TRUE(std::isnan(median({})));
+  // L_a = M (a T + c), L_b = M (b T + c): the overhead c cancels.
+  double T = 3.5, c = 40, M = 10;
+  EXPECT_DOUBLE_EQ(unrolled_difference(M * (50 * T + c), M * (100 * T + c), 50, 100, M), T);
+}
+
+}  // namespace
+}  // namespace surrogate::measure

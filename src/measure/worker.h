@@ -1,0 +1,52 @@
+// WorkerProcess: a forked child that runs blocks for the parent, one at a time.
+//
+// The child sets up a BlockTimer, pins itself to a CPU, lowers its rlimits
+// (no core dumps, bounded address space and CPU time), closes
+// every inherited descriptor but its socket, installs the seccomp filter
+// (seccomp_filter.h) and reports ready. Then, per job: it reads a block from
+// the socket, measures it and writes back the Measurement. A block that kills
+// or hangs the child costs only the child: the parent reports that block
+// unmeasurable (with the signal or the timeout) and starts a fresh worker.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "measure/block_timer.h"
+#include "measure/measurement.h"
+
+namespace surrogate::measure {
+
+class WorkerProcess {
+ public:
+  // Forks and waits for the child to be ready. cpu < 0: no pinning.
+  // Throws std::runtime_error when the child cannot start (with its reason).
+  WorkerProcess(const Options& options, int cpu, bool has_avx);
+  ~WorkerProcess();  // ends the child (EOF, then SIGKILL if needed) and reaps it
+  WorkerProcess(const WorkerProcess&) = delete;
+  WorkerProcess& operator=(const WorkerProcess&) = delete;
+
+  // Measures one block. clean_canary (0: unknown) holds the lowest canaries any
+  // worker saw at start-up: the child flags repetitions against it when it is
+  // below its own (a worker that started while the core was shared, e.g. with
+  // an SMT sibling busy, would otherwise accept a whole batch of slow runs).
+  // On a timeout or the child's death the result is unmeasurable with the
+  // reason, and alive() turns false.
+  Measurement measure(std::span<const uint8_t> block, double timeout_seconds, const CanaryCycles& clean_canary = {});
+  bool alive() const { return alive_; }
+  // The child's canary at start-up (median, cycles per iteration).
+  CanaryCycles canary_baseline() const { return canary_baseline_; }
+
+ private:
+  std::string reap();  // kills (if needed) and waits; describes how the child ended
+
+  pid_t pid_ = -1;
+  int fd_ = -1;  // the parent's end of the socket pair
+  bool alive_ = false;
+  CanaryCycles canary_baseline_;
+};
+
+}  // namespace surrogate::measure
