@@ -10,6 +10,7 @@ blocks are ranked by sha256(seed:hex): same seed and input, same bytes out.
 
 Usage: tools/make_sample.py [--input ../shared/data/bhive-blocks.csv]
                             [--output data/bhive-sample.csv] [--size 4000] [--seed 1]
+                            [--exclude data/bhive-sample.csv]
 """
 import argparse, collections, csv, hashlib, math, os, sys, tempfile
 
@@ -31,7 +32,14 @@ def main() -> int:
     ap.add_argument("--output", default=os.path.join(here, "..", "data", "bhive-sample.csv"))
     ap.add_argument("--size", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--exclude", action="append", default=[],
+                    help="a CSV whose blocks (first column) are never chosen, e.g. the shipped sample for a held-out set")
     args = ap.parse_args()
+
+    excluded = set()
+    for path in args.exclude:
+        with open(path, newline="") as f:
+            excluded.update(row[0] for row in csv.reader(f))
 
     by_family = collections.defaultdict(list)
     with open(args.input, newline="") as f:
@@ -39,6 +47,8 @@ def main() -> int:
         if reader.fieldnames[:3] != ["hex", "sources", "may_alias"]:
             sys.exit(f"{args.input}:1: expected header hex,sources,may_alias")
         for row in reader:
+            if row["hex"] in excluded:
+                continue
             by_family[family(row["sources"])].append(row)
 
     weights = {k: math.sqrt(len(v)) for k, v in by_family.items()}

@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/cpus_command.h"
 #include "cli/disasm_command.h"
+#include "cli/evaluate_command.h"
 #include "cli/measure_command.h"
 #include "cli/params_command.h"
 #include "cli/simulate_command.h"
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("surrogate 0.1.0"));
   std::vector<Command> commands{add_cpus_command(app), add_simulate_command(app), add_params_command(app),
-                                add_disasm_command(app), add_measure_command(app)};
+                                add_disasm_command(app), add_measure_command(app),
+                                add_evaluate_command(app)};
   try {
     std::vector<std::string> args = llvm_style_args(argc, argv);
     app.parse(args);
