@@ -1,4 +1,5 @@
 #include "block/tokenizer.h"
+#include "block/vocabulary.h"
 
 #include <gtest/gtest.h>
 
@@ -49,6 +50,26 @@ TEST(Tokenizer, PrefixesAndAvx512Masks) {
   EXPECT_EQ(tokens_of("f348ab"), "STOSQ REP <S> RDI RAX RDI DF <D> RDI <E>");
   // vaddps zmm1 {k1}{z}, zmm2, zmm3: the mask register is a source, MXCSR implicit.
   EXPECT_EQ(tokens_of("62f16cc958cb"), "VADDPSZrrkz <S> K1 ZMM2 ZMM3 MXCSR <D> ZMM1 <E>");
+}
+
+}  // namespace
+}  // namespace surrogate
+
+namespace surrogate {
+namespace {
+
+TEST(Vocabulary, BuildsDeterministicallyAndMapsUnknownTokens) {
+  std::vector<InstructionTokens> seen = {{"ADD64rr", "<S>", "RAX"}, {"ADD64rr", "<S>", "RBX"}};
+  Vocabulary v = Vocabulary::build(seen, 1);
+  EXPECT_EQ(v.tokens()[0], "<pad>");
+  EXPECT_EQ(v.tokens()[1], "<unk>");
+  EXPECT_EQ(v.tokens()[2], "<S>");  // count 2, before ADD64rr by name
+  EXPECT_EQ(v.tokens()[3], "ADD64rr");
+  EXPECT_EQ(v.id("XOR32rr"), Vocabulary::kUnk);
+  EXPECT_EQ(v.encode({"ADD64rr", "RCX"}), (std::vector<std::int32_t>{3, Vocabulary::kUnk}));
+  EXPECT_EQ(Vocabulary::build(seen, 2).size(), 4u);
+  EXPECT_THROW(Vocabulary({"<unk>", "<pad>"}), std::invalid_argument);
+  EXPECT_THROW(Vocabulary({"<pad>", "<unk>", "A", "A"}), std::invalid_argument);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "cli/measure_command.h"
 #include "cli/params_command.h"
 #include "cli/simulate_command.h"
+#include "cli/train_command.h"
 
 // LLVM tools spell long options with one dash (-mcpu=haswell,
 // -iterations=100); CLI11 wants two. Accept both for LLVM's names.
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("surrogate 0.1.0"));
   std::vector<Command> commands{add_cpus_command(app), add_simulate_command(app), add_params_command(app),
                                 add_disasm_command(app), add_measure_command(app),
-                                add_evaluate_command(app)};
+                                add_evaluate_command(app), add_label_command(app), add_train_command(app)};
   try {
     std::vector<std::string> args = llvm_style_args(argc, argv);
     app.parse(args);

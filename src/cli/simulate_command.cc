@@ -3,7 +3,11 @@
 #include <iostream>
 #include <memory>
 
+#include <algorithm>
+#include <cmath>
+
 #include "block/block_reader.h"
+#include "dataset/label_store.h"
 #include "mca/cpu_params_json.h"
 #include "mca/simulator.h"
 #include "util/atomic_file.h"
@@ -22,7 +26,25 @@ struct Options {
   unsigned jobs = default_jobs();
   std::string output = "-";
   std::vector<std::string> inputs;
+  bool label = false;  // `surrogate label`: write a label set (dataset/label_store.h)
 };
+
+// Blocks of every input, and each block's BHive `sources` column (empty when
+// the input has none).
+std::vector<BasicBlock> read_inputs(const std::vector<std::string>& inputs, std::vector<std::string>* sources) {
+  std::vector<BasicBlock> blocks;
+  for (const std::string& path : inputs) {
+    BlockFile file = read_block_file(path);
+    auto column = std::find(file.extra_column_names.begin(), file.extra_column_names.end(), "sources");
+    for (BasicBlock& b : file.blocks) {
+      sources->push_back(column == file.extra_column_names.end()
+                             ? ""
+                             : b.extra_columns[column - file.extra_column_names.begin()]);
+      blocks.push_back(std::move(b));
+    }
+  }
+  return blocks;
+}
 
 int run(const Options& o) {
   if (o.cpu.empty() && o.params_file.empty()) throw std::runtime_error("simulate: give -mcpu=CPU or --params=FILE");
@@ -30,10 +52,11 @@ int run(const Options& o) {
   if (!o.cpu.empty() && o.cpu != params.cpu)
     throw std::runtime_error(o.params_file + ": its cpu is '" + params.cpu + "' but -mcpu=" + o.cpu);
   Simulator simulator(params);
-  std::vector<BasicBlock> blocks = read_blocks(o.inputs);
+  std::vector<std::string> sources;
+  std::vector<BasicBlock> blocks = o.label ? read_inputs(o.inputs, &sources) : read_blocks(o.inputs);
 
   // The job: stock CPU or the params file's bytes, iterations, blocks.
-  std::string job = "simulate v1\n" + (o.params_file.empty() ? "stock " + params.cpu : read_file(o.params_file)) +
+  std::string job = std::string(o.label ? "label" : "simulate") + " v1\n" + (o.params_file.empty() ? "stock " + params.cpu : read_file(o.params_file)) +
                     "\n" + std::to_string(o.iterations) + "\n" + describe_blocks(blocks);
   ResultJournal journal(o.output, fingerprint_of(job));
   std::vector<JournalEntry> results(blocks.size());
@@ -46,7 +69,7 @@ int run(const Options& o) {
       todo.push_back(i);
   }
   install_interrupt_handler();
-  Progress progress("simulate " + params.cpu, blocks.size(), blocks.size() - todo.size());
+  Progress progress((o.label ? "label " : "simulate ") + params.cpu, blocks.size(), blocks.size() - todo.size());
   parallel_for(todo.size(), o.jobs, [&](std::size_t k, unsigned) {
     if (interrupted) return;
     std::size_t i = todo[k];
@@ -68,12 +91,34 @@ int run(const Options& o) {
   }
   for (std::size_t i = 0; i < blocks.size(); ++i)
     if (results[i].value.empty()) std::cerr << blocks[i].name << ": cannot simulate: " << results[i].note << '\n';
-  AtomicFile out(o.output);
-  out.stream() << "hex,throughput\n";
-  for (std::size_t i = 0; i < blocks.size(); ++i) out.stream() << blocks[i].hex() << ',' << results[i].value << '\n';
-  out.commit();
+  if (o.label) {
+    LabelSet labels;
+    labels.description = "surrogate simulate " + (o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file) +
+                         " -iterations=" + std::to_string(o.iterations) + " (llvm-mca 19)";
+    for (std::size_t i = 0; i < blocks.size(); ++i)
+      labels.blocks.push_back({blocks[i].bytes,
+                               results[i].value.empty() ? std::nanf("") : std::stof(results[i].value), sources[i]});
+    write_labels(o.output, labels);
+  } else {
+    AtomicFile out(o.output);
+    out.stream() << "hex,throughput\n";
+    for (std::size_t i = 0; i < blocks.size(); ++i) out.stream() << blocks[i].hex() << ',' << results[i].value << '\n';
+    out.commit();
+  }
   journal.remove();
   return 0;
+}
+
+// Options shared by simulate and label.
+void add_simulation_options(CLI::App* sub, const std::shared_ptr<Options>& o) {
+  sub->add_option("--mcpu", o->cpu, "LLVM x86 CPU name (see 'surrogate cpus')");
+  sub->add_option("--params", o->params_file, "CPU parameter file (JSON from 'surrogate params dump')");
+  sub->add_option("--iterations", o->iterations, "iterations to simulate")
+      ->default_val(Simulator::kDefaultIterations)
+      ->check(CLI::Range(1u, 1000000u));
+  sub->add_option("-j,--jobs", o->jobs, "threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+  sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")
+      ->required();
 }
 
 }  // namespace
@@ -84,15 +129,20 @@ Command add_simulate_command(CLI::App& app) {
       "simulate",
       "Simulate blocks with LLVM 19's llvm-mca pipeline, in process; writes CSV 'hex,throughput' "
       "(cycles per 100 iterations), one row per input block in input order.");
-  sub->add_option("--mcpu", o->cpu, "LLVM x86 CPU name (see 'surrogate cpus')");
-  sub->add_option("--params", o->params_file, "CPU parameter file (JSON from 'surrogate params dump')");
-  sub->add_option("--iterations", o->iterations, "iterations to simulate")
-      ->default_val(Simulator::kDefaultIterations)
-      ->check(CLI::Range(1u, 1000000u));
-  sub->add_option("-j,--jobs", o->jobs, "threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+  add_simulation_options(sub, o);
   sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output)");
-  sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")
-      ->required();
+  return {sub, [o] { return run(*o); }};
+}
+
+Command add_label_command(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  o->label = true;
+  CLI::App* sub = app.add_subcommand(
+      "label",
+      "Label blocks with the simulator for training: like 'simulate', but keeps each block's BHive 'sources' "
+      "column and writes the compact binary label store (or CSV hex,throughput,sources when OUT ends in .csv).");
+  add_simulation_options(sub, o);
+  sub->add_option("-o,--output", o->output, "output label set")->required();
   return {sub, [o] { return run(*o); }};
 }
 

@@ -29,6 +29,11 @@ void Progress::advance(std::size_t n) {
   draw(false);
 }
 
+void Progress::set_status(std::string status) {
+  std::lock_guard lock(mutex_);
+  status_ = std::move(status);
+}
+
 void Progress::finish() {
   if (!active_ || finished_) return;
   finished_ = true;
@@ -46,8 +51,8 @@ void Progress::draw(bool final) {
     long s = static_cast<long>((total_ - done) / rate);
     std::snprintf(eta, sizeof eta, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
   }
-  std::fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f%%) %.0f/s ETA %s", label_.c_str(), done, total_, pct,
-               rate, final ? "0:00:00" : eta);
+  std::fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f%%) %.0f/s ETA %s%s%s", label_.c_str(), done, total_, pct,
+               rate, final ? "0:00:00" : eta, status_.empty() ? "" : "  ", status_.c_str());
   if (final) std::fputc('\n', stderr);
   std::fflush(stderr);
 }

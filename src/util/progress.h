@@ -17,6 +17,8 @@ class Progress {
   ~Progress();
   // Adds n finished items; thread-safe.
   void advance(std::size_t n = 1);
+  // Text shown after the ETA (e.g. "loss 0.123"); call from one thread.
+  void set_status(std::string status);
   // Clears the line (call before printing other messages is not needed: finish() at end).
   void finish();
   static bool enabled();
@@ -24,6 +26,7 @@ class Progress {
  private:
   void draw(bool final);
   std::string label_;
+  std::string status_;
   std::size_t total_;
   std::size_t start_done_;
   std::atomic<std::size_t> done_;

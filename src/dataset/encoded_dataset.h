@@ -1,0 +1,40 @@
+// Labelled blocks as the surrogate consumes them: decoded, tokenized and
+// mapped to vocabulary ids, each in its deterministic split (split.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "block/tokenizer.h"
+#include "block/vocabulary.h"
+#include "dataset/label_store.h"
+#include "dataset/split.h"
+
+namespace surrogate {
+
+struct EncodedBlock {
+  std::vector<std::vector<std::int32_t>> instructions;  // token ids per instruction
+  float throughput = 0;                                 // cycles per 100 iterations (> 0)
+  Split split = Split::kTrain;
+  std::uint32_t row = 0;  // index in the LabelSet
+};
+
+// Blocks decoded and tokenized, before the vocabulary exists.
+struct TokenizedLabels {
+  std::vector<std::vector<InstructionTokens>> blocks;  // empty for skipped rows
+  std::size_t skipped = 0;  // rows without a positive label or that do not decode
+};
+
+// Decodes and tokenizes every labelled row on `jobs` threads.
+TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs);
+
+// The vocabulary of the training split (tokens seen at least min_count times).
+Vocabulary training_vocabulary(const LabelSet& labels, const TokenizedLabels& tokens, std::size_t min_count = 1);
+
+// Every usable row, encoded with `vocabulary`.
+std::vector<EncodedBlock> encode_labels(const LabelSet& labels, const TokenizedLabels& tokens,
+                                        const Vocabulary& vocabulary);
+
+}  // namespace surrogate

@@ -1,0 +1,26 @@
+// Deterministic train / validation / test split by block hash: a block lands
+// in the same split for every CPU, every labelling and every run (80/10/10).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace surrogate {
+
+enum class Split { kTrain, kValidation, kTest };
+
+// FNV-1a 64 of the block's bytes, bucket = hash % 100: [0,80) train,
+// [80,90) validation, [90,100) test.
+inline Split split_of(std::span<const std::uint8_t> bytes) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (std::uint8_t b : bytes) h = (h ^ b) * 1099511628211ull;
+  std::uint64_t bucket = h % 100;
+  return bucket < 80 ? Split::kTrain : bucket < 90 ? Split::kValidation : Split::kTest;
+}
+
+inline const char* split_name(Split s) {
+  return s == Split::kTrain ? "train" : s == Split::kValidation ? "validation" : "test";
+}
+
+}  // namespace surrogate

@@ -1,0 +1,46 @@
+#include "nn/batch.h"
+
+#include <algorithm>
+#include <map>
+
+namespace surrogate::nn {
+
+Batch make_batch(std::span<const EncodedBlock* const> blocks) {
+  std::map<std::vector<std::int32_t>, std::int64_t> distinct;
+  std::vector<const std::vector<std::int32_t>*> rows;
+  std::int64_t max_instructions = 0;
+  for (const EncodedBlock* b : blocks) {
+    max_instructions = std::max<std::int64_t>(max_instructions, b->instructions.size());
+    for (const auto& inst : b->instructions)
+      if (distinct.emplace(inst, static_cast<std::int64_t>(rows.size())).second) rows.push_back(&inst);
+  }
+  std::int64_t max_tokens = 0;
+  for (const auto* r : rows) max_tokens = std::max<std::int64_t>(max_tokens, r->size());
+  const std::int64_t U = rows.size(), B = blocks.size();
+
+  Batch batch;
+  batch.tokens = torch::zeros({U, max_tokens}, torch::kInt64);
+  batch.token_lengths = torch::empty({U}, torch::kInt64);
+  auto tok = batch.tokens.accessor<int64_t, 2>();
+  auto tlen = batch.token_lengths.accessor<int64_t, 1>();
+  for (std::int64_t u = 0; u < U; ++u) {
+    const auto& r = *rows[u];
+    tlen[u] = r.size();
+    for (std::size_t t = 0; t < r.size(); ++t) tok[u][t] = r[t];
+  }
+  batch.instruction_index = torch::full({B, max_instructions}, U, torch::kInt64);
+  batch.block_lengths = torch::empty({B}, torch::kInt64);
+  batch.throughput = torch::empty({B}, torch::kFloat32);
+  auto idx = batch.instruction_index.accessor<int64_t, 2>();
+  auto blen = batch.block_lengths.accessor<int64_t, 1>();
+  auto tp = batch.throughput.accessor<float, 1>();
+  for (std::int64_t b = 0; b < B; ++b) {
+    const EncodedBlock& e = *blocks[b];
+    blen[b] = e.instructions.size();
+    tp[b] = e.throughput;
+    for (std::size_t i = 0; i < e.instructions.size(); ++i) idx[b][i] = distinct.at(e.instructions[i]);
+  }
+  return batch;
+}
+
+}  // namespace surrogate::nn
