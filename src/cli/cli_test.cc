@@ -160,7 +160,7 @@ TEST(Cli, KilledSimulationResumesWithoutRedoingFinishedBlocks) {
 }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm", "measure"}) {
+  for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm", "measure", "evaluate", "label", "train", "compile", "predict"}) {
     Result r = run(std::string(cmd) + " --help");
     EXPECT_EQ(r.status, 0) << cmd;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd << ": " << r.out;
@@ -200,4 +200,55 @@ TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
   EXPECT_NE(meta.find("\"vendor\""), std::string::npos);
   EXPECT_NE(meta.find("\"denormal_policy\""), std::string::npos);
   EXPECT_FALSE(fs::exists(out + ".partial"));
+}
+
+// label -> compile -> predict, end to end on 120 blocks with a loose bound: the
+// narrowest width meets it, its row is in the table and its model predicts.
+TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
+  std::string text = slurp(kSample);
+  size_t cut = 0;
+  for (int i = 0; i < 121; ++i) cut = text.find('\n', cut) + 1;
+  std::string blocks = write("compile_blocks.csv", text.substr(0, cut));
+  std::string labels = dir() + "/compile.labels";
+  ASSERT_EQ(run("label -mcpu=haswell " + blocks + " -o " + labels).status, 0);
+  std::string out = dir() + "/compile";
+  std::string spec = write("spec.toml", "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"" + labels +
+                                            "\"\n[error]\nmax_error = 0.9\n[search]\nwidths = [8, 4]\njobs = 1\n"
+                                            "[training]\nmax_epochs = 2\n[output]\ndir = \"" + out +
+                                            "\"\nmodel = \"" + out + "/chosen.srg\"\n");
+  Result r = run("compile --spec " + spec);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("| 4 | 1 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(chosen)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("| 8 | 1 |"), std::string::npos) << "the search stops at the first width meeting the bound";
+  EXPECT_TRUE(fs::exists(out + "/capacity.csv"));
+  Result p = run("predict --model " + out + "/chosen.srg " + blocks);
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_EQ(lines(p.out), 121u);
+}
+
+TEST(Cli, BadSpecIsOneLineNamingFileAndLine) {
+  std::string spec = write("bad.toml", "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"x\"\n[error]\nmax_error = \"five\"\n"
+                                       "[output]\ndir = \"x\"\n");
+  Result r = run("compile --spec " + spec);
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("bad.toml:6"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("error.max_error"), std::string::npos) << r.err;
+}
+
+TEST(Cli, EvaluateComparesPredictionsWithLabels) {
+  std::string text = slurp(kSample);
+  std::string blocks = write("evaluate_blocks.csv", text.substr(0, text.find('\n', 3000) + 1));
+  std::string hsw = dir() + "/hsw.csv", skl = dir() + "/skl.csv";
+  ASSERT_EQ(run("simulate -mcpu=haswell " + blocks + " -o " + hsw).status, 0);
+  ASSERT_EQ(run("simulate -mcpu=znver4 " + blocks + " -o " + skl).status, 0);
+  Result same = run("evaluate --labels " + hsw + " --predictions " + hsw + " --sources " + blocks);
+  ASSERT_EQ(same.status, 0) << same.err;
+  EXPECT_NE(same.out.find("|   0.00% |  1.000 |"), std::string::npos) << same.out;
+  EXPECT_NE(same.out.find("| application"), std::string::npos) << same.out;
+  Result other = run("evaluate --labels " + hsw + " --predictions " + skl);
+  ASSERT_EQ(other.status, 0) << other.err;
+  EXPECT_EQ(other.out.find("|   0.00% |  1.000 |"), std::string::npos) << other.out;
+  EXPECT_NE(other.out.find("| block kind"), std::string::npos) << other.out;
 }

@@ -27,6 +27,11 @@ void install_interrupt_handler();
 // with up to 4 (cycles per 100 iterations).
 std::string format_throughput(double value);
 
+// Parses argv (LLVM's one-dash spellings -mcpu=, -iterations=, -dispatch=
+// accepted) and runs the chosen command; prints "PROGRAM COMMAND: error: ..."
+// on an exception. Returns the exit code.
+int run_command_line(CLI::App& app, const std::vector<Command>& commands, int argc, char** argv);
+
 // A stable description of blocks (their bytes), for resume fingerprints.
 std::string describe_blocks(const std::vector<BasicBlock>& blocks);
 

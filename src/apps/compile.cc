@@ -1,0 +1,249 @@
+#include "apps/compile.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <ostream>
+#include <thread>
+#include <toml++/toml.h>
+
+#include "apps/surrogate_training.h"
+#include "block/decoder.h"
+#include "dataset/metrics.h"
+#include "mca/simulator.h"
+#include "runtime/predictor.h"
+#include "util/atomic_file.h"
+#include "util/input_error.h"
+
+namespace surrogate::apps {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Typed access to spec keys with errors that name file, line and key.
+class SpecReader {
+ public:
+  SpecReader(const toml::table& t, const std::string& path) : table_(t), path_(path) {}
+
+  template <typename T>
+  void get(const char* section, const char* key, T& out, bool required = false) {
+    const toml::node* node = table_.at_path(std::string(section) + "." + key).node();
+    if (!node) {
+      if (required) throw InputError({path_, 0}, std::string("missing key ") + section + "." + key);
+      return;
+    }
+    auto fail = [&](const std::string& what) {
+      throw InputError({path_, node->source().begin.line}, std::string(section) + "." + key + ": " + what);
+    };
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!node->is_string()) fail("expected a string");
+      out = **node->as_string();
+    } else if constexpr (std::is_same_v<T, double>) {
+      if (!node->is_number()) fail("expected a number");
+      out = node->value<double>().value();
+    } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+      const toml::array* a = node->as_array();
+      if (!a || a->empty()) fail("expected a non-empty array of integers");
+      out.clear();
+      for (const toml::node& e : *a) {
+        if (!e.is_integer() || e.value<std::int64_t>().value() < 1) fail("expected positive integers");
+        out.push_back(e.value<std::int64_t>().value());
+      }
+    } else {
+      if (!node->is_integer() || node->value<std::int64_t>().value() < 0) fail("expected a non-negative integer");
+      out = static_cast<T>(node->value<std::int64_t>().value());
+    }
+  }
+
+ private:
+  const toml::table& table_;
+  const std::string& path_;
+};
+
+std::vector<BasicBlock> decode_rows(const PreparedData& data, const std::vector<const EncodedBlock*>& rows) {
+  Decoder decoder;
+  std::vector<BasicBlock> out;
+  out.reserve(rows.size());
+  for (const EncodedBlock* e : rows)
+    out.push_back(decoder.decode_block(data.labels.blocks[e->row].bytes, "row " + std::to_string(e->row), {}, nullptr));
+  return out;
+}
+
+std::string format_table_markdown(const CompileSpec& spec, const CompileResult& r) {
+  std::string s = "| width | depth | parameters | epochs | training [s] | validation MAPE | test MAPE | Kendall tau | "
+                  "deployed blocks/s | simulator blocks/s | speed-up | meets " +
+                  std::to_string(spec.max_error * 100).substr(0, 4) + "% |\n";
+  s += "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|\n";
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const CapacityRow& c = r.rows[i];
+    char line[400];
+    std::snprintf(line, sizeof line, "| %lld | %lld | %lld | %d | %.0f | %.2f%% | %.2f%% | %.3f | %.0f | %.0f | %.1fx | %s%s |\n",
+                  (long long)c.width, (long long)c.depth, (long long)c.parameters, c.epochs, c.training_seconds,
+                  100 * c.validation_mape, 100 * c.test_mape, c.kendall_tau, c.blocks_per_second,
+                  c.simulator_blocks_per_second, c.blocks_per_second / c.simulator_blocks_per_second,
+                  c.meets ? "yes" : "no", static_cast<int>(i) == r.chosen ? " (chosen)" : "");
+    s += line;
+  }
+  return s;
+}
+
+std::string format_table_csv(const CompileResult& r) {
+  std::string s = "width,depth,parameters,epochs,training_seconds,validation_mape,test_mape,kendall_tau,"
+                  "blocks_per_second,simulator_blocks_per_second,speedup,meets,chosen\n";
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const CapacityRow& c = r.rows[i];
+    char line[300];
+    std::snprintf(line, sizeof line, "%lld,%lld,%lld,%d,%.1f,%.5f,%.5f,%.4f,%.0f,%.0f,%.2f,%d,%d\n", (long long)c.width,
+                  (long long)c.depth, (long long)c.parameters, c.epochs, c.training_seconds, c.validation_mape,
+                  c.test_mape, c.kendall_tau, c.blocks_per_second, c.simulator_blocks_per_second,
+                  c.blocks_per_second / c.simulator_blocks_per_second, c.meets, static_cast<int>(i) == r.chosen);
+    s += line;
+  }
+  return s;
+}
+
+}  // namespace
+
+CompileSpec read_compile_spec(const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw InputError({path, e.source().begin.line, e.source().begin.column ? e.source().begin.column - 1 : 0},
+                     std::string(e.description()));
+  }
+  CompileSpec s;
+  s.path = path;
+  SpecReader r(table, path);
+  r.get("program", "simulator", s.simulator);
+  r.get("program", "cpu", s.cpu, true);
+  r.get("program", "iterations", s.iterations);
+  r.get("data", "labels", s.labels, true);
+  r.get("error", "metric", s.metric);
+  r.get("error", "max_error", s.max_error, true);
+  r.get("objective", "cost", s.cost);
+  r.get("search", "widths", s.widths);
+  r.get("search", "depth", s.depth);
+  r.get("search", "jobs", s.jobs);
+  r.get("training", "max_minutes", s.max_minutes);
+  r.get("training", "max_epochs", s.training.max_epochs);
+  r.get("training", "batch_size", s.training.batch_size);
+  r.get("training", "learning_rate", s.training.learning_rate);
+  r.get("training", "patience", s.training.patience);
+  r.get("training", "seed", s.training.seed);
+  r.get("output", "dir", s.output_dir, true);
+  r.get("output", "model", s.output_model);
+  if (s.simulator != "llvm-mca-19") throw InputError({path, 0}, "program.simulator: only \"llvm-mca-19\" is supported");
+  if (s.metric != "mape") throw InputError({path, 0}, "error.metric: only \"mape\" is supported");
+  if (s.cost != "blocks_per_second")
+    throw InputError({path, 0}, "objective.cost: only \"blocks_per_second\" is supported");
+  if (!(s.max_error > 0)) throw InputError({path, 0}, "error.max_error: must be positive");
+  s.jobs = std::max(1u, s.jobs);
+  s.depth = std::max<std::int64_t>(1, s.depth);
+  std::sort(s.widths.begin(), s.widths.end());
+  s.widths.erase(std::unique(s.widths.begin(), s.widths.end()), s.widths.end());
+  // Relative paths in the spec are relative to the directory it is run from.
+  return s;
+}
+
+CompileResult compile(const CompileSpec& spec, std::ostream& log, const std::atomic<bool>* cancel) {
+  std::filesystem::create_directories(spec.output_dir);
+  PreparedData data = prepare_data(spec.labels, std::max(1u, spec.jobs), log);
+  std::vector<const EncodedBlock*> test_rows = data.of(Split::kTest);
+  std::vector<BasicBlock> test_blocks = decode_rows(data, test_rows);
+  std::vector<double> test_truth;
+  for (const EncodedBlock* e : test_rows) test_truth.push_back(e->throughput);
+
+  // The reference cost: the simulator on the same blocks, one thread.
+  double simulator_speed = 0;
+  {
+    Simulator simulator(CpuParams::stock(spec.cpu));
+    auto t0 = Clock::now();
+    for (const BasicBlock& b : test_blocks) simulator.throughput(b, spec.iterations);
+    simulator_speed = test_blocks.size() / std::chrono::duration<double>(Clock::now() - t0).count();
+    char line[160];
+    std::snprintf(line, sizeof line, "simulator (%s, one thread): %.0f blocks/s on %zu test blocks\n", spec.cpu.c_str(),
+                  simulator_speed, test_blocks.size());
+    log << line;
+  }
+
+  CompileResult result;
+  std::mutex mutex;  // guards log and result
+  nn::TrainOptions options = spec.training;
+  options.max_seconds = spec.max_minutes * 60;
+  options.threads = 1;
+  for (std::size_t first = 0; first < spec.widths.size() && result.chosen < 0; first += spec.jobs) {
+    std::size_t last = std::min(spec.widths.size(), first + spec.jobs);
+    std::vector<CapacityRow> rows(last - first);
+    std::vector<std::thread> threads;
+    std::vector<std::exception_ptr> errors(rows.size());
+    for (std::size_t k = 0; k < rows.size(); ++k)
+      threads.emplace_back([&, k] {
+        try {
+          std::int64_t width = spec.widths[first + k];
+          std::string prefix = spec.output_dir + "/w" + std::to_string(width) + "d" + std::to_string(spec.depth);
+          std::ostringstream width_log;
+          TrainedSurrogate t = train_surrogate(data, nn::LstmShape{0, width, spec.depth, 0, 0}, options, prefix,
+                                               width_log, cancel);
+          {
+            std::lock_guard lock(mutex);
+            log << width_log.str();
+          }
+          if (t.result.interrupted) return;
+          CapacityRow& row = rows[k];
+          row.width = width;
+          row.depth = spec.depth;
+          row.epochs = static_cast<int>(t.result.epochs.size());
+          row.training_seconds = t.training_seconds;
+          row.validation_mape = t.validation_mape;
+          row.test_mape = t.test_mape;
+          row.model = t.model_path;
+          runtime::ModelFile file = runtime::read_model_file(t.model_path);
+          for (const auto& [name, v] : file.tensors) row.parameters += static_cast<std::int64_t>(v.size());
+          runtime::Predictor predictor(file);
+          auto t0 = Clock::now();
+          std::vector<double> predicted;
+          predicted.reserve(test_blocks.size());
+          for (const BasicBlock& b : test_blocks) predicted.push_back(predictor.predict(b));
+          row.blocks_per_second = test_blocks.size() / std::chrono::duration<double>(Clock::now() - t0).count();
+          row.simulator_blocks_per_second = simulator_speed;
+          row.kendall_tau = kendall_tau_b(predicted, test_truth);
+          row.meets = row.validation_mape <= spec.max_error;
+        } catch (...) {
+          errors[k] = std::current_exception();
+        }
+      });
+    for (std::thread& t : threads) t.join();
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
+    if (cancel && cancel->load()) {
+      result.interrupted = true;
+      return result;
+    }
+    for (CapacityRow& row : rows) {
+      result.rows.push_back(row);
+      if (row.meets && result.chosen < 0) result.chosen = static_cast<int>(result.rows.size()) - 1;
+    }
+    write_file_atomically(spec.output_dir + "/capacity.csv", format_table_csv(result));
+    write_file_atomically(spec.output_dir + "/capacity.md", format_table_markdown(spec, result));
+  }
+  // No width met the bound: the most accurate one is exported, and said so.
+  int exported = result.chosen;
+  if (exported < 0 && !result.rows.empty())
+    exported = static_cast<int>(std::min_element(result.rows.begin(), result.rows.end(),
+                                                 [](const CapacityRow& a, const CapacityRow& b) {
+                                                   return a.validation_mape < b.validation_mape;
+                                                 }) -
+                                result.rows.begin());
+  if (exported >= 0 && !spec.output_model.empty()) {
+    std::filesystem::path out(spec.output_model);
+    if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+    write_file_atomically(spec.output_model, read_file(result.rows[exported].model));
+  }
+  return result;
+}
+
+}  // namespace surrogate::apps

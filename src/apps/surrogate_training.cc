@@ -1,0 +1,87 @@
+#include "apps/surrogate_training.h"
+
+#include <cstdio>
+#include <ostream>
+
+#include "nn/export.h"
+#include "util/atomic_file.h"
+#include "util/result_journal.h"
+
+namespace surrogate::apps {
+
+std::vector<const EncodedBlock*> PreparedData::of(Split split) const {
+  std::vector<const EncodedBlock*> out;
+  for (const EncodedBlock& b : blocks)
+    if (b.split == split) out.push_back(&b);
+  return out;
+}
+
+PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log) {
+  PreparedData d;
+  d.labels_path = labels_path;
+  d.labels_fingerprint = fingerprint_of(read_file(labels_path));
+  d.labels = read_labels(labels_path);
+  TokenizedLabels tokens = tokenize_labels(d.labels, jobs);
+  d.vocabulary = training_vocabulary(d.labels, tokens);
+  d.blocks = encode_labels(d.labels, tokens, d.vocabulary);
+  d.skipped = tokens.skipped;
+  char line[256];
+  std::snprintf(line, sizeof line, "%s: %zu blocks (%zu train, %zu validation, %zu test; %zu skipped), %zu tokens\n",
+                labels_path.c_str(), d.blocks.size(), d.of(Split::kTrain).size(), d.of(Split::kValidation).size(),
+                d.of(Split::kTest).size(), d.skipped, d.vocabulary.size());
+  log << line;
+  return d;
+}
+
+TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& requested, nn::TrainOptions options,
+                                 const std::string& prefix, std::ostream& log, const std::atomic<bool>* cancel) {
+  nn::LstmShape shape = requested;
+  shape.vocabulary = static_cast<std::int64_t>(data.vocabulary.size());
+  std::string vocab_text;
+  for (const std::string& t : data.vocabulary.tokens()) vocab_text += t + "\n";
+  options.checkpoint = prefix + ".ckpt";
+  // The checkpoint resumes only the same training: data, vocabulary, shape, options.
+  options.config = "train v1 labels=" + data.labels_fingerprint + " vocabulary=" + fingerprint_of(vocab_text) +
+                   " width=" + std::to_string(shape.width) + " depth=" + std::to_string(shape.depth) +
+                   " batch=" + std::to_string(options.batch_size) + " lr=" + std::to_string(options.learning_rate) +
+                   " seed=" + std::to_string(options.seed) + " threads=" + std::to_string(options.threads);
+  torch::manual_seed(options.seed);
+  nn::HierarchicalLstm model(shape);
+  TrainedSurrogate out;
+  out.result = nn::train(model, data.blocks, options, log, [cancel] { return cancel && cancel->load(); });
+  if (out.result.interrupted) return out;
+
+  out.validation_mape = out.result.best_validation_mape;
+  out.test_mape = nn::evaluate_mape(model, data.of(Split::kTest));
+  for (const nn::EpochRecord& e : out.result.epochs) out.training_seconds += e.seconds;
+  char line[200];
+  std::snprintf(line, sizeof line, "%s: best epoch %d: validation MAPE %.2f%%; test MAPE %.2f%%\n", prefix.c_str(),
+                out.result.best_epoch, 100 * out.validation_mape, 100 * out.test_mape);
+  log << line;
+
+  std::string csv = "epoch,train_mape,validation_mape,learning_rate,seconds,blocks_per_second\n";
+  for (const nn::EpochRecord& e : out.result.epochs) {
+    char row[160];
+    std::snprintf(row, sizeof row, "%d,%.5f,%.5f,%.3g,%.2f,%.0f\n", e.epoch, e.train_mape, e.validation_mape,
+                  e.learning_rate, e.seconds, e.blocks_per_second);
+    csv += row;
+  }
+  write_file_atomically(prefix + ".log.csv", csv);
+
+  nlohmann::json metadata = {{"labels", data.labels.description},
+                             {"labels_file", data.labels_path},
+                             {"width", shape.width},
+                             {"depth", shape.depth},
+                             {"epochs", out.result.epochs.size()},
+                             {"best_epoch", out.result.best_epoch},
+                             {"validation_mape", out.validation_mape},
+                             {"test_mape", out.test_mape},
+                             {"training_seconds", out.training_seconds},
+                             {"split", "FNV-1a of the block bytes % 100: <80 train, <90 validation, else test"},
+                             {"seed", options.seed}};
+  out.model_path = prefix + ".srg";
+  runtime::write_model_file(out.model_path, nn::export_model(model, data.vocabulary, metadata));
+  return out;
+}
+
+}  // namespace surrogate::apps

@@ -1,0 +1,44 @@
+// Training one surrogate from a label set, end to end: the data prepared once
+// (decoded, tokenized, encoded with the training split's vocabulary), then
+// a resumable training run that leaves PREFIX.ckpt, PREFIX.log.csv and the
+// deployable PREFIX.srg. `surrogate train` runs it once; `surrogate compile`
+// once per candidate width.
+#pragma once
+
+#include <atomic>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "dataset/encoded_dataset.h"
+#include "dataset/label_store.h"
+#include "nn/trainer.h"
+
+namespace surrogate::apps {
+
+struct PreparedData {
+  std::string labels_path;
+  std::string labels_fingerprint;  // of the file's bytes
+  LabelSet labels;
+  Vocabulary vocabulary;
+  std::vector<EncodedBlock> blocks;
+  std::size_t skipped = 0;
+  std::vector<const EncodedBlock*> of(Split split) const;
+};
+
+PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log);
+
+struct TrainedSurrogate {
+  nn::TrainResult result;
+  double validation_mape = 0, test_mape = 0;
+  double training_seconds = 0;  // sum over epochs, across resumed runs
+  std::string model_path;       // PREFIX.srg
+};
+
+// Trains (or resumes) the model PREFIX; exports it when training finishes.
+// Throws on a checkpoint of another training. result.interrupted: `cancel`
+// was set, the checkpoint holds the progress and nothing was exported.
+TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& shape, nn::TrainOptions options,
+                                 const std::string& prefix, std::ostream& log, const std::atomic<bool>* cancel);
+
+}  // namespace surrogate::apps

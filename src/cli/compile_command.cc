@@ -1,0 +1,48 @@
+#include "cli/compile_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "apps/compile.h"
+#include "util/atomic_file.h"
+
+namespace surrogate::cli {
+
+namespace {
+
+int run(const std::string& spec_path) {
+  apps::CompileSpec spec = apps::read_compile_spec(spec_path);
+  install_interrupt_handler();
+  apps::CompileResult r = apps::compile(spec, std::cerr, &interrupted);
+  if (r.interrupted) {
+    std::cerr << "surrogate compile: interrupted; run the same command again to resume (checkpoints in "
+              << spec.output_dir << ")\n";
+    return 130;
+  }
+  std::cout << read_file(spec.output_dir + "/capacity.md");
+  if (r.chosen < 0) {
+    std::cerr << "surrogate compile: no width meets max_error = " << spec.max_error
+              << " on the validation split; exported the most accurate one"
+              << (spec.output_model.empty() ? "" : " to " + spec.output_model) << "\n";
+    return 2;
+  }
+  std::cerr << "surrogate compile: width " << r.rows[r.chosen].width << " meets the specification"
+            << (spec.output_model.empty() ? "" : "; model written to " + spec.output_model) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+Command add_compile_command(CLI::App& app) {
+  auto spec = std::make_shared<std::string>();
+  CLI::App* sub = app.add_subcommand(
+      "compile",
+      "Neural compilation: train surrogates of increasing width (capacity search) until one meets the "
+      "specification's error bound, then export the cheapest that does. Writes DIR/capacity.csv and "
+      "DIR/capacity.md (width, depth, parameters, training time, validation and test MAPE, Kendall tau, deployed "
+      "blocks/s, speed-up over the simulator). Resumable: run it again after an interruption. See specs/haswell.toml.");
+  sub->add_option("--spec", *spec, "specification (TOML)")->required();
+  return {sub, [spec] { return run(*spec); }};
+}
+
+}  // namespace surrogate::cli

@@ -1,0 +1,17 @@
+// surrogate-nn: the commands of surrogate that need LibTorch (train, compile).
+// Users run them as `surrogate train` / `surrogate compile` (see main.cc).
+#include <CLI/CLI.hpp>
+
+#include "cli/command.h"
+#include "cli/compile_command.h"
+#include "cli/train_command.h"
+
+int main(int argc, char** argv) {
+  using namespace surrogate::cli;
+  CLI::App app("surrogate (training commands, LibTorch): neural surrogates of x86-64 basic-block performance models");
+  app.name("surrogate");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("surrogate 0.1.0"));
+  std::vector<Command> commands{add_train_command(app), add_compile_command(app)};
+  return run_command_line(app, commands, argc, argv);
+}

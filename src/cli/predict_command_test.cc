@@ -1,0 +1,142 @@
+// surrogate predict as a user runs it: rows in input order, clean failures.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/surrogate_runtime.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace surrogate;
+
+const std::string kBinary = std::string(SURROGATE_BINARY_DIR) + "/bin/surrogate";
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string dir() {
+  static const std::string d = [] {
+    std::string p = ::testing::TempDir() + "surrogate_predict_" + std::to_string(::getpid());
+    fs::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+std::string write(const std::string& name, const std::string& contents) {
+  std::string path = dir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << contents;
+  return path;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result run(const std::string& args) {
+  std::string out = dir() + "/stdout", err = dir() + "/stderr";
+  Result r;
+  int rc = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+std::size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+runtime::ModelFile tiny_model() {
+  Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "MOV64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});
+  return runtime::random_model_file(vocabulary, 8, 2, 31);
+}
+
+std::string tiny_model_path() {
+  static const std::string path = [] {
+    std::string p = dir() + "/tiny.srg";
+    runtime::write_model_file(p, tiny_model());
+    return p;
+  }();
+  return path;
+}
+
+const char* kBlocks[] = {"4801d8", "4889d84801d8", "4801d84801d8", "4889c3"};
+
+std::string blocks_csv() {
+  std::string csv = "hex,source\n";
+  for (const char* hex : kBlocks) csv += std::string(hex) + ",test\n";
+  return write("in.csv", csv);
+}
+
+TEST(PredictCli, WritesHexThroughputInInputOrder) {
+  Result r = run("predict --model " + tiny_model_path() + " --jobs=1 " + blocks_csv());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  std::istringstream rows(r.out);
+  std::string row;
+  std::getline(rows, row);
+  EXPECT_EQ(row, "hex,throughput");
+  runtime::Surrogate model(tiny_model());
+  for (const char* hex : kBlocks) {
+    ASSERT_TRUE(std::getline(rows, row));
+    std::size_t comma = row.find(',');
+    ASSERT_NE(comma, std::string::npos) << row;
+    EXPECT_EQ(row.substr(0, comma), hex);
+    double want = model.predict_hex(hex);
+    EXPECT_NEAR(std::stod(row.substr(comma + 1)), want, 1e-4 + 1e-9 * want) << row;
+  }
+  EXPECT_FALSE(std::getline(rows, row));
+}
+
+TEST(PredictCli, ThreadsOutputFileAndStats) {
+  std::string in = blocks_csv(), out = dir() + "/out.csv";
+  Result one = run("predict --model " + tiny_model_path() + " --jobs=1 " + in);
+  Result two = run("predict --model " + tiny_model_path() + " --jobs=2 --stats " + in + " -o " + out);
+  ASSERT_EQ(two.status, 0) << two.err;
+  EXPECT_EQ(two.out, "");
+  EXPECT_EQ(slurp(out), one.out);
+  EXPECT_EQ(lines(two.err), 1u) << two.err;
+  EXPECT_NE(two.err.find("4 blocks, 6 instructions, cache hits"), std::string::npos) << two.err;
+}
+
+// One line on stderr naming the file, non-zero exit, no output file.
+void expect_clean_failure(const std::string& args, const std::string& expected) {
+  std::string output = dir() + "/failed.csv";
+  fs::remove(output);
+  Result r = run(args + " -o " + output);
+  EXPECT_NE(r.status, 0) << args;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find(expected), std::string::npos) << "stderr: " << r.err << "expected: " << expected;
+  EXPECT_FALSE(fs::exists(output)) << args;
+  for (auto& entry : fs::directory_iterator(dir()))
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << "temporary left: " << entry.path();
+}
+
+TEST(PredictCli, BadModelIsOneLineAndNoOutput) {
+  std::string in = blocks_csv();
+  std::string bytes = slurp(tiny_model_path());
+  std::string corrupt = bytes;
+  corrupt[corrupt.size() / 2] ^= 1;
+  std::string corrupt_path = write("corrupt.srg", corrupt);
+  expect_clean_failure("predict --model " + corrupt_path + " " + in,
+                       "surrogate predict: error: " + corrupt_path + ": checksum mismatch (file corrupt)");
+  std::string truncated_path = write("truncated.srg", bytes.substr(0, bytes.size() - 10));
+  expect_clean_failure("predict --model " + truncated_path + " " + in, truncated_path + ": truncated at byte");
+  expect_clean_failure("predict --model " + in + " " + in, in + ": not a surrogate model file (bad magic");
+  expect_clean_failure("predict --model " + dir() + "/missing.srg " + in, "missing.srg: cannot open");
+  // Bad blocks with a good model: the input's line and byte.
+  expect_clean_failure("predict --model " + tiny_model_path() + " " + write("bad.csv", "4801d8\n48zz\n"),
+                       "bad.csv:2: byte 2");
+}
+
+}  // namespace

@@ -1,0 +1,18 @@
+// Export of a trained HierarchicalLstm to the runtime's model file (.srg),
+// which the LibTorch-free runtime (src/runtime) loads.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "block/vocabulary.h"
+#include "nn/hierarchical_lstm.h"
+#include "runtime/model_file.h"
+
+namespace surrogate::nn {
+
+// Only unconditioned models (no parameter inputs) can be exported: the
+// runtime serves a surrogate of one fixed CPU. Throws std::invalid_argument
+// otherwise. `metadata` is stored verbatim.
+runtime::ModelFile export_model(HierarchicalLstm& model, const Vocabulary& vocabulary, const nlohmann::json& metadata);
+
+}  // namespace surrogate::nn

@@ -1,0 +1,60 @@
+// The LibTorch model and its export run by the LibTorch-free runtime agree.
+#include "nn/export.h"
+
+#include <gtest/gtest.h>
+
+#include "block/block_reader.h"
+#include "dataset/encoded_dataset.h"
+#include "nn/batch.h"
+#include "nn/trainer.h"
+#include "runtime/predictor.h"
+
+namespace surrogate::nn {
+namespace {
+
+TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
+  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  blocks.resize(300);
+  LabelSet labels;
+  for (const BasicBlock& b : blocks) labels.blocks.push_back({b.bytes, 100.f, ""});
+  TokenizedLabels tokens = tokenize_labels(labels, 1);
+  // A vocabulary of half the blocks, so the other half meets <unk> too.
+  LabelSet half = labels;
+  for (std::size_t i = 150; i < half.blocks.size(); ++i) half.blocks[i].throughput = std::nanf("");
+  Vocabulary vocabulary = Vocabulary::build([&] {
+    std::vector<InstructionTokens> seen;
+    for (std::size_t i = 0; i < 150; ++i) seen.insert(seen.end(), tokens.blocks[i].begin(), tokens.blocks[i].end());
+    return seen;
+  }());
+  std::vector<EncodedBlock> encoded = encode_labels(labels, tokens, vocabulary);
+  ASSERT_EQ(encoded.size(), blocks.size());
+
+  for (std::int64_t depth : {1, 2}) {
+    torch::manual_seed(5 + depth);
+    HierarchicalLstm model(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0});
+    {
+      torch::NoGradGuard no_grad;
+      model->head->bias.fill_(std::log(150.0));
+    }
+    std::vector<const EncodedBlock*> all;
+    for (const EncodedBlock& e : encoded) all.push_back(&e);
+    std::vector<float> log_torch = predict_log(model, all);
+
+    runtime::ModelFile file = export_model(model, vocabulary, {{"cpu", "test"}});
+    runtime::ModelFile reread = runtime::parse_model_file(runtime::serialize_model_file(file), "export");
+    runtime::Predictor predictor(reread);
+    std::vector<double> fast = predictor.predict(blocks, 1);
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      double want = std::exp(double(log_torch[i]));
+      EXPECT_NEAR(fast[i] / want, 1.0, 1e-4) << "depth " << depth << " block " << i << " " << blocks[i].hex();
+    }
+  }
+}
+
+TEST(Export, ConditionedModelsAreRefused) {
+  HierarchicalLstm model(LstmShape{10, 8, 1, 3, 0});
+  EXPECT_THROW(export_model(model, Vocabulary(), {}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace surrogate::nn

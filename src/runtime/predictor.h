@@ -1,0 +1,146 @@
+// Predictor: LibTorch-free inference of the hierarchical-LSTM surrogate.
+//
+//   block -> instructions -> tokens (tokenize_instruction) -> ids (vocabulary)
+//   token LSTM over an instruction's ids -> final h = instruction embedding
+//   instruction LSTM (depth layers) over the embeddings -> final top h
+//   throughput = exp(head . h + bias), cycles per 100 iterations
+//
+// Where the speed comes from (DESIGN.md): the token LSTM's input side is a
+// lookup table ([V, 4W] = embedding x W_ih^T + both biases), and an
+// instruction's embedding depends only on its tokens, so it is computed once
+// and cached, together with the first instruction-LSTM layer's input
+// preactivation (W_ih_l0 h + both biases). A cached instruction costs only
+// its instruction-LSTM steps (W_hh_l0 h, then one fused [W_ih; W_hh] map per
+// further layer).
+//
+// Blocks are run through the instruction LSTM in lockstep groups of up to
+// kMaxBatch (kernels.h), so each pass over its weights serves several
+// blocks; every block's value is bit-identical to predicting it alone.
+//
+// The cache is keyed by the instruction's machine-code bytes (tokens are a
+// function of the bytes, so a hit skips decoding-side work: tokenizing,
+// encoding and the token LSTM), and, on a bytes miss, by its token ids
+// (different bytes, same canonical tokens: e.g. immediates in one bucket).
+//
+// Threads: a Predictor is used by one thread at a time, like Decoder. The
+// batch predict() runs its own `jobs` workers over the shared read-only
+// weights (Network), each with its own cache and scratch, kept between calls.
+// To predict from threads of your own, give each its own Predictor built
+// from one shared Network (the weights are not copied).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "block/basic_block.h"
+#include "block/vocabulary.h"
+#include "runtime/kernels.h"
+#include "runtime/model_file.h"
+
+namespace surrogate::runtime {
+
+// The model's weights laid out for inference (transposed, padded, fused).
+// Immutable once built; share it between Predictors.
+class Network {
+ public:
+  explicit Network(const ModelFile& model, Isa isa = best_isa());
+
+  int width() const { return width_; }
+  int depth() const { return depth_; }
+  Isa isa() const { return isa_; }
+  const Kernels& kernels() const { return *kernels_; }
+  const Vocabulary& vocabulary() const { return vocabulary_; }
+  // Gate preactivations are padded_outputs(4W) floats.
+  std::size_t gate_stride() const { return gate_stride_; }
+
+  // The first instruction-LSTM layer's input preactivation of `count`
+  // (1..kMaxBatch) instructions given by their token ids (ids[b], lengths[b]
+  // of them), from the token LSTM run over them in lockstep: gate_stride()
+  // floats into out[b]. `scratch` holds kMaxBatch * 3 * gate_stride() floats.
+  // Each result is bit-identical to computing it alone.
+  void instruction_preactivation(std::size_t count, const std::int32_t* const* ids, const std::size_t* lengths,
+                                 float* const* out, float* scratch) const;
+  // One instruction step through every layer for `count` (1..kMaxBatch)
+  // blocks at once, block b's instruction given by its preactivation[b].
+  // state[b] is block b's [h_0 .. h_{D-1} | c_0 .. c_{D-1}] (2 D W floats,
+  // zero at the block's start), updated in place; gates[b] is scratch of
+  // gate_stride() floats. `first`: the blocks' first instruction. Each
+  // block's result is bit-identical to stepping it alone.
+  void instruction_step(std::size_t count, const float* const* preactivation, bool first, float* const* state,
+                        float* const* gates) const;
+  // exp(head . h_top + bias), cycles per 100 iterations.
+  double throughput(const float* state) const;
+
+ private:
+  int width_, depth_;
+  Isa isa_;
+  const Kernels* kernels_;
+  Vocabulary vocabulary_;
+  std::size_t gate_stride_;
+  FloatBuffer token_table_;  // [V, gate_stride]: embedding x W_ih^T + b_ih + b_hh
+  FloatBuffer token_hh_;     // [W, gate_stride]: W_hh^T
+  FloatBuffer layer0_ih_;    // [W, gate_stride]: W_ih_l0^T
+  FloatBuffer layer0_bias_;  // [gate_stride]: b_ih_l0 + b_hh_l0
+  FloatBuffer layer0_hh_;    // [W, gate_stride]: W_hh_l0^T
+  std::vector<FloatBuffer> upper_;       // layer k >= 1: [2W, gate_stride] = [W_ih_lk^T; W_hh_lk^T]
+  std::vector<FloatBuffer> upper_bias_;  // layer k >= 1: b_ih_lk + b_hh_lk
+  std::vector<double> head_weight_;
+  double head_bias_;
+};
+
+struct CacheStats {
+  std::uint64_t blocks = 0;
+  std::uint64_t instructions = 0;
+  std::uint64_t byte_hits = 0;   // found by the instruction's bytes
+  std::uint64_t token_hits = 0;  // bytes new, token ids seen before
+  std::uint64_t misses = 0;      // token LSTM run
+  std::uint64_t entries = 0;     // distinct embeddings held now
+  std::uint64_t clears = 0;      // times the cache was full and emptied
+
+  double hit_rate() const {
+    return instructions ? static_cast<double>(byte_hits + token_hits) / static_cast<double>(instructions) : 0.0;
+  }
+  CacheStats& operator+=(const CacheStats& other);
+  // "N blocks, N instructions, cache hits P% (bytes P%, tokens P%), N embeddings computed"
+  std::string summary() const;
+};
+
+class Predictor {
+ public:
+  // Distinct instructions a worker's cache holds before it is emptied
+  // (checked between groups of blocks; 4W floats each: 64 MiB per worker
+  // at W = 64).
+  static constexpr std::size_t kDefaultCacheCapacity = 1 << 16;
+
+  explicit Predictor(const ModelFile& model, Isa isa = best_isa());
+  explicit Predictor(std::shared_ptr<const Network> network, std::size_t cache_capacity = kDefaultCacheCapacity);
+  ~Predictor();
+  Predictor(Predictor&&) noexcept;
+  Predictor& operator=(Predictor&&) noexcept;
+
+  // Throughput of one block, cycles per 100 iterations.
+  double predict(const BasicBlock& block);
+  // Every block's throughput, in order, on `jobs` threads; the same values
+  // as predict() one by one.
+  std::vector<double> predict(const std::vector<BasicBlock>& blocks, unsigned jobs);
+
+  // Summed over the workers since construction (entries: held now).
+  CacheStats stats() const;
+  void clear_cache();
+
+  const Network& network() const { return *network_; }
+  std::shared_ptr<const Network> shared_network() const { return network_; }
+
+ private:
+  struct Worker;
+  Worker& worker(unsigned index);
+
+  std::shared_ptr<const Network> network_;
+  std::size_t cache_capacity_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace surrogate::runtime

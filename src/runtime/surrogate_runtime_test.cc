@@ -1,0 +1,60 @@
+// The public API as another program uses it: one header, one library.
+#include "runtime/surrogate_runtime.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "block/block_reader.h"
+#include "block/tokenizer.h"
+#include "util/input_error.h"
+
+namespace surrogate::runtime {
+namespace {
+
+std::string write_tiny_model() {
+  std::string dir = ::testing::TempDir() + "surrogate_runtime_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});
+  ModelFile m = random_model_file(vocabulary, 8, 2, 21);
+  m.header["metadata"] = {{"cpu", "haswell"}};
+  write_model_file(dir + "/tiny.srg", m);
+  return dir + "/tiny.srg";
+}
+
+TEST(SurrogateRuntime, LoadsAModelAndPredictsHex) {
+  Surrogate model(write_tiny_model());
+  EXPECT_EQ(model.width(), 8);
+  EXPECT_EQ(model.depth(), 2);
+  EXPECT_EQ(model.metadata()["cpu"], "haswell");
+  double t = model.predict_hex("4801d8");  // add rax, rbx
+  EXPECT_GT(t, 0.0);
+  EXPECT_TRUE(std::isfinite(t));
+  EXPECT_EQ(model.predict_hex("4801D8"), t);
+  EXPECT_EQ(model.predict_bytes({0x48, 0x01, 0xd8}), t);
+  // Two instructions differ from one.
+  EXPECT_NE(model.predict_hex("4801d84801d8"), t);
+  EXPECT_EQ(model.cache_stats().blocks, 4u);
+  EXPECT_EQ(model.cache_stats().misses, 1u);
+}
+
+TEST(SurrogateRuntime, PredictsDecodedBlocksInBatches) {
+  Surrogate model(write_tiny_model());
+  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  blocks.resize(50);
+  std::vector<double> batch = model.predict(blocks, 2);
+  ASSERT_EQ(batch.size(), blocks.size());
+  for (std::size_t i = 0; i < blocks.size(); ++i) EXPECT_EQ(model.predict(blocks[i]), batch[i]);
+}
+
+TEST(SurrogateRuntime, BadInputsThrow) {
+  Surrogate model(write_tiny_model());
+  EXPECT_THROW(model.predict_hex("48zz"), InputError);
+  EXPECT_THROW(model.predict_hex("ffff"), InputError);  // not an instruction
+  EXPECT_THROW(Surrogate("/nonexistent/model.srg"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace surrogate::runtime
