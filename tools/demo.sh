@@ -26,4 +26,25 @@ for cpu in $CPUS; do
 done
 echo
 echo "Per-block results: $OUT/<cpu>.csv (hex,throughput in cycles per 100 iterations)."
+
+# llvm-mca against throughputs measured on this repository's development machine.
+MEASURED=$(ls data/measured/*.csv | head -1)
+echo
+echo "llvm-mca (znver4) against blocks measured on $(basename "$MEASURED" .csv), sample blocks only:"
+"$BIN" evaluate --labels "$MEASURED" --predictions "$OUT/znver4.csv" --title "znver4" 2>/dev/null \
+  | sed -n '/^| all/,/^$/p' | grep -v '^$' || echo "  (run with znver4 among the CPUs)"
+
+# The neural surrogate: blocks from programs absent from the BHive data.
+MODEL=models/haswell.srg
+if [ -f "$MODEL" ]; then
+  HELD=data/heldout-elf.csv
+  echo
+  echo "Neural surrogate $MODEL against llvm-mca haswell on $(($(wc -l < "$HELD") - 1)) blocks of programs absent from BHive ($HELD), one thread each:"
+  t0=$(date +%s.%N); "$BIN" simulate -mcpu=haswell --jobs=1 "$HELD" -o "$OUT/heldout-simulated.csv" 2>/dev/null; t1=$(date +%s.%N)
+  "$BIN" predict --model "$MODEL" --jobs=1 "$HELD" -o "$OUT/heldout-predicted.csv"; t2=$(date +%s.%N)
+  printf '  simulate: %.2f s, predict: %.2f s (%.0fx, whole processes)\n' "$(echo "$t1 - $t0" | bc -l)" \
+    "$(echo "$t2 - $t1" | bc -l)" "$(echo "($t1 - $t0) / ($t2 - $t1)" | bc -l)"
+  "$BIN" evaluate --labels "$OUT/heldout-simulated.csv" --predictions "$OUT/heldout-predicted.csv" \
+    --sources "$HELD" --title "surrogate" | sed -n '/^| application/,$p'
+fi
 echo "Edit a CPU:   $BIN params dump -mcpu=haswell -o haswell.json   # then: simulate --params=haswell.json"
