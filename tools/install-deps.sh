@@ -9,7 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev libffi-dev libncurses-dev
-  libseccomp-dev libgoogle-perftools-dev hyperfine
+  libseccomp-dev libgoogle-perftools-dev hyperfine gnuplot-nox
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -225,6 +225,12 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   Result p = run("predict --model " + out + "/chosen.srg " + blocks);
   ASSERT_EQ(p.status, 0) << p.err;
   EXPECT_EQ(lines(p.out), 121u);
+
+  Result e = run("evaluate --model " + out + "/chosen.srg --labels " + labels + " --plots " + out + "/eval");
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_NE(e.out.find("120 blocks compared"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("| application"), std::string::npos) << "the label set keeps BHive's sources";
+  for (const char* png : {"/eval-scatter.png", "/eval-errors.png"}) EXPECT_EQ(slurp(out + png).substr(1, 3), "PNG");
 }
 
 TEST(Cli, BadSpecIsOneLineNamingFileAndLine) {
