@@ -66,7 +66,7 @@ void write_plots(const std::string& prefix, const std::string& title, const std:
                         "set output '" + prefix + "-scatter.png'\n"
                         "set title \"" + quoted_title + ": predicted vs true (cycles per iteration)\"\n"
                         "set logscale xy\nset xlabel 'true'\nset ylabel 'predicted'\nset grid\nset key top left\n"
-                        "plot '" + data + "' using 1:2 with dots lc rgb '#1f77b4' title 'blocks', x with lines lc rgb "
+                        "plot '" + data + "' using 1:2 with points pt 7 ps 0.3 lc rgb '#1f77b4' title 'blocks', x with lines lc rgb "
                         "'#d62728' title 'exact'\n"
                         "set output '" + prefix + "-errors.png'\n"
                         "unset logscale\nset title \"" + quoted_title + ": relative error (predicted - true) / true\"\n"
