@@ -1,6 +1,7 @@
 #include "block/bhive_csv.h"
 
 #include <charconv>
+#include <memory>
 
 #include "block/decoder.h"
 #include "util/hex.h"
@@ -8,35 +9,50 @@
 
 namespace surrogate {
 
-std::vector<std::string> split_csv_line(const std::string& line, std::vector<std::size_t>* field_starts) {
-  std::vector<std::string> fields;
-  std::string field;
+// split_csv_line into `fields` (its strings reused, capacity kept between
+// rows) and `field_starts` (appended).
+static void split_csv_line(const std::string& line, std::vector<std::string>& fields,
+                           std::vector<std::size_t>& field_starts) {
+  std::size_t count = 0;
+  auto next = [&]() -> std::string& {
+    if (count == fields.size()) fields.emplace_back();
+    std::string& f = fields[count++];
+    f.clear();
+    return f;
+  };
+  std::string* field = &next();
   bool quoted = false;
   std::size_t start = 0;
   for (std::size_t i = 0; i < line.size(); ++i) {
     char c = line[i];
     if (quoted) {
       if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        field += '"';
+        *field += '"';
         ++i;
       } else if (c == '"') {
         quoted = false;
       } else {
-        field += c;
+        *field += c;
       }
-    } else if (c == '"' && field.empty()) {
+    } else if (c == '"' && field->empty()) {
       quoted = true;
     } else if (c == ',') {
-      fields.push_back(field);
-      if (field_starts) field_starts->push_back(start);
-      field.clear();
+      field_starts.push_back(start);
+      field = &next();
       start = i + 1;
     } else {
-      field += c;
+      *field += c;
     }
   }
-  fields.push_back(field);
-  if (field_starts) field_starts->push_back(start);
+  field_starts.push_back(start);
+  fields.resize(count);
+}
+
+std::vector<std::string> split_csv_line(const std::string& line, std::vector<std::size_t>* field_starts) {
+  std::vector<std::string> fields;
+  std::vector<std::size_t> starts;
+  split_csv_line(line, fields, starts);
+  if (field_starts) field_starts->insert(field_starts->end(), starts.begin(), starts.end());
   return fields;
 }
 
@@ -46,20 +62,24 @@ static bool parse_number(const std::string& s, double* out) {
   return ec == std::errc() && ptr == end;
 }
 
-BlockFile read_bhive_csv(std::istream& in, const std::string& input) {
+BlockFile read_bhive_csv(std::istream& in, const std::string& input, const DecodeBlock& decode) {
   BlockFile file;
-  Decoder decoder;
+  std::unique_ptr<Decoder> decoder;
+  if (!decode) decoder = std::make_unique<Decoder>();
   std::string line;
   std::size_t line_no = 0;
   bool first_row = true;
   int throughput_column = -1;  // -1: none; with no header, decided per row (column 1 if numeric)
   bool header = false;
+  BytePosition where{{input}, 2};  // of the row's hex field
+  std::vector<std::string> fields;  // the row's, capacity kept between rows
+  std::vector<std::size_t> starts;
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    std::vector<std::size_t> starts;
-    std::vector<std::string> fields = split_csv_line(line, &starts);
+    starts.clear();
+    split_csv_line(line, fields, starts);
     if (first_row) {
       first_row = false;
       if (fields[0] == "hex") {
@@ -73,13 +93,15 @@ BlockFile read_bhive_csv(std::istream& in, const std::string& input) {
         continue;
       }
     }
-    InputPosition where{input, line_no, starts[0]};
+    where.start.line = line_no;
+    where.start.byte = starts[0];
     std::size_t bad = 0;
     std::string why;
     auto bytes = parse_hex(fields[0], &bad, &why);
     if (!bytes) throw InputError({input, line_no, starts[0] + bad}, why);
-    BasicBlock block = decoder.decode_block(std::move(*bytes), input + ":" + std::to_string(line_no),
-                                            BytePosition{where, 2}, &file.notes);
+    std::string name = input + ":" + std::to_string(line_no);
+    BasicBlock block = decoder ? decoder->decode_block(std::move(*bytes), name, where, &file.notes)
+                               : decode(std::move(*bytes), std::move(name), where, &file.notes);
     int tp_col = header ? throughput_column : -1;
     double value = 0;
     if (!header && fields.size() > 1 && parse_number(fields[1], &value)) tp_col = 1;

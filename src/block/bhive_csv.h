@@ -7,11 +7,13 @@
 // is the one-column case. Empty lines and lines starting with '#' are skipped.
 #pragma once
 
+#include <functional>
 #include <istream>
 #include <string>
 #include <vector>
 
 #include "block/basic_block.h"
+#include "block/decoder.h"
 
 namespace surrogate {
 
@@ -23,9 +25,15 @@ struct BlockFile {
   std::vector<std::string> notes;
 };
 
+// Turns a row's machine code into its block, as Decoder::decode_block does
+// (same errors; it may leave out what its caller does not need).
+using DecodeBlock = std::function<BasicBlock(std::vector<std::uint8_t> bytes, std::string name,
+                                             const BytePosition& where, std::vector<std::string>* notes)>;
+
 // Reads blocks from CSV text. `input` names the source in messages. Throws
-// InputError naming line and byte on malformed rows.
-BlockFile read_bhive_csv(std::istream& in, const std::string& input);
+// InputError naming line and byte on malformed rows. Rows are decoded by
+// `decode` when given, else by a Decoder.
+BlockFile read_bhive_csv(std::istream& in, const std::string& input, const DecodeBlock& decode = {});
 
 // Splits one CSV line into fields, honouring double quotes; field_starts gets
 // each field's byte offset in the line.

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -23,9 +24,22 @@ std::string slurp(const std::string& path) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // A regular file in one read; anything else (or what a file grew by) streamed.
+  std::error_code error;
+  const std::uintmax_t size =
+      std::filesystem::is_regular_file(path, error) ? std::filesystem::file_size(path, error) : 0;
+  std::string text;
+  if (!error && size > 0) {
+    text.resize(static_cast<std::size_t>(size));
+    in.read(text.data(), size);
+    text.resize(static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.peek() != std::char_traits<char>::eof()) {
+    std::ostringstream rest;
+    rest << in.rdbuf();
+    text += rest.str();
+  }
+  return text;
 }
 
 bool is_hex_digit(char c) { return std::isxdigit(static_cast<unsigned char>(c)); }
@@ -67,8 +81,8 @@ BlockFile read_block_file(const std::string& path, const ReadOptions& options) {
     case InputFormat::kAsm:
       return read_asm(text, name, options.syntax);
     default: {
-      std::istringstream in(text);
-      BlockFile file = read_bhive_csv(in, name);
+      std::istringstream in(std::move(text));
+      BlockFile file = read_bhive_csv(in, name, options.decode);
       if (file.blocks.empty()) throw InputError({name}, "no blocks found");
       return file;
     }
@@ -83,7 +97,10 @@ std::vector<BasicBlock> read_blocks(const std::vector<std::string>& paths, const
     BlockFile file = read_block_file(path, options);
     for (const std::string& note : file.notes)
       if (notes++ < max_notes) std::cerr << note << '\n';
-    for (auto& b : file.blocks) blocks.push_back(std::move(b));
+    if (blocks.empty())
+      blocks = std::move(file.blocks);
+    else
+      for (auto& b : file.blocks) blocks.push_back(std::move(b));
   }
   if (notes > max_notes) std::cerr << "... and " << notes - max_notes << " more notes\n";
   return blocks;

@@ -19,6 +19,7 @@ enum class InputFormat { kAuto, kCsv, kAsm, kElf };
 struct ReadOptions {
   InputFormat format = InputFormat::kAuto;
   std::optional<AsmSyntax> syntax;  // for assembly; detected when unset
+  DecodeBlock decode;               // for CSV / hex lines; a Decoder when unset
 };
 
 // Throws InputError (bad content, with position) or std::runtime_error

@@ -11,51 +11,12 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/cli_test_support.h"
+
 namespace {
 
 namespace fs = std::filesystem;
-
-const std::string kBinary = std::string(SURROGATE_BINARY_DIR) + "/bin/surrogate";
-const std::string kSample = std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv";
-
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string dir() {
-  static const std::string d = [] {
-    std::string p = ::testing::TempDir() + "surrogate_cli_" + std::to_string(::getpid());
-    fs::create_directories(p);
-    return p;
-  }();
-  return d;
-}
-
-std::string write(const std::string& name, const std::string& contents) {
-  std::string path = dir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << contents;
-  return path;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Result run(const std::string& args) {
-  std::string out = dir() + "/stdout", err = dir() + "/stderr";
-  Result r;
-  int rc = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
-
-std::size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+using namespace surrogate::cli_test;
 
 // One line on stderr naming the input and the position, non-zero exit, no output file.
 void expect_clean_failure(const std::string& args, const std::string& output, const std::string& expected) {
@@ -176,32 +137,6 @@ TEST(Cli, CpusListsModels) {
 
 }  // namespace
 
-// surrogate measure from assembly text: a dependent add chain measures about
-// 1 cycle per add on any x86-64 core; a faulting block is unmeasurable with a
-// reason, and the metadata names the CPU.
-TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
-  std::string in = write("measure.s",
-                         "add %rcx, %rbx\nadd %rcx, %rbx\nadd %rcx, %rbx\nadd %rcx, %rbx\n\n"
-                         "ud2\n");
-  std::string out = dir() + "/measured.csv";
-  Result r = run("measure --jobs=1 " + in + " -o " + out);
-  ASSERT_EQ(r.status, 0) << r.err;
-  std::istringstream csv(slurp(out));
-  std::string header, add, ud2;
-  std::getline(csv, header);
-  std::getline(csv, add);
-  std::getline(csv, ud2);
-  EXPECT_EQ(header, "hex,throughput");
-  ASSERT_EQ(add.substr(0, 25), "4801cb4801cb4801cb4801cb,");
-  EXPECT_NEAR(std::stod(add.substr(25)), 400, 20);  // cycles per 100 iterations
-  EXPECT_EQ(ud2, "0f0b,");
-  EXPECT_NE(r.err.find("measure.s:6: unmeasurable 0f0b: SIGILL"), std::string::npos) << r.err;
-  std::string meta = slurp(out + ".meta.json");
-  EXPECT_NE(meta.find("\"vendor\""), std::string::npos);
-  EXPECT_NE(meta.find("\"denormal_policy\""), std::string::npos);
-  EXPECT_FALSE(fs::exists(out + ".partial"));
-}
-
 // label -> compile -> predict, end to end on 120 blocks with a loose bound: the
 // narrowest width meets it, its row is in the table and its model predicts.
 TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
@@ -222,6 +157,9 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   EXPECT_NE(r.out.find("(chosen)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("| 8 | 1 |"), std::string::npos) << "the search stops at the first width meeting the bound";
   EXPECT_TRUE(fs::exists(out + "/capacity.csv"));
+  Result again = run("compile --spec " + spec);  // finished widths are not trained again
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.err.find("w4d1.srg: trained earlier, reused"), std::string::npos) << again.err;
   Result p = run("predict --model " + out + "/chosen.srg " + blocks);
   ASSERT_EQ(p.status, 0) << p.err;
   EXPECT_EQ(lines(p.out), 121u);

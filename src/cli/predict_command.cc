@@ -1,11 +1,14 @@
 #include "cli/predict_command.h"
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include "block/block_reader.h"
+#include "runtime/instruction_table.h"
 #include "runtime/model_file.h"
 #include "runtime/predictor.h"
 #include "util/atomic_file.h"
@@ -24,20 +27,90 @@ struct Options {
   std::vector<std::string> inputs;
 };
 
+// format_throughput (cli/command.h) without the allocations: to_chars with
+// a precision is printf's %.*f (the buffer holds any double in fixed notation).
+void append_throughput(std::string& out, double value) {
+  char buf[400];
+  char* end;
+  if (std::nearbyint(value) == value && std::fabs(value) < 1e15) {
+    end = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, 0).ptr;
+  } else {
+    end = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, 4).ptr;
+    while (end > buf && end[-1] == '0') --end;
+    if (end > buf && end[-1] == '.') --end;
+  }
+  out.append(buf, end);
+}
+
 int run(const Options& o) {
   // The model first: a bad model file fails before any decoding.
   runtime::Isa isa = runtime::best_isa();
   for (runtime::Isa i : {runtime::Isa::kScalar, runtime::Isa::kAvx2, runtime::Isa::kAvx512})
     if (o.kernels == runtime::isa_name(i)) isa = i;
   runtime::Predictor predictor(runtime::read_model_file(o.model), isa);
-  std::vector<BasicBlock> blocks = read_blocks(o.inputs);
+  // CSV rows are split into the model's instructions by the table (LLVM only
+  // for instruction bytes not seen before); other inputs, and rows the table
+  // gives up on, are decoded as always and then looked up. Either way a
+  // block's instructions become table ids; a CSV row's block keeps only its
+  // name and bytes (instructions[] empty).
+  auto table_owner = std::make_unique<runtime::InstructionTable>(predictor.network().vocabulary());
+  runtime::InstructionTable& table = *table_owner;
+  std::vector<std::uint32_t> row_ids;  // ids of the CSV rows' instructions, in order
+  std::vector<std::size_t> row_ends;   // where each row's ids end
+  ReadOptions options;
+  options.decode = [&](std::vector<std::uint8_t> bytes, std::string name, const BytePosition& where,
+                       std::vector<std::string>* notes) {
+    BasicBlock block;
+    if (table.split(bytes.data(), bytes.size(), &row_ids, nullptr)) {
+      block.name = std::move(name);
+      block.bytes = std::move(bytes);
+    } else {
+      block = table.decoder().decode_block(std::move(bytes), name, where, notes);
+      table.encode(block, &row_ids);
+      block.instructions.clear();
+      block.offsets.clear();
+    }
+    row_ends.push_back(row_ids.size());
+    return block;
+  };
+  auto blocks_owner = std::make_unique<std::vector<BasicBlock>>(read_blocks(o.inputs, options));
+  const std::vector<BasicBlock>& blocks = *blocks_owner;
+  std::vector<std::uint32_t> ids;
+  std::vector<std::size_t> starts{0};
+  starts.reserve(blocks.size() + 1);
+  if (row_ends.size() == blocks.size()) {  // CSV rows only
+    ids = std::move(row_ids);
+    starts.insert(starts.end(), row_ends.begin(), row_ends.end());
+  } else {
+    std::size_t row = 0;
+    for (const BasicBlock& block : blocks) {
+      if (block.instructions.empty() && row < row_ends.size()) {  // a CSV row (decoded blocks are never empty)
+        ids.insert(ids.end(), row_ids.begin() + (row ? row_ends[row - 1] : 0), row_ids.begin() + row_ends[row]);
+        ++row;
+      } else {
+        table.encode(block, &ids);
+      }
+      starts.push_back(ids.size());
+    }
+  }
   auto start = std::chrono::steady_clock::now();
-  std::vector<double> throughputs = predictor.predict(blocks, o.jobs);
+  std::vector<double> throughputs = predictor.predict(table, ids, starts, o.jobs);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Rows into one buffer, written at once.
+  std::string text = "hex,throughput\n";
+  text.reserve(blocks.size() * 64);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    for (std::uint8_t b : blocks[i].bytes) {
+      text += kDigits[b >> 4];
+      text += kDigits[b & 15];
+    }
+    text += ',';
+    append_throughput(text, throughputs[i]);
+    text += '\n';
+  }
   AtomicFile out(o.output);
-  out.stream() << "hex,throughput\n";
-  for (std::size_t i = 0; i < blocks.size(); ++i)
-    out.stream() << blocks[i].hex() << ',' << format_throughput(throughputs[i]) << '\n';
+  out.stream().write(text.data(), static_cast<std::streamsize>(text.size()));
   out.commit();
   if (o.stats) {
     // The inference alone (reading and decoding the inputs not included).
@@ -45,10 +118,17 @@ int run(const Options& o) {
     std::snprintf(rate, sizeof rate, "predicted in %.1f ms (%.0f blocks/s)", 1e3 * seconds,
                   seconds > 0 ? static_cast<double>(blocks.size()) / seconds : 0.0);
     const runtime::Network& net = predictor.network();
-    std::cerr << "surrogate predict: " << predictor.stats().summary() << "; " << rate << "; "
+    runtime::CacheStats stats = predictor.stats();  // misses: embeddings computed
+    stats.byte_hits = table.byte_hits();
+    stats.token_hits = table.token_hits();
+    std::cerr << "surrogate predict: " << stats.summary() << "; " << rate << "; "
               << runtime::isa_name(net.isa()) << " kernels, width " << net.width() << ", depth " << net.depth()
               << '\n';
   }
+  // The process ends after this command: the blocks and the table (~100k
+  // small allocations) are left to it, not freed one by one (~4 ms).
+  (void)blocks_owner.release();
+  (void)table_owner.release();
   return 0;
 }
 

@@ -8,53 +8,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/cli_test_support.h"
 #include "runtime/surrogate_runtime.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace surrogate;
-
-const std::string kBinary = std::string(SURROGATE_BINARY_DIR) + "/bin/surrogate";
-
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string dir() {
-  static const std::string d = [] {
-    std::string p = ::testing::TempDir() + "surrogate_predict_" + std::to_string(::getpid());
-    fs::create_directories(p);
-    return p;
-  }();
-  return d;
-}
-
-std::string write(const std::string& name, const std::string& contents) {
-  std::string path = dir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << contents;
-  return path;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Result run(const std::string& args) {
-  std::string out = dir() + "/stdout", err = dir() + "/stderr";
-  Result r;
-  int rc = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
-
-std::size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+using namespace surrogate::cli_test;
 
 runtime::ModelFile tiny_model() {
   Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "MOV64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});

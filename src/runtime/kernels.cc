@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -67,9 +68,16 @@ SURROGATE_AVX2 inline __m256 exp_avx2(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
+// 1 / d for d >= 1: the 12-bit approximate reciprocal and one Newton step,
+// relative error ~2e-7 (a division costs several times more).
+SURROGATE_AVX2 inline __m256 reciprocal_avx2(__m256 d) {
+  __m256 r = _mm256_rcp_ps(d);
+  return _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(2.0f)));
+}
+
 SURROGATE_AVX2 inline __m256 sigmoid_avx2(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
-  return _mm256_div_ps(one, _mm256_add_ps(one, exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+  return reciprocal_avx2(_mm256_add_ps(one, exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), x))));
 }
 
 // tanh(x): Cephes' tanhf, an odd polynomial for |x| < 0.625 (keeps relative
@@ -86,17 +94,18 @@ SURROGATE_AVX2 inline __m256 tanh_avx2(__m256 x) {
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
   __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
   __m256 e = exp_avx2(_mm256_add_ps(ax, ax));
-  __m256 large = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+  __m256 large = _mm256_fnmadd_ps(_mm256_set1_ps(2.0f), reciprocal_avx2(_mm256_add_ps(e, one)), one);
   large = _mm256_or_ps(large, _mm256_and_ps(sign, x));
   return _mm256_blendv_ps(large, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
 }
 
-SURROGATE_AVX2 void lstm_cell_avx2(const float* gates, std::size_t width, float* c, float* h) {
+// Columns [from, width) of the cell (from: where a wider kernel stopped).
+SURROGATE_AVX2 void lstm_cell_avx2(const float* gates, std::size_t width, float* c, float* h, std::size_t from) {
   const float* gi = gates;
   const float* gf = gates + width;
   const float* gg = gates + 2 * width;
   const float* go = gates + 3 * width;
-  std::size_t j = 0;
+  std::size_t j = from;
   for (; j + 8 <= width; j += 8) {
     __m256 i = sigmoid_avx2(_mm256_loadu_ps(gi + j));
     __m256 f = sigmoid_avx2(_mm256_loadu_ps(gf + j));
@@ -107,6 +116,10 @@ SURROGATE_AVX2 void lstm_cell_avx2(const float* gates, std::size_t width, float*
     _mm256_storeu_ps(h + j, _mm256_mul_ps(o, tanh_avx2(cj)));
   }
   cell_scalar_range(gates, width, j, c, h);
+}
+
+SURROGATE_AVX2 void lstm_cell_avx2(const float* gates, std::size_t width, float* c, float* h) {
+  lstm_cell_avx2(gates, width, c, h, 0);
 }
 
 // Outputs in tiles of 64 (8 accumulators in flight), then of 16.
@@ -177,7 +190,78 @@ SURROGATE_AVX2 void affine_batch_avx2(const float* w, std::size_t inputs, std::s
   }
 }
 
-// ---- AVX-512 (F): the affine map in tiles of 128, then 16; the cell is AVX2's ----
+// ---- AVX-512 (F): the affine map in tiles of 128, then 16; the cell 16 wide ----
+
+#define SURROGATE_AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+// The all-lanes mask: the maskz_ forms below are the plain intrinsics (whose
+// GCC 12 headers warn of an uninitialised operand).
+constexpr __mmask16 kAllLanes = 0xFFFF;
+
+// exp(x) as exp_avx2, the power of two applied by scalef.
+SURROGATE_AVX512 inline __m512 exp_avx512(__m512 x) {
+  x = _mm512_maskz_min_ps(kAllLanes, _mm512_maskz_max_ps(kAllLanes, x, _mm512_set1_ps(-87.3f)),
+                          _mm512_set1_ps(88.3f));
+  __m512 n = _mm512_maskz_roundscale_ps(kAllLanes, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  x = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  x = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), x);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, x, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, x, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, x, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, x, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, x, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(x, x), _mm512_add_ps(x, _mm512_set1_ps(1.0f)));
+  return _mm512_maskz_scalef_ps(kAllLanes, p, n);
+}
+
+// 1 / d for d >= 1: the 14-bit approximate reciprocal and one Newton step
+// (relative error ~1e-7).
+SURROGATE_AVX512 inline __m512 reciprocal_avx512(__m512 d) {
+  __m512 r = _mm512_maskz_rcp14_ps(kAllLanes, d);
+  return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
+}
+
+SURROGATE_AVX512 inline __m512 sigmoid_avx512(__m512 x) {
+  return reciprocal_avx512(_mm512_add_ps(_mm512_set1_ps(1.0f), exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+// tanh(x) as tanh_avx2: odd polynomial below |x| = 0.625, 1 - 2 / (exp(2|x|) + 1) above.
+SURROGATE_AVX512 inline __m512 tanh_avx512(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  __m512 ax = _mm512_abs_ps(x);
+  __m512 z = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(-5.70498872745e-3f);
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954e-2f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531e-2f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036e-1f));
+  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422e-1f));
+  __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+  __m512 e = exp_avx512(_mm512_add_ps(ax, ax));
+  __m512 large = _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), reciprocal_avx512(_mm512_add_ps(e, one)), one);
+  large = _mm512_castsi512_ps(_mm512_or_si512(
+      _mm512_castps_si512(large), _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN))));
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ), large, small);
+}
+
+SURROGATE_AVX512 void lstm_cell_avx512(const float* gates, std::size_t width, float* c, float* h) {
+  const float* gi = gates;
+  const float* gf = gates + width;
+  const float* gg = gates + 2 * width;
+  const float* go = gates + 3 * width;
+  std::size_t j = 0;
+  for (; j + 16 <= width; j += 16) {
+    __m512 i = sigmoid_avx512(_mm512_loadu_ps(gi + j));
+    __m512 f = sigmoid_avx512(_mm512_loadu_ps(gf + j));
+    __m512 g = tanh_avx512(_mm512_loadu_ps(gg + j));
+    __m512 o = sigmoid_avx512(_mm512_loadu_ps(go + j));
+    __m512 cj = _mm512_fmadd_ps(f, _mm512_loadu_ps(c + j), _mm512_mul_ps(i, g));
+    _mm512_storeu_ps(c + j, cj);
+    _mm512_storeu_ps(h + j, _mm512_mul_ps(o, tanh_avx512(cj)));
+  }
+  if (j < width) lstm_cell_avx2(gates, width, c, h, j);
+}
 
 __attribute__((target("avx512f,avx2,fma"))) void affine_avx512(const float* w, std::size_t inputs,
                                                                  std::size_t outputs, const float* x,
@@ -254,7 +338,7 @@ __attribute__((target("avx512f,avx2,fma"))) void affine_batch_avx512(const float
 
 const Kernels kScalar{affine_scalar, affine_batch_scalar, lstm_cell_scalar};
 const Kernels kAvx2{affine_avx2, affine_batch_avx2, lstm_cell_avx2};
-const Kernels kAvx512{affine_avx512, affine_batch_avx512, lstm_cell_avx2};
+const Kernels kAvx512{affine_avx512, affine_batch_avx512, lstm_cell_avx512};
 
 }  // namespace
 

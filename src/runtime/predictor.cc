@@ -1,12 +1,16 @@
 #include "runtime/predictor.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "block/tokenizer.h"
 #include "util/parallel.h"
@@ -184,15 +188,46 @@ std::string CacheStats::summary() const {
 
 // ---- Predictor ----
 
+// Cache entries in a chunk: 2 MiB at W = 32.
+constexpr std::size_t kChunkEntries = 4096;
+
+// Uninitialised floats in whole 2 MiB pages, which the kernel may back with huge
+// pages (a few page faults instead of one per 4 KiB; the cache is filled
+// once per run, so its faults were a good part of a short run's time).
+class PageBuffer {
+ public:
+  static constexpr std::size_t kPage = std::size_t{1} << 21;
+  explicit PageBuffer(std::size_t floats) {
+    bytes_ = (floats * sizeof(float) + kPage - 1) / kPage * kPage;
+    data_ = static_cast<float*>(std::aligned_alloc(kPage, bytes_));
+    if (!data_) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    madvise(data_, bytes_, MADV_HUGEPAGE);
+#endif
+  }
+  PageBuffer(PageBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)), bytes_(o.bytes_) {}
+  PageBuffer& operator=(PageBuffer&&) = delete;
+  ~PageBuffer() { std::free(data_); }
+  float* data() const { return data_; }
+
+ private:
+  float* data_;
+  std::size_t bytes_;
+};
+
 // One thread's cache and scratch.
 struct Predictor::Worker {
   const Network* network;
   std::size_t capacity;
   std::size_t stride;
-  FloatBuffer preactivations;  // [entries, stride]: cached layer-0 input preactivations
+  // Cached layer-0 input preactivations, stride floats each, kChunkEntries
+  // to a chunk (entries never move; chunks are kept when the cache is emptied).
+  std::vector<PageBuffer> chunks;
   std::size_t entries = 0;
   std::unordered_map<InstructionBytes, std::uint32_t, InstructionBytesHash> by_bytes;
   std::unordered_map<std::string, std::uint32_t> by_tokens;  // key: the ids' bytes
+  std::vector<std::uint32_t> by_table_id;                    // InstructionTable id -> entry, kNoEntry if none
+  static constexpr std::uint32_t kNoEntry = UINT32_MAX;
   FloatBuffer states, gates, scratch;  // kMaxBatch blocks' states and gates
   std::vector<std::int32_t> ids;
   std::vector<std::uint32_t> pending;                  // entries added, not computed yet
@@ -209,21 +244,38 @@ struct Predictor::Worker {
         scratch(kMaxBatch * 3 * stride) {}
 
   void clear() {
-    preactivations.clear();
     entries = 0;
     by_bytes.clear();
     by_tokens.clear();
+    by_table_id.clear();
   }
 
-  // Index of a new entry for `ids`, computed later by compute_pending().
-  std::uint32_t add(std::string token_key) {
-    preactivations.resize((entries + 1) * stride);
+  float* preactivation(std::uint32_t entry) {
+    return chunks[entry / kChunkEntries].data() + (entry % kChunkEntries) * stride;
+  }
+
+  // Index of a new entry for token ids `token_ids`, computed later by compute_pending().
+  std::uint32_t add_entry(const std::vector<std::int32_t>& token_ids) {
+    if (entries / kChunkEntries >= chunks.size()) chunks.emplace_back(kChunkEntries * stride);
     pending.push_back(static_cast<std::uint32_t>(entries));
-    pending_ids.resize(pending.size());
-    pending_ids.back().assign(ids.begin(), ids.end());
-    by_tokens.emplace(std::move(token_key), static_cast<std::uint32_t>(entries));
+    if (pending_ids.size() < pending.size()) pending_ids.resize(pending.size());
+    pending_ids[pending.size() - 1].assign(token_ids.begin(), token_ids.end());
     ++stats.misses;
     return static_cast<std::uint32_t>(entries++);
+  }
+
+  std::uint32_t add(std::string token_key) {
+    std::uint32_t index = add_entry(ids);
+    by_tokens.emplace(std::move(token_key), index);
+    return index;
+  }
+
+  // The cache entry of InstructionTable instruction `id` (computed on a miss).
+  std::uint32_t entry(const InstructionTable& table, std::uint32_t id) {
+    if (id >= by_table_id.size()) by_table_id.resize(std::max<std::size_t>(id + 1, table.size()), kNoEntry);
+    std::uint32_t& index = by_table_id[id];
+    if (index == kNoEntry) index = add_entry(table.tokens(id));
+    return index;
   }
 
   // Runs the token LSTM over the new entries, kMaxBatch at a time.
@@ -236,7 +288,7 @@ struct Predictor::Worker {
       for (std::size_t b = 0; b < count; ++b) {
         id[b] = pending_ids[first + b].data();
         length[b] = pending_ids[first + b].size();
-        out[b] = preactivations.data() + pending[first + b] * stride;
+        out[b] = preactivation(pending[first + b]);
       }
       network->instruction_preactivation(count, id, length, out, scratch.data());
     }
@@ -281,17 +333,31 @@ struct Predictor::Worker {
 
   // Throughputs of `count` (1..kMaxBatch) blocks, run in lockstep.
   void predict(const BasicBlock* const* blocks, std::size_t count, double* out) {
+    std::size_t lengths[kMaxBatch];
+    for (std::size_t b = 0; b < count && b < kMaxBatch; ++b) lengths[b] = blocks[b]->instructions.size();
+    run(count, lengths, [&](std::size_t b, std::size_t t) { return entry(*blocks[b], t); }, out);
+  }
+
+  // The same for blocks given as table ids: block b is ids[b][0, lengths[b]).
+  void predict(const InstructionTable& table, const std::uint32_t* const* ids, const std::size_t* lengths,
+               std::size_t count, double* out) {
+    run(count, lengths, [&](std::size_t b, std::size_t t) { return entry(table, ids[b][t]); }, out);
+  }
+
+  // Blocks of lengths[b] instructions, instruction t of block b's entry
+  // given by entry_of(b, t) (called once each, before any is computed).
+  template <typename EntryOf>
+  void run(std::size_t count, const std::size_t* lengths, EntryOf entry_of, double* out) {
     if (count > kMaxBatch) throw std::logic_error("Predictor: group larger than kMaxBatch");
     // Longest first, so the blocks still running at step t are a prefix.
     std::size_t order[kMaxBatch];
     std::size_t instructions = 0;
     for (std::size_t b = 0; b < count; ++b) {
       order[b] = b;
-      instructions += blocks[b]->instructions.size();
+      instructions += lengths[b];
     }
     for (std::size_t b = 1; b < count; ++b)  // insertion sort, stable
-      for (std::size_t a = b; a > 0 && blocks[order[a]]->instructions.size() > blocks[order[a - 1]]->instructions.size(); --a)
-        std::swap(order[a], order[a - 1]);
+      for (std::size_t a = b; a > 0 && lengths[order[a]] > lengths[order[a - 1]]; --a) std::swap(order[a], order[a - 1]);
     // Entries are only dropped here, never while a group holds their indices.
     if (entries > 0 && entries + instructions > capacity) {
       clear();
@@ -308,17 +374,16 @@ struct Predictor::Worker {
     // Every instruction's entry first, so that the group's new instructions
     // go through the token LSTM together.
     for (std::size_t b = 0; b < count; ++b) {
-      const BasicBlock& block = *blocks[order[b]];
-      found[b].resize(block.instructions.size());
-      for (std::size_t t = 0; t < block.instructions.size(); ++t) found[b][t] = entry(block, t);
+      found[b].resize(lengths[order[b]]);
+      for (std::size_t t = 0; t < lengths[order[b]]; ++t) found[b][t] = entry_of(order[b], t);
     }
     compute_pending();
     const float* preactivation[kMaxBatch];
-    const std::size_t steps = count ? blocks[order[0]]->instructions.size() : 0;
+    const std::size_t steps = count ? lengths[order[0]] : 0;
     for (std::size_t t = 0; t < steps; ++t) {
       std::size_t active = 0;
-      while (active < count && blocks[order[active]]->instructions.size() > t) ++active;
-      for (std::size_t b = 0; b < active; ++b) preactivation[b] = preactivations.data() + found[b][t] * stride;
+      while (active < count && lengths[order[active]] > t) ++active;
+      for (std::size_t b = 0; b < active; ++b) preactivation[b] = this->preactivation(found[b][t]);
       network->instruction_step(active, preactivation, t == 0, state, gate);
     }
     for (std::size_t b = 0; b < count; ++b) out[order[b]] = network->throughput(state[b]);
@@ -360,6 +425,27 @@ std::vector<double> Predictor::predict(const std::vector<BasicBlock>& blocks, un
     const BasicBlock* group[kMaxBatch];
     for (std::size_t b = 0; b < count; ++b) group[b] = &blocks[first + b];
     workers_[w]->predict(group, count, out.data() + first);
+  });
+  return out;
+}
+
+std::vector<double> Predictor::predict(const InstructionTable& table, const std::vector<std::uint32_t>& ids,
+                                       const std::vector<std::size_t>& starts, unsigned jobs) {
+  if (starts.empty() || starts.back() > ids.size()) throw std::invalid_argument("Predictor: bad block starts");
+  const std::size_t blocks = starts.size() - 1;
+  const std::size_t groups = (blocks + kMaxBatch - 1) / kMaxBatch;
+  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(groups, 1))));
+  worker(jobs - 1);  // every worker exists before the threads start
+  std::vector<double> out(blocks);
+  parallel_for(groups, jobs, [&](std::size_t g, unsigned w) {
+    const std::size_t first = g * kMaxBatch, count = std::min(kMaxBatch, blocks - first);
+    const std::uint32_t* group[kMaxBatch];
+    std::size_t lengths[kMaxBatch];
+    for (std::size_t b = 0; b < count; ++b) {
+      group[b] = ids.data() + starts[first + b];
+      lengths[b] = starts[first + b + 1] - starts[first + b];
+    }
+    workers_[w]->predict(table, group, lengths, count, out.data() + first);
   });
   return out;
 }

@@ -37,6 +37,7 @@
 
 #include "block/basic_block.h"
 #include "block/vocabulary.h"
+#include "runtime/instruction_table.h"
 #include "runtime/kernels.h"
 #include "runtime/model_file.h"
 
@@ -126,6 +127,14 @@ class Predictor {
   // Every block's throughput, in order, on `jobs` threads; the same values
   // as predict() one by one.
   std::vector<double> predict(const std::vector<BasicBlock>& blocks, unsigned jobs);
+  // The same for blocks given as InstructionTable ids (no decoding, no
+  // tokenizing here): block b is ids[starts[b], starts[b + 1]). The table
+  // must be the network's vocabulary's and is only read. The same values as
+  // predict() on the decoded blocks. In stats(), the hits of these blocks'
+  // instructions are the table's (they count here as neither byte nor token
+  // hits; misses are the embeddings computed).
+  std::vector<double> predict(const InstructionTable& table, const std::vector<std::uint32_t>& ids,
+                              const std::vector<std::size_t>& starts, unsigned jobs);
 
   // Summed over the workers since construction (entries: held now).
   CacheStats stats() const;

@@ -1,0 +1,61 @@
+// Helpers for tests that run the surrogate binary as a user does.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace surrogate::cli_test {
+
+inline const std::string kBinary = std::string(SURROGATE_BINARY_DIR) + "/bin/surrogate";
+inline const std::string kSample = std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv";
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+// A directory of this test process's own (ctest runs tests in parallel processes).
+inline std::string dir() {
+  static const std::string d = [] {
+    std::string p = ::testing::TempDir() + "surrogate_cli_" + std::to_string(::getpid());
+    std::filesystem::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+inline std::string write(const std::string& name, const std::string& contents) {
+  std::string path = dir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << contents;
+  return path;
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs `surrogate ARGS` through the shell, capturing both streams.
+inline Result run(const std::string& args) {
+  std::string out = dir() + "/stdout", err = dir() + "/stderr";
+  Result r;
+  int rc = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+inline std::size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+}  // namespace surrogate::cli_test

@@ -1,0 +1,209 @@
+#include "runtime/instruction_table.h"
+
+#include <cstring>
+
+#include "block/tokenizer.h"
+#include "block/x86_target.h"
+
+namespace surrogate::runtime {
+
+InstructionTable::InstructionTable(const Vocabulary& vocabulary)
+    : vocabulary_(vocabulary), slots_(1 << 14), lengths_(1 << 16, 0), pairs_(1 << 16, 0), single_(256, 0) {}
+
+InstructionTable::Key InstructionTable::key(const std::uint8_t* bytes, std::size_t length) {
+  unsigned char raw[16] = {};
+  std::memcpy(raw, bytes, length);
+  raw[15] = static_cast<unsigned char>(length);
+  Key k;
+  std::memcpy(&k.lo, raw, 8);
+  std::memcpy(&k.hi, raw + 8, 8);
+  return k;
+}
+
+std::size_t InstructionTable::hash(const Key& k) {
+  std::uint64_t h = k.lo * 0x9E3779B97F4A7C15ull ^ (k.hi + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full;
+  return static_cast<std::size_t>(h ^ (h >> 29));
+}
+
+std::size_t InstructionTable::start(const std::uint8_t* bytes) {
+  std::uint32_t v = (bytes[0] | bytes[1] << 8 | bytes[2] << 16) * 0x9E3779B1u;
+  return v >> 16;
+}
+
+std::uint32_t InstructionTable::lookup(const Key& k) const {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash(k) & mask;; i = (i + 1) & mask) {
+    if (slots_[i].key == k) return slots_[i].id;
+    if (slots_[i].key.empty()) return UINT32_MAX;
+  }
+}
+
+void InstructionTable::insert(const Key& k, std::size_t length, const std::uint8_t* bytes, std::uint32_t id) {
+  if (2 * (used_ + 1) > slots_.size()) {
+    std::vector<Slot> slots(2 * slots_.size());
+    const std::size_t mask = slots.size() - 1;
+    for (const Slot& slot : slots_) {
+      if (slot.key.empty()) continue;
+      std::size_t i = hash(slot.key) & mask;
+      while (!slots[i].key.empty()) i = (i + 1) & mask;
+      slots[i] = slot;
+    }
+    slots_.swap(slots);
+  }
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = hash(k) & mask;
+  while (!slots_[i].key.empty()) {
+    if (slots_[i].key == k) return;
+    i = (i + 1) & mask;
+  }
+  slots_[i] = {k, id};
+  ++used_;
+  if (length == 1)
+    single_[bytes[0]] = 1;
+  else if (length == 2)
+    pairs_[bytes[0] | bytes[1] << 8] = 1;
+  else
+    lengths_[start(bytes)] |= static_cast<std::uint16_t>(1u << length);
+}
+
+bool InstructionTable::find(const std::uint8_t* bytes, std::size_t size, std::uint32_t* id,
+                            std::size_t* length) const {
+  auto probe = [&](std::size_t l) {
+    std::uint32_t v = lookup(key(bytes, l));
+    if (v == UINT32_MAX) return false;
+    *id = v;
+    *length = l;
+    return true;
+  };
+  if (single_[bytes[0]] && probe(1)) return true;
+  if (size < 2) return false;
+  if (pairs_[bytes[0] | bytes[1] << 8] && probe(2)) return true;
+  if (size < 3) return false;
+  const unsigned mask = lengths_[start(bytes)];
+  for (std::size_t l = 3; l <= size && (mask >> l); ++l)
+    if ((mask >> l & 1) && probe(l)) return true;
+  return false;
+}
+
+bool InstructionTable::is_prefix(const llvm::MCInst& inst) {
+  // LOCK_PREFIX, REP_PREFIX, DATA16_PREFIX, ...: what follows may change how they decode.
+  return X86Target::get().instr_info().getName(inst.getOpcode()).ends_with("_PREFIX");
+}
+
+// The tokenizer's input, immediates bucketed no coarser than it buckets them
+// (block/tokenizer.h: immediates -1..8 exact, else by signed width; memory
+// scales 1..8 exact; displacements 0 / 8-bit / wider): equal shapes, equal
+// tokens.
+static void append_shape(const llvm::MCInst& inst, std::string& out) {
+  auto put = [&](std::uint64_t v, std::size_t n) { out.append(reinterpret_cast<const char*>(&v), n); };
+  put(inst.getOpcode(), 4);
+  put(inst.getFlags(), 4);
+  for (const llvm::MCOperand& op : inst) {
+    if (op.isReg()) {
+      out += 'r';
+      put(op.getReg(), 4);
+    } else if (op.isImm()) {
+      const std::int64_t v = op.getImm();
+      out += 'i';
+      if (v >= -1 && v <= 8)
+        put(static_cast<std::uint64_t>(v), 1);
+      else
+        out += v >= INT8_MIN && v <= INT8_MAX     ? 'b'
+               : v >= INT16_MIN && v <= INT16_MAX ? 'w'
+               : v >= INT32_MIN && v <= INT32_MAX ? 'd'
+                                                  : 'q';
+    } else if (op.isSFPImm() || op.isDFPImm()) {
+      out += 'f';
+    } else {
+      out += 'x';  // anything else: never equal to another shape
+      put(reinterpret_cast<std::uintptr_t>(&op), 8);
+    }
+  }
+}
+
+std::uint32_t InstructionTable::id_of(const llvm::MCInst& inst, bool* known) {
+  shape_.clear();
+  append_shape(inst, shape_);
+  if (auto it = by_shape_.find(shape_); it != by_shape_.end()) {
+    *known = true;
+    return it->second;
+  }
+  std::uint32_t id = id_of_tokens(inst, known);
+  by_shape_.emplace(shape_, id);
+  return id;
+}
+
+std::uint32_t InstructionTable::id_of_tokens(const llvm::MCInst& inst, bool* known) {
+  std::vector<std::int32_t> ids = vocabulary_.encode(tokenize_instruction(inst));
+  std::string token_key(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(std::int32_t));
+  auto [it, added] = by_tokens_.emplace(std::move(token_key), static_cast<std::uint32_t>(tokens_.size()));
+  if (added) tokens_.push_back(std::move(ids));
+  *known = !added;
+  return it->second;
+}
+
+bool InstructionTable::split(const std::uint8_t* bytes, std::size_t size, std::vector<std::uint32_t>* ids,
+                             std::vector<std::uint32_t>* offsets) {
+  if (size == 0) return false;
+  const std::size_t first_id = ids->size(), first_offset = offsets ? offsets->size() : 0;
+  std::uint64_t byte_hits = 0, token_hits = 0, fresh = 0;
+  std::size_t offset = 0;
+  while (offset < size) {
+    std::uint32_t id;
+    std::size_t length;
+    if (find(bytes + offset, size - offset, &id, &length)) {
+      ++byte_hits;
+    } else {
+      llvm::MCInst inst;
+      length = decoder_.decode_instruction(bytes + offset, size - offset, offset, inst);
+      if (!length || length > 15 || Decoder::is_control_flow(inst)) {
+        ids->resize(first_id);
+        if (offsets) offsets->resize(first_offset);
+        return false;
+      }
+      bool known;
+      id = id_of(inst, &known);
+      (known ? token_hits : fresh) += 1;
+      // A prefix decoded alone (LOCK_PREFIX, ...) is decoded here every time.
+      if (!is_prefix(inst)) insert(key(bytes + offset, length), length, bytes + offset, id);
+    }
+    ids->push_back(id);
+    if (offsets) offsets->push_back(static_cast<std::uint32_t>(offset));
+    offset += length;
+  }
+  byte_hits_ += byte_hits;
+  token_hits_ += token_hits;
+  new_instructions_ += fresh;
+  return true;
+}
+
+void InstructionTable::encode(const BasicBlock& block, std::vector<std::uint32_t>* ids) {
+  const bool keyed = block.offsets.size() == block.instructions.size();
+  for (std::size_t i = 0; i < block.instructions.size(); ++i) {
+    const llvm::MCInst& inst = block.instructions[i];
+    Key k;
+    std::size_t begin = 0, length = 0;
+    if (keyed) {
+      begin = block.offsets[i];
+      std::size_t end = i + 1 < block.offsets.size() ? block.offsets[i + 1] : block.bytes.size();
+      if (begin < end && end <= block.bytes.size() && end - begin <= 15) {
+        length = end - begin;
+        k = key(block.bytes.data() + begin, length);
+        if (std::uint32_t v = lookup(k); v != UINT32_MAX) {
+          ++byte_hits_;
+          ids->push_back(v);
+          continue;
+        }
+      }
+    }
+    bool known;
+    std::uint32_t id = id_of(inst, &known);
+    (known ? token_hits_ : new_instructions_) += 1;
+    // Only what split() may rely on: plain instructions.
+    if (length && !Decoder::is_control_flow(inst) && !is_prefix(inst))
+      insert(k, length, block.bytes.data() + begin, id);
+    ids->push_back(id);
+  }
+}
+
+}  // namespace surrogate::runtime
