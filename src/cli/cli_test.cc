@@ -18,18 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace surrogate::cli_test;
 
-// One line on stderr naming the input and the position, non-zero exit, no output file.
-void expect_clean_failure(const std::string& args, const std::string& output, const std::string& expected) {
-  fs::remove(output);
-  Result r = run(args + " -o " + output);
-  EXPECT_NE(r.status, 0) << args;
-  EXPECT_EQ(lines(r.err), 1u) << r.err;
-  EXPECT_NE(r.err.find(expected), std::string::npos) << "stderr: " << r.err << "expected: " << expected;
-  EXPECT_FALSE(fs::exists(output)) << args;
-  for (auto& entry : fs::directory_iterator(dir()))
-    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << "temporary left: " << entry.path();
-}
-
 TEST(Cli, SimulateWritesHexThroughputInInputOrder) {
   std::string in = write("in.csv", "hex,sources\n4801d8,x\n4801d84801d8,y\n");
   Result r = run("simulate -mcpu=haswell " + in);

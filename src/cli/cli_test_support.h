@@ -58,4 +58,18 @@ inline Result run(const std::string& args) {
 
 inline std::size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 
+// `surrogate ARGS -o OUTPUT` fails cleanly: one line on stderr containing
+// `expected` (the input and position), a non-zero exit, no output file and no
+// temporary left behind.
+inline void expect_clean_failure(const std::string& args, const std::string& output, const std::string& expected) {
+  std::filesystem::remove(output);
+  Result r = run(args + " -o " + output);
+  EXPECT_NE(r.status, 0) << args;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find(expected), std::string::npos) << "stderr: " << r.err << "expected: " << expected;
+  EXPECT_FALSE(std::filesystem::exists(output)) << args;
+  for (auto& entry : std::filesystem::directory_iterator(dir()))
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << "temporary left: " << entry.path();
+}
+
 }  // namespace surrogate::cli_test

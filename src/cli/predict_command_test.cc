@@ -72,15 +72,7 @@ TEST(PredictCli, ThreadsOutputFileAndStats) {
 
 // One line on stderr naming the file, non-zero exit, no output file.
 void expect_clean_failure(const std::string& args, const std::string& expected) {
-  std::string output = dir() + "/failed.csv";
-  fs::remove(output);
-  Result r = run(args + " -o " + output);
-  EXPECT_NE(r.status, 0) << args;
-  EXPECT_EQ(lines(r.err), 1u) << r.err;
-  EXPECT_NE(r.err.find(expected), std::string::npos) << "stderr: " << r.err << "expected: " << expected;
-  EXPECT_FALSE(fs::exists(output)) << args;
-  for (auto& entry : fs::directory_iterator(dir()))
-    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << "temporary left: " << entry.path();
+  cli_test::expect_clean_failure(args, dir() + "/failed.csv", expected);
 }
 
 TEST(PredictCli, BadModelIsOneLineAndNoOutput) {
