@@ -57,13 +57,13 @@ bool same_weights(HierarchicalLstm& a, HierarchicalLstm& b) {
 
 TEST(Trainer, OverfitsSixtyFourBlocks) {
   std::vector<EncodedBlock> data = all_train(64);
-  HierarchicalLstm model = make_model(32, 1);
+  HierarchicalLstm model = make_model(48, 1);
   TrainOptions o;
   o.batch_size = 8;
   o.learning_rate = 5e-3;
-  o.max_epochs = 200;
-  o.patience = 40;
-  o.decay_after = 20;
+  o.max_epochs = 300;
+  o.patience = 60;
+  o.decay_after = 25;
   std::ostringstream log;
   TrainResult r = train(model, data, o, log);
   ASSERT_FALSE(r.epochs.empty());
