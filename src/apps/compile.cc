@@ -232,12 +232,18 @@ CompileResult compile(const CompileSpec& spec, std::ostream& log, const std::ato
     for (CapacityRow& row : rows) {
       runtime::ModelFile file = runtime::read_model_file(row.model);
       for (const auto& [name, v] : file.tensors) row.parameters += static_cast<std::int64_t>(v.size());
-      runtime::Predictor predictor(file);
-      auto t0 = Clock::now();
+      // Best of three passes, each with a fresh (cold-cache) predictor.
       std::vector<double> predicted;
-      predicted.reserve(test_blocks.size());
-      for (const BasicBlock& b : test_blocks) predicted.push_back(predictor.predict(b));
-      row.blocks_per_second = test_blocks.size() / std::chrono::duration<double>(Clock::now() - t0).count();
+      double best_seconds = INFINITY;
+      for (int pass = 0; pass < 3; ++pass) {
+        runtime::Predictor predictor(file);
+        predicted.clear();
+        predicted.reserve(test_blocks.size());
+        auto t0 = Clock::now();
+        for (const BasicBlock& b : test_blocks) predicted.push_back(predictor.predict(b));
+        best_seconds = std::min(best_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
+      }
+      row.blocks_per_second = test_blocks.size() / best_seconds;
       row.simulator_blocks_per_second = simulator_speed;
       row.kendall_tau = kendall_tau_b(predicted, test_truth);
       row.meets = row.validation_mape <= spec.max_error;

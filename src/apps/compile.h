@@ -18,7 +18,8 @@
 // order, `jobs` at a time, and the search stops at the first that meets the
 // bound: the same answer as training every width, for less. Every trained
 // width gets its row (width, depth, parameters, training time, validation
-// and test MAPE, Kendall tau, deployed blocks/s, speed-up over the simulator).
+// and test MAPE, Kendall tau, deployed blocks/s (decoded test blocks, one
+// thread, best of three cold-cache passes), speed-up over the simulator).
 #pragma once
 
 #include <atomic>
