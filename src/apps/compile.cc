@@ -1,6 +1,7 @@
 #include "apps/compile.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -181,6 +182,11 @@ CompileResult compile(const CompileSpec& spec, std::ostream& log, const std::ato
     std::vector<CapacityRow> rows(last - first);
     std::vector<std::thread> threads;
     std::vector<std::exception_ptr> errors(rows.size());
+    // Once a width of this round meets the bound, wider ones of the round
+    // cannot be the answer: their training stops (checkpointed, left out of
+    // the table).
+    std::atomic<std::int64_t> narrowest_meeting{INT64_MAX};
+    std::vector<char> superseded(rows.size(), 0);  // char, not bool: written from several threads
     for (std::size_t k = 0; k < rows.size(); ++k)
       threads.emplace_back([&, k] {
         try {
@@ -205,16 +211,30 @@ CompileResult compile(const CompileSpec& spec, std::ostream& log, const std::ato
           } else {
             std::ostringstream width_log;
             TrainedSurrogate t = train_surrogate(data, nn::LstmShape{0, width, spec.depth, 0, 0}, options, prefix,
-                                                 width_log, cancel);
+                                                 width_log, [&, width] {
+                                                   return (cancel && cancel->load()) || narrowest_meeting.load() < width;
+                                                 });
             {
               std::lock_guard lock(mutex);
               log << width_log.str();
             }
-            if (t.result.interrupted) return;
+            if (t.result.interrupted) {
+              superseded[k] = !(cancel && cancel->load());
+              if (superseded[k]) {
+                std::lock_guard lock(mutex);
+                log << prefix << ": stopped, a narrower width met the bound\n";
+              }
+              return;
+            }
             row.epochs = static_cast<int>(t.result.epochs.size());
             row.training_seconds = t.training_seconds;
             row.validation_mape = t.validation_mape;
             row.test_mape = t.test_mape;
+          }
+          if (row.validation_mape <= spec.max_error) {
+            std::int64_t seen = narrowest_meeting.load();
+            while (width < seen && !narrowest_meeting.compare_exchange_weak(seen, width)) {
+            }
           }
         } catch (...) {
           errors[k] = std::current_exception();
@@ -229,7 +249,9 @@ CompileResult compile(const CompileSpec& spec, std::ostream& log, const std::ato
     }
     // Deployed cost and ranking, measured after training so that no training
     // thread shares the machine with the timing.
-    for (CapacityRow& row : rows) {
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      if (superseded[k]) continue;
+      CapacityRow& row = rows[k];
       runtime::ModelFile file = runtime::read_model_file(row.model);
       for (const auto& [name, v] : file.tensors) row.parameters += static_cast<std::int64_t>(v.size());
       // Best of three passes, each with a fresh (cold-cache) predictor.

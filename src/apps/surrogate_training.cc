@@ -34,7 +34,7 @@ PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::os
 }
 
 TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& requested, nn::TrainOptions options,
-                                 const std::string& prefix, std::ostream& log, const std::atomic<bool>* cancel) {
+                                 const std::string& prefix, std::ostream& log, const std::function<bool()>& cancel) {
   nn::LstmShape shape = requested;
   shape.vocabulary = static_cast<std::int64_t>(data.vocabulary.size());
   std::string vocab_text;
@@ -48,7 +48,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
   torch::manual_seed(options.seed);
   nn::HierarchicalLstm model(shape);
   TrainedSurrogate out;
-  out.result = nn::train(model, data.blocks, options, log, [cancel] { return cancel && cancel->load(); });
+  out.result = nn::train(model, data.blocks, options, log, cancel);
   if (out.result.interrupted) return out;
 
   out.validation_mape = out.result.best_validation_mape;

@@ -5,7 +5,7 @@
 // once per candidate width.
 #pragma once
 
-#include <atomic>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -36,9 +36,9 @@ struct TrainedSurrogate {
 };
 
 // Trains (or resumes) the model PREFIX; exports it when training finishes.
-// Throws on a checkpoint of another training. result.interrupted: `cancel`
+// Throws on a checkpoint of another training. result.interrupted: `cancel()`
 // was set, the checkpoint holds the progress and nothing was exported.
 TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& shape, nn::TrainOptions options,
-                                 const std::string& prefix, std::ostream& log, const std::atomic<bool>* cancel);
+                                 const std::string& prefix, std::ostream& log, const std::function<bool()>& cancel);
 
 }  // namespace surrogate::apps

@@ -23,7 +23,7 @@ int run(Options o) {
   apps::PreparedData data = apps::prepare_data(o.labels, o.jobs, std::cerr);
   o.train.max_seconds = o.max_minutes * 60;
   install_interrupt_handler();
-  apps::TrainedSurrogate t = apps::train_surrogate(data, o.shape, o.train, o.output, std::cerr, &interrupted);
+  apps::TrainedSurrogate t = apps::train_surrogate(data, o.shape, o.train, o.output, std::cerr, [] { return interrupted.load(); });
   if (t.result.interrupted) {
     std::cerr << "surrogate train: interrupted; run the same command again to resume from " << o.output
               << ".ckpt\n";
