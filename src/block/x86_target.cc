@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <unordered_map>
+#include <string_view>
 
 #include "llvm/MC/MCTargetOptions.h"
 #include "llvm/Support/TargetSelect.h"
@@ -42,17 +42,35 @@ X86Target::X86Target() : triple_("x86_64-unknown-linux-gnu") {
   if (!reg_info_ || !asm_info_ || !all_features_ || !instr_info_ || !instr_analysis_ || !generic_)
     throw std::runtime_error("LLVM x86-64 MC layer incomplete");
 
+  // X_REV (the other encoding of a reg-reg form) -> X. TableGen numbers the
+  // target's opcodes in name order after the target-independent ones, so the
+  // twin is found by bisection in the longest name-sorted tail and checked; a
+  // miss falls back to a scan (correct whatever the order). 20k names: a map
+  // of them all cost ~3 ms of every process start.
   const unsigned n = instr_info_->getNumOpcodes();
-  std::unordered_map<std::string, unsigned> by_name;
-  for (unsigned op = 0; op < n; ++op) by_name.emplace(instr_info_->getName(op).str(), op);
   canonical_.resize(n);
+  for (unsigned op = 0; op < n; ++op) canonical_[op] = op;
+  auto name_of = [&](unsigned op) { return std::string_view(instr_info_->getName(op)); };
+  unsigned sorted_from = n ? n - 1 : 0;
+  while (sorted_from > 0 && name_of(sorted_from - 1) <= name_of(sorted_from)) --sorted_from;
   for (unsigned op = 0; op < n; ++op) {
-    canonical_[op] = op;
-    std::string name = instr_info_->getName(op).str();
-    if (name.size() > 4 && name.ends_with("_REV")) {
-      auto twin = by_name.find(name.substr(0, name.size() - 4));
-      if (twin != by_name.end()) canonical_[op] = twin->second;
+    const std::string_view name = name_of(op);
+    if (name.size() <= 4 || !name.ends_with("_REV")) continue;
+    const std::string_view twin = name.substr(0, name.size() - 4);
+    unsigned lo = sorted_from, hi = n;
+    while (lo < hi) {
+      const unsigned mid = lo + (hi - lo) / 2;
+      if (name_of(mid) < twin) lo = mid + 1; else hi = mid;
     }
+    if (lo < n && name_of(lo) == twin) {
+      canonical_[op] = lo;
+      continue;
+    }
+    for (unsigned other = 0; other < n; ++other)
+      if (name_of(other) == twin) {
+        canonical_[op] = other;
+        break;
+      }
   }
 }
 

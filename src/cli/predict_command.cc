@@ -43,6 +43,10 @@ void append_throughput(std::string& out, double value) {
 }
 
 int run(const Options& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return 1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   // The model first: a bad model file fails before any decoding.
   runtime::Isa isa = runtime::best_isa();
   for (runtime::Isa i : {runtime::Isa::kScalar, runtime::Isa::kAvx2, runtime::Isa::kAvx512})
@@ -53,6 +57,8 @@ int run(const Options& o) {
   // gives up on, are decoded as always and then looked up. Either way a
   // block's instructions become table ids; a CSV row's block keeps only its
   // name and bytes (instructions[] empty).
+  const double model_ms = ms_since(t0);
+  const auto t1 = std::chrono::steady_clock::now();
   auto table_owner = std::make_unique<runtime::InstructionTable>(predictor.network().vocabulary());
   runtime::InstructionTable& table = *table_owner;
   std::vector<std::uint32_t> row_ids;  // ids of the CSV rows' instructions, in order
@@ -93,6 +99,7 @@ int run(const Options& o) {
       starts.push_back(ids.size());
     }
   }
+  const double read_ms = ms_since(t1);
   auto start = std::chrono::steady_clock::now();
   std::vector<double> throughputs = predictor.predict(table, ids, starts, o.jobs);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -112,6 +119,7 @@ int run(const Options& o) {
   AtomicFile out(o.output);
   out.stream().write(text.data(), static_cast<std::streamsize>(text.size()));
   out.commit();
+  const double write_ms = ms_since(start) - 1e3 * seconds;
   if (o.stats) {
     // The inference alone (reading and decoding the inputs not included).
     char rate[96];
@@ -124,6 +132,12 @@ int run(const Options& o) {
     std::cerr << "surrogate predict: " << stats.summary() << "; " << rate << "; "
               << runtime::isa_name(net.isa()) << " kernels, width " << net.width() << ", depth " << net.depth()
               << '\n';
+    char phases[160];
+    std::snprintf(phases, sizeof phases,
+                  "surrogate predict: model load %.1f ms, reading and splitting blocks %.1f ms, inference %.1f ms, "
+                  "writing %.1f ms\n",
+                  model_ms, read_ms, 1e3 * seconds, write_ms);
+    std::cerr << phases;
   }
   // The process ends after this command: the blocks and the table (~100k
   // small allocations) are left to it, not freed one by one (~4 ms).

@@ -1,7 +1,5 @@
 #include "runtime/predictor.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -13,6 +11,8 @@
 #include <utility>
 
 #include "block/tokenizer.h"
+#include "runtime/page_buffer.h"
+#include "runtime/token_trie.h"
 #include "util/parallel.h"
 
 namespace surrogate::runtime {
@@ -70,6 +70,7 @@ Network::Network(const ModelFile& model, Isa isa)
   layer0_ih_ = transposed(model.tensor("instruction_lstm.weight_ih_l0"), g, w, s);
   layer0_hh_ = transposed(model.tensor("instruction_lstm.weight_hh_l0"), g, w, s);
   layer0_bias_ = summed(model.tensor("instruction_lstm.bias_ih_l0"), model.tensor("instruction_lstm.bias_hh_l0"), s);
+  zero_h_.assign(w, 0.0f);
   for (int k = 1; k < depth_; ++k) {
     std::string l = "_l" + std::to_string(k);
     FloatBuffer ih = transposed(model.tensor("instruction_lstm.weight_ih" + l), g, w, s);
@@ -84,48 +85,43 @@ Network::Network(const ModelFile& model, Isa isa)
   head_bias_ = model.tensor("head.bias")[0];
 }
 
-void Network::instruction_preactivation(std::size_t count, const std::int32_t* const* ids,
-                                        const std::size_t* lengths, float* const* out, float* scratch) const {
+void Network::token_step(std::size_t count, const float* const* parent, const std::int32_t* token,
+                         float* const* state, float* gates) const {
   const std::size_t w = width_, s = gate_stride_;
-  // Longest first, so the instructions still running at token t are a prefix.
-  std::size_t order[kMaxBatch];
-  for (std::size_t b = 0; b < count && b < kMaxBatch; ++b) order[b] = b;
-  for (std::size_t b = 1; b < count && b < kMaxBatch; ++b)  // insertion sort, stable
-    for (std::size_t a = b; a > 0 && lengths[order[a]] > lengths[order[a - 1]]; --a) std::swap(order[a], order[a - 1]);
-  float* gates[kMaxBatch];
-  float* h[kMaxBatch];
-  float* c[kMaxBatch];
-  const float* input[kMaxBatch] = {};
-  const float* hidden[kMaxBatch] = {};
+  const float* hidden[kMaxBatch];
+  const float* input[kMaxBatch];
+  float* gate[kMaxBatch];
+  std::size_t stepped[kMaxBatch];
+  std::size_t n = 0;
   for (std::size_t b = 0; b < count && b < kMaxBatch; ++b) {
-    gates[b] = scratch + 3 * b * s;
-    h[b] = gates[b] + s;
-    c[b] = gates[b] + 2 * s;
-    hidden[b] = h[b];
-    std::fill(h[b], h[b] + w, 0.0f);
-    std::fill(c[b], c[b] + w, 0.0f);
-  }
-  const std::size_t tokens = count ? lengths[order[0]] : 0;
-  for (std::size_t t = 0; t < tokens; ++t) {
-    std::size_t active = 0;
-    while (active < count && lengths[order[active]] > t) ++active;
-    for (std::size_t b = 0; b < active; ++b)
-      input[b] = token_table_.data() + static_cast<std::size_t>(ids[order[b]][t]) * s;
-    if (t == 0) {
+    float* h = state[b];
+    float* c = state[b] + w;
+    const float* in = token_table_.data() + static_cast<std::size_t>(token[b]) * s;
+    if (!parent[b]) {
       // h = 0: the gates are the input side alone.
-      for (std::size_t b = 0; b < active; ++b) kernels_->lstm_cell(input[b], w, c[b], h[b]);
+      std::fill(c, c + w, 0.0f);
+      kernels_->lstm_cell(in, w, c, h);
     } else {
-      kernels_->affine_batch(token_hh_.data(), w, s, active, hidden, input, gates);
-      for (std::size_t b = 0; b < active; ++b) kernels_->lstm_cell(gates[b], w, c[b], h[b]);
+      std::copy(parent[b] + w, parent[b] + 2 * w, c);
+      hidden[n] = parent[b];
+      input[n] = in;
+      gate[n] = gates + n * s;
+      stepped[n++] = b;
     }
   }
-  float* result[kMaxBatch];
+  if (!n) return;
+  kernels_->affine_batch(token_hh_.data(), w, s, n, hidden, input, gate);
+  for (std::size_t i = 0; i < n; ++i) kernels_->lstm_cell(gate[i], w, state[stepped[i]] + w, state[stepped[i]]);
+}
+
+void Network::input_preactivation(std::size_t count, const float* const* h, float* const* out) const {
+  const float* hidden[kMaxBatch];
   const float* bias[kMaxBatch];
   for (std::size_t b = 0; b < count && b < kMaxBatch; ++b) {
-    result[b] = out[order[b]];
+    hidden[b] = h[b] ? h[b] : zero_h_.data();
     bias[b] = layer0_bias_.data();
   }
-  if (count) kernels_->affine_batch(layer0_ih_.data(), w, s, count, hidden, bias, result);
+  if (count) kernels_->affine_batch(layer0_ih_.data(), width_, gate_stride_, count, hidden, bias, out);
 }
 
 void Network::instruction_step(std::size_t count, const float* const* preactivation, bool first,
@@ -167,6 +163,8 @@ CacheStats& CacheStats::operator+=(const CacheStats& o) {
   byte_hits += o.byte_hits;
   token_hits += o.token_hits;
   misses += o.misses;
+  tokens += o.tokens;
+  token_steps += o.token_steps;
   entries += o.entries;
   clears += o.clears;
   return *this;
@@ -177,10 +175,11 @@ std::string CacheStats::summary() const {
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "%llu blocks, %llu instructions, cache hits %.1f%% (bytes %.1f%%, tokens %.1f%%), "
-                "%llu embeddings computed",
+                "%llu embeddings computed (%llu of %llu token steps run)",
                 static_cast<unsigned long long>(blocks), static_cast<unsigned long long>(instructions),
                 pct(byte_hits + token_hits), pct(byte_hits), pct(token_hits),
-                static_cast<unsigned long long>(misses));
+                static_cast<unsigned long long>(misses), static_cast<unsigned long long>(token_steps),
+                static_cast<unsigned long long>(tokens));
   std::string s = buf;
   if (clears) s += ", cache emptied " + std::to_string(clears) + " times when full";
   return s;
@@ -191,29 +190,8 @@ std::string CacheStats::summary() const {
 // Cache entries in a chunk: 2 MiB at W = 32.
 constexpr std::size_t kChunkEntries = 4096;
 
-// Uninitialised floats in whole 2 MiB pages, which the kernel may back with huge
-// pages (a few page faults instead of one per 4 KiB; the cache is filled
-// once per run, so its faults were a good part of a short run's time).
-class PageBuffer {
- public:
-  static constexpr std::size_t kPage = std::size_t{1} << 21;
-  explicit PageBuffer(std::size_t floats) {
-    bytes_ = (floats * sizeof(float) + kPage - 1) / kPage * kPage;
-    data_ = static_cast<float*>(std::aligned_alloc(kPage, bytes_));
-    if (!data_) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    madvise(data_, bytes_, MADV_HUGEPAGE);
-#endif
-  }
-  PageBuffer(PageBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)), bytes_(o.bytes_) {}
-  PageBuffer& operator=(PageBuffer&&) = delete;
-  ~PageBuffer() { std::free(data_); }
-  float* data() const { return data_; }
-
- private:
-  float* data_;
-  std::size_t bytes_;
-};
+// Blocks a worker takes at once (see predictor.h).
+constexpr std::size_t kChunkBlocks = 64;
 
 // One thread's cache and scratch.
 struct Predictor::Worker {
@@ -228,26 +206,35 @@ struct Predictor::Worker {
   std::unordered_map<std::string, std::uint32_t> by_tokens;  // key: the ids' bytes
   std::vector<std::uint32_t> by_table_id;                    // InstructionTable id -> entry, kNoEntry if none
   static constexpr std::uint32_t kNoEntry = UINT32_MAX;
-  FloatBuffer states, gates, scratch;  // kMaxBatch blocks' states and gates
+  TokenTrie trie;                      // token-LSTM states of the entries' token prefixes
+  FloatBuffer states, gates;           // kMaxBatch blocks' states and gates
   std::vector<std::int32_t> ids;
-  std::vector<std::uint32_t> pending;                  // entries added, not computed yet
+  std::vector<std::uint32_t> pending;  // entries added, not computed yet
   std::vector<std::vector<std::int32_t>> pending_ids;  // their token ids
-  std::vector<std::uint32_t> found[kMaxBatch];         // entry of each instruction of a group's blocks
+  std::vector<std::uint32_t> cursor;                   // pending instruction -> its trie node so far
+  struct NewNode {
+    std::uint32_t node, parent;
+    std::int32_t token;
+  };
+  std::vector<NewNode> fresh;  // trie nodes of a level to compute
+  std::vector<std::uint32_t> found;        // entry of each instruction of a chunk's blocks, in run order
+  std::vector<std::size_t> found_start;    // where each (ordered) block's entries start in found
   CacheStats stats;
 
   Worker(const Network& n, std::size_t cap)
       : network(&n),
         capacity(std::max<std::size_t>(cap, 1)),
         stride(n.gate_stride()),
+        trie(n.width()),
         states(kMaxBatch * 2 * static_cast<std::size_t>(n.depth()) * n.width()),
-        gates(kMaxBatch * stride),
-        scratch(kMaxBatch * 3 * stride) {}
+        gates(kMaxBatch * stride) {}
 
   void clear() {
     entries = 0;
     by_bytes.clear();
     by_tokens.clear();
     by_table_id.clear();
+    trie.clear();
   }
 
   float* preactivation(std::uint32_t entry) {
@@ -261,6 +248,7 @@ struct Predictor::Worker {
     if (pending_ids.size() < pending.size()) pending_ids.resize(pending.size());
     pending_ids[pending.size() - 1].assign(token_ids.begin(), token_ids.end());
     ++stats.misses;
+    stats.tokens += token_ids.size();
     return static_cast<std::uint32_t>(entries++);
   }
 
@@ -278,19 +266,49 @@ struct Predictor::Worker {
     return index;
   }
 
-  // Runs the token LSTM over the new entries, kMaxBatch at a time.
+  // Runs the token LSTM for the new entries: level by level, every pending
+  // instruction with more than t tokens moves to the trie node of its first
+  // t + 1 tokens; the nodes new at level t (their parents are from level
+  // t - 1 or earlier) are computed kMaxBatch at a time. Then the entries'
+  // layer-0 preactivations from their final nodes' h.
   void compute_pending() {
+    if (pending.empty()) return;
+    cursor.assign(pending.size(), TokenTrie::kRoot);
+    std::size_t longest = 0;
+    for (std::size_t i = 0; i < pending.size(); ++i) longest = std::max(longest, pending_ids[i].size());
+    const float* parent[kMaxBatch];
+    std::int32_t token[kMaxBatch];
+    float* state[kMaxBatch];
+    for (std::size_t t = 0; t < longest; ++t) {
+      fresh.clear();
+      for (std::size_t i = 0; i < pending.size(); ++i) {
+        if (pending_ids[i].size() <= t) continue;
+        bool added;
+        const std::uint32_t node = trie.child(cursor[i], pending_ids[i][t], &added);
+        if (added) fresh.push_back({node, cursor[i], pending_ids[i][t]});
+        cursor[i] = node;
+      }
+      for (std::size_t first = 0; first < fresh.size(); first += kMaxBatch) {
+        const std::size_t count = std::min(kMaxBatch, fresh.size() - first);
+        for (std::size_t b = 0; b < count; ++b) {
+          const NewNode& n = fresh[first + b];
+          parent[b] = n.parent == TokenTrie::kRoot ? nullptr : trie.state(n.parent);
+          state[b] = trie.state(n.node);
+          token[b] = n.token;
+        }
+        network->token_step(count, parent, token, state, gates.data());
+      }
+      stats.token_steps += fresh.size();
+    }
+    const float* h[kMaxBatch];
+    float* out[kMaxBatch];
     for (std::size_t first = 0; first < pending.size(); first += kMaxBatch) {
       const std::size_t count = std::min(kMaxBatch, pending.size() - first);
-      const std::int32_t* id[kMaxBatch];
-      std::size_t length[kMaxBatch];
-      float* out[kMaxBatch];
       for (std::size_t b = 0; b < count; ++b) {
-        id[b] = pending_ids[first + b].data();
-        length[b] = pending_ids[first + b].size();
+        h[b] = cursor[first + b] == TokenTrie::kRoot ? nullptr : trie.state(cursor[first + b]);
         out[b] = preactivation(pending[first + b]);
       }
-      network->instruction_preactivation(count, id, length, out, scratch.data());
+      network->input_preactivation(count, h, out);
     }
     pending.clear();
   }
@@ -331,10 +349,10 @@ struct Predictor::Worker {
     return index;
   }
 
-  // Throughputs of `count` (1..kMaxBatch) blocks, run in lockstep.
+  // Throughputs of `count` (1..kChunkBlocks) blocks.
   void predict(const BasicBlock* const* blocks, std::size_t count, double* out) {
-    std::size_t lengths[kMaxBatch];
-    for (std::size_t b = 0; b < count && b < kMaxBatch; ++b) lengths[b] = blocks[b]->instructions.size();
+    std::size_t lengths[kChunkBlocks];
+    for (std::size_t b = 0; b < count && b < kChunkBlocks; ++b) lengths[b] = blocks[b]->instructions.size();
     run(count, lengths, [&](std::size_t b, std::size_t t) { return entry(*blocks[b], t); }, out);
   }
 
@@ -348,45 +366,50 @@ struct Predictor::Worker {
   // given by entry_of(b, t) (called once each, before any is computed).
   template <typename EntryOf>
   void run(std::size_t count, const std::size_t* lengths, EntryOf entry_of, double* out) {
-    if (count > kMaxBatch) throw std::logic_error("Predictor: group larger than kMaxBatch");
-    // Longest first, so the blocks still running at step t are a prefix.
-    std::size_t order[kMaxBatch];
+    if (count > kChunkBlocks) throw std::logic_error("Predictor: chunk larger than kChunkBlocks");
+    // Longest first: lockstep groups of similar lengths, and the blocks still
+    // running at step t of a group are a prefix of it.
+    std::size_t order[kChunkBlocks];
     std::size_t instructions = 0;
     for (std::size_t b = 0; b < count; ++b) {
       order[b] = b;
       instructions += lengths[b];
     }
-    for (std::size_t b = 1; b < count; ++b)  // insertion sort, stable
-      for (std::size_t a = b; a > 0 && lengths[order[a]] > lengths[order[a - 1]]; --a) std::swap(order[a], order[a - 1]);
-    // Entries are only dropped here, never while a group holds their indices.
+    std::stable_sort(order, order + count, [&](std::size_t a, std::size_t b) { return lengths[a] > lengths[b]; });
+    // Entries are only dropped here, never while a chunk holds their indices.
     if (entries > 0 && entries + instructions > capacity) {
       clear();
       ++stats.clears;
     }
-    const std::size_t state_size = 2 * static_cast<std::size_t>(network->depth()) * network->width();
-    std::fill(states.begin(), states.begin() + count * state_size, 0.0f);
-    float* state[kMaxBatch];
-    float* gate[kMaxBatch];
-    for (std::size_t b = 0; b < count; ++b) {
-      state[b] = states.data() + b * state_size;
-      gate[b] = gates.data() + b * stride;
-    }
-    // Every instruction's entry first, so that the group's new instructions
+    // Every instruction's entry first, so that the chunk's new instructions
     // go through the token LSTM together.
+    found.clear();
+    found_start.assign(1, 0);
     for (std::size_t b = 0; b < count; ++b) {
-      found[b].resize(lengths[order[b]]);
-      for (std::size_t t = 0; t < lengths[order[b]]; ++t) found[b][t] = entry_of(order[b], t);
+      for (std::size_t t = 0; t < lengths[order[b]]; ++t) found.push_back(entry_of(order[b], t));
+      found_start.push_back(found.size());
     }
     compute_pending();
-    const float* preactivation[kMaxBatch];
-    const std::size_t steps = count ? lengths[order[0]] : 0;
-    for (std::size_t t = 0; t < steps; ++t) {
-      std::size_t active = 0;
-      while (active < count && lengths[order[active]] > t) ++active;
-      for (std::size_t b = 0; b < active; ++b) preactivation[b] = this->preactivation(found[b][t]);
-      network->instruction_step(active, preactivation, t == 0, state, gate);
+    const std::size_t state_size = 2 * static_cast<std::size_t>(network->depth()) * network->width();
+    for (std::size_t first = 0; first < count; first += kMaxBatch) {
+      const std::size_t group = std::min(kMaxBatch, count - first);
+      std::fill(states.begin(), states.begin() + group * state_size, 0.0f);
+      float* state[kMaxBatch];
+      float* gate[kMaxBatch];
+      for (std::size_t b = 0; b < group; ++b) {
+        state[b] = states.data() + b * state_size;
+        gate[b] = gates.data() + b * stride;
+      }
+      const float* preactivation[kMaxBatch];
+      const std::size_t steps = lengths[order[first]];
+      for (std::size_t t = 0; t < steps; ++t) {
+        std::size_t active = 0;
+        while (active < group && lengths[order[first + active]] > t) ++active;
+        for (std::size_t b = 0; b < active; ++b) preactivation[b] = this->preactivation(found[found_start[first + b] + t]);
+        network->instruction_step(active, preactivation, t == 0, state, gate);
+      }
+      for (std::size_t b = 0; b < group; ++b) out[order[first + b]] = network->throughput(state[b]);
     }
-    for (std::size_t b = 0; b < count; ++b) out[order[b]] = network->throughput(state[b]);
     stats.blocks += count;
     stats.instructions += instructions;
   }
@@ -416,13 +439,13 @@ double Predictor::predict(const BasicBlock& block) {
 }
 
 std::vector<double> Predictor::predict(const std::vector<BasicBlock>& blocks, unsigned jobs) {
-  const std::size_t groups = (blocks.size() + kMaxBatch - 1) / kMaxBatch;
-  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(groups, 1))));
+  const std::size_t chunks = (blocks.size() + kChunkBlocks - 1) / kChunkBlocks;
+  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(chunks, 1))));
   worker(jobs - 1);  // every worker exists before the threads start
   std::vector<double> out(blocks.size());
-  parallel_for(groups, jobs, [&](std::size_t g, unsigned w) {
-    const std::size_t first = g * kMaxBatch, count = std::min(kMaxBatch, blocks.size() - first);
-    const BasicBlock* group[kMaxBatch];
+  parallel_for(chunks, jobs, [&](std::size_t g, unsigned w) {
+    const std::size_t first = g * kChunkBlocks, count = std::min(kChunkBlocks, blocks.size() - first);
+    const BasicBlock* group[kChunkBlocks];
     for (std::size_t b = 0; b < count; ++b) group[b] = &blocks[first + b];
     workers_[w]->predict(group, count, out.data() + first);
   });
@@ -433,14 +456,14 @@ std::vector<double> Predictor::predict(const InstructionTable& table, const std:
                                        const std::vector<std::size_t>& starts, unsigned jobs) {
   if (starts.empty() || starts.back() > ids.size()) throw std::invalid_argument("Predictor: bad block starts");
   const std::size_t blocks = starts.size() - 1;
-  const std::size_t groups = (blocks + kMaxBatch - 1) / kMaxBatch;
-  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(groups, 1))));
+  const std::size_t chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
+  jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(chunks, 1))));
   worker(jobs - 1);  // every worker exists before the threads start
   std::vector<double> out(blocks);
-  parallel_for(groups, jobs, [&](std::size_t g, unsigned w) {
-    const std::size_t first = g * kMaxBatch, count = std::min(kMaxBatch, blocks - first);
-    const std::uint32_t* group[kMaxBatch];
-    std::size_t lengths[kMaxBatch];
+  parallel_for(chunks, jobs, [&](std::size_t g, unsigned w) {
+    const std::size_t first = g * kChunkBlocks, count = std::min(kChunkBlocks, blocks - first);
+    const std::uint32_t* group[kChunkBlocks];
+    std::size_t lengths[kChunkBlocks];
     for (std::size_t b = 0; b < count; ++b) {
       group[b] = ids.data() + starts[first + b];
       lengths[b] = starts[first + b + 1] - starts[first + b];

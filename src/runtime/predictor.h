@@ -13,9 +13,13 @@
 // its instruction-LSTM steps (W_hh_l0 h, then one fused [W_ih; W_hh] map per
 // further layer).
 //
-// Blocks are run through the instruction LSTM in lockstep groups of up to
-// kMaxBatch (kernels.h), so each pass over its weights serves several
-// blocks; every block's value is bit-identical to predicting it alone.
+// Blocks are taken in chunks of kChunkBlocks: the new instructions of a chunk
+// go through the token LSTM together, prefix by prefix (TokenTrie: a token
+// prefix seen before is not run again), and then the chunk's blocks, longest
+// first, through the instruction LSTM in lockstep groups of up to kMaxBatch
+// (kernels.h) of similar length, so each pass over the weights serves
+// several blocks. Every block's value is bit-identical to predicting it
+// alone.
 //
 // The cache is keyed by the instruction's machine-code bytes (tokens are a
 // function of the bytes, so a hit skips decoding-side work: tokenizing,
@@ -57,13 +61,18 @@ class Network {
   // Gate preactivations are padded_outputs(4W) floats.
   std::size_t gate_stride() const { return gate_stride_; }
 
-  // The first instruction-LSTM layer's input preactivation of `count`
-  // (1..kMaxBatch) instructions given by their token ids (ids[b], lengths[b]
-  // of them), from the token LSTM run over them in lockstep: gate_stride()
-  // floats into out[b]. `scratch` holds kMaxBatch * 3 * gate_stride() floats.
-  // Each result is bit-identical to computing it alone.
-  void instruction_preactivation(std::size_t count, const std::int32_t* const* ids, const std::size_t* lengths,
-                                 float* const* out, float* scratch) const;
+  // One token-LSTM step for `count` (1..kMaxBatch) token prefixes: state[b]
+  // = [h | c] (2W floats) after token[b] following the prefix whose state is
+  // parent[b] (nullptr: the empty prefix, zero state). `gates` is scratch of
+  // kMaxBatch * gate_stride() floats. Each result is bit-identical to
+  // stepping it alone.
+  void token_step(std::size_t count, const float* const* parent, const std::int32_t* token, float* const* state,
+                  float* gates) const;
+  // The first instruction-LSTM layer's input preactivation (W_ih_l0 h + both
+  // biases) of `count` (1..kMaxBatch) instructions from the token LSTM's
+  // final h[b] (nullptr: an instruction without tokens, h = 0):
+  // gate_stride() floats into out[b].
+  void input_preactivation(std::size_t count, const float* const* h, float* const* out) const;
   // One instruction step through every layer for `count` (1..kMaxBatch)
   // blocks at once, block b's instruction given by its preactivation[b].
   // state[b] is block b's [h_0 .. h_{D-1} | c_0 .. c_{D-1}] (2 D W floats,
@@ -86,6 +95,7 @@ class Network {
   FloatBuffer layer0_ih_;    // [W, gate_stride]: W_ih_l0^T
   FloatBuffer layer0_bias_;  // [gate_stride]: b_ih_l0 + b_hh_l0
   FloatBuffer layer0_hh_;    // [W, gate_stride]: W_hh_l0^T
+  FloatBuffer zero_h_;       // [W]: the final h of an instruction without tokens
   std::vector<FloatBuffer> upper_;       // layer k >= 1: [2W, gate_stride] = [W_ih_lk^T; W_hh_lk^T]
   std::vector<FloatBuffer> upper_bias_;  // layer k >= 1: b_ih_lk + b_hh_lk
   std::vector<double> head_weight_;
@@ -98,6 +108,8 @@ struct CacheStats {
   std::uint64_t byte_hits = 0;   // found by the instruction's bytes
   std::uint64_t token_hits = 0;  // bytes new, token ids seen before
   std::uint64_t misses = 0;      // token LSTM run
+  std::uint64_t tokens = 0;       // tokens of the misses
+  std::uint64_t token_steps = 0;  // token-LSTM steps run for them (prefixes seen before are not run again)
   std::uint64_t entries = 0;     // distinct embeddings held now
   std::uint64_t clears = 0;      // times the cache was full and emptied
 
@@ -105,7 +117,7 @@ struct CacheStats {
     return instructions ? static_cast<double>(byte_hits + token_hits) / static_cast<double>(instructions) : 0.0;
   }
   CacheStats& operator+=(const CacheStats& other);
-  // "N blocks, N instructions, cache hits P% (bytes P%, tokens P%), N embeddings computed"
+  // "N blocks, N instructions, cache hits P% (bytes P%, tokens P%), N embeddings computed (N of N token steps run)"
   std::string summary() const;
 };
 

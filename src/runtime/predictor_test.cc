@@ -166,6 +166,9 @@ TEST(Predictor, CacheHitsGiveIdenticalValues) {
   EXPECT_EQ(first.instructions, instructions);
   EXPECT_EQ(first.byte_hits + first.token_hits + first.misses, instructions);
   EXPECT_EQ(first.entries, first.misses);
+  // Token prefixes are shared between instructions (opcode and sources come first).
+  EXPECT_GT(first.token_steps, first.misses);
+  EXPECT_LT(first.token_steps, first.tokens * 3 / 4) << first.summary();
   EXPECT_GT(first.hit_rate(), 0.3) << first.summary();  // real code repeats instructions
 
   std::vector<double> warm = p.predict(sample_blocks(), 1);
