@@ -12,6 +12,8 @@ PACKAGES=(
   # blocks/s with this package installed).
   libopenblas0-serial
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
+  # abseil: flat hash maps for the per-instruction lookups of `predict`.
+  libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev libffi-dev libncurses-dev
   libseccomp-dev libgoogle-perftools-dev hyperfine gnuplot-nox

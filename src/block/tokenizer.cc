@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "block/x86_target.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/MC/MCInstrDesc.h"
 
 namespace surrogate {
@@ -16,52 +17,69 @@ constexpr unsigned kHasLock = 1u << 4;
 // X86 memory operands are 5 MCOperands: base, scale, index, displacement, segment.
 constexpr unsigned kMemoryOperands = 5;
 
-std::string immediate_token(int64_t v) {
-  if (v >= -1 && v <= 8) return "IMM:" + std::to_string(v);
-  if (v >= INT8_MIN && v <= INT8_MAX) return "IMM:i8";
-  if (v >= INT16_MIN && v <= INT16_MAX) return "IMM:i16";
-  if (v >= INT32_MIN && v <= INT32_MAX) return "IMM:i32";
-  return "IMM:i64";
+// kLiteralTokens indices.
+enum Literal : std::uint32_t {
+  kSources, kDestinations, kEnd, kMemory, kLock, kRep, kRepNe, kDisp8, kDisp32,
+  kImmMinus1,  // IMM:-1 .. IMM:8 follow in order
+  kImmI8 = kImmMinus1 + 10, kImmI16, kImmI32, kImmI64, kImmFp, kLiteralEnd
+};
+
+TokenRef literal(Literal l) { return {TokenRef::kLiteral, l}; }
+
+TokenRef immediate_token(int64_t v) {
+  if (v >= -1 && v <= 8) return literal(static_cast<Literal>(kImmMinus1 + (v + 1)));
+  if (v >= INT8_MIN && v <= INT8_MAX) return literal(kImmI8);
+  if (v >= INT16_MIN && v <= INT16_MAX) return literal(kImmI16);
+  if (v >= INT32_MIN && v <= INT32_MAX) return literal(kImmI32);
+  return literal(kImmI64);
 }
 
-void add_register(const X86Target& t, unsigned reg, std::vector<std::string>& out) {
-  if (reg != 0) out.push_back(t.reg_info().getName(reg));
+using Tokens = llvm::SmallVector<TokenRef, 16>;
+
+void add_register(unsigned reg, Tokens& out) {
+  if (reg != 0) out.push_back({TokenRef::kRegister, reg});
 }
 
-void add_memory(const X86Target& t, const llvm::MCInst& inst, unsigned i, std::vector<std::string>& out) {
-  out.push_back("<M>");
+void add_memory(const llvm::MCInst& inst, unsigned i, Tokens& out) {
+  out.push_back(literal(kMemory));
   unsigned base = inst.getOperand(i).getReg();
   int64_t scale = inst.getOperand(i + 1).getImm();
   unsigned index = inst.getOperand(i + 2).getReg();
   const llvm::MCOperand& disp = inst.getOperand(i + 3);
   unsigned segment = inst.getOperand(i + 4).getReg();
-  if (base != 0) out.push_back("B:" + std::string(t.reg_info().getName(base)));
+  if (base != 0) out.push_back({TokenRef::kBase, base});
   if (index != 0) {
-    out.push_back("I:" + std::string(t.reg_info().getName(index)));
-    out.push_back("S:" + std::to_string(scale));
+    out.push_back({TokenRef::kIndex, index});
+    out.push_back({TokenRef::kScale, static_cast<std::uint32_t>(scale)});
   }
   if (!disp.isImm()) {
-    out.push_back("D:32");  // symbolic (not produced by the disassembler)
+    out.push_back(literal(kDisp32));  // symbolic (not produced by the disassembler)
   } else if (int64_t d = disp.getImm(); d != 0) {
-    out.push_back(d >= INT8_MIN && d <= INT8_MAX ? "D:8" : "D:32");
+    out.push_back(literal(d >= INT8_MIN && d <= INT8_MAX ? kDisp8 : kDisp32));
   }
-  if (segment != 0) out.push_back("G:" + std::string(t.reg_info().getName(segment)));
+  if (segment != 0) out.push_back({TokenRef::kSegment, segment});
 }
 
 }  // namespace
 
-InstructionTokens tokenize_instruction(const llvm::MCInst& inst) {
+const char* const kLiteralTokens[] = {"<S>",   "<D>",   "<E>",   "<M>",   "LOCK",    "REP",     "REPNE",
+                                      "D:8",   "D:32",  "IMM:-1", "IMM:0", "IMM:1",   "IMM:2",   "IMM:3",
+                                      "IMM:4", "IMM:5", "IMM:6", "IMM:7",  "IMM:8",   "IMM:i8",  "IMM:i16",
+                                      "IMM:i32", "IMM:i64", "IMM:fp"};
+const std::size_t kLiteralTokenCount = sizeof kLiteralTokens / sizeof kLiteralTokens[0];
+static_assert(sizeof kLiteralTokens / sizeof kLiteralTokens[0] == kLiteralEnd);
+
+void tokenize_instruction(const llvm::MCInst& inst, std::vector<TokenRef>* out) {
   const X86Target& t = X86Target::get();
   const llvm::MCInstrDesc& desc = t.instr_info().get(inst.getOpcode());
-  InstructionTokens out;
-  out.push_back(t.instr_info().getName(inst.getOpcode()).str());
-  if (inst.getFlags() & kHasLock) out.push_back("LOCK");
-  if (inst.getFlags() & kHasRepeat) out.push_back("REP");
-  if (inst.getFlags() & kHasRepeatNe) out.push_back("REPNE");
+  out->push_back({TokenRef::kOpcode, inst.getOpcode()});
+  if (inst.getFlags() & kHasLock) out->push_back(literal(kLock));
+  if (inst.getFlags() & kHasRepeat) out->push_back(literal(kRep));
+  if (inst.getFlags() & kHasRepeatNe) out->push_back(literal(kRepNe));
 
-  std::vector<std::string> sources, destinations;
+  Tokens sources, destinations;
   const unsigned defs = desc.getNumDefs();
-  const bool is_lea = out.front().rfind("LEA", 0) == 0;
+  const bool is_lea = t.instr_info().getName(inst.getOpcode()).starts_with("LEA");
   for (unsigned i = 0; i < inst.getNumOperands(); ++i) {
     const llvm::MCOperand& op = inst.getOperand(i);
     // LEA's address operands (lea*mem) are not typed OPERAND_MEMORY.
@@ -70,29 +88,58 @@ InstructionTokens tokenize_instruction(const llvm::MCInst& inst) {
                    (i == defs && is_lea));
     if (memory) {
       bool load = desc.mayLoad(), store = desc.mayStore();
-      if (load || !store) add_memory(t, inst, i, sources);
-      if (store) add_memory(t, inst, i, destinations);
+      if (load || !store) add_memory(inst, i, sources);
+      if (store) add_memory(inst, i, destinations);
       i += kMemoryOperands - 1;
     } else if (op.isReg()) {
       if (i < defs) {
-        add_register(t, op.getReg(), destinations);
+        add_register(op.getReg(), destinations);
       } else {
-        add_register(t, op.getReg(), sources);  // uses, tied ones included (two-address form reads them)
+        add_register(op.getReg(), sources);  // uses, tied ones included (two-address form reads them)
       }
     } else if (op.isImm()) {
       sources.push_back(immediate_token(op.getImm()));
     } else if (op.isSFPImm() || op.isDFPImm()) {
-      sources.push_back("IMM:fp");
+      sources.push_back(literal(kImmFp));
     }
   }
-  for (llvm::MCPhysReg r : desc.implicit_uses()) add_register(t, r, sources);
-  for (llvm::MCPhysReg r : desc.implicit_defs()) add_register(t, r, destinations);
+  for (llvm::MCPhysReg r : desc.implicit_uses()) add_register(r, sources);
+  for (llvm::MCPhysReg r : desc.implicit_defs()) add_register(r, destinations);
 
-  out.push_back("<S>");
-  out.insert(out.end(), sources.begin(), sources.end());
-  out.push_back("<D>");
-  out.insert(out.end(), destinations.begin(), destinations.end());
-  out.push_back("<E>");
+  out->push_back(literal(kSources));
+  out->insert(out->end(), sources.begin(), sources.end());
+  out->push_back(literal(kDestinations));
+  out->insert(out->end(), destinations.begin(), destinations.end());
+  out->push_back(literal(kEnd));
+}
+
+std::string token_text(TokenRef token) {
+  const X86Target& t = X86Target::get();
+  switch (token.kind) {
+    case TokenRef::kOpcode:
+      return t.instr_info().getName(token.value).str();
+    case TokenRef::kRegister:
+      return t.reg_info().getName(token.value);
+    case TokenRef::kBase:
+      return "B:" + std::string(t.reg_info().getName(token.value));
+    case TokenRef::kIndex:
+      return "I:" + std::string(t.reg_info().getName(token.value));
+    case TokenRef::kSegment:
+      return "G:" + std::string(t.reg_info().getName(token.value));
+    case TokenRef::kScale:
+      return "S:" + std::to_string(static_cast<std::int64_t>(static_cast<std::int32_t>(token.value)));
+    case TokenRef::kLiteral:
+      return kLiteralTokens[token.value];
+  }
+  return {};
+}
+
+InstructionTokens tokenize_instruction(const llvm::MCInst& inst) {
+  std::vector<TokenRef> refs;
+  tokenize_instruction(inst, &refs);
+  InstructionTokens out;
+  out.reserve(refs.size());
+  for (TokenRef r : refs) out.push_back(token_text(r));
   return out;
 }
 

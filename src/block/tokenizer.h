@@ -18,6 +18,7 @@
 // (LOCK_PREFIX), as llvm-mca sees it; REP/REPNE are flags of the instruction.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,24 @@
 namespace surrogate {
 
 using InstructionTokens = std::vector<std::string>;
+
+// A token without its text: what kind of token it is and the LLVM opcode /
+// register number, memory scale or literal (kLiteralTokens index) it stands
+// for. token_text() gives its text; equal refs, equal texts.
+struct TokenRef {
+  enum Kind : std::uint8_t { kOpcode, kRegister, kBase, kIndex, kSegment, kScale, kLiteral };
+  static constexpr int kKinds = 7;
+  Kind kind;
+  std::uint32_t value;
+};
+// The literal tokens: <S> <D> <E> <M> LOCK REP REPNE D:8 D:32 IMM:-1 .. IMM:8
+// IMM:i8 IMM:i16 IMM:i32 IMM:i64 IMM:fp.
+extern const char* const kLiteralTokens[];
+extern const std::size_t kLiteralTokenCount;
+
+// Appends the instruction's tokens to *out.
+void tokenize_instruction(const llvm::MCInst& inst, std::vector<TokenRef>* out);
+std::string token_text(TokenRef token);
 
 InstructionTokens tokenize_instruction(const llvm::MCInst& inst);
 std::vector<InstructionTokens> tokenize_block(const BasicBlock& block);

@@ -8,9 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "block/tokenizer.h"
 
 namespace surrogate {
@@ -37,7 +37,7 @@ class Vocabulary {
 
  private:
   std::vector<std::string> tokens_;
-  std::unordered_map<std::string, std::int32_t> ids_;
+  absl::flat_hash_map<std::string, std::int32_t> ids_;
 };
 
 }  // namespace surrogate

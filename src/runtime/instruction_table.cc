@@ -8,7 +8,7 @@
 namespace surrogate::runtime {
 
 InstructionTable::InstructionTable(const Vocabulary& vocabulary)
-    : vocabulary_(vocabulary), slots_(1 << 14), lengths_(1 << 16, 0), pairs_(1 << 16, 0), single_(256, 0) {}
+    : vocabulary_(vocabulary), slots_(1 << 16), lengths_(1 << 16, 0), pairs_(1 << 16, 0), single_(256, 0) {}
 
 InstructionTable::Key InstructionTable::key(const std::uint8_t* bytes, std::size_t length) {
   unsigned char raw[16] = {};
@@ -21,8 +21,14 @@ InstructionTable::Key InstructionTable::key(const std::uint8_t* bytes, std::size
 }
 
 std::size_t InstructionTable::hash(const Key& k) {
-  std::uint64_t h = k.lo * 0x9E3779B97F4A7C15ull ^ (k.hi + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full;
-  return static_cast<std::size_t>(h ^ (h >> 29));
+  // MurmurHash3's finaliser over both words: every byte reaches the low bits
+  // (the slot index), which a plain product of the first word did not.
+  std::uint64_t h = k.lo ^ k.hi * 0x9E3779B97F4A7C15ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return static_cast<std::size_t>(h ^ (h >> 33));
 }
 
 std::size_t InstructionTable::start(const std::uint8_t* bytes) {
@@ -134,10 +140,11 @@ std::uint32_t InstructionTable::id_of(const llvm::MCInst& inst, bool* known) {
 }
 
 std::uint32_t InstructionTable::id_of_tokens(const llvm::MCInst& inst, bool* known) {
-  std::vector<std::int32_t> ids = vocabulary_.encode(tokenize_instruction(inst));
-  std::string token_key(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(std::int32_t));
-  auto [it, added] = by_tokens_.emplace(std::move(token_key), static_cast<std::uint32_t>(tokens_.size()));
-  if (added) tokens_.push_back(std::move(ids));
+  encoder_.encode(inst, &ids_);
+  // absl's own string_view (Debian's abseil is not built on std::string_view).
+  absl::string_view token_key(reinterpret_cast<const char*>(ids_.data()), ids_.size() * sizeof(std::int32_t));
+  auto [it, added] = by_tokens_.try_emplace(token_key, static_cast<std::uint32_t>(tokens_.size()));
+  if (added) tokens_.push_back(ids_);
   *known = !added;
   return it->second;
 }

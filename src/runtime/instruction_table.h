@@ -26,11 +26,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "block/basic_block.h"
 #include "block/decoder.h"
+#include "block/instruction_encoder.h"
 #include "block/vocabulary.h"
 
 namespace surrogate::runtime {
@@ -39,6 +40,8 @@ class InstructionTable {
  public:
   // The vocabulary is copied (ids are the model's).
   explicit InstructionTable(const Vocabulary& vocabulary);
+  InstructionTable(const InstructionTable&) = delete;  // encoder_ points at vocabulary_
+  InstructionTable& operator=(const InstructionTable&) = delete;
 
   // Appends the ids of the instructions of the block whose machine code is
   // bytes[0, size) to *ids and their byte offsets to *offsets (unless null),
@@ -84,10 +87,12 @@ class InstructionTable {
   static bool is_prefix(const llvm::MCInst& inst);
 
   Vocabulary vocabulary_;
+  InstructionEncoder encoder_{vocabulary_};
+  std::vector<std::int32_t> ids_;  // scratch
   Decoder decoder_;
   std::vector<std::vector<std::int32_t>> tokens_;             // by id
-  std::unordered_map<std::string, std::uint32_t> by_tokens_;  // key: the token ids' bytes
-  std::unordered_map<std::string, std::uint32_t> by_shape_;   // key: append_shape's bytes
+  absl::flat_hash_map<std::string, std::uint32_t> by_tokens_;  // key: the token ids' bytes
+  absl::flat_hash_map<std::string, std::uint32_t> by_shape_;   // key: append_shape's bytes
   std::string shape_;                                         // scratch key
   // Open addressing, linear probing; size a power of two, at most half full.
   struct Slot {

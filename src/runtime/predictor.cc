@@ -7,10 +7,10 @@
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
-#include "block/tokenizer.h"
+#include "absl/container/flat_hash_map.h"
+#include "block/instruction_encoder.h"
 #include "runtime/page_buffer.h"
 #include "runtime/token_trie.h"
 #include "util/parallel.h"
@@ -41,8 +41,12 @@ struct InstructionBytes {
 
 struct InstructionBytesHash {
   std::size_t operator()(const InstructionBytes& k) const {
-    std::uint64_t h = k.lo * 0x9E3779B97F4A7C15ull ^ (k.hi + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full;
-    return static_cast<std::size_t>(h ^ (h >> 29));
+    std::uint64_t h = k.lo ^ k.hi * 0x9E3779B97F4A7C15ull;  // MurmurHash3's finaliser
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return static_cast<std::size_t>(h ^ (h >> 33));
   }
 };
 
@@ -202,10 +206,11 @@ struct Predictor::Worker {
   // to a chunk (entries never move; chunks are kept when the cache is emptied).
   std::vector<PageBuffer> chunks;
   std::size_t entries = 0;
-  std::unordered_map<InstructionBytes, std::uint32_t, InstructionBytesHash> by_bytes;
-  std::unordered_map<std::string, std::uint32_t> by_tokens;  // key: the ids' bytes
+  absl::flat_hash_map<InstructionBytes, std::uint32_t, InstructionBytesHash> by_bytes;
+  absl::flat_hash_map<std::string, std::uint32_t> by_tokens;  // key: the ids' bytes
   std::vector<std::uint32_t> by_table_id;                    // InstructionTable id -> entry, kNoEntry if none
   static constexpr std::uint32_t kNoEntry = UINT32_MAX;
+  InstructionEncoder encoder;          // of the network's vocabulary
   TokenTrie trie;                      // token-LSTM states of the entries' token prefixes
   FloatBuffer states, gates;           // kMaxBatch blocks' states and gates
   std::vector<std::int32_t> ids;
@@ -225,6 +230,7 @@ struct Predictor::Worker {
       : network(&n),
         capacity(std::max<std::size_t>(cap, 1)),
         stride(n.gate_stride()),
+        encoder(n.vocabulary()),
         trie(n.width()),
         states(kMaxBatch * 2 * static_cast<std::size_t>(n.depth()) * n.width()),
         gates(kMaxBatch * stride) {}
@@ -335,7 +341,7 @@ struct Predictor::Worker {
         }
       }
     }
-    ids = network->vocabulary().encode(tokenize_instruction(block.instructions[i]));
+    encoder.encode(block.instructions[i], &ids);
     std::string token_key(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(std::int32_t));
     std::uint32_t index;
     auto it = by_tokens.find(token_key);
