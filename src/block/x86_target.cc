@@ -31,15 +31,7 @@ X86Target::X86Target() : triple_("x86_64-unknown-linux-gnu") {
   instr_info_.reset(target_->createMCInstrInfo());
   instr_analysis_.reset(target_->createMCInstrAnalysis(instr_info_.get()));
   generic_.reset(target_->createMCSubtargetInfo(triple_.str(), "x86-64", ""));
-  std::string features = "+64bit-mode";
-  for (const auto& kv : generic_->getAllProcessorFeatures()) {
-    std::string key = kv.Key;
-    // Mode switches and soft-float change what instructions mean; tuning flags are harmless.
-    if (key.find("mode") != std::string::npos || key == "soft-float" || key.rfind("tuning", 0) == 0) continue;
-    features += ",+" + key;
-  }
-  all_features_.reset(target_->createMCSubtargetInfo(triple_.str(), "x86-64", features));
-  if (!reg_info_ || !asm_info_ || !all_features_ || !instr_info_ || !instr_analysis_ || !generic_)
+  if (!reg_info_ || !asm_info_ || !instr_info_ || !instr_analysis_ || !generic_)
     throw std::runtime_error("LLVM x86-64 MC layer incomplete");
 
   // X_REV (the other encoding of a reg-reg form) -> X. TableGen numbers the
@@ -72,6 +64,21 @@ X86Target::X86Target() : triple_("x86_64-unknown-linux-gnu") {
         break;
       }
   }
+}
+
+const llvm::MCSubtargetInfo& X86Target::all_features_subtarget() const {
+  std::call_once(all_features_once_, [this] {
+    std::string features = "+64bit-mode";
+    for (const auto& kv : generic_->getAllProcessorFeatures()) {
+      std::string key = kv.Key;
+      // Mode switches and soft-float change what instructions mean; tuning flags are harmless.
+      if (key.find("mode") != std::string::npos || key == "soft-float" || key.rfind("tuning", 0) == 0) continue;
+      features += ",+" + key;
+    }
+    all_features_.reset(target_->createMCSubtargetInfo(triple_.str(), "x86-64", features));
+    if (!all_features_) throw std::runtime_error("LLVM x86-64 MC layer incomplete");
+  });
+  return *all_features_;
 }
 
 std::unique_ptr<llvm::MCSubtargetInfo> X86Target::make_subtarget(const std::string& cpu) const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,10 @@ class X86Target {
   // The subtarget used for decoding and printing: generic x86-64.
   const llvm::MCSubtargetInfo& generic_subtarget() const { return *generic_; }
   // A subtarget with every instruction-set feature on, so the assembler
-  // accepts any x86-64 instruction (AVX-512, AMX, XOP, ...).
-  const llvm::MCSubtargetInfo& all_features_subtarget() const { return *all_features_; }
+  // accepts any x86-64 instruction (AVX-512, AMX, XOP, ...). Made on first
+  // use (thread-safe): resolving ~250 features' implications takes ~4 ms,
+  // which a `predict` that reads no assembly does not pay.
+  const llvm::MCSubtargetInfo& all_features_subtarget() const;
 
   // The opcode llvm-mca would see for this instruction when it parses the
   // printed text: the disassembler's "_REV" encodings (e.g. XOR32rr_REV for
@@ -60,7 +63,8 @@ class X86Target {
   std::unique_ptr<llvm::MCInstrInfo> instr_info_;
   std::unique_ptr<llvm::MCInstrAnalysis> instr_analysis_;
   std::unique_ptr<llvm::MCSubtargetInfo> generic_;
-  std::unique_ptr<llvm::MCSubtargetInfo> all_features_;
+  mutable std::once_flag all_features_once_;
+  mutable std::unique_ptr<llvm::MCSubtargetInfo> all_features_;
   std::vector<unsigned> canonical_;
 };
 

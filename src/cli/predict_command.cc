@@ -108,11 +108,14 @@ int run(const Options& o) {
   text.reserve(blocks.size() * 64);
   static constexpr char kDigits[] = "0123456789abcdef";
   for (std::size_t i = 0; i < blocks.size(); ++i) {
-    for (std::uint8_t b : blocks[i].bytes) {
-      text += kDigits[b >> 4];
-      text += kDigits[b & 15];
+    const std::vector<std::uint8_t>& bytes = blocks[i].bytes;
+    std::size_t at = text.size();
+    text.resize(at + 2 * bytes.size() + 1);
+    for (std::uint8_t b : bytes) {
+      text[at++] = kDigits[b >> 4];
+      text[at++] = kDigits[b & 15];
     }
-    text += ',';
+    text[at] = ',';
     append_throughput(text, throughputs[i]);
     text += '\n';
   }

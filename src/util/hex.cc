@@ -13,32 +13,45 @@ std::string to_hex(const std::vector<std::uint8_t>& bytes) {
   return s;
 }
 
-static int nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+namespace {
+// Hex digit value of every byte, -1 for a non-digit.
+struct NibbleTable {
+  signed char value[256];
+  constexpr NibbleTable() : value{} {
+    for (int c = 0; c < 256; ++c)
+      value[c] = c >= '0' && c <= '9'   ? static_cast<signed char>(c - '0')
+                 : c >= 'a' && c <= 'f' ? static_cast<signed char>(c - 'a' + 10)
+                 : c >= 'A' && c <= 'F' ? static_cast<signed char>(c - 'A' + 10)
+                                        : -1;
+  }
+};
+constexpr NibbleTable kNibbles;
+int nibble(char c) { return kNibbles.value[static_cast<unsigned char>(c)]; }
+}  // namespace
 
 std::optional<std::vector<std::uint8_t>> parse_hex(std::string_view text, std::size_t* error_offset,
                                                    std::string* error) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (nibble(text[i]) < 0) {
-      *error_offset = i;
-      unsigned char c = static_cast<unsigned char>(text[i]);
-      *error = (c >= 32 && c < 127) ? std::string("not a hex digit: '") + text[i] + "'"
+  std::vector<std::uint8_t> out(text.size() / 2);
+  const std::size_t pairs = out.size();
+  for (std::size_t i = 0; i <= pairs; ++i) {
+    // Digit pairs; the check of a pair's digits is one test of their OR.
+    const int hi = 2 * i < text.size() ? nibble(text[2 * i]) : 0;
+    const int lo = 2 * i + 1 < text.size() ? nibble(text[2 * i + 1]) : 0;
+    if ((hi | lo) < 0) {
+      const std::size_t at = hi < 0 ? 2 * i : 2 * i + 1;
+      *error_offset = at;
+      unsigned char c = static_cast<unsigned char>(text[at]);
+      *error = (c >= 32 && c < 127) ? std::string("not a hex digit: '") + text[at] + "'"
                                     : "not a hex digit: byte 0x" + to_hex({c});
       return std::nullopt;
     }
+    if (i < pairs) out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
   if (text.size() % 2) {
     *error_offset = text.size();
     *error = "odd number of hex digits (" + std::to_string(text.size()) + ")";
     return std::nullopt;
   }
-  std::vector<std::uint8_t> out(text.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<std::uint8_t>(nibble(text[2 * i]) << 4 | nibble(text[2 * i + 1]));
   return out;
 }
 
