@@ -113,8 +113,10 @@ static bool parse_number(const std::string& s, double* out) {
   return ec == std::errc() && ptr == end;
 }
 
-BlockFile read_bhive_csv(std::istream& in, const std::string& input, const DecodeBlock& decode) {
+BlockFile read_bhive_csv(std::istream& in, const std::string& input, const DecodeBlock& decode,
+                         std::size_t expected_rows) {
   BlockFile file;
+  file.blocks.reserve(expected_rows);
   std::unique_ptr<Decoder> decoder;
   if (!decode) decoder = std::make_unique<Decoder>();
   LineReader lines(in);

@@ -1,5 +1,6 @@
 #include "block/block_reader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "block/asm_reader.h"
 #include "block/elf_reader.h"
+#include "util/atomic_file.h"
 #include "util/input_error.h"
 
 namespace surrogate {
@@ -22,24 +24,7 @@ std::string slurp(const std::string& path) {
     ss << std::cin.rdbuf();
     return ss.str();
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-  // A regular file in one read; anything else (or what a file grew by) streamed.
-  std::error_code error;
-  const std::uintmax_t size =
-      std::filesystem::is_regular_file(path, error) ? std::filesystem::file_size(path, error) : 0;
-  std::string text;
-  if (!error && size > 0) {
-    text.resize(static_cast<std::size_t>(size));
-    in.read(text.data(), size);
-    text.resize(static_cast<std::size_t>(in.gcount()));
-  }
-  if (in.peek() != std::char_traits<char>::eof()) {
-    std::ostringstream rest;
-    rest << in.rdbuf();
-    text += rest.str();
-  }
-  return text;
+  return read_file(path);
 }
 
 bool is_hex_digit(char c) { return std::isxdigit(static_cast<unsigned char>(c)); }
@@ -81,8 +66,9 @@ BlockFile read_block_file(const std::string& path, const ReadOptions& options) {
     case InputFormat::kAsm:
       return read_asm(text, name, options.syntax);
     default: {
+      const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
       std::istringstream in(std::move(text));
-      BlockFile file = read_bhive_csv(in, name, options.decode);
+      BlockFile file = read_bhive_csv(in, name, options.decode, lines);
       if (file.blocks.empty()) throw InputError({name}, "no blocks found");
       return file;
     }

@@ -8,7 +8,7 @@
 namespace surrogate::runtime {
 
 InstructionTable::InstructionTable(const Vocabulary& vocabulary)
-    : vocabulary_(vocabulary), slots_(1 << 16), lengths_(1 << 16, 0), pairs_(1 << 16, 0), single_(256, 0) {}
+    : vocabulary_(vocabulary), slots_(1 << 15), lengths_(1 << 16, 0), pairs_(1 << 16, 0), single_(256, 0) {}
 
 InstructionTable::Key InstructionTable::key(const std::uint8_t* bytes, std::size_t length) {
   unsigned char raw[16] = {};
@@ -45,7 +45,7 @@ std::uint32_t InstructionTable::lookup(const Key& k) const {
 }
 
 void InstructionTable::insert(const Key& k, std::size_t length, const std::uint8_t* bytes, std::uint32_t id) {
-  if (2 * (used_ + 1) > slots_.size()) {
+  if (8 * (used_ + 1) > 5 * slots_.size()) {  // at most 5/8 full
     std::vector<Slot> slots(2 * slots_.size());
     const std::size_t mask = slots.size() - 1;
     for (const Slot& slot : slots_) {
@@ -99,43 +99,57 @@ bool InstructionTable::is_prefix(const llvm::MCInst& inst) {
 // The tokenizer's input, immediates bucketed no coarser than it buckets them
 // (block/tokenizer.h: immediates -1..8 exact, else by signed width; memory
 // scales 1..8 exact; displacements 0 / 8-bit / wider): equal shapes, equal
-// tokens.
-static void append_shape(const llvm::MCInst& inst, std::string& out) {
-  auto put = [&](std::uint64_t v, std::size_t n) { out.append(reinterpret_cast<const char*>(&v), n); };
-  put(inst.getOpcode(), 4);
-  put(inst.getFlags(), 4);
-  for (const llvm::MCOperand& op : inst) {
+// tokens. Fixed-size (no allocation per lookup): opcode, flags and operand
+// count, then 32 bits an operand: kind in the top two bits, register number
+// or immediate bucket below. false for an instruction that does not fit
+// (more than kShapeOperands operands, or operands of other kinds).
+bool InstructionTable::shape_of(const llvm::MCInst& inst, Shape* shape) {
+  if (inst.getNumOperands() > kShapeOperands) return false;
+  *shape = Shape{};
+  shape->word[0] = inst.getOpcode() | std::uint64_t{inst.getFlags() & 0xFFFF} << 32 |
+                   std::uint64_t{inst.getNumOperands()} << 48;
+  for (unsigned i = 0; i < inst.getNumOperands(); ++i) {
+    const llvm::MCOperand& op = inst.getOperand(i);
+    std::uint32_t code;
     if (op.isReg()) {
-      out += 'r';
-      put(op.getReg(), 4);
+      code = 1u << 30 | (op.getReg() & 0x3FFFFFFF);
     } else if (op.isImm()) {
       const std::int64_t v = op.getImm();
-      out += 'i';
-      if (v >= -1 && v <= 8)
-        put(static_cast<std::uint64_t>(v), 1);
-      else
-        out += v >= INT8_MIN && v <= INT8_MAX     ? 'b'
-               : v >= INT16_MIN && v <= INT16_MAX ? 'w'
-               : v >= INT32_MIN && v <= INT32_MAX ? 'd'
-                                                  : 'q';
+      const std::uint32_t bucket = v >= -1 && v <= 8                ? static_cast<std::uint32_t>(v + 1)
+                                   : v >= INT8_MIN && v <= INT8_MAX   ? 10
+                                   : v >= INT16_MIN && v <= INT16_MAX ? 11
+                                   : v >= INT32_MIN && v <= INT32_MAX ? 12
+                                                                      : 13;
+      code = 2u << 30 | bucket;
     } else if (op.isSFPImm() || op.isDFPImm()) {
-      out += 'f';
+      code = 3u << 30;
     } else {
-      out += 'x';  // anything else: never equal to another shape
-      put(reinterpret_cast<std::uintptr_t>(&op), 8);
+      return false;
     }
+    shape->word[1 + i / 2] |= std::uint64_t{code} << (32 * (i % 2));
   }
+  return true;
+}
+
+std::size_t InstructionTable::ShapeHash::operator()(const Shape& s) const {
+  std::uint64_t h = 0;
+  for (std::uint64_t w : s.word) {  // MurmurHash3's finaliser over a running mix
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+  }
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return static_cast<std::size_t>(h ^ (h >> 33));
 }
 
 std::uint32_t InstructionTable::id_of(const llvm::MCInst& inst, bool* known) {
-  shape_.clear();
-  append_shape(inst, shape_);
-  if (auto it = by_shape_.find(shape_); it != by_shape_.end()) {
+  Shape shape;
+  if (!shape_of(inst, &shape)) return id_of_tokens(inst, known);
+  if (auto it = by_shape_.find(shape); it != by_shape_.end()) {
     *known = true;
     return it->second;
   }
   std::uint32_t id = id_of_tokens(inst, known);
-  by_shape_.emplace(shape_, id);
+  by_shape_.emplace(shape, id);
   return id;
 }
 

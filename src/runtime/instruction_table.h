@@ -92,9 +92,17 @@ class InstructionTable {
   Decoder decoder_;
   std::vector<std::vector<std::int32_t>> tokens_;             // by id
   absl::flat_hash_map<std::string, std::uint32_t> by_tokens_;  // key: the token ids' bytes
-  absl::flat_hash_map<std::string, std::uint32_t> by_shape_;   // key: append_shape's bytes
-  std::string shape_;                                         // scratch key
-  // Open addressing, linear probing; size a power of two, at most half full.
+  static constexpr unsigned kShapeOperands = 12;
+  struct Shape {
+    std::uint64_t word[1 + kShapeOperands / 2] = {};
+    bool operator==(const Shape&) const = default;
+  };
+  struct ShapeHash {
+    std::size_t operator()(const Shape& s) const;
+  };
+  static bool shape_of(const llvm::MCInst& inst, Shape* shape);
+  absl::flat_hash_map<Shape, std::uint32_t, ShapeHash> by_shape_;
+  // Open addressing, linear probing; size a power of two, at most 5/8 full.
   struct Slot {
     Key key;
     std::uint32_t id = 0;
