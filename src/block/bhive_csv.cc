@@ -113,19 +113,17 @@ static bool parse_number(const std::string& s, double* out) {
   return ec == std::errc() && ptr == end;
 }
 
-BlockFile read_bhive_csv(std::istream& in, const std::string& input, const DecodeBlock& decode,
-                         std::size_t expected_rows) {
-  BlockFile file;
-  file.blocks.reserve(expected_rows);
-  std::unique_ptr<Decoder> decoder;
-  if (!decode) decoder = std::make_unique<Decoder>();
+std::vector<std::string> visit_bhive_csv(std::istream& in, const std::string& input,
+                                         const std::function<void(BhiveRow&)>& visit) {
+  std::vector<std::string> extra_column_names;
   LineReader lines(in);
   std::string_view line;
   std::size_t line_no = 0;
   bool first_row = true;
   int throughput_column = -1;  // -1: none; with no header, decided per row (column 1 if numeric)
   bool header = false;
-  BytePosition where{{input}, 2};  // of the row's hex field
+  BhiveRow row;
+  row.where = BytePosition{{input}, 2};
   std::vector<std::string> fields;  // the row's, capacity kept between rows
   std::vector<std::size_t> starts;
   while (lines.next(&line)) {
@@ -142,20 +140,19 @@ BlockFile read_bhive_csv(std::istream& in, const std::string& input, const Decod
           if (fields[c] == "throughput" && throughput_column < 0)
             throughput_column = static_cast<int>(c);
           else
-            file.extra_column_names.push_back(fields[c]);
+            extra_column_names.push_back(fields[c]);
         }
         continue;
       }
     }
-    where.start.line = line_no;
-    where.start.byte = starts[0];
+    row.line = line_no;
+    row.where.start.line = line_no;
+    row.where.start.byte = starts[0];
     std::size_t bad = 0;
     std::string why;
-    auto bytes = parse_hex(fields[0], &bad, &why);
-    if (!bytes) throw InputError({input, line_no, starts[0] + bad}, why);
-    std::string name = input + ":" + std::to_string(line_no);
-    BasicBlock block = decoder ? decoder->decode_block(std::move(*bytes), name, where, &file.notes)
-                               : decode(std::move(*bytes), std::move(name), where, &file.notes);
+    if (!parse_hex(fields[0], &row.bytes, &bad, &why)) throw InputError({input, line_no, starts[0] + bad}, why);
+    row.throughput.reset();
+    row.extra_columns.clear();
     int tp_col = header ? throughput_column : -1;
     double value = 0;
     if (!header && fields.size() > 1 && parse_number(fields[1], &value)) tp_col = 1;
@@ -164,14 +161,31 @@ BlockFile read_bhive_csv(std::istream& in, const std::string& input, const Decod
         if (fields[c].empty()) continue;
         if (!parse_number(fields[c], &value) || !(value >= 0))
           throw InputError({input, line_no, starts[c]}, "throughput is not a non-negative number: '" + fields[c] + "'");
-        block.throughput = value;
+        row.throughput = value;
       } else {
-        block.extra_columns.push_back(fields[c]);
+        row.extra_columns.push_back(fields[c]);
       }
     }
-    file.blocks.push_back(std::move(block));
+    visit(row);
   }
   if (in.bad()) throw InputError({input, line_no}, "read error");
+  return extra_column_names;
+}
+
+BlockFile read_bhive_csv(std::istream& in, const std::string& input, const DecodeBlock& decode,
+                         std::size_t expected_rows) {
+  BlockFile file;
+  file.blocks.reserve(expected_rows);
+  std::unique_ptr<Decoder> decoder;
+  if (!decode) decoder = std::make_unique<Decoder>();
+  file.extra_column_names = visit_bhive_csv(in, input, [&](BhiveRow& row) {
+    std::string name = input + ":" + std::to_string(row.line);
+    BasicBlock block = decoder ? decoder->decode_block(std::move(row.bytes), name, row.where, &file.notes)
+                               : decode(std::move(row.bytes), std::move(name), row.where, &file.notes);
+    block.throughput = row.throughput;
+    block.extra_columns = std::move(row.extra_columns);
+    file.blocks.push_back(std::move(block));
+  });
   return file;
 }
 

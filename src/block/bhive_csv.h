@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <istream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,22 @@ struct BlockFile {
 // (same errors; it may leave out what its caller does not need).
 using DecodeBlock = std::function<BasicBlock(std::vector<std::uint8_t> bytes, std::string name,
                                              const BytePosition& where, std::vector<std::string>* notes)>;
+
+// One data row of a BHive CSV file, as read and checked.
+struct BhiveRow {
+  std::size_t line = 0;                 // 1-based
+  BytePosition where;                   // of the hex field
+  std::vector<std::uint8_t> bytes;      // the row's machine code (a visitor may take it)
+  std::optional<double> throughput;     // cycles per 100 iterations, when the row has one
+  std::vector<std::string> extra_columns;  // verbatim, in input order
+};
+
+// Hands every data row of CSV text to `visit`, in order, with the checks and
+// errors of read_bhive_csv (which is built on it); the row object is reused
+// between calls. Returns the header's extra column names (none without a
+// header).
+std::vector<std::string> visit_bhive_csv(std::istream& in, const std::string& input,
+                                         const std::function<void(BhiveRow&)>& visit);
 
 // Reads blocks from CSV text. `input` names the source in messages. Throws
 // InputError naming line and byte on malformed rows. Rows are decoded by

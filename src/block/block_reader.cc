@@ -18,7 +18,7 @@ namespace surrogate {
 
 namespace {
 
-std::string slurp(const std::string& path) {
+std::string slurp_input(const std::string& path) {
   if (path == "-") {
     std::ostringstream ss;
     ss << std::cin.rdbuf();
@@ -32,10 +32,12 @@ bool is_hex_digit(char c) { return std::isxdigit(static_cast<unsigned char>(c));
 // CSV/hex when the first content line starts with "hex" or a run of hex
 // digits followed by ',' or end of line.
 bool looks_like_csv(const std::string& text) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::size_t from = 0;
+  while (from < text.size()) {
+    const std::size_t end = std::min(text.find('\n', from), text.size());
+    std::string_view line = std::string_view(text).substr(from, end - from);
+    from = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
     if (line.rfind("hex", 0) == 0 && (line.size() == 3 || line[3] == ',')) return true;
     std::size_t i = 0;
@@ -47,18 +49,28 @@ bool looks_like_csv(const std::string& text) {
 
 }  // namespace
 
+std::string read_input(const std::string& path) { return slurp_input(path); }
+
+std::string input_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+InputFormat detect_format(const std::string& text) {
+  if (is_elf(text)) return InputFormat::kElf;
+  if (looks_like_csv(text)) return InputFormat::kCsv;
+  return InputFormat::kAsm;
+}
+
+void report_notes(const std::vector<std::string>& notes, std::size_t max_notes) {
+  for (std::size_t i = 0; i < notes.size() && i < max_notes; ++i) std::cerr << notes[i] << '\n';
+  if (notes.size() > max_notes) std::cerr << "... and " << notes.size() - max_notes << " more notes\n";
+}
+
 BlockFile read_block_file(const std::string& path, const ReadOptions& options) {
-  std::string name = path == "-" ? "<stdin>" : path;
-  std::string text = slurp(path);
-  InputFormat format = options.format;
-  if (format == InputFormat::kAuto) {
-    if (is_elf(text))
-      format = InputFormat::kElf;
-    else if (looks_like_csv(text))
-      format = InputFormat::kCsv;
-    else
-      format = InputFormat::kAsm;
-  }
+  return read_block_text(slurp_input(path), path, options);
+}
+
+BlockFile read_block_text(std::string text, const std::string& path, const ReadOptions& options) {
+  std::string name = input_name(path);
+  InputFormat format = options.format == InputFormat::kAuto ? detect_format(text) : options.format;
   switch (format) {
     case InputFormat::kElf:
       if (path == "-") throw InputError({name}, "ELF input must be a file, not standard input");
@@ -78,17 +90,16 @@ BlockFile read_block_file(const std::string& path, const ReadOptions& options) {
 std::vector<BasicBlock> read_blocks(const std::vector<std::string>& paths, const ReadOptions& options,
                                     std::size_t max_notes) {
   std::vector<BasicBlock> blocks;
-  std::size_t notes = 0;
+  std::vector<std::string> notes;
   for (const std::string& path : paths) {
     BlockFile file = read_block_file(path, options);
-    for (const std::string& note : file.notes)
-      if (notes++ < max_notes) std::cerr << note << '\n';
+    notes.insert(notes.end(), file.notes.begin(), file.notes.end());
     if (blocks.empty())
       blocks = std::move(file.blocks);
     else
       for (auto& b : file.blocks) blocks.push_back(std::move(b));
   }
-  if (notes > max_notes) std::cerr << "... and " << notes - max_notes << " more notes\n";
+  report_notes(notes, max_notes);
   return blocks;
 }
 

@@ -26,6 +26,18 @@ struct ReadOptions {
 // ("PATH: cannot open: reason").
 BlockFile read_block_file(const std::string& path, const ReadOptions& options = {});
 
+// The pieces of read_block_file, for a reader of its own (`predict` visits
+// CSV rows without making blocks): an input's whole text ("-": standard
+// input), the name messages give it, and the format its content has (never
+// kAuto).
+std::string read_input(const std::string& path);
+// read_block_file on the text read_input(path) gave.
+BlockFile read_block_text(std::string text, const std::string& path, const ReadOptions& options = {});
+std::string input_name(const std::string& path);
+InputFormat detect_format(const std::string& text);
+// Prints notes to stderr: at most `max_notes`, then a count of the rest.
+void report_notes(const std::vector<std::string>& notes, std::size_t max_notes = 10);
+
 // All blocks of several inputs, in order; notes are printed to stderr, at
 // most `max_notes` of them, then a count.
 std::vector<BasicBlock> read_blocks(const std::vector<std::string>& paths, const ReadOptions& options = {},

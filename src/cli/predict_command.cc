@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "block/block_reader.h"
+#include "util/input_error.h"
 #include "runtime/instruction_table.h"
 #include "runtime/model_file.h"
 #include "runtime/predictor.h"
@@ -52,68 +54,65 @@ int run(const Options& o) {
   for (runtime::Isa i : {runtime::Isa::kScalar, runtime::Isa::kAvx2, runtime::Isa::kAvx512})
     if (o.kernels == runtime::isa_name(i)) isa = i;
   runtime::Predictor predictor(runtime::read_model_file(o.model), isa);
-  // CSV rows are split into the model's instructions by the table (LLVM only
-  // for instruction bytes not seen before); other inputs, and rows the table
-  // gives up on, are decoded as always and then looked up. Either way a
-  // block's instructions become table ids; a CSV row's block keeps only its
-  // name and bytes (instructions[] empty).
+  // Every input block becomes table ids (ids[starts[b], starts[b + 1])) and
+  // its machine code for the output (bytes[byte_starts[b], ...)). CSV rows
+  // are visited without making blocks: the table splits a row's bytes into
+  // the model's instructions (LLVM only for instruction bytes not seen
+  // before); rows it gives up on, and other inputs (assembly, ELF), are
+  // decoded as always and then looked up.
   const double model_ms = ms_since(t0);
   const auto t1 = std::chrono::steady_clock::now();
   auto table_owner = std::make_unique<runtime::InstructionTable>(predictor.network().vocabulary());
   runtime::InstructionTable& table = *table_owner;
-  std::vector<std::uint32_t> row_ids;  // ids of the CSV rows' instructions, in order
-  std::vector<std::size_t> row_ends;   // where each row's ids end
-  ReadOptions options;
-  options.decode = [&](std::vector<std::uint8_t> bytes, std::string name, const BytePosition& where,
-                       std::vector<std::string>* notes) {
-    BasicBlock block;
-    if (table.split(bytes.data(), bytes.size(), &row_ids, nullptr)) {
-      block.name = std::move(name);
-      block.bytes = std::move(bytes);
-    } else {
-      block = table.decoder().decode_block(std::move(bytes), name, where, notes);
-      table.encode(block, &row_ids);
-      block.instructions.clear();
-      block.offsets.clear();
-    }
-    row_ends.push_back(row_ids.size());
-    return block;
-  };
-  auto blocks_owner = std::make_unique<std::vector<BasicBlock>>(read_blocks(o.inputs, options));
-  const std::vector<BasicBlock>& blocks = *blocks_owner;
   std::vector<std::uint32_t> ids;
   std::vector<std::size_t> starts{0};
-  starts.reserve(blocks.size() + 1);
-  if (row_ends.size() == blocks.size()) {  // CSV rows only
-    ids = std::move(row_ids);
-    starts.insert(starts.end(), row_ends.begin(), row_ends.end());
-  } else {
-    std::size_t row = 0;
-    for (const BasicBlock& block : blocks) {
-      if (block.instructions.empty() && row < row_ends.size()) {  // a CSV row (decoded blocks are never empty)
-        ids.insert(ids.end(), row_ids.begin() + (row ? row_ends[row - 1] : 0), row_ids.begin() + row_ends[row]);
-        ++row;
-      } else {
-        table.encode(block, &ids);
-      }
-      starts.push_back(ids.size());
+  std::vector<std::uint8_t> bytes;
+  std::vector<std::size_t> byte_starts{0};
+  std::vector<std::string> notes;
+  auto add_block = [&](const BasicBlock& block) {
+    table.encode(block, &ids);
+    starts.push_back(ids.size());
+    bytes.insert(bytes.end(), block.bytes.begin(), block.bytes.end());
+    byte_starts.push_back(bytes.size());
+  };
+  for (const std::string& path : o.inputs) {
+    const std::string name = input_name(path);
+    std::string text = read_input(path);
+    if (detect_format(text) != InputFormat::kCsv) {
+      BlockFile file = read_block_text(std::move(text), path);
+      notes.insert(notes.end(), file.notes.begin(), file.notes.end());
+      for (const BasicBlock& block : file.blocks) add_block(block);
+      continue;
     }
+    const std::size_t first = starts.size();
+    std::istringstream in(std::move(text));
+    visit_bhive_csv(in, name, [&](BhiveRow& row) {
+      if (table.split(row.bytes.data(), row.bytes.size(), &ids, nullptr)) {
+        starts.push_back(ids.size());
+        bytes.insert(bytes.end(), row.bytes.begin(), row.bytes.end());
+        byte_starts.push_back(bytes.size());
+      } else {
+        add_block(table.decoder().decode_block(row.bytes, name + ":" + std::to_string(row.line), row.where, &notes));
+      }
+    });
+    if (starts.size() == first) throw InputError({name}, "no blocks found");
   }
+  report_notes(notes);
+  const std::size_t blocks = starts.size() - 1;
   const double read_ms = ms_since(t1);
   auto start = std::chrono::steady_clock::now();
   std::vector<double> throughputs = predictor.predict(table, ids, starts, o.jobs);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Rows into one buffer, written at once.
   std::string text = "hex,throughput\n";
-  text.reserve(blocks.size() * 64);
+  text.reserve(blocks * 64);
   static constexpr char kDigits[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < blocks.size(); ++i) {
-    const std::vector<std::uint8_t>& bytes = blocks[i].bytes;
+  for (std::size_t i = 0; i < blocks; ++i) {
     std::size_t at = text.size();
-    text.resize(at + 2 * bytes.size() + 1);
-    for (std::uint8_t b : bytes) {
-      text[at++] = kDigits[b >> 4];
-      text[at++] = kDigits[b & 15];
+    text.resize(at + 2 * (byte_starts[i + 1] - byte_starts[i]) + 1);
+    for (std::size_t k = byte_starts[i]; k < byte_starts[i + 1]; ++k) {
+      text[at++] = kDigits[bytes[k] >> 4];
+      text[at++] = kDigits[bytes[k] & 15];
     }
     text[at] = ',';
     append_throughput(text, throughputs[i]);
@@ -127,7 +126,7 @@ int run(const Options& o) {
     // The inference alone (reading and decoding the inputs not included).
     char rate[96];
     std::snprintf(rate, sizeof rate, "predicted in %.1f ms (%.0f blocks/s)", 1e3 * seconds,
-                  seconds > 0 ? static_cast<double>(blocks.size()) / seconds : 0.0);
+                  seconds > 0 ? static_cast<double>(blocks) / seconds : 0.0);
     const runtime::Network& net = predictor.network();
     runtime::CacheStats stats = predictor.stats();  // misses: embeddings computed
     stats.byte_hits = table.byte_hits();
@@ -142,9 +141,8 @@ int run(const Options& o) {
                   model_ms, read_ms, 1e3 * seconds, write_ms);
     std::cerr << phases;
   }
-  // The process ends after this command: the blocks and the table (~100k
-  // small allocations) are left to it, not freed one by one (~4 ms).
-  (void)blocks_owner.release();
+  // The process ends after this command: the table (~50k small
+  // allocations) is left to it, not freed one by one.
   (void)table_owner.release();
   return 0;
 }

@@ -76,6 +76,31 @@ void expect_clean_failure(const std::string& args, const std::string& expected) 
   cli_test::expect_clean_failure(args, dir() + "/failed.csv", expected);
 }
 
+// CSV rows the instruction table splits, a row it leaves to the decoder (a
+// trailing ret, dropped with a note), assembly text and an empty CSV: rows in
+// input order, each the model's value for the bytes kept.
+TEST(PredictCli, EveryInputFormatAndTheDecoderFallback) {
+  std::string csv = write("mixed.csv", "hex\n4801d8\n4801d8c3\n4889c3\n");
+  std::string att = write("block.s", "addq %rbx, %rax\nmovq %rax, %rbx\n");
+  Result r = run("predict --model " + tiny_model_path() + " --jobs=1 " + csv + " " + att);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("mixed.csv:3"), std::string::npos) << r.err;  // the note on the dropped ret
+  runtime::Surrogate model(tiny_model());
+  std::istringstream rows(r.out);
+  std::string row;
+  std::getline(rows, row);
+  for (const char* hex : {"4801d8", "4801d8", "4889c3", "4801d84889c3"}) {
+    ASSERT_TRUE(std::getline(rows, row)) << r.out;
+    std::size_t comma = row.find(',');
+    EXPECT_EQ(row.substr(0, comma), hex) << r.out;
+    double want = model.predict_hex(hex);
+    EXPECT_NEAR(std::stod(row.substr(comma + 1)), want, 1e-4 + 1e-9 * want) << row;
+  }
+  EXPECT_FALSE(std::getline(rows, row));
+  expect_clean_failure("predict --model " + tiny_model_path() + " " + write("empty.csv", "hex\n"),
+                       "empty.csv: no blocks found");
+}
+
 TEST(PredictCli, BadModelIsOneLineAndNoOutput) {
   std::string in = blocks_csv();
   std::string bytes = slurp(tiny_model_path());

@@ -29,10 +29,10 @@ constexpr NibbleTable kNibbles;
 int nibble(char c) { return kNibbles.value[static_cast<unsigned char>(c)]; }
 }  // namespace
 
-std::optional<std::vector<std::uint8_t>> parse_hex(std::string_view text, std::size_t* error_offset,
-                                                   std::string* error) {
-  std::vector<std::uint8_t> out(text.size() / 2);
-  const std::size_t pairs = out.size();
+bool parse_hex(std::string_view text, std::vector<std::uint8_t>* out, std::size_t* error_offset, std::string* error) {
+  out->resize(text.size() / 2);
+  std::uint8_t* bytes = out->data();
+  const std::size_t pairs = out->size();
   for (std::size_t i = 0; i <= pairs; ++i) {
     // Digit pairs; the check of a pair's digits is one test of their OR.
     const int hi = 2 * i < text.size() ? nibble(text[2 * i]) : 0;
@@ -43,15 +43,22 @@ std::optional<std::vector<std::uint8_t>> parse_hex(std::string_view text, std::s
       unsigned char c = static_cast<unsigned char>(text[at]);
       *error = (c >= 32 && c < 127) ? std::string("not a hex digit: '") + text[at] + "'"
                                     : "not a hex digit: byte 0x" + to_hex({c});
-      return std::nullopt;
+      return false;
     }
-    if (i < pairs) out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    if (i < pairs) bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
   if (text.size() % 2) {
     *error_offset = text.size();
     *error = "odd number of hex digits (" + std::to_string(text.size()) + ")";
-    return std::nullopt;
+    return false;
   }
+  return true;
+}
+
+std::optional<std::vector<std::uint8_t>> parse_hex(std::string_view text, std::size_t* error_offset,
+                                                   std::string* error) {
+  std::vector<std::uint8_t> out;
+  if (!parse_hex(text, &out, error_offset, error)) return std::nullopt;
   return out;
 }
 

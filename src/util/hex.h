@@ -17,5 +17,7 @@ std::string to_hex(const std::vector<std::uint8_t>& bytes);
 // character (for odd length: the length) and *error to the reason.
 std::optional<std::vector<std::uint8_t>> parse_hex(std::string_view text, std::size_t* error_offset,
                                                    std::string* error);
+// The same into *out (its capacity reused); false on failure.
+bool parse_hex(std::string_view text, std::vector<std::uint8_t>* out, std::size_t* error_offset, std::string* error);
 
 }  // namespace surrogate
