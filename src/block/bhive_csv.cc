@@ -92,7 +92,7 @@ class LineReader {
   }
 
  private:
-  static constexpr std::size_t kBlock = 1 << 20;
+  static constexpr std::size_t kBlock = 1 << 16;
   std::istream& in_;
   std::string buffer_;
   std::size_t pos_ = 0;

@@ -4,6 +4,12 @@
 // surrogate-nn, beside this one: LibTorch takes about a second to load, which
 // simulate, measure and predict should not pay. `surrogate train ...` runs
 // `surrogate-nn train ...`, as git runs its git-* commands.
+//
+// The simulator's commands (simulate, label) run in surrogate-mca, this
+// program built with tcmalloc: llvm-mca allocates an object per simulated
+// instruction and runs ~8% faster with it, while tcmalloc's start-up (~3 ms
+// of page-map set-up) is a good part of a short `predict`. When
+// surrogate-mca is not beside this binary, they run here.
 #include <limits.h>
 #include <unistd.h>
 
@@ -28,19 +34,27 @@ const char* const kNnCommands[][2] = {
     {"compile", "Neural compilation: capacity search to the cheapest surrogate meeting a specification "
                 "(runs surrogate-nn compile; see its --help)"}};
 
-// Replaces this process by surrogate-nn from the same directory.
-int exec_nn(char** argv) {
+const char* const kMcaCommands[] = {"simulate", "label"};
+
+// The path of `binary` in this program's directory, or "" if unknown.
+std::string sibling(const char* binary) {
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
-    std::cerr << "surrogate: cannot find its own path to run surrogate-nn\n";
+  if (n <= 0) return "";
+  self[n] = 0;
+  return (std::filesystem::path(self).parent_path() / binary).string();
+}
+
+// Replaces this process by `binary` from the same directory, same arguments.
+int exec_sibling(const char* binary, char** argv) {
+  std::string path = sibling(binary);
+  if (path.empty()) {
+    std::cerr << "surrogate: cannot find its own path to run " << binary << "\n";
     return 1;
   }
-  self[n] = 0;
-  std::string nn = (std::filesystem::path(self).parent_path() / "surrogate-nn").string();
-  argv[0] = const_cast<char*>(nn.c_str());
-  execv(nn.c_str(), argv);
-  std::cerr << "surrogate: cannot run " << nn << ": " << std::strerror(errno) << "\n";
+  argv[0] = const_cast<char*>(path.c_str());
+  execv(path.c_str(), argv);
+  std::cerr << "surrogate: cannot run " << path << ": " << std::strerror(errno) << "\n";
   return 1;
 }
 
@@ -48,9 +62,17 @@ int exec_nn(char** argv) {
 
 int main(int argc, char** argv) {
   using namespace surrogate::cli;
-  if (argc > 1)
+  if (argc > 1) {
     for (const auto& c : kNnCommands)
-      if (std::strcmp(argv[1], c[0]) == 0) return exec_nn(argv);
+      if (std::strcmp(argv[1], c[0]) == 0) return exec_sibling("surrogate-nn", argv);
+#ifndef SURROGATE_MCA_BINARY
+    for (const char* c : kMcaCommands)
+      if (std::strcmp(argv[1], c) == 0) {
+        std::string mca = sibling("surrogate-mca");
+        if (!mca.empty() && access(mca.c_str(), X_OK) == 0) return exec_sibling("surrogate-mca", argv);
+      }
+#endif
+  }
   CLI::App app("surrogate: neural surrogates of x86-64 basic-block performance models (LLVM 19 llvm-mca)");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("surrogate 0.1.0"));
