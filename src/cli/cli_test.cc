@@ -74,18 +74,21 @@ TEST(Cli, ParamsDumpRoundTripGivesByteIdenticalOutput) {
   EXPECT_EQ(stock.out, edited.out);
 }
 
-TEST(Cli, KilledSimulationResumesWithoutRedoingFinishedBlocks) {
+// `command` (simulate or label) interrupted once its journal holds finished
+// blocks exits 130 without output; run again, it finishes from the journal
+// with the output of an uninterrupted run, byte for byte.
+void expect_killed_run_resumes(const std::string& command, const std::string& extension) {
   std::string text = slurp(kSample);
   std::string in = write("resume.csv", text.substr(0, text.find('\n', 30000) + 1));
-  std::string reference = dir() + "/reference.csv", out = dir() + "/resumed.csv";
-  ASSERT_EQ(run("simulate -mcpu=haswell --iterations=3000 --jobs=2 " + in + " -o " + reference).status, 0);
+  std::string reference = dir() + "/reference" + extension, out = dir() + "/resumed" + extension;
+  ASSERT_EQ(run(command + " -mcpu=haswell --iterations=3000 --jobs=2 " + in + " -o " + reference).status, 0);
 
   fs::remove(out);
   fs::remove(out + ".partial");
   pid_t pid = fork();
   if (pid == 0) {
     freopen("/dev/null", "w", stderr);
-    execl(kBinary.c_str(), kBinary.c_str(), "simulate", "-mcpu=haswell", "--iterations=3000", "--jobs=2",
+    execl(kBinary.c_str(), kBinary.c_str(), command.c_str(), "-mcpu=haswell", "--iterations=3000", "--jobs=2",
           in.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -95,18 +98,21 @@ TEST(Cli, KilledSimulationResumesWithoutRedoingFinishedBlocks) {
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 130);
-  EXPECT_FALSE(fs::exists(out));
+  ASSERT_TRUE(WIFEXITED(status)) << command;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << command;
+  EXPECT_FALSE(fs::exists(out)) << command;
   std::size_t journaled = lines(slurp(out + ".partial")) - 1;
-  EXPECT_GE(journaled, 64u);
-  EXPECT_LT(journaled, lines(slurp(reference)) - 1);
+  EXPECT_GE(journaled, 64u) << command;
+  EXPECT_LT(journaled, lines(slurp(in)) - 1) << command << ": interrupted before the end";
 
-  Result resumed = run("simulate -mcpu=haswell --iterations=3000 --jobs=2 " + in + " -o " + out);
+  Result resumed = run(command + " -mcpu=haswell --iterations=3000 --jobs=2 " + in + " -o " + out);
   ASSERT_EQ(resumed.status, 0) << resumed.err;
-  EXPECT_EQ(slurp(out), slurp(reference));
-  EXPECT_FALSE(fs::exists(out + ".partial"));
+  EXPECT_EQ(slurp(out), slurp(reference)) << command;
+  EXPECT_FALSE(fs::exists(out + ".partial")) << command;
 }
+
+TEST(Cli, KilledSimulationResumesWithoutRedoingFinishedBlocks) { expect_killed_run_resumes("simulate", ".csv"); }
+TEST(Cli, KilledLabellingResumesWithoutRedoingFinishedBlocks) { expect_killed_run_resumes("label", ".labels"); }
 
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm", "measure", "evaluate", "label", "train", "compile", "predict"}) {
@@ -148,6 +154,19 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   Result again = run("compile --spec " + spec);  // finished widths are not trained again
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.err.find("w4d1.srg: trained earlier, reused"), std::string::npos) << again.err;
+  // Two widths at once: width 4 (reused, meets the bound at once) stops the
+  // training of width 16 of its round, which can no longer be the answer
+  // (long enough not to finish first: 400 epochs, no early stop).
+  std::string both = write("spec2.toml", "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"" + labels +
+                                             "\"\n[error]\nmax_error = 0.9\n[search]\nwidths = [4, 16]\njobs = 2\n"
+                                             "[training]\nmax_epochs = 400\npatience = 400\n[output]\ndir = \"" + out +
+                                             "\"\nmodel = \"" + out + "/chosen.srg\"\n");
+  Result two = run("compile --spec " + both);
+  ASSERT_EQ(two.status, 0) << two.err;
+  EXPECT_NE(two.err.find("w16d1: stopped, a narrower width met the bound"), std::string::npos) << two.err;
+  EXPECT_NE(two.out.find("| 4 | 1 |"), std::string::npos) << two.out;
+  EXPECT_EQ(two.out.find("| 16 | 1 |"), std::string::npos) << "a stopped width is left out of the table";
+  EXPECT_TRUE(fs::exists(out + "/w16d1.ckpt")) << "its progress is checkpointed";
   Result p = run("predict --model " + out + "/chosen.srg " + blocks);
   ASSERT_EQ(p.status, 0) << p.err;
   EXPECT_EQ(lines(p.out), 121u);
