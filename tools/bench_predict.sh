@@ -20,7 +20,12 @@ echo "$blocks blocks ($BLOCKS), model $MODEL, -mcpu=$CPU"
 for kernels in scalar avx2 avx512 auto; do
   "$BIN" predict --model "$MODEL" --jobs=1 --kernels=$kernels --stats "$BLOCKS" -o /dev/null 2>&1 || true
 done | tee "$OUT/predict-stats.txt"
-hyperfine --warmup 1 --runs 5 --export-markdown "$OUT/predict-1thread.md" \
+# One thread (the 100x target), then all cores; -N: no shell between.
+hyperfine -N --warmup 2 --runs 10 --export-markdown "$OUT/predict-1thread.md" \
   -n "surrogate predict --jobs=1" "$BIN predict --model $MODEL --jobs=1 $BLOCKS -o /dev/null" \
   -n "surrogate simulate -mcpu=$CPU --jobs=1" "$BIN simulate -mcpu=$CPU --jobs=1 $BLOCKS -o /dev/null" \
   -n "surrogate disasm (start-up and decoding only)" "$BIN disasm $BLOCKS -o /dev/null"
+jobs=$(nproc)
+hyperfine -N --warmup 1 --runs 5 --export-markdown "$OUT/predict-all-cores.md" \
+  -n "surrogate predict --jobs=$jobs" "$BIN predict --model $MODEL --jobs=$jobs $BLOCKS -o /dev/null" \
+  -n "surrogate simulate -mcpu=$CPU --jobs=$jobs" "$BIN simulate -mcpu=$CPU --jobs=$jobs $BLOCKS -o /dev/null"

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -214,7 +215,7 @@ struct Predictor::Worker {
   TokenTrie trie;                      // token-LSTM states of the entries' token prefixes
   FloatBuffer states, gates;           // kMaxBatch blocks' states and gates
   std::vector<std::int32_t> ids;
-  std::vector<std::uint32_t> pending;  // entries added, not computed yet
+  std::vector<float*> pending;         // where the preactivations of instructions added, not computed yet, go
   std::vector<std::vector<std::int32_t>> pending_ids;  // their token ids
   std::vector<std::uint32_t> cursor;                   // pending instruction -> its trie node so far
   struct NewNode {
@@ -246,16 +247,25 @@ struct Predictor::Worker {
   float* preactivation(std::uint32_t entry) {
     return chunks[entry / kChunkEntries].data() + (entry % kChunkEntries) * stride;
   }
+  // Preactivations by entry of this worker's cache.
+  auto own_entries() {
+    return [this](std::uint32_t entry) -> const float* { return preactivation(entry); };
+  }
 
   // Index of a new entry for token ids `token_ids`, computed later by compute_pending().
   std::uint32_t add_entry(const std::vector<std::int32_t>& token_ids) {
     if (entries / kChunkEntries >= chunks.size()) chunks.emplace_back(kChunkEntries * stride);
-    pending.push_back(static_cast<std::uint32_t>(entries));
+    add_pending(token_ids, preactivation(static_cast<std::uint32_t>(entries)));
+    return static_cast<std::uint32_t>(entries++);
+  }
+
+  // An instruction of token ids `token_ids` whose preactivation compute_pending() writes to `out`.
+  void add_pending(const std::vector<std::int32_t>& token_ids, float* out) {
+    pending.push_back(out);
     if (pending_ids.size() < pending.size()) pending_ids.resize(pending.size());
     pending_ids[pending.size() - 1].assign(token_ids.begin(), token_ids.end());
     ++stats.misses;
     stats.tokens += token_ids.size();
-    return static_cast<std::uint32_t>(entries++);
   }
 
   std::uint32_t add(std::string token_key) {
@@ -312,7 +322,7 @@ struct Predictor::Worker {
       const std::size_t count = std::min(kMaxBatch, pending.size() - first);
       for (std::size_t b = 0; b < count; ++b) {
         h[b] = cursor[first + b] == TokenTrie::kRoot ? nullptr : trie.state(cursor[first + b]);
-        out[b] = preactivation(pending[first + b]);
+        out[b] = pending[first + b];
       }
       network->input_preactivation(count, h, out);
     }
@@ -359,19 +369,37 @@ struct Predictor::Worker {
   void predict(const BasicBlock* const* blocks, std::size_t count, double* out) {
     std::size_t lengths[kChunkBlocks];
     for (std::size_t b = 0; b < count && b < kChunkBlocks; ++b) lengths[b] = blocks[b]->instructions.size();
-    run(count, lengths, [&](std::size_t b, std::size_t t) { return entry(*blocks[b], t); }, out);
+    run(count, lengths, [&](std::size_t b, std::size_t t) { return entry(*blocks[b], t); }, own_entries(), out);
   }
 
   // The same for blocks given as table ids: block b is ids[b][0, lengths[b]).
   void predict(const InstructionTable& table, const std::uint32_t* const* ids, const std::size_t* lengths,
                std::size_t count, double* out) {
-    run(count, lengths, [&](std::size_t b, std::size_t t) { return entry(table, ids[b][t]); }, out);
+    run(count, lengths, [&](std::size_t b, std::size_t t) { return entry(table, ids[b][t]); }, own_entries(), out);
   }
 
+  // The same with every table instruction's preactivation in `shared`
+  // (stride floats each, by id): the instruction LSTM alone.
+  void predict_shared(const float* shared, const std::uint32_t* const* ids, const std::size_t* lengths,
+                      std::size_t count, double* out) {
+    run(count, lengths, [&](std::size_t b, std::size_t t) { return ids[b][t]; },
+        [&](std::uint32_t id) { return shared + static_cast<std::size_t>(id) * stride; }, out);
+  }
+
+  // Table instructions [first, first + count) embedded into shared (by id).
+  void embed(const InstructionTable& table, std::uint32_t first, std::uint32_t count, float* shared) {
+    if (trie.size() > 4 * capacity) trie.clear();  // the bound the entries' clearing gives the other path
+    for (std::uint32_t id = first; id < first + count; ++id)
+      add_pending(table.tokens(id), shared + static_cast<std::size_t>(id) * stride);
+    compute_pending();
+  }
+
+
   // Blocks of lengths[b] instructions, instruction t of block b's entry
-  // given by entry_of(b, t) (called once each, before any is computed).
-  template <typename EntryOf>
-  void run(std::size_t count, const std::size_t* lengths, EntryOf entry_of, double* out) {
+  // given by entry_of(b, t) (called once each, before any is computed), its
+  // preactivation by at(entry).
+  template <typename EntryOf, typename At>
+  void run(std::size_t count, const std::size_t* lengths, EntryOf entry_of, At at, double* out) {
     if (count > kChunkBlocks) throw std::logic_error("Predictor: chunk larger than kChunkBlocks");
     // Longest first: lockstep groups of similar lengths, and the blocks still
     // running at step t of a group are a prefix of it.
@@ -411,7 +439,7 @@ struct Predictor::Worker {
       for (std::size_t t = 0; t < steps; ++t) {
         std::size_t active = 0;
         while (active < group && lengths[order[first + active]] > t) ++active;
-        for (std::size_t b = 0; b < active; ++b) preactivation[b] = this->preactivation(found[found_start[first + b] + t]);
+        for (std::size_t b = 0; b < active; ++b) preactivation[b] = at(found[found_start[first + b] + t]);
         network->instruction_step(active, preactivation, t == 0, state, gate);
       }
       for (std::size_t b = 0; b < group; ++b) out[order[first + b]] = network->throughput(state[b]);
@@ -466,6 +494,20 @@ std::vector<double> Predictor::predict(const InstructionTable& table, const std:
   jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(chunks, 1))));
   worker(jobs - 1);  // every worker exists before the threads start
   std::vector<double> out(blocks);
+  // On several threads every table instruction is embedded once, the
+  // workers taking ranges of ids, into one buffer they then share: with a
+  // cache each they would embed the instructions their blocks share again.
+  std::optional<PageBuffer> shared;
+  if (jobs > 1) {
+    constexpr std::uint32_t kIds = 256;
+    const std::size_t n = table.size(), stride = network_->gate_stride();
+    shared.emplace(std::max<std::size_t>(n, 1) * stride);
+    parallel_for((n + kIds - 1) / kIds, jobs, [&](std::size_t g, unsigned w) {
+      const std::uint32_t first = static_cast<std::uint32_t>(g * kIds);
+      workers_[w]->embed(table, first, static_cast<std::uint32_t>(std::min<std::size_t>(kIds, n - first)),
+                         shared->data());
+    });
+  }
   parallel_for(chunks, jobs, [&](std::size_t g, unsigned w) {
     const std::size_t first = g * kChunkBlocks, count = std::min(kChunkBlocks, blocks - first);
     const std::uint32_t* group[kChunkBlocks];
@@ -474,7 +516,10 @@ std::vector<double> Predictor::predict(const InstructionTable& table, const std:
       group[b] = ids.data() + starts[first + b];
       lengths[b] = starts[first + b + 1] - starts[first + b];
     }
-    workers_[w]->predict(table, group, lengths, count, out.data() + first);
+    if (shared)
+      workers_[w]->predict_shared(shared->data(), group, lengths, count, out.data() + first);
+    else
+      workers_[w]->predict(table, group, lengths, count, out.data() + first);
   });
   return out;
 }
