@@ -141,10 +141,13 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   std::string labels = dir() + "/compile.labels";
   ASSERT_EQ(run("label -mcpu=haswell " + blocks + " -o " + labels).status, 0);
   std::string out = dir() + "/compile";
-  std::string spec = write("spec.toml", "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"" + labels +
-                                            "\"\n[error]\nmax_error = 0.9\n[search]\nwidths = [8, 4]\njobs = 1\n"
-                                            "[training]\nmax_epochs = 2\n[output]\ndir = \"" + out +
-                                            "\"\nmodel = \"" + out + "/chosen.srg\"\n");
+  // A spec with a loose bound over these labels: `search` and `training` tables' lines.
+  auto spec_file = [&](const std::string& name, const std::string& search, const std::string& training) {
+    return write(name, "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"" + labels +
+                           "\"\n[error]\nmax_error = 0.9\n[search]\n" + search + "[training]\n" + training +
+                           "[output]\ndir = \"" + out + "\"\nmodel = \"" + out + "/chosen.srg\"\n");
+  };
+  std::string spec = spec_file("spec.toml", "widths = [8, 4]\njobs = 1\n", "max_epochs = 2\n");
   Result r = run("compile --spec " + spec);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("| 4 | 1 |"), std::string::npos) << r.out;
@@ -157,10 +160,7 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   // Two widths at once: width 4 (reused, meets the bound at once) stops the
   // training of width 16 of its round, which can no longer be the answer
   // (long enough not to finish first: 400 epochs, no early stop).
-  std::string both = write("spec2.toml", "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"" + labels +
-                                             "\"\n[error]\nmax_error = 0.9\n[search]\nwidths = [4, 16]\njobs = 2\n"
-                                             "[training]\nmax_epochs = 400\npatience = 400\n[output]\ndir = \"" + out +
-                                             "\"\nmodel = \"" + out + "/chosen.srg\"\n");
+  std::string both = spec_file("spec2.toml", "widths = [4, 16]\njobs = 2\n", "max_epochs = 400\npatience = 400\n");
   Result two = run("compile --spec " + both);
   ASSERT_EQ(two.status, 0) << two.err;
   EXPECT_NE(two.err.find("w16d1: stopped, a narrower width met the bound"), std::string::npos) << two.err;
