@@ -54,14 +54,14 @@ int run(const Options& o) {
   for (runtime::Isa i : {runtime::Isa::kScalar, runtime::Isa::kAvx2, runtime::Isa::kAvx512})
     if (o.kernels == runtime::isa_name(i)) isa = i;
   runtime::Predictor predictor(runtime::read_model_file(o.model), isa);
+  const double model_ms = ms_since(t0);
+  const auto t1 = std::chrono::steady_clock::now();
   // Every input block becomes table ids (ids[starts[b], starts[b + 1])) and
   // its machine code for the output (bytes[byte_starts[b], ...)). CSV rows
   // are visited without making blocks: the table splits a row's bytes into
   // the model's instructions (LLVM only for instruction bytes not seen
   // before); rows it gives up on, and other inputs (assembly, ELF), are
   // decoded as always and then looked up.
-  const double model_ms = ms_since(t0);
-  const auto t1 = std::chrono::steady_clock::now();
   auto table_owner = std::make_unique<runtime::InstructionTable>(predictor.network().vocabulary());
   runtime::InstructionTable& table = *table_owner;
   std::vector<std::uint32_t> ids;
