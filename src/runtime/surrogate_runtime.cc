@@ -9,7 +9,9 @@ namespace surrogate::runtime {
 Surrogate::Surrogate(const std::string& model_path) : Surrogate(read_model_file(model_path)) {}
 
 Surrogate::Surrogate(const ModelFile& model)
-    : header_(model.header), predictor_(model), decoder_(std::make_unique<Decoder>()) {}
+    : header_(model.header),
+      predictor_(model),
+      table_(std::make_unique<InstructionTable>(predictor_.network().vocabulary())) {}
 
 Surrogate::~Surrogate() = default;
 Surrogate::Surrogate(Surrogate&&) noexcept = default;
@@ -24,8 +26,15 @@ double Surrogate::predict_hex(std::string_view hex) {
 }
 
 double Surrogate::predict_bytes(std::vector<std::uint8_t> bytes) {
-  BytePosition where{{"block", 0, 0}, 2};
-  return predictor_.predict(decoder_->decode_block(std::move(bytes), "block", where, nullptr));
+  ids_.clear();
+  if (!table_->split(bytes.data(), bytes.size(), &ids_, nullptr)) {
+    // Not plain instructions the table knows how to split: decoded as ever
+    // (same errors; a trailing branch dropped), then looked up.
+    BytePosition where{{"block", 0, 0}, 2};
+    table_->encode(table_->decoder().decode_block(std::move(bytes), "block", where, nullptr), &ids_);
+  }
+  const std::vector<std::size_t> starts{0, ids_.size()};
+  return predictor_.predict(*table_, ids_, starts, 1)[0];
 }
 
 double Surrogate::predict(const BasicBlock& block) { return predictor_.predict(block); }

@@ -4,8 +4,11 @@
 //   surrogate::runtime::Surrogate model("haswell.srg");
 //   double t = model.predict_hex("4801d8");   // cycles per 100 iterations
 //
-// A Surrogate is used by one thread at a time (it owns an LLVM decoder and
-// the instruction cache); the batch predict() runs its own threads. For
+// A Surrogate is used by one thread at a time (it owns an instruction table,
+// an LLVM decoder and the instruction cache); the batch predict() runs its own
+// threads. Machine code is split into instructions by the table, so a block
+// of instructions seen before (by their bytes) is neither decoded nor
+// tokenized again. For
 // threads of your own, make one Surrogate each (or share a Network between
 // Predictors, see runtime/predictor.h).
 #pragma once
@@ -17,13 +20,10 @@
 #include <vector>
 
 #include "block/basic_block.h"
+#include "runtime/instruction_table.h"
 #include "runtime/model_file.h"
 #include "runtime/predictor.h"
 #include "util/parallel.h"
-
-namespace surrogate {
-class Decoder;
-}
 
 namespace surrogate::runtime {
 
@@ -55,7 +55,8 @@ class Surrogate {
  private:
   nlohmann::json header_;
   Predictor predictor_;
-  std::unique_ptr<Decoder> decoder_;
+  std::unique_ptr<InstructionTable> table_;  // of the model's vocabulary
+  std::vector<std::uint32_t> ids_;            // scratch: a block's table ids
 };
 
 }  // namespace surrogate::runtime

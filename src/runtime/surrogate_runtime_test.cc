@@ -49,10 +49,25 @@ TEST(SurrogateRuntime, PredictsDecodedBlocksInBatches) {
   for (std::size_t i = 0; i < blocks.size(); ++i) EXPECT_EQ(model.predict(blocks[i]), batch[i]);
 }
 
+// Machine code through the instruction table gives the values of the
+// decoded blocks, bit for bit, also for a block whose trailing branch is
+// dropped (left to the decoder); instructions seen before are not decoded
+// again.
+TEST(SurrogateRuntime, HexGivesTheDecodedBlocksValues) {
+  Surrogate model(write_tiny_model());
+  Surrogate reference(write_tiny_model());
+  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  blocks.resize(300);
+  for (const BasicBlock& b : blocks) ASSERT_EQ(model.predict_hex(b.hex()), reference.predict(b)) << b.hex();
+  for (const BasicBlock& b : blocks) ASSERT_EQ(model.predict_hex(b.hex()), reference.predict(b)) << "again";
+  EXPECT_EQ(model.predict_hex("4801d8c3"), model.predict_hex("4801d8"));  // add; ret
+}
+
 TEST(SurrogateRuntime, BadInputsThrow) {
   Surrogate model(write_tiny_model());
   EXPECT_THROW(model.predict_hex("48zz"), InputError);
   EXPECT_THROW(model.predict_hex("ffff"), InputError);  // not an instruction
+  EXPECT_THROW(model.predict_hex(""), InputError);      // no instruction
   EXPECT_THROW(Surrogate("/nonexistent/model.srg"), std::runtime_error);
 }
 
