@@ -1,7 +1,9 @@
 #include "apps/surrogate_training.h"
 
 #include <cstdio>
+#include <optional>
 #include <ostream>
+#include <stdexcept>
 
 #include "nn/export.h"
 #include "util/atomic_file.h"
@@ -16,13 +18,14 @@ std::vector<const EncodedBlock*> PreparedData::of(Split split) const {
   return out;
 }
 
-PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log) {
+PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log,
+                          const Vocabulary* vocabulary) {
   PreparedData d;
   d.labels_path = labels_path;
   d.labels_fingerprint = fingerprint_of(read_file(labels_path));
   d.labels = read_labels(labels_path);
   TokenizedLabels tokens = tokenize_labels(d.labels, jobs);
-  d.vocabulary = training_vocabulary(d.labels, tokens);
+  d.vocabulary = vocabulary ? *vocabulary : training_vocabulary(d.labels, tokens);
   d.blocks = encode_labels(d.labels, tokens, d.vocabulary);
   d.skipped = tokens.skipped;
   char line[256];
@@ -34,8 +37,20 @@ PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::os
 }
 
 TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& requested, nn::TrainOptions options,
-                                 const std::string& prefix, std::ostream& log, const std::function<bool()>& cancel) {
+                                 const std::string& prefix, std::ostream& log, const std::function<bool()>& cancel,
+                                 const std::string& init) {
   nn::LstmShape shape = requested;
+  std::optional<runtime::ModelFile> initial;
+  std::string init_fingerprint;
+  if (!init.empty()) {
+    const std::string bytes = read_file(init);
+    init_fingerprint = fingerprint_of(bytes);
+    initial = runtime::parse_model_file(bytes, init);
+    if (initial->vocabulary.tokens() != data.vocabulary.tokens())
+      throw std::invalid_argument(init + ": the data were not encoded with this model's vocabulary");
+    shape.width = initial->width;
+    shape.depth = initial->depth;
+  }
   shape.vocabulary = static_cast<std::int64_t>(data.vocabulary.size());
   std::string vocab_text;
   for (const std::string& t : data.vocabulary.tokens()) vocab_text += t + "\n";
@@ -44,9 +59,11 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
   options.config = "train v1 labels=" + data.labels_fingerprint + " vocabulary=" + fingerprint_of(vocab_text) +
                    " width=" + std::to_string(shape.width) + " depth=" + std::to_string(shape.depth) +
                    " batch=" + std::to_string(options.batch_size) + " lr=" + std::to_string(options.learning_rate) +
-                   " seed=" + std::to_string(options.seed) + " threads=" + std::to_string(options.threads);
+                   " seed=" + std::to_string(options.seed) + " threads=" + std::to_string(options.threads) +
+                   (init.empty() ? "" : " init=" + init_fingerprint);
   torch::manual_seed(options.seed);
   nn::HierarchicalLstm model(shape);
+  if (initial) nn::import_model(model, *initial);
   TrainedSurrogate out;
   out.result = nn::train(model, data.blocks, options, log, cancel);
   if (out.result.interrupted) return out;
@@ -79,6 +96,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
                              {"training_seconds", out.training_seconds},
                              {"split", "FNV-1a of the block bytes % 100: <80 train, <90 validation, else test"},
                              {"seed", options.seed}};
+  if (!init.empty()) metadata["initialised_from"] = init;
   out.model_path = prefix + ".srg";
   runtime::write_model_file(out.model_path, nn::export_model(model, data.vocabulary, metadata));
   return out;

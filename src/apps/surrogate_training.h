@@ -26,7 +26,10 @@ struct PreparedData {
   std::vector<const EncodedBlock*> of(Split split) const;
 };
 
-PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log);
+// `vocabulary`: encode with it (a model's, to continue training that model)
+// instead of the training split's own.
+PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log,
+                          const Vocabulary* vocabulary = nullptr);
 
 struct TrainedSurrogate {
   nn::TrainResult result;
@@ -38,7 +41,11 @@ struct TrainedSurrogate {
 // Trains (or resumes) the model PREFIX; exports it when training finishes.
 // Throws on a checkpoint of another training. result.interrupted: `cancel()`
 // was set, the checkpoint holds the progress and nothing was exported.
+// `init`: a deployed model (.srg) whose weights training starts from; its
+// width and depth replace `shape`'s, and `data` must be encoded with its
+// vocabulary (prepare_data).
 TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& shape, nn::TrainOptions options,
-                                 const std::string& prefix, std::ostream& log, const std::function<bool()>& cancel);
+                                 const std::string& prefix, std::ostream& log, const std::function<bool()>& cancel,
+                                 const std::string& init = "");
 
 }  // namespace surrogate::apps

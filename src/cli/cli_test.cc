@@ -171,6 +171,16 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   ASSERT_EQ(p.status, 0) << p.err;
   EXPECT_EQ(lines(p.out), 121u);
 
+  // More training from the deployed model: its width and vocabulary, noted in the new model.
+  Result more = run("train --labels " + labels + " --init " + out + "/chosen.srg --epochs 1 -o " + out + "/more");
+  ASSERT_EQ(more.status, 0) << more.err;
+  Result more_p = run("predict --stats --model " + out + "/more.srg " + blocks);
+  ASSERT_EQ(more_p.status, 0) << more_p.err;
+  EXPECT_NE(more_p.err.find("width 4, depth 1"), std::string::npos) << more_p.err;
+  EXPECT_NE(slurp(out + "/more.srg").find("\"initialised_from\""), std::string::npos);
+  expect_clean_failure("train --labels " + labels + " --init " + blocks, out + "/bad", "not a surrogate model file");
+  EXPECT_FALSE(fs::exists(out + "/bad.srg"));
+
   Result e = run("evaluate --model " + out + "/chosen.srg --labels " + labels + " --plots " + out + "/eval");
   ASSERT_EQ(e.status, 0) << e.err;
   EXPECT_NE(e.out.find("120 blocks compared"), std::string::npos) << e.out;

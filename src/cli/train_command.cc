@@ -2,8 +2,10 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "apps/surrogate_training.h"
+#include "runtime/model_file.h"
 #include "util/parallel.h"
 
 namespace surrogate::cli {
@@ -17,13 +19,17 @@ struct Options {
   nn::TrainOptions train;
   double max_minutes = 0;
   unsigned jobs = default_jobs();
+  std::string init;
 };
 
 int run(Options o) {
-  apps::PreparedData data = apps::prepare_data(o.labels, o.jobs, std::cerr);
+  std::optional<runtime::ModelFile> initial;
+  if (!o.init.empty()) initial = runtime::read_model_file(o.init);  // a bad model fails before the data are read
+  apps::PreparedData data = apps::prepare_data(o.labels, o.jobs, std::cerr, initial ? &initial->vocabulary : nullptr);
   o.train.max_seconds = o.max_minutes * 60;
   install_interrupt_handler();
-  apps::TrainedSurrogate t = apps::train_surrogate(data, o.shape, o.train, o.output, std::cerr, [] { return interrupted.load(); });
+  apps::TrainedSurrogate t =
+      apps::train_surrogate(data, o.shape, o.train, o.output, std::cerr, [] { return interrupted.load(); }, o.init);
   if (t.result.interrupted) {
     std::cerr << "surrogate train: interrupted; run the same command again to resume from " << o.output
               << ".ckpt\n";
@@ -53,6 +59,9 @@ Command add_train_command(CLI::App& app) {
   sub->add_option("--patience", o->train.patience, "epochs without improvement before stopping")
       ->default_val(o->train.patience);
   sub->add_option("--seed", o->train.seed, "seed of initialisation and shuffling")->default_val(o->train.seed);
+  sub->add_option("--init", o->init,
+                  "start from this deployed model's weights (.srg), with its vocabulary, width and depth (--width "
+                  "and --depth ignored): more training on more data, or on measured throughputs");
   sub->add_option("--max-minutes", o->max_minutes, "stop at the end of the epoch that passes this budget (0: none)");
   sub->add_option("-j,--jobs", o->jobs, "threads decoding and tokenizing the labels (default: all cores)")
       ->check(CLI::Range(1u, 1024u));

@@ -15,4 +15,10 @@ namespace surrogate::nn {
 // otherwise. `metadata` is stored verbatim.
 runtime::ModelFile export_model(HierarchicalLstm& model, const Vocabulary& vocabulary, const nlohmann::json& metadata);
 
+// The reverse: an exported model's weights into `model`, which must have its
+// shape (vocabulary size, width, depth) and no parameter inputs; throws
+// std::invalid_argument otherwise. To continue training a deployed model
+// (more data, or measured throughputs: neural adaptation).
+void import_model(HierarchicalLstm& model, const runtime::ModelFile& file);
+
 }  // namespace surrogate::nn

@@ -48,6 +48,14 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
       double want = std::exp(double(log_torch[i]));
       EXPECT_NEAR(fast[i] / want, 1.0, 1e-4) << "depth " << depth << " block " << i << " " << blocks[i].hex();
     }
+
+    // Imported into a model initialised otherwise: the same weights, the same predictions.
+    torch::manual_seed(99);
+    HierarchicalLstm again(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0});
+    import_model(again, reread);
+    EXPECT_EQ(predict_log(again, all), log_torch) << "depth " << depth;
+    HierarchicalLstm wider(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 32, depth, 0, 0});
+    EXPECT_THROW(import_model(wider, reread), std::invalid_argument);
   }
 }
 
