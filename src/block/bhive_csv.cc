@@ -10,29 +10,29 @@
 
 namespace surrogate {
 
-// split_csv_line into `fields` (its strings reused, capacity kept between
-// rows) and `field_starts` (appended).
-static void split_csv_line(std::string_view line, std::vector<std::string>& fields,
-                           std::vector<std::size_t>& field_starts) {
-  std::size_t count = 0;
-  auto next = [&]() -> std::string& {
-    if (count == fields.size()) fields.emplace_back();
-    std::string& f = fields[count++];
-    f.clear();
-    return f;
-  };
+// split_csv_line into `fields` (views into `line`, or, for a line with
+// quotes, into `unquoted`, which holds the fields with their quoting undone)
+// and `field_starts` (appended). Capacity is kept between rows.
+static void split_csv_line(std::string_view line, std::vector<std::string_view>& fields,
+                           std::vector<std::string>& unquoted, std::vector<std::size_t>& field_starts) {
+  fields.clear();
   if (line.find('"') == std::string_view::npos) {  // the common case: fields are plain slices
     std::size_t start = 0;
     for (;;) {
       const std::size_t comma = line.find(',', start);
       field_starts.push_back(start);
-      next().assign(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-      if (comma == std::string_view::npos) break;
+      fields.push_back(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+      if (comma == std::string_view::npos) return;
       start = comma + 1;
     }
-    fields.resize(count);
-    return;
   }
+  std::size_t count = 0;
+  auto next = [&]() -> std::string& {
+    if (count == unquoted.size()) unquoted.emplace_back();
+    std::string& f = unquoted[count++];
+    f.clear();
+    return f;
+  };
   std::string* field = &next();
   bool quoted = false;
   std::size_t start = 0;
@@ -58,7 +58,22 @@ static void split_csv_line(std::string_view line, std::vector<std::string>& fiel
     }
   }
   field_starts.push_back(start);
-  fields.resize(count);
+  for (std::size_t i = 0; i < count; ++i) fields.push_back(unquoted[i]);
+}
+
+std::vector<std::string> split_csv_line(const std::string& line, std::vector<std::size_t>* field_starts) {
+  std::vector<std::string_view> views;
+  std::vector<std::string> unquoted;
+  std::vector<std::size_t> starts;
+  split_csv_line(std::string_view(line), views, unquoted, starts);
+  if (field_starts) field_starts->insert(field_starts->end(), starts.begin(), starts.end());
+  return std::vector<std::string>(views.begin(), views.end());
+}
+
+static bool parse_number(std::string_view s, double* out) {
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, *out);
+  return ec == std::errc() && ptr == end;
 }
 
 // The lines of a stream, read in large blocks (std::getline on an ifstream
@@ -99,20 +114,6 @@ class LineReader {
   bool eof_ = false;
 };
 
-std::vector<std::string> split_csv_line(const std::string& line, std::vector<std::size_t>* field_starts) {
-  std::vector<std::string> fields;
-  std::vector<std::size_t> starts;
-  split_csv_line(std::string_view(line), fields, starts);
-  if (field_starts) field_starts->insert(field_starts->end(), starts.begin(), starts.end());
-  return fields;
-}
-
-static bool parse_number(const std::string& s, double* out) {
-  const char* end = s.data() + s.size();
-  auto [ptr, ec] = std::from_chars(s.data(), end, *out);
-  return ec == std::errc() && ptr == end;
-}
-
 std::vector<std::string> visit_bhive_csv(std::istream& in, const std::string& input,
                                          const std::function<void(BhiveRow&)>& visit) {
   std::vector<std::string> extra_column_names;
@@ -124,14 +125,15 @@ std::vector<std::string> visit_bhive_csv(std::istream& in, const std::string& in
   bool header = false;
   BhiveRow row;
   row.where = BytePosition{{input}, 2};
-  std::vector<std::string> fields;  // the row's, capacity kept between rows
+  std::vector<std::string_view> fields;  // the row's
+  std::vector<std::string> unquoted;     // their text where quoting was undone
   std::vector<std::size_t> starts;
   while (lines.next(&line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
     starts.clear();
-    split_csv_line(line, fields, starts);
+    split_csv_line(line, fields, unquoted, starts);
     if (first_row) {
       first_row = false;
       if (fields[0] == "hex") {
@@ -140,7 +142,7 @@ std::vector<std::string> visit_bhive_csv(std::istream& in, const std::string& in
           if (fields[c] == "throughput" && throughput_column < 0)
             throughput_column = static_cast<int>(c);
           else
-            extra_column_names.push_back(fields[c]);
+            extra_column_names.emplace_back(fields[c]);
         }
         continue;
       }
@@ -160,10 +162,10 @@ std::vector<std::string> visit_bhive_csv(std::istream& in, const std::string& in
       if (static_cast<int>(c) == tp_col) {
         if (fields[c].empty()) continue;
         if (!parse_number(fields[c], &value) || !(value >= 0))
-          throw InputError({input, line_no, starts[c]}, "throughput is not a non-negative number: '" + fields[c] + "'");
+          throw InputError({input, line_no, starts[c]}, "throughput is not a non-negative number: '" + std::string(fields[c]) + "'");
         row.throughput = value;
       } else {
-        row.extra_columns.push_back(fields[c]);
+        row.extra_columns.emplace_back(fields[c]);
       }
     }
     visit(row);

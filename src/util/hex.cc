@@ -30,24 +30,24 @@ int nibble(char c) { return kNibbles.value[static_cast<unsigned char>(c)]; }
 }  // namespace
 
 bool parse_hex(std::string_view text, std::vector<std::uint8_t>* out, std::size_t* error_offset, std::string* error) {
-  out->resize(text.size() / 2);
+  auto fail_at = [&](std::size_t at) {
+    *error_offset = at;
+    unsigned char c = static_cast<unsigned char>(text[at]);
+    *error = (c >= 32 && c < 127) ? std::string("not a hex digit: '") + text[at] + "'"
+                                  : "not a hex digit: byte 0x" + to_hex({c});
+    return false;
+  };
+  const std::size_t pairs = text.size() / 2;
+  out->resize(pairs);
   std::uint8_t* bytes = out->data();
-  const std::size_t pairs = out->size();
-  for (std::size_t i = 0; i <= pairs; ++i) {
-    // Digit pairs; the check of a pair's digits is one test of their OR.
-    const int hi = 2 * i < text.size() ? nibble(text[2 * i]) : 0;
-    const int lo = 2 * i + 1 < text.size() ? nibble(text[2 * i + 1]) : 0;
-    if ((hi | lo) < 0) {
-      const std::size_t at = hi < 0 ? 2 * i : 2 * i + 1;
-      *error_offset = at;
-      unsigned char c = static_cast<unsigned char>(text[at]);
-      *error = (c >= 32 && c < 127) ? std::string("not a hex digit: '") + text[at] + "'"
-                                    : "not a hex digit: byte 0x" + to_hex({c});
-      return false;
-    }
-    if (i < pairs) bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  const char* digits = text.data();
+  for (std::size_t i = 0; i < pairs; ++i) {
+    const int hi = nibble(digits[2 * i]), lo = nibble(digits[2 * i + 1]);
+    if ((hi | lo) < 0) return fail_at(hi < 0 ? 2 * i : 2 * i + 1);  // one test for both digits
+    bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
   if (text.size() % 2) {
+    if (nibble(text.back()) < 0) return fail_at(text.size() - 1);
     *error_offset = text.size();
     *error = "odd number of hex digits (" + std::to_string(text.size()) + ")";
     return false;
