@@ -21,14 +21,18 @@
 // several blocks. Every block's value is bit-identical to predicting it
 // alone.
 //
-// The cache is keyed by the instruction's machine-code bytes (tokens are a
-// function of the bytes, so a hit skips decoding-side work: tokenizing,
-// encoding and the token LSTM), and, on a bytes miss, by its token ids
-// (different bytes, same canonical tokens: e.g. immediates in one bucket).
+// Decoded blocks: the cache is keyed by the instruction's machine-code bytes
+// (tokens are a function of the bytes, so a hit skips tokenizing, encoding
+// and the token LSTM), and, on a bytes miss, by its token ids (different
+// bytes, same canonical tokens: e.g. immediates in one bucket). Blocks given
+// as InstructionTable ids (machine code split by the table, the fast path of
+// `surrogate predict` and of the C++ API) are cached by table id.
 //
 // Threads: a Predictor is used by one thread at a time, like Decoder. The
 // batch predict() runs its own `jobs` workers over the shared read-only
-// weights (Network), each with its own cache and scratch, kept between calls.
+// weights (Network), each with its own cache and scratch, kept between calls;
+// for table ids on several threads, each instruction is embedded once into a
+// buffer all workers read.
 // To predict from threads of your own, give each its own Predictor built
 // from one shared Network (the weights are not copied).
 #pragma once
