@@ -16,9 +16,7 @@
 
 namespace surrogate {
 
-namespace {
-
-std::string slurp_input(const std::string& path) {
+std::string read_input(const std::string& path) {
   if (path == "-") {
     std::ostringstream ss;
     ss << std::cin.rdbuf();
@@ -26,6 +24,8 @@ std::string slurp_input(const std::string& path) {
   }
   return read_file(path);
 }
+
+namespace {
 
 bool is_hex_digit(char c) { return std::isxdigit(static_cast<unsigned char>(c)); }
 
@@ -49,8 +49,6 @@ bool looks_like_csv(const std::string& text) {
 
 }  // namespace
 
-std::string read_input(const std::string& path) { return slurp_input(path); }
-
 std::string input_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 
 InputFormat detect_format(const std::string& text) {
@@ -65,7 +63,7 @@ void report_notes(const std::vector<std::string>& notes, std::size_t max_notes) 
 }
 
 BlockFile read_block_file(const std::string& path, const ReadOptions& options) {
-  return read_block_text(slurp_input(path), path, options);
+  return read_block_text(read_input(path), path, options);
 }
 
 BlockFile read_block_text(std::string text, const std::string& path, const ReadOptions& options) {

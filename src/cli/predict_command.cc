@@ -14,6 +14,7 @@
 #include "runtime/model_file.h"
 #include "runtime/predictor.h"
 #include "util/atomic_file.h"
+#include "util/hex.h"
 #include "util/parallel.h"
 
 namespace surrogate::cli {
@@ -106,15 +107,9 @@ int run(const Options& o) {
   // Rows into one buffer, written at once.
   std::string text = "hex,throughput\n";
   text.reserve(blocks * 64);
-  static constexpr char kDigits[] = "0123456789abcdef";
   for (std::size_t i = 0; i < blocks; ++i) {
-    std::size_t at = text.size();
-    text.resize(at + 2 * (byte_starts[i + 1] - byte_starts[i]) + 1);
-    for (std::size_t k = byte_starts[i]; k < byte_starts[i + 1]; ++k) {
-      text[at++] = kDigits[bytes[k] >> 4];
-      text[at++] = kDigits[bytes[k] & 15];
-    }
-    text[at] = ',';
+    append_hex(text, bytes.data() + byte_starts[i], byte_starts[i + 1] - byte_starts[i]);
+    text += ',';
     append_throughput(text, throughputs[i]);
     text += '\n';
   }

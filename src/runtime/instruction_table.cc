@@ -10,27 +10,6 @@ namespace surrogate::runtime {
 InstructionTable::InstructionTable(const Vocabulary& vocabulary)
     : vocabulary_(vocabulary), slots_(1 << 15), lengths_(1 << 16, 0), pairs_(1 << 16, 0), single_(256, 0) {}
 
-InstructionTable::Key InstructionTable::key(const std::uint8_t* bytes, std::size_t length) {
-  unsigned char raw[16] = {};
-  std::memcpy(raw, bytes, length);
-  raw[15] = static_cast<unsigned char>(length);
-  Key k;
-  std::memcpy(&k.lo, raw, 8);
-  std::memcpy(&k.hi, raw + 8, 8);
-  return k;
-}
-
-std::size_t InstructionTable::hash(const Key& k) {
-  // MurmurHash3's finaliser over both words: every byte reaches the low bits
-  // (the slot index), which a plain product of the first word did not.
-  std::uint64_t h = k.lo ^ k.hi * 0x9E3779B97F4A7C15ull;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  return static_cast<std::size_t>(h ^ (h >> 33));
-}
-
 std::size_t InstructionTable::start(const std::uint8_t* bytes) {
   std::uint32_t v = (bytes[0] | bytes[1] << 8 | bytes[2] << 16) * 0x9E3779B1u;
   return v >> 16;
@@ -38,7 +17,7 @@ std::size_t InstructionTable::start(const std::uint8_t* bytes) {
 
 std::uint32_t InstructionTable::lookup(const Key& k) const {
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = hash(k) & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = InstructionBytesHash()(k) & mask;; i = (i + 1) & mask) {
     if (slots_[i].key == k) return slots_[i].id;
     if (slots_[i].key.empty()) return UINT32_MAX;
   }
@@ -50,14 +29,14 @@ void InstructionTable::insert(const Key& k, std::size_t length, const std::uint8
     const std::size_t mask = slots.size() - 1;
     for (const Slot& slot : slots_) {
       if (slot.key.empty()) continue;
-      std::size_t i = hash(slot.key) & mask;
+      std::size_t i = InstructionBytesHash()(slot.key) & mask;
       while (!slots[i].key.empty()) i = (i + 1) & mask;
       slots[i] = slot;
     }
     slots_.swap(slots);
   }
   const std::size_t mask = slots_.size() - 1;
-  std::size_t i = hash(k) & mask;
+  std::size_t i = InstructionBytesHash()(k) & mask;
   while (!slots_[i].key.empty()) {
     if (slots_[i].key == k) return;
     i = (i + 1) & mask;
@@ -75,7 +54,7 @@ void InstructionTable::insert(const Key& k, std::size_t length, const std::uint8
 bool InstructionTable::find(const std::uint8_t* bytes, std::size_t size, std::uint32_t* id,
                             std::size_t* length) const {
   auto probe = [&](std::size_t l) {
-    std::uint32_t v = lookup(key(bytes, l));
+    std::uint32_t v = lookup(Key::of(bytes, l));
     if (v == UINT32_MAX) return false;
     *id = v;
     *length = l;
@@ -186,7 +165,7 @@ bool InstructionTable::split(const std::uint8_t* bytes, std::size_t size, std::v
       id = id_of(inst, &known);
       (known ? token_hits : fresh) += 1;
       // A prefix decoded alone (LOCK_PREFIX, ...) is decoded here every time.
-      if (!is_prefix(inst)) insert(key(bytes + offset, length), length, bytes + offset, id);
+      if (!is_prefix(inst)) insert(Key::of(bytes + offset, length), length, bytes + offset, id);
     }
     ids->push_back(id);
     if (offsets) offsets->push_back(static_cast<std::uint32_t>(offset));
@@ -209,7 +188,7 @@ void InstructionTable::encode(const BasicBlock& block, std::vector<std::uint32_t
       std::size_t end = i + 1 < block.offsets.size() ? block.offsets[i + 1] : block.bytes.size();
       if (begin < end && end <= block.bytes.size() && end - begin <= 15) {
         length = end - begin;
-        k = key(block.bytes.data() + begin, length);
+        k = Key::of(block.bytes.data() + begin, length);
         if (std::uint32_t v = lookup(k); v != UINT32_MAX) {
           ++byte_hits_;
           ids->push_back(v);

@@ -33,6 +33,7 @@
 #include "block/decoder.h"
 #include "block/instruction_encoder.h"
 #include "block/vocabulary.h"
+#include "runtime/instruction_bytes.h"
 
 namespace surrogate::runtime {
 
@@ -66,14 +67,7 @@ class InstructionTable {
   std::uint64_t new_instructions() const { return new_instructions_; }
 
  private:
-  // An instruction's bytes (<= 15) as a key; hi's top byte is the length, so 0 is no key.
-  struct Key {
-    std::uint64_t lo = 0, hi = 0;
-    bool empty() const { return hi == 0; }
-    bool operator==(const Key&) const = default;
-  };
-  static Key key(const std::uint8_t* bytes, std::size_t length);
-  static std::size_t hash(const Key& k);
+  using Key = InstructionBytes;
 
   // The id of the known instruction at the start of bytes[0, size) and its length, or false.
   bool find(const std::uint8_t* bytes, std::size_t size, std::uint32_t* id, std::size_t* length) const;

@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "block/instruction_encoder.h"
+#include "runtime/instruction_bytes.h"
 #include "runtime/page_buffer.h"
 #include "runtime/token_trie.h"
 #include "util/parallel.h"
@@ -33,23 +34,6 @@ FloatBuffer summed(const std::vector<float>& a, const std::vector<float>& b, std
   for (std::size_t i = 0; i < a.size(); ++i) s[i] = a[i] + b[i];
   return s;
 }
-
-// An instruction's machine code, up to 15 bytes (x86's limit), as a hash key.
-struct InstructionBytes {
-  std::uint64_t lo = 0, hi = 0;  // bytes in order; hi's top byte is the length
-  bool operator==(const InstructionBytes&) const = default;
-};
-
-struct InstructionBytesHash {
-  std::size_t operator()(const InstructionBytes& k) const {
-    std::uint64_t h = k.lo ^ k.hi * 0x9E3779B97F4A7C15ull;  // MurmurHash3's finaliser
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return static_cast<std::size_t>(h ^ (h >> 33));
-  }
-};
 
 }  // namespace
 
@@ -338,11 +322,7 @@ struct Predictor::Worker {
       std::size_t begin = block.offsets[i];
       std::size_t end = i + 1 < block.offsets.size() ? block.offsets[i + 1] : block.bytes.size();
       if (begin < end && end <= block.bytes.size() && end - begin <= 15) {
-        unsigned char raw[16] = {};
-        std::memcpy(raw, block.bytes.data() + begin, end - begin);
-        raw[15] = static_cast<unsigned char>(end - begin);
-        std::memcpy(&key.lo, raw, 8);
-        std::memcpy(&key.hi, raw + 8, 8);
+        key = InstructionBytes::of(block.bytes.data() + begin, end - begin);
         keyed = true;
         auto it = by_bytes.find(key);
         if (it != by_bytes.end()) {
@@ -393,7 +373,6 @@ struct Predictor::Worker {
       add_pending(table.tokens(id), shared + static_cast<std::size_t>(id) * stride);
     compute_pending();
   }
-
 
   // Blocks of lengths[b] instructions, instruction t of block b's entry
   // given by entry_of(b, t) (called once each, before any is computed), its

@@ -1,19 +1,12 @@
 #include "runtime/token_trie.h"
 
+#include "runtime/instruction_bytes.h"
 #include "runtime/kernels.h"
 
 namespace surrogate::runtime {
 
 namespace {
-// MurmurHash3's 64-bit finaliser: every key bit reaches the low bits.
-std::size_t slot_of(std::uint64_t key, std::size_t mask) {
-  key ^= key >> 33;
-  key *= 0xff51afd7ed558ccdull;
-  key ^= key >> 33;
-  key *= 0xc4ceb9fe1a85ec53ull;
-  key ^= key >> 33;
-  return static_cast<std::size_t>(key) & mask;
-}
+std::size_t slot_of(std::uint64_t key, std::size_t mask) { return static_cast<std::size_t>(mix64(key)) & mask; }
 }  // namespace
 
 TokenTrie::TokenTrie(std::size_t width) : stride_(padded_outputs(2 * width)), slots_(1 << 12) {}

@@ -2,14 +2,19 @@
 
 namespace surrogate {
 
-std::string to_hex(const std::vector<std::uint8_t>& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  s.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    s.push_back(digits[b >> 4]);
-    s.push_back(digits[b & 15]);
+void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t count) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::size_t at = out.size();
+  out.resize(at + 2 * count);
+  for (std::size_t i = 0; i < count; ++i) {
+    out[at++] = kDigits[bytes[i] >> 4];
+    out[at++] = kDigits[bytes[i] & 15];
   }
+}
+
+std::string to_hex(const std::vector<std::uint8_t>& bytes) {
+  std::string s;
+  append_hex(s, bytes.data(), bytes.size());
   return s;
 }
 

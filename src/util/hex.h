@@ -11,6 +11,8 @@ namespace surrogate {
 
 // Lower-case hex, no separators (BHive's spelling).
 std::string to_hex(const std::vector<std::uint8_t>& bytes);
+// The same appended to `out` (no allocation beyond out's growth).
+void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t count);
 
 // Parses hex digits (either case; no separators, no 0x). On failure returns
 // nullopt and sets *error_offset to the 0-based offset of the offending
