@@ -3,6 +3,7 @@
 #include <xmmintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <tuple>
@@ -17,8 +18,13 @@
 namespace surrogate::measure {
 namespace {
 
-// add rax, 1: a dependent chain of 1-cycle adds, the clock reference.
-constexpr uint8_t kCalibration[] = {0x48, 0x83, 0xC0, 0x01};
+// imul rax, rax: a dependent chain of 3-cycle multiplies (64-bit imul
+// latency is 3 on every x86-64 core of the last 15 years), the self-check of
+// the clock reference (Options::reference_instruction).
+constexpr uint8_t kImulCheck[] = {0x48, 0x0F, 0xAF, 0xC0};
+// The self-check accepts the reference when the imul chain reads 3 reference
+// cycles per instruction within this relative tolerance.
+constexpr double kImulCycles = 3.0, kReferenceTolerance = 0.10;
 // xor eax, eax; xor ecx, ecx: zero idioms, nearly free when the core is ours alone.
 constexpr uint8_t kCanary[] = {0x31, 0xC0, 0x31, 0xC9};
 // mov rax, [rsp]; mov rcx, [rsp+8]; mov rdx, [rsp+16]: independent L1 hits,
@@ -49,11 +55,16 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options)
   ctx.harness_mxcsr = _mm_getcsr();
   ctx.vector_init[0] = ctx.vector_init[1] = options_.init_value;
 
-  std::tie(cal_a_, cal_b_) = unroll_factors(sizeof kCalibration);
+  const std::span<const uint8_t> reference = options_.reference_instruction;
+  if (reference.empty()) throw std::invalid_argument("the clock reference instruction is empty");
+  std::tie(cal_a_, cal_b_) = unroll_factors(reference.size());
+  std::tie(imul_a_, imul_b_) = unroll_factors(sizeof kImulCheck);
   std::tie(can_a_, can_b_) = unroll_factors(sizeof kCanary);
   std::tie(load_a_, load_b_) = unroll_factors(sizeof kLoadCanary);
-  emit(kCalA, kCalibration, cal_a_);
-  emit(kCalB, kCalibration, cal_b_);
+  emit(kCalA, reference, cal_a_);
+  emit(kCalB, reference, cal_b_);
+  emit(kImulA, kImulCheck, imul_a_);
+  emit(kImulB, kImulCheck, imul_b_);
   emit(kCanA, kCanary, can_a_);
   emit(kCanB, kCanary, can_b_);
   emit(kLoadA, kLoadCanary, load_a_);
@@ -65,20 +76,37 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options)
   if (canary_iterations_ == 0) throw std::runtime_error("canary code failed: " + reason);
   load_iterations_ = choose_iterations(kLoadB, &reason);
   if (load_iterations_ == 0) throw std::runtime_error("load canary code failed: " + reason);
+  const uint64_t imul_iterations = choose_iterations(kImulB, &reason);
+  if (imul_iterations == 0) throw std::runtime_error("imul check code failed: " + reason);
 
   // Medians, not minima: one timing of a canary can also read low (an
   // interrupt during its L_a run), and a low baseline would flag everything.
-  std::vector<double> zero_idioms, loads;
+  std::vector<double> zero_idioms, loads, imul_cycles, ratios;
   for (int i = 0; i < kBaselineRepetitions; ++i) {
     Pair cal = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
     if (!cal.ok || cal.ticks_per_iteration <= 0) continue;
+    Pair imul = time_pair(kImulA, kImulB, imul_a_, imul_b_, imul_iterations);
     Canaries c = time_canaries(cal.ticks_per_iteration);
-    if (!c.ok) continue;
+    if (!c.ok || !imul.ok || imul.faulted) continue;
     zero_idioms.push_back(c.cycles.zero_idioms);
     loads.push_back(c.cycles.loads);
+    imul_cycles.push_back(imul.ticks_per_iteration / cal.ticks_per_iteration);
+    ratios.push_back(cal.ticks_per_iteration);
   }
   if (zero_idioms.size() < kBaselineRepetitions / 2) throw std::runtime_error("could not time the canary blocks");
   canary_baseline_ = {median(zero_idioms), median(loads)};
+  reference_check_ = {median(imul_cycles), median(ratios)};
+  // A reference the core runs faster than one per cycle (Intel Golden Cove
+  // folds `add reg, imm8` at rename, ~6 per cycle) or slower would scale
+  // every result: refuse instead of writing wrong numbers.
+  if (std::abs(reference_check_.imul_cycles / kImulCycles - 1) > kReferenceTolerance) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "clock reference failed its self-check: a dependent imul r64 chain reads %.2f reference cycles per "
+                  "instruction, expected %.0f +-%.0f%% (TSC %.3f ticks per reference cycle)",
+                  reference_check_.imul_cycles, kImulCycles, 100 * kReferenceTolerance, reference_check_.tsc_per_cycle);
+    throw std::runtime_error(buf);
+  }
 }
 
 void BlockTimer::lower_canary_baseline(const CanaryCycles& c) {

@@ -5,7 +5,8 @@
 // faulted in then: registers are reset at each iteration, so the touched set
 // does not depend on M), choose the loop count M so that a run at b lasts
 // about Options::target_ticks, then repeat until `repetitions` clean results:
-//   calibration  dependent `add rax, 1` chain (1 cycle each) -> ticks per cycle
+//   calibration  a dependent chain of Options::reference_instruction (`add
+//                rax, rbx`, 1 cycle each) -> ticks per cycle
 //   block        (L_b - L_a) / ((b - a) M) ticks, / ticks per cycle -> cycles
 //   canaries     `xor eax,eax; xor ecx,ecx` (dispatch-bound) and three
 //                independent loads (load-port-bound), in cycles
@@ -15,6 +16,10 @@
 // load ports without slowing dispatch: on this host load-heavy blocks read up
 // to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as Options::estimator
 // says (measurement.h).
+// At start-up the reference checks itself: a dependent `imul rax, rax` chain
+// must read 3 reference cycles per instruction within 10%, else the
+// constructor throws (a reference the core folds away, as Intel Golden Cove
+// and later fold `add rax, 1` at rename, would scale every result ~5x).
 #pragma once
 
 #include <cstdint>
@@ -37,9 +42,17 @@ struct CanaryCycles {
   double loads = 0;
 };
 
+// The clock reference's start-up self-check (medians over the start-up repetitions).
+struct ReferenceCheck {
+  double imul_cycles = 0;    // dependent imul r64 chain, reference cycles per instruction (3 when right)
+  double tsc_per_cycle = 0;  // TSC ticks per reference cycle
+};
+
 class BlockTimer {
  public:
-  // Sets up memory, code and signal handlers, then calibrates the canary.
+  // Sets up memory, code and signal handlers, checks the clock reference
+  // (throws std::runtime_error with the figures when it fails), then
+  // calibrates the canaries.
   BlockTimer(const Options& options, bool has_avx);
   ~BlockTimer();
 
@@ -51,6 +64,7 @@ class BlockTimer {
   // The canaries' undisturbed cost: medians at start-up, or lower values
   // adopted from lower_canary_baseline.
   CanaryCycles canary_baseline() const { return canary_baseline_; }
+  ReferenceCheck reference_check() const { return reference_check_; }
   // Adopts each positive value of `c` that is lower than the current one.
   void lower_canary_baseline(const CanaryCycles& c);
 
@@ -62,7 +76,7 @@ class BlockTimer {
     double ticks_a = 0, ticks_b = 0;  // L_a, L_b
     std::string reason;
   };
-  enum Slot { kCalA, kCalB, kCanA, kCanB, kLoadA, kLoadB, kBlockA, kBlockB, kSlots };
+  enum Slot { kCalA, kCalB, kImulA, kImulB, kCanA, kCanB, kLoadA, kLoadB, kBlockA, kBlockB, kSlots };
   struct Canaries {  // one repetition of both canaries
     bool ok = false;
     CanaryCycles cycles;
@@ -81,9 +95,10 @@ class BlockTimer {
   std::unique_ptr<BlockMemory> memory_;
   std::unique_ptr<CodeBuffer> code_;
   std::unique_ptr<FaultGuard> guard_;
-  uint32_t cal_a_ = 0, cal_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0, load_b_ = 0;  // unroll factors
+  uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0, load_b_ = 0;  // unroll factors
   uint64_t cal_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
   CanaryCycles canary_baseline_;
+  ReferenceCheck reference_check_;
 };
 
 }  // namespace surrogate::measure

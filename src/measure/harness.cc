@@ -91,8 +91,9 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
                 if (c.zero_idioms > 0 && (clean_canary.zero_idioms == 0 || c.zero_idioms < clean_canary.zero_idioms))
                   clean_canary.zero_idioms = c.zero_idioms;
                 if (c.loads > 0 && (clean_canary.loads == 0 || c.loads < clean_canary.loads)) clean_canary.loads = c.loads;
-              } catch (const std::exception&) {
-                if (++failed_starts >= 3) throw;
+                reference_check_ = worker->reference_check();
+              } catch (const std::exception& e) {
+                if (++failed_starts >= 3) throw std::runtime_error("on " + host_.identity() + ": " + e.what());
               }
             }
             CanaryCycles canary;

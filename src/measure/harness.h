@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "measure/block_timer.h"
 #include "measure/host_info.h"
 #include "measure/measurement.h"
 
@@ -39,12 +40,17 @@ class Harness {
   const HostInfo& host() const { return host_; }
   // Worker count actually used.
   unsigned jobs() const { return jobs_; }
+  // The clock reference's self-check of the latest worker started by measure()
+  // (zeros before any). A worker whose check fails does not start: measure()
+  // throws after three such starts, naming the host and the figures.
+  ReferenceCheck reference_check() const { return reference_check_; }
 
  private:
   Options options_;
   HostInfo host_;
   unsigned jobs_ = 1;
   std::vector<int> cpus_;  // CPUs this process may run on
+  ReferenceCheck reference_check_;  // written under measure()'s delivery lock
 };
 
 }  // namespace surrogate::measure

@@ -44,6 +44,15 @@ double quantile(std::vector<double> v, double q) {
   return v[static_cast<size_t>(std::floor(q * (v.size() - 1) + 0.5))];
 }
 
+// Hosts on which the method's known-answer tests (harness_test.cc: add chain
+// 1.00, imul chain 3.00, zero idioms free, independent adds overlap) passed,
+// as "vendor family model": the families the method is validated on.
+nlohmann::json known_answer_hosts() {
+  return {"AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM)",
+          "AuthenticAMD family 25 model 17 (Zen 4, EPYC under KVM)",
+          "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM; issue 11, with the add rax,rbx reference)"};
+}
+
 // Journal notes: "tsc=<ratio>" for a measured block, else the reason.
 constexpr const char* kRatioNote = "tsc=";
 
@@ -81,7 +90,14 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"passes", options.passes},
         {"max_attempts", options.max_attempts},
         {"estimate", options.estimator_name() + "; lowest over passes"},
-        {"calibration", "dependent add rax,1 chain (1 cycle each), timed in every repetition"},
+        {"calibration", "dependent add rax,rbx chain (register-register add: 1 cycle on AMD and Intel; Intel Golden "
+                        "Cove and later fold add reg,imm8 at rename), timed in every repetition"},
+        {"reference_self_check",
+         {{"rule", "at every worker start a dependent imul r64 chain must read 3 reference cycles per instruction "
+                   "(+-10%), else measure refuses"},
+          {"imul_chain_cycles", harness.reference_check().imul_cycles},
+          {"tsc_ticks_per_reference_cycle", harness.reference_check().tsc_per_cycle}}},
+        {"known_answer_tests_passed_on", known_answer_hosts()},
         {"canaries", "xor eax,eax; xor ecx,ecx and three independent loads, timed in every repetition"},
         {"canary_tolerance", options.canary_tolerance},
         {"init_value", init},
@@ -110,7 +126,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v1 " << host_info().identity() << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min="
+  s << "measure v2 " << host_info().identity() << " reference=" << to_hex(o.reference_instruction) << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min="
     << o.min_unrolled_bytes << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes
     << " ticks=" << o.target_ticks << " init=" << o.init_value << " mxcsr=" << o.mxcsr()
     << " est=" << static_cast<int>(o.estimator) << " tol=" << o.canary_tolerance << "\n";

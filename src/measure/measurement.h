@@ -3,12 +3,20 @@
 // Throughput is in cycles per 100 iterations (BHive's unit): core cycles, not
 // TSC ticks, obtained by dividing TSC ticks by the ticks-per-cycle ratio of a
 // dependent add chain measured right before the block (calibration).
+
+// The clock reference: one instruction whose dependent chain runs at one core
+// cycle per instruction on every x86-64 core. `add rax, rbx` (rbx is reset
+// each iteration): register-register adds are 1 cycle on AMD and Intel alike,
+// while Intel Golden Cove and later execute small-immediate `add rax, 1` at
+// rename, ~6 per cycle (measured under KVM: 0.107 TSC ticks per add against
+// 0.643 for `add rax, rbx`), which made every result ~5x too high there.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace surrogate::measure {
 
@@ -49,6 +57,10 @@ struct Options {
   // TSC ticks aimed at for one timed run of the b-unrolled loop (about 10 us),
   // far above the TSC granularity.
   uint64_t target_ticks = 25000;
+  // One instruction of the reference chain (see above); BlockTimer checks it
+  // at start-up against a dependent imul chain. Tests replace it by ones that
+  // must be refused.
+  std::vector<uint8_t> reference_instruction = {0x48, 0x01, 0xD8};  // add rax, rbx
   // Every GPR but rsp, each 64-bit lane of xmm0-15 and each 64-bit word of
   // data memory start at this value.
   uint64_t init_value = 0x100000;

@@ -34,6 +34,7 @@ constexpr uint32_t kMaxBlockBytes = 1 << 16;
 struct ReadyMessage {
   uint32_t magic = 0;
   CanaryCycles canary_baseline;
+  ReferenceCheck reference_check;
   char error[240] = {};
 };
 
@@ -154,6 +155,7 @@ void close_other_fds(int keep) {
     install_seccomp_filter({timer.code_begin(), timer.code_end(), fd, fd});
     ready.magic = kReadyMagic;
     ready.canary_baseline = timer.canary_baseline();
+    ready.reference_check = timer.reference_check();
     if (!write_full(fd, &ready, sizeof ready, true)) _exit(1);
 
     for (;;) {
@@ -236,6 +238,7 @@ WorkerProcess::WorkerProcess(const Options& options, int cpu, bool has_avx) {
     throw std::runtime_error("measure worker failed to start: " + why);
   }
   canary_baseline_ = ready.canary_baseline;
+  reference_check_ = ready.reference_check;
   alive_ = true;
 }
 

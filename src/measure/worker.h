@@ -39,6 +39,8 @@ class WorkerProcess {
   bool alive() const { return alive_; }
   // The child's canary at start-up (median, cycles per iteration).
   CanaryCycles canary_baseline() const { return canary_baseline_; }
+  // The child's start-up self-check of the clock reference.
+  ReferenceCheck reference_check() const { return reference_check_; }
 
  private:
   std::string reap();  // kills (if needed) and waits; describes how the child ended
@@ -47,6 +49,7 @@ class WorkerProcess {
   int fd_ = -1;  // the parent's end of the socket pair
   bool alive_ = false;
   CanaryCycles canary_baseline_;
+  ReferenceCheck reference_check_;
 };
 
 }  // namespace surrogate::measure
