@@ -21,25 +21,6 @@ void install_interrupt_handler() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-std::string format_throughput(double value) {
-  char buf[64];
-  if (std::nearbyint(value) == value && std::fabs(value) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", value);
-    return buf;
-  }
-  std::snprintf(buf, sizeof buf, "%.4f", value);
-  std::string s = buf;
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s;
-}
-
-std::string describe_blocks(const std::vector<BasicBlock>& blocks) {
-  std::string s;
-  for (const BasicBlock& b : blocks) s += b.hex() + "\n";
-  return s;
-}
-
 namespace {
 
 // LLVM tools spell long options with one dash (-mcpu=haswell,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "block/basic_block.h"
+#include "util/throughput_text.h"
 
 namespace surrogate::cli {
 
@@ -23,16 +24,9 @@ struct Command {
 extern std::atomic<bool> interrupted;
 void install_interrupt_handler();
 
-// Throughput as written to CSV: integral values without decimals, others
-// with up to 4 (cycles per 100 iterations).
-std::string format_throughput(double value);
-
 // Parses argv (LLVM's one-dash spellings -mcpu=, -iterations=, -dispatch=
 // accepted) and runs the chosen command; prints "PROGRAM COMMAND: error: ..."
 // on an exception. Returns the exit code.
 int run_command_line(CLI::App& app, const std::vector<Command>& commands, int argc, char** argv);
-
-// A stable description of blocks (their bytes), for resume fingerprints.
-std::string describe_blocks(const std::vector<BasicBlock>& blocks);
 
 }  // namespace surrogate::cli

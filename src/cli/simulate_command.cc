@@ -9,11 +9,10 @@
 #include "block/block_reader.h"
 #include "dataset/label_store.h"
 #include "mca/cpu_params_json.h"
-#include "mca/simulator.h"
+#include "dataset/labelling_job.h"
+#include "mca/simulator_labeller.h"
 #include "util/atomic_file.h"
 #include "util/parallel.h"
-#include "util/progress.h"
-#include "util/result_journal.h"
 
 namespace surrogate::cli {
 
@@ -51,61 +50,43 @@ int run(const Options& o) {
   CpuParams params = o.params_file.empty() ? CpuParams::stock(o.cpu) : load_params(o.params_file);
   if (!o.cpu.empty() && o.cpu != params.cpu)
     throw std::runtime_error(o.params_file + ": its cpu is '" + params.cpu + "' but -mcpu=" + o.cpu);
-  Simulator simulator(params);
+  const SimulatorLabeller labeller(params, o.iterations,
+                                   o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file,
+                                   o.params_file.empty() ? "" : read_file(o.params_file));
   std::vector<std::string> sources;
   std::vector<BasicBlock> blocks = o.label ? read_inputs(o.inputs, &sources) : read_blocks(o.inputs);
 
-  // The job: stock CPU or the params file's bytes, iterations, blocks.
-  std::string job = std::string(o.label ? "label" : "simulate") + " v1\n" + (o.params_file.empty() ? "stock " + params.cpu : read_file(o.params_file)) +
-                    "\n" + std::to_string(o.iterations) + "\n" + describe_blocks(blocks);
-  ResultJournal journal(o.output, fingerprint_of(job));
-  std::vector<JournalEntry> results(blocks.size());
-  std::vector<std::size_t> todo;
-  for (std::size_t i = 0; i < blocks.size(); ++i) {
-    auto it = journal.finished().find(i);
-    if (it != journal.finished().end())
-      results[i] = it->second;
-    else
-      todo.push_back(i);
-  }
   install_interrupt_handler();
-  Progress progress((o.label ? "label " : "simulate ") + params.cpu, blocks.size(), blocks.size() - todo.size());
-  parallel_for(todo.size(), o.jobs, [&](std::size_t k, unsigned) {
-    if (interrupted) return;
-    std::size_t i = todo[k];
-    JournalEntry entry;
-    try {
-      entry.value = format_throughput(simulator.throughput(blocks[i], o.iterations));
-    } catch (const SimulationError& e) {
-      entry.note = e.what();
+  LabellingOptions job{o.jobs, o.output, (o.label ? "label " : "simulate ") + params.cpu, &interrupted};
+  LabellingResult result = label_blocks(labeller, blocks, job, [&](const LabellingResult& r) {
+    for (std::size_t i = 0; i < blocks.size(); ++i)
+      if (!r.labels[i].throughput) std::cerr << blocks[i].name << ": cannot simulate: " << r.labels[i].error << '\n';
+    if (o.label) {
+      LabelSet labels;
+      labels.description = "surrogate simulate " + (o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file) +
+                           " -iterations=" + std::to_string(o.iterations) + " (llvm-mca 19)";
+      for (std::size_t i = 0; i < blocks.size(); ++i)
+        labels.blocks.push_back({blocks[i].bytes,
+                                 r.labels[i].throughput ? std::stof(format_throughput(*r.labels[i].throughput))
+                                                        : std::nanf(""),
+                                 sources[i]});
+      write_labels(o.output, labels);
+    } else {
+      AtomicFile out(o.output);
+      out.stream() << "hex,throughput\n";
+      for (std::size_t i = 0; i < blocks.size(); ++i) {
+        out.stream() << blocks[i].hex() << ',';
+        if (r.labels[i].throughput) out.stream() << format_throughput(*r.labels[i].throughput);
+        out.stream() << '\n';
+      }
+      out.commit();
     }
-    results[i] = entry;
-    journal.record(i, entry);
-    progress.advance();
   });
-  progress.finish();
-  if (interrupted) {
+  if (result.interrupted) {
     std::cerr << "surrogate simulate: interrupted; finished blocks are kept in " << o.output
               << ".partial: run the same command again to resume\n";
     return 130;
   }
-  for (std::size_t i = 0; i < blocks.size(); ++i)
-    if (results[i].value.empty()) std::cerr << blocks[i].name << ": cannot simulate: " << results[i].note << '\n';
-  if (o.label) {
-    LabelSet labels;
-    labels.description = "surrogate simulate " + (o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file) +
-                         " -iterations=" + std::to_string(o.iterations) + " (llvm-mca 19)";
-    for (std::size_t i = 0; i < blocks.size(); ++i)
-      labels.blocks.push_back({blocks[i].bytes,
-                               results[i].value.empty() ? std::nanf("") : std::stof(results[i].value), sources[i]});
-    write_labels(o.output, labels);
-  } else {
-    AtomicFile out(o.output);
-    out.stream() << "hex,throughput\n";
-    for (std::size_t i = 0; i < blocks.size(); ++i) out.stream() << blocks[i].hex() << ',' << results[i].value << '\n';
-    out.commit();
-  }
-  journal.remove();
   return 0;
 }
 

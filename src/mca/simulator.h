@@ -16,14 +16,15 @@
 
 #include "block/basic_block.h"
 #include "mca/cpu_params.h"
+#include "mca/labeller.h"
 
 namespace surrogate {
 
 // A block this CPU model cannot simulate (e.g. an instruction it has no
 // scheduling information for). what() is one line.
-class SimulationError : public std::runtime_error {
+class SimulationError : public LabelError {
  public:
-  using std::runtime_error::runtime_error;
+  using LabelError::LabelError;
 };
 
 class Simulator {
