@@ -1,0 +1,62 @@
+#include "dataset/evaluation.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "util/hex.h"
+
+namespace surrogate {
+namespace {
+
+LabelledBlock row(const std::string& hex, float throughput, std::string source = "") {
+  std::size_t at = 0;
+  std::string why;
+  return {*parse_hex(hex, &at, &why), throughput, std::move(source)};
+}
+
+TEST(Evaluation, JoinsByBytesCountsSkippedRowsAndGroups) {
+  LabelSet labels;
+  labels.blocks = {row("4801d8", 100, "gzip-compress"),            // predicted 110: 10%
+                   row("480fafc0", 300, "openblas-dgemm;eigen"),   // predicted 300: 0%
+                   row("4801c3", std::nanf("")),                   // unlabelled
+                   row("ffff", 100),                               // does not decode
+                   row("31c0", 25)};                               // no prediction
+  std::unordered_map<std::string, double> predicted = {{"4801d8", 110}, {"480fafc0", 300}, {"ffff", 1}};
+  Evaluation e = evaluate(labels, "labels.csv", [&](const BasicBlock& b, const std::string& hex) -> std::optional<double> {
+    EXPECT_EQ(to_hex(b.bytes), hex);
+    auto it = predicted.find(hex);
+    if (it == predicted.end()) return std::nullopt;
+    return it->second;
+  });
+  EXPECT_EQ(e.truth, (std::vector<double>{100, 300}));
+  EXPECT_EQ(e.predicted, (std::vector<double>{110, 300}));
+  EXPECT_EQ(e.unlabelled, 1u);
+  EXPECT_EQ(e.undecodable, 1u);
+  EXPECT_EQ(e.unpredicted, 1u);
+  EXPECT_TRUE(e.any_source);
+  EXPECT_EQ(e.source, (std::vector<std::string>{"gzip", "openblas"}));
+  EXPECT_NEAR(e.overall().mape, 0.05, 1e-9);
+  EXPECT_NEAR(e.by_source().at("gzip").mape, 0.10, 1e-9);
+
+  std::ostringstream report;
+  write_evaluation_report(report, e, "model", "labels.csv");
+  EXPECT_EQ(report.str().rfind("model vs labels.csv: 2 blocks compared (skipped: 1 unlabelled, 1 undecodable, 1 "
+                               "without a prediction)\n", 0), 0u) << report.str();
+  EXPECT_NE(report.str().find("| application"), std::string::npos);
+}
+
+TEST(Evaluation, NothingJoinedIsAnErrorNamingTheLabels) {
+  LabelSet labels;
+  labels.blocks = {row("4801d8", 100)};
+  try {
+    evaluate(labels, "labels.csv", [](const BasicBlock&, const std::string&) { return std::optional<double>(); });
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "labels.csv: no block has both a label and a prediction");
+  }
+}
+
+}  // namespace
+}  // namespace surrogate
