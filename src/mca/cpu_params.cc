@@ -194,4 +194,15 @@ CpuParams CpuParams::stock(const std::string& cpu) {
   return p;
 }
 
+std::vector<std::string> class_keys(const CpuParams& p) {
+  std::map<std::string, int> count;
+  for (const SchedRow& c : p.classes) ++count[c.sched_class];
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < p.classes.size(); ++i) {
+    const std::string& n = p.classes[i].sched_class;
+    keys.push_back(count[n] > 1 || n.empty() ? n + "#" + std::to_string(i) : n);
+  }
+  return keys;
+}
+
 }  // namespace surrogate

@@ -118,6 +118,18 @@ struct CpuParams {
   int find_resource(const std::string& name) const;  // -1 if none
 };
 
+// Valid ranges of the editable values (inclusive; LLVM's table field widths).
+inline constexpr long long kMaxMicroOps = 8189;     // SchedRow::micro_ops in [0, kMaxMicroOps]
+inline constexpr long long kMaxLatency = 32767;     // WriteLatency::cycles in [0, kMaxLatency]
+inline constexpr long long kMaxReadAdvance = 1000;  // ReadAdvance::cycles in [-kMaxReadAdvance, kMaxReadAdvance]
+inline constexpr long long kMaxPortCycles = 65535;  // PortCycles::cycles in [0, kMaxPortCycles]; 0 = unused
+inline constexpr long long kMaxGlobal = 65535;      // every GlobalParams field <= kMaxGlobal (dispatch and
+                                                    // issue width >= 1, the others >= 0)
+
+// The unique name of each class row, as params files key it: the LLVM class
+// name, with "#index" appended where the name is empty or not unique.
+std::vector<std::string> class_keys(const CpuParams& params);
+
 // Explicit <-> LLVM's expanded port cycles, over a model's resources.
 // expanded: entries as in LLVM's WriteProcRes table (sorted by index).
 std::map<unsigned, PortCycles> explicit_port_cycles(const std::vector<Resource>& resources,

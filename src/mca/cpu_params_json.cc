@@ -40,17 +40,6 @@ json row_to_json(const SchedRow& row, const std::vector<Resource>& resources) {
 }
 
 // Class keys: the LLVM name, suffixed "#index" where names repeat.
-std::vector<std::string> class_keys(const CpuParams& p) {
-  std::map<std::string, int> count;
-  for (const SchedRow& c : p.classes) ++count[c.sched_class];
-  std::vector<std::string> keys;
-  for (std::size_t i = 0; i < p.classes.size(); ++i) {
-    const std::string& n = p.classes[i].sched_class;
-    keys.push_back(count[n] > 1 || n.empty() ? n + "#" + std::to_string(i) : n);
-  }
-  return keys;
-}
-
 bool is_queue(const CpuParams& p, std::size_t i) {
   return i && (i == p.load_queue_resource || i == p.store_queue_resource);
 }
@@ -104,7 +93,7 @@ struct Loader {
       if (key == "class") {
         if (!value.is_string()) fail(f, "expected a string");
       } else if (key == "micro_ops") {
-        row.micro_ops = static_cast<unsigned>(integer(value, f, 0, 8189));
+        row.micro_ops = static_cast<unsigned>(integer(value, f, 0, kMaxMicroOps));
       } else if (key == "begin_group") {
         row.begin_group = boolean(value, f);
       } else if (key == "end_group") {
@@ -117,7 +106,7 @@ struct Loader {
         for (std::size_t i = 0; i < value.size(); ++i) {
           std::string fi = f + "[" + std::to_string(i) + "]";
           if (!value[i].is_array() || value[i].size() != 2) fail(fi, "expected [cycles, write_id]");
-          row.latencies.push_back({static_cast<std::int16_t>(integer(value[i][0], fi + "[0]", 0, 32767)),
+          row.latencies.push_back({static_cast<std::int16_t>(integer(value[i][0], fi + "[0]", 0, kMaxLatency)),
                                    static_cast<std::uint16_t>(integer(value[i][1], fi + "[1]", 0, 65535))});
         }
       } else if (key == "read_advance") {
@@ -128,7 +117,7 @@ struct Loader {
           if (!value[i].is_array() || value[i].size() != 3) fail(fi, "expected [operand, write_id, cycles]");
           row.read_advances.push_back({static_cast<unsigned>(integer(value[i][0], fi + "[0]", 0, 255)),
                                        static_cast<unsigned>(integer(value[i][1], fi + "[1]", 0, 65535)),
-                                       static_cast<int>(integer(value[i][2], fi + "[2]", -1000, 1000))});
+                                       static_cast<int>(integer(value[i][2], fi + "[2]", -kMaxReadAdvance, kMaxReadAdvance))});
         }
       } else if (key == "ports" || key == "ports_expanded") {
         expect_object(value, f);
@@ -141,10 +130,10 @@ struct Loader {
           PortCycles pc;
           if (cycles.is_array()) {
             if (cycles.size() != 2) fail(fp, "expected cycles or [cycles, acquire_at]");
-            pc.cycles = static_cast<std::uint16_t>(integer(cycles[0], fp + "[0]", 0, 65535));
+            pc.cycles = static_cast<std::uint16_t>(integer(cycles[0], fp + "[0]", 0, kMaxPortCycles));
             pc.acquire_at = static_cast<std::uint16_t>(integer(cycles[1], fp + "[1]", 0, 65535));
           } else {
-            pc.cycles = static_cast<std::uint16_t>(integer(cycles, fp, 0, 65535));
+            pc.cycles = static_cast<std::uint16_t>(integer(cycles, fp, 0, kMaxPortCycles));
           }
           if (pc.cycles || row.ports_expanded) row.ports[static_cast<unsigned>(index)] = pc;
         }
@@ -174,7 +163,7 @@ struct Loader {
     for (auto& [key, value] : j.items()) {
       auto it = fields.find(key);
       if (it == fields.end()) fail("global." + key, "unknown field");
-      *it->second.first = static_cast<unsigned>(integer(value, "global." + key, it->second.second, 65535));
+      *it->second.first = static_cast<unsigned>(integer(value, "global." + key, it->second.second, kMaxGlobal));
     }
   }
 };
