@@ -194,6 +194,25 @@ CpuParams CpuParams::stock(const std::string& cpu) {
   return p;
 }
 
+CpuParams CpuParams::only_opcodes(const std::set<unsigned>& wanted) const {
+  CpuParams p;
+  p.cpu = cpu;
+  p.sched_model = sched_model;
+  p.global = global;
+  p.resources = resources;
+  p.load_queue_resource = load_queue_resource;
+  p.store_queue_resource = store_queue_resource;
+  p.register_files = register_files;
+  p.classes = classes;
+  p.class_is_variant = class_is_variant;
+  p.class_is_valid = class_is_valid;
+  for (unsigned op : wanted) {
+    auto it = opcodes.find(op);
+    if (it != opcodes.end()) p.opcodes.emplace_hint(p.opcodes.end(), *it);
+  }
+  return p;
+}
+
 std::vector<std::string> class_keys(const CpuParams& p) {
   std::map<std::string, int> count;
   for (const SchedRow& c : p.classes) ++count[c.sched_class];

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,13 @@ struct CpuParams {
   static CpuParams stock(const std::string& cpu);
 
   int find_resource(const std::string& name) const;  // -1 if none
+
+  // A copy with only the opcode rows of `opcodes` (e.g. the opcodes of the
+  // blocks about to be simulated). Simulating those blocks gives the same
+  // cycles as with the whole table, and a Simulator of the copy is built
+  // ~50x faster (haswell: 19,421 opcode rows -> a few): the cheap way to
+  // simulate many parameter sets. Other opcodes fall back to their class row.
+  CpuParams only_opcodes(const std::set<unsigned>& opcodes) const;
 };
 
 // Valid ranges of the editable values (inclusive; LLVM's table field widths).

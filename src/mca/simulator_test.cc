@@ -106,5 +106,33 @@ TEST(Simulator, MemoryStaysFlatOverManyBlocks) {
   EXPECT_LT(growth, 8 * 1024) << "RSS grew " << growth << " KiB over " << 4 * blocks.size() << " blocks";
 }
 
+// A table of only a block's opcode rows (the cheap way to simulate many
+// parameter sets) simulates the block exactly as the whole table does, also
+// after an edit of one of those rows.
+TEST(Simulator, OnlyTheBlocksOpcodeRowsSimulateTheSame) {
+  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  blocks.resize(300);
+  CpuParams p = CpuParams::stock("skylake");
+  for (auto& [op, row] : p.opcodes)
+    for (WriteLatency& w : row.latencies) w.cycles = static_cast<std::int16_t>(w.cycles + op % 3);  // edited rows
+  Simulator whole(p);
+  for (const BasicBlock& b : blocks) {
+    std::set<unsigned> ops;
+    for (const llvm::MCInst& inst : b.instructions) ops.insert(inst.getOpcode());
+    CpuParams few = p.only_opcodes(ops);
+    EXPECT_LE(few.opcodes.size(), ops.size());
+    std::optional<std::uint64_t> expected, got;
+    try {
+      expected = whole.cycles(b);
+    } catch (const SimulationError&) {
+    }
+    try {
+      got = Simulator(few).cycles(b);
+    } catch (const SimulationError&) {
+    }
+    EXPECT_EQ(got, expected) << b.name;
+  }
+}
+
 }  // namespace
 }  // namespace surrogate
