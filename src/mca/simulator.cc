@@ -5,6 +5,7 @@
 
 #include "block/x86_target.h"
 #include "llvm/MCA/Context.h"
+#include "llvm/MCA/HWEventListener.h"
 #include "llvm/MCA/CustomBehaviour.h"
 #include "llvm/MCA/InstrBuilder.h"
 #include "llvm/MCA/Pipeline.h"
@@ -29,6 +30,87 @@ class OpcodeClassManager final : public llvm::mca::InstrumentManager {
 
  private:
   const MachineModel& model_;
+};
+
+// Gathers a SimulationReport from the pipeline's events (as llvm-mca's
+// ResourcePressureView and TimelineView do).
+class ReportListener final : public llvm::mca::HWEventListener {
+ public:
+  ReportListener(const llvm::MCSchedModel& sm, const BasicBlock& block, const CpuParams& params, unsigned iterations,
+                 SimulationReport* report)
+      : block_size_(block.instructions.size()), iterations_(iterations), report_(report) {
+    report->iterations = iterations;
+    report->resource_pressure.assign(sm.getNumProcResourceKinds(), 0.0);
+    for (const Resource& r : params.resources) {
+      report->resource_names.push_back(r.name);
+      report->resource_units.push_back(r.is_group() ? 0 : r.units);
+    }
+    report->instructions.resize(block_size_);
+    for (std::size_t i = 0; i < block_size_; ++i) report->instructions[i].text = format_instruction(block.instructions[i]);
+    times_.resize(block_size_ * iterations);
+  }
+
+  void onCycleEnd() override { ++cycle_; }
+
+  void onEvent(const llvm::mca::HWInstructionEvent& e) override {
+    const unsigned index = e.IR.getSourceIndex();
+    if (index >= times_.size()) return;
+    Times& t = times_[index];
+    switch (e.Type) {
+      case llvm::mca::HWInstructionEvent::Dispatched: t.dispatched = cycle_; break;
+      case llvm::mca::HWInstructionEvent::Ready: t.ready = cycle_; break;
+      case llvm::mca::HWInstructionEvent::Issued: {
+        t.issued = cycle_;
+        if (t.ready < 0) t.ready = cycle_;  // issued in the cycle it became ready
+        const auto& issued = static_cast<const llvm::mca::HWInstructionIssuedEvent&>(e);
+        for (const auto& [ref, cycles] : issued.UsedResources)
+          if (ref.first < report_->resource_pressure.size())
+            report_->resource_pressure[ref.first] += static_cast<double>(cycles);
+        break;
+      }
+      case llvm::mca::HWInstructionEvent::Executed: t.executed = cycle_; break;
+      default: break;
+    }
+  }
+
+  void onEvent(const llvm::mca::HWStallEvent& e) override {
+    static const char* const kNames[] = {"invalid", "register file", "retire control unit", "dispatch group",
+                                         "scheduler queue full", "load queue full", "store queue full",
+                                         "custom behaviour"};
+    const char* name = e.Type < std::size(kNames) ? kNames[e.Type] : "other";
+    ++report_->dispatch_stalls[name];
+  }
+
+  void finish() {
+    for (double& p : report_->resource_pressure) p /= iterations_;
+    std::vector<unsigned> counted(block_size_, 0);
+    for (std::size_t k = 0; k < times_.size(); ++k) {
+      const Times& t = times_[k];
+      if (t.dispatched < 0 || t.issued < 0 || t.executed < 0) continue;
+      InstructionTiming& it = report_->instructions[k % block_size_];
+      it.waiting_for_operands += static_cast<double>(t.ready - t.dispatched);
+      it.waiting_for_resources += static_cast<double>(t.issued - t.ready);
+      it.executing += static_cast<double>(t.executed - t.issued);
+      ++counted[k % block_size_];
+    }
+    for (std::size_t i = 0; i < block_size_; ++i)
+      if (counted[i]) {
+        InstructionTiming& it = report_->instructions[i];
+        it.waiting_for_operands /= counted[i];
+        it.waiting_for_resources /= counted[i];
+        it.executing /= counted[i];
+      }
+  }
+
+ private:
+  struct Times {
+    std::int64_t dispatched = -1, ready = -1, issued = -1, executed = -1;  // cycle of each event
+  };
+  std::size_t block_size_;
+  unsigned iterations_;
+  SimulationReport* report_;
+  std::int64_t cycle_ = 0;
+  std::vector<Times> times_;  // per dynamic instruction (iteration * block size + index)
 };
 
 // llvm-mca's -call-latency default.
@@ -85,6 +167,16 @@ Simulator::~Simulator() = default;
 const CpuParams& Simulator::params() const { return impl_->model.params(); }
 
 std::uint64_t Simulator::cycles(const BasicBlock& block, unsigned iterations) const {
+  return run(block, iterations, nullptr);
+}
+
+SimulationReport Simulator::report(const BasicBlock& block, unsigned iterations) const {
+  SimulationReport r;
+  r.cycles = run(block, iterations, &r);
+  return r;
+}
+
+std::uint64_t Simulator::run(const BasicBlock& block, unsigned iterations, SimulationReport* report) const {
   if (block.instructions.empty()) throw SimulationError("empty block");
   if (iterations == 0) throw SimulationError("iterations must be positive");
   const X86Target& x86 = X86Target::get();
@@ -123,12 +215,19 @@ std::uint64_t Simulator::cycles(const BasicBlock& block, unsigned iterations) co
                                      /*AssumeNoAlias=*/true);
   llvm::mca::Context context(x86.reg_info(), model.subtarget());
   auto pipeline = context.createDefaultPipeline(options, source, *behaviour);
+  std::unique_ptr<ReportListener> listener;
+  if (report) {
+    listener = std::make_unique<ReportListener>(model.subtarget().getSchedModel(), block, model.params(), iterations,
+                                                report);
+    pipeline->addEventListener(listener.get());
+  }
   llvm::Expected<unsigned> total = pipeline->run();
   if (!total) {
     std::string why;
     llvm::handleAllErrors(total.takeError(), [&](const llvm::ErrorInfoBase& e) { why = e.message(); });
     throw SimulationError("simulation failed: " + why);
   }
+  if (listener) listener->finish();
   return *total;
 }
 

@@ -17,6 +17,7 @@
 #include "block/basic_block.h"
 #include "mca/cpu_params.h"
 #include "mca/labeller.h"
+#include "mca/simulation_report.h"
 
 namespace surrogate {
 
@@ -39,6 +40,10 @@ class Simulator {
 
   // Total cycles to run `iterations` iterations of the block.
   std::uint64_t cycles(const BasicBlock& block, unsigned iterations = kDefaultIterations) const;
+  // The run of cycles() with what the pipeline did: resource pressure,
+  // per-instruction timing, dispatch stalls (simulation_report.h). Same
+  // cycles as cycles(); slower (an event listener on every event).
+  SimulationReport report(const BasicBlock& block, unsigned iterations = kDefaultIterations) const;
   // Throughput in cycles per 100 iterations (BHive's unit).
   double throughput(const BasicBlock& block, unsigned iterations = kDefaultIterations) const {
     return static_cast<double>(cycles(block, iterations)) * 100.0 / iterations;
@@ -46,6 +51,7 @@ class Simulator {
 
  private:
   struct Impl;
+  std::uint64_t run(const BasicBlock& block, unsigned iterations, SimulationReport* report) const;
   std::unique_ptr<Impl> impl_;
 };
 
