@@ -3,8 +3,8 @@
 #include <map>
 
 #include "block/decoder.h"
+#include "block/machine_code_encoder.h"
 #include "block/x86_target.h"
-#include "llvm/MC/MCCodeEmitter.h"
 #include "llvm/MC/MCContext.h"
 #include "llvm/MC/MCFixup.h"
 #include "llvm/MC/MCObjectFileInfo.h"
@@ -140,7 +140,7 @@ BlockFile read_asm(const std::string& text, const std::string& input, std::optio
 
   BlockFile file;
   Decoder decoder;
-  std::unique_ptr<llvm::MCCodeEmitter> emitter(x86.target().createMCCodeEmitter(x86.instr_info(), assembly.context()));
+  MachineCodeEncoder encoder;
   for (auto& [id, insts] : groups) {
     auto [first_line, first_col] = line_of(*insts.front());
     InputPosition block_start{input, first_line, first_col};
@@ -157,13 +157,9 @@ BlockFile read_asm(const std::string& text, const std::string& input, std::optio
                              format_instruction(inst) + "'");
         break;
       }
-      llvm::SmallVector<char, 16> code;
-      llvm::SmallVector<llvm::MCFixup, 2> fixups;
-      emitter->encodeInstruction(inst, code, fixups, sti);
-      if (!fixups.empty())
-        throw InputError({input, line, col}, "operand refers to a symbol or label: '" + format_instruction(inst) +
-                                                 "' (a basic block needs concrete operands)");
-      bytes.insert(bytes.end(), code.begin(), code.end());
+      std::string why;
+      if (!encoder.encode(inst, &bytes, &why))
+        throw InputError({input, line, col}, why + " (a basic block needs concrete operands)");
     }
     if (bytes.empty()) throw InputError(block_start, "empty block: it holds only a branch");
     // Decoding the encoded bytes gives the same canonical form as every other input.
