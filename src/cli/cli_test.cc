@@ -116,6 +116,7 @@ TEST(Cli, KilledLabellingResumesWithoutRedoingFinishedBlocks) { expect_killed_ru
 
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm", "measure", "evaluate", "label", "train", "compile", "predict"}) {
+    if (!SURROGATE_WITH_TORCH && (std::string(cmd) == "train" || std::string(cmd) == "compile")) continue;
     Result r = run(std::string(cmd) + " --help");
     EXPECT_EQ(r.status, 0) << cmd;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd << ": " << r.out;
@@ -134,6 +135,7 @@ TEST(Cli, CpusListsModels) {
 // label -> compile -> predict, end to end on 120 blocks with a loose bound: the
 // narrowest width meets it, its row is in the table and its model predicts.
 TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
+  if (!SURROGATE_WITH_TORCH) GTEST_SKIP() << "built without LibTorch";
   std::string text = slurp(kSample);
   size_t cut = 0;
   for (int i = 0; i < 121; ++i) cut = text.find('\n', cut) + 1;
@@ -189,6 +191,7 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
 }
 
 TEST(Cli, BadSpecIsOneLineNamingFileAndLine) {
+  if (!SURROGATE_WITH_TORCH) GTEST_SKIP() << "built without LibTorch";
   std::string spec = write("bad.toml", "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"x\"\n[error]\nmax_error = \"five\"\n"
                                        "[output]\ndir = \"x\"\n");
   Result r = run("compile --spec " + spec);

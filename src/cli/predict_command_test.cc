@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/cli_test_support.h"
+#include "runtime/model_file.h"
 #include "runtime/surrogate_runtime.h"
 
 namespace {
@@ -47,7 +48,7 @@ TEST(PredictCli, WritesHexThroughputInInputOrder) {
   std::string row;
   std::getline(rows, row);
   EXPECT_EQ(row, "hex,throughput");
-  runtime::Surrogate model(tiny_model());
+  runtime::Surrogate model(tiny_model_path());
   for (const char* hex : kBlocks) {
     ASSERT_TRUE(std::getline(rows, row));
     std::size_t comma = row.find(',');
@@ -85,7 +86,7 @@ TEST(PredictCli, EveryInputFormatAndTheDecoderFallback) {
   Result r = run("predict --model " + tiny_model_path() + " --jobs=1 " + csv + " " + att);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("mixed.csv:3"), std::string::npos) << r.err;  // the note on the dropped ret
-  runtime::Surrogate model(tiny_model());
+  runtime::Surrogate model(tiny_model_path());
   std::istringstream rows(r.out);
   std::string row;
   std::getline(rows, row);

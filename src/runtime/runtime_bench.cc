@@ -52,7 +52,7 @@ BENCHMARK(BM_SurrogatePredictHex)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 // blocks, decoded beforehand.
 void BM_SimulatorThroughput(benchmark::State& state) {
   surrogate::runtime::Surrogate model(model_path());
-  const std::string cpu = model.metadata().value("cpu", "haswell");
+  const std::string cpu = model.cpu().empty() ? "haswell" : model.cpu();
   surrogate::Simulator simulator(surrogate::CpuParams::stock(cpu));
   for (auto _ : state) {
     double sum = 0;
