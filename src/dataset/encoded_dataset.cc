@@ -46,6 +46,7 @@ std::vector<EncodedBlock> encode_labels(const LabelSet& labels, const TokenizedL
     e.throughput = labels.blocks[i].throughput;
     e.split = split_of(labels.blocks[i].bytes);
     e.row = static_cast<std::uint32_t>(i);
+    e.parameter_set = labels.blocks[i].parameter_set;
     out.push_back(std::move(e));
   }
   return out;

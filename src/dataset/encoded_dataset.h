@@ -19,6 +19,7 @@ struct EncodedBlock {
   float throughput = 0;                                 // cycles per 100 iterations (> 0)
   Split split = Split::kTrain;
   std::uint32_t row = 0;  // index in the LabelSet
+  std::uint32_t parameter_set = 0;  // LabelSet::parameter_sets index the label was made under (0: base values)
 };
 
 // Blocks decoded and tokenized, before the vocabulary exists.

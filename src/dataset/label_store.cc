@@ -18,7 +18,8 @@ namespace surrogate {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'R', 'G', 'L', 'A', 'B', 'E', 'L'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 1;              // without parameter sets
+constexpr std::uint32_t kParameterizedVersion = 2;  // rows carry a parameter set
 
 template <typename T>
 void put(std::string& out, T v) {
@@ -58,15 +59,37 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
     throw InputError({path, 0, data.size() - 4}, "checksum mismatch (label store corrupt or truncated)");
   Cursor c(data, path);
   c.take(sizeof kMagic, "magic");
-  if (std::uint32_t v = c.get<std::uint32_t>("version"); v != kVersion)
-    throw InputError({path, 0, 8}, "label store version " + std::to_string(v) + ", this build reads " +
-                                       std::to_string(kVersion));
+  const std::uint32_t version = c.get<std::uint32_t>("version");
+  if (version != kVersion && version != kParameterizedVersion)
+    throw InputError({path, 0, 8}, "label store version " + std::to_string(version) + ", this build reads " +
+                                       std::to_string(kVersion) + " and " + std::to_string(kParameterizedVersion));
+  const bool parameterized = version == kParameterizedVersion;
   std::uint32_t header_size = c.get<std::uint32_t>("header length");
   nlohmann::json header = nlohmann::json::parse(std::string(c.take(header_size, "header"), header_size), nullptr, false);
-  if (header.is_discarded() || !header.contains("rows")) throw InputError({path, 0, 16}, "bad label store header");
+  // A count is bounded by the bytes left: each row takes at least 8 bytes
+  // (each parameter set 4), so a lying header cannot make us allocate.
+  auto count = [&](const char* key, std::size_t min_bytes) -> std::size_t {
+    if (header.is_discarded() || !header.contains(key) || !header[key].is_number_unsigned())
+      throw InputError({path, 0, 16}, std::string("bad label store header (") + key + ")");
+    std::uint64_t n = header[key].get<std::uint64_t>();
+    if (n > (data.size() - c.pos()) / min_bytes)
+      throw InputError({path, 0, 16}, std::string("truncated label store (header claims ") + std::to_string(n) + " " +
+                                          key + ")");
+    return static_cast<std::size_t>(n);
+  };
   LabelSet set;
-  set.description = header.value("labels", "");
-  std::size_t rows = header["rows"].get<std::size_t>();
+  set.description = header.is_object() && header.contains("labels") && header["labels"].is_string()
+                        ? header["labels"].get<std::string>()
+                        : "";
+  std::size_t rows = count("rows", 8);
+  std::size_t sets = 0;
+  if (parameterized) {
+    sets = count("parameter_sets", 4);
+    if (sets == 0) throw InputError({path, 0, 16}, "bad label store header (no parameter set)");
+    if (!header.contains("parameter_layout") || !header["parameter_layout"].is_string())
+      throw InputError({path, 0, 16}, "bad label store header (parameter_layout)");
+    set.parameter_layout = header["parameter_layout"].get<std::string>();
+  }
   set.blocks.resize(rows);
   for (LabelledBlock& b : set.blocks) {
     std::uint16_t n = c.get<std::uint16_t>("code length");
@@ -75,7 +98,27 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
     b.throughput = c.get<float>("throughput");
     std::uint16_t s = c.get<std::uint16_t>("source length");
     b.source.assign(c.take(s, "source"), s);
+    if (parameterized) {
+      const std::size_t at = c.pos();
+      b.parameter_set = c.get<std::uint32_t>("parameter set");
+      if (b.parameter_set >= sets)
+        throw InputError({path, 0, at}, "row names parameter set " + std::to_string(b.parameter_set) + " of " +
+                                            std::to_string(sets));
+    }
   }
+  set.parameter_sets.resize(sets);
+  for (ParameterSet& ps : set.parameter_sets) {
+    const std::size_t at = c.pos();
+    const std::uint32_t n = c.get<std::uint32_t>("parameter set size");
+    if (n > (data.size() - c.pos()) / 8) throw InputError({path, 0, at}, "truncated label store (parameter set)");
+    ps.values.resize(n);
+    for (auto& [field, value] : ps.values) {
+      field = c.get<std::uint32_t>("parameter field");
+      value = c.get<float>("parameter value");
+    }
+  }
+  if (parameterized && !set.parameter_sets[0].values.empty())
+    throw InputError({path, 0, 16}, "parameter set 0 must be empty (the base values)");
   if (c.pos() != data.size() - 4) throw InputError({path, 0, c.pos()}, "trailing bytes in label store");
   return set;
 }
@@ -134,8 +177,16 @@ LabelSet read_labels(const std::string& path) {
 }
 
 void write_labels(const std::string& path, const LabelSet& labels) {
+  const bool parameterized = labels.has_parameter_sets();
+  if (parameterized && !labels.parameter_sets[0].values.empty())
+    throw std::invalid_argument(path + ": parameter set 0 must be empty (the base values)");
+  for (const LabelledBlock& b : labels.blocks)
+    if (b.parameter_set != 0 && b.parameter_set >= labels.parameter_sets.size())
+      throw std::invalid_argument(path + ": a row names parameter set " + std::to_string(b.parameter_set) + " of " +
+                                  std::to_string(labels.parameter_sets.size()));
   std::string out;
   if (ends_with(path, ".csv")) {
+    if (parameterized) throw std::invalid_argument(path + ": labels with parameter sets need the binary store, not CSV");
     out = "hex,throughput,sources\n";
     for (const LabelledBlock& b : labels.blocks) {
       out += to_hex(b.bytes) + ",";
@@ -149,9 +200,14 @@ void write_labels(const std::string& path, const LabelSet& labels) {
     write_file_atomically(path, out);
     return;
   }
-  std::string header = nlohmann::json{{"rows", labels.blocks.size()}, {"labels", labels.description}}.dump();
+  nlohmann::json header_json{{"rows", labels.blocks.size()}, {"labels", labels.description}};
+  if (parameterized) {
+    header_json["parameter_layout"] = labels.parameter_layout;
+    header_json["parameter_sets"] = labels.parameter_sets.size();
+  }
+  std::string header = header_json.dump();
   out.append(kMagic, sizeof kMagic);
-  put(out, kVersion);
+  put(out, parameterized ? kParameterizedVersion : kVersion);
   put(out, static_cast<std::uint32_t>(header.size()));
   out += header;
   for (const LabelledBlock& b : labels.blocks) {
@@ -162,7 +218,16 @@ void write_labels(const std::string& path, const LabelSet& labels) {
     put(out, b.throughput);
     put(out, static_cast<std::uint16_t>(b.source.size()));
     out += b.source;
+    if (parameterized) put(out, b.parameter_set);
   }
+  if (parameterized)
+    for (const ParameterSet& ps : labels.parameter_sets) {
+      put(out, static_cast<std::uint32_t>(ps.values.size()));
+      for (const auto& [field, value] : ps.values) {
+        put(out, field);
+        put(out, value);
+      }
+    }
   put(out, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size()))));
   write_file_atomically(path, out);
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <filesystem>
@@ -21,9 +22,9 @@ std::string temp(const std::string& name) {
 LabelSet sample() {
   LabelSet s;
   s.description = "llvm-mca-19 haswell";
-  s.blocks.push_back({{0x48, 0x01, 0xd8}, 100.5f, "tensorflow"});
-  s.blocks.push_back({{0x31, 0xc0}, std::nanf(""), ""});
-  s.blocks.push_back({{0x8b, 0x44, 0x8b, 0x10}, 250.f, "openblas-dgemm;eigen-matmat"});
+  s.blocks.push_back({{0x48, 0x01, 0xd8}, 100.5f, "tensorflow", 0});
+  s.blocks.push_back({{0x31, 0xc0}, std::nanf(""), "", 0});
+  s.blocks.push_back({{0x8b, 0x44, 0x8b, 0x10}, 250.f, "openblas-dgemm;eigen-matmat", 0});
   return s;
 }
 
@@ -36,7 +37,21 @@ void expect_same(const LabelSet& a, const LabelSet& b) {
       EXPECT_EQ(a.blocks[i].throughput, b.blocks[i].throughput);
     }
     EXPECT_EQ(a.blocks[i].source, b.blocks[i].source);
+    EXPECT_EQ(a.blocks[i].parameter_set, b.blocks[i].parameter_set);
   }
+  EXPECT_EQ(a.parameter_layout, b.parameter_layout);
+  EXPECT_EQ(a.has_parameter_sets() ? a.parameter_sets : std::vector<ParameterSet>{},
+            b.has_parameter_sets() ? b.parameter_sets : std::vector<ParameterSet>{});
+}
+
+// The same block under two parameter sets (tune's data): each row keeps its set.
+LabelSet parameterized() {
+  LabelSet s = sample();
+  s.parameter_layout = "HW 81819 fields 0123456789abcdef";
+  s.parameter_sets = {{}, {{{3, 5.f}, {7, 0.f}}}, {{{3, 4.f}}}};
+  s.blocks.push_back({{0x48, 0x01, 0xd8}, 120.f, "tensorflow", 1});
+  s.blocks.push_back({{0x48, 0x01, 0xd8}, 110.f, "tensorflow", 2});
+  return s;
 }
 
 TEST(LabelStore, BinaryAndCsvRoundTrip) {
@@ -47,6 +62,46 @@ TEST(LabelStore, BinaryAndCsvRoundTrip) {
     expect_same(sample(), back);
     std::filesystem::remove(path);
   }
+}
+
+TEST(LabelStore, RowsCarryParameterSets) {
+  std::string path = temp("parameterized.bin");
+  write_labels(path, parameterized());
+  LabelSet back = read_labels(path);
+  expect_same(parameterized(), back);
+  EXPECT_EQ(back.blocks[4].parameter_set, 2u);
+  EXPECT_EQ(back.parameter_sets[1].values[0], (std::pair<std::uint32_t, float>{3, 5.f}));
+  // Without parameter sets the store stays version 1, byte for byte.
+  write_labels(path, sample());
+  EXPECT_EQ(read_file(path).substr(8, 4), std::string("\x01\0\0\0", 4));
+  EXPECT_THROW(write_labels(temp("parameterized.csv"), parameterized()), std::invalid_argument);
+  LabelSet bad = parameterized();
+  bad.blocks[0].parameter_set = 9;
+  EXPECT_THROW(write_labels(path, bad), std::invalid_argument);
+  std::filesystem::remove(path);
+}
+
+// A header claiming more rows than the bytes can hold fails before
+// allocating (a 50-byte store claiming 50,000,000 rows used to take 3 GB).
+TEST(LabelStore, HeaderCountsAreBoundedByTheBytes) {
+  std::string path = temp("lying.bin");
+  const std::string header = R"({"labels":"","rows":50000000})";
+  std::string data("SRGLABEL", 8);
+  const std::uint32_t version = 1, size = static_cast<std::uint32_t>(header.size());
+  data.append(reinterpret_cast<const char*>(&version), 4);
+  data.append(reinterpret_cast<const char*>(&size), 4);
+  data += header;
+  const std::uint32_t crc = static_cast<std::uint32_t>(
+      ::crc32(0, reinterpret_cast<const unsigned char*>(data.data()), static_cast<unsigned>(data.size())));
+  data.append(reinterpret_cast<const char*>(&crc), 4);
+  write_file_atomically(path, data);
+  try {
+    read_labels(path);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("header claims 50000000 rows"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
 }
 
 TEST(LabelStore, CorruptOrTruncatedStoreIsAClearError) {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "block/x86_target.h"
+#include "util/result_journal.h"
 
 namespace surrogate {
 namespace {
@@ -67,6 +68,12 @@ ParameterLayout::ParameterLayout(const CpuParams& p, const LayoutOptions& option
     for (unsigned c = 0; c < p.classes.size(); ++c)
       if (p.class_is_valid[c] && !p.class_is_variant[c]) add_row("classes." + keys[c], p.classes[c], true, c);
   }
+}
+
+std::string ParameterLayout::fingerprint() const {
+  std::string names;
+  for (const ParameterField& f : fields_) names += f.name + "\n";
+  return sched_model_ + " " + std::to_string(fields_.size()) + " fields " + fingerprint_of(names);
 }
 
 std::optional<std::size_t> ParameterLayout::find(const std::string& name) const {

@@ -52,6 +52,10 @@ class ParameterLayout {
   const std::vector<ParameterField>& fields() const { return fields_; }
   std::size_t size() const { return fields_.size(); }
   const std::string& sched_model() const { return sched_model_; }
+  // Identity of the layout (model and field names), for data sets whose
+  // rows refer to fields by index (dataset/label_store.h ParameterSet):
+  // "HW 81819 fields <16 hex digits>".
+  std::string fingerprint() const;
   // Index of the field with this name, or nullopt.
   std::optional<std::size_t> find(const std::string& name) const;
 

@@ -51,6 +51,8 @@ TEST(ParameterLayout, NamesAreTheParamsFilePaths) {
   for (const std::string& n : names)
     EXPECT_TRUE(n.rfind("global.", 0) == 0 || n.rfind("opcodes.IMUL64rr.", 0) == 0) << n;
   std::vector<double> v = layout.values(p);
+  EXPECT_EQ(layout.fingerprint().rfind("HW " + std::to_string(layout.size()) + " fields ", 0), 0u) << layout.fingerprint();
+  EXPECT_NE(layout.fingerprint(), ParameterLayout(p).fingerprint());
   EXPECT_EQ(v[*layout.find("global.dispatch_width")], 4);
   EXPECT_EQ(v[*layout.find("opcodes.IMUL64rr.latency[0]")], 3);
 }

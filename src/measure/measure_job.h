@@ -1,5 +1,5 @@
 // A measurement job on files: the part of `surrogate measure` below the
-// command line, shared by the CLI command and surrogate_measure_tool.
+// command line: what `surrogate measure` runs.
 //
 //  - output CSV `hex,throughput` (cycles per 100 iterations, two decimals,
 //    empty where unmeasurable), one row per input block in input order,
