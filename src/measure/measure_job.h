@@ -1,5 +1,5 @@
-// A measurement job on files: the part of `surrogate measure` below the
-// command line: what `surrogate measure` runs.
+// A measurement job on files: what `surrogate measure` runs below its
+// command line.
 //
 //  - output CSV `hex,throughput` (cycles per 100 iterations, two decimals,
 //    empty where unmeasurable), one row per input block in input order,
