@@ -11,7 +11,11 @@
 //   canaries     `xor eax,eax; xor ecx,ecx` (dispatch-bound) and three
 //                independent loads (load-port-bound), in cycles
 // A repetition is disturbed (and retried) when a canary exceeds
-// canary_tolerance x its undisturbed value, or when a timed run faulted.
+// canary_tolerance x its undisturbed value, when the imul chain timed beside
+// the reference reads more than 5% off its start-up value (other load slowed
+// one chain and not the other: a slowed reference would make the block read
+// low, and its canaries too, since both are in reference cycles), or when a
+// timed run faulted.
 // Two canaries because a busy SMT sibling or another tenant can contend for
 // load ports without slowing dispatch: on this host load-heavy blocks read up
 // to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as Options::estimator
@@ -25,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -46,6 +51,18 @@ struct CanaryCycles {
 struct ReferenceCheck {
   double imul_cycles = 0;    // dependent imul r64 chain, reference cycles per instruction (3 when right)
   double tsc_per_cycle = 0;  // TSC ticks per reference cycle
+};
+
+// The clock reference failed its start-up self-check. retryable: the reading
+// may be other load on the host (measure again later); not retryable: the
+// reference is wrong on this core.
+class ReferenceCheckError : public std::runtime_error {
+ public:
+  ReferenceCheckError(const std::string& what, bool retryable) : std::runtime_error(what), retryable_(retryable) {}
+  bool retryable() const { return retryable_; }
+
+ private:
+  bool retryable_;
 };
 
 class BlockTimer {
@@ -82,6 +99,8 @@ class BlockTimer {
     CanaryCycles cycles;
   };
   Canaries time_canaries(double ticks_per_cycle);
+  // A canary reads more than canary_tolerance x its baseline.
+  bool canaries_disturbed(const CanaryCycles& c) const;
 
   // Unroll factors (a, b) for a body of `bytes` bytes; b == 0 when too long.
   std::pair<uint32_t, uint32_t> unroll_factors(size_t bytes) const;
@@ -96,7 +115,7 @@ class BlockTimer {
   std::unique_ptr<CodeBuffer> code_;
   std::unique_ptr<FaultGuard> guard_;
   uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0, load_b_ = 0;  // unroll factors
-  uint64_t cal_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
+  uint64_t cal_iterations_ = 1, imul_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
   CanaryCycles canary_baseline_;
   ReferenceCheck reference_check_;
 };

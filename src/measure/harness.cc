@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,9 @@ Measurement combine_passes(const Measurement& first, const Measurement& second) 
   out.disturbed = first.disturbed + second.disturbed;
   return out;
 }
+
+// Starts of a worker whose self-check may have been spoiled by other load.
+constexpr int kSelfCheckRetries = 7;
 
 }  // namespace
 
@@ -92,8 +96,16 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
                   clean_canary.zero_idioms = c.zero_idioms;
                 if (c.loads > 0 && (clean_canary.loads == 0 || c.loads < clean_canary.loads)) clean_canary.loads = c.loads;
                 reference_check_ = worker->reference_check();
-              } catch (const std::exception& e) {
-                if (++failed_starts >= 3) throw std::runtime_error("on " + host_.identity() + ": " + e.what());
+              } catch (const WorkerStartError& e) {
+                // A self-check that other load may have spoiled is tried
+                // again after waits of 0.5, 1, 2, ... 32 s (~1 min in all);
+                // any other failure three times at once.
+                ++failed_starts;
+                if (!e.retryable() ? failed_starts >= 3 : failed_starts > kSelfCheckRetries)
+                  throw std::runtime_error("on " + host_.identity() + ": " + e.what());
+                if (e.retryable())
+                  for (double w = 0; w < 0.5 * (1 << (failed_starts - 1)) && !cancelled(); w += 0.1)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
               }
             }
             CanaryCycles canary;

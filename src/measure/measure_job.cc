@@ -38,12 +38,6 @@ std::string now_utc() {
   return buf;
 }
 
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(std::floor(q * (v.size() - 1) + 0.5))];
-}
-
 // Hosts on which the method's known-answer tests (harness_test.cc: add chain
 // 1.00, imul chain 3.00, zero idioms free, independent adds overlap) passed,
 // as "vendor family model": the families the method is validated on.
@@ -111,7 +105,9 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"jobs", harness.jobs()},
         {"block_timeout_seconds", options.block_timeout_seconds}}},
       {"tsc_ticks_per_core_cycle",
-       {{"median", summary.tsc_per_cycle}, {"p05", quantile(ratios, 0.05)}, {"p95", quantile(ratios, 0.95)}}},
+       {{"median", summary.tsc_per_cycle},
+        {"p05", ratios.empty() ? 0.0 : quantile(ratios, 0.05)},
+        {"p95", ratios.empty() ? 0.0 : quantile(ratios, 0.95)}}},
       {"blocks",
        {{"rows", summary.blocks},
         {"distinct", summary.distinct},
@@ -126,7 +122,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v2 " << host_info().identity() << " reference=" << to_hex(o.reference_instruction) << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min="
+  s << "measure v3 " << host_info().identity() << " reference=" << to_hex(o.reference_instruction) << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min="
     << o.min_unrolled_bytes << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes
     << " ticks=" << o.target_ticks << " init=" << o.init_value << " mxcsr=" << o.mxcsr()
     << " est=" << static_cast<int>(o.estimator) << " tol=" << o.canary_tolerance << "\n";

@@ -35,6 +35,7 @@ struct ReadyMessage {
   uint32_t magic = 0;
   CanaryCycles canary_baseline;
   ReferenceCheck reference_check;
+  uint8_t retryable = 0;  // the start failed on a retryable reference self-check
   char error[240] = {};
 };
 
@@ -190,6 +191,7 @@ void close_other_fds(int keep) {
     }
   } catch (const std::exception& e) {
     copy_text(ready.error, sizeof ready.error, e.what());
+    if (auto* check = dynamic_cast<const ReferenceCheckError*>(&e)) ready.retryable = check->retryable();
     write_full(fd, &ready, sizeof ready, true);
     _exit(2);
   }
@@ -235,7 +237,7 @@ WorkerProcess::WorkerProcess(const Options& options, int cpu, bool has_avx) {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
     reap();
-    throw std::runtime_error("measure worker failed to start: " + why);
+    throw WorkerStartError("measure worker failed to start: " + why, ready.retryable != 0);
   }
   canary_baseline_ = ready.canary_baseline;
   reference_check_ = ready.reference_check;
