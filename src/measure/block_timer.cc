@@ -131,7 +131,7 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options)
       zero_idioms.push_back(r.canaries.zero_idioms);
       loads.push_back(r.canaries.loads);
     }
-  if (zero_idioms.size() < 3) throw ReferenceCheckError("clock reference unsteady: disturbed by other load", true);
+  if (zero_idioms.size() < 3) throw StartError("clock reference unsteady: disturbed by other load", true);
   canary_baseline_ = {quantile(zero_idioms, kCanaryBaselineQuantile), quantile(loads, kCanaryBaselineQuantile)};
   // A reference the core runs faster than one per cycle (Intel Golden Cove
   // folds `add reg, imm8` at rename, ~6 per cycle) or slower would scale
@@ -145,7 +145,7 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options)
                   "clock reference failed its self-check: a dependent imul r64 chain reads %.2f reference cycles per "
                   "instruction, expected %.0f +-%.0f%% (TSC %.3f ticks per reference cycle)",
                   reference_check_.imul_cycles, kImulCycles, 100 * kReferenceTolerance, reference_check_.tsc_per_cycle);
-    throw ReferenceCheckError(buf, /*retryable=*/error < kRetryableReferenceError);
+    throw StartError(buf, /*retryable=*/error < kRetryableReferenceError);
   }
 }
 

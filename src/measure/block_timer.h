@@ -29,7 +29,6 @@
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -53,23 +52,11 @@ struct ReferenceCheck {
   double tsc_per_cycle = 0;  // TSC ticks per reference cycle
 };
 
-// The clock reference failed its start-up self-check. retryable: the reading
-// may be other load on the host (measure again later); not retryable: the
-// reference is wrong on this core.
-class ReferenceCheckError : public std::runtime_error {
- public:
-  ReferenceCheckError(const std::string& what, bool retryable) : std::runtime_error(what), retryable_(retryable) {}
-  bool retryable() const { return retryable_; }
-
- private:
-  bool retryable_;
-};
-
 class BlockTimer {
  public:
   // Sets up memory, code and signal handlers, checks the clock reference
-  // (throws std::runtime_error with the figures when it fails), then
-  // calibrates the canaries.
+  // (throws StartError with the figures when it fails; retryable when the
+  // reading is near enough to be other load), then calibrates the canaries.
   BlockTimer(const Options& options, bool has_avx);
   ~BlockTimer();
 

@@ -96,7 +96,7 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
                   clean_canary.zero_idioms = c.zero_idioms;
                 if (c.loads > 0 && (clean_canary.loads == 0 || c.loads < clean_canary.loads)) clean_canary.loads = c.loads;
                 reference_check_ = worker->reference_check();
-              } catch (const WorkerStartError& e) {
+              } catch (const StartError& e) {
                 // A self-check that other load may have spoiled is tried
                 // again after waits of 0.5, 1, 2, ... 32 s (~1 min in all);
                 // any other failure three times at once.

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,19 @@ struct Options {
   std::string denormal_policy() const {
     return flush_denormals ? "FTZ+DAZ (MXCSR 0x9FC0)" : "IEEE denormals (MXCSR 0x1F80)";
   }
+};
+
+// A worker (or its BlockTimer) could not start. retryable: the cause may be
+// other load on the host, such as a clock-reference self-check that read
+// near but outside its tolerance: try again after a wait. Otherwise the
+// cause is lasting (a reference that is wrong on this core, no fork, ...).
+class StartError : public std::runtime_error {
+ public:
+  StartError(const std::string& what, bool retryable) : std::runtime_error(what), retryable_(retryable) {}
+  bool retryable() const { return retryable_; }
+
+ private:
+  bool retryable_;
 };
 
 struct Measurement {

@@ -191,7 +191,7 @@ void close_other_fds(int keep) {
     }
   } catch (const std::exception& e) {
     copy_text(ready.error, sizeof ready.error, e.what());
-    if (auto* check = dynamic_cast<const ReferenceCheckError*>(&e)) ready.retryable = check->retryable();
+    if (auto* start = dynamic_cast<const StartError*>(&e)) ready.retryable = start->retryable();
     write_full(fd, &ready, sizeof ready, true);
     _exit(2);
   }
@@ -217,12 +217,12 @@ const char* signal_name(int sig) {
 WorkerProcess::WorkerProcess(const Options& options, int cpu, bool has_avx) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-    throw std::runtime_error(std::string("socketpair: ") + std::strerror(errno));
+    throw StartError(std::string("socketpair: ") + std::strerror(errno), false);
   pid_ = fork();
   if (pid_ < 0) {
     close(sv[0]);
     close(sv[1]);
-    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    throw StartError(std::string("fork: ") + std::strerror(errno), false);
   }
   if (pid_ == 0) {
     close(sv[0]);
@@ -237,7 +237,7 @@ WorkerProcess::WorkerProcess(const Options& options, int cpu, bool has_avx) {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;
     reap();
-    throw WorkerStartError("measure worker failed to start: " + why, ready.retryable != 0);
+    throw StartError("measure worker failed to start: " + why, ready.retryable != 0);
   }
   canary_baseline_ = ready.canary_baseline;
   reference_check_ = ready.reference_check;

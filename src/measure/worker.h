@@ -20,21 +20,10 @@
 
 namespace surrogate::measure {
 
-// A worker that could not start. retryable: its clock reference self-check
-// read what other load on the host can cause (try again after a wait).
-class WorkerStartError : public std::runtime_error {
- public:
-  WorkerStartError(const std::string& what, bool retryable) : std::runtime_error(what), retryable_(retryable) {}
-  bool retryable() const { return retryable_; }
-
- private:
-  bool retryable_;
-};
-
 class WorkerProcess {
  public:
   // Forks and waits for the child to be ready. cpu < 0: no pinning.
-  // Throws WorkerStartError when the child cannot start (with its reason).
+  // Throws StartError when the child cannot start (with its reason).
   WorkerProcess(const Options& options, int cpu, bool has_avx);
   ~WorkerProcess();  // ends the child (EOF, then SIGKILL if needed) and reaps it
   WorkerProcess(const WorkerProcess&) = delete;
