@@ -9,7 +9,6 @@
 #include <mutex>
 #include <ostream>
 #include <sstream>
-#include <thread>
 #include <toml++/toml.h>
 
 #include "apps/surrogate_training.h"
@@ -19,6 +18,7 @@
 #include "runtime/predictor.h"
 #include "util/atomic_file.h"
 #include "util/input_error.h"
+#include "util/parallel.h"
 
 namespace surrogate::apps {
 namespace {
@@ -180,69 +180,61 @@ CompileResult compile(const CompileSpec& spec, std::ostream& log, const std::ato
   for (std::size_t first = 0; first < spec.widths.size() && result.chosen < 0; first += spec.jobs) {
     std::size_t last = std::min(spec.widths.size(), first + spec.jobs);
     std::vector<CapacityRow> rows(last - first);
-    std::vector<std::thread> threads;
-    std::vector<std::exception_ptr> errors(rows.size());
     // Once a width of this round meets the bound, wider ones of the round
     // cannot be the answer: their training stops (checkpointed, left out of
     // the table).
     std::atomic<std::int64_t> narrowest_meeting{INT64_MAX};
     std::vector<char> superseded(rows.size(), 0);  // char, not bool: written from several threads
-    for (std::size_t k = 0; k < rows.size(); ++k)
-      threads.emplace_back([&, k] {
-        try {
-          std::int64_t width = spec.widths[first + k];
-          std::string prefix = spec.output_dir + "/w" + std::to_string(width) + "d" + std::to_string(spec.depth);
-          CapacityRow& row = rows[k];
-          row.width = width;
-          row.depth = spec.depth;
-          row.model = prefix + ".srg";
-          if (std::filesystem::exists(row.model)) {
-            // Trained by an earlier run of this compile: its metadata holds the figures.
-            nlohmann::json m = runtime::read_model_file(row.model).metadata();
-            if (m.value("labels_file", "") != spec.labels)
-              throw std::runtime_error(row.model + " was trained on " + m.value("labels_file", "other labels") +
-                                       ", not " + spec.labels + "; remove it or choose another output.dir");
-            row.epochs = m.value("epochs", 0);
-            row.training_seconds = m.value("training_seconds", 0.0);
-            row.validation_mape = m.value("validation_mape", 0.0);
-            row.test_mape = m.value("test_mape", 0.0);
-            std::lock_guard lock(mutex);
-            log << row.model << ": trained earlier, reused\n";
-          } else {
-            std::ostringstream width_log;
-            TrainedSurrogate t = train_surrogate(data, nn::LstmShape{0, width, spec.depth, 0, 0}, options, prefix,
-                                                 width_log, [&, width] {
-                                                   return (cancel && cancel->load()) || narrowest_meeting.load() < width;
-                                                 });
-            {
-              std::lock_guard lock(mutex);
-              log << width_log.str();
-            }
-            if (t.result.interrupted) {
-              superseded[k] = !(cancel && cancel->load());
-              if (superseded[k]) {
-                std::lock_guard lock(mutex);
-                log << prefix << ": stopped, a narrower width met the bound\n";
-              }
-              return;
-            }
-            row.epochs = static_cast<int>(t.result.epochs.size());
-            row.training_seconds = t.training_seconds;
-            row.validation_mape = t.validation_mape;
-            row.test_mape = t.test_mape;
-          }
-          if (row.validation_mape <= spec.max_error) {
-            std::int64_t seen = narrowest_meeting.load();
-            while (width < seen && !narrowest_meeting.compare_exchange_weak(seen, width)) {
-            }
-          }
-        } catch (...) {
-          errors[k] = std::current_exception();
+    // All widths of the round at once, one thread each; the first error is
+    // rethrown once every width has stopped.
+    parallel_for(rows.size(), static_cast<unsigned>(rows.size()), [&](std::size_t k, unsigned) {
+      std::int64_t width = spec.widths[first + k];
+      std::string prefix = spec.output_dir + "/w" + std::to_string(width) + "d" + std::to_string(spec.depth);
+      CapacityRow& row = rows[k];
+      row.width = width;
+      row.depth = spec.depth;
+      row.model = prefix + ".srg";
+      if (std::filesystem::exists(row.model)) {
+        // Trained by an earlier run of this compile: its metadata holds the figures.
+        nlohmann::json m = runtime::read_model_file(row.model).metadata();
+        if (m.value("labels_file", "") != spec.labels)
+          throw std::runtime_error(row.model + " was trained on " + m.value("labels_file", "other labels") +
+                                   ", not " + spec.labels + "; remove it or choose another output.dir");
+        row.epochs = m.value("epochs", 0);
+        row.training_seconds = m.value("training_seconds", 0.0);
+        row.validation_mape = m.value("validation_mape", 0.0);
+        row.test_mape = m.value("test_mape", 0.0);
+        std::lock_guard lock(mutex);
+        log << row.model << ": trained earlier, reused\n";
+      } else {
+        std::ostringstream width_log;
+        TrainedSurrogate t = train_surrogate(data, nn::LstmShape{0, width, spec.depth, 0, 0}, options, prefix,
+                                             width_log, [&, width] {
+                                               return (cancel && cancel->load()) || narrowest_meeting.load() < width;
+                                             });
+        {
+          std::lock_guard lock(mutex);
+          log << width_log.str();
         }
-      });
-    for (std::thread& t : threads) t.join();
-    for (const std::exception_ptr& e : errors)
-      if (e) std::rethrow_exception(e);
+        if (t.result.interrupted) {
+          superseded[k] = !(cancel && cancel->load());
+          if (superseded[k]) {
+            std::lock_guard lock(mutex);
+            log << prefix << ": stopped, a narrower width met the bound\n";
+          }
+          return;
+        }
+        row.epochs = static_cast<int>(t.result.epochs.size());
+        row.training_seconds = t.training_seconds;
+        row.validation_mape = t.validation_mape;
+        row.test_mape = t.test_mape;
+      }
+      if (row.validation_mape <= spec.max_error) {
+        std::int64_t seen = narrowest_meeting.load();
+        while (width < seen && !narrowest_meeting.compare_exchange_weak(seen, width)) {
+        }
+      }
+    });
     if (cancel && cancel->load()) {
       result.interrupted = true;
       return result;

@@ -8,8 +8,10 @@
 #include <numeric>
 #include <ostream>
 #include <random>
+#include <sstream>
 
 #include "nn/batch.h"
+#include "util/atomic_file.h"
 #include "util/progress.h"
 
 namespace surrogate::nn {
@@ -74,9 +76,9 @@ void save_checkpoint(const std::string& path, const std::string& config, Hierarc
   for (const EpochRecord& r : s.history)
     h.insert(h.end(), {double(r.epoch), r.train_mape, r.validation_mape, r.learning_rate, r.seconds, r.blocks_per_second});
   a.write("history", torch::tensor(h, torch::kFloat64));
-  std::string tmp = path + ".tmp";
-  a.save_to(tmp);
-  std::filesystem::rename(tmp, path);
+  std::ostringstream bytes;
+  a.save_to(bytes);
+  write_file_atomically(path, bytes.str());
 }
 
 bool load_checkpoint(const std::string& path, const std::string& config, HierarchicalLstm& model,
