@@ -205,7 +205,9 @@ ModelFile parse_model_file(const std::string& bytes, const std::string& name) {
     fail(name, "header: \"version\" must be 1 like the file's format version");
   m.width = static_cast<int>(positive_int(m.header, "width", kMaxWidth, name));
   m.depth = static_cast<int>(positive_int(m.header, "depth", kMaxDepth, name));
-  expect_string(m.header, "output", "exp", name);
+  expect_string(m.header, "output", kModelOutput, name);
+  for (auto [key, value] : {std::pair{"architecture", kModelArchitecture}, std::pair{"frontend", kModelFrontend}})
+    if (m.header.contains(key)) expect_string(m.header, key, value, name);  // absent: written before they existed
   auto vocab = m.header.find("vocabulary");
   if (vocab == m.header.end() || !vocab->is_array()) fail(name, "header: no \"vocabulary\" array");
   std::vector<std::string> tokens;
@@ -243,7 +245,9 @@ std::string serialize_model_file(const ModelFile& m, const std::string& name) {
   header["width"] = m.width;
   header["depth"] = m.depth;
   header["vocabulary"] = m.vocabulary.tokens();
-  header["output"] = "exp";
+  header["architecture"] = kModelArchitecture;
+  header["frontend"] = kModelFrontend;
+  header["output"] = kModelOutput;
   header["tensors"] = nlohmann::json::array();
   for (const TensorSpec& spec : specs) header["tensors"].push_back({{"name", spec.name}, {"shape", spec.shape}});
   if (!header.contains("metadata")) header["metadata"] = nlohmann::json::object();

@@ -6,6 +6,7 @@
 //   u32      format version (1)
 //   u32      header length H
 //   H bytes  JSON header: {"format":"surrogate-model","version":1,"width":W,"depth":D,
+//            "architecture":"x86-64","frontend":"llvm19-x86-tokens",
 //            "vocabulary":[V tokens in id order],"output":"exp",
 //            "tensors":[{"name":..,"shape":[..]},..],   (order of the data below)
 //            "metadata":{..}}                             (anything; kept verbatim)
@@ -17,6 +18,14 @@
 //   for k < D: instruction_lstm.{weight_ih,weight_hh}_l{k} [4W,W], instruction_lstm.{bias_ih,bias_hh}_l{k} [4W];
 //   head.weight [1,W]; head.bias [1].
 // Predicted throughput = exp(head output), cycles per 100 iterations.
+//
+// What a model takes and gives is named, so that a model of other inputs
+// (another ISA, another tokenizer) or another output is a new value of these
+// fields, not a new file format: "architecture" (the machine code's ISA),
+// "frontend" (how a block becomes token ids: LLVM 19's x86 decoder and
+// block/tokenizer.h), "output" (how the head's value becomes cycles per 100
+// iterations). A reader refuses values it does not implement; files written
+// before the first two fields existed mean the values above.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +41,9 @@ namespace surrogate::runtime {
 
 inline constexpr char kModelMagic[8] = {'S', 'R', 'G', 'M', 'O', 'D', 'E', 'L'};
 inline constexpr std::uint32_t kModelFormatVersion = 1;
+inline constexpr const char* kModelArchitecture = "x86-64";
+inline constexpr const char* kModelFrontend = "llvm19-x86-tokens";
+inline constexpr const char* kModelOutput = "exp";
 
 struct TensorSpec {
   std::string name;

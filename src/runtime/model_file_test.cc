@@ -162,6 +162,21 @@ TEST(ModelFile, BadHeaderIsNamed) {
   EXPECT_EQ(parse_error(with_header(bytes, h.dump())), "m.srg: header: \"output\" must be \"exp\" (is \"identity\")");
 
   h = header;
+  EXPECT_EQ(h["architecture"], "x86-64");
+  EXPECT_EQ(h["frontend"], "llvm19-x86-tokens");
+  h["architecture"] = "aarch64";
+  EXPECT_EQ(parse_error(with_header(bytes, h.dump())),
+            "m.srg: header: \"architecture\" must be \"x86-64\" (is \"aarch64\")");
+  h = header;
+  h["frontend"] = "granite-graph";
+  EXPECT_EQ(parse_error(with_header(bytes, h.dump())),
+            "m.srg: header: \"frontend\" must be \"llvm19-x86-tokens\" (is \"granite-graph\")");
+  h = header;  // files written before these fields existed
+  h.erase("architecture");
+  h.erase("frontend");
+  EXPECT_NO_THROW(parse_model_file(with_header(bytes, h.dump()), "m.srg"));
+
+  h = header;
   h["vocabulary"][0] = "x";
   EXPECT_EQ(parse_error(with_header(bytes, h.dump())), "m.srg: header: vocabulary must start with <pad>, <unk>");
 
