@@ -24,9 +24,11 @@
 
 #include <atomic>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "mca/labeller.h"
 #include "nn/trainer.h"
 
 namespace surrogate::apps {
@@ -69,6 +71,13 @@ struct CompileResult {
   bool interrupted = false;
 };
 
-CompileResult compile(const CompileSpec& spec, std::ostream& log, const std::atomic<bool>* cancel);
+// The program the spec names ([program]: llvm-mca-19 under the CPU's own
+// parameters, `iterations` iterations), as the Labeller compile imitates.
+std::unique_ptr<Labeller> program_labeller(const CompileSpec& spec);
+
+// The search. `program` is what the surrogate replaces: its speed on the
+// test blocks (one thread) is the reference of every row's speed-up.
+CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ostream& log,
+                      const std::atomic<bool>* cancel);
 
 }  // namespace surrogate::apps

@@ -13,7 +13,8 @@ namespace {
 int run(const std::string& spec_path) {
   apps::CompileSpec spec = apps::read_compile_spec(spec_path);
   install_interrupt_handler();
-  apps::CompileResult r = apps::compile(spec, std::cerr, &interrupted);
+  std::unique_ptr<Labeller> program = apps::program_labeller(spec);
+  apps::CompileResult r = apps::compile(spec, *program, std::cerr, &interrupted);
   if (r.interrupted) {
     std::cerr << "surrogate compile: interrupted; run the same command again to resume (checkpoints in "
               << spec.output_dir << ")\n";
