@@ -32,25 +32,38 @@ ResultJournal::ResultJournal(const std::string& output_path, const std::string& 
   if (!enabled_) return;
   const std::string header = kMagic + fingerprint;
   bool resume = false;
+  std::size_t good_end = 0;  // bytes up to the last complete line
   {
-    std::ifstream in(path_);
-    std::string line;
-    if (in && std::getline(in, line) && line == header) {
-      resume = true;
-      while (std::getline(in, line)) {
-        if (in.eof()) break;  // last line without '\n': torn write, ignore
-        auto t1 = line.find('\t');
-        auto t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
-        if (t2 == std::string::npos) continue;
-        try {
-          std::size_t index = std::stoull(line.substr(0, t1));
-          finished_[index] = {line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)};
-        } catch (const std::exception&) {
-        }
+    std::ifstream in(path_, std::ios::binary);
+    std::stringstream whole;
+    if (in) whole << in.rdbuf();
+    const std::string text = whole.str();
+    std::size_t start = 0;
+    for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+      const std::string line = text.substr(start, end - start);
+      good_end = end + 1;
+      if (start == 0) {
+        resume = line == header;
+        if (!resume) break;
+        continue;
+      }
+      auto t1 = line.find('\t');
+      auto t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
+      if (t2 == std::string::npos) continue;
+      try {
+        std::size_t index = std::stoull(line.substr(0, t1));
+        finished_[index] = {line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)};
+      } catch (const std::exception&) {
       }
     }
   }
   if (resume) {
+    // A last line without '\n' is a torn write (killed mid-line, disk
+    // full): cut it off, or the next record would be appended to it and
+    // read back as another item's ("38" + "3\t471" = item 383).
+    std::error_code cut;
+    if (std::filesystem::file_size(path_, cut) != good_end) std::filesystem::resize_file(path_, good_end, cut);
+    if (cut) throw std::runtime_error(path_ + ": cannot repair journal: " + cut.message());
     out_.open(path_, std::ios::app);
   } else {
     out_.open(path_, std::ios::trunc);

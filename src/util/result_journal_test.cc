@@ -30,6 +30,29 @@ TEST(ResultJournal, ResumesMatchingFingerprintAndIgnoresTornLine) {
   EXPECT_FALSE(std::filesystem::exists(out + ".partial"));
 }
 
+// Issue 13's sequence: killed mid-line, resumed, killed, resumed. The torn
+// fragment "38" must not join the next record ("3\t471") into item 383.
+TEST(ResultJournal, TornLineIsCutOffBeforeAppending) {
+  std::string out = temp_path("torn.csv");
+  std::remove((out + ".partial").c_str());
+  {
+    ResultJournal j(out, "fp1");
+    j.record(1, {"2601", ""});
+  }
+  { std::ofstream(out + ".partial", std::ios::app) << "38"; }  // killed mid-line
+  {
+    ResultJournal resumed(out, "fp1");
+    EXPECT_EQ(resumed.finished().size(), 1u);
+    resumed.record(3, {"471", ""});
+  }  // killed again after a flush
+  ResultJournal again(out, "fp1");
+  ASSERT_EQ(again.finished().size(), 2u);
+  EXPECT_EQ(again.finished().at(3).value, "471");
+  EXPECT_EQ(again.finished().count(383), 0u);
+  EXPECT_EQ(again.finished().at(1).value, "2601");
+  again.remove();
+}
+
 TEST(ResultJournal, DiscardsOtherFingerprint) {
   std::string out = temp_path("b.csv");
   { ResultJournal(out, "fp1").record(1, {"1", ""}); }
