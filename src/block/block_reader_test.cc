@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "block/asm_reader.h"
@@ -135,6 +137,40 @@ TEST(ElfReader, SplitsTextAtControlFlowAndNamesBySymbol) {
   EXPECT_EQ(blocks[1].instructions.size(), 1u);  // sub (ends at the branch target)
   EXPECT_EQ(blocks[2].instructions.size(), 1u);  // xor; ret dropped
   EXPECT_EQ(blocks[3].name, obj + ":g+0x0");
+}
+
+// A symbol table whose header claims 2^44 bytes (issue 13: hours in LLVM's
+// symbol walk) is one line naming the file, at once.
+TEST(ElfReader, SymbolTableLargerThanTheFileIsAnError) {
+  std::string src = write_temp("lying.s", ".text\n.globl f\nf:\n  addq %rbx, %rax\n  ret\n");
+  std::string obj = src + ".o";
+  ASSERT_EQ(std::system(("cc -c -o " + obj + " " + src).c_str()), 0);
+  std::string bytes;
+  {
+    std::ifstream in(obj, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto u64 = [&](std::size_t at) { std::uint64_t v; std::memcpy(&v, bytes.data() + at, 8); return v; };
+  auto u16 = [&](std::size_t at) { std::uint16_t v; std::memcpy(&v, bytes.data() + at, 2); return v; };
+  const std::uint64_t shoff = u64(0x28);
+  bool patched = false;
+  for (std::uint16_t i = 0; i < u16(0x3C); ++i) {
+    const std::size_t header = shoff + std::size_t{i} * u16(0x3A);
+    std::uint32_t type;
+    std::memcpy(&type, bytes.data() + header + 4, 4);
+    if (type != 2) continue;  // SHT_SYMTAB
+    const std::uint64_t huge = std::uint64_t{1} << 44;
+    std::memcpy(bytes.data() + header + 0x20, &huge, 8);  // sh_size
+    patched = true;
+  }
+  ASSERT_TRUE(patched);
+  { std::ofstream(obj, std::ios::binary | std::ios::trunc) << bytes; }
+  try {
+    read_blocks(obj);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("symbol table of 17592186044416 bytes"), std::string::npos) << e.what();
+  }
 }
 
 TEST(BlockReader, DetectsFormatsAndReportsMissingFiles) {

@@ -1,5 +1,6 @@
 #include "block/elf_reader.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -38,6 +39,20 @@ BlockFile read_elf(const std::string& path) {
                                        llvm::Triple::getArchTypeName(object.getArch()).str() + ")");
   const auto* elf = llvm::dyn_cast<llvm::object::ELFObjectFileBase>(&object);
   if (!elf) throw InputError({path, 0, 0}, "not an ELF file");
+
+  // Symbol tables must lie inside the file: LLVM walks sh_size / 24 entries
+  // of a table without checking, so a lying header (sh_size = 2^44) would
+  // run for hours.
+  const std::uint64_t file_size = object.getData().size();
+  for (const llvm::object::SectionRef& section : object.sections()) {
+    const llvm::object::ELFSectionRef elf_section(section);
+    if (elf_section.getType() != llvm::ELF::SHT_SYMTAB && elf_section.getType() != llvm::ELF::SHT_DYNSYM) continue;
+    const std::uint64_t offset = elf_section.getOffset(), size = section.getSize();
+    if (offset > file_size || size > file_size - offset)
+      throw InputError({path, 0, static_cast<std::size_t>(std::min(offset, file_size))},
+                       "symbol table of " + std::to_string(size) + " bytes at offset " + std::to_string(offset) +
+                           " runs past the end of the file (" + std::to_string(file_size) + " bytes)");
+  }
 
   BlockFile file;
   Decoder decoder;
