@@ -111,6 +111,21 @@ void expect_killed_run_resumes(const std::string& command, const std::string& ex
   EXPECT_FALSE(fs::exists(out + ".partial")) << command;
 }
 
+// -o naming an input (by another spelling too) is refused before anything
+// is read or written: the input survives byte for byte.
+TEST(Cli, OutputOverAnInputIsRefusedAndTheInputKept) {
+  const std::string text = "hex,sources\n4801d8,mine\n";
+  std::string in = write("precious.csv", text);
+  for (std::string cmd : {"simulate", "label"})
+    for (const std::string& out : {in, dir() + "/./precious.csv"}) {
+      Result r = run(cmd + " -mcpu=haswell " + in + " -o " + out);
+      EXPECT_NE(r.status, 0) << cmd;
+      EXPECT_EQ(lines(r.err), 1u) << r.err;
+      EXPECT_NE(r.err.find("is also an input"), std::string::npos) << r.err;
+      EXPECT_EQ(slurp(in), text) << cmd << " -o " << out;
+    }
+}
+
 TEST(Cli, KilledSimulationResumesWithoutRedoingFinishedBlocks) { expect_killed_run_resumes("simulate", ".csv"); }
 TEST(Cli, KilledLabellingResumesWithoutRedoingFinishedBlocks) { expect_killed_run_resumes("label", ".labels"); }
 

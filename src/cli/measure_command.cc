@@ -7,6 +7,7 @@
 #include "block/block_reader.h"
 #include "measure/host_info.h"
 #include "measure/measure_job.h"
+#include "util/atomic_file.h"
 
 namespace surrogate::cli {
 
@@ -22,6 +23,7 @@ struct Options {
 };
 
 int run(Options o) {
+  refuse_output_over_input(o.output, o.inputs);
   // Runtime guard (the measure library is only built for x86-64; on other
   // hosts it refuses too, see src/measure/CMakeLists.txt).
   if (auto why = measure::unsupported_host_reason()) throw std::runtime_error(*why);

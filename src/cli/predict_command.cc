@@ -46,6 +46,7 @@ void append_throughput(std::string& out, double value) {
 }
 
 int run(const Options& o) {
+  refuse_output_over_input(o.output, o.inputs);
   const auto t0 = std::chrono::steady_clock::now();
   auto ms_since = [](std::chrono::steady_clock::time_point t) {
     return 1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();

@@ -46,6 +46,7 @@ std::vector<BasicBlock> read_inputs(const std::vector<std::string>& inputs, std:
 }
 
 int run(const Options& o) {
+  refuse_output_over_input(o.output, o.inputs);
   if (o.cpu.empty() && o.params_file.empty()) throw std::runtime_error("simulate: give -mcpu=CPU or --params=FILE");
   CpuParams params = o.params_file.empty() ? CpuParams::stock(o.cpu) : load_params(o.params_file);
   if (!o.cpu.empty() && o.cpu != params.cpu)

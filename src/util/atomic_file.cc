@@ -83,4 +83,14 @@ std::string read_file(const std::string& path) {
   return text;
 }
 
+void refuse_output_over_input(const std::string& output, const std::vector<std::string>& inputs) {
+  if (output == "-") return;
+  for (const std::string& input : inputs) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(output, input, ec) && !ec)
+      throw std::runtime_error(output + ": is also an input (" + input +
+                               "); writing the output there would replace it: choose another -o");
+  }
+}
+
 }  // namespace surrogate

@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace surrogate {
 
@@ -29,6 +30,12 @@ class AtomicFile {
   bool committed_ = false;
   bool direct_ = false;  // not a regular file (device, pipe): written in place
 };
+
+// Throws std::runtime_error "OUTPUT: is also an input ..." when `output` is
+// the same file as one of `inputs` (by identity: another spelling, a hard
+// or symbolic link counts), before anything is read or written: replacing
+// an input by the output loses it. "-" and files that do not exist pass.
+void refuse_output_over_input(const std::string& output, const std::vector<std::string>& inputs);
 
 // Whole-file helpers built on AtomicFile.
 void write_file_atomically(const std::string& path, const std::string& contents);
