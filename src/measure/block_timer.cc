@@ -95,8 +95,7 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options)
   imul_iterations_ = choose_iterations(kImulB, &reason);
   if (imul_iterations_ == 0) throw std::runtime_error("imul check code failed: " + reason);
 
-  // Medians, not minima: one timing of a canary can also read low (an
-  // interrupt during its L_a run), and a low baseline would flag everything.
+  // Start-up repetitions: the reference, the imul chain and both canaries.
   struct Repetition {
     CanaryCycles canaries;
     double imul_cycles, tsc_per_cycle;
@@ -121,7 +120,9 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options)
   }
   reference_check_ = {median(imul_cycles), median(ratios)};
   // The canaries' undisturbed cost: a low quantile of the repetitions whose
-  // reference agreed with the imul chain. Not the median: on a shared host
+  // reference agreed with the imul chain. Not the minimum: one timing can
+  // also read low (an interrupt during its L_a run), and a baseline too low
+  // would flag everything. Not the median: on a shared host
   // the SMT sibling can be busy half the time, and the twelve-idiom canary
   // then reads ~4 cycles in one repetition, ~2 in the next; a median
   // baseline would accept the contended half.

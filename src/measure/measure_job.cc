@@ -92,11 +92,15 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
           {"imul_chain_cycles", harness.reference_check().imul_cycles},
           {"tsc_ticks_per_reference_cycle", harness.reference_check().tsc_per_cycle}}},
         {"known_answer_tests_passed_on", known_answer_hosts()},
-        {"canaries", "xor eax,eax; xor ecx,ecx and three independent loads, timed in every repetition"},
+        {"canaries", "twelve zero idioms and three independent loads, timed in every repetition; baseline: 20th "
+                     "percentile of a worker's start-up repetitions whose reference agreed with the imul chain"},
+        {"reference_agreement", "a repetition whose imul chain reads more than 5% off its start-up value is "
+                                "disturbed"},
         {"canary_tolerance", options.canary_tolerance},
         {"init_value", init},
-        {"registers", "GPRs but rsp and each 64-bit lane of xmm0-15 = init value, upper ymm/zmm bits zero, "
-                      "at every loop iteration; x87 fninit"},
+        {"registers", "GPRs but rsp and each 64-bit lane of xmm0-15 = init value, upper bits of ymm/zmm0-15 zero "
+                      "(vzeroupper), at every loop iteration; x87 fninit; not reset: zmm16-31 and k0-k7 on AVX-512 "
+                      "hosts"},
         {"memory", "every page one shared 4 KiB page filled with the init value; pages mapped on fault"},
         {"denormal_policy", options.denormal_policy()},
         {"mxcsr", mxcsr},
