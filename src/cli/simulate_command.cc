@@ -48,12 +48,13 @@ std::vector<BasicBlock> read_inputs(const std::vector<std::string>& inputs, std:
 int run(const Options& o) {
   refuse_output_over_input(o.output, o.inputs);
   if (o.cpu.empty() && o.params_file.empty()) throw std::runtime_error("simulate: give -mcpu=CPU or --params=FILE");
-  CpuParams params = o.params_file.empty() ? CpuParams::stock(o.cpu) : load_params(o.params_file);
+  // The params file is read once: its bytes name the parameters in the journal.
+  const std::string params_text = o.params_file.empty() ? "" : read_file(o.params_file);
+  CpuParams params = o.params_file.empty() ? CpuParams::stock(o.cpu) : params_from_json(params_text, o.params_file);
   if (!o.cpu.empty() && o.cpu != params.cpu)
     throw std::runtime_error(o.params_file + ": its cpu is '" + params.cpu + "' but -mcpu=" + o.cpu);
-  const SimulatorLabeller labeller(params, o.iterations,
-                                   o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file,
-                                   o.params_file.empty() ? "" : read_file(o.params_file));
+  const std::string origin = o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file;
+  const SimulatorLabeller labeller(params, o.iterations, origin, params_text);
   std::vector<std::string> sources;
   std::vector<BasicBlock> blocks = o.label ? read_inputs(o.inputs, &sources) : read_blocks(o.inputs);
 
@@ -64,8 +65,8 @@ int run(const Options& o) {
       if (!r.labels[i].throughput) std::cerr << blocks[i].name << ": cannot simulate: " << r.labels[i].error << '\n';
     if (o.label) {
       LabelSet labels;
-      labels.description = "surrogate simulate " + (o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file) +
-                           " -iterations=" + std::to_string(o.iterations) + " (llvm-mca 19)";
+      labels.description =
+          "surrogate simulate " + origin + " -iterations=" + std::to_string(o.iterations) + " (llvm-mca 19)";
       for (std::size_t i = 0; i < blocks.size(); ++i)
         labels.blocks.push_back({blocks[i].bytes,
                                  r.labels[i].throughput ? std::stof(format_throughput(*r.labels[i].throughput))
