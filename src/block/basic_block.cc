@@ -11,6 +11,18 @@ namespace surrogate {
 
 std::string BasicBlock::hex() const { return to_hex(bytes); }
 
+std::string BasicBlock::hex_column() const {
+  if (!error) return hex() + to_hex(dropped_branch);
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '\n' || c == '\r') c = ' ';  // one row stays one line
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
 std::string format_instruction(const llvm::MCInst& inst, AsmSyntax syntax) {
   const X86Target& x86 = X86Target::get();
   // MCInstPrinter is cheap to make and not documented as thread-safe: one per thread.

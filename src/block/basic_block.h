@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "llvm/MC/MCInst.h"
+#include "util/input_error.h"
 
 namespace surrogate {
 
@@ -15,6 +16,9 @@ struct BasicBlock {
   std::string name;
   // Machine code, without a trailing branch (BHive's convention).
   std::vector<std::uint8_t> bytes;
+  // The trailing branch the decoder dropped from machine-code input (empty if
+  // none): kept so an output row names the bytes its input row had.
+  std::vector<std::uint8_t> dropped_branch;
   // Decoded instructions in order, opcodes canonicalised (X86Target::canonical_opcode).
   std::vector<llvm::MCInst> instructions;
   // Byte offset of each instruction within `bytes`.
@@ -24,8 +28,17 @@ struct BasicBlock {
   // Columns of a CSV input beyond hex and throughput, verbatim (no quoting
   // undone), in input order.
   std::vector<std::string> extra_columns;
+  // Set for a row of the input that could not be read as a block (only when
+  // the reader keeps bad rows, ReadOptions::keep_bad_rows): such a row has no
+  // instructions and no bytes; `text` is its machine-code field as written.
+  std::optional<RowError> error;
+  std::string text;
 
   std::string hex() const;
+  // The row's first output column: the machine code the input gave (bytes,
+  // then a dropped trailing branch) in hex, or for a bad row its field as
+  // written (quoted for CSV where it needs to be).
+  std::string hex_column() const;
 };
 
 enum class AsmSyntax { kAtt, kIntel };

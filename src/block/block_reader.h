@@ -1,10 +1,13 @@
 // read_blocks: any supported input file -> basic blocks.
 //
-// The format is chosen from the content: ELF magic -> ELF object or
-// executable; lines whose first field is hex (or a "hex" header) -> BHive CSV
-// / hex lines; anything else -> assembly text. "-" reads standard input.
+// The format is chosen from the content unless forced: ELF magic -> ELF
+// object or executable; lines whose first field is hex (or a "hex" header)
+// -> BHive CSV / hex lines; anything else -> assembly text. Gzip-compressed
+// input is inflated first. "-" reads standard input.
 #pragma once
 
+#include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +23,10 @@ struct ReadOptions {
   InputFormat format = InputFormat::kAuto;
   std::optional<AsmSyntax> syntax;  // for assembly; detected when unset
   DecodeBlock decode;               // for CSV / hex lines; a Decoder when unset
+  // CSV / hex lines: a row that cannot be read or decoded becomes a block
+  // with its error set (BasicBlock::error) and the other rows go on; when
+  // false, the first bad row throws.
+  bool keep_bad_rows = false;
 };
 
 // Throws InputError (bad content, with position) or std::runtime_error
@@ -35,8 +42,18 @@ std::string read_input(const std::string& path);
 BlockFile read_block_text(std::string text, const std::string& path, const ReadOptions& options = {});
 std::string input_name(const std::string& path);
 InputFormat detect_format(const std::string& text);
+// "auto", "csv", "hex" (= csv), "asm", "elf"; nullopt for another name.
+std::optional<InputFormat> input_format_named(const std::string& name);
 // Prints notes to stderr: at most `max_notes`, then a count of the rest.
 void report_notes(const std::vector<std::string>& notes, std::size_t max_notes = 10);
+
+// Prints every bad row's error (one line each, file:line:col:) and then a
+// summary, "surrogate COMMAND: 3 of 1000 rows skipped: 2 odd number of hex
+// digits, 1 control flow inside the block"; returns the number of bad rows.
+std::size_t report_bad_rows(const std::vector<BasicBlock>& blocks, const std::string& command, std::ostream& log);
+// The same for rows of another kind: error_of(r) is row r's error or nullptr.
+std::size_t report_row_errors(std::size_t rows, const std::function<const RowError*(std::size_t)>& error_of,
+                              const std::string& command, std::ostream& log);
 
 // All blocks of several inputs, in order; notes are printed to stderr, at
 // most `max_notes` of them, then a count.

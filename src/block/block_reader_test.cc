@@ -68,19 +68,19 @@ TEST(BhiveCsv, TrailingBranchIsDroppedWithNote) {
   ASSERT_EQ(f.blocks.size(), 1u);
   EXPECT_EQ(f.blocks[0].hex(), "4801d8");
   ASSERT_EQ(f.notes.size(), 1u);
-  EXPECT_NE(f.notes[0].find("t.csv:1: byte 6: note: dropped the trailing branch"), std::string::npos) << f.notes[0];
+  EXPECT_NE(f.notes[0].find("t.csv:1:7: note: dropped the trailing branch"), std::string::npos) << f.notes[0];
 }
 
 TEST(BhiveCsv, MalformedRowsNameLineAndByte) {
-  EXPECT_EQ(error_of("4801d8\n48z1d8\n"), "t.csv:2: byte 2: not a hex digit: 'z'");
-  EXPECT_EQ(error_of("4801d\n"), "t.csv:1: byte 5: odd number of hex digits (5)");
-  EXPECT_EQ(error_of("4801d8\n,5\n"), "t.csv:2: byte 0: empty block");
-  EXPECT_NE(error_of("75fa4801d8\n").find("t.csv:1: byte 0: control flow inside the block: 'jne"), std::string::npos)
+  EXPECT_EQ(error_of("4801d8\n48z1d8\n"), "t.csv:2:3: not a hex digit: 'z'");
+  EXPECT_EQ(error_of("4801d\n"), "t.csv:1:6: odd number of hex digits (5)");
+  EXPECT_EQ(error_of("4801d8\n,5\n"), "t.csv:2:1: empty block");
+  EXPECT_NE(error_of("75fa4801d8\n").find("t.csv:1:1: control flow inside the block: 'jne"), std::string::npos)
       << error_of("75fa4801d8\n");
-  EXPECT_NE(error_of("4801d8ffff\n").find("t.csv:1: byte 6: cannot decode"), std::string::npos)
+  EXPECT_NE(error_of("4801d8ffff\n").find("t.csv:1:7: cannot decode"), std::string::npos)
       << error_of("4801d8ffff\n");
-  EXPECT_EQ(error_of("75fa\n"), "t.csv:1: byte 0: empty block: it holds only a branch");
-  EXPECT_EQ(error_of("hex,throughput\n4801d8,abc\n"), "t.csv:2: byte 7: throughput is not a non-negative number: 'abc'");
+  EXPECT_EQ(error_of("75fa\n"), "t.csv:1:1: empty block: it holds only a branch");
+  EXPECT_EQ(error_of("hex,throughput\n4801d8,abc\n"), "t.csv:2:8: throughput is not a non-negative number: 'abc'");
 }
 
 TEST(AsmReader, AttAndIntelGiveTheSameBytes) {
@@ -107,13 +107,13 @@ TEST(AsmReader, ErrorsNameLineAndColumn) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_EQ(e.where().line, 2u);
-    EXPECT_EQ(std::string(e.what()).rfind("c.s:2: byte 2: ", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("c.s:2:3: ", 0), 0u) << e.what();
   }
   try {
     read_asm("jmp 1f\naddq %rbx, %rax\n1:\n", "d.s");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("d.s:1: byte 0: control flow inside the block"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("d.s:1:1: control flow inside the block"), std::string::npos)
         << e.what();
   }
   try {

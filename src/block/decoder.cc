@@ -71,6 +71,7 @@ BasicBlock Decoder::decode_block(std::vector<std::uint8_t> bytes, const std::str
                        format_instruction(block.instructions.back()) + "'");
     block.instructions.pop_back();
     block.offsets.pop_back();
+    block.dropped_branch.assign(bytes.begin() + static_cast<std::ptrdiff_t>(at), bytes.end());
     bytes.resize(at);
     if (block.instructions.empty()) throw InputError(where.at(0), "empty block: it holds only a branch");
   }

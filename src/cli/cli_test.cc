@@ -41,17 +41,17 @@ TEST(Cli, UnsimulatableBlockGetsEmptyThroughputAndAReason) {
 
 TEST(Cli, BadInputIsOneLineNamingInputAndPosition) {
   std::string out = dir() + "/out.csv";
-  expect_clean_failure("simulate -mcpu=haswell " + write("nonhex.csv", "4801d8\n48g1d8\n"), out,
-                       "nonhex.csv:2: byte 2: not a hex digit: 'g'");
-  expect_clean_failure("simulate -mcpu=haswell " + write("odd.csv", "4801d\n"), out, "odd.csv:1: byte 5: odd number");
-  expect_clean_failure("simulate -mcpu=haswell " + write("empty.csv", "hex,throughput\n,100\n"), out,
-                       "empty.csv:2: byte 0: empty block");
-  expect_clean_failure("simulate -mcpu=haswell " + write("flow.csv", "4801d8\nebfe4801d8\n"), out,
-                       "flow.csv:2: byte 0: control flow inside the block");
-  expect_clean_failure("simulate -mcpu=haswell " + write("undec.csv", "4801d80f0b0f\n"), out,
-                       "undec.csv:1: byte 10: cannot decode");
+  expect_clean_failure("simulate --strict -mcpu=haswell " + write("nonhex.csv", "4801d8\n48g1d8\n"), out,
+                       "nonhex.csv:2:3: not a hex digit: 'g'");
+  expect_clean_failure("simulate --strict -mcpu=haswell " + write("odd.csv", "4801d\n"), out, "odd.csv:1:6: odd number");
+  expect_clean_failure("simulate --strict -mcpu=haswell " + write("empty.csv", "hex,throughput\n,100\n"), out,
+                       "empty.csv:2:1: empty block");
+  expect_clean_failure("simulate --strict -mcpu=haswell " + write("flow.csv", "4801d8\nebfe4801d8\n"), out,
+                       "flow.csv:2:1: control flow inside the block");
+  expect_clean_failure("simulate --strict -mcpu=haswell " + write("undec.csv", "4801d80f0b0f\n"), out,
+                       "undec.csv:1:11: cannot decode");
   expect_clean_failure("simulate -mcpu=haswell " + write("bad.s", "addq %rbx, %rax\nfrobnicate %rax\n"), out,
-                       "bad.s:2: byte 0:");
+                       "bad.s:2:1:");
   expect_clean_failure("simulate -mcpu=pentium9 " + kSample, out, "unknown CPU 'pentium9'");
   expect_clean_failure("simulate -mcpu=haswell " + dir() + "/missing.csv", out, "missing.csv: cannot open");
   expect_clean_failure("simulate --params=" + write("p.json", R"({"format": "surrogate-cpu-params", "version": 1,
@@ -59,7 +59,115 @@ TEST(Cli, BadInputIsOneLineNamingInputAndPosition) {
                        out, "p.json: field 'opcodes.ADD64rr.micro_ops': -1 is out of range");
   expect_clean_failure("simulate --params=" + write("syntax.json", "{\n  \"cpu\": \"haswell\",\n  oops\n}") + " " +
                            kSample,
-                       out, "syntax.json:3: byte 2: invalid JSON");
+                       out, "syntax.json:3:3: invalid JSON");
+}
+
+// Without --strict, bad rows get an empty result and a reason each
+// (file:line:col:, 1-based), every other row is simulated, in order, and
+// the command exits 1 after a summary.
+TEST(Cli, BadRowsAreSkippedAndTheOthersGoOn) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i) {
+    if (i == 10)
+      text += "4801d\n";  // odd number of hex digits
+    else if (i == 500)
+      text += "4801d875fa4801d8\n";  // a branch inside the block
+    else if (i == 998)
+      text += "48zz01d8\n";  // not hex
+    else
+      text += i % 2 ? "4801d8\n" : "480fafc0\n";
+  }
+  std::string in = write("rows.csv", text);
+  for (const std::string command : {"simulate", "label"}) {  // measure: measure_command_test.cc
+    const std::string out = dir() + "/rows-" + command + ".csv";
+    Result r = run(command + " -mcpu=haswell " + in + " -o " + out);
+    EXPECT_EQ(r.status, 1) << command << r.err;
+    EXPECT_NE(r.err.find(in + ":11:6: odd number of hex digits (5)"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(in + ":501:7: control flow inside the block"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(in + ":999:3: not a hex digit"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("surrogate " + command +
+                         ": 3 of 1000 rows skipped: 1 odd number of hex digits, 1 control flow inside the block, "
+                         "1 not a hex digit"),
+              std::string::npos)
+        << r.err;
+    std::string got = slurp(out);
+    if (command == "label") {  // a label set holds the blocks that could be read
+      EXPECT_EQ(lines(got), 998u) << command;  // header + 997 rows
+      continue;
+    }
+    ASSERT_EQ(lines(got), 1001u) << command;
+    std::vector<std::string> rows;
+    std::istringstream rs(got);
+    for (std::string line; std::getline(rs, line);) rows.push_back(line);
+    EXPECT_EQ(rows[11], "4801d,") << command;
+    EXPECT_EQ(rows[501], "4801d875fa4801d8,") << command;
+    EXPECT_EQ(rows[999], "48zz01d8,") << command;
+    EXPECT_EQ(rows[2].rfind("4801d8,", 0), 0u) << command;
+    EXPECT_GT(rows[2].size(), 7u) << command;  // has a value
+    EXPECT_EQ(rows[1000].rfind("4801d8,", 0), 0u) << command;
+    EXPECT_GT(rows[1000].size(), 7u) << command;
+  }
+  // --strict: the first bad row is fatal, nothing written.
+  expect_clean_failure("simulate --strict -mcpu=haswell " + in, dir() + "/strict.csv", in + ":11:6: odd number");
+}
+
+// CSV as people write it: a byte-order mark, a header in other case and
+// quotes, the hex column not first, ';' or tab separators, gzip.
+TEST(Cli, CsvVariantsAreRead) {
+  const std::string expect = "hex,throughput\n4801d8,103\n";
+  for (const std::string& text :
+       {std::string("\xEF\xBB\xBFhex,throughput\n4801d8,7\n"), std::string("HEX,THROUGHPUT\n4801d8,7\n"),
+        std::string("\"hex\",\"throughput\"\n\"4801d8\",7\n"), std::string("id,hex\n17,4801d8\n"),
+        std::string("hex;throughput\n4801d8;7\n"), std::string("id\thex\n1\t4801d8\n")}) {
+    Result r = run("simulate -mcpu=haswell " + write("variant.csv", text));
+    EXPECT_EQ(r.status, 0) << text << r.err;
+    EXPECT_EQ(r.out, expect) << text;
+  }
+  const std::string plain = write("plain.csv", "hex\n4801d8\n");
+  ASSERT_EQ(std::system(("gzip -kf " + plain).c_str()), 0);
+  Result gz = run("simulate -mcpu=haswell " + plain + ".gz");
+  EXPECT_EQ(gz.status, 0) << gz.err;
+  EXPECT_EQ(gz.out, expect);
+  // A format forced: hex lines read as assembly fail as assembly.
+  Result forced = run("simulate -mcpu=haswell --input-format=asm " + plain);
+  EXPECT_NE(forced.status, 0);
+  expect_clean_failure("simulate -mcpu=haswell " + dir(), dir() + "/d.csv", "is a directory");
+}
+
+// A row whose trailing branch is not simulated (BHive's convention) keeps
+// it in its output hex, so rows of different branches stay apart and join.
+TEST(Cli, TrailingBranchStaysInTheRowsHex) {
+  Result r = run("simulate -mcpu=haswell " + write("branches.csv", "4801c3eb00\n4801c3c3\n4801c374fe\n4801c3\n"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "hex,throughput\n4801c3eb00,103\n4801c3c3,103\n4801c374fe,103\n4801c3,103\n");
+}
+
+// llvm-mca's habits: one-dash long options, -mcpu=help and native, help,
+// -V; usage errors exit 2; a write error on standard output is an error.
+TEST(Cli, LlvmMcaHabits) {
+  const std::string in = write("habit.csv", "4801d8\n");
+  Result jobs = run("simulate -mcpu=haswell -jobs=1 -iterations=100 " + in);
+  EXPECT_EQ(jobs.status, 0) << jobs.err;
+  Result dispatch = run("simulate -mcpu=haswell -dispatch=1 " + write("two.csv", "4801d84801d9\n"));
+  EXPECT_EQ(dispatch.status, 0) << dispatch.err;
+  EXPECT_EQ(dispatch.out, "hex,throughput\n4801d84801d9,203\n");  // one instruction per cycle, 100 iterations
+  Result help = run("simulate -mcpu=help " + in);
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("\nznver4\n"), std::string::npos);
+  Result native = run("simulate -mcpu=native " + in);
+  EXPECT_EQ(native.status, 0) << native.err;
+  EXPECT_NE(native.err.find("-mcpu=native is "), std::string::npos) << native.err;
+  EXPECT_EQ(run("help simulate").status, 0);
+  EXPECT_NE(run("help simulate").out.find("--mcpu"), std::string::npos);
+  EXPECT_EQ(run("-V").status, 0);
+  EXPECT_EQ(run("simulate --widht 8 " + in).status, 2);
+  EXPECT_EQ(run("").status, 2);
+  if (std::filesystem::exists("/dev/full")) {
+    const std::string err = dir() + "/full-stderr";
+    const int rc = std::system((kBinary + " simulate -mcpu=haswell " + in + " >/dev/full 2>" + err).c_str());
+    EXPECT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 1);
+    EXPECT_NE(slurp(err).find("standard output: write failed"), std::string::npos) << slurp(err);
+  }
 }
 
 TEST(Cli, ParamsDumpRoundTripGivesByteIdenticalOutput) {

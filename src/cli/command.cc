@@ -1,6 +1,10 @@
 #include "cli/command.h"
 
+#include "llvm/TargetParser/Host.h"
+#include "mca/cpu_catalog.h"
+
 #include <algorithm>
+#include <set>
 #include <iostream>
 
 #include <csignal>
@@ -21,18 +25,65 @@ void install_interrupt_handler() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
+ReadOptions InputOptions::read_options() const {
+  ReadOptions r;
+  r.format = input_format_named(format).value_or(InputFormat::kAuto);
+  r.keep_bad_rows = !strict;
+  return r;
+}
+
+std::optional<std::string> resolve_mcpu(const std::string& cpu, const std::string& command) {
+  if (cpu == "help") {
+    for (const CpuInfo& c : x86_cpus()) std::cout << c.name << '\n';
+    return std::nullopt;
+  }
+  if (cpu != "native") return cpu;
+  const std::string host = llvm::sys::getHostCPUName().str();
+  std::cerr << "surrogate " << command << ": -mcpu=native is " << host << " (LLVM's host CPU detection)\n";
+  return host;
+}
+
+void add_input_options(CLI::App* sub, InputOptions& o) {
+  sub->add_option("--input-format", o.format, "input format: auto (from the content), csv, hex, asm, elf")
+      ->check(CLI::IsMember({"auto", "csv", "hex", "asm", "elf"}));
+  sub->add_flag("--strict", o.strict, "a row that cannot be read is fatal (no output) instead of an empty result");
+  sub->add_option("inputs", o.inputs,
+                  "blocks: BHive CSV / hex lines (.gz too), AT&T or Intel assembly, x86-64 ELF ('-': standard input)")
+      ->required();
+}
+
 namespace {
 
-// LLVM tools spell long options with one dash (-mcpu=haswell,
-// -iterations=100); CLI11 wants two. Accept both for LLVM's names.
-std::vector<std::string> llvm_style_args(int argc, char** argv) {
-  static const char* llvm_names[] = {"mcpu", "iterations", "dispatch"};
+// Flushes standard output; false when it could not be written (a full disk,
+// a closed pipe), which a tool must not report as success.
+bool finish_standard_output() {
+  std::cout.flush();
+  if (!std::cout) return false;
+  return std::fflush(stdout) == 0 && !std::ferror(stdout);
+}
+
+// The long option names of `app` and its subcommands, without dashes.
+void collect_long_names(const CLI::App& app, std::set<std::string>& names) {
+  for (const CLI::Option* opt : app.get_options())
+    for (const std::string& n : opt->get_lnames()) names.insert(n);
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    collect_long_names(*sub, names);
+}
+
+// LLVM tools spell long options with one dash (-mcpu=haswell, -json,
+// -jobs=2); CLI11 wants two. A one-dash word naming a long option of the
+// program is taken as that option. "help [CMD]" is "[CMD] --help".
+std::vector<std::string> llvm_style_args(const CLI::App& app, int argc, char** argv) {
+  std::set<std::string> names;
+  collect_long_names(app, names);
   std::vector<std::string> args(argv + 1, argv + argc);
   for (std::string& a : args) {
     if (a.size() < 3 || a[0] != '-' || a[1] == '-') continue;
-    std::string name = a.substr(1, a.find('=') - 1);
-    for (const char* n : llvm_names)
-      if (name == n) a = "-" + a;
+    if (names.count(a.substr(1, a.find('=') - 1))) a = "-" + a;
+  }
+  if (!args.empty() && args[0] == "help") {
+    args.erase(args.begin());
+    args.push_back("--help");
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
   return args;
@@ -42,15 +93,21 @@ std::vector<std::string> llvm_style_args(int argc, char** argv) {
 
 int run_command_line(CLI::App& app, const std::vector<Command>& commands, int argc, char** argv) {
   try {
-    std::vector<std::string> args = llvm_style_args(argc, argv);
+    std::vector<std::string> args = llvm_style_args(app, argc, argv);
     app.parse(args);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; usage errors exit 2, as getopt tools do.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   for (const Command& c : commands) {
     if (!c.app->parsed()) continue;
     try {
-      return c.run();
+      const int status = c.run();
+      if (!finish_standard_output()) {
+        std::cerr << "surrogate " << c.app->get_name() << ": error: standard output: write failed\n";
+        return 1;
+      }
+      return status;
     } catch (const std::exception& e) {
       std::cerr << "surrogate " << c.app->get_name() << ": error: " << e.what() << '\n';
       return 1;

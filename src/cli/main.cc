@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   }
   CLI::App app("surrogate: neural surrogates of x86-64 basic-block performance models (LLVM 19 llvm-mca)");
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("surrogate 0.1.0"));
+  app.set_version_flag("-V,--version", std::string("surrogate 0.1.0"));
   std::vector<Command> commands{add_cpus_command(app),     add_simulate_command(app), add_label_command(app),
                                 add_params_command(app),   add_disasm_command(app),   add_measure_command(app),
                                 add_evaluate_command(app), add_predict_command(app)};

@@ -16,27 +16,28 @@ namespace {
 struct Options {
   measure::Options harness;
   std::string output = "-";
-  std::vector<std::string> inputs;
+  InputOptions input;
   bool ieee_denormals = false;
   bool median = false;
   double disturbed_retry_seconds = 120;
 };
 
 int run(Options o) {
-  refuse_output_over_input(o.output, o.inputs);
+  refuse_output_over_input(o.output, o.input.inputs);
   // Runtime guard (the measure library is only built for x86-64; on other
   // hosts it refuses too, see src/measure/CMakeLists.txt).
   if (auto why = measure::unsupported_host_reason()) throw std::runtime_error(*why);
   o.harness.flush_denormals = !o.ieee_denormals;
   if (o.median) o.harness.estimator = measure::Options::Estimator::kMedian;
-  std::vector<BasicBlock> blocks = read_blocks(o.inputs);
+  std::vector<BasicBlock> blocks = read_blocks(o.input.inputs, o.input.read_options());
   std::vector<measure::JobBlock> job_blocks;
   job_blocks.reserve(blocks.size());
-  for (BasicBlock& b : blocks) job_blocks.push_back({b.name, std::move(b.bytes)});
+  for (BasicBlock& b : blocks)
+    job_blocks.push_back({b.name, std::move(b.bytes), b.hex_column(), b.error.has_value()});
 
   measure::JobOptions job;
   job.output = o.output;
-  job.inputs = o.inputs;
+  job.inputs = o.input.inputs;
   job.tool_version = "surrogate 0.1.0";
   job.disturbed_retry_seconds = o.disturbed_retry_seconds;
   install_interrupt_handler();
@@ -52,7 +53,7 @@ int run(Options o) {
                "other load) in %.1f s; TSC %.4f ticks/cycle\n",
                s.measured, s.distinct, s.distinct ? 100.0 * s.measured / s.distinct : 0.0, s.resumed, s.retried,
                s.seconds, s.tsc_per_cycle);
-  return 0;
+  return report_bad_rows(blocks, "measure", std::cerr) ? 1 : 0;
 }
 
 }  // namespace
@@ -86,8 +87,7 @@ Command add_measure_command(CLI::App& app) {
       ->default_val(o->disturbed_retry_seconds)
       ->check(CLI::Range(0.0, 86400.0));
   sub->add_flag("--ieee-denormals", o->ieee_denormals, "run with denormals (default: FTZ and DAZ on)");
-  sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")
-      ->required();
+  add_input_options(sub, o->input);
   return {sub, [o] { return run(*o); }};
 }
 

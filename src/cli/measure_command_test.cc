@@ -40,4 +40,27 @@ TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
   });
 }
 
+// A row that cannot be read is not measured: an empty result and its
+// reason; the other rows are measured, in order; exit 1.
+TEST(Cli, MeasureSkipsBadRows) {
+  surrogate::measure::with_retries([&] {
+    std::string in = write("rows.csv", "4801cb4801cb\n4801c\n4801cb75fa4801cb\n4801cb4801cb\n");
+    std::string out = dir() + "/rows-measured.csv";
+    Result r = run("measure --jobs=1 " + in + " -o " + out);
+    ASSERT_EQ(r.status, 1) << r.err;
+    EXPECT_NE(r.err.find(in + ":2:6: odd number of hex digits"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(in + ":3:7: control flow inside the block"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("surrogate measure: 2 of 4 rows skipped"), std::string::npos) << r.err;
+    std::istringstream csv(slurp(out));
+    std::vector<std::string> rows;
+    for (std::string line; std::getline(csv, line);) rows.push_back(line);
+    ASSERT_EQ(rows.size(), 5u);
+    EXPECT_EQ(rows[2], "4801c,");
+    EXPECT_EQ(rows[3], "4801cb75fa4801cb,");
+    ASSERT_EQ(rows[1].substr(0, 13), "4801cb4801cb,");
+    EXPECT_NEAR(std::stod(rows[1].substr(13)), 200, 15);
+    EXPECT_EQ(rows[4], rows[1]);
+  });
+}
+
 }  // namespace

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   CLI::App app("surrogate (training commands, LibTorch): neural surrogates of x86-64 basic-block performance models");
   app.name("surrogate");
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("surrogate 0.1.0"));
+  app.set_version_flag("-V,--version", std::string("surrogate 0.1.0"));
   std::vector<Command> commands{add_train_command(app), add_compile_command(app)};
   return run_command_line(app, commands, argc, argv);
 }

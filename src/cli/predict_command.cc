@@ -9,11 +9,9 @@
 #include <sstream>
 
 #include "block/block_reader.h"
-#include "util/input_error.h"
-#include "runtime/instruction_table.h"
-#include "runtime/model_file.h"
-#include "runtime/predictor.h"
+#include "runtime/surrogate_runtime.h"
 #include "util/atomic_file.h"
+#include "util/input_error.h"
 #include "util/hex.h"
 #include "util/parallel.h"
 
@@ -27,11 +25,12 @@ struct Options {
   std::string output = "-";
   bool stats = false;
   std::string kernels = "auto";
-  std::vector<std::string> inputs;
+  InputOptions input;
 };
 
-// format_throughput (cli/command.h) without the allocations: to_chars with
-// a precision is printf's %.*f (the buffer holds any double in fixed notation).
+// format_throughput (util/throughput_text.h) without the allocations:
+// to_chars with a precision is printf's %.*f (the buffer holds any double in
+// fixed notation).
 void append_throughput(std::string& out, double value) {
   char buf[400];
   char* end;
@@ -45,102 +44,127 @@ void append_throughput(std::string& out, double value) {
   out.append(buf, end);
 }
 
+// An input row as predict keeps it: where its machine code is (to name a
+// decoding fault), or why it could not be read.
+struct Row {
+  BytePosition where;
+  std::optional<RowError> error;
+  std::string text;  // a bad row's hex field as written (BasicBlock::hex_column)
+};
+
+// Every input's rows into `batch` (machine code) and `rows`, in order. CSV
+// rows are visited without making blocks: the model's instruction table
+// splits their bytes (runtime::Surrogate); other inputs (assembly, ELF) are
+// decoded here.
+void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vector<Row>& rows) {
+  std::vector<std::string> notes;
+  const ReadOptions read = input.read_options();
+  for (const std::string& path : input.inputs) {
+    const std::string name = input_name(path);
+    std::string text = read_input(path);
+    const InputFormat format = read.format == InputFormat::kAuto ? detect_format(text) : read.format;
+    if (format != InputFormat::kCsv) {
+      BlockFile file = read_block_text(std::move(text), path, read);
+      notes.insert(notes.end(), file.notes.begin(), file.notes.end());
+      for (BasicBlock& block : file.blocks) {
+        block.bytes.insert(block.bytes.end(), block.dropped_branch.begin(), block.dropped_branch.end());
+        batch.add(block.bytes);
+        rows.push_back({BytePosition{{block.name}, 1}, block.error, block.text});
+      }
+      continue;
+    }
+    const std::size_t first = rows.size();
+    std::istringstream in(std::move(text));
+    visit_bhive_csv(
+        in, name,
+        [&](BhiveRow& row) {
+          batch.add(row.bytes);
+          rows.push_back({row.where, std::move(row.error), std::move(row.text)});
+        },
+        read.keep_bad_rows);
+    if (rows.size() == first) throw InputError({name}, "no blocks found");
+  }
+  report_notes(notes);
+}
+
+std::string hex_column(const runtime::BlockBatch& batch, const std::vector<Row>& rows, std::size_t i) {
+  if (!rows[i].error) {
+    std::string hex;
+    append_hex(hex, batch[i].data(), batch[i].size());
+    return hex;
+  }
+  BasicBlock bad;
+  bad.error = rows[i].error;
+  bad.text = rows[i].text;
+  return bad.hex_column();
+}
+
 int run(const Options& o) {
-  refuse_output_over_input(o.output, o.inputs);
+  refuse_output_over_input(o.output, o.input.inputs);
   const auto t0 = std::chrono::steady_clock::now();
   auto ms_since = [](std::chrono::steady_clock::time_point t) {
     return 1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   };
   // The model first: a bad model file fails before any decoding.
-  runtime::Isa isa = runtime::best_isa();
-  for (runtime::Isa i : {runtime::Isa::kScalar, runtime::Isa::kAvx2, runtime::Isa::kAvx512})
-    if (o.kernels == runtime::isa_name(i)) isa = i;
-  runtime::Predictor predictor(runtime::read_model_file(o.model), isa);
+  auto model = std::make_unique<runtime::Surrogate>(o.model, runtime::SurrogateOptions{o.kernels});
   const double model_ms = ms_since(t0);
   const auto t1 = std::chrono::steady_clock::now();
-  // Every input block becomes table ids (ids[starts[b], starts[b + 1])) and
-  // its machine code for the output (bytes[byte_starts[b], ...)). CSV rows
-  // are visited without making blocks: the table splits a row's bytes into
-  // the model's instructions (LLVM only for instruction bytes not seen
-  // before); rows it gives up on, and other inputs (assembly, ELF), are
-  // decoded as always and then looked up.
-  auto table_owner = std::make_unique<runtime::InstructionTable>(predictor.network().vocabulary());
-  runtime::InstructionTable& table = *table_owner;
-  std::vector<std::uint32_t> ids;
-  std::vector<std::size_t> starts{0};
-  std::vector<std::uint8_t> bytes;
-  std::vector<std::size_t> byte_starts{0};
-  std::vector<std::string> notes;
-  auto add_block = [&](const BasicBlock& block) {
-    table.encode(block, &ids);
-    starts.push_back(ids.size());
-    bytes.insert(bytes.end(), block.bytes.begin(), block.bytes.end());
-    byte_starts.push_back(bytes.size());
-  };
-  for (const std::string& path : o.inputs) {
-    const std::string name = input_name(path);
-    std::string text = read_input(path);
-    if (detect_format(text) != InputFormat::kCsv) {
-      BlockFile file = read_block_text(std::move(text), path);
-      notes.insert(notes.end(), file.notes.begin(), file.notes.end());
-      for (const BasicBlock& block : file.blocks) add_block(block);
-      continue;
-    }
-    const std::size_t first = starts.size();
-    std::istringstream in(std::move(text));
-    visit_bhive_csv(in, name, [&](BhiveRow& row) {
-      if (table.split(row.bytes.data(), row.bytes.size(), &ids, nullptr)) {
-        starts.push_back(ids.size());
-        bytes.insert(bytes.end(), row.bytes.begin(), row.bytes.end());
-        byte_starts.push_back(bytes.size());
-      } else {
-        add_block(table.decoder().decode_block(row.bytes, name + ":" + std::to_string(row.line), row.where, &notes));
-      }
-    });
-    if (starts.size() == first) throw InputError({name}, "no blocks found");
-  }
-  report_notes(notes);
-  const std::size_t blocks = starts.size() - 1;
+  runtime::BlockBatch batch;
+  std::vector<Row> rows;
+  read_rows(o.input, batch, rows);
   const double read_ms = ms_since(t1);
-  auto start = std::chrono::steady_clock::now();
-  std::vector<double> throughputs = predictor.predict(table, ids, starts, o.jobs);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<runtime::Prediction> predictions = model->predict_each(batch, o.jobs);
+  const double predict_ms = ms_since(start);
+  // A decoding fault is named at its place in the input.
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (predictions[i].ok() || rows[i].error) continue;
+    const InputError e(rows[i].where.at(predictions[i].error_offset == runtime::Prediction::kNoOffset
+                                            ? 0
+                                            : predictions[i].error_offset),
+                       predictions[i].error);
+    rows[i].error = row_error(e);
+    append_hex(rows[i].text, batch[i].data(), batch[i].size());
+  }
+  if (o.input.strict)
+    for (const Row& r : rows)
+      if (r.error) throw std::runtime_error(r.error->message);
+  const auto t2 = std::chrono::steady_clock::now();
   // Rows into one buffer, written at once.
   std::string text = "hex,throughput\n";
-  text.reserve(blocks * 64);
-  for (std::size_t i = 0; i < blocks; ++i) {
-    append_hex(text, bytes.data() + byte_starts[i], byte_starts[i + 1] - byte_starts[i]);
+  text.reserve(rows.size() * 64);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].error)
+      text += hex_column(batch, rows, i);
+    else
+      append_hex(text, batch[i].data(), batch[i].size());
     text += ',';
-    append_throughput(text, throughputs[i]);
+    if (!rows[i].error) append_throughput(text, predictions[i].throughput);
     text += '\n';
   }
   AtomicFile out(o.output);
   out.stream().write(text.data(), static_cast<std::streamsize>(text.size()));
   out.commit();
-  const double write_ms = ms_since(start) - 1e3 * seconds;
+  const double write_ms = ms_since(t2);
   if (o.stats) {
-    // The inference alone (reading and decoding the inputs not included).
-    char rate[96];
-    std::snprintf(rate, sizeof rate, "predicted in %.1f ms (%.0f blocks/s)", 1e3 * seconds,
-                  seconds > 0 ? static_cast<double>(blocks) / seconds : 0.0);
-    const runtime::Network& net = predictor.network();
-    runtime::CacheStats stats = predictor.stats();  // misses: embeddings computed
-    stats.byte_hits = table.byte_hits();
-    stats.token_hits = table.token_hits();
-    std::cerr << "surrogate predict: " << stats.summary() << "; " << rate << "; "
-              << runtime::isa_name(net.isa()) << " kernels, width " << net.width() << ", depth " << net.depth()
-              << '\n';
-    char phases[160];
-    std::snprintf(phases, sizeof phases,
-                  "surrogate predict: model load %.1f ms, reading and splitting blocks %.1f ms, inference %.1f ms, "
-                  "writing %.1f ms\n",
-                  model_ms, read_ms, 1e3 * seconds, write_ms);
-    std::cerr << phases;
+    // The inference alone (reading the inputs not included).
+    const runtime::SurrogateStats stats = model->stats();
+    std::fprintf(stderr,
+                 "surrogate predict: %s; predicted in %.1f ms (%.0f blocks/s); %s kernels, width %d, depth %d\n",
+                 stats.summary.c_str(), predict_ms,
+                 predict_ms > 0 ? 1e3 * static_cast<double>(rows.size()) / predict_ms : 0.0,
+                 model->kernels().c_str(), model->width(), model->depth());
+    std::fprintf(stderr,
+                 "surrogate predict: model load %.1f ms, reading blocks %.1f ms, splitting and inference %.1f ms, "
+                 "writing %.1f ms\n",
+                 model_ms, read_ms, predict_ms, write_ms);
   }
-  // The process ends after this command: the table (~50k small
-  // allocations) is left to it, not freed one by one.
-  (void)table_owner.release();
-  return 0;
+  const std::size_t bad = report_row_errors(
+      rows.size(), [&](std::size_t r) { return rows[r].error ? &*rows[r].error : nullptr; }, "predict", std::cerr);
+  // The process ends after this command: the model's instruction table
+  // (~50k small allocations) is left to it, not freed one by one.
+  (void)model.release();
+  return bad ? 1 : 0;
 }
 
 }  // namespace
@@ -157,8 +181,7 @@ Command add_predict_command(CLI::App& app) {
   sub->add_flag("--stats", o->stats, "print instruction-cache hit rates to stderr");
   sub->add_option("--kernels", o->kernels, "matrix kernels: auto (the widest this CPU runs), scalar, avx2, avx512")
       ->check(CLI::IsMember({"auto", "scalar", "avx2", "avx512"}));
-  sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")
-      ->required();
+  add_input_options(sub, o->input);
   return {sub, [o] { return run(*o); }};
 }
 

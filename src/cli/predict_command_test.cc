@@ -78,19 +78,18 @@ void expect_clean_failure(const std::string& args, const std::string& expected) 
 }
 
 // CSV rows the instruction table splits, a row it leaves to the decoder (a
-// trailing ret, dropped with a note), assembly text and an empty CSV: rows in
-// input order, each the model's value for the bytes kept.
+// trailing ret, dropped, still in the row's hex), assembly text: rows in
+// input order, each the model's value for the block.
 TEST(PredictCli, EveryInputFormatAndTheDecoderFallback) {
   std::string csv = write("mixed.csv", "hex\n4801d8\n4801d8c3\n4889c3\n");
   std::string att = write("block.s", "addq %rbx, %rax\nmovq %rax, %rbx\n");
   Result r = run("predict --model " + tiny_model_path() + " --jobs=1 " + csv + " " + att);
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.err.find("mixed.csv:3"), std::string::npos) << r.err;  // the note on the dropped ret
   runtime::Surrogate model(tiny_model_path());
   std::istringstream rows(r.out);
   std::string row;
   std::getline(rows, row);
-  for (const char* hex : {"4801d8", "4801d8", "4889c3", "4801d84889c3"}) {
+  for (const char* hex : {"4801d8", "4801d8c3", "4889c3", "4801d84889c3"}) {
     ASSERT_TRUE(std::getline(rows, row)) << r.out;
     std::size_t comma = row.find(',');
     EXPECT_EQ(row.substr(0, comma), hex) << r.out;
@@ -115,8 +114,28 @@ TEST(PredictCli, BadModelIsOneLineAndNoOutput) {
   expect_clean_failure("predict --model " + in + " " + in, in + ": not a surrogate model file (bad magic");
   expect_clean_failure("predict --model " + dir() + "/missing.srg " + in, "missing.srg: cannot open");
   // Bad blocks with a good model: the input's line and byte.
-  expect_clean_failure("predict --model " + tiny_model_path() + " " + write("bad.csv", "4801d8\n48zz\n"),
-                       "bad.csv:2: byte 2");
+  expect_clean_failure("predict --strict --model " + tiny_model_path() + " " + write("bad.csv", "4801d8\n48zz\n"),
+                       "bad.csv:2:3");
+}
+
+// Bad rows without --strict: empty results and reasons, the other rows
+// predicted as alone, exit 1.
+TEST(PredictCli, BadRowsAreSkippedAndTheOthersGoOn) {
+  const std::string in = write("rows.csv", "4801d8\n4801d\n4801d875fa4801d8\n480fafc0\n4801d8ffff\n");
+  Result r = run("predict --model " + tiny_model_path() + " " + in);
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find(in + ":2:6: odd number of hex digits"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(in + ":3:7: control flow inside the block"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(in + ":5:7: cannot decode"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("surrogate predict: 3 of 5 rows skipped"), std::string::npos) << r.err;
+  Result good = run("predict --model " + tiny_model_path() + " " + write("good.csv", "4801d8\n480fafc0\n"));
+  ASSERT_EQ(good.status, 0) << good.err;
+  std::istringstream g(good.out);
+  std::string header, first, second;
+  std::getline(g, header);
+  std::getline(g, first);
+  std::getline(g, second);
+  EXPECT_EQ(r.out, header + "\n" + first + "\n4801d,\n4801d875fa4801d8,\n" + second + "\n4801d8ffff,\n");
 }
 
 }  // namespace

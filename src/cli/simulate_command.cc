@@ -24,51 +24,64 @@ struct Options {
   unsigned iterations = Simulator::kDefaultIterations;
   unsigned jobs = default_jobs();
   std::string output = "-";
-  std::vector<std::string> inputs;
+  InputOptions input;
+  unsigned dispatch = 0;  // -dispatch: dispatch width override (0: the CPU's)
   bool label = false;  // `surrogate label`: write a label set (dataset/label_store.h)
 };
 
 // Blocks of every input, and each block's BHive `sources` column (empty when
 // the input has none).
-std::vector<BasicBlock> read_inputs(const std::vector<std::string>& inputs, std::vector<std::string>* sources) {
+std::vector<BasicBlock> read_inputs(const InputOptions& input, std::vector<std::string>* sources) {
   std::vector<BasicBlock> blocks;
-  for (const std::string& path : inputs) {
-    BlockFile file = read_block_file(path);
+  std::vector<std::string> notes;
+  for (const std::string& path : input.inputs) {
+    BlockFile file = read_block_file(path, input.read_options());
+    notes.insert(notes.end(), file.notes.begin(), file.notes.end());
     auto column = std::find(file.extra_column_names.begin(), file.extra_column_names.end(), "sources");
     for (BasicBlock& b : file.blocks) {
-      sources->push_back(column == file.extra_column_names.end()
-                             ? ""
-                             : b.extra_columns[column - file.extra_column_names.begin()]);
+      const std::size_t c = static_cast<std::size_t>(column - file.extra_column_names.begin());
+      sources->push_back(c < b.extra_columns.size() ? b.extra_columns[c] : "");
       blocks.push_back(std::move(b));
     }
   }
+  report_notes(notes);
   return blocks;
 }
 
-int run(const Options& o) {
-  refuse_output_over_input(o.output, o.inputs);
+int run(Options o) {
+  refuse_output_over_input(o.output, o.input.inputs);
   if (o.cpu.empty() && o.params_file.empty()) throw std::runtime_error("simulate: give -mcpu=CPU or --params=FILE");
+  if (!o.cpu.empty()) {
+    std::optional<std::string> cpu = resolve_mcpu(o.cpu, o.label ? "label" : "simulate");
+    if (!cpu) return 0;
+    o.cpu = *cpu;
+  }
   // The params file is read once: its bytes name the parameters in the journal.
   const std::string params_text = o.params_file.empty() ? "" : read_file(o.params_file);
   CpuParams params = o.params_file.empty() ? CpuParams::stock(o.cpu) : params_from_json(params_text, o.params_file);
+  if (o.dispatch) params.global.dispatch_width = o.dispatch;
   if (!o.cpu.empty() && o.cpu != params.cpu)
     throw std::runtime_error(o.params_file + ": its cpu is '" + params.cpu + "' but -mcpu=" + o.cpu);
-  const std::string origin = o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file;
+  const std::string origin = (o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file) +
+                             (o.dispatch ? " -dispatch=" + std::to_string(o.dispatch) : "");
   const SimulatorLabeller labeller(params, o.iterations, origin, params_text);
   std::vector<std::string> sources;
-  std::vector<BasicBlock> blocks = o.label ? read_inputs(o.inputs, &sources) : read_blocks(o.inputs);
+  std::vector<BasicBlock> blocks = read_inputs(o.input, &sources);
+  const std::string command = o.label ? "label" : "simulate";
 
   install_interrupt_handler();
   LabellingOptions job{o.jobs, o.output, (o.label ? "label " : "simulate ") + params.cpu, &interrupted};
   LabellingResult result = label_blocks(labeller, blocks, job, [&](const LabellingResult& r) {
     for (std::size_t i = 0; i < blocks.size(); ++i)
-      if (!r.labels[i].throughput) std::cerr << blocks[i].name << ": cannot simulate: " << r.labels[i].error << '\n';
+      if (!r.labels[i].throughput && !blocks[i].error)
+        std::cerr << blocks[i].name << ": cannot simulate: " << r.labels[i].error << '\n';
     if (o.label) {
       LabelSet labels;
       labels.description =
           "surrogate simulate " + origin + " -iterations=" + std::to_string(o.iterations) + " (llvm-mca 19)";
       for (std::size_t i = 0; i < blocks.size(); ++i)
-        labels.blocks.push_back({blocks[i].bytes,
+        if (!blocks[i].error)  // a label set holds blocks only
+          labels.blocks.push_back({blocks[i].bytes,
                                  r.labels[i].throughput ? std::stof(format_throughput(*r.labels[i].throughput))
                                                         : std::nanf(""),
                                  sources[i]});
@@ -77,7 +90,7 @@ int run(const Options& o) {
       AtomicFile out(o.output);
       out.stream() << "hex,throughput\n";
       for (std::size_t i = 0; i < blocks.size(); ++i) {
-        out.stream() << blocks[i].hex() << ',';
+        out.stream() << blocks[i].hex_column() << ',';
         if (r.labels[i].throughput) out.stream() << format_throughput(*r.labels[i].throughput);
         out.stream() << '\n';
       }
@@ -85,11 +98,11 @@ int run(const Options& o) {
     }
   });
   if (result.interrupted) {
-    std::cerr << "surrogate simulate: interrupted; finished blocks are kept in " << o.output
+    std::cerr << "surrogate " << command << ": interrupted; finished blocks are kept in " << o.output
               << ".partial: run the same command again to resume\n";
     return 130;
   }
-  return 0;
+  return report_bad_rows(blocks, command, std::cerr) ? 1 : 0;
 }
 
 // Options shared by simulate and label.
@@ -99,9 +112,10 @@ void add_simulation_options(CLI::App* sub, const std::shared_ptr<Options>& o) {
   sub->add_option("--iterations", o->iterations, "iterations to simulate")
       ->default_val(Simulator::kDefaultIterations)
       ->check(CLI::Range(1u, 1000000u));
-  sub->add_option("-j,--jobs", o->jobs, "threads (default: all cores)")->check(CLI::Range(1u, 1024u));
-  sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")
-      ->required();
+  sub->add_option("--dispatch", o->dispatch, "dispatch width, micro-ops per cycle (llvm-mca -dispatch; default: the CPU's)")
+      ->check(CLI::Range(1u, 4096u));
+  sub->add_option("-j,--jobs", o->jobs, "threads (default: the CPUs this process may use)")->check(CLI::Range(1u, 1024u));
+  add_input_options(sub, o->input);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ BlockLabel from_entry(const JournalEntry& e) {
 
 std::string job_fingerprint(const Labeller& labeller, const std::vector<BasicBlock>& blocks) {
   std::string job = "labelling v2\n" + labeller.fingerprint() + "\n";
-  for (const BasicBlock& b : blocks) job += b.hex() + "\n";
+  for (const BasicBlock& b : blocks) job += (b.error ? "!" + b.text : b.hex()) + "\n";
   return fingerprint_of(job);
 }
 
@@ -36,6 +36,10 @@ LabellingResult label_blocks(const Labeller& labeller, const std::vector<BasicBl
   result.labels.resize(blocks.size());
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (blocks[i].error) {  // a row that could not be read: never labelled
+      result.labels[i].error = blocks[i].error->message;
+      continue;
+    }
     auto it = journal.finished().find(i);
     if (it != journal.finished().end()) {
       result.labels[i] = from_entry(it->second);

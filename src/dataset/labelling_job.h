@@ -42,7 +42,8 @@ struct LabellingResult {
   bool interrupted = false;        // cancelled before every block was labelled: nothing written
 };
 
-// Labels every block. When all are labelled, calls write_output(result) (the
+// Labels every block; a bad row (BasicBlock::error) gets its error as the
+// label's and is not labelled. When all are labelled, calls write_output(result) (the
 // caller's output file: CSV, label store, ...) and then removes the journal;
 // an exception from write_output keeps the journal and propagates.
 LabellingResult label_blocks(const Labeller& labeller, const std::vector<BasicBlock>& blocks,

@@ -130,7 +130,7 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
     << o.min_unrolled_bytes << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes
     << " ticks=" << o.target_ticks << " init=" << o.init_value << " mxcsr=" << o.mxcsr()
     << " est=" << static_cast<int>(o.estimator) << " tol=" << o.canary_tolerance << "\n";
-  for (const JobBlock& b : blocks) s << to_hex(b.bytes) << "\n";
+  for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : to_hex(b.bytes)) << "\n";
   return fingerprint_of(s.str());
 }
 
@@ -147,6 +147,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   {
     std::unordered_map<std::string, size_t> seen;
     for (size_t i = 0; i < blocks.size(); ++i) {
+      if (blocks[i].bad_row) continue;
       auto [it, fresh] = seen.emplace(to_hex(blocks[i].bytes), i);
       first_of[i] = it->second;
       if (fresh) distinct.push_back(i);
@@ -230,8 +231,11 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
 
   AtomicFile out(job.output);
   out.stream() << "hex,throughput\n";
-  for (size_t i = 0; i < blocks.size(); ++i)
-    out.stream() << to_hex(blocks[i].bytes) << "," << done.at(first_of[i]).value << "\n";
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    out.stream() << (blocks[i].hex_column.empty() ? to_hex(blocks[i].bytes) : blocks[i].hex_column) << ",";
+    if (!blocks[i].bad_row) out.stream() << done.at(first_of[i]).value;
+    out.stream() << "\n";
+  }
   out.commit();
   if (job.output != "-")
     write_file_atomically(job.output + ".meta.json", metadata(options, harness, job, summary, ratios).dump(2) + "\n");

@@ -29,6 +29,12 @@ namespace surrogate::measure {
 struct JobBlock {
   std::string name;            // for messages, e.g. "file.csv:12"
   std::vector<uint8_t> bytes;  // machine code
+  // The row's output hex (BasicBlock::hex_column: with a trailing branch that
+  // was not measured); to_hex(bytes) when empty.
+  std::string hex_column;
+  // A row of the input that could not be read: not measured, its output row
+  // has an empty throughput (the caller reports why).
+  bool bad_row = false;
 };
 
 struct JobOptions {

@@ -12,29 +12,73 @@
 
 namespace surrogate::runtime {
 
-struct Surrogate::Impl {
-  explicit Impl(const ModelFile& model)
-      : header(model.header), predictor(model), table(predictor.network().vocabulary()) {}
+namespace {
 
-  // Appends the table ids of one block's instructions to `ids`.
-  void split(std::span<const std::uint8_t> bytes, const char* name) {
+Isa isa_named(const std::string& kernels) {
+  if (kernels == "auto") return best_isa();
+  for (Isa i : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512})
+    if (kernels == isa_name(i)) return i;
+  throw std::runtime_error("unknown matrix kernels '" + kernels + "' (auto, scalar, avx2, avx512)");
+}
+
+}  // namespace
+
+struct Surrogate::Impl {
+  Impl(const ModelFile& model, const SurrogateOptions& options)
+      : header(model.header),
+        predictor(model, isa_named(options.kernels)),
+        table(predictor.network().vocabulary()) {}
+
+  // Appends the table ids of one block's instructions to `ids`; throws
+  // InputError (the position's byte is the block offset) for a bad block,
+  // leaving `ids` as it was.
+  void split(std::span<const std::uint8_t> bytes) {
     if (table.split(bytes.data(), bytes.size(), &ids, nullptr)) return;
     // Not plain instructions the table knows how to split: decoded as ever
     // (same errors; a trailing branch dropped), then looked up.
-    BytePosition where{{name, 0, 0}, 2};
-    table.encode(table.decoder().decode_block({bytes.begin(), bytes.end()}, name, where, nullptr), &ids);
+    const BytePosition where{{"", 0, 0}, 1};
+    table.encode(table.decoder().decode_block({bytes.begin(), bytes.end()}, "", where, nullptr), &ids);
   }
 
-  std::vector<double> predict(std::size_t blocks, unsigned jobs,
-                              const std::function<void(std::size_t)>& split_block) {
+  // Predicts blocks 0..blocks-1, whose machine code split_block(b) appends
+  // with split(); a block that throws gets its error and no prediction.
+  std::vector<Prediction> predict(std::size_t blocks, unsigned jobs,
+                                  const std::function<void(std::size_t)>& split_block) {
+    std::vector<Prediction> out(blocks);
     ids.clear();
-    std::vector<std::size_t> starts{0};
+    std::vector<std::size_t> starts{0}, good;
     starts.reserve(blocks + 1);
+    good.reserve(blocks);
     for (std::size_t b = 0; b < blocks; ++b) {
-      split_block(b);
+      const std::size_t before = ids.size();
+      try {
+        split_block(b);
+      } catch (const InputError& e) {
+        ids.resize(before);
+        out[b].error = e.reason();
+        out[b].error_offset = e.where().byte;
+        continue;
+      }
       starts.push_back(ids.size());
+      good.push_back(b);
     }
-    return predictor.predict(table, ids, starts, jobs ? jobs : default_jobs());
+    std::vector<double> values = predictor.predict(table, ids, starts, jobs ? jobs : default_jobs());
+    for (std::size_t i = 0; i < good.size(); ++i) out[good[i]].throughput = values[i];
+    return out;
+  }
+
+  // predict() for the calls that throw on the first bad block.
+  std::vector<double> predict_or_throw(std::size_t blocks, unsigned jobs,
+                                       const std::function<void(std::size_t)>& split_block) {
+    std::vector<Prediction> each = predict(blocks, jobs, split_block);
+    std::vector<double> values(blocks);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      if (!each[b].ok())
+        throw InputError({blocks == 1 ? "block" : "block " + std::to_string(b + 1), 0, each[b].error_offset},
+                         each[b].error);
+      values[b] = each[b].throughput;
+    }
+    return values;
   }
 
   nlohmann::json header;
@@ -55,7 +99,18 @@ std::vector<std::uint8_t> bytes_of_hex(std::string_view hex, const std::string& 
 
 }  // namespace
 
-Surrogate::Surrogate(const std::string& model_path) : impl_(std::make_unique<Impl>(read_model_file(model_path))) {}
+void BlockBatch::add(std::span<const std::uint8_t> code) {
+  code_.insert(code_.end(), code.begin(), code.end());
+  starts_.push_back(code_.size());
+}
+
+void BlockBatch::reserve(std::size_t blocks, std::size_t bytes) {
+  starts_.reserve(blocks + 1);
+  code_.reserve(bytes);
+}
+
+Surrogate::Surrogate(const std::string& model_path, const SurrogateOptions& options)
+    : impl_(std::make_unique<Impl>(read_model_file(model_path), options)) {}
 Surrogate::~Surrogate() = default;
 Surrogate::Surrogate(Surrogate&&) noexcept = default;
 Surrogate& Surrogate::operator=(Surrogate&&) noexcept = default;
@@ -63,22 +118,25 @@ Surrogate& Surrogate::operator=(Surrogate&&) noexcept = default;
 double Surrogate::predict_hex(std::string_view hex) { return predict_bytes(bytes_of_hex(hex, "hex")); }
 
 double Surrogate::predict_bytes(std::span<const std::uint8_t> bytes) {
-  return impl_->predict(1, 1, [&](std::size_t) { impl_->split(bytes, "block"); })[0];
+  return impl_->predict_or_throw(1, 1, [&](std::size_t) { impl_->split(bytes); })[0];
 }
 
 std::vector<double> Surrogate::predict_hex(const std::vector<std::string>& hex_blocks, unsigned jobs) {
-  return impl_->predict(hex_blocks.size(), jobs, [&](std::size_t b) {
+  return impl_->predict_or_throw(hex_blocks.size(), jobs, [&](std::size_t b) {
     const std::string name = "block " + std::to_string(b + 1);
-    impl_->split(bytes_of_hex(hex_blocks[b], name), name.c_str());
+    impl_->split(bytes_of_hex(hex_blocks[b], name));
   });
 }
 
 std::vector<double> Surrogate::predict_bytes(const std::vector<std::vector<std::uint8_t>>& blocks, unsigned jobs) {
-  return impl_->predict(blocks.size(), jobs, [&](std::size_t b) {
-    const std::string name = "block " + std::to_string(b + 1);
-    impl_->split(blocks[b], name.c_str());
-  });
+  return impl_->predict_or_throw(blocks.size(), jobs, [&](std::size_t b) { impl_->split(blocks[b]); });
 }
+
+std::vector<Prediction> Surrogate::predict_each(const BlockBatch& blocks, unsigned jobs) {
+  return impl_->predict(blocks.size(), jobs, [&](std::size_t b) { impl_->split(blocks[b]); });
+}
+
+std::string Surrogate::kernels() const { return isa_name(impl_->predictor.network().isa()); }
 
 int Surrogate::width() const { return impl_->predictor.network().width(); }
 int Surrogate::depth() const { return impl_->predictor.network().depth(); }
@@ -103,7 +161,9 @@ std::string Surrogate::cpu() const {
 
 SurrogateStats Surrogate::stats() const {
   CacheStats s = impl_->predictor.stats();
-  return {s.blocks, s.instructions, s.misses};
+  s.byte_hits = impl_->table.byte_hits();
+  s.token_hits = impl_->table.token_hits();
+  return {s.blocks, s.instructions, s.misses, s.byte_hits, s.token_hits, s.summary()};
 }
 
 }  // namespace surrogate::runtime

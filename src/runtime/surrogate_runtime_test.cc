@@ -83,6 +83,32 @@ TEST(SurrogateRuntime, HexGivesTheDecodedBlocksValues) {
   EXPECT_EQ(model.predict_hex("4801d8c3"), model.predict_hex("4801d8"));  // add; ret
 }
 
+// A batch with bad blocks: each bad block gets its reason and the byte it
+// is at, every other block the value of the single call.
+TEST(SurrogateRuntime, PredictEachKeepsGoingPastBadBlocks) {
+  Surrogate model(write_tiny_model()), single(write_tiny_model());
+  const std::vector<std::vector<std::uint8_t>> blocks = {
+      {0x48, 0x01, 0xd8},              // add rax, rbx
+      {0x48, 0x01, 0xd8, 0xff, 0xff},  // add; then bytes that are no instruction
+      {},                              // empty
+      {0x75, 0xfa, 0x48, 0x01, 0xd8},  // jne inside the block
+      {0x48, 0x0f, 0xaf, 0xc0}};       // imul rax, rax
+  BlockBatch batch;
+  for (const auto& b : blocks) batch.add(b);
+  ASSERT_EQ(batch.size(), blocks.size());
+  std::vector<Prediction> each = model.predict_each(batch, 2);
+  ASSERT_EQ(each.size(), blocks.size());
+  EXPECT_TRUE(each[0].ok());
+  EXPECT_EQ(each[0].throughput, single.predict_bytes(blocks[0]));
+  EXPECT_EQ(each[4].throughput, single.predict_bytes(blocks[4]));
+  EXPECT_NE(each[1].error.find("cannot decode"), std::string::npos) << each[1].error;
+  EXPECT_EQ(each[1].error_offset, 3u);
+  EXPECT_NE(each[2].error.find("empty block"), std::string::npos) << each[2].error;
+  EXPECT_NE(each[3].error.find("control flow inside the block"), std::string::npos) << each[3].error;
+  EXPECT_EQ(each[3].error_offset, 0u);
+  EXPECT_TRUE(each[4].ok());
+}
+
 TEST(SurrogateRuntime, BadInputsThrow) {
   Surrogate model(write_tiny_model());
   EXPECT_THROW(model.predict_hex("48zz"), InputError);

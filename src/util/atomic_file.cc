@@ -62,6 +62,8 @@ void write_file_atomically(const std::string& path, const std::string& contents)
 }
 
 std::string read_file(const std::string& path) {
+  std::error_code dir_error;
+  if (std::filesystem::is_directory(path, dir_error)) throw std::runtime_error(path + ": is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   // A regular file in one read; anything else (or what a file grew by) streamed.

@@ -4,6 +4,8 @@
 // and is rethrown in the caller after all threads have joined.
 #pragma once
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -14,7 +16,13 @@
 
 namespace surrogate {
 
-inline unsigned default_jobs() { return std::max(1u, std::thread::hardware_concurrency()); }
+// The CPUs this process may run on (its affinity mask: `taskset -c 0` gives
+// 1), else the machine's.
+inline unsigned default_jobs() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 template <typename Fn>
 void parallel_for(std::size_t n, unsigned jobs, Fn&& fn) {
