@@ -21,6 +21,7 @@ Decoder::Decoder() {
                                                &x86.generic_subtarget());
   disassembler_.reset(x86.target().createMCDisassembler(x86.generic_subtarget(), *context_));
   if (!disassembler_) throw std::runtime_error("LLVM x86-64 disassembler unavailable");
+  lock_prefix_opcode_ = static_cast<unsigned>(x86.find_opcode("LOCK_PREFIX"));
 }
 
 Decoder::~Decoder() = default;
@@ -37,6 +38,21 @@ std::size_t Decoder::decode_instruction(const std::uint8_t* bytes, std::size_t s
   auto status = disassembler_->getInstruction(inst, length, llvm::ArrayRef<std::uint8_t>(bytes, size), address,
                                               llvm::nulls());
   if (status != llvm::MCDisassembler::Success || length == 0) return 0;
+  if (inst.getOpcode() == lock_prefix_opcode_ && length < size) {
+    // LLVM's disassembler gives `lock` as an instruction of its own; its
+    // assembler (what llvm-mca reads) gives the locked instruction with a
+    // flag. The latter: one instruction, as llvm-mca simulates it.
+    llvm::MCInst locked;
+    std::uint64_t locked_length = 0;
+    status = disassembler_->getInstruction(locked, locked_length,
+                                           llvm::ArrayRef<std::uint8_t>(bytes + length, size - length),
+                                           address + length, llvm::nulls());
+    if (status == llvm::MCDisassembler::Success && locked_length > 0 && locked.getOpcode() != lock_prefix_opcode_) {
+      locked.setFlags(locked.getFlags() | kLockPrefixFlag);
+      inst = locked;
+      length += locked_length;
+    }
+  }
   inst.setOpcode(X86Target::get().canonical_opcode(inst.getOpcode()));
   return length;
 }

@@ -42,6 +42,8 @@ class Decoder {
 
   // Decodes one instruction at the start of `bytes` (address used for
   // PC-relative targets). Returns its size, or 0 if the bytes do not decode.
+  // A lock prefix is part of the instruction it locks (flag
+  // kLockPrefixFlag), as LLVM's assembler gives it.
   std::size_t decode_instruction(const std::uint8_t* bytes, std::size_t size, std::uint64_t address,
                                  llvm::MCInst& inst) const;
 
@@ -51,6 +53,7 @@ class Decoder {
  private:
   std::unique_ptr<llvm::MCContext> context_;
   std::unique_ptr<llvm::MCDisassembler> disassembler_;
+  unsigned lock_prefix_opcode_ = ~0u;  // LOCK_PREFIX
 };
 
 }  // namespace surrogate

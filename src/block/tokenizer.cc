@@ -10,9 +10,9 @@ namespace surrogate {
 namespace {
 
 // LLVM's X86 instruction prefix flags on MCInst (X86BaseInfo.h, not installed).
-constexpr unsigned kHasRepeatNe = 1u << 2;
-constexpr unsigned kHasRepeat = 1u << 3;
-constexpr unsigned kHasLock = 1u << 4;
+constexpr unsigned kHasRepeatNe = kRepeatNePrefixFlag;
+constexpr unsigned kHasRepeat = kRepeatPrefixFlag;
+constexpr unsigned kHasLock = kLockPrefixFlag;
 
 // X86 memory operands are 5 MCOperands: base, scale, index, displacement, segment.
 constexpr unsigned kMemoryOperands = 5;

@@ -43,9 +43,9 @@ TEST(Tokenizer, MemoryOperands) {
 }
 
 TEST(Tokenizer, PrefixesAndAvx512Masks) {
-  // lock xadd [rdi], eax: LLVM decodes the lock prefix as an instruction.
-  EXPECT_EQ(tokens_of("f00fc107"),
-            "LOCK_PREFIX <S> <D> <E> XADD32rm <S> EAX <M> B:RDI <D> EAX <M> B:RDI EFLAGS <E>");
+  // lock xadd [rdi], eax: the prefix is part of the instruction (the
+  // decoder folds LLVM's LOCK_PREFIX into it, as LLVM's assembler does).
+  EXPECT_EQ(tokens_of("f00fc107"), "XADD32rm LOCK <S> EAX <M> B:RDI <D> EAX <M> B:RDI EFLAGS <E>");
   // rep stosq: the string operands and the direction flag are read.
   EXPECT_EQ(tokens_of("f348ab"), "STOSQ REP <S> RDI RAX RDI DF <D> RDI <E>");
   // vaddps zmm1 {k1}{z}, zmm2, zmm3: the mask register is a source, MXCSR implicit.

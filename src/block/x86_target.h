@@ -20,6 +20,12 @@
 
 namespace surrogate {
 
+// MCInst::getFlags() bits of x86 prefixes (X86::IP_HAS_*, X86BaseInfo.h,
+// which LLVM does not install).
+inline constexpr unsigned kRepeatNePrefixFlag = 1u << 2;
+inline constexpr unsigned kRepeatPrefixFlag = 1u << 3;
+inline constexpr unsigned kLockPrefixFlag = 1u << 4;
+
 class X86Target {
  public:
   // The process-wide instance; initialises LLVM's X86 target on first use.
