@@ -139,6 +139,20 @@ TEST(ElfReader, SplitsTextAtControlFlowAndNamesBySymbol) {
   EXPECT_EQ(blocks[3].name, obj + ":g+0x0");
 }
 
+// A stripped shared library keeps only its dynamic symbol table: blocks are
+// named from it (Debian's libc.so.6: abort+0x2a6, not .text+0x2c5).
+TEST(ElfReader, StrippedSharedLibraryNamesBlocksByDynamicSymbols) {
+  std::string src = write_temp("dyn.s",
+                               ".text\n.globl exported\n.type exported,@function\nexported:\n  addq %rbx, %rax\n"
+                               "  ret\n.globl second\n.type second,@function\nsecond:\n  imulq %rcx, %rax\n  ret\n");
+  std::string so = src + ".so";
+  ASSERT_EQ(std::system(("cc -shared -nostdlib -o " + so + " " + src + " && strip " + so).c_str()), 0);
+  std::vector<BasicBlock> blocks = read_blocks(so);
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[0].name, so + ":exported+0x0");
+  EXPECT_EQ(blocks[1].name, so + ":second+0x0");
+}
+
 // A symbol table whose header claims 2^44 bytes (issue 13: hours in LLVM's
 // symbol walk) is one line naming the file, at once.
 TEST(ElfReader, SymbolTableLargerThanTheFileIsAnError) {

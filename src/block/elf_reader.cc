@@ -68,9 +68,10 @@ BlockFile read_elf(const std::string& path) {
     std::uint64_t file_offset = llvm::object::ELFSectionRef(section).getOffset();
     std::string section_name = section.getName() ? section.getName()->str() : "text";
 
-    // Symbols in this section, by offset (first name wins).
+    // Symbols in this section, by offset (first name wins): the full symbol
+    // table first, then the dynamic one (all a stripped binary keeps).
     std::map<std::uint64_t, std::string> symbols;
-    for (const llvm::object::SymbolRef& symbol : object.symbols()) {
+    auto add_symbol = [&](const llvm::object::SymbolRef& symbol) {
       auto sec = symbol.getSection();
       auto addr = symbol.getAddress();
       auto name = symbol.getName();
@@ -80,14 +81,16 @@ BlockFile read_elf(const std::string& path) {
         llvm::consumeError(addr.takeError());
         llvm::consumeError(name.takeError());
         llvm::consumeError(type.takeError());
-        continue;
+        return;
       }
       if (*sec != section || name->empty() || *type == llvm::object::SymbolRef::ST_File ||
           *type == llvm::object::SymbolRef::ST_Debug)
-        continue;
-      if (*addr < base || *addr >= base + contents.size()) continue;
+        return;
+      if (*addr < base || *addr >= base + contents.size()) return;
       symbols.emplace(*addr - base, name->str());
-    }
+    };
+    for (const llvm::object::SymbolRef& symbol : object.symbols()) add_symbol(symbol);
+    for (const llvm::object::SymbolRef& symbol : elf->getDynamicSymbolIterators()) add_symbol(symbol);
 
     // Linear sweep.
     std::vector<Decoded> insts;
