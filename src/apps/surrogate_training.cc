@@ -24,6 +24,7 @@ PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::os
   d.labels_path = labels_path;
   d.labels_fingerprint = fingerprint_of(read_file(labels_path));
   d.labels = read_labels(labels_path);
+  for (const RowError& e : d.labels.unreadable_rows) log << e.message << " (row left out)\n";
   TokenizedLabels tokens = tokenize_labels(d.labels, jobs);
   d.vocabulary = vocabulary ? *vocabulary : training_vocabulary(d.labels, tokens);
   d.blocks = encode_labels(d.labels, tokens, d.vocabulary);

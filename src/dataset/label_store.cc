@@ -1,5 +1,7 @@
 #include "dataset/label_store.h"
 
+#include <algorithm>
+
 #include <zlib.h>
 
 #include <cmath>
@@ -123,43 +125,33 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
   return set;
 }
 
+// CSV through the one BHive CSV reader (block/bhive_csv.h: header, quoting,
+// separators), rows not decoded. Rows that cannot be read are counted, not
+// kept.
 LabelSet read_csv(const std::string& data, const std::string& path) {
   LabelSet set;
   set.description = path;
   std::istringstream in(data);
-  std::string line;
-  int throughput_column = 1, sources_column = -1;
-  for (std::size_t line_no = 1; std::getline(in, line); ++line_no) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::size_t> starts;
-    std::vector<std::string> fields = split_csv_line(line, &starts);
-    if (fields[0] == "hex") {
-      throughput_column = sources_column = -1;
-      for (std::size_t i = 1; i < fields.size(); ++i) {
-        if (fields[i] == "throughput") throughput_column = static_cast<int>(i);
-        if (fields[i] == "sources") sources_column = static_cast<int>(i);
-      }
-      continue;
-    }
-    LabelledBlock b;
-    std::size_t bad = 0;
-    std::string error;
-    auto bytes = parse_hex(fields[0], &bad, &error);
-    if (!bytes) throw InputError({path, line_no, bad}, error);
-    b.bytes = std::move(*bytes);
-    b.throughput = std::numeric_limits<float>::quiet_NaN();
-    if (throughput_column > 0 && static_cast<std::size_t>(throughput_column) < fields.size() &&
-        !fields[throughput_column].empty()) {
-      const std::string& f = fields[throughput_column];
-      char* end = nullptr;
-      double v = std::strtod(f.c_str(), &end);
-      if (end != f.c_str() + f.size() || !(v >= 0))
-        throw InputError({path, line_no, starts[throughput_column]}, "throughput is not a non-negative number: '" + f + "'");
-      b.throughput = static_cast<float>(v);
-    }
-    if (sources_column > 0 && static_cast<std::size_t>(sources_column) < fields.size()) b.source = fields[sources_column];
-    set.blocks.push_back(std::move(b));
+  std::vector<std::vector<std::string>> extra;  // each kept row's extra columns
+  const std::vector<std::string> names = visit_bhive_csv(
+      in, path,
+      [&](BhiveRow& row) {
+        if (row.error) {
+          set.unreadable_rows.push_back(std::move(*row.error));
+          return;
+        }
+        LabelledBlock b;
+        b.bytes = std::move(row.bytes);
+        b.throughput = row.throughput ? static_cast<float>(*row.throughput) : std::numeric_limits<float>::quiet_NaN();
+        set.blocks.push_back(std::move(b));
+        extra.push_back(std::move(row.extra_columns));
+      },
+      /*keep_bad_rows=*/true);
+  const auto sources = std::find(names.begin(), names.end(), "sources");
+  if (sources != names.end()) {
+    const std::size_t c = static_cast<std::size_t>(sources - names.begin());
+    for (std::size_t i = 0; i < set.blocks.size(); ++i)
+      if (c < extra[i].size()) set.blocks[i].source = std::move(extra[i][c]);
   }
   return set;
 }
@@ -170,10 +162,11 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-LabelSet read_labels(const std::string& path) {
-  std::string data = read_file(path);
-  if (data.size() >= sizeof kMagic && std::memcmp(data.data(), kMagic, sizeof kMagic) == 0) return read_binary(data, path);
-  return read_csv(data, path);
+LabelSet read_labels(const std::string& path) { return parse_labels(read_file(path), path); }
+
+LabelSet parse_labels(const std::string& data, const std::string& name) {
+  if (data.size() >= sizeof kMagic && std::memcmp(data.data(), kMagic, sizeof kMagic) == 0) return read_binary(data, name);
+  return read_csv(data, name);
 }
 
 void write_labels(const std::string& path, const LabelSet& labels) {

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/input_error.h"
+
 namespace surrogate {
 
 // The parameter values a row was labelled under (parameter-conditioned
@@ -48,6 +50,10 @@ struct LabelSet {
   std::string parameter_layout;
   std::vector<ParameterSet> parameter_sets;
   bool has_parameter_sets() const { return parameter_sets.size() > 1; }
+  // CSV rows that could not be read (bad hex or throughput): not in
+  // `blocks`; the reader's caller reports them (block_reader.h
+  // report_row_errors).
+  std::vector<RowError> unreadable_rows;
 };
 
 // Reads either format (sniffed by the magic). CSV rows are taken verbatim
@@ -55,6 +61,8 @@ struct LabelSet {
 // when the header names them. Throws InputError / std::runtime_error naming
 // the file and position.
 LabelSet read_labels(const std::string& path);
+// read_labels on a file's content; `name` names it in messages.
+LabelSet parse_labels(const std::string& data, const std::string& name);
 
 // Writes the binary store, or CSV when `path` ends in ".csv"; atomically.
 // Throws std::invalid_argument for a CSV path when the set has parameter

@@ -122,16 +122,19 @@ TEST(LabelStore, CorruptOrTruncatedStoreIsAClearError) {
   std::filesystem::remove(path);
 }
 
-TEST(LabelStore, BadCsvNamesLineAndByte) {
+// A CSV row that cannot be read is left out and named (file:line:col:);
+// the other rows are kept.
+TEST(LabelStore, BadCsvRowsAreNamedAndTheOthersKept) {
   std::string path = temp("bad.csv");
-  write_file_atomically(path, "hex,throughput\n4801d8,100\n4801d8,abc\n");
-  try {
-    read_labels(path);
-    FAIL();
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.where().line, 3u);
-    EXPECT_EQ(e.where().byte, 7u);
-  }
+  write_file_atomically(path, "hex,throughput,sources\n4801d8,100,a\n4801d8,abc,b\n4801d,5,c\n4801d9,,d\n");
+  LabelSet set = read_labels(path);
+  ASSERT_EQ(set.blocks.size(), 2u);
+  EXPECT_EQ(set.blocks[0].source, "a");
+  EXPECT_EQ(set.blocks[1].source, "d");
+  EXPECT_FALSE(set.blocks[1].labelled());
+  ASSERT_EQ(set.unreadable_rows.size(), 2u);
+  EXPECT_EQ(set.unreadable_rows[0].message, path + ":3:8: throughput is not a non-negative number: 'abc'");
+  EXPECT_EQ(set.unreadable_rows[1].message, path + ":4:6: odd number of hex digits (5)");
   std::filesystem::remove(path);
 }
 
