@@ -27,6 +27,7 @@ struct Options {
 int run(Options o) {
   if (o.predictions.empty() == o.model.empty()) throw std::runtime_error("give exactly one of --predictions or --model");
   LabelSet labels = read_labels(o.labels);
+  std::vector<RowError> unreadable = labels.unreadable_rows;  // rows of either file that could not be read
   std::unordered_map<std::string, std::string> family;
   if (!o.sources.empty()) {
     family = source_families_by_hex(read_labels(o.sources));
@@ -36,7 +37,9 @@ int run(Options o) {
   std::unordered_map<std::string, double> predicted;
   std::unique_ptr<runtime::Predictor> model;
   if (!o.predictions.empty()) {
-    predicted = predictions_by_hex(read_labels(o.predictions));
+    LabelSet predictions = read_labels(o.predictions);
+    unreadable.insert(unreadable.end(), predictions.unreadable_rows.begin(), predictions.unreadable_rows.end());
+    predicted = predictions_by_hex(predictions);
     predict = [&](const BasicBlock&, const std::string& hex) -> std::optional<double> {
       auto it = predicted.find(hex);
       if (it == predicted.end()) return std::nullopt;
@@ -56,7 +59,10 @@ int run(Options o) {
     write_evaluation_plots(o.plots, o.title, e);
     std::cout << "\nplots: " << o.plots << "-scatter.png, " << o.plots << "-errors.png\n";
   }
-  return 0;
+  for (const RowError& e : unreadable) std::cerr << e.message << '\n';
+  if (!unreadable.empty())
+    std::cerr << "surrogate evaluate: " << unreadable.size() << " rows could not be read and were left out\n";
+  return unreadable.empty() ? 0 : 1;
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "dataset/evaluation.h"
 
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -30,7 +34,31 @@ void write_table(std::ostream& out, const std::string& by, const std::map<std::s
                 by.c_str());
   out << buf
       << "|:---------------|--------:|--------:|-------:|--------:|--------:|--------:|-------:|---------:|---------:|\n";
-  for (const auto& [name, s] : rows) out << format_row(name, s);
+  // Rows in natural order: "1, 2, 3-4, 5-8, 9-16, 17+" by their leading
+  // number, names without one alphabetically after them.
+  std::vector<const std::string*> names;
+  for (const auto& row : rows) names.push_back(&row.first);
+  auto leading_number = [](const std::string& n) {
+    return !n.empty() && std::isdigit(static_cast<unsigned char>(n[0])) ? std::stol(n) : LONG_MAX;
+  };
+  std::stable_sort(names.begin(), names.end(), [&](const std::string* a, const std::string* b) {
+    return leading_number(*a) < leading_number(*b);
+  });
+  for (const std::string* name : names) out << format_row(*name, rows.at(*name));
+}
+
+// `text` as one word for the shell (single quotes).
+std::string shell_quoted(const std::string& text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// `text` inside a gnuplot single-quoted string ('' is a quote).
+std::string gnuplot_quoted(const std::string& text) {
+  std::string q = "'";
+  for (char c : text) q += c == '\'' ? std::string("''") : std::string(1, c);
+  return q + "'";
 }
 
 }  // namespace
@@ -119,20 +147,48 @@ void write_evaluation_plots(const std::string& prefix, const std::string& title,
   std::string quoted_title = title;
   for (char& c : quoted_title)
     if (c == '"') c = '\'';
-  write_file_atomically(script,
-                        "set terminal pngcairo size 900,800 noenhanced\n"
-                        "set output '" + prefix + "-scatter.png'\n"
-                        "set title \"" + quoted_title + ": predicted vs true (cycles per iteration)\"\n"
-                        "set logscale xy\nset xlabel 'true'\nset ylabel 'predicted'\nset grid\nset key top left\n"
-                        "plot '" + data + "' using 1:2 with points pt 7 ps 0.3 lc rgb '#1f77b4' title 'blocks', x with lines lc rgb "
-                        "'#d62728' title 'exact'\n"
-                        "set output '" + prefix + "-errors.png'\n"
-                        "unset logscale\nset title \"" + quoted_title + ": relative error (predicted - true) / true\"\n"
-                        "set xlabel 'error [%]'\nset ylabel 'blocks'\nset xrange [-100:100]\nset style fill solid 0.6\n"
-                        "bin(x) = 2 * floor(x / 2) + 1\n"
-                        "plot '" + data + "' using (bin($3)):(1.0) smooth frequency with boxes lc rgb '#1f77b4' "
-                        "notitle\n");
-  int rc = std::system(("gnuplot " + script + " 2>&1").c_str());
+  // The histogram spans -100% (nothing is faster than free) to the 99th
+  // percentile of the errors or +100%, whichever is more; blocks beyond it
+  // are counted in its last bin, and the title says how many.
+  std::vector<double> errors;
+  errors.reserve(pred.size());
+  for (std::size_t i = 0; i < pred.size(); ++i) errors.push_back(100 * (pred[i] - truth[i]) / truth[i]);
+  std::vector<double> sorted = errors;
+  std::sort(sorted.begin(), sorted.end());
+  const double p99 = sorted.empty() ? 0 : sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
+  const double upper = std::max(100.0, 50 * std::ceil(p99 / 50));
+  const double bin = upper <= 100 ? 2 : upper / 100;
+  const std::size_t beyond = static_cast<std::size_t>(
+      std::count_if(errors.begin(), errors.end(), [&](double x) { return x > upper; }));
+  const ErrorSummary all = e.overall();
+  char stats[160];
+  std::snprintf(stats, sizeof stats, "n = %zu, MAPE %.2f%%, Kendall tau %.3f", all.blocks, 100 * all.mape,
+                all.kendall_tau);
+  char range[256];
+  std::snprintf(range, sizeof range,
+                "set xrange [-100:%g]\nbin(x) = %g * floor((x > %g ? %g : x) / %g) + %g\n", upper + bin, bin, upper,
+                upper, bin, bin / 2);
+  const std::string beyond_note =
+      beyond ? " (" + std::to_string(beyond) + " blocks above +" + std::to_string(static_cast<long>(upper)) +
+                   "% in the last bin)"
+             : "";
+  write_file_atomically(
+      script,
+      "set terminal pngcairo size 900,800 noenhanced\n"
+      "set output " + gnuplot_quoted(prefix + "-scatter.png") + "\n"
+      "set title \"" + quoted_title + ": predicted vs true throughput\\n" + stats + "\"\n"
+      "set logscale xy\nset xlabel 'true (cycles per iteration)'\nset ylabel 'predicted (cycles per iteration)'\n"
+      "set grid\nset key top left\n"
+      "plot " + gnuplot_quoted(data) + " using 1:2 with points pt 7 ps 0.4 lc rgb '#C01f77b4' title 'blocks', "
+      "x with lines lc rgb '#d62728' title 'exact'\n"
+      "set output " + gnuplot_quoted(prefix + "-errors.png") + "\n"
+      "unset logscale\nset title \"" + quoted_title + ": relative error (predicted - true) / true\\n" + stats +
+      beyond_note + "\"\n"
+      "set xlabel 'error [%]'\nset ylabel 'blocks'\n" + range + "set style fill solid 0.6\n"
+      "plot " + gnuplot_quoted(data) + " using (bin($3)):(1.0) smooth frequency with boxes lc rgb '#1f77b4' "
+      "notitle\n");
+  // gnuplot's messages go to stderr, not into the tables on stdout.
+  int rc = std::system(("gnuplot " + shell_quoted(script) + " 1>&2").c_str());
   std::filesystem::remove(data);
   std::filesystem::remove(script);
   if (rc != 0) throw std::runtime_error("gnuplot failed drawing " + prefix + "-*.png (is gnuplot-nox installed?)");

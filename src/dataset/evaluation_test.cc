@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include "util/hex.h"
@@ -45,6 +46,33 @@ TEST(Evaluation, JoinsByBytesCountsSkippedRowsAndGroups) {
   EXPECT_EQ(report.str().rfind("model vs labels.csv: 2 blocks compared (skipped: 1 unlabelled, 1 undecodable, 1 "
                                "without a prediction)\n", 0), 0u) << report.str();
   EXPECT_NE(report.str().find("| application"), std::string::npos);
+}
+
+// Lengths in natural order; plots drawn under a path with a space and a
+// quote, whatever the errors' spread (here +900%).
+TEST(Evaluation, LengthTableInOrderAndPlotsUnderAnyPath) {
+  LabelSet labels;
+  std::string long_block;
+  for (int i = 0; i < 20; ++i) long_block += "4801d8";
+  labels.blocks = {row("4801d8", 100), row(long_block, 2000), row("4801d84801d84801d8", 300),
+                   row("4801d84801d8", 200), row("480fafc0", 300)};
+  Evaluation e = evaluate(labels, "labels.csv", [&](const BasicBlock& b, const std::string&) -> std::optional<double> {
+    return b.instructions.size() == 1 && b.bytes[1] == 0x0f ? 3000.0 : 100.0 * b.instructions.size();
+  });
+  std::ostringstream report;
+  write_evaluation_report(report, e, "model", "labels.csv");
+  const std::string r = report.str();
+  const std::size_t one = r.find("| 1  "), two = r.find("| 2  "), three = r.find("| 3-4 "), many = r.find("| 17+ ");
+  ASSERT_NE(many, std::string::npos) << r;
+  EXPECT_LT(one, two) << r;
+  EXPECT_LT(two, three) << r;
+  EXPECT_LT(three, many) << r;
+  const std::string dir = ::testing::TempDir() + "my plots/it's";
+  std::filesystem::create_directories(dir);
+  write_evaluation_plots(dir + "/x", "model", e);
+  EXPECT_GT(std::filesystem::file_size(dir + "/x-scatter.png"), 1000u);
+  EXPECT_GT(std::filesystem::file_size(dir + "/x-errors.png"), 1000u);
+  std::filesystem::remove_all(::testing::TempDir() + "my plots");
 }
 
 TEST(Evaluation, NothingJoinedIsAnErrorNamingTheLabels) {
