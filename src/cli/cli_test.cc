@@ -215,6 +215,7 @@ void expect_killed_run_resumes(const std::string& command, const std::string& ex
 
   Result resumed = run(command + " -mcpu=haswell --iterations=3000 --jobs=2 " + in + " -o " + out);
   ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find(" rows were taken from " + out + ".partial"), std::string::npos) << resumed.err;
   EXPECT_EQ(slurp(out), slurp(reference)) << command;
   EXPECT_FALSE(fs::exists(out + ".partial")) << command;
 }
@@ -279,14 +280,19 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   EXPECT_NE(r.out.find("(chosen)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("| 8 | 1 |"), std::string::npos) << "the search stops at the first width meeting the bound";
   EXPECT_TRUE(fs::exists(out + "/capacity.csv"));
-  Result again = run("compile --spec " + spec);  // finished widths are not trained again
+  // The model it wrote is not replaced without --force.
+  Result refused = run("compile --spec " + spec);
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_EQ(lines(refused.err), 1u) << refused.err;
+  EXPECT_NE(refused.err.find("chosen.srg exists: give --force"), std::string::npos) << refused.err;
+  Result again = run("compile --force --spec " + spec);  // finished widths are not trained again
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.err.find("w4d1.srg: trained earlier, reused"), std::string::npos) << again.err;
   // Two widths at once: width 4 (reused, meets the bound at once) stops the
   // training of width 16 of its round, which can no longer be the answer
   // (long enough not to finish first: 400 epochs, no early stop).
   std::string both = spec_file("spec2.toml", "widths = [4, 16]\njobs = 2\n", "max_epochs = 400\npatience = 400\n");
-  Result two = run("compile --spec " + both);
+  Result two = run("compile --force --spec " + both);
   ASSERT_EQ(two.status, 0) << two.err;
   EXPECT_NE(two.err.find("w16d1: stopped, a narrower width met the bound"), std::string::npos) << two.err;
   EXPECT_NE(two.out.find("| 4 | 1 |"), std::string::npos) << two.out;

@@ -1,5 +1,6 @@
 #include "cli/compile_command.h"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -10,8 +11,13 @@ namespace surrogate::cli {
 
 namespace {
 
-int run(const std::string& spec_path) {
+int run(const std::string& spec_path, bool force) {
   apps::CompileSpec spec = apps::read_compile_spec(spec_path);
+  // Hours of search must not silently replace a model the user has (the
+  // shipped specs name the shipped models).
+  if (!force && !spec.output_model.empty() && std::filesystem::exists(spec.output_model))
+    throw std::runtime_error(spec.output_model + " exists: give --force to replace it, or name another [output] model in " +
+                             spec_path);
   install_interrupt_handler();
   std::unique_ptr<Labeller> program = apps::program_labeller(spec);
   apps::CompileResult r = apps::compile(spec, *program, std::cerr, &interrupted);
@@ -36,6 +42,7 @@ int run(const std::string& spec_path) {
 
 Command add_compile_command(CLI::App& app) {
   auto spec = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand(
       "compile",
       "Neural compilation: train surrogates of increasing width (capacity search) until one meets the "
@@ -43,7 +50,8 @@ Command add_compile_command(CLI::App& app) {
       "DIR/capacity.md (width, depth, parameters, training time, validation and test MAPE, Kendall tau, deployed "
       "blocks/s, speed-up over the simulator). Resumable: run it again after an interruption. See specs/haswell.toml.");
   sub->add_option("--spec", *spec, "specification (TOML)")->required();
-  return {sub, [spec] { return run(*spec); }};
+  sub->add_flag("--force", *force, "replace the specification's output model if it exists");
+  return {sub, [spec, force] { return run(*spec, *force); }};
 }
 
 }  // namespace surrogate::cli
