@@ -102,6 +102,9 @@ int run(Options o) {
               << ".partial: run the same command again to resume\n";
     return 130;
   }
+  if (result.resumed)
+    std::cerr << "surrogate " << command << ": " << result.resumed << " of " << blocks.size()
+              << " rows were taken from " << o.output << ".partial (an earlier run)\n";
   return report_bad_rows(blocks, command, std::cerr) ? 1 : 0;
 }
 

@@ -51,8 +51,16 @@ void Progress::draw(bool final) {
     long s = static_cast<long>((total_ - done) / rate);
     std::snprintf(eta, sizeof eta, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
   }
-  std::fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f%%) %.0f/s ETA %s%s%s", label_.c_str(), done, total_, pct,
-               rate, final ? "0:00:00" : eta, status_.empty() ? "" : "  ", status_.c_str());
+  // The last line says what happened: done, or stopped short (interrupted).
+  const char* end = done >= total_ ? "done" : "stopped";
+  char resumed[64] = "";
+  if (start_done_) std::snprintf(resumed, sizeof resumed, ", %zu resumed from an earlier run", start_done_);
+  if (final)
+    std::fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f%%) %.0f/s %s%s%s%s", label_.c_str(), done, total_, pct, rate, end,
+                 resumed, status_.empty() ? "" : "  ", status_.c_str());
+  else
+    std::fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f%%) %.0f/s ETA %s%s%s%s", label_.c_str(), done, total_, pct,
+                 rate, eta, resumed, status_.empty() ? "" : "  ", status_.c_str());
   if (final) std::fputc('\n', stderr);
   std::fflush(stderr);
 }
