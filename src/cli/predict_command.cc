@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -44,22 +45,30 @@ void append_throughput(std::string& out, double value) {
   out.append(buf, end);
 }
 
-// An input row as predict keeps it: where its machine code is (to name a
-// decoding fault), or why it could not be read.
+// Where an input row's machine code is, to name a decoding fault at its
+// place (16 bytes a row: a 219k-row file keeps them all).
 struct Row {
-  BytePosition where;
-  std::optional<RowError> error;
-  std::string text;  // a bad row's hex field as written (BasicBlock::hex_column)
+  std::uint32_t input = 0;         // index into the inputs
+  std::uint32_t line = 0, byte = 0;  // of the machine-code field (line 0: a binary file)
+  std::uint32_t scale = 2;         // input bytes per machine-code byte (hex: 2)
 };
 
-// Every input's rows into `batch` (machine code) and `rows`, in order. CSV
-// rows are visited without making blocks: the model's instruction table
-// splits their bytes (runtime::Surrogate); other inputs (assembly, ELF) are
-// decoded here.
-void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vector<Row>& rows) {
+// A row without a prediction: why, and its hex column as written.
+struct BadRow {
+  RowError error;
+  std::string hex_column;
+};
+
+// Every input's rows into `batch` (machine code), `rows` and `bad` (rows
+// that cannot be read), in order. CSV rows are visited without making
+// blocks: the model's instruction table splits their bytes
+// (runtime::Surrogate); other inputs (assembly, ELF) are decoded here.
+void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vector<Row>& rows,
+               std::map<std::size_t, BadRow>& bad) {
   std::vector<std::string> notes;
   const ReadOptions read = input.read_options();
-  for (const std::string& path : input.inputs) {
+  for (std::uint32_t i = 0; i < input.inputs.size(); ++i) {
+    const std::string& path = input.inputs[i];
     const std::string name = input_name(path);
     std::string text = read_input(path);
     const InputFormat format = read.format == InputFormat::kAuto ? detect_format(text) : read.format;
@@ -67,9 +76,10 @@ void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vecto
       BlockFile file = read_block_text(std::move(text), path, read);
       notes.insert(notes.end(), file.notes.begin(), file.notes.end());
       for (BasicBlock& block : file.blocks) {
+        if (block.error) bad[rows.size()] = {*block.error, block.hex_column()};
         block.bytes.insert(block.bytes.end(), block.dropped_branch.begin(), block.dropped_branch.end());
         batch.add(block.bytes);
-        rows.push_back({BytePosition{{block.name}, 1}, block.error, block.text});
+        rows.push_back({i, 0, 0, 1});
       }
       continue;
     }
@@ -78,25 +88,20 @@ void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vecto
     visit_bhive_csv(
         in, name,
         [&](BhiveRow& row) {
+          if (row.error) {
+            BasicBlock as_block;  // for its hex column (quoted where CSV needs it)
+            as_block.error = row.error;
+            as_block.text = std::move(row.text);
+            bad[rows.size()] = {std::move(*row.error), as_block.hex_column()};
+          }
           batch.add(row.bytes);
-          rows.push_back({row.where, std::move(row.error), std::move(row.text)});
+          rows.push_back({i, static_cast<std::uint32_t>(row.where.start.line),
+                          static_cast<std::uint32_t>(row.where.start.byte), 2});
         },
         read.keep_bad_rows);
     if (rows.size() == first) throw InputError({name}, "no blocks found");
   }
   report_notes(notes);
-}
-
-std::string hex_column(const runtime::BlockBatch& batch, const std::vector<Row>& rows, std::size_t i) {
-  if (!rows[i].error) {
-    std::string hex;
-    append_hex(hex, batch[i].data(), batch[i].size());
-    return hex;
-  }
-  BasicBlock bad;
-  bad.error = rows[i].error;
-  bad.text = rows[i].text;
-  return bad.hex_column();
 }
 
 int run(const Options& o) {
@@ -111,35 +116,39 @@ int run(const Options& o) {
   const auto t1 = std::chrono::steady_clock::now();
   runtime::BlockBatch batch;
   std::vector<Row> rows;
-  read_rows(o.input, batch, rows);
+  std::map<std::size_t, BadRow> bad;
+  read_rows(o.input, batch, rows, bad);
   const double read_ms = ms_since(t1);
   const auto start = std::chrono::steady_clock::now();
   std::vector<runtime::Prediction> predictions = model->predict_each(batch, o.jobs);
   const double predict_ms = ms_since(start);
   // A decoding fault is named at its place in the input.
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (predictions[i].ok() || rows[i].error) continue;
-    const InputError e(rows[i].where.at(predictions[i].error_offset == runtime::Prediction::kNoOffset
-                                            ? 0
-                                            : predictions[i].error_offset),
+    if (predictions[i].ok() || bad.count(i)) continue;
+    const Row& r = rows[i];
+    const std::size_t offset =
+        predictions[i].error_offset == runtime::Prediction::kNoOffset ? 0 : predictions[i].error_offset;
+    const InputError e(BytePosition{{input_name(o.input.inputs[r.input]), r.line, r.byte}, r.scale}.at(offset),
                        predictions[i].error);
-    rows[i].error = row_error(e);
-    append_hex(rows[i].text, batch[i].data(), batch[i].size());
+    std::string hex;
+    append_hex(hex, batch[i].data(), batch[i].size());
+    bad[i] = {row_error(e), std::move(hex)};
   }
-  if (o.input.strict)
-    for (const Row& r : rows)
-      if (r.error) throw std::runtime_error(r.error->message);
+  if (o.input.strict && !bad.empty()) throw std::runtime_error(bad.begin()->second.error.message);
   const auto t2 = std::chrono::steady_clock::now();
   // Rows into one buffer, written at once.
   std::string text = "hex,throughput\n";
   text.reserve(rows.size() * 64);
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i].error)
-      text += hex_column(batch, rows, i);
-    else
-      append_hex(text, batch[i].data(), batch[i].size());
+    auto b = bad.find(i);
+    if (b != bad.end()) {
+      text += b->second.hex_column;
+      text += ",\n";
+      continue;
+    }
+    append_hex(text, batch[i].data(), batch[i].size());
     text += ',';
-    if (!rows[i].error) append_throughput(text, predictions[i].throughput);
+    append_throughput(text, predictions[i].throughput);
     text += '\n';
   }
   AtomicFile out(o.output);
@@ -159,12 +168,17 @@ int run(const Options& o) {
                  "writing %.1f ms\n",
                  model_ms, read_ms, predict_ms, write_ms);
   }
-  const std::size_t bad = report_row_errors(
-      rows.size(), [&](std::size_t r) { return rows[r].error ? &*rows[r].error : nullptr; }, "predict", std::cerr);
+  report_row_errors(
+      rows.size(),
+      [&](std::size_t r) -> const RowError* {
+        auto b = bad.find(r);
+        return b == bad.end() ? nullptr : &b->second.error;
+      },
+      "predict", std::cerr);
   // The process ends after this command: the model's instruction table
   // (~50k small allocations) is left to it, not freed one by one.
   (void)model.release();
-  return bad ? 1 : 0;
+  return bad.empty() ? 0 : 1;
 }
 
 }  // namespace
