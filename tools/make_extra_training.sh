@@ -14,11 +14,14 @@ BIN=${SURROGATE:-build/bin/surrogate}
 BHIVE=${BHIVE:-../shared/data/bhive-blocks.csv}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-# Debian 12 packages (versions used for the shipped model in BENCHMARKS.md).
+# Debian 12 packages. Never openssl, sqlite, redis or their libraries
+# (libcrypto, libssl, libsqlite3): their blocks judge the models from outside
+# (src/dataset/held_out_programs.h). Models before 2026-11-30 wrongly had
+# libcrypto and libsqlite3 here.
 PROGRAMS="/usr/lib/x86_64-linux-gnu/libLLVM.so.19.1 /usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0 /usr/bin/gdb
-/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus /usr/lib/x86_64-linux-gnu/libcrypto.so.3 /usr/lib/x86_64-linux-gnu/libz3.so.4
+/usr/lib/gcc/x86_64-linux-gnu/12/cc1plus /usr/lib/x86_64-linux-gnu/libz3.so.4
 /usr/bin/node /usr/bin/cppcheck /usr/lib/x86_64-linux-gnu/libprotobuf.so.32.0.12
-/usr/lib/x86_64-linux-gnu/libsqlite3.so.0.8.6 /usr/lib/x86_64-linux-gnu/libxml2.so.2.9.14"
+/usr/lib/x86_64-linux-gnu/libxml2.so.2.9.14"
 found=()
 for p in $PROGRAMS; do
   if [ ! -e "$p" ]; then echo "make_extra_training: $p not installed, left out" >&2; continue; fi

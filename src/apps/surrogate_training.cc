@@ -5,6 +5,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "dataset/held_out_programs.h"
 #include "nn/export.h"
 #include "util/atomic_file.h"
 #include "util/result_journal.h"
@@ -25,6 +26,12 @@ PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::os
   d.labels_fingerprint = fingerprint_of(read_file(labels_path));
   d.labels = read_labels(labels_path);
   for (const RowError& e : d.labels.unreadable_rows) log << e.message << " (row left out)\n";
+  // Blocks of the programs that judge us from outside never train a model.
+  const std::size_t before = d.labels.blocks.size();
+  std::erase_if(d.labels.blocks, [](const LabelledBlock& b) { return from_held_out_program(b.source); });
+  if (d.labels.blocks.size() != before)
+    log << labels_path << ": " << before - d.labels.blocks.size()
+        << " blocks of held-out programs (openssl, sqlite, redis) left out of training\n";
   TokenizedLabels tokens = tokenize_labels(d.labels, jobs);
   d.vocabulary = vocabulary ? *vocabulary : training_vocabulary(d.labels, tokens);
   d.blocks = encode_labels(d.labels, tokens, d.vocabulary);
