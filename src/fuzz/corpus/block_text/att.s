@@ -1,0 +1,5 @@
+addq %rbx, %rax
+imulq %rcx, %rax
+
+lock xaddl %ecx, (%rsp)
+jne 1b
