@@ -65,11 +65,15 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options)
   memory_ = std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages);
   code_ = std::make_unique<CodeBuffer>(kSlots, options_.max_unrolled_bytes + kTimedCodeOverhead);
   guard_ = std::make_unique<FaultGuard>(*memory_, has_avx_);
-  RunContext& ctx = code_->context();
-  ctx.block_rsp = memory_->block_rsp();
-  ctx.block_mxcsr = options_.mxcsr();
-  ctx.harness_mxcsr = _mm_getcsr();
-  ctx.vector_init[0] = ctx.vector_init[1] = options_.init_value;
+  // What the harness gives every run, kept apart from the context page (the
+  // block can write that page): each run starts from these values, so a
+  // block that overwrites them (e.g. zeroes the MXCSR field) cannot harm the
+  // blocks after it.
+  run_inputs_.block_rsp = memory_->block_rsp();
+  run_inputs_.block_mxcsr = options_.mxcsr();
+  run_inputs_.harness_mxcsr = _mm_getcsr();
+  run_inputs_.vector_init[0] = run_inputs_.vector_init[1] = options_.init_value;
+  code_->context() = run_inputs_;
 
   const std::span<const uint8_t> reference = options_.reference_instruction;
   if (reference.empty()) throw std::invalid_argument("the clock reference instruction is empty");
@@ -160,13 +164,17 @@ void BlockTimer::lower_canary_baseline(const CanaryCycles& c) {
   if (c.loads > 0 && c.loads < canary_baseline_.loads) canary_baseline_.loads = c.loads;
 }
 
-BlockTimer::Canaries BlockTimer::time_canaries(double ticks_per_cycle) {
+BlockTimer::Canaries BlockTimer::canaries_of(const Pair& zero, const Pair& load, double ticks_per_cycle) {
   Canaries c;
-  Pair zero = time_pair(kCanA, kCanB, can_a_, can_b_, canary_iterations_);
-  Pair load = time_pair(kLoadA, kLoadB, load_a_, load_b_, load_iterations_);
   c.ok = zero.ok && load.ok && !zero.faulted && !load.faulted;
   c.cycles = {zero.ticks_per_iteration / ticks_per_cycle, load.ticks_per_iteration / ticks_per_cycle};
   return c;
+}
+
+BlockTimer::Canaries BlockTimer::time_canaries(double ticks_per_cycle) {
+  Pair zero = time_pair(kCanA, kCanB, can_a_, can_b_, canary_iterations_);
+  Pair load = time_pair(kLoadA, kLoadB, load_a_, load_b_, load_iterations_);
+  return canaries_of(zero, load, ticks_per_cycle);
 }
 
 BlockTimer::~BlockTimer() = default;
@@ -193,8 +201,10 @@ void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll)
 }
 
 // One timed run of `slot` with loop count `iterations`; ticks from RunContext.
-static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, size_t slot, uint64_t iterations) {
+static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, const RunContext& inputs, size_t slot,
+                    uint64_t iterations) {
   Run r;
+  code.context() = inputs;
   code.context().iterations = iterations;
   memory.reset();
   Fault fault;
@@ -209,7 +219,7 @@ static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, si
 }
 
 uint64_t BlockTimer::run_ticks(Slot slot, uint64_t iterations, bool* faulted, std::string* reason) {
-  Run r = run_once(*code_, *memory_, *guard_, slot, iterations);
+  Run r = run_once(*code_, *memory_, *guard_, run_inputs_, slot, iterations);
   if (!r.ok) {
     *reason = r.reason;
     return 0;
@@ -237,12 +247,12 @@ uint64_t BlockTimer::choose_iterations(Slot slot_b, std::string* reason) {
 
 BlockTimer::Pair BlockTimer::time_pair(Slot a, Slot b, uint32_t unroll_a, uint32_t unroll_b, uint64_t iterations) {
   Pair p;
-  Run ra = run_once(*code_, *memory_, *guard_, a, iterations);
+  Run ra = run_once(*code_, *memory_, *guard_, run_inputs_, a, iterations);
   if (!ra.ok) {
     p.reason = ra.reason;
     return p;
   }
-  Run rb = run_once(*code_, *memory_, *guard_, b, iterations);
+  Run rb = run_once(*code_, *memory_, *guard_, run_inputs_, b, iterations);
   if (!rb.ok) {
     p.reason = rb.reason;
     return p;
@@ -303,9 +313,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
                      std::abs(imul.ticks_per_iteration / cal.ticks_per_iteration / reference_check_.imul_cycles - 1) >
                          kReferenceAgreement;
     if (!disturbed) {
-      Canaries c;
-      c.ok = zero.ok && load.ok && !zero.faulted && !load.faulted;
-      c.cycles = {zero.ticks_per_iteration / cal.ticks_per_iteration, load.ticks_per_iteration / cal.ticks_per_iteration};
+      const Canaries c = canaries_of(zero, load, cal.ticks_per_iteration);
       worst.zero_idioms = std::max(worst.zero_idioms, c.cycles.zero_idioms);
       worst.loads = std::max(worst.loads, c.cycles.loads);
       disturbed = !c.ok || canaries_disturbed(c.cycles);

@@ -33,6 +33,7 @@
 #include <utility>
 
 #include "measure/measurement.h"
+#include "measure/run_context.h"
 
 namespace surrogate::measure {
 
@@ -86,6 +87,8 @@ class BlockTimer {
     CanaryCycles cycles;
   };
   Canaries time_canaries(double ticks_per_cycle);
+  // Both canaries' timings as cycles (the one place this arithmetic lives).
+  static Canaries canaries_of(const Pair& zero_idioms, const Pair& loads, double ticks_per_cycle);
   // A canary reads more than canary_tolerance x its baseline.
   bool canaries_disturbed(const CanaryCycles& c) const;
 
@@ -100,6 +103,7 @@ class BlockTimer {
   bool has_avx_;
   std::unique_ptr<BlockMemory> memory_;
   std::unique_ptr<CodeBuffer> code_;
+  RunContext run_inputs_;  // the harness's values for every run (block_rsp, MXCSRs, vector init)
   std::unique_ptr<FaultGuard> guard_;
   uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0, load_b_ = 0;  // unroll factors
   uint64_t cal_iterations_ = 1, imul_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
