@@ -1,9 +1,11 @@
 #include "util/atomic_file.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +13,28 @@
 #include <stdexcept>
 
 namespace surrogate {
+
+namespace {
+
+// Temporaries PATH.tmp.PID of writers that died (kill -9, power loss) are
+// removed: a process of that PID no longer exists. Live writers' are kept.
+void remove_stale_temporaries(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : ".";
+  const std::string prefix = p.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string pid_text = name.substr(prefix.size());
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
+    if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH))
+      std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace
 
 AtomicFile::AtomicFile(const std::string& path) : path_(path) {
   if (path_ == "-") return;
@@ -22,6 +46,7 @@ AtomicFile::AtomicFile(const std::string& path) : path_(path) {
     if (!file_) throw std::runtime_error(path_ + ": cannot open for writing: " + std::strerror(errno));
     return;
   }
+  remove_stale_temporaries(path_);
   temp_ = path_ + ".tmp." + std::to_string(::getpid());
   file_.open(temp_, std::ios::binary | std::ios::trunc);
   if (!file_) throw std::runtime_error(path_ + ": cannot create: " + std::strerror(errno));

@@ -14,6 +14,7 @@ class AtomicFile {
  public:
   // path "-" means standard output; a path that exists and is not a regular
   // file (/dev/null, a pipe) is written directly. Neither is atomic.
+  // Temporaries of the same path left by writers that died are removed.
   explicit AtomicFile(const std::string& path);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
