@@ -61,6 +61,40 @@ std::string gnuplot_quoted(const std::string& text) {
   return q + "'";
 }
 
+// The tail at a glance: the largest relative error and the worst blocks.
+void write_worst_blocks(std::ostream& out, const Evaluation& e, std::size_t worst) {
+  if (e.truth.empty() || worst == 0) return;
+  std::vector<std::size_t> order(e.truth.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto error = [&](std::size_t i) { return std::fabs(e.predicted[i] - e.truth[i]) / e.truth[i]; };
+  const std::size_t n = std::min(worst, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [&](std::size_t a, std::size_t b) { return error(a) > error(b); });
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "\nLargest error %.1f%%; the %zu worst blocks (cycles per 100 iterations):\n\n",
+                100 * error(order[0]), n);
+  out << buf << "| block | true | predicted | error |\n|:---|---:|---:|---:|\n";
+  Decoder decoder;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = order[k];
+    std::string assembly;
+    std::size_t at = 0;
+    std::string why;
+    try {
+      const BasicBlock b = decoder.decode_block(*parse_hex(e.hex[i], &at, &why), "", {}, nullptr);
+      for (const llvm::MCInst& inst : b.instructions) assembly += (assembly.empty() ? "" : "; ") + format_instruction(inst);
+    } catch (const std::exception&) {
+      assembly = e.hex[i];
+    }
+    for (char& c : assembly)
+      if (c == '|' || c == '\t') c = ' ';
+    if (assembly.size() > 120) assembly = assembly.substr(0, 117) + "...";
+    std::snprintf(buf, sizeof buf, " | %.1f | %.1f | %+.1f%% |\n", e.truth[i], e.predicted[i],
+                  100 * (e.predicted[i] - e.truth[i]) / e.truth[i]);
+    out << "| `" << assembly << "`" << buf;
+  }
+}
+
 }  // namespace
 
 Evaluation evaluate(const LabelSet& labels, const std::string& labels_name, const PredictBlock& predict,
@@ -88,6 +122,7 @@ Evaluation evaluate(const LabelSet& labels, const std::string& labels_name, cons
     }
     e.predicted.push_back(*p);
     e.truth.push_back(row.throughput);
+    e.hex.push_back(hex);
     auto f = family_by_hex.find(hex);
     std::string source = f != family_by_hex.end() ? f->second : row.source.empty() ? "" : source_family(row.source);
     e.any_source |= !source.empty();
@@ -114,7 +149,7 @@ std::unordered_map<std::string, std::string> source_families_by_hex(const LabelS
 }
 
 void write_evaluation_report(std::ostream& out, const Evaluation& e, const std::string& title,
-                             const std::string& labels_name) {
+                             const std::string& labels_name, std::size_t worst) {
   char buf[512];
   std::snprintf(buf, sizeof buf, "%s vs %s: %zu blocks compared", title.c_str(), labels_name.c_str(), e.truth.size());
   out << buf;
@@ -127,6 +162,7 @@ void write_evaluation_report(std::ostream& out, const Evaluation& e, const std::
   write_table(out, "block kind", e.by_kind());
   write_table(out, "instructions", e.by_length());
   if (e.any_source) write_table(out, "application", e.by_source());
+  write_worst_blocks(out, e, worst);
 }
 
 void write_evaluation_plots(const std::string& prefix, const std::string& title, const Evaluation& e) {

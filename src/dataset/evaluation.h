@@ -26,6 +26,7 @@ struct Evaluation {
   // One entry per joined row, in label order.
   std::vector<double> predicted, truth;
   std::vector<std::string> kind, length, source;  // block_category, block_length_bucket, source family
+  std::vector<std::string> hex;                   // the block's machine code
   std::size_t unlabelled = 0, undecodable = 0, unpredicted = 0;  // rows skipped, by reason
   bool any_source = false;  // some row has a source application
 
@@ -51,9 +52,11 @@ std::unordered_map<std::string, double> predictions_by_hex(const LabelSet& predi
 std::unordered_map<std::string, std::string> source_families_by_hex(const LabelSet& labels);
 
 // The Markdown report: a header line naming `title` and `labels_name`, then
-// the tables (all, block kind, instructions, application when known).
+// the tables (all, block kind, instructions, application when known), the
+// largest error and the `worst` blocks by relative error (assembly, true,
+// predicted).
 void write_evaluation_report(std::ostream& out, const Evaluation& e, const std::string& title,
-                             const std::string& labels_name);
+                             const std::string& labels_name, std::size_t worst = 10);
 
 // PREFIX-scatter.png (predicted vs true, log-log) and PREFIX-errors.png
 // (relative error histogram); throws std::runtime_error when gnuplot fails.

@@ -46,6 +46,9 @@ TEST(Evaluation, JoinsByBytesCountsSkippedRowsAndGroups) {
   EXPECT_EQ(report.str().rfind("model vs labels.csv: 2 blocks compared (skipped: 1 unlabelled, 1 undecodable, 1 "
                                "without a prediction)\n", 0), 0u) << report.str();
   EXPECT_NE(report.str().find("| application"), std::string::npos);
+  // The tail at a glance: the largest error and the worst blocks as assembly.
+  EXPECT_NE(report.str().find("Largest error 10.0%; the 2 worst blocks"), std::string::npos) << report.str();
+  EXPECT_NE(report.str().find("| `addq %rbx, %rax` | 100.0 | 110.0 | +10.0% |"), std::string::npos) << report.str();
 }
 
 // Lengths in natural order; plots drawn under a path with a space and a
