@@ -40,8 +40,17 @@ struct SimulationReport {
 
   double cycles_per_iteration() const { return iterations ? static_cast<double>(cycles) / iterations : 0; }
   // The most pressured resource and its busy cycles per iteration divided by
-  // its units (1.0: saturated every cycle); empty name when none is used.
+  // its units (1.0: one unit's worth busy every iteration; divided by
+  // cycles_per_iteration() it is the share of its capacity used); empty name
+  // when none is used.
   std::pair<std::string, double> busiest_resource() const;
 };
+
+// The report as text for a person, in the spirit of llvm-mca's views: the
+// totals, resource pressure per iteration (resources used), per-instruction
+// waiting and execution times (its timeline view's averages), dispatch
+// stalls and the bottleneck (the busiest resource, or operand waits when a
+// dependency chain dominates).
+std::string format_report(const SimulationReport& report);
 
 }  // namespace surrogate
