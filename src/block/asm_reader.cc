@@ -1,5 +1,8 @@
 #include "block/asm_reader.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <map>
 
 #include "block/decoder.h"
@@ -102,7 +105,27 @@ class Assembly {
 
 }  // namespace
 
+// Directives that make the assembler read other files are refused: a block
+// file is untrusted input, and `.include "/etc/shadow"` would put another
+// file's content into the error messages.
+static void refuse_file_directives(const std::string& text, const std::string& input) {
+  std::size_t line = 1;
+  for (std::size_t at = 0; at < text.size(); ++line) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    std::size_t col = text.find_first_not_of(" \t", at);
+    if (col < end) {
+      std::string word;
+      for (std::size_t i = col; i < end && !std::isspace(static_cast<unsigned char>(text[i])) && text[i] != '"'; ++i)
+        word += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+      if (word == ".include" || word == ".incbin")
+        throw InputError({input, line, col - at}, "'" + word + "' reads another file: not allowed in a block file");
+    }
+    at = end + 1;
+  }
+}
+
 BlockFile read_asm(const std::string& text, const std::string& input, std::optional<AsmSyntax> syntax) {
+  refuse_file_directives(text, input);
   const X86Target& x86 = X86Target::get();
   const llvm::MCSubtargetInfo& sti = x86.all_features_subtarget();
   Assembly assembly(text, input, sti, syntax.value_or(detect_asm_syntax(text)));

@@ -1,5 +1,7 @@
 #include "block/basic_block.h"
 
+#include "block/bhive_csv.h"
+
 #include <memory>
 
 #include "block/x86_target.h"
@@ -13,14 +15,7 @@ std::string BasicBlock::hex() const { return to_hex(bytes); }
 
 std::string BasicBlock::hex_column() const {
   if (!error) return hex() + to_hex(dropped_branch);
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '\n' || c == '\r') c = ' ';  // one row stays one line
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
+  return csv_field(text);
 }
 
 std::string format_instruction(const llvm::MCInst& inst, AsmSyntax syntax) {

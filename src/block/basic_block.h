@@ -25,7 +25,7 @@ struct BasicBlock {
   std::vector<std::uint32_t> offsets;
   // Throughput from the input, cycles per 100 iterations, when it had one.
   std::optional<double> throughput;
-  // Columns of a CSV input beyond hex and throughput, verbatim (no quoting
+  // Columns of a CSV input beyond hex and throughput, as read (quoting
   // undone), in input order.
   std::vector<std::string> extra_columns;
   // Set for a row of the input that could not be read as a block (only when

@@ -64,6 +64,17 @@ static void split_csv_line(std::string_view line, std::vector<std::string_view>&
   for (std::size_t i = 0; i < count; ++i) fields.push_back(unquoted[i]);
 }
 
+std::string csv_field(std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  std::string quoted = "\"";
+  for (char c : field) {
+    if (c == '\n' || c == '\r') c = ' ';  // one row stays one line
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
 std::vector<std::string> split_csv_line(const std::string& line, std::vector<std::size_t>* field_starts) {
   std::vector<std::string_view> views;
   std::vector<std::string> unquoted;
@@ -126,6 +137,10 @@ static void read_row(const std::vector<std::string_view>& fields, const std::vec
   if (hex_column >= fields.size())
     throw InputError({input, line_no, starts.back()}, "no hex field (the header names column " +
                                                           std::to_string(hex_column + 1) + ")");
+  if (fields[hex_column].size() > 2 * kMaxBlockBytes)
+    throw InputError({input, line_no, starts[hex_column]},
+                     "block larger than " + std::to_string(kMaxBlockBytes) + " bytes (" +
+                         std::to_string(fields[hex_column].size() / 2) + " bytes): not a basic block");
   std::size_t bad = 0;
   std::string why;
   if (!parse_hex(fields[hex_column], &row.bytes, &bad, &why))
@@ -251,7 +266,11 @@ std::vector<std::string> visit_bhive_csv(std::istream& in, const std::string& in
       row.text.assign(hex_column < fields.size() ? fields[hex_column] : std::string_view());
       row.bytes.clear();
       row.throughput.reset();
+      // The extra columns still name the row (with a header, they are known).
       row.extra_columns.clear();
+      if (header)
+        for (std::size_t c = 0; c < fields.size(); ++c)
+          if (c != hex_column && static_cast<int>(c) != throughput_column) row.extra_columns.emplace_back(fields[c]);
     }
     visit(row);
   }

@@ -22,6 +22,11 @@
 
 namespace surrogate {
 
+// The largest block a row may hold, in bytes of machine code: BHive's are
+// under 1 KiB; a row of megabytes of hex is no basic block and would keep
+// the simulator busy for hours.
+inline constexpr std::size_t kMaxBlockBytes = 65536;
+
 struct BlockFile {
   std::vector<BasicBlock> blocks;
   // Names of the kept extra columns (from a header; empty names without one).
@@ -72,6 +77,10 @@ bool looks_like_bhive_csv(std::string_view text);
 // The field separator of a file whose first content line is `first_line`:
 // ',' if it has one, else a tab, else ';'.
 char csv_separator(std::string_view first_line);
+
+// `field` as one CSV field: as it is, or in double quotes (quotes doubled,
+// line breaks made spaces) when it holds a comma, a quote or a line break.
+std::string csv_field(std::string_view field);
 
 // Splits one CSV line into fields, honouring double quotes; field_starts gets
 // each field's byte offset in the line.

@@ -30,6 +30,61 @@ std::string read_input(const std::string& path) {
   return is_gzip(text) ? gunzip(text, input_name(path)) : text;
 }
 
+namespace {
+
+// The first line with content (no blank lines or '#' comments), at most 40
+// characters.
+std::string first_content_line(const std::string& text) {
+  std::size_t from = 0;
+  while (from < text.size()) {
+    std::size_t end = std::min(text.find('\n', from), text.size());
+    std::string line = text.substr(from, end - from);
+    from = end + 1;
+    const std::size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string::npos || line[start] == '#') continue;
+    line = line.substr(start);
+    if (line.size() > 40) line = line.substr(0, 40) + "...";
+    return line;
+  }
+  return "";
+}
+
+// Assembly chosen because the text is neither ELF nor CSV: if the assembler
+// fails on the first line, the file is most likely no block file at all,
+// and saying so helps more than the assembler's complaint alone.
+BlockFile read_guessed_asm(const std::string& text, const std::string& name, const ReadOptions& options) {
+  const std::size_t head = std::min<std::size_t>(text.size(), 512);
+  std::size_t binary = 0;
+  for (std::size_t i = 0; i < head; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    binary += c == 0 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t');
+  }
+  if (binary > head / 20)
+    throw InputError({name}, "not a block file: binary data, and not ELF (blocks are read from BHive CSV / hex "
+                             "lines, assembly or x86-64 ELF)");
+  try {
+    return read_asm(text, name, options.syntax);
+  } catch (const InputError& e) {
+    const std::string first = first_content_line(text);
+    std::size_t first_line = 0;  // 1-based line of `first`
+    for (std::size_t at = 0, line = 1; at < text.size(); ++line) {
+      std::size_t end = std::min(text.find('\n', at), text.size());
+      const std::string l = text.substr(at, end - at);
+      const std::size_t start = l.find_first_not_of(" \t\r");
+      if (start != std::string::npos && l[start] != '#') {
+        first_line = line;
+        break;
+      }
+      at = end + 1;
+    }
+    if (first_line == 0 || e.where().line != first_line) throw;
+    throw InputError(e.where(), "not a block file? '" + first + "' is neither hex, a CSV header naming a hex "
+                                "column, nor assembly (" + e.reason() + "; --input-format forces a format)");
+  }
+}
+
+}  // namespace
+
 std::string input_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 
 InputFormat detect_format(const std::string& text) {
@@ -63,6 +118,7 @@ BlockFile read_block_text(std::string text, const std::string& path, const ReadO
       if (path == "-") throw InputError({name}, "ELF input must be a file, not standard input");
       return read_elf(path);
     case InputFormat::kAsm:
+      if (options.format == InputFormat::kAuto) return read_guessed_asm(text, name, options);
       return read_asm(text, name, options.syntax);
     default: {
       const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
@@ -88,6 +144,53 @@ std::vector<BasicBlock> read_blocks(const std::vector<std::string>& paths, const
   }
   report_notes(notes, max_notes);
   return blocks;
+}
+
+std::string RowIdentity::header() const {
+  if (by_name) return ",name";
+  std::string h;
+  for (const std::string& c : columns) h += "," + csv_field(c);
+  return h;
+}
+
+std::string RowIdentity::cells(const BasicBlock& b) const {
+  if (by_name) return "," + csv_field(b.name);
+  std::string row;
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    row += "," + (i < b.extra_columns.size() ? csv_field(b.extra_columns[i]) : std::string());
+  return row;
+}
+
+BlockInputs read_block_inputs(const std::vector<std::string>& paths, const ReadOptions& options) {
+  BlockInputs in;
+  std::vector<std::string> notes;
+  bool all_csv = true, first = true;
+  for (const std::string& path : paths) {
+    std::string text = read_input(path);
+    const InputFormat format = options.format == InputFormat::kAuto ? detect_format(text) : options.format;
+    BlockFile file = read_block_text(std::move(text), path, options);
+    notes.insert(notes.end(), file.notes.begin(), file.notes.end());
+    if (format != InputFormat::kCsv) {
+      all_csv = false;
+    } else if (first) {
+      in.identity.columns = file.extra_column_names;
+    } else if (file.extra_column_names != in.identity.columns) {
+      in.identity.columns.clear();  // inputs disagree: their columns are not carried
+    }
+    first = false;
+    const auto sources = std::find(file.extra_column_names.begin(), file.extra_column_names.end(), "sources");
+    const std::size_t column = static_cast<std::size_t>(sources - file.extra_column_names.begin());
+    for (BasicBlock& b : file.blocks) {
+      in.sources.push_back(column < b.extra_columns.size() ? b.extra_columns[column] : "");
+      in.blocks.push_back(std::move(b));
+    }
+  }
+  if (!all_csv) {
+    in.identity.columns.clear();
+    in.identity.by_name = true;
+  }
+  report_notes(notes);
+  return in;
 }
 
 std::size_t report_row_errors(std::size_t rows, const std::function<const RowError*(std::size_t)>& error_of,

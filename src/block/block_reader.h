@@ -47,6 +47,26 @@ std::optional<InputFormat> input_format_named(const std::string& name);
 // Prints notes to stderr: at most `max_notes`, then a count of the rest.
 void report_notes(const std::vector<std::string>& notes, std::size_t max_notes = 10);
 
+// What an output row carries after `hex,throughput` to name its input row:
+// the CSV inputs' extra columns, when every input is CSV with the same ones;
+// "name" (BasicBlock::name: FILE:LINE of assembly, FILE:SYMBOL+0xOFF of ELF)
+// when an input is assembly or ELF; else nothing.
+struct RowIdentity {
+  std::vector<std::string> columns;  // header names after hex,throughput
+  bool by_name = false;
+  std::string header() const;                     // ",sources,may_alias", ",name" or ""
+  std::string cells(const BasicBlock& b) const;  // the row's, in the same form
+};
+
+// Every block of several inputs, in order, and how output rows name them;
+// notes are printed to stderr.
+struct BlockInputs {
+  std::vector<BasicBlock> blocks;
+  RowIdentity identity;
+  std::vector<std::string> sources;  // each block's BHive `sources` column ("" where its input has none)
+};
+BlockInputs read_block_inputs(const std::vector<std::string>& paths, const ReadOptions& options = {});
+
 // Prints every bad row's error (one line each, file:line:col:) and then a
 // summary, "surrogate COMMAND: 3 of 1000 rows skipped: 2 odd number of hex
 // digits, 1 control flow inside the block"; returns the number of bad rows.

@@ -80,6 +80,8 @@ TEST(BhiveCsv, MalformedRowsNameLineAndByte) {
   EXPECT_NE(error_of("4801d8ffff\n").find("t.csv:1:7: cannot decode"), std::string::npos)
       << error_of("4801d8ffff\n");
   EXPECT_EQ(error_of("75fa\n"), "t.csv:1:1: empty block: it holds only a branch");
+  EXPECT_EQ(error_of(std::string(2 * kMaxBlockBytes + 2, '9') + "\n"),
+            "t.csv:1:1: block larger than 65536 bytes (65537 bytes): not a basic block");
   EXPECT_EQ(error_of("hex,throughput\n4801d8,abc\n"), "t.csv:2:8: throughput is not a non-negative number: 'abc'");
 }
 
@@ -99,6 +101,19 @@ TEST(AsmReader, BlankLinesSeparateBlocksAndTrailingBranchDrops) {
   EXPECT_EQ(f.blocks[0].name, "b.s:2");
   EXPECT_EQ(f.blocks[1].name, "b.s:6");
   EXPECT_EQ(f.notes.size(), 1u);
+}
+
+// A block file is untrusted: directives that read other files are refused
+// (.include would show another file's first line in the error message).
+TEST(AsmReader, DirectivesThatReadFilesAreRefused) {
+  for (const char* text : {"addq %rbx, %rax\n  .include \"/etc/hostname\"\n", "\t.INCBIN \"/etc/hostname\"\n"}) {
+    try {
+      read_asm(text, "f.s");
+      FAIL() << text;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("reads another file: not allowed"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(AsmReader, ErrorsNameLineAndColumn) {

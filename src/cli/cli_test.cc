@@ -22,10 +22,13 @@ TEST(Cli, SimulateWritesHexThroughputInInputOrder) {
   std::string in = write("in.csv", "hex,sources\n4801d8,x\n4801d84801d8,y\n");
   Result r = run("simulate -mcpu=haswell " + in);
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out.substr(0, 15), "hex,throughput\n");
+  // hex,throughput first (BHive's), then the input's own columns: rows can
+  // be matched back to the input.
+  EXPECT_EQ(r.out.substr(0, 23), "hex,throughput,sources\n");
   EXPECT_EQ(lines(r.out), 3u);
-  EXPECT_NE(r.out.find("\n4801d8,"), std::string::npos);
+  EXPECT_NE(r.out.find("\n4801d8,103,x\n"), std::string::npos) << r.out;
   EXPECT_LT(r.out.find("\n4801d8,"), r.out.find("\n4801d84801d8,"));
+  EXPECT_NE(r.out.find(",y\n"), std::string::npos) << r.out;
 }
 
 TEST(Cli, UnsimulatableBlockGetsEmptyThroughputAndAReason) {
@@ -34,7 +37,7 @@ TEST(Cli, UnsimulatableBlockGetsEmptyThroughputAndAReason) {
   Result r = run("simulate -mcpu=btver2 " + in);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(lines(r.out), 3u);
-  EXPECT_NE(r.out.find(",\n", r.out.find('\n') + 1), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",," + in + ":3\n"), std::string::npos) << r.out;  // empty, then the row's name
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("avx.s:3: cannot simulate:"), std::string::npos) << r.err;
 }
@@ -115,13 +118,17 @@ TEST(Cli, BadRowsAreSkippedAndTheOthersGoOn) {
 // quotes, the hex column not first, ';' or tab separators, gzip.
 TEST(Cli, CsvVariantsAreRead) {
   const std::string expect = "hex,throughput\n4801d8,103\n";
-  for (const std::string& text :
-       {std::string("\xEF\xBB\xBFhex,throughput\n4801d8,7\n"), std::string("HEX,THROUGHPUT\n4801d8,7\n"),
-        std::string("\"hex\",\"throughput\"\n\"4801d8\",7\n"), std::string("id,hex\n17,4801d8\n"),
-        std::string("hex;throughput\n4801d8;7\n"), std::string("id\thex\n1\t4801d8\n")}) {
+  const std::vector<std::pair<std::string, std::string>> variants = {
+      {"\xEF\xBB\xBFhex,throughput\n4801d8,7\n", expect},
+      {"HEX,THROUGHPUT\n4801d8,7\n", expect},
+      {"\"hex\",\"throughput\"\n\"4801d8\",7\n", expect},
+      {"id,hex\n17,4801d8\n", "hex,throughput,id\n4801d8,103,17\n"},  // the input's columns follow
+      {"hex;throughput\n4801d8;7\n", expect},
+      {"id\thex\n1\t4801d8\n", "hex,throughput,id\n4801d8,103,1\n"}};
+  for (const auto& [text, want] : variants) {
     Result r = run("simulate -mcpu=haswell " + write("variant.csv", text));
     EXPECT_EQ(r.status, 0) << text << r.err;
-    EXPECT_EQ(r.out, expect) << text;
+    EXPECT_EQ(r.out, want) << text;
   }
   const std::string plain = write("plain.csv", "hex\n4801d8\n");
   ASSERT_EQ(std::system(("gzip -kf " + plain).c_str()), 0);
@@ -132,6 +139,11 @@ TEST(Cli, CsvVariantsAreRead) {
   Result forced = run("simulate -mcpu=haswell --input-format=asm " + plain);
   EXPECT_NE(forced.status, 0);
   expect_clean_failure("simulate -mcpu=haswell " + dir(), dir() + "/d.csv", "is a directory");
+  // Text that is no block file at all is said to be so, not only an assembler error.
+  expect_clean_failure("simulate -mcpu=haswell " + write("notes.txt", "Dear diary,\ntoday I measured.\n"),
+                       dir() + "/n.csv", "not a block file? 'Dear diary,' is neither hex");
+  expect_clean_failure("simulate -mcpu=haswell " + write("junk.bin", std::string("\x01\x02\x00\x7f\x00\x05", 6)),
+                       dir() + "/j.csv", "not a block file: binary data, and not ELF");
 }
 
 // A row whose trailing branch is not simulated (BHive's convention) keeps
@@ -160,6 +172,22 @@ TEST(Cli, LlvmMcaHabits) {
   EXPECT_EQ(run("help simulate").status, 0);
   EXPECT_NE(run("help simulate").out.find("--mcpu"), std::string::npos);
   EXPECT_EQ(run("-V").status, 0);
+  Result json = run("simulate -mcpu=haswell -json " + write("j.csv", "hex,id\n4801d8,a\n4801d,b\n"));
+  EXPECT_EQ(json.status, 1) << json.err;  // the second row is bad
+  EXPECT_NE(json.out.find("\"hex\": \"4801d8\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"throughput\": 103.0"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"throughput\": null"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"id\": \"b\""), std::string::npos) << json.out;
+  // llvm-mca's view flags: the block's resource pressure and timings as text.
+  Result views = run("simulate -mcpu=haswell -resource-pressure " + write("chain.s", "imulq %rax, %rax\n"));
+  EXPECT_EQ(views.status, 0) << views.err;
+  EXPECT_NE(views.out.find("Total cycles: 303"), std::string::npos) << views.out;
+  EXPECT_NE(views.out.find("imulq %rax, %rax"), std::string::npos) << views.out;
+  EXPECT_NE(views.out.find("Busiest resource: HWPort1 at 33% of its capacity"), std::string::npos) << views.out;
+  EXPECT_NE(views.out.find("Bottleneck: data dependencies"), std::string::npos) << views.out;
+  Result piped = run("simulate -mcpu=haswell < " + in);  // no file: standard input, as llvm-mca
+  EXPECT_EQ(piped.status, 0) << piped.err;
+  EXPECT_EQ(piped.out, "hex,throughput\n4801d8,103\n");
   EXPECT_EQ(run("simulate --widht 8 " + in).status, 2);
   EXPECT_EQ(run("").status, 2);
   if (std::filesystem::exists("/dev/full")) {

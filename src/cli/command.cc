@@ -1,5 +1,8 @@
 #include "cli/command.h"
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "llvm/TargetParser/Host.h"
 #include "mca/cpu_catalog.h"
 
@@ -32,6 +35,27 @@ ReadOptions InputOptions::read_options() const {
   return r;
 }
 
+std::string rows_as_json(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = split_csv_line(line, nullptr);
+  nlohmann::json rows = nlohmann::json::array();
+  while (std::getline(in, line)) {
+    const std::vector<std::string> fields = split_csv_line(line, nullptr);
+    nlohmann::json row = nlohmann::json::object();
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      const std::string value = c < fields.size() ? fields[c] : "";
+      if (header[c] == "throughput")
+        row[header[c]] = value.empty() ? nlohmann::json(nullptr) : nlohmann::json(std::stod(value));
+      else
+        row[header[c]] = value;
+    }
+    rows.push_back(std::move(row));
+  }
+  return nlohmann::json{{"rows", std::move(rows)}}.dump(1) + "\n";
+}
+
 std::optional<std::string> resolve_mcpu(const std::string& cpu, const std::string& command) {
   if (cpu == "help") {
     for (const CpuInfo& c : x86_cpus()) std::cout << c.name << '\n';
@@ -48,8 +72,12 @@ void add_input_options(CLI::App* sub, InputOptions& o) {
       ->check(CLI::IsMember({"auto", "csv", "hex", "asm", "elf"}));
   sub->add_flag("--strict", o.strict, "a row that cannot be read is fatal (no output) instead of an empty result");
   sub->add_option("inputs", o.inputs,
-                  "blocks: BHive CSV / hex lines (.gz too), AT&T or Intel assembly, x86-64 ELF ('-': standard input)")
-      ->required();
+                  "blocks: BHive CSV / hex lines (.gz too), AT&T or Intel assembly, x86-64 ELF ('-' or none: "
+                  "standard input)");
+  // As llvm-mca: no input file reads standard input.
+  sub->parse_complete_callback([&o] {
+    if (o.inputs.empty()) o.inputs = {"-"};
+  });
 }
 
 namespace {

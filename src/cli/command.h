@@ -32,6 +32,12 @@ struct InputOptions {
 };
 void add_input_options(CLI::App* sub, InputOptions& o);
 
+// Output rows (CSV text with a header, as the batch commands write them) as
+// JSON for --json (llvm-mca's -json): {"rows": [{"hex": "...",
+// "throughput": 103, "sources": "..."}, ...]}, a value per header column;
+// throughput is a number, or null for a row without one.
+std::string rows_as_json(const std::string& csv);
+
 // The CPU an -mcpu= value names: "native" is the host's (LLVM's
 // detection, said on stderr); "help" prints the CPU names and gives nullopt
 // (the command then exits 0); anything else is itself.

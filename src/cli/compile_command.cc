@@ -31,7 +31,7 @@ int run(const std::string& spec_path, bool force) {
     std::cerr << "surrogate compile: no width meets max_error = " << spec.max_error
               << " on the validation split; exported the most accurate one"
               << (spec.output_model.empty() ? "" : " to " + spec.output_model) << "\n";
-    return 2;
+    return 3;  // not 1 (an error) nor 2 (a usage error): done, but the bound is not met
   }
   std::cerr << "surrogate compile: width " << r.rows[r.chosen].width << " meets the specification"
             << (spec.output_model.empty() ? "" : "; model written to " + spec.output_model) << "\n";
@@ -48,7 +48,8 @@ Command add_compile_command(CLI::App& app) {
       "Neural compilation: train surrogates of increasing width (capacity search) until one meets the "
       "specification's error bound, then export the cheapest that does. Writes DIR/capacity.csv and "
       "DIR/capacity.md (width, depth, parameters, training time, validation and test MAPE, Kendall tau, deployed "
-      "blocks/s, speed-up over the simulator). Resumable: run it again after an interruption. See specs/haswell.toml.");
+      "blocks/s, speed-up over the simulator). Resumable: run it again after an interruption. Exit status 3 when no "
+      "width meets the bound (the most accurate one is exported). See specs/haswell.toml.");
   sub->add_option("--spec", *spec, "specification (TOML)")->required();
   sub->add_flag("--force", *force, "replace the specification's output model if it exists");
   return {sub, [spec, force] { return run(*spec, *force); }};

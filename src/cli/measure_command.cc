@@ -29,15 +29,19 @@ int run(Options o) {
   if (auto why = measure::unsupported_host_reason()) throw std::runtime_error(*why);
   o.harness.flush_denormals = !o.ieee_denormals;
   if (o.median) o.harness.estimator = measure::Options::Estimator::kMedian;
-  std::vector<BasicBlock> blocks = read_blocks(o.input.inputs, o.input.read_options());
+  BlockInputs inputs = read_block_inputs(o.input.inputs, o.input.read_options());
+  std::vector<BasicBlock>& blocks = inputs.blocks;
   std::vector<measure::JobBlock> job_blocks;
   job_blocks.reserve(blocks.size());
-  for (BasicBlock& b : blocks)
-    job_blocks.push_back({b.name, std::move(b.bytes), b.hex_column(), b.error.has_value()});
+  for (BasicBlock& b : blocks) {
+    std::string hex = b.hex_column(), identity = inputs.identity.cells(b);
+    job_blocks.push_back({b.name, std::move(b.bytes), std::move(hex), b.error.has_value(), std::move(identity)});
+  }
 
   measure::JobOptions job;
   job.output = o.output;
   job.inputs = o.input.inputs;
+  job.identity_header = inputs.identity.header();
   job.tool_version = "surrogate 0.1.0";
   job.disturbed_retry_seconds = o.disturbed_retry_seconds;
   install_interrupt_handler();

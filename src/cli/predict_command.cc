@@ -26,6 +26,7 @@ struct Options {
   std::string output = "-";
   bool stats = false;
   std::string kernels = "auto";
+  bool json = false;  // --json (llvm-mca: -json): the rows as JSON
   InputOptions input;
 };
 
@@ -59,12 +60,22 @@ struct BadRow {
   std::string hex_column;
 };
 
-// Every input's rows into `batch` (machine code), `rows` and `bad` (rows
-// that cannot be read), in order. CSV rows are visited without making
+// How output rows name their input rows (RowIdentity's rule): `cells[r]` is
+// row r's extra CSV columns as output text (",a,b"), or its name for
+// assembly and ELF rows.
+struct Identities {
+  RowIdentity identity;
+  bool first_csv = true, all_csv = true;
+  std::vector<std::string> cells;
+};
+
+// Every input's rows into `batch` (machine code), `rows`, `bad` (rows that
+// cannot be read) and `ids`, in order. CSV rows are visited without making
 // blocks: the model's instruction table splits their bytes
 // (runtime::Surrogate); other inputs (assembly, ELF) are decoded here.
+
 void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vector<Row>& rows,
-               std::map<std::size_t, BadRow>& bad) {
+               std::map<std::size_t, BadRow>& bad, Identities& ids) {
   std::vector<std::string> notes;
   const ReadOptions read = input.read_options();
   for (std::uint32_t i = 0; i < input.inputs.size(); ++i) {
@@ -75,7 +86,9 @@ void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vecto
     if (format != InputFormat::kCsv) {
       BlockFile file = read_block_text(std::move(text), path, read);
       notes.insert(notes.end(), file.notes.begin(), file.notes.end());
+      ids.all_csv = false;
       for (BasicBlock& block : file.blocks) {
+        ids.cells.push_back("," + csv_field(block.name));
         if (block.error) bad[rows.size()] = {*block.error, block.hex_column()};
         block.bytes.insert(block.bytes.end(), block.dropped_branch.begin(), block.dropped_branch.end());
         batch.add(block.bytes);
@@ -85,9 +98,12 @@ void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vecto
     }
     const std::size_t first = rows.size();
     std::istringstream in(std::move(text));
-    visit_bhive_csv(
+    const std::vector<std::string> extra_names = visit_bhive_csv(
         in, name,
         [&](BhiveRow& row) {
+          std::string cells;
+          for (const std::string& c : row.extra_columns) (cells += ',') += csv_field(c);
+          ids.cells.push_back(std::move(cells));
           if (row.error) {
             BasicBlock as_block;  // for its hex column (quoted where CSV needs it)
             as_block.error = row.error;
@@ -100,8 +116,22 @@ void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vecto
         },
         read.keep_bad_rows);
     if (rows.size() == first) throw InputError({name}, "no blocks found");
+    if (ids.first_csv)
+      ids.identity.columns = extra_names;
+    else if (ids.identity.columns != extra_names)
+      ids.identity.columns.clear();  // inputs disagree: their columns are not carried
+    ids.first_csv = false;
   }
   report_notes(notes);
+  if (!ids.all_csv) {  // every row is named: CSV rows by FILE:LINE
+    ids.identity.columns.clear();
+    ids.identity.by_name = true;
+    for (std::size_t r = 0; r < rows.size(); ++r)
+      if (rows[r].line)
+        ids.cells[r] = "," + csv_field(input_name(input.inputs[rows[r].input]) + ":" + std::to_string(rows[r].line));
+  } else if (ids.identity.columns.empty()) {
+    ids.cells.clear();
+  }
 }
 
 int run(const Options& o) {
@@ -117,7 +147,8 @@ int run(const Options& o) {
   runtime::BlockBatch batch;
   std::vector<Row> rows;
   std::map<std::size_t, BadRow> bad;
-  read_rows(o.input, batch, rows, bad);
+  Identities ids;
+  read_rows(o.input, batch, rows, bad, ids);
   const double read_ms = ms_since(t1);
   const auto start = std::chrono::steady_clock::now();
   std::vector<runtime::Prediction> predictions = model->predict_each(batch, o.jobs);
@@ -137,20 +168,22 @@ int run(const Options& o) {
   if (o.input.strict && !bad.empty()) throw std::runtime_error(bad.begin()->second.error.message);
   const auto t2 = std::chrono::steady_clock::now();
   // Rows into one buffer, written at once.
-  std::string text = "hex,throughput\n";
+  std::string text = "hex,throughput" + ids.identity.header() + "\n";
   text.reserve(rows.size() * 64);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     auto b = bad.find(i);
     if (b != bad.end()) {
       text += b->second.hex_column;
-      text += ",\n";
-      continue;
+      text += ',';
+    } else {
+      append_hex(text, batch[i].data(), batch[i].size());
+      text += ',';
+      append_throughput(text, predictions[i].throughput);
     }
-    append_hex(text, batch[i].data(), batch[i].size());
-    text += ',';
-    append_throughput(text, predictions[i].throughput);
+    if (!ids.cells.empty()) text += ids.cells[i];
     text += '\n';
   }
+  if (o.json) text = rows_as_json(text);
   AtomicFile out(o.output);
   out.stream().write(text.data(), static_cast<std::streamsize>(text.size()));
   out.commit();
@@ -192,6 +225,7 @@ Command add_predict_command(CLI::App& app) {
   sub->add_option("--model", o->model, "surrogate model file (.srg)")->required();
   sub->add_option("-j,--jobs", o->jobs, "threads (default: all cores)")->check(CLI::Range(1u, 1024u));
   sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output)");
+  sub->add_flag("--json", o->json, "the rows as JSON instead of CSV: {\"rows\": [{\"hex\": ..., \"throughput\": ...}]}");
   sub->add_flag("--stats", o->stats, "print instruction-cache hit rates to stderr");
   sub->add_option("--kernels", o->kernels, "matrix kernels: auto (the widest this CPU runs), scalar, avx2, avx512")
       ->check(CLI::IsMember({"auto", "scalar", "avx2", "avx512"}));

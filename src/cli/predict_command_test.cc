@@ -47,13 +47,14 @@ TEST(PredictCli, WritesHexThroughputInInputOrder) {
   std::istringstream rows(r.out);
   std::string row;
   std::getline(rows, row);
-  EXPECT_EQ(row, "hex,throughput");
+  EXPECT_EQ(row, "hex,throughput,source");  // the input's own columns follow BHive's two
   runtime::Surrogate model(tiny_model_path());
   for (const char* hex : kBlocks) {
     ASSERT_TRUE(std::getline(rows, row));
     std::size_t comma = row.find(',');
     ASSERT_NE(comma, std::string::npos) << row;
     EXPECT_EQ(row.substr(0, comma), hex);
+    EXPECT_EQ(row.substr(row.rfind(',')), ",test") << row;
     double want = model.predict_hex(hex);
     EXPECT_NEAR(std::stod(row.substr(comma + 1)), want, 1e-4 + 1e-9 * want) << row;
   }

@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include <algorithm>
 #include <cmath>
@@ -26,27 +27,10 @@ struct Options {
   std::string output = "-";
   InputOptions input;
   unsigned dispatch = 0;  // -dispatch: dispatch width override (0: the CPU's)
+  bool json = false;      // --json (llvm-mca: -json): the rows as JSON
+  bool report = false;    // --report (llvm-mca: -resource-pressure, -timeline, -bottleneck-analysis): views, not CSV
   bool label = false;  // `surrogate label`: write a label set (dataset/label_store.h)
 };
-
-// Blocks of every input, and each block's BHive `sources` column (empty when
-// the input has none).
-std::vector<BasicBlock> read_inputs(const InputOptions& input, std::vector<std::string>* sources) {
-  std::vector<BasicBlock> blocks;
-  std::vector<std::string> notes;
-  for (const std::string& path : input.inputs) {
-    BlockFile file = read_block_file(path, input.read_options());
-    notes.insert(notes.end(), file.notes.begin(), file.notes.end());
-    auto column = std::find(file.extra_column_names.begin(), file.extra_column_names.end(), "sources");
-    for (BasicBlock& b : file.blocks) {
-      const std::size_t c = static_cast<std::size_t>(column - file.extra_column_names.begin());
-      sources->push_back(c < b.extra_columns.size() ? b.extra_columns[c] : "");
-      blocks.push_back(std::move(b));
-    }
-  }
-  report_notes(notes);
-  return blocks;
-}
 
 int run(Options o) {
   refuse_output_over_input(o.output, o.input.inputs);
@@ -65,10 +49,27 @@ int run(Options o) {
   const std::string origin = (o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file) +
                              (o.dispatch ? " -dispatch=" + std::to_string(o.dispatch) : "");
   const SimulatorLabeller labeller(params, o.iterations, origin, params_text);
-  std::vector<std::string> sources;
-  std::vector<BasicBlock> blocks = read_inputs(o.input, &sources);
+  BlockInputs inputs = read_block_inputs(o.input.inputs, o.input.read_options());
+  const std::vector<BasicBlock>& blocks = inputs.blocks;
   const std::string command = o.label ? "label" : "simulate";
 
+  if (o.report) {  // views of each block, as text, instead of the CSV
+    AtomicFile out(o.output);
+    for (const BasicBlock& b : blocks) {
+      out.stream() << "[" << b.name << "] " << b.hex_column() << "\n";
+      if (b.error) {
+        out.stream() << "  (not simulated: " << b.error->message << ")\n\n";
+        continue;
+      }
+      try {
+        out.stream() << format_report(labeller.simulator().report(b, o.iterations)) << "\n";
+      } catch (const SimulationError& e) {
+        out.stream() << "  (cannot simulate: " << e.what() << ")\n\n";
+      }
+    }
+    out.commit();
+    return report_bad_rows(blocks, command, std::cerr) ? 1 : 0;
+  }
   install_interrupt_handler();
   LabellingOptions job{o.jobs, o.output, (o.label ? "label " : "simulate ") + params.cpu, &interrupted};
   LabellingResult result = label_blocks(labeller, blocks, job, [&](const LabellingResult& r) {
@@ -84,16 +85,18 @@ int run(Options o) {
           labels.blocks.push_back({blocks[i].bytes,
                                  r.labels[i].throughput ? std::stof(format_throughput(*r.labels[i].throughput))
                                                         : std::nanf(""),
-                                 sources[i]});
+                                 inputs.sources[i]});
       write_labels(o.output, labels);
     } else {
-      AtomicFile out(o.output);
-      out.stream() << "hex,throughput\n";
+      std::ostringstream csv;
+      csv << "hex,throughput" << inputs.identity.header() << "\n";
       for (std::size_t i = 0; i < blocks.size(); ++i) {
-        out.stream() << blocks[i].hex_column() << ',';
-        if (r.labels[i].throughput) out.stream() << format_throughput(*r.labels[i].throughput);
-        out.stream() << '\n';
+        csv << blocks[i].hex_column() << ',';
+        if (r.labels[i].throughput) csv << format_throughput(*r.labels[i].throughput);
+        csv << inputs.identity.cells(blocks[i]) << '\n';
       }
+      AtomicFile out(o.output);
+      out.stream() << (o.json ? rows_as_json(csv.str()) : csv.str());
       out.commit();
     }
   });
@@ -131,6 +134,10 @@ Command add_simulate_command(CLI::App& app) {
       "(cycles per 100 iterations), one row per input block in input order.");
   add_simulation_options(sub, o);
   sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output)");
+  sub->add_flag("--json", o->json, "the rows as JSON instead of CSV: {\"rows\": [{\"hex\": ..., \"throughput\": ...}]}");
+  sub->add_flag("--report,--resource-pressure,--timeline,--bottleneck-analysis", o->report,
+                "instead of the CSV, each block's views as text: resource pressure, per-instruction waiting and "
+                "execution times, dispatch stalls, bottleneck (llvm-mca's view flags are accepted)");
   return {sub, [o] { return run(*o); }};
 }
 

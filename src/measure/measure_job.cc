@@ -230,11 +230,11 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   summary.tsc_per_cycle = ratios.empty() ? 0.0 : median(ratios);
 
   AtomicFile out(job.output);
-  out.stream() << "hex,throughput\n";
+  out.stream() << "hex,throughput" << job.identity_header << "\n";
   for (size_t i = 0; i < blocks.size(); ++i) {
     out.stream() << (blocks[i].hex_column.empty() ? to_hex(blocks[i].bytes) : blocks[i].hex_column) << ",";
     if (!blocks[i].bad_row) out.stream() << done.at(first_of[i]).value;
-    out.stream() << "\n";
+    out.stream() << blocks[i].identity << "\n";
   }
   out.commit();
   if (job.output != "-")

@@ -35,11 +35,14 @@ struct JobBlock {
   // A row of the input that could not be read: not measured, its output row
   // has an empty throughput (the caller reports why).
   bool bad_row = false;
+  // Cells after hex,throughput that name the row (RowIdentity::cells: ",a,b"), or "".
+  std::string identity;
 };
 
 struct JobOptions {
   std::string output = "-";         // OUT; "-": CSV to stdout, no journal, no metadata
   std::vector<std::string> inputs;  // recorded in the metadata
+  std::string identity_header;      // columns after hex,throughput (RowIdentity::header: ",name"), or ""
   std::string tool_version = "0";
   const std::atomic<bool>* cancel = nullptr;  // set (e.g. by SIGINT): stop, keep the journal
   // Blocks given up as disturbed by other load are measured again in later
