@@ -52,5 +52,12 @@ if [ -f "$MODEL" ]; then
     "$(echo "$t1_sim - $t0" | bc -l)" "$best" "$(echo "($t1_sim - $t0) / $best" | bc -l)"
   "$BIN" evaluate --labels "$OUT/heldout-simulated.csv" --predictions "$OUT/heldout-predicted.csv" \
     --sources "$HELD" --title "surrogate" | sed -n '/^| application/,$p'
+  KERNELS=data/kernels/handwritten.s
+  "$BIN" simulate -mcpu=haswell "$KERNELS" -o "$OUT/kernels-simulated.csv" 2>/dev/null
+  echo
+  echo "The same on $(($(wc -l < "$OUT/kernels-simulated.csv") - 1)) hand-written loop bodies ($KERNELS: dependency chains, reductions, pointer chasing, divisions):"
+  "$BIN" predict --model "$MODEL" "$KERNELS" -o "$OUT/kernels-predicted.csv" 2>/dev/null
+  "$BIN" evaluate --labels "$OUT/kernels-simulated.csv" --predictions "$OUT/kernels-predicted.csv" --title "surrogate" \
+    | sed -n '/^| all/,/^$/p' | grep -v '^$'
 fi
 echo "Edit a CPU:   $BIN params dump -mcpu=haswell -o haswell.json   # then: simulate --params=haswell.json"

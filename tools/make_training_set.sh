@@ -6,7 +6,8 @@
 #  - BHive's blocks (../shared/data/bhive-blocks.csv), without those
 #    attributed to openssl, sqlite or redis, and without any block that
 #    occurs in the installed libcrypto, libssl or libsqlite3 (or the openssl,
-#    sqlite3 and redis-server programs, where installed), attributed or not;
+#    sqlite3 and redis-server programs, where installed), attributed or not,
+#    or in the hand-written evaluation kernels (data/kernels/handwritten.s);
 #  - build/extra-blocks.csv (tools/make_extra_training.sh) if it exists,
 #    with the same blocks removed;
 #  - hand-written-style loop bodies (tools/make_kernels.py, seed 1, 30,000:
@@ -32,6 +33,9 @@ for p in /usr/lib/x86_64-linux-gnu/libcrypto.so.3 /usr/lib/x86_64-linux-gnu/libs
   "$BIN" simulate --iterations=1 -mcpu=haswell --jobs="$(nproc)" "$p" -o "$T/held-out-$(basename "$p").csv" 2>/dev/null || true
   held_out+=("$T/held-out-$(basename "$p").csv")
 done
+# The hand-written evaluation kernels never train a model either.
+"$BIN" simulate --iterations=1 -mcpu=haswell data/kernels/handwritten.s -o "$T/held-out-handwritten.csv"
+held_out+=("$T/held-out-handwritten.csv")
 python3 tools/make_kernels.py --count 30000 --seed 1 -o "$T/kernels.s"
 python3 tools/make_kernels.py --count 3300 --seed 2 -o "$T/kernels-heldout.s"
 "$BIN" simulate --iterations=1 -mcpu=haswell "$T/kernels.s" -o "$T/kernels.csv"
@@ -74,7 +78,7 @@ if extra:
 seen = {h for h, _ in rows}
 with open(kernels) as f:
     k = [r["hex"] for r in csv.DictReader(f)]
-k = [h for h in dict.fromkeys(k) if h not in seen]
+k = [h for h in dict.fromkeys(k) if h not in seen and h not in banned]
 rows += [(h, "handwritten-kernels") for h in k]
 seen |= set(k)
 with open(kernels_heldout) as f:
