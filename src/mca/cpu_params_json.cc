@@ -252,6 +252,10 @@ CpuParams params_from_json(const std::string& text, const std::string& input) {
     std::string what = e.what();
     auto colon = what.find("syntax error");
     throw InputError({input, line, column}, "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon)));
+  } catch (const json::exception& e) {
+    // Not a syntax error but still the text's fault, e.g. a number too
+    // large for a double (out_of_range; found by the params_json fuzz target).
+    throw InputError({input}, std::string("invalid JSON: ") + e.what());
   }
   Loader L{input};
   L.expect_object(j, "<top>");

@@ -176,6 +176,9 @@ ModelFile parse_model_file(const std::string& bytes, const std::string& name) {
   } catch (const nlohmann::json::parse_error& e) {
     if (!checksum_ok) fail(name, corrupt);
     fail(name, "bad JSON header at byte " + std::to_string(kPrologue + (e.byte ? e.byte - 1 : 0)) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number out of range: the file's fault too
+    if (!checksum_ok) fail(name, corrupt);
+    fail(name, std::string("bad JSON header: ") + e.what());
   }
   std::vector<TensorSpec> layout;
   try {

@@ -1,4 +1,5 @@
 #include "util/hex.h"
+#include "util/input_error.h"
 
 #include <gtest/gtest.h>
 
@@ -28,6 +29,16 @@ TEST(Hex, RejectsOddLength) {
   EXPECT_FALSE(parse_hex("480", &off, &err));
   EXPECT_EQ(off, 3u);
   EXPECT_NE(err.find("odd"), std::string::npos);
+}
+
+// Input quoted in a message (an assembler's complaint about a line that
+// holds a vertical tab, a file name with a newline) cannot break the
+// one-line promise: found by the block_text fuzz target.
+TEST(InputError, MessagesStayOnOneLine) {
+  const InputError e({"a\nb.s", 2, 0}, "invalid instruction mnemonic '\"0\n\v;he'");
+  EXPECT_EQ(std::string(e.what()), "a\\nb.s:2:1: invalid instruction mnemonic '\"0\\n\\x0b;he'");
+  EXPECT_EQ(e.reason(), "invalid instruction mnemonic '\"0\\n\\x0b;he'");
+  EXPECT_EQ(std::string(InputError({"t.s", 1, 0}, "tab\tstays").what()), "t.s:1:1: tab\tstays");
 }
 
 }  // namespace

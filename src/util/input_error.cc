@@ -16,8 +16,32 @@ std::string format_position(const InputPosition& where) {
   return s;
 }
 
+// `text` on one line: input quoted in a message (an assembler's complaint
+// about a line holding a vertical tab, a file name with a newline) must not
+// break the one-line promise. Tabs stay.
+static std::string one_line(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 InputError::InputError(const InputPosition& where, const std::string& what)
-    : std::runtime_error(format_position(where) + ": " + what), where_(where), reason_(what) {}
+    : std::runtime_error(one_line(format_position(where) + ": " + what)), where_(where), reason_(one_line(what)) {}
 
 RowError row_error(const InputError& e) {
   // The reason up to its particulars: a quote, a colon, a parenthesis or " at ".
