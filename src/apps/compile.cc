@@ -75,14 +75,16 @@ std::vector<BasicBlock> decode_rows(const PreparedData& data, const std::vector<
 }
 
 std::string format_table_markdown(const CompileSpec& spec, const CompileResult& r) {
-  std::string s = "| width | depth | parameters | epochs | training [s] | validation MAPE | test MAPE | Kendall tau | "
-                  "deployed blocks/s | simulator blocks/s | speed-up | meets " +
-                  std::to_string(spec.max_error * 100).substr(0, 4) + "% |\n";
+  std::string s =
+      "| width | depth | parameters | epochs | training [s] | validation MAPE | test MAPE | Kendall tau | "
+      "deployed blocks/s | simulator blocks/s | speed-up | meets " +
+      std::to_string(spec.max_error * 100).substr(0, 4) + "% |\n";
   s += "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|\n";
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const CapacityRow& c = r.rows[i];
     char line[400];
-    std::snprintf(line, sizeof line, "| %lld | %lld | %lld | %d | %.0f | %.2f%% | %.2f%% | %.3f | %.0f | %.0f | %.1fx | %s%s |\n",
+    std::snprintf(line, sizeof line,
+                  "| %lld | %lld | %lld | %d | %.0f | %.2f%% | %.2f%% | %.3f | %.0f | %.0f | %.1fx | %s%s |\n",
                   (long long)c.width, (long long)c.depth, (long long)c.parameters, c.epochs, c.training_seconds,
                   100 * c.validation_mape, 100 * c.test_mape, c.kendall_tau, c.blocks_per_second,
                   c.simulator_blocks_per_second, c.blocks_per_second / c.simulator_blocks_per_second,
@@ -93,8 +95,9 @@ std::string format_table_markdown(const CompileSpec& spec, const CompileResult& 
 }
 
 std::string format_table_csv(const CompileResult& r) {
-  std::string s = "width,depth,parameters,epochs,training_seconds,validation_mape,test_mape,kendall_tau,"
-                  "blocks_per_second,simulator_blocks_per_second,speedup,meets,chosen\n";
+  std::string s =
+      "width,depth,parameters,epochs,training_seconds,validation_mape,test_mape,kendall_tau,"
+      "blocks_per_second,simulator_blocks_per_second,speedup,meets,chosen\n";
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const CapacityRow& c = r.rows[i];
     char line[300];
@@ -207,8 +210,8 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
         // Trained by an earlier run of this compile: its metadata holds the figures.
         nlohmann::json m = runtime::read_model_file(row.model).metadata();
         if (m.value("labels_file", "") != spec.labels)
-          throw std::runtime_error(row.model + " was trained on " + m.value("labels_file", "other labels") +
-                                   ", not " + spec.labels + "; remove it or choose another output.dir");
+          throw std::runtime_error(row.model + " was trained on " + m.value("labels_file", "other labels") + ", not " +
+                                   spec.labels + "; remove it or choose another output.dir");
         row.epochs = m.value("epochs", 0);
         row.training_seconds = m.value("training_seconds", 0.0);
         row.validation_mape = m.value("validation_mape", 0.0);
@@ -217,10 +220,9 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
         log << row.model << ": trained earlier, reused\n";
       } else {
         std::ostringstream width_log;
-        TrainedSurrogate t = train_surrogate(data, nn::LstmShape{0, width, spec.depth, 0, 0}, options, prefix,
-                                             width_log, [&, width] {
-                                               return (cancel && cancel->load()) || narrowest_meeting.load() < width;
-                                             });
+        TrainedSurrogate t =
+            train_surrogate(data, nn::LstmShape{0, width, spec.depth, 0, 0}, options, prefix, width_log,
+                            [&, width] { return (cancel && cancel->load()) || narrowest_meeting.load() < width; });
         {
           std::lock_guard lock(mutex);
           log << width_log.str();

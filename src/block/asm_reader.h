@@ -16,10 +16,8 @@
 
 namespace surrogate {
 
-BlockFile read_asm(const std::string& text, const std::string& input,
-                   std::optional<AsmSyntax> syntax = std::nullopt);
+BlockFile read_asm(const std::string& text, const std::string& input, std::optional<AsmSyntax> syntax = std::nullopt);
 
 AsmSyntax detect_asm_syntax(const std::string& text);
-
 
 }  // namespace surrogate

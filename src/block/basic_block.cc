@@ -24,8 +24,8 @@ std::string format_instruction(const llvm::MCInst& inst, AsmSyntax syntax) {
   thread_local std::unique_ptr<llvm::MCInstPrinter> printers[2];
   auto& printer = printers[syntax == AsmSyntax::kIntel];
   if (!printer)
-    printer.reset(x86.target().createMCInstPrinter(x86.triple(), syntax == AsmSyntax::kIntel ? 1 : 0,
-                                                   x86.asm_info(), x86.instr_info(), x86.reg_info()));
+    printer.reset(x86.target().createMCInstPrinter(x86.triple(), syntax == AsmSyntax::kIntel ? 1 : 0, x86.asm_info(),
+                                                   x86.instr_info(), x86.reg_info()));
   std::string text;
   llvm::raw_string_ostream os(text);
   printer->printInst(&inst, 0, "", x86.generic_subtarget(), os);

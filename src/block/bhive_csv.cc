@@ -131,12 +131,12 @@ class LineReader {
 // The hex, throughput and extra columns of one data row into `row`; throws
 // InputError. With a header, the throughput is `throughput_column` (-1:
 // none); without, a numeric second field.
-static void read_row(const std::vector<std::string_view>& fields, const std::vector<std::size_t>& starts,
-                     bool header, std::size_t hex_column, int throughput_column, const std::string& input,
-                     std::size_t line_no, BhiveRow& row) {
+static void read_row(const std::vector<std::string_view>& fields, const std::vector<std::size_t>& starts, bool header,
+                     std::size_t hex_column, int throughput_column, const std::string& input, std::size_t line_no,
+                     BhiveRow& row) {
   if (hex_column >= fields.size())
-    throw InputError({input, line_no, starts.back()}, "no hex field (the header names column " +
-                                                          std::to_string(hex_column + 1) + ")");
+    throw InputError({input, line_no, starts.back()},
+                     "no hex field (the header names column " + std::to_string(hex_column + 1) + ")");
   if (fields[hex_column].size() > 2 * kMaxBlockBytes)
     throw InputError({input, line_no, starts[hex_column]},
                      "block larger than " + std::to_string(kMaxBlockBytes) + " bytes (" +
@@ -167,8 +167,7 @@ static constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 static bool equals_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   return true;
 }
 
@@ -284,30 +283,33 @@ BlockFile read_bhive_csv(std::istream& in, const std::string& input, const Decod
   file.blocks.reserve(expected_rows);
   std::unique_ptr<Decoder> decoder;
   if (!decode) decoder = std::make_unique<Decoder>();
-  file.extra_column_names = visit_bhive_csv(in, input, [&](BhiveRow& row) {
-    std::string name = input + ":" + std::to_string(row.line);
-    BasicBlock block;
-    if (!row.error) {
-      std::string text = keep_bad_rows ? to_hex(row.bytes) : std::string();
-      try {
-        block = decoder ? decoder->decode_block(std::move(row.bytes), name, row.where, &file.notes)
-                        : decode(std::move(row.bytes), name, row.where, &file.notes);
-      } catch (const InputError& e) {
-        if (!keep_bad_rows) throw;
-        row.error = row_error(e);
-        row.text = std::move(text);
-      }
-    }
-    if (row.error) {
-      block = BasicBlock{};
-      block.name = std::move(name);
-      block.error = std::move(row.error);
-      block.text = std::move(row.text);
-    }
-    block.throughput = row.throughput;
-    block.extra_columns = std::move(row.extra_columns);
-    file.blocks.push_back(std::move(block));
-  }, keep_bad_rows);
+  file.extra_column_names = visit_bhive_csv(
+      in, input,
+      [&](BhiveRow& row) {
+        std::string name = input + ":" + std::to_string(row.line);
+        BasicBlock block;
+        if (!row.error) {
+          std::string text = keep_bad_rows ? to_hex(row.bytes) : std::string();
+          try {
+            block = decoder ? decoder->decode_block(std::move(row.bytes), name, row.where, &file.notes)
+                            : decode(std::move(row.bytes), name, row.where, &file.notes);
+          } catch (const InputError& e) {
+            if (!keep_bad_rows) throw;
+            row.error = row_error(e);
+            row.text = std::move(text);
+          }
+        }
+        if (row.error) {
+          block = BasicBlock{};
+          block.name = std::move(name);
+          block.error = std::move(row.error);
+          block.text = std::move(row.text);
+        }
+        block.throughput = row.throughput;
+        block.extra_columns = std::move(row.extra_columns);
+        file.blocks.push_back(std::move(block));
+      },
+      keep_bad_rows);
   return file;
 }
 

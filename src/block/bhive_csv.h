@@ -42,10 +42,10 @@ using DecodeBlock = std::function<BasicBlock(std::vector<std::uint8_t> bytes, st
 
 // One data row of a BHive CSV file, as read and checked.
 struct BhiveRow {
-  std::size_t line = 0;                 // 1-based
-  BytePosition where;                   // of the hex field
-  std::vector<std::uint8_t> bytes;      // the row's machine code (a visitor may take it)
-  std::optional<double> throughput;     // cycles per 100 iterations, when the row has one
+  std::size_t line = 0;                    // 1-based
+  BytePosition where;                      // of the hex field
+  std::vector<std::uint8_t> bytes;         // the row's machine code (a visitor may take it)
+  std::optional<double> throughput;        // cycles per 100 iterations, when the row has one
   std::vector<std::string> extra_columns;  // verbatim, in input order
   // Set when the row cannot be read (bad hex or throughput) and bad rows are
   // kept: bytes and throughput are then empty, `text` is its hex field.

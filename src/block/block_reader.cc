@@ -60,8 +60,9 @@ BlockFile read_guessed_asm(const std::string& text, const std::string& name, con
     binary += c == 0 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t');
   }
   if (binary > head / 20)
-    throw InputError({name}, "not a block file: binary data, and not ELF (blocks are read from BHive CSV / hex "
-                             "lines, assembly or x86-64 ELF)");
+    throw InputError({name},
+                     "not a block file: binary data, and not ELF (blocks are read from BHive CSV / hex "
+                     "lines, assembly or x86-64 ELF)");
   try {
     return read_asm(text, name, options.syntax);
   } catch (const InputError& e) {
@@ -78,8 +79,10 @@ BlockFile read_guessed_asm(const std::string& text, const std::string& name, con
       at = end + 1;
     }
     if (first_line == 0 || e.where().line != first_line) throw;
-    throw InputError(e.where(), "not a block file? '" + first + "' is neither hex, a CSV header naming a hex "
-                                "column, nor assembly (" + e.reason() + "; --input-format forces a format)");
+    throw InputError(e.where(), "not a block file? '" + first +
+                                    "' is neither hex, a CSV header naming a hex "
+                                    "column, nor assembly (" +
+                                    e.reason() + "; --input-format forces a format)");
   }
 }
 

@@ -54,7 +54,7 @@ void report_notes(const std::vector<std::string>& notes, std::size_t max_notes =
 struct RowIdentity {
   std::vector<std::string> columns;  // header names after hex,throughput
   bool by_name = false;
-  std::string header() const;                     // ",sources,may_alias", ",name" or ""
+  std::string header() const;                    // ",sources,may_alias", ",name" or ""
   std::string cells(const BasicBlock& b) const;  // the row's, in the same form
 };
 

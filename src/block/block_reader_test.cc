@@ -77,8 +77,7 @@ TEST(BhiveCsv, MalformedRowsNameLineAndByte) {
   EXPECT_EQ(error_of("4801d8\n,5\n"), "t.csv:2:1: empty block");
   EXPECT_NE(error_of("75fa4801d8\n").find("t.csv:1:1: control flow inside the block: 'jne"), std::string::npos)
       << error_of("75fa4801d8\n");
-  EXPECT_NE(error_of("4801d8ffff\n").find("t.csv:1:7: cannot decode"), std::string::npos)
-      << error_of("4801d8ffff\n");
+  EXPECT_NE(error_of("4801d8ffff\n").find("t.csv:1:7: cannot decode"), std::string::npos) << error_of("4801d8ffff\n");
   EXPECT_EQ(error_of("75fa\n"), "t.csv:1:1: empty block: it holds only a branch");
   EXPECT_EQ(error_of(std::string(2 * kMaxBlockBytes + 2, '9') + "\n"),
             "t.csv:1:1: block larger than 65536 bytes (65537 bytes): not a basic block");
@@ -128,8 +127,7 @@ TEST(AsmReader, ErrorsNameLineAndColumn) {
     read_asm("jmp 1f\naddq %rbx, %rax\n1:\n", "d.s");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("d.s:1:1: control flow inside the block"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("d.s:1:1: control flow inside the block"), std::string::npos) << e.what();
   }
   try {
     read_asm("movq foo(%rip), %rax\n", "e.s");
@@ -140,9 +138,10 @@ TEST(AsmReader, ErrorsNameLineAndColumn) {
 }
 
 TEST(ElfReader, SplitsTextAtControlFlowAndNamesBySymbol) {
-  std::string src = write_temp("elf.s",
-                               ".text\n.globl f\nf:\n  addq %rbx, %rax\n  imulq %rcx, %rax\n  jne 1f\n"
-                               "  subq $1, %rdx\n1:\n  xorl %eax, %eax\n  ret\n.globl g\ng:\n  movq (%rdi), %rax\n  ret\n");
+  std::string src =
+      write_temp("elf.s",
+                 ".text\n.globl f\nf:\n  addq %rbx, %rax\n  imulq %rcx, %rax\n  jne 1f\n"
+                 "  subq $1, %rdx\n1:\n  xorl %eax, %eax\n  ret\n.globl g\ng:\n  movq (%rdi), %rax\n  ret\n");
   std::string obj = src + ".o";
   ASSERT_EQ(std::system(("cc -c -o " + obj + " " + src).c_str()), 0);
   std::vector<BasicBlock> blocks = read_blocks(obj);
@@ -179,8 +178,16 @@ TEST(ElfReader, SymbolTableLargerThanTheFileIsAnError) {
     std::ifstream in(obj, std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
-  auto u64 = [&](std::size_t at) { std::uint64_t v; std::memcpy(&v, bytes.data() + at, 8); return v; };
-  auto u16 = [&](std::size_t at) { std::uint16_t v; std::memcpy(&v, bytes.data() + at, 2); return v; };
+  auto u64 = [&](std::size_t at) {
+    std::uint64_t v;
+    std::memcpy(&v, bytes.data() + at, 8);
+    return v;
+  };
+  auto u16 = [&](std::size_t at) {
+    std::uint16_t v;
+    std::memcpy(&v, bytes.data() + at, 2);
+    return v;
+  };
   const std::uint64_t shoff = u64(0x28);
   bool patched = false;
   for (std::uint16_t i = 0; i < u16(0x3C); ++i) {
@@ -193,7 +200,9 @@ TEST(ElfReader, SymbolTableLargerThanTheFileIsAnError) {
     patched = true;
   }
   ASSERT_TRUE(patched);
-  { std::ofstream(obj, std::ios::binary | std::ios::trunc) << bytes; }
+  {
+    std::ofstream(obj, std::ios::binary | std::ios::trunc) << bytes;
+  }
   try {
     read_blocks(obj);
     FAIL();

@@ -17,8 +17,8 @@ InputPosition BytePosition::at(std::size_t block_offset) const {
 
 Decoder::Decoder() {
   const X86Target& x86 = X86Target::get();
-  context_ = std::make_unique<llvm::MCContext>(x86.triple(), &x86.asm_info(), &x86.reg_info(),
-                                               &x86.generic_subtarget());
+  context_ =
+      std::make_unique<llvm::MCContext>(x86.triple(), &x86.asm_info(), &x86.reg_info(), &x86.generic_subtarget());
   disassembler_.reset(x86.target().createMCDisassembler(x86.generic_subtarget(), *context_));
   if (!disassembler_) throw std::runtime_error("LLVM x86-64 disassembler unavailable");
   lock_prefix_opcode_ = static_cast<unsigned>(x86.find_opcode("LOCK_PREFIX"));
@@ -35,8 +35,8 @@ std::size_t Decoder::decode_instruction(const std::uint8_t* bytes, std::size_t s
                                         llvm::MCInst& inst) const {
   std::uint64_t length = 0;
   inst.clear();
-  auto status = disassembler_->getInstruction(inst, length, llvm::ArrayRef<std::uint8_t>(bytes, size), address,
-                                              llvm::nulls());
+  auto status =
+      disassembler_->getInstruction(inst, length, llvm::ArrayRef<std::uint8_t>(bytes, size), address, llvm::nulls());
   if (status != llvm::MCDisassembler::Success || length == 0) return 0;
   if (inst.getOpcode() == lock_prefix_opcode_ && length < size) {
     // LLVM's disassembler gives `lock` as an instruction of its own; its

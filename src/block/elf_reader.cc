@@ -13,7 +13,11 @@
 
 namespace surrogate {
 
-bool is_elf(const std::string& head) { return head.size() >= 4 && head.compare(0, 4, "\x7f" "ELF") == 0; }
+bool is_elf(const std::string& head) {
+  return head.size() >= 4 && head.compare(0, 4,
+                                          "\x7f"
+                                          "ELF") == 0;
+}
 
 namespace {
 
@@ -103,9 +107,8 @@ BlockFile read_elf(const std::string& path) {
       if (!d.size) {
         auto next = symbols.upper_bound(offset);
         std::uint64_t resume = next == symbols.end() ? contents.size() : next->first;
-        file.notes.push_back(format_position({path, 0, file_offset + offset}) +
-                             ": note: undecodable bytes in " + section_name + "; skipped to offset " +
-                             std::to_string(file_offset + resume));
+        file.notes.push_back(format_position({path, 0, file_offset + offset}) + ": note: undecodable bytes in " +
+                             section_name + "; skipped to offset " + std::to_string(file_offset + resume));
         leaders.insert(resume);
         offset = resume;
         continue;

@@ -12,8 +12,8 @@ namespace surrogate {
 
 MachineCodeEncoder::MachineCodeEncoder() {
   const X86Target& x86 = X86Target::get();
-  context_ = std::make_unique<llvm::MCContext>(x86.triple(), &x86.asm_info(), &x86.reg_info(),
-                                               &x86.all_features_subtarget());
+  context_ =
+      std::make_unique<llvm::MCContext>(x86.triple(), &x86.asm_info(), &x86.reg_info(), &x86.all_features_subtarget());
   emitter_.reset(x86.target().createMCCodeEmitter(x86.instr_info(), *context_));
   if (!emitter_) throw std::logic_error("LLVM has no x86 code emitter");
 }

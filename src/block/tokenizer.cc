@@ -19,9 +19,22 @@ constexpr unsigned kMemoryOperands = 5;
 
 // kLiteralTokens indices.
 enum Literal : std::uint32_t {
-  kSources, kDestinations, kEnd, kMemory, kLock, kRep, kRepNe, kDisp8, kDisp32,
+  kSources,
+  kDestinations,
+  kEnd,
+  kMemory,
+  kLock,
+  kRep,
+  kRepNe,
+  kDisp8,
+  kDisp32,
   kImmMinus1,  // IMM:-1 .. IMM:8 follow in order
-  kImmI8 = kImmMinus1 + 10, kImmI16, kImmI32, kImmI64, kImmFp, kLiteralEnd
+  kImmI8 = kImmMinus1 + 10,
+  kImmI16,
+  kImmI32,
+  kImmI64,
+  kImmFp,
+  kLiteralEnd
 };
 
 TokenRef literal(Literal l) { return {TokenRef::kLiteral, l}; }
@@ -62,10 +75,9 @@ void add_memory(const llvm::MCInst& inst, unsigned i, Tokens& out) {
 
 }  // namespace
 
-const char* const kLiteralTokens[] = {"<S>",   "<D>",   "<E>",   "<M>",   "LOCK",    "REP",     "REPNE",
-                                      "D:8",   "D:32",  "IMM:-1", "IMM:0", "IMM:1",   "IMM:2",   "IMM:3",
-                                      "IMM:4", "IMM:5", "IMM:6", "IMM:7",  "IMM:8",   "IMM:i8",  "IMM:i16",
-                                      "IMM:i32", "IMM:i64", "IMM:fp"};
+const char* const kLiteralTokens[] = {"<S>",   "<D>",    "<E>",   "<M>",    "LOCK",    "REP",     "REPNE",   "D:8",
+                                      "D:32",  "IMM:-1", "IMM:0", "IMM:1",  "IMM:2",   "IMM:3",   "IMM:4",   "IMM:5",
+                                      "IMM:6", "IMM:7",  "IMM:8", "IMM:i8", "IMM:i16", "IMM:i32", "IMM:i64", "IMM:fp"};
 const std::size_t kLiteralTokenCount = sizeof kLiteralTokens / sizeof kLiteralTokens[0];
 static_assert(sizeof kLiteralTokens / sizeof kLiteralTokens[0] == kLiteralEnd);
 

@@ -52,7 +52,10 @@ X86Target::X86Target() : triple_("x86_64-unknown-linux-gnu") {
     unsigned lo = sorted_from, hi = n;
     while (lo < hi) {
       const unsigned mid = lo + (hi - lo) / 2;
-      if (name_of(mid) < twin) lo = mid + 1; else hi = mid;
+      if (name_of(mid) < twin)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     if (lo < n && name_of(lo) == twin) {
       canonical_[op] = lo;

@@ -46,7 +46,8 @@ TEST(Cli, BadInputIsOneLineNamingInputAndPosition) {
   std::string out = dir() + "/out.csv";
   expect_clean_failure("simulate --strict -mcpu=haswell " + write("nonhex.csv", "4801d8\n48g1d8\n"), out,
                        "nonhex.csv:2:3: not a hex digit: 'g'");
-  expect_clean_failure("simulate --strict -mcpu=haswell " + write("odd.csv", "4801d\n"), out, "odd.csv:1:6: odd number");
+  expect_clean_failure("simulate --strict -mcpu=haswell " + write("odd.csv", "4801d\n"), out,
+                       "odd.csv:1:6: odd number");
   expect_clean_failure("simulate --strict -mcpu=haswell " + write("empty.csv", "hex,throughput\n,100\n"), out,
                        "empty.csv:2:1: empty block");
   expect_clean_failure("simulate --strict -mcpu=haswell " + write("flow.csv", "4801d8\nebfe4801d8\n"), out,
@@ -58,11 +59,12 @@ TEST(Cli, BadInputIsOneLineNamingInputAndPosition) {
   expect_clean_failure("simulate -mcpu=pentium9 " + kSample, out, "unknown CPU 'pentium9'");
   expect_clean_failure("simulate -mcpu=haswell " + dir() + "/missing.csv", out, "missing.csv: cannot open");
   expect_clean_failure("simulate --params=" + write("p.json", R"({"format": "surrogate-cpu-params", "version": 1,
-      "cpu": "haswell", "opcodes": {"ADD64rr": {"micro_ops": -1}}})") + " " + kSample,
+      "cpu": "haswell", "opcodes": {"ADD64rr": {"micro_ops": -1}}})") +
+                           " " + kSample,
                        out, "p.json: field 'opcodes.ADD64rr.micro_ops': -1 is out of range");
-  expect_clean_failure("simulate --params=" + write("syntax.json", "{\n  \"cpu\": \"haswell\",\n  oops\n}") + " " +
-                           kSample,
-                       out, "syntax.json:3:3: invalid JSON");
+  expect_clean_failure(
+      "simulate --params=" + write("syntax.json", "{\n  \"cpu\": \"haswell\",\n  oops\n}") + " " + kSample, out,
+      "syntax.json:3:3: invalid JSON");
 }
 
 // Without --strict, bad rows get an empty result and a reason each
@@ -94,7 +96,7 @@ TEST(Cli, BadRowsAreSkippedAndTheOthersGoOn) {
               std::string::npos)
         << r.err;
     std::string got = slurp(out);
-    if (command == "label") {  // a label set holds the blocks that could be read
+    if (command == "label") {                  // a label set holds the blocks that could be read
       EXPECT_EQ(lines(got), 998u) << command;  // header + 997 rows
       continue;
     }
@@ -267,7 +269,8 @@ TEST(Cli, KilledSimulationResumesWithoutRedoingFinishedBlocks) { expect_killed_r
 TEST(Cli, KilledLabellingResumesWithoutRedoingFinishedBlocks) { expect_killed_run_resumes("label", ".labels"); }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm", "measure", "evaluate", "label", "train", "compile", "predict"}) {
+  for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm", "measure", "evaluate", "label",
+                          "train", "compile", "predict"}) {
     if (!SURROGATE_WITH_TORCH && (std::string(cmd) == "train" || std::string(cmd) == "compile")) continue;
     Result r = run(std::string(cmd) + " --help");
     EXPECT_EQ(r.status, 0) << cmd;
@@ -349,8 +352,9 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
 
 TEST(Cli, BadSpecIsOneLineNamingFileAndLine) {
   if (!SURROGATE_WITH_TORCH) GTEST_SKIP() << "built without LibTorch";
-  std::string spec = write("bad.toml", "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"x\"\n[error]\nmax_error = \"five\"\n"
-                                       "[output]\ndir = \"x\"\n");
+  std::string spec = write("bad.toml",
+                           "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"x\"\n[error]\nmax_error = \"five\"\n"
+                           "[output]\ndir = \"x\"\n");
   Result r = run("compile --spec " + spec);
   EXPECT_NE(r.status, 0);
   EXPECT_EQ(lines(r.err), 1u) << r.err;

@@ -21,7 +21,7 @@ std::atomic<bool> interrupted{false};
 static void on_signal(int) { interrupted = true; }
 
 void install_interrupt_handler() {
-  struct sigaction sa {};
+  struct sigaction sa{};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
@@ -94,8 +94,7 @@ bool finish_standard_output() {
 void collect_long_names(const CLI::App& app, std::set<std::string>& names) {
   for (const CLI::Option* opt : app.get_options())
     for (const std::string& n : opt->get_lnames()) names.insert(n);
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-    collect_long_names(*sub, names);
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) collect_long_names(*sub, names);
 }
 
 // LLVM tools spell long options with one dash (-mcpu=haswell, -json,

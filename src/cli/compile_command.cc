@@ -16,8 +16,8 @@ int run(const std::string& spec_path, bool force) {
   // Hours of search must not silently replace a model the user has (the
   // shipped specs name the shipped models).
   if (!force && !spec.output_model.empty() && std::filesystem::exists(spec.output_model))
-    throw std::runtime_error(spec.output_model + " exists: give --force to replace it, or name another [output] model in " +
-                             spec_path);
+    throw std::runtime_error(spec.output_model +
+                             " exists: give --force to replace it, or name another [output] model in " + spec_path);
   install_interrupt_handler();
   std::unique_ptr<Labeller> program = apps::program_labeller(spec);
   apps::CompileResult r = apps::compile(spec, *program, std::cerr, &interrupted);

@@ -20,8 +20,7 @@ Command add_disasm_command(CLI::App& app) {
   sub->add_flag("--mca-regions", o->mca_regions,
                 "wrap each block in '# LLVM-MCA-BEGIN n' / '# LLVM-MCA-END' markers, n = its 0-based index");
   sub->add_option("-o,--output", o->output, "output file ('-' = standard output)");
-  sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")
-      ->required();
+  sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")->required();
   return {sub, [o] {
             std::vector<BasicBlock> blocks = read_blocks(o->inputs);
             AsmSyntax syntax = o->syntax == "intel" ? AsmSyntax::kIntel : AsmSyntax::kAtt;

@@ -25,7 +25,8 @@ struct Options {
 };
 
 int run(Options o) {
-  if (o.predictions.empty() == o.model.empty()) throw std::runtime_error("give exactly one of --predictions or --model");
+  if (o.predictions.empty() == o.model.empty())
+    throw std::runtime_error("give exactly one of --predictions or --model");
   LabelSet labels = read_labels(o.labels);
   std::vector<RowError> unreadable = labels.unreadable_rows;  // rows of either file that could not be read
   std::unordered_map<std::string, std::string> family;

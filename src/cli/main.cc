@@ -31,8 +31,9 @@ namespace {
 
 const char* const kNnCommands[][2] = {
     {"train", "Train a hierarchical-LSTM surrogate on a label set (runs surrogate-nn train; see its --help)"},
-    {"compile", "Neural compilation: capacity search to the cheapest surrogate meeting a specification "
-                "(runs surrogate-nn compile; see its --help)"}};
+    {"compile",
+     "Neural compilation: capacity search to the cheapest surrogate meeting a specification "
+     "(runs surrogate-nn compile; see its --help)"}};
 
 const char* const kMcaCommands[] = {"simulate", "label"};
 

@@ -86,8 +86,9 @@ Command add_measure_command(CLI::App& app) {
       ->check(CLI::Range(size_t{1}, size_t{100000}));
   sub->add_flag("--median", o->median,
                 "estimate by the median of per-repetition differences (default: difference of minima)");
-  sub->add_option("--disturbed-retry", o->disturbed_retry_seconds,
-                  "seconds of waiting (1, 2, 4, ... s between rounds) spent re-measuring blocks disturbed by other load")
+  sub->add_option(
+         "--disturbed-retry", o->disturbed_retry_seconds,
+         "seconds of waiting (1, 2, 4, ... s between rounds) spent re-measuring blocks disturbed by other load")
       ->default_val(o->disturbed_retry_seconds)
       ->check(CLI::Range(0.0, 86400.0));
   sub->add_flag("--ieee-denormals", o->ieee_denormals, "run with denormals (default: FTZ and DAZ on)");

@@ -31,7 +31,7 @@ TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
     EXPECT_EQ(header, "hex,throughput,name");
     ASSERT_EQ(add.substr(0, 25), "4801cb4801cb4801cb4801cb,");
     EXPECT_NEAR(std::stod(add.substr(25)), 400, 20);  // cycles per 100 iterations
-    EXPECT_EQ(ud2, "0f0b,," + in + ":6");  // assembly rows are named by file and line
+    EXPECT_EQ(ud2, "0f0b,," + in + ":6");             // assembly rows are named by file and line
     EXPECT_NE(r.err.find("measure.s:6: unmeasurable 0f0b: SIGILL"), std::string::npos) << r.err;
     std::string meta = slurp(out + ".meta.json");
     EXPECT_NE(meta.find("\"vendor\""), std::string::npos);

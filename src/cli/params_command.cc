@@ -14,9 +14,10 @@ Command add_params_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("params", "CPU parameter tables (JSON) for simulate --params");
   sub->require_subcommand(1);
-  CLI::App* dump = sub->add_subcommand(
-      "dump", "Write LLVM's parameters for a CPU as JSON: global parameters, resources, register files, "
-              "one row per opcode and per scheduling class");
+  CLI::App* dump =
+      sub->add_subcommand("dump",
+                          "Write LLVM's parameters for a CPU as JSON: global parameters, resources, register files, "
+                          "one row per opcode and per scheduling class");
   dump->add_option("--mcpu", o->cpu, "LLVM x86 CPU name (see 'surrogate cpus')")->required();
   dump->add_option("-o,--output", o->output, "output file ('-' = standard output)");
   return {sub, [o] {

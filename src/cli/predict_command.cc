@@ -49,9 +49,9 @@ void append_throughput(std::string& out, double value) {
 // Where an input row's machine code is, to name a decoding fault at its
 // place (16 bytes a row: a 219k-row file keeps them all).
 struct Row {
-  std::uint32_t input = 0;         // index into the inputs
+  std::uint32_t input = 0;           // index into the inputs
   std::uint32_t line = 0, byte = 0;  // of the machine-code field (line 0: a binary file)
-  std::uint32_t scale = 2;         // input bytes per machine-code byte (hex: 2)
+  std::uint32_t scale = 2;           // input bytes per machine-code byte (hex: 2)
 };
 
 // A row without a prediction: why, and its hex column as written.
@@ -191,11 +191,10 @@ int run(const Options& o) {
   if (o.stats) {
     // The inference alone (reading the inputs not included).
     const runtime::SurrogateStats stats = model->stats();
-    std::fprintf(stderr,
-                 "surrogate predict: %s; predicted in %.1f ms (%.0f blocks/s); %s kernels, width %d, depth %d\n",
-                 stats.summary.c_str(), predict_ms,
-                 predict_ms > 0 ? 1e3 * static_cast<double>(rows.size()) / predict_ms : 0.0,
-                 model->kernels().c_str(), model->width(), model->depth());
+    std::fprintf(
+        stderr, "surrogate predict: %s; predicted in %.1f ms (%.0f blocks/s); %s kernels, width %d, depth %d\n",
+        stats.summary.c_str(), predict_ms, predict_ms > 0 ? 1e3 * static_cast<double>(rows.size()) / predict_ms : 0.0,
+        model->kernels().c_str(), model->width(), model->depth());
     std::fprintf(stderr,
                  "surrogate predict: model load %.1f ms, reading blocks %.1f ms, splitting and inference %.1f ms, "
                  "writing %.1f ms\n",
@@ -218,14 +217,15 @@ int run(const Options& o) {
 
 Command add_predict_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  CLI::App* sub = app.add_subcommand(
-      "predict",
-      "Predict blocks' throughput with a surrogate model (.srg file), without LibTorch; writes CSV "
-      "'hex,throughput' (cycles per 100 iterations), one row per input block in input order.");
+  CLI::App* sub =
+      app.add_subcommand("predict",
+                         "Predict blocks' throughput with a surrogate model (.srg file), without LibTorch; writes CSV "
+                         "'hex,throughput' (cycles per 100 iterations), one row per input block in input order.");
   sub->add_option("--model", o->model, "surrogate model file (.srg)")->required();
   sub->add_option("-j,--jobs", o->jobs, "threads (default: all cores)")->check(CLI::Range(1u, 1024u));
   sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output)");
-  sub->add_flag("--json", o->json, "the rows as JSON instead of CSV: {\"rows\": [{\"hex\": ..., \"throughput\": ...}]}");
+  sub->add_flag("--json", o->json,
+                "the rows as JSON instead of CSV: {\"rows\": [{\"hex\": ..., \"throughput\": ...}]}");
   sub->add_flag("--stats", o->stats, "print instruction-cache hit rates to stderr");
   sub->add_option("--kernels", o->kernels, "matrix kernels: auto (the widest this CPU runs), scalar, avx2, avx512")
       ->check(CLI::IsMember({"auto", "scalar", "avx2", "avx512"}));

@@ -29,7 +29,7 @@ struct Options {
   unsigned dispatch = 0;  // -dispatch: dispatch width override (0: the CPU's)
   bool json = false;      // --json (llvm-mca: -json): the rows as JSON
   bool report = false;    // --report (llvm-mca: -resource-pressure, -timeline, -bottleneck-analysis): views, not CSV
-  bool label = false;  // `surrogate label`: write a label set (dataset/label_store.h)
+  bool label = false;     // `surrogate label`: write a label set (dataset/label_store.h)
 };
 
 int run(Options o) {
@@ -82,10 +82,10 @@ int run(Options o) {
           "surrogate simulate " + origin + " -iterations=" + std::to_string(o.iterations) + " (llvm-mca 19)";
       for (std::size_t i = 0; i < blocks.size(); ++i)
         if (!blocks[i].error)  // a label set holds blocks only
-          labels.blocks.push_back({blocks[i].bytes,
-                                 r.labels[i].throughput ? std::stof(format_throughput(*r.labels[i].throughput))
-                                                        : std::nanf(""),
-                                 inputs.sources[i]});
+          labels.blocks.push_back(
+              {blocks[i].bytes,
+               r.labels[i].throughput ? std::stof(format_throughput(*r.labels[i].throughput)) : std::nanf(""),
+               inputs.sources[i]});
       write_labels(o.output, labels);
     } else {
       std::ostringstream csv;
@@ -118,9 +118,11 @@ void add_simulation_options(CLI::App* sub, const std::shared_ptr<Options>& o) {
   sub->add_option("--iterations", o->iterations, "iterations to simulate")
       ->default_val(Simulator::kDefaultIterations)
       ->check(CLI::Range(1u, 1000000u));
-  sub->add_option("--dispatch", o->dispatch, "dispatch width, micro-ops per cycle (llvm-mca -dispatch; default: the CPU's)")
+  sub->add_option("--dispatch", o->dispatch,
+                  "dispatch width, micro-ops per cycle (llvm-mca -dispatch; default: the CPU's)")
       ->check(CLI::Range(1u, 4096u));
-  sub->add_option("-j,--jobs", o->jobs, "threads (default: the CPUs this process may use)")->check(CLI::Range(1u, 1024u));
+  sub->add_option("-j,--jobs", o->jobs, "threads (default: the CPUs this process may use)")
+      ->check(CLI::Range(1u, 1024u));
   add_input_options(sub, o->input);
 }
 
@@ -128,13 +130,14 @@ void add_simulation_options(CLI::App* sub, const std::shared_ptr<Options>& o) {
 
 Command add_simulate_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  CLI::App* sub = app.add_subcommand(
-      "simulate",
-      "Simulate blocks with LLVM 19's llvm-mca pipeline, in process; writes CSV 'hex,throughput' "
-      "(cycles per 100 iterations), one row per input block in input order.");
+  CLI::App* sub =
+      app.add_subcommand("simulate",
+                         "Simulate blocks with LLVM 19's llvm-mca pipeline, in process; writes CSV 'hex,throughput' "
+                         "(cycles per 100 iterations), one row per input block in input order.");
   add_simulation_options(sub, o);
   sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output)");
-  sub->add_flag("--json", o->json, "the rows as JSON instead of CSV: {\"rows\": [{\"hex\": ..., \"throughput\": ...}]}");
+  sub->add_flag("--json", o->json,
+                "the rows as JSON instead of CSV: {\"rows\": [{\"hex\": ..., \"throughput\": ...}]}");
   sub->add_flag("--report,--resource-pressure,--timeline,--bottleneck-analysis", o->report,
                 "instead of the CSV, each block's views as text: resource pressure, per-instruction waiting and "
                 "execution times, dispatch stalls, bottleneck (llvm-mca's view flags are accepted)");

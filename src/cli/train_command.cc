@@ -31,8 +31,7 @@ int run(Options o) {
   apps::TrainedSurrogate t =
       apps::train_surrogate(data, o.shape, o.train, o.output, std::cerr, [] { return interrupted.load(); }, o.init);
   if (t.result.interrupted) {
-    std::cerr << "surrogate train: interrupted; run the same command again to resume from " << o.output
-              << ".ckpt\n";
+    std::cerr << "surrogate train: interrupted; run the same command again to resume from " << o.output << ".ckpt\n";
     return 130;
   }
   std::cerr << "surrogate train: wrote " << t.model_path << " and " << o.output << ".log.csv\n";

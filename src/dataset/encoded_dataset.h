@@ -18,14 +18,14 @@ struct EncodedBlock {
   std::vector<std::vector<std::int32_t>> instructions;  // token ids per instruction
   float throughput = 0;                                 // cycles per 100 iterations (> 0)
   Split split = Split::kTrain;
-  std::uint32_t row = 0;  // index in the LabelSet
+  std::uint32_t row = 0;            // index in the LabelSet
   std::uint32_t parameter_set = 0;  // LabelSet::parameter_sets index the label was made under (0: base values)
 };
 
 // Blocks decoded and tokenized, before the vocabulary exists.
 struct TokenizedLabels {
   std::vector<std::vector<InstructionTokens>> blocks;  // empty for skipped rows
-  std::size_t skipped = 0;  // rows without a positive label or that do not decode
+  std::size_t skipped = 0;                             // rows without a positive label or that do not decode
 };
 
 // Decodes and tokenizes every labelled row on `jobs` threads.

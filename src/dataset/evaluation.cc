@@ -21,7 +21,8 @@ namespace {
 
 std::string format_row(const std::string& name, const ErrorSummary& s) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "| %-14s | %7zu | %6.2f%% | %6.3f | %6.2f%% | %6.2f%% | %6.2f%% | %5.1f%% | %8.1f | %8.1f |\n",
+  std::snprintf(buf, sizeof buf,
+                "| %-14s | %7zu | %6.2f%% | %6.3f | %6.2f%% | %6.2f%% | %6.2f%% | %5.1f%% | %8.1f | %8.1f |\n",
                 name.c_str(), s.blocks, 100 * s.mape, s.kendall_tau, 100 * s.p50, 100 * s.p90, 100 * s.p99,
                 100 * s.within_10, s.mean_predicted, s.mean_true);
   return buf;
@@ -29,11 +30,13 @@ std::string format_row(const std::string& name, const ErrorSummary& s) {
 
 void write_table(std::ostream& out, const std::string& by, const std::map<std::string, ErrorSummary>& rows) {
   char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "\n| %-14s | blocks  | MAPE    | tau    | p50     | p90     | p99     | <=10%%  | mean pred | mean true |\n",
-                by.c_str());
+  std::snprintf(
+      buf, sizeof buf,
+      "\n| %-14s | blocks  | MAPE    | tau    | p50     | p90     | p99     | <=10%%  | mean pred | mean true |\n",
+      by.c_str());
   out << buf
-      << "|:---------------|--------:|--------:|-------:|--------:|--------:|--------:|-------:|---------:|---------:|\n";
+      << "|:---------------|--------:|--------:|-------:|--------:|--------:|--------:|-------:|---------:|---------:|"
+         "\n";
   // Rows in natural order: "1, 2, 3-4, 5-8, 9-16, 17+" by their leading
   // number, names without one alphabetically after them.
   std::vector<const std::string*> names;
@@ -41,9 +44,8 @@ void write_table(std::ostream& out, const std::string& by, const std::map<std::s
   auto leading_number = [](const std::string& n) {
     return !n.empty() && std::isdigit(static_cast<unsigned char>(n[0])) ? std::stol(n) : LONG_MAX;
   };
-  std::stable_sort(names.begin(), names.end(), [&](const std::string* a, const std::string* b) {
-    return leading_number(*a) < leading_number(*b);
-  });
+  std::stable_sort(names.begin(), names.end(),
+                   [&](const std::string* a, const std::string* b) { return leading_number(*a) < leading_number(*b); });
   for (const std::string* name : names) out << format_row(*name, rows.at(*name));
 }
 
@@ -82,7 +84,8 @@ void write_worst_blocks(std::ostream& out, const Evaluation& e, std::size_t wors
     std::string why;
     try {
       const BasicBlock b = decoder.decode_block(*parse_hex(e.hex[i], &at, &why), "", {}, nullptr);
-      for (const llvm::MCInst& inst : b.instructions) assembly += (assembly.empty() ? "" : "; ") + format_instruction(inst);
+      for (const llvm::MCInst& inst : b.instructions)
+        assembly += (assembly.empty() ? "" : "; ") + format_instruction(inst);
     } catch (const std::exception&) {
       assembly = e.hex[i];
     }
@@ -194,41 +197,51 @@ void write_evaluation_plots(const std::string& prefix, const std::string& title,
   const double p99 = sorted.empty() ? 0 : sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
   const double upper = std::max(100.0, 50 * std::ceil(p99 / 50));
   const double bin = upper <= 100 ? 2 : upper / 100;
-  const std::size_t beyond = static_cast<std::size_t>(
-      std::count_if(errors.begin(), errors.end(), [&](double x) { return x > upper; }));
+  const std::size_t beyond =
+      static_cast<std::size_t>(std::count_if(errors.begin(), errors.end(), [&](double x) { return x > upper; }));
   const ErrorSummary all = e.overall();
   char stats[160];
   std::snprintf(stats, sizeof stats, "n = %zu, MAPE %.2f%%, Kendall tau %.3f", all.blocks, 100 * all.mape,
                 all.kendall_tau);
   char range[256];
-  std::snprintf(range, sizeof range,
-                "set xrange [-100:%g]\nbin(x) = %g * floor((x > %g ? %g : x) / %g) + %g\n", upper + bin, bin, upper,
-                upper, bin, bin / 2);
-  const std::string beyond_note =
-      beyond ? " (" + std::to_string(beyond) + " blocks above +" + std::to_string(static_cast<long>(upper)) +
-                   "% in the last bin)"
-             : "";
+  std::snprintf(range, sizeof range, "set xrange [-100:%g]\nbin(x) = %g * floor((x > %g ? %g : x) / %g) + %g\n",
+                upper + bin, bin, upper, upper, bin, bin / 2);
+  const std::string beyond_note = beyond ? " (" + std::to_string(beyond) + " blocks above +" +
+                                               std::to_string(static_cast<long>(upper)) + "% in the last bin)"
+                                         : "";
   write_file_atomically(
       script,
       "set terminal pngcairo size 900,800 noenhanced\n"
-      "set output " + gnuplot_quoted(prefix + "-scatter.png") + "\n"
-      "set title \"" + quoted_title + ": predicted vs true throughput\\n" + stats + "\"\n"
-      "set logscale xy\nset xlabel 'true (cycles per iteration)'\nset ylabel 'predicted (cycles per iteration)'\n"
-      "set grid\nset key top left\n"
-      "plot " + gnuplot_quoted(data) + " using 1:2 with points pt 7 ps 0.4 lc rgb '#C01f77b4' title 'blocks', "
-      "x with lines lc rgb '#d62728' title 'exact'\n"
-      "set output " + gnuplot_quoted(prefix + "-errors.png") + "\n"
-      "unset logscale\nset title \"" + quoted_title + ": relative error (predicted - true) / true\\n" + stats +
-      beyond_note + "\"\n"
-      "set xlabel 'error [%]'\nset ylabel 'blocks'\n" + range + "set style fill solid 0.6\n"
-      "plot " + gnuplot_quoted(data) + " using (bin($3)):(1.0) smooth frequency with boxes lc rgb '#1f77b4' "
-      "notitle\n");
+      "set output " +
+          gnuplot_quoted(prefix + "-scatter.png") +
+          "\n"
+          "set title \"" +
+          quoted_title + ": predicted vs true throughput\\n" + stats +
+          "\"\n"
+          "set logscale xy\nset xlabel 'true (cycles per iteration)'\nset ylabel 'predicted (cycles per iteration)'\n"
+          "set grid\nset key top left\n"
+          "plot " +
+          gnuplot_quoted(data) +
+          " using 1:2 with points pt 7 ps 0.4 lc rgb '#C01f77b4' title 'blocks', "
+          "x with lines lc rgb '#d62728' title 'exact'\n"
+          "set output " +
+          gnuplot_quoted(prefix + "-errors.png") +
+          "\n"
+          "unset logscale\nset title \"" +
+          quoted_title + ": relative error (predicted - true) / true\\n" + stats + beyond_note +
+          "\"\n"
+          "set xlabel 'error [%]'\nset ylabel 'blocks'\n" +
+          range +
+          "set style fill solid 0.6\n"
+          "plot " +
+          gnuplot_quoted(data) +
+          " using (bin($3)):(1.0) smooth frequency with boxes lc rgb '#1f77b4' "
+          "notitle\n");
   // gnuplot's messages go to stderr, not into the tables on stdout.
   int rc = std::system(("gnuplot " + shell_quoted(script) + " 1>&2").c_str());
   std::filesystem::remove(data);
   std::filesystem::remove(script);
   if (rc != 0) throw std::runtime_error("gnuplot failed drawing " + prefix + "-*.png (is gnuplot-nox installed?)");
 }
-
 
 }  // namespace surrogate

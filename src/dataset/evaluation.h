@@ -25,10 +25,10 @@ namespace surrogate {
 struct Evaluation {
   // One entry per joined row, in label order.
   std::vector<double> predicted, truth;
-  std::vector<std::string> kind, length, source;  // block_category, block_length_bucket, source family
-  std::vector<std::string> hex;                   // the block's machine code
+  std::vector<std::string> kind, length, source;                 // block_category, block_length_bucket, source family
+  std::vector<std::string> hex;                                  // the block's machine code
   std::size_t unlabelled = 0, undecodable = 0, unpredicted = 0;  // rows skipped, by reason
-  bool any_source = false;  // some row has a source application
+  bool any_source = false;                                       // some row has a source application
 
   ErrorSummary overall() const { return summarize_errors(predicted, truth); }
   std::map<std::string, ErrorSummary> by_kind() const { return summarize_errors_by(predicted, truth, kind); }

@@ -19,18 +19,19 @@ LabelledBlock row(const std::string& hex, float throughput, std::string source =
 
 TEST(Evaluation, JoinsByBytesCountsSkippedRowsAndGroups) {
   LabelSet labels;
-  labels.blocks = {row("4801d8", 100, "gzip-compress"),            // predicted 110: 10%
-                   row("480fafc0", 300, "openblas-dgemm;eigen"),   // predicted 300: 0%
-                   row("4801c3", std::nanf("")),                   // unlabelled
-                   row("ffff", 100),                               // does not decode
-                   row("31c0", 25)};                               // no prediction
+  labels.blocks = {row("4801d8", 100, "gzip-compress"),           // predicted 110: 10%
+                   row("480fafc0", 300, "openblas-dgemm;eigen"),  // predicted 300: 0%
+                   row("4801c3", std::nanf("")),                  // unlabelled
+                   row("ffff", 100),                              // does not decode
+                   row("31c0", 25)};                              // no prediction
   std::unordered_map<std::string, double> predicted = {{"4801d8", 110}, {"480fafc0", 300}, {"ffff", 1}};
-  Evaluation e = evaluate(labels, "labels.csv", [&](const BasicBlock& b, const std::string& hex) -> std::optional<double> {
-    EXPECT_EQ(to_hex(b.bytes), hex);
-    auto it = predicted.find(hex);
-    if (it == predicted.end()) return std::nullopt;
-    return it->second;
-  });
+  Evaluation e =
+      evaluate(labels, "labels.csv", [&](const BasicBlock& b, const std::string& hex) -> std::optional<double> {
+        EXPECT_EQ(to_hex(b.bytes), hex);
+        auto it = predicted.find(hex);
+        if (it == predicted.end()) return std::nullopt;
+        return it->second;
+      });
   EXPECT_EQ(e.truth, (std::vector<double>{100, 300}));
   EXPECT_EQ(e.predicted, (std::vector<double>{110, 300}));
   EXPECT_EQ(e.unlabelled, 1u);
@@ -44,7 +45,10 @@ TEST(Evaluation, JoinsByBytesCountsSkippedRowsAndGroups) {
   std::ostringstream report;
   write_evaluation_report(report, e, "model", "labels.csv");
   EXPECT_EQ(report.str().rfind("model vs labels.csv: 2 blocks compared (skipped: 1 unlabelled, 1 undecodable, 1 "
-                               "without a prediction)\n", 0), 0u) << report.str();
+                               "without a prediction)\n",
+                               0),
+            0u)
+      << report.str();
   EXPECT_NE(report.str().find("| application"), std::string::npos);
   // The tail at a glance: the largest error and the worst blocks as assembly.
   EXPECT_NE(report.str().find("Largest error 10.0%; the 2 worst blocks"), std::string::npos) << report.str();
@@ -57,8 +61,8 @@ TEST(Evaluation, LengthTableInOrderAndPlotsUnderAnyPath) {
   LabelSet labels;
   std::string long_block;
   for (int i = 0; i < 20; ++i) long_block += "4801d8";
-  labels.blocks = {row("4801d8", 100), row(long_block, 2000), row("4801d84801d84801d8", 300),
-                   row("4801d84801d8", 200), row("480fafc0", 300)};
+  labels.blocks = {row("4801d8", 100), row(long_block, 2000), row("4801d84801d84801d8", 300), row("4801d84801d8", 200),
+                   row("480fafc0", 300)};
   Evaluation e = evaluate(labels, "labels.csv", [&](const BasicBlock& b, const std::string&) -> std::optional<double> {
     return b.instructions.size() == 1 && b.bytes[1] == 0x0f ? 3000.0 : 100.0 * b.instructions.size();
   });

@@ -20,7 +20,7 @@ namespace surrogate {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'R', 'G', 'L', 'A', 'B', 'E', 'L'};
-constexpr std::uint32_t kVersion = 1;              // without parameter sets
+constexpr std::uint32_t kVersion = 1;               // without parameter sets
 constexpr std::uint32_t kParameterizedVersion = 2;  // rows carry a parameter set
 
 template <typename T>
@@ -67,7 +67,8 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
                                        std::to_string(kVersion) + " and " + std::to_string(kParameterizedVersion));
   const bool parameterized = version == kParameterizedVersion;
   std::uint32_t header_size = c.get<std::uint32_t>("header length");
-  nlohmann::json header = nlohmann::json::parse(std::string(c.take(header_size, "header"), header_size), nullptr, false);
+  nlohmann::json header =
+      nlohmann::json::parse(std::string(c.take(header_size, "header"), header_size), nullptr, false);
   // A count is bounded by the bytes left: each row takes at least 8 bytes
   // (each parameter set 4), so a lying header cannot make us allocate.
   auto count = [&](const char* key, std::size_t min_bytes) -> std::size_t {
@@ -75,8 +76,8 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
       throw InputError({path, 0, 16}, std::string("bad label store header (") + key + ")");
     std::uint64_t n = header[key].get<std::uint64_t>();
     if (n > (data.size() - c.pos()) / min_bytes)
-      throw InputError({path, 0, 16}, std::string("truncated label store (header claims ") + std::to_string(n) + " " +
-                                          key + ")");
+      throw InputError({path, 0, 16},
+                       std::string("truncated label store (header claims ") + std::to_string(n) + " " + key + ")");
     return static_cast<std::size_t>(n);
   };
   LabelSet set;
@@ -104,8 +105,8 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
       const std::size_t at = c.pos();
       b.parameter_set = c.get<std::uint32_t>("parameter set");
       if (b.parameter_set >= sets)
-        throw InputError({path, 0, at}, "row names parameter set " + std::to_string(b.parameter_set) + " of " +
-                                            std::to_string(sets));
+        throw InputError({path, 0, at},
+                         "row names parameter set " + std::to_string(b.parameter_set) + " of " + std::to_string(sets));
     }
   }
   set.parameter_sets.resize(sets);
@@ -165,7 +166,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 LabelSet read_labels(const std::string& path) { return parse_labels(read_file(path), path); }
 
 LabelSet parse_labels(const std::string& data, const std::string& name) {
-  if (data.size() >= sizeof kMagic && std::memcmp(data.data(), kMagic, sizeof kMagic) == 0) return read_binary(data, name);
+  if (data.size() >= sizeof kMagic && std::memcmp(data.data(), kMagic, sizeof kMagic) == 0)
+    return read_binary(data, name);
   return read_csv(data, name);
 }
 
@@ -179,7 +181,8 @@ void write_labels(const std::string& path, const LabelSet& labels) {
                                   std::to_string(labels.parameter_sets.size()));
   std::string out;
   if (ends_with(path, ".csv")) {
-    if (parameterized) throw std::invalid_argument(path + ": labels with parameter sets need the binary store, not CSV");
+    if (parameterized)
+      throw std::invalid_argument(path + ": labels with parameter sets need the binary store, not CSV");
     out = "hex,throughput,sources\n";
     for (const LabelledBlock& b : labels.blocks) {
       out += to_hex(b.bytes) + ",";
@@ -221,7 +224,8 @@ void write_labels(const std::string& path, const LabelSet& labels) {
         put(out, value);
       }
     }
-  put(out, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size()))));
+  put(out,
+      static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size()))));
   write_file_atomically(path, out);
 }
 

@@ -73,12 +73,14 @@ TEST(LabellingJob, CancelledJobResumesFromItsJournalToTheSameValues) {
   CancellingLabeller cancelling(labeller, 2, &cancel);
   bool written = false;
   LabellingResult first =
-      label_blocks(cancelling, blocks, {.jobs = 1, .output = out, .progress_label = "", .cancel = &cancel}, [&](auto&) { written = true; });
+      label_blocks(cancelling, blocks, {.jobs = 1, .output = out, .progress_label = "", .cancel = &cancel},
+                   [&](auto&) { written = true; });
   EXPECT_TRUE(first.interrupted);
   EXPECT_FALSE(written);
   EXPECT_TRUE(std::filesystem::exists(out + ".partial"));
 
-  LabellingResult second = label_blocks(labeller, blocks, {.jobs = 1, .output = out, .progress_label = ""}, [&](auto&) { written = true; });
+  LabellingResult second =
+      label_blocks(labeller, blocks, {.jobs = 1, .output = out, .progress_label = ""}, [&](auto&) { written = true; });
   EXPECT_FALSE(second.interrupted);
   EXPECT_TRUE(written);
   EXPECT_EQ(second.resumed, 2u);
@@ -93,10 +95,12 @@ TEST(LabellingJob, AFailedWriteKeepsTheJournal) {
   SimulatorLabeller labeller(CpuParams::stock("haswell"), 100, "-mcpu=haswell");
   const std::string out = temp_output("labelling-failed-write");
   auto blocks = test_blocks();
-  EXPECT_THROW(label_blocks(labeller, blocks, {.jobs = 1, .output = out, .progress_label = ""}, [](auto&) { throw std::runtime_error("disk full"); }),
+  EXPECT_THROW(label_blocks(labeller, blocks, {.jobs = 1, .output = out, .progress_label = ""},
+                            [](auto&) { throw std::runtime_error("disk full"); }),
                std::runtime_error);
   EXPECT_TRUE(std::filesystem::exists(out + ".partial"));
-  LabellingResult again = label_blocks(labeller, blocks, {.jobs = 1, .output = out, .progress_label = ""}, [](auto&) {});
+  LabellingResult again =
+      label_blocks(labeller, blocks, {.jobs = 1, .output = out, .progress_label = ""}, [](auto&) {});
   EXPECT_EQ(again.resumed, blocks.size());
   EXPECT_FALSE(std::filesystem::exists(out + ".partial"));
 }

@@ -59,10 +59,10 @@ double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y)
   if (n < 2) return 0;
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return x[a] != x[b] ? x[a] < x[b] : y[a] < y[b];
-  });
-  std::uint64_t ties_x = tied_pairs(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] == x[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return x[a] != x[b] ? x[a] < x[b] : y[a] < y[b]; });
+  std::uint64_t ties_x =
+      tied_pairs(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return x[a] == x[b]; });
   std::uint64_t ties_xy = tied_pairs(order.begin(), order.end(),
                                      [&](std::size_t a, std::size_t b) { return x[a] == x[b] && y[a] == y[b]; });
   std::vector<double> ys(n), tmp(n);

@@ -14,10 +14,10 @@ namespace surrogate {
 
 struct ErrorSummary {
   std::size_t blocks = 0;
-  double mape = 0;         // mean relative error (0.05 = 5%)
-  double kendall_tau = 0;  // tau-b in [-1, 1]; 0 when undefined (fewer than 2 blocks, all tied)
-  double p50 = 0, p90 = 0, p99 = 0;  // relative error percentiles
-  double within_5 = 0, within_10 = 0;  // share of blocks with relative error <= 5% / 10%
+  double mape = 0;                           // mean relative error (0.05 = 5%)
+  double kendall_tau = 0;                    // tau-b in [-1, 1]; 0 when undefined (fewer than 2 blocks, all tied)
+  double p50 = 0, p90 = 0, p99 = 0;          // relative error percentiles
+  double within_5 = 0, within_10 = 0;        // share of blocks with relative error <= 5% / 10%
   double mean_predicted = 0, mean_true = 0;  // cycles per 100 iterations
 };
 

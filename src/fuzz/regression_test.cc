@@ -33,7 +33,9 @@ TEST_P(KeptInputs, PassTheirTarget) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fuzz, KeptInputs, ::testing::ValuesIn(targets()),
-                         [](const ::testing::TestParamInfo<NamedTarget>& info) { return std::string(info.param.name); });
+                         [](const ::testing::TestParamInfo<NamedTarget>& info) {
+                           return std::string(info.param.name);
+                         });
 
 }  // namespace
 }  // namespace surrogate::fuzz

@@ -72,7 +72,8 @@ void elf(const std::uint8_t* data, std::size_t size) {
 
 void labels(const std::uint8_t* data, std::size_t size) {
   expect_clean([&] {
-    for (const RowError& e : parse_labels(text_of(data, size), "fuzz.labels").unreadable_rows) check_one_line(e.message);
+    for (const RowError& e : parse_labels(text_of(data, size), "fuzz.labels").unreadable_rows)
+      check_one_line(e.message);
   });
 }
 
@@ -96,8 +97,8 @@ void hex(const std::uint8_t* data, std::size_t size) {
 }  // namespace
 
 const std::vector<NamedTarget>& targets() {
-  static const std::vector<NamedTarget> all = {{"block_text", block_text}, {"elf", elf},
-                                               {"labels", labels},         {"model_file", model_file},
+  static const std::vector<NamedTarget> all = {{"block_text", block_text},   {"elf", elf},
+                                               {"labels", labels},           {"model_file", model_file},
                                                {"params_json", params_json}, {"hex", hex}};
   return all;
 }

@@ -139,8 +139,8 @@ CpuParams CpuParams::stock(const std::string& cpu) {
     if (epi.StoreQueueID) g.store_queue_size = std::max(0, sm.getProcResource(epi.StoreQueueID)->BufferSize);
     for (unsigned i = 0; i < epi.NumRegisterFiles; ++i) {
       const llvm::MCRegisterFileDesc& f = epi.RegisterFiles[i];
-      p.register_files.push_back({f.Name ? f.Name : "", f.NumPhysRegs, f.MaxMovesEliminatedPerCycle,
-                                  f.AllowZeroMoveEliminationOnly});
+      p.register_files.push_back(
+          {f.Name ? f.Name : "", f.NumPhysRegs, f.MaxMovesEliminatedPerCycle, f.AllowZeroMoveEliminationOnly});
     }
   }
 

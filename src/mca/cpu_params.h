@@ -61,16 +61,16 @@ struct SchedRow {
   // re-expand to it exactly (a few AMD bdver classes): `ports` then holds
   // LLVM's expanded entries verbatim and is used as is.
   bool ports_expanded = false;
-  std::vector<WriteLatency> latencies;   // one per defined value, in LLVM's order
+  std::vector<WriteLatency> latencies;  // one per defined value, in LLVM's order
   std::vector<ReadAdvance> read_advances;
   bool operator==(const SchedRow&) const = default;
 };
 
 struct Resource {
-  std::string name;        // e.g. "HWPort0", "HWPort0156"
-  unsigned units = 1;      // NumUnits; for a group, the number of member units
-  int buffer_size = -1;    // scheduler entries; -1 unified reservation station, 0 in-order
-  unsigned super_idx = 0;  // LLVM SuperIdx (0 = none)
+  std::string name;               // e.g. "HWPort0", "HWPort0156"
+  unsigned units = 1;             // NumUnits; for a group, the number of member units
+  int buffer_size = -1;           // scheduler entries; -1 unified reservation station, 0 in-order
+  unsigned super_idx = 0;         // LLVM SuperIdx (0 = none)
   std::vector<unsigned> members;  // for a group: the member resources' indices
   bool is_group() const { return !members.empty(); }
 };
@@ -83,19 +83,19 @@ struct RegisterFile {
 };
 
 struct GlobalParams {
-  unsigned dispatch_width = 0;  // micro-ops dispatched per cycle (llvm-mca -dispatch)
-  unsigned issue_width = 0;     // the model's IssueWidth
-  unsigned micro_op_buffer_size = 0;       // 0/1 = in-order
+  unsigned dispatch_width = 0;        // micro-ops dispatched per cycle (llvm-mca -dispatch)
+  unsigned issue_width = 0;           // the model's IssueWidth
+  unsigned micro_op_buffer_size = 0;  // 0/1 = in-order
   unsigned loop_micro_op_buffer_size = 0;
-  unsigned reorder_buffer_size = 0;        // 0 = micro_op_buffer_size
-  unsigned max_retire_per_cycle = 0;       // 0 = unbounded
-  unsigned load_queue_size = 0;            // 0 = unbounded
-  unsigned store_queue_size = 0;           // 0 = unbounded
+  unsigned reorder_buffer_size = 0;   // 0 = micro_op_buffer_size
+  unsigned max_retire_per_cycle = 0;  // 0 = unbounded
+  unsigned load_queue_size = 0;       // 0 = unbounded
+  unsigned store_queue_size = 0;      // 0 = unbounded
   unsigned load_latency = 0;
   unsigned high_latency = 0;
   unsigned mispredict_penalty = 0;
-  unsigned micro_op_queue_size = 0;        // llvm-mca -micro-op-queue-size (0 = none)
-  unsigned decoder_throughput = 0;         // llvm-mca -decoder-throughput (0 = none)
+  unsigned micro_op_queue_size = 0;  // llvm-mca -micro-op-queue-size (0 = none)
+  unsigned decoder_throughput = 0;   // llvm-mca -decoder-throughput (0 = none)
   bool operator==(const GlobalParams&) const = default;
 };
 
@@ -105,10 +105,10 @@ struct CpuParams {
   GlobalParams global;
   std::vector<Resource> resources;  // index = LLVM resource index (0 is LLVM's invalid entry)
   unsigned load_queue_resource = 0, store_queue_resource = 0;  // resource indices, 0 = none
-  std::vector<RegisterFile> register_files;  // index 0 is LLVM's default file
-  std::vector<SchedRow> classes;             // index = LLVM scheduling class index
-  std::vector<bool> class_is_variant;        // resolved per instruction by LLVM
-  std::vector<bool> class_is_valid;          // false: unsupported on this CPU
+  std::vector<RegisterFile> register_files;                    // index 0 is LLVM's default file
+  std::vector<SchedRow> classes;                               // index = LLVM scheduling class index
+  std::vector<bool> class_is_variant;                          // resolved per instruction by LLVM
+  std::vector<bool> class_is_valid;                            // false: unsupported on this CPU
   // Per-opcode rows, for every opcode whose class is valid and not variant.
   std::map<unsigned, SchedRow> opcodes;
 

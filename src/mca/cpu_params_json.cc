@@ -115,9 +115,10 @@ struct Loader {
         for (std::size_t i = 0; i < value.size(); ++i) {
           std::string fi = f + "[" + std::to_string(i) + "]";
           if (!value[i].is_array() || value[i].size() != 3) fail(fi, "expected [operand, write_id, cycles]");
-          row.read_advances.push_back({static_cast<unsigned>(integer(value[i][0], fi + "[0]", 0, 255)),
-                                       static_cast<unsigned>(integer(value[i][1], fi + "[1]", 0, 65535)),
-                                       static_cast<int>(integer(value[i][2], fi + "[2]", -kMaxReadAdvance, kMaxReadAdvance))});
+          row.read_advances.push_back(
+              {static_cast<unsigned>(integer(value[i][0], fi + "[0]", 0, 255)),
+               static_cast<unsigned>(integer(value[i][1], fi + "[1]", 0, 65535)),
+               static_cast<int>(integer(value[i][2], fi + "[2]", -kMaxReadAdvance, kMaxReadAdvance))});
         }
       } else if (key == "ports" || key == "ports_expanded") {
         expect_object(value, f);
@@ -251,7 +252,8 @@ CpuParams params_from_json(const std::string& text, const std::string& input) {
     auto [line, column] = line_and_column(text, e.byte ? e.byte - 1 : 0);
     std::string what = e.what();
     auto colon = what.find("syntax error");
-    throw InputError({input, line, column}, "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon)));
+    throw InputError({input, line, column},
+                     "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon)));
   } catch (const json::exception& e) {
     // Not a syntax error but still the text's fault, e.g. a number too
     // large for a double (out_of_range; found by the params_json fuzz target).
@@ -259,8 +261,7 @@ CpuParams params_from_json(const std::string& text, const std::string& input) {
   }
   Loader L{input};
   L.expect_object(j, "<top>");
-  if (!j.contains("format") || j["format"] != kFormat)
-    L.fail("format", std::string("expected \"") + kFormat + "\"");
+  if (!j.contains("format") || j["format"] != kFormat) L.fail("format", std::string("expected \"") + kFormat + "\"");
   if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() != kCpuParamsVersion)
     L.fail("version", "expected " + std::to_string(kCpuParamsVersion));
   if (!j.contains("cpu") || !j["cpu"].is_string()) L.fail("cpu", "expected the CPU name");
@@ -279,7 +280,8 @@ CpuParams params_from_json(const std::string& text, const std::string& input) {
   for (auto& [key, value] : j.items()) {
     if (key == "format" || key == "version" || key == "cpu" || key == "llvm") continue;
     if (key == "sched_model") {
-      if (value != p.sched_model) L.fail(key, "is '" + value.dump() + "' but " + p.cpu + " uses '" + p.sched_model + "'");
+      if (value != p.sched_model)
+        L.fail(key, "is '" + value.dump() + "' but " + p.cpu + " uses '" + p.sched_model + "'");
     } else if (key == "global") {
       L.apply_global(value, p.global);
     } else if (key == "resources") {

@@ -101,7 +101,8 @@ std::string load_error(const std::string& json) {
 
 TEST(CpuParamsJson, BadFilesNameTheField) {
   const std::string head = R"({"format": "surrogate-cpu-params", "version": 1, "cpu": "haswell", )";
-  EXPECT_EQ(load_error(head + R"("global": {"dispatch_widht": 2}})"), "bad.json: field 'global.dispatch_widht': unknown field");
+  EXPECT_EQ(load_error(head + R"("global": {"dispatch_widht": 2}})"),
+            "bad.json: field 'global.dispatch_widht': unknown field");
   EXPECT_EQ(load_error(head + R"("global": {"dispatch_width": 0}})"),
             "bad.json: field 'global.dispatch_width': 0 is out of range [1, 65535]");
   EXPECT_EQ(load_error(head + R"("opcodes": {"NOSUCHOP": {}}})"), "bad.json: field 'opcodes.NOSUCHOP': unknown opcode");

@@ -29,7 +29,8 @@ namespace surrogate {
 namespace {
 
 const std::vector<BasicBlock>& sample_blocks() {
-  static const std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  static const std::vector<BasicBlock> blocks =
+      read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
   return blocks;
 }
 
@@ -38,7 +39,8 @@ std::map<std::size_t, std::uint64_t> run_llvm_mca(const std::string& cpu, const 
                                                   const std::string& extra_flags = "") {
   std::string cmd = "llvm-mca-19 -mtriple=x86_64-unknown-linux-gnu -mcpu=" + cpu +
                     " -iterations=100 -instruction-info=0 -resource-pressure=0 "
-                    "-skip-unsupported-instructions=any " + extra_flags + " " + asm_path + " 2>/dev/null";
+                    "-skip-unsupported-instructions=any " +
+                    extra_flags + " " + asm_path + " 2>/dev/null";
   FILE* pipe = popen(cmd.c_str(), "r");
   EXPECT_NE(pipe, nullptr);
   std::string out;
@@ -60,8 +62,7 @@ struct Parity {
 };
 
 Parity compare(const std::string& cpu, std::size_t limit, const std::string& extra_flags = "",
-               const std::function<void(CpuParams&)>& edit = nullptr,
-               const std::vector<BasicBlock>* blocks = nullptr) {
+               const std::function<void(CpuParams&)>& edit = nullptr, const std::vector<BasicBlock>* blocks = nullptr) {
   const std::vector<BasicBlock>& all = blocks ? *blocks : sample_blocks();
   std::size_t n = std::min(limit, all.size());
   CpuParams params = CpuParams::stock(cpu);
@@ -84,8 +85,8 @@ Parity compare(const std::string& cpu, std::size_t limit, const std::string& ext
   });
   // Unique per process and call: ctest runs tests of this binary in parallel.
   static std::atomic<int> calls{0};
-  std::string path = ::testing::TempDir() + "parity_" + cpu + "_" + std::to_string(::getpid()) + "_" +
-                     std::to_string(calls++) + ".s";
+  std::string path =
+      ::testing::TempDir() + "parity_" + cpu + "_" + std::to_string(::getpid()) + "_" + std::to_string(calls++) + ".s";
   {
     std::ofstream out(path);
     for (std::size_t i = 0; i < n; ++i)
@@ -113,10 +114,11 @@ Parity compare(const std::string& cpu, std::size_t limit, const std::string& ext
                              std::to_string(*ours_text[i]) + ") llvm-mca " + std::to_string(it->second) +
                              (changed[i] ? " [text round trip changes the encoding]" : ""));
   }
-  std::printf("%s: %zu blocks, %zu unsupported, %zu compared; same stream %zu/%zu, original bytes %zu/%zu, "
-              "%zu change encoding in text, %zu missing from llvm-mca\n",
-              cpu.c_str(), p.blocks, p.unsupported, p.compared, p.same_stream_match, p.compared, p.original_match,
-              p.compared, p.text_changes_encoding, p.llvm_mca_missing);
+  std::printf(
+      "%s: %zu blocks, %zu unsupported, %zu compared; same stream %zu/%zu, original bytes %zu/%zu, "
+      "%zu change encoding in text, %zu missing from llvm-mca\n",
+      cpu.c_str(), p.blocks, p.unsupported, p.compared, p.same_stream_match, p.compared, p.original_match, p.compared,
+      p.text_changes_encoding, p.llvm_mca_missing);
   for (const std::string& m : p.mismatches) std::printf("  mismatch: %s\n", m.c_str());
   return p;
 }
@@ -166,10 +168,8 @@ TEST(Parity, DispatchWidthEditReproducesLlvmMcaDispatchFlag) {
 TEST(Parity, LockPrefixedMachineCodeMatchesLlvmMca) {
   const char* texts[] = {
       "lock xaddl %ecx, (%rsp)\naddl %eax, %ebx\naddl %eax, %ebx\nimull %ecx, %ecx\nimull %ecx, %ecx\n",
-      "lock addq %rax, (%rdi)\naddq $1, %rax\n",
-      "lock cmpxchgq %rcx, (%rdx)\n",
-      "lock incl 8(%rsp)\nlock decl 16(%rsp)\n",
-      "lock orb $1, (%rsi)\nmovq (%rsi), %rax\n"};
+      "lock addq %rax, (%rdi)\naddq $1, %rax\n", "lock cmpxchgq %rcx, (%rdx)\n",
+      "lock incl 8(%rsp)\nlock decl 16(%rsp)\n", "lock orb $1, (%rsi)\nmovq (%rsi), %rax\n"};
   std::vector<BasicBlock> blocks;
   Decoder decoder;
   for (const char* text : texts) {

@@ -108,8 +108,7 @@ MachineModel::MachineModel(const CpuParams& params) : params_(params) {
     std::vector<llvm::MCWriteProcResEntry> wpr;
     auto ports = row.ports_expanded ? std::vector<std::pair<unsigned, PortCycles>>(row.ports.begin(), row.ports.end())
                                     : expanded_port_cycles(params_.resources, row.ports);
-    for (auto& [index, pc] : ports)
-      wpr.push_back({static_cast<std::uint16_t>(index), pc.cycles, pc.acquire_at});
+    for (auto& [index, pc] : ports) wpr.push_back({static_cast<std::uint16_t>(index), pc.cycles, pc.acquire_at});
     std::vector<llvm::MCWriteLatencyEntry> wl;
     for (const WriteLatency& w : row.latencies) wl.push_back({w.cycles, w.write_id});
     std::vector<llvm::MCReadAdvanceEntry> ra;

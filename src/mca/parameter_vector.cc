@@ -12,7 +12,7 @@ namespace {
 // The global fields llvm-mca's pipeline reads, with their lower bounds.
 struct GlobalField {
   const char* name;
-  unsigned GlobalParams::*member;
+  unsigned GlobalParams::* member;
   long long min;
 };
 constexpr GlobalField kGlobals[] = {
@@ -62,7 +62,8 @@ ParameterLayout::ParameterLayout(const CpuParams& p, const LayoutOptions& option
   };
   const X86Target& x86 = X86Target::get();
   for (const auto& [opcode, row] : p.opcodes)
-    if (!options.opcodes || options.opcodes->count(opcode)) add_row("opcodes." + x86.opcode_name(opcode), row, false, opcode);
+    if (!options.opcodes || options.opcodes->count(opcode))
+      add_row("opcodes." + x86.opcode_name(opcode), row, false, opcode);
   if (options.classes) {
     std::vector<std::string> keys = class_keys(p);
     for (unsigned c = 0; c < p.classes.size(); ++c)
@@ -96,7 +97,9 @@ std::vector<double> ParameterLayout::values(const CpuParams& p) const {
     }
     const SchedRow& row = row_of(p, t.is_class, t.row, f.name);
     switch (f.kind) {
-      case Kind::kMicroOps: v[i] = row.micro_ops; break;
+      case Kind::kMicroOps:
+        v[i] = row.micro_ops;
+        break;
       case Kind::kLatency:
         if (t.index >= row.latencies.size()) throw std::invalid_argument(f.name + ": the row has no such latency");
         v[i] = row.latencies[t.index].cycles;
@@ -110,7 +113,8 @@ std::vector<double> ParameterLayout::values(const CpuParams& p) const {
         if (t.index >= row.read_advances.size()) throw std::invalid_argument(f.name + ": the row has no such read");
         v[i] = row.read_advances[t.index].cycles;
         break;
-      case Kind::kGlobal: break;
+      case Kind::kGlobal:
+        break;
     }
   }
   return v;
@@ -136,16 +140,23 @@ CpuParams ParameterLayout::apply(const CpuParams& base, std::span<const double> 
     }
     SchedRow& row = t.is_class ? p.classes[t.row] : p.opcodes.at(t.row);
     switch (f.kind) {
-      case Kind::kMicroOps: row.micro_ops = static_cast<unsigned>(v[i]); break;
-      case Kind::kLatency: row.latencies[t.index].cycles = static_cast<std::int16_t>(v[i]); break;
+      case Kind::kMicroOps:
+        row.micro_ops = static_cast<unsigned>(v[i]);
+        break;
+      case Kind::kLatency:
+        row.latencies[t.index].cycles = static_cast<std::int16_t>(v[i]);
+        break;
       case Kind::kPortCycles:
         if (v[i] == 0)
           row.ports.erase(t.index);
         else
           row.ports[t.index].cycles = static_cast<std::uint16_t>(v[i]);
         break;
-      case Kind::kReadAdvance: row.read_advances[t.index].cycles = static_cast<int>(v[i]); break;
-      case Kind::kGlobal: break;
+      case Kind::kReadAdvance:
+        row.read_advances[t.index].cycles = static_cast<int>(v[i]);
+        break;
+      case Kind::kGlobal:
+        break;
     }
   }
   return p;

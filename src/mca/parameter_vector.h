@@ -73,7 +73,7 @@ class ParameterLayout {
  private:
   struct Target {
     bool is_class = false;
-    unsigned row = 0;  // opcode, or class index
+    unsigned row = 0;    // opcode, or class index
     unsigned index = 0;  // latency / read advance index, resource index, or global field
   };
   std::vector<ParameterField> fields_;

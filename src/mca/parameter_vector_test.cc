@@ -41,7 +41,8 @@ TEST(ParameterLayout, RoundTripsEveryModel) {
 TEST(ParameterLayout, NamesAreTheParamsFilePaths) {
   CpuParams p = CpuParams::stock("haswell");
   const unsigned imul = static_cast<unsigned>(X86Target::get().find_opcode("IMUL64rr"));
-  ParameterLayout layout(p, {.globals = true, .classes = false, .opcodes = std::set<unsigned>{imul}, .every_resource = false});
+  ParameterLayout layout(
+      p, {.globals = true, .classes = false, .opcodes = std::set<unsigned>{imul}, .every_resource = false});
   std::vector<std::string> names;
   for (const ParameterField& f : layout.fields()) names.push_back(f.name);
   EXPECT_EQ(names.front(), "global.dispatch_width");
@@ -51,7 +52,8 @@ TEST(ParameterLayout, NamesAreTheParamsFilePaths) {
   for (const std::string& n : names)
     EXPECT_TRUE(n.rfind("global.", 0) == 0 || n.rfind("opcodes.IMUL64rr.", 0) == 0) << n;
   std::vector<double> v = layout.values(p);
-  EXPECT_EQ(layout.fingerprint().rfind("HW " + std::to_string(layout.size()) + " fields ", 0), 0u) << layout.fingerprint();
+  EXPECT_EQ(layout.fingerprint().rfind("HW " + std::to_string(layout.size()) + " fields ", 0), 0u)
+      << layout.fingerprint();
   EXPECT_NE(layout.fingerprint(), ParameterLayout(p).fingerprint());
   EXPECT_EQ(v[*layout.find("global.dispatch_width")], 4);
   EXPECT_EQ(v[*layout.find("opcodes.IMUL64rr.latency[0]")], 3);
@@ -80,7 +82,8 @@ TEST(ParameterLayout, AppliedValuesEqualTheParamsFileEdit) {
 
 TEST(ParameterLayout, BadValuesNameTheFieldAndProjectFixesThem) {
   CpuParams p = CpuParams::stock("haswell");
-  ParameterLayout layout(p, {.globals = true, .classes = false, .opcodes = std::set<unsigned>{}, .every_resource = false});
+  ParameterLayout layout(p,
+                         {.globals = true, .classes = false, .opcodes = std::set<unsigned>{}, .every_resource = false});
   std::vector<double> v = layout.values(p);
   const std::size_t width = *layout.find("global.dispatch_width");
   v[width] = 2.5;

@@ -30,8 +30,8 @@ struct SimulationReport {
   // CpuParams::resources (groups and index 0 stay 0). A port used for a
   // whole cycle by one micro-op counts 1; a resource of N units can reach N.
   std::vector<double> resource_pressure;
-  std::vector<std::string> resource_names;  // CpuParams::resources names
-  std::vector<unsigned> resource_units;     // units of each resource kind (0 for groups)
+  std::vector<std::string> resource_names;      // CpuParams::resources names
+  std::vector<unsigned> resource_units;         // units of each resource kind (0 for groups)
   std::vector<InstructionTiming> instructions;  // in block order
   // Dispatch stall cycles by cause ("register file", "retire control unit",
   // "dispatch group", "scheduler queue full", "load queue full", "store

@@ -46,7 +46,8 @@ class ReportListener final : public llvm::mca::HWEventListener {
       report->resource_units.push_back(r.is_group() ? 0 : r.units);
     }
     report->instructions.resize(block_size_);
-    for (std::size_t i = 0; i < block_size_; ++i) report->instructions[i].text = format_instruction(block.instructions[i]);
+    for (std::size_t i = 0; i < block_size_; ++i)
+      report->instructions[i].text = format_instruction(block.instructions[i]);
     times_.resize(block_size_ * iterations);
   }
 
@@ -57,8 +58,12 @@ class ReportListener final : public llvm::mca::HWEventListener {
     if (index >= times_.size()) return;
     Times& t = times_[index];
     switch (e.Type) {
-      case llvm::mca::HWInstructionEvent::Dispatched: t.dispatched = cycle_; break;
-      case llvm::mca::HWInstructionEvent::Ready: t.ready = cycle_; break;
+      case llvm::mca::HWInstructionEvent::Dispatched:
+        t.dispatched = cycle_;
+        break;
+      case llvm::mca::HWInstructionEvent::Ready:
+        t.ready = cycle_;
+        break;
       case llvm::mca::HWInstructionEvent::Issued: {
         t.issued = cycle_;
         if (t.ready < 0) t.ready = cycle_;  // issued in the cycle it became ready
@@ -68,15 +73,18 @@ class ReportListener final : public llvm::mca::HWEventListener {
             report_->resource_pressure[ref.first] += static_cast<double>(cycles);
         break;
       }
-      case llvm::mca::HWInstructionEvent::Executed: t.executed = cycle_; break;
-      default: break;
+      case llvm::mca::HWInstructionEvent::Executed:
+        t.executed = cycle_;
+        break;
+      default:
+        break;
     }
   }
 
   void onEvent(const llvm::mca::HWStallEvent& e) override {
-    static const char* const kNames[] = {"invalid", "register file", "retire control unit", "dispatch group",
-                                         "scheduler queue full", "load queue full", "store queue full",
-                                         "custom behaviour"};
+    static const char* const kNames[] = {"invalid",          "register file",        "retire control unit",
+                                         "dispatch group",   "scheduler queue full", "load queue full",
+                                         "store queue full", "custom behaviour"};
     const char* name = e.Type < std::size(kNames) ? kNames[e.Type] : "other";
     ++report_->dispatch_stalls[name];
   }
@@ -122,8 +130,7 @@ constexpr unsigned kBlocksPerCacheClear = 4096;
 }  // namespace
 
 struct Simulator::Impl {
-  explicit Impl(const CpuParams& params)
-      : model(params), instruments(model, X86Target::get().instr_info()) {}
+  explicit Impl(const CpuParams& params) : model(params), instruments(model, X86Target::get().instr_info()) {}
 
   // What one thread needs to lower instructions; builders cache descriptors.
   struct Engine {
@@ -217,8 +224,8 @@ std::uint64_t Simulator::run(const BasicBlock& block, unsigned iterations, Simul
   auto pipeline = context.createDefaultPipeline(options, source, *behaviour);
   std::unique_ptr<ReportListener> listener;
   if (report) {
-    listener = std::make_unique<ReportListener>(model.subtarget().getSchedModel(), block, model.params(), iterations,
-                                                report);
+    listener =
+        std::make_unique<ReportListener>(model.subtarget().getSchedModel(), block, model.params(), iterations, report);
     pipeline->addEventListener(listener.get());
   }
   llvm::Expected<unsigned> total = pipeline->run();

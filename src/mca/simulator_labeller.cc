@@ -4,7 +4,9 @@ namespace surrogate {
 
 SimulatorLabeller::SimulatorLabeller(const CpuParams& params, unsigned iterations, std::string origin,
                                      std::string params_identity)
-    : simulator_(params), iterations_(iterations), origin_(std::move(origin)),
+    : simulator_(params),
+      iterations_(iterations),
+      origin_(std::move(origin)),
       params_identity_(std::move(params_identity)) {}
 
 std::string SimulatorLabeller::description() const {

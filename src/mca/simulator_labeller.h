@@ -14,8 +14,7 @@ class SimulatorLabeller final : public Labeller {
   // `origin` says where the params came from, in llvm-mca's words
   // ("-mcpu=haswell", "--params=hw.json"); `params_identity` changes with
   // their values (e.g. the params file's bytes; empty for LLVM's own values).
-  SimulatorLabeller(const CpuParams& params, unsigned iterations, std::string origin,
-                    std::string params_identity = "");
+  SimulatorLabeller(const CpuParams& params, unsigned iterations, std::string origin, std::string params_identity = "");
 
   std::string description() const override;
   std::string fingerprint() const override;

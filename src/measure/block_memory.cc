@@ -30,8 +30,8 @@ BlockMemory::BlockMemory(uint64_t init_value, size_t max_faulted_pages)
       fail("mmap(block stack)");
   }
   stack_mapped_ = true;
-  void* list = mmap(nullptr, (max_faulted_ + 1) * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* list =
+      mmap(nullptr, (max_faulted_ + 1) * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (list == MAP_FAILED) fail("mmap(fault list)");
   faulted_ = static_cast<uint64_t*>(list);
   reset();
@@ -54,8 +54,8 @@ BlockMemory::MapResult BlockMemory::map_page(uint64_t address) {
   if (faulted_count_ >= max_faulted_) return MapResult::kCapReached;
   uint64_t page = address & ~uint64_t{kPageBytes - 1};
   // MAP_FIXED_NOREPLACE: never clobber an existing mapping (harness memory, code).
-  void* p = mmap(reinterpret_cast<void*>(page), kPageBytes, PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_FIXED_NOREPLACE, fd_, 0);
+  void* p =
+      mmap(reinterpret_cast<void*>(page), kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd_, 0);
   if (p == MAP_FAILED) return MapResult::kNotMappable;
   if (reinterpret_cast<uint64_t>(p) != page) {  // old kernels ignore NOREPLACE
     munmap(p, kPageBytes);

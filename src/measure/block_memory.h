@@ -42,8 +42,8 @@ class BlockMemory {
   uint64_t init_value_;
   size_t max_faulted_;
   int fd_ = -1;
-  uint64_t* view_ = nullptr;   // the harness's own RW view of the shared page
-  bool stack_mapped_ = false;  // the two pages around kBlockRsp
+  uint64_t* view_ = nullptr;     // the harness's own RW view of the shared page
+  bool stack_mapped_ = false;    // the two pages around kBlockRsp
   uint64_t* faulted_ = nullptr;  // addresses of on-demand pages (max_faulted_ entries)
   size_t faulted_count_ = 0;
 };

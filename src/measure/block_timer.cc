@@ -241,7 +241,8 @@ uint64_t BlockTimer::choose_iterations(Slot slot_b, std::string* reason) {
   uint64_t t = run_ticks(slot_b, m, nullptr, reason);
   if (t == 0 && !reason->empty()) return 0;
   if (t > 0 && t < options_.target_ticks / 2)
-    m = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(m) * options_.target_ticks / t), 1, kMaxIterations);
+    m = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(m) * options_.target_ticks / t), 1,
+                             kMaxIterations);
   return m;
 }
 
@@ -261,8 +262,8 @@ BlockTimer::Pair BlockTimer::time_pair(Slot a, Slot b, uint32_t unroll_a, uint32
   p.faulted = ra.faulted || rb.faulted;
   p.ticks_a = static_cast<double>(ra.ticks);
   p.ticks_b = static_cast<double>(rb.ticks);
-  p.ticks_per_iteration = unrolled_difference(static_cast<double>(ra.ticks), static_cast<double>(rb.ticks),
-                                              unroll_a, unroll_b, static_cast<double>(iterations));
+  p.ticks_per_iteration = unrolled_difference(static_cast<double>(ra.ticks), static_cast<double>(rb.ticks), unroll_a,
+                                              unroll_b, static_cast<double>(iterations));
   return p;
 }
 
@@ -331,20 +332,20 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
   const size_t needed = (options_.repetitions + 1) / 2;
   if (cycles.size() < needed) {
     char buf[160];
-    std::snprintf(buf, sizeof buf,
-                  "disturbed by other load: %u of %u repetitions flagged (canaries up to %.2f/%.2f cycles, clean %.2f/%.2f)",
-                  m.disturbed, m.attempts, worst.zero_idioms, worst.loads, canary_baseline_.zero_idioms,
-                  canary_baseline_.loads);
+    std::snprintf(
+        buf, sizeof buf,
+        "disturbed by other load: %u of %u repetitions flagged (canaries up to %.2f/%.2f cycles, clean %.2f/%.2f)",
+        m.disturbed, m.attempts, worst.zero_idioms, worst.loads, canary_baseline_.zero_idioms, canary_baseline_.loads);
     m.reason = buf;
     return m;
   }
   m.tsc_per_cycle = median(ratios);
-  double per_iteration =
-      options_.estimator == Options::Estimator::kMinimum
-          ? unrolled_difference(*std::min_element(ticks_a.begin(), ticks_a.end()),
-                                *std::min_element(ticks_b.begin(), ticks_b.end()), ua, ub,
-                                static_cast<double>(iterations)) / m.tsc_per_cycle
-          : median(cycles);
+  double per_iteration = options_.estimator == Options::Estimator::kMinimum
+                             ? unrolled_difference(*std::min_element(ticks_a.begin(), ticks_a.end()),
+                                                   *std::min_element(ticks_b.begin(), ticks_b.end()), ua, ub,
+                                                   static_cast<double>(iterations)) /
+                                   m.tsc_per_cycle
+                             : median(cycles);
   if (per_iteration < -0.05) {  // noise around zero is tolerated, a clearly negative cost is not
     m.reason = "inconsistent timing: L_b < L_a";
     return m;

@@ -18,9 +18,8 @@
 // timed run faulted.
 // Two canaries because a busy SMT sibling or another tenant can contend for
 // load ports without slowing dispatch: on this host load-heavy blocks read up
-// to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as Options::estimator
-// says (measurement.h).
-// At start-up the reference checks itself: a dependent `imul rax, rax` chain
+// to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as
+// Options::estimator says (measurement.h). At start-up the reference checks itself: a dependent `imul rax, rax` chain
 // must read 3 reference cycles per instruction within 10%, else the
 // constructor throws (a reference the core folds away, as Intel Golden Cove
 // and later fold `add rax, 1` at rename, would scale every result ~5x).
@@ -105,7 +104,8 @@ class BlockTimer {
   std::unique_ptr<CodeBuffer> code_;
   RunContext run_inputs_;  // the harness's values for every run (block_rsp, MXCSRs, vector init)
   std::unique_ptr<FaultGuard> guard_;
-  uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0, load_b_ = 0;  // unroll factors
+  uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0,
+           load_b_ = 0;  // unroll factors
   uint64_t cal_iterations_ = 1, imul_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
   CanaryCycles canary_baseline_;
   ReferenceCheck reference_check_;

@@ -31,7 +31,8 @@ CodeBuffer::CodeBuffer(size_t slots, size_t slot_bytes)
   void* region = mmap(nullptr, code_bytes + kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (region == MAP_FAILED) fail("mmap(reserve)");
   exec_ = static_cast<uint8_t*>(region);
-  if (mmap(exec_, code_bytes, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd_, 0) == MAP_FAILED) fail("mmap(code, rx)");
+  if (mmap(exec_, code_bytes, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd_, 0) == MAP_FAILED)
+    fail("mmap(code, rx)");
   void* ctx = mmap(exec_ + code_bytes, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
   if (ctx == MAP_FAILED) fail("mmap(context)");
   context_ = new (ctx) RunContext();

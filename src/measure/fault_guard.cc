@@ -78,15 +78,26 @@ std::string Fault::describe() const {
         std::snprintf(buf, sizeof buf, "SIGSEGV: unmappable address 0x%llx", static_cast<unsigned long long>(address));
       }
       break;
-    case SIGBUS: std::snprintf(buf, sizeof buf, "SIGBUS: bus error at 0x%llx", static_cast<unsigned long long>(address)); break;
+    case SIGBUS:
+      std::snprintf(buf, sizeof buf, "SIGBUS: bus error at 0x%llx", static_cast<unsigned long long>(address));
+      break;
     case SIGFPE:
       std::snprintf(buf, sizeof buf, "SIGFPE: %s",
-                    code == FPE_INTDIV ? "integer divide by zero" : code == FPE_INTOVF ? "integer overflow" : "arithmetic exception");
+                    code == FPE_INTDIV   ? "integer divide by zero"
+                    : code == FPE_INTOVF ? "integer overflow"
+                                         : "arithmetic exception");
       break;
-    case SIGILL: std::snprintf(buf, sizeof buf, "SIGILL: illegal instruction"); break;
-    case SIGTRAP: std::snprintf(buf, sizeof buf, "SIGTRAP: breakpoint or debug trap"); break;
-    case SIGSYS: std::snprintf(buf, sizeof buf, "SIGSYS: system call %d blocked", syscall_number); break;
-    default: std::snprintf(buf, sizeof buf, "signal %d", signal);
+    case SIGILL:
+      std::snprintf(buf, sizeof buf, "SIGILL: illegal instruction");
+      break;
+    case SIGTRAP:
+      std::snprintf(buf, sizeof buf, "SIGTRAP: breakpoint or debug trap");
+      break;
+    case SIGSYS:
+      std::snprintf(buf, sizeof buf, "SIGSYS: system call %d blocked", syscall_number);
+      break;
+    default:
+      std::snprintf(buf, sizeof buf, "signal %d", signal);
   }
   return buf;
 }
@@ -101,7 +112,7 @@ FaultGuard::FaultGuard(BlockMemory& memory, bool has_avx) {
   ss.ss_sp = g_alt_stack;
   ss.ss_size = kAltStackBytes;
   if (sigaltstack(&ss, nullptr) != 0) throw std::system_error(errno, std::generic_category(), "sigaltstack");
-  struct sigaction sa {};
+  struct sigaction sa{};
   sa.sa_sigaction = on_signal;
   // SA_NODEFER: the handler leaves with siglongjmp and the signal mask is never
   // changed, so no sigprocmask system call is needed after a fault.

@@ -24,10 +24,10 @@ class CodeBuffer;
 
 struct Fault {
   int signal = 0;
-  int code = 0;            // siginfo si_code
-  uint64_t address = 0;    // faulting data address (SIGSEGV/SIGBUS)
+  int code = 0;             // siginfo si_code
+  uint64_t address = 0;     // faulting data address (SIGSEGV/SIGBUS)
   int syscall_number = -1;  // SIGSYS
-  bool page_cap = false;   // the per-block cap on mapped pages was reached
+  bool page_cap = false;    // the per-block cap on mapped pages was reached
   // One line, e.g. "SIGFPE: integer divide by zero".
   std::string describe() const;
 };

@@ -17,9 +17,7 @@ namespace {
 
 // A block that faulted, hung or is too long will do so again; a measured one,
 // or one given up because of other load, may read differently another time.
-bool worth_another_pass(const Measurement& m) {
-  return m.measured() || m.reason.rfind("disturbed", 0) == 0;
-}
+bool worth_another_pass(const Measurement& m) { return m.measured() || m.reason.rfind("disturbed", 0) == 0; }
 
 // The faster of two passes (see Options::passes); counts add up.
 Measurement combine_passes(const Measurement& first, const Measurement& second) {
@@ -94,7 +92,8 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
                 CanaryCycles c = worker->canary_baseline();
                 if (c.zero_idioms > 0 && (clean_canary.zero_idioms == 0 || c.zero_idioms < clean_canary.zero_idioms))
                   clean_canary.zero_idioms = c.zero_idioms;
-                if (c.loads > 0 && (clean_canary.loads == 0 || c.loads < clean_canary.loads)) clean_canary.loads = c.loads;
+                if (c.loads > 0 && (clean_canary.loads == 0 || c.loads < clean_canary.loads))
+                  clean_canary.loads = c.loads;
                 reference_check_ = worker->reference_check();
               } catch (const StartError& e) {
                 // A self-check that other load may have spoiled is tried

@@ -33,8 +33,7 @@ class Harness {
   // turns true, no further block is started and unfinished blocks are left
   // default (unmeasurable, empty reason) and not passed to on_result.
   std::vector<Measurement> measure(const std::vector<std::vector<uint8_t>>& blocks,
-                                   const ResultCallback& on_result = {},
-                                   const std::atomic<bool>* cancel = nullptr);
+                                   const ResultCallback& on_result = {}, const std::atomic<bool>* cancel = nullptr);
 
   const Options& options() const { return options_; }
   const HostInfo& host() const { return host_; }
@@ -49,7 +48,7 @@ class Harness {
   Options options_;
   HostInfo host_;
   unsigned jobs_ = 1;
-  std::vector<int> cpus_;  // CPUs this process may run on
+  std::vector<int> cpus_;           // CPUs this process may run on
   ReferenceCheck reference_check_;  // written under measure()'s delivery lock
 };
 

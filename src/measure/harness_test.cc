@@ -20,19 +20,19 @@ Bytes repeat(const Bytes& insn, int n) {
   return out;
 }
 
-const Bytes kAddChain = repeat({0x48, 0x01, 0xCB}, 8);   // 8 x add rbx, rcx: dependent through rbx
-const Bytes kAddSelf = repeat({0x48, 0x01, 0xC0}, 8);    // 8 x add rax, rax
-const Bytes kAddIndependent = {0x48, 0x83, 0xC0, 0x01,   // add rax, 1
-                               0x48, 0x83, 0xC3, 0x01,   // add rbx, 1
-                               0x48, 0x83, 0xC1, 0x01,   // add rcx, 1
-                               0x48, 0x83, 0xC2, 0x01,   // add rdx, 1
-                               0x48, 0x83, 0xC6, 0x01,   // add rsi, 1
-                               0x48, 0x83, 0xC7, 0x01,   // add rdi, 1
-                               0x49, 0x83, 0xC0, 0x01,   // add r8, 1
-                               0x49, 0x83, 0xC1, 0x01};  // add r9, 1
+const Bytes kAddChain = repeat({0x48, 0x01, 0xCB}, 8);         // 8 x add rbx, rcx: dependent through rbx
+const Bytes kAddSelf = repeat({0x48, 0x01, 0xC0}, 8);          // 8 x add rax, rax
+const Bytes kAddIndependent = {0x48, 0x83, 0xC0, 0x01,         // add rax, 1
+                               0x48, 0x83, 0xC3, 0x01,         // add rbx, 1
+                               0x48, 0x83, 0xC1, 0x01,         // add rcx, 1
+                               0x48, 0x83, 0xC2, 0x01,         // add rdx, 1
+                               0x48, 0x83, 0xC6, 0x01,         // add rsi, 1
+                               0x48, 0x83, 0xC7, 0x01,         // add rdi, 1
+                               0x49, 0x83, 0xC0, 0x01,         // add r8, 1
+                               0x49, 0x83, 0xC1, 0x01};        // add r9, 1
 const Bytes kImulChain = repeat({0x48, 0x0F, 0xAF, 0xC0}, 8);  // 8 x imul rax, rax
-const Bytes kZeroIdiom = repeat({0x31, 0xC0}, 8);             // 8 x xor eax, eax
-const Bytes kDivByZero = {0x31, 0xC9, 0x48, 0xF7, 0xF1};      // xor ecx, ecx; div rcx
+const Bytes kZeroIdiom = repeat({0x31, 0xC0}, 8);              // 8 x xor eax, eax
+const Bytes kDivByZero = {0x31, 0xC9, 0x48, 0xF7, 0xF1};       // xor ecx, ecx; div rcx
 const Bytes kUd2 = {0x0F, 0x0B};
 const Bytes kSyscall = {0xB8, 0x27, 0x00, 0x00, 0x00, 0x0F, 0x05};  // mov eax, 39 (getpid); syscall
 const Bytes kHang = {0xEB, 0xFE};                                   // jmp $

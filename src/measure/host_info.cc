@@ -13,7 +13,8 @@
 namespace surrogate::measure {
 
 std::string HostInfo::identity() const {
-  std::string id = vendor + "-f" + std::to_string(family) + "-m" + std::to_string(model) + "-s" + std::to_string(stepping);
+  std::string id =
+      vendor + "-f" + std::to_string(family) + "-m" + std::to_string(model) + "-s" + std::to_string(stepping);
   if (!brand.empty()) id += "-" + brand;
   std::string out;
   for (char c : id) {
@@ -30,7 +31,7 @@ std::string HostInfo::identity() const {
 
 HostInfo host_info() {
   HostInfo h;
-  struct utsname u {};
+  struct utsname u{};
   if (uname(&u) == 0) h.machine = u.machine;
 #if defined(__x86_64__)
   unsigned a = 0, b = 0, c = 0, d = 0;

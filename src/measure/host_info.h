@@ -7,16 +7,16 @@
 namespace surrogate::measure {
 
 struct HostInfo {
-  std::string vendor;   // "GenuineIntel", "AuthenticAMD", ...
-  int family = 0;       // display family (base + extended)
-  int model = 0;        // display model (base + extended << 4 where applicable)
+  std::string vendor;  // "GenuineIntel", "AuthenticAMD", ...
+  int family = 0;      // display family (base + extended)
+  int model = 0;       // display model (base + extended << 4 where applicable)
   int stepping = 0;
-  std::string brand;    // brand string, trimmed
+  std::string brand;  // brand string, trimmed
   bool has_avx = false;
   bool has_rdtscp = false;
   bool invariant_tsc = false;  // CPUID 0x80000007 EDX[8]
   bool hypervisor = false;     // running under a hypervisor (CPUID 1 ECX[31])
-  std::string machine;  // uname -m
+  std::string machine;         // uname -m
 
   // File-name-safe identity, e.g. "authenticamd-f25-m17-s1-amd-epyc".
   std::string identity() const;

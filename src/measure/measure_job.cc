@@ -42,9 +42,10 @@ std::string now_utc() {
 // 1.00, imul chain 3.00, zero idioms free, independent adds overlap) passed,
 // as "vendor family model": the families the method is validated on.
 nlohmann::json known_answer_hosts() {
-  return {"AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM)",
-          "AuthenticAMD family 25 model 17 (Zen 4, EPYC under KVM)",
-          "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM; issue 11, with the add rax,rbx reference)"};
+  return {
+      "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM)",
+      "AuthenticAMD family 25 model 17 (Zen 4, EPYC under KVM)",
+      "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM; issue 11, with the add rax,rbx reference)"};
 }
 
 // Journal notes: "tsc=<ratio>" for a measured block, else the reason.
@@ -84,23 +85,28 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"passes", options.passes},
         {"max_attempts", options.max_attempts},
         {"estimate", options.estimator_name() + "; lowest over passes"},
-        {"calibration", "dependent add rax,rbx chain (register-register add: 1 cycle on AMD and Intel; Intel Golden "
-                        "Cove and later fold add reg,imm8 at rename), timed in every repetition"},
+        {"calibration",
+         "dependent add rax,rbx chain (register-register add: 1 cycle on AMD and Intel; Intel Golden "
+         "Cove and later fold add reg,imm8 at rename), timed in every repetition"},
         {"reference_self_check",
-         {{"rule", "at every worker start a dependent imul r64 chain must read 3 reference cycles per instruction "
-                   "(+-10%), else measure refuses"},
+         {{"rule",
+           "at every worker start a dependent imul r64 chain must read 3 reference cycles per instruction "
+           "(+-10%), else measure refuses"},
           {"imul_chain_cycles", harness.reference_check().imul_cycles},
           {"tsc_ticks_per_reference_cycle", harness.reference_check().tsc_per_cycle}}},
         {"known_answer_tests_passed_on", known_answer_hosts()},
-        {"canaries", "twelve zero idioms and three independent loads, timed in every repetition; baseline: 20th "
-                     "percentile of a worker's start-up repetitions whose reference agreed with the imul chain"},
-        {"reference_agreement", "a repetition whose imul chain reads more than 5% off its start-up value is "
-                                "disturbed"},
+        {"canaries",
+         "twelve zero idioms and three independent loads, timed in every repetition; baseline: 20th "
+         "percentile of a worker's start-up repetitions whose reference agreed with the imul chain"},
+        {"reference_agreement",
+         "a repetition whose imul chain reads more than 5% off its start-up value is "
+         "disturbed"},
         {"canary_tolerance", options.canary_tolerance},
         {"init_value", init},
-        {"registers", "GPRs but rsp and each 64-bit lane of xmm0-15 = init value, upper bits of ymm/zmm0-15 zero "
-                      "(vzeroupper), at every loop iteration; x87 fninit; not reset: zmm16-31 and k0-k7 on AVX-512 "
-                      "hosts"},
+        {"registers",
+         "GPRs but rsp and each 64-bit lane of xmm0-15 = init value, upper bits of ymm/zmm0-15 zero "
+         "(vzeroupper), at every loop iteration; x87 fninit; not reset: zmm16-31 and k0-k7 on AVX-512 "
+         "hosts"},
         {"memory", "every page one shared 4 KiB page filled with the init value; pages mapped on fault"},
         {"denormal_policy", options.denormal_policy()},
         {"mxcsr", mxcsr},
@@ -126,10 +132,11 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v3 " << host_info().identity() << " reference=" << to_hex(o.reference_instruction) << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min="
-    << o.min_unrolled_bytes << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes
-    << " ticks=" << o.target_ticks << " init=" << o.init_value << " mxcsr=" << o.mxcsr()
-    << " est=" << static_cast<int>(o.estimator) << " tol=" << o.canary_tolerance << "\n";
+  s << "measure v3 " << host_info().identity() << " reference=" << to_hex(o.reference_instruction)
+    << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
+    << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
+    << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
+    << " tol=" << o.canary_tolerance << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : to_hex(b.bytes)) << "\n";
   return fingerprint_of(s.str());
 }

@@ -12,10 +12,10 @@ namespace surrogate::measure {
 
 struct alignas(64) RunContext {
   // Written by the harness before a run.
-  uint64_t iterations = 1;      // loop count M of the unrolled body (>= 1)
-  uint64_t block_rsp = 0;       // rsp given to the block at the top of every iteration
-  uint32_t block_mxcsr = 0;     // MXCSR during the run (denormal policy)
-  uint32_t harness_mxcsr = 0;   // MXCSR restored in the epilogue
+  uint64_t iterations = 1;     // loop count M of the unrolled body (>= 1)
+  uint64_t block_rsp = 0;      // rsp given to the block at the top of every iteration
+  uint32_t block_mxcsr = 0;    // MXCSR during the run (denormal policy)
+  uint32_t harness_mxcsr = 0;  // MXCSR restored in the epilogue
   uint64_t reserved0[4] = {};
   // 64-byte aligned: 16 bytes loaded into each of xmm0-15 (the init value twice).
   alignas(64) uint64_t vector_init[2] = {};

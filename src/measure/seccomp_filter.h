@@ -16,8 +16,8 @@ namespace surrogate::measure {
 
 struct SeccompPolicy {
   uint64_t code_begin = 0, code_end = 0;  // the executable view of the code buffer
-  int job_fd = -1;                         // the only fd the worker reads
-  int result_fd = -1;                      // the only fds the worker writes: this and stderr
+  int job_fd = -1;                        // the only fd the worker reads
+  int result_fd = -1;                     // the only fds the worker writes: this and stderr
 };
 
 // Throws std::runtime_error when the kernel refuses the filters.

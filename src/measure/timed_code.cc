@@ -13,8 +13,7 @@ namespace {
 // displacements to RunContext fields can be computed.
 class Emitter {
  public:
-  Emitter(uint64_t code_address, uint64_t context_address)
-      : code_(code_address), context_(context_address) {}
+  Emitter(uint64_t code_address, uint64_t context_address) : code_(code_address), context_(context_address) {}
 
   void bytes(std::initializer_list<uint8_t> b) { out_.insert(out_.end(), b); }
   void bytes(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
@@ -52,23 +51,22 @@ class Emitter {
 
 }  // namespace
 
-std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_address,
-                                     uint64_t context_address) {
+std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_address, uint64_t context_address) {
   if (spec.unroll == 0) throw std::invalid_argument("unroll must be >= 1");
   Emitter e(code_address, context_address);
 
   // --- prologue (not timed) ---
   e.bytes({0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57});  // push rbx, rbp, r12-r15
-  e.rip_relative({0x48, 0x89, 0x25}, CTX(saved_rsp));                       // mov [saved_rsp], rsp
-  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(block_mxcsr));                     // ldmxcsr [block_mxcsr]
-  e.bytes({0xDB, 0xE3});                                                    // fninit
-  e.rip_relative({0x48, 0x8B, 0x05}, CTX(iterations));    // mov rax, [iterations]
-  e.rip_relative({0x48, 0x89, 0x05}, CTX(loop_counter));  // mov [loop_counter], rax
-  e.bytes({0x0F, 0xAE, 0xE8});                            // lfence
-  e.bytes({0x0F, 0x31});                                  // rdtsc (edx:eax)
-  e.rip_relative({0x89, 0x05}, CTX(tsc_start_lo));        // mov [tsc_start_lo], eax
-  e.rip_relative({0x89, 0x15}, CTX(tsc_start_hi));        // mov [tsc_start_hi], edx
-  e.bytes({0x0F, 0xAE, 0xE8});                            // lfence
+  e.rip_relative({0x48, 0x89, 0x25}, CTX(saved_rsp));                     // mov [saved_rsp], rsp
+  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(block_mxcsr));                   // ldmxcsr [block_mxcsr]
+  e.bytes({0xDB, 0xE3});                                                  // fninit
+  e.rip_relative({0x48, 0x8B, 0x05}, CTX(iterations));                    // mov rax, [iterations]
+  e.rip_relative({0x48, 0x89, 0x05}, CTX(loop_counter));                  // mov [loop_counter], rax
+  e.bytes({0x0F, 0xAE, 0xE8});                                            // lfence
+  e.bytes({0x0F, 0x31});                                                  // rdtsc (edx:eax)
+  e.rip_relative({0x89, 0x05}, CTX(tsc_start_lo));                        // mov [tsc_start_lo], eax
+  e.rip_relative({0x89, 0x15}, CTX(tsc_start_hi));                        // mov [tsc_start_hi], edx
+  e.bytes({0x0F, 0xAE, 0xE8});                                            // lfence
 
   // --- timed loop ---
   e.align(64);
@@ -87,7 +85,7 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
       e.rip_relative({0x66, 0x44, 0x0F, 0x6F, static_cast<uint8_t>(((n & 7) << 3) | 5)}, CTX(vector_init));
     }
   }
-  for (uint8_t r = 0; r < 16; ++r) {                   // movabs r, init_value (all but rsp)
+  for (uint8_t r = 0; r < 16; ++r) {  // movabs r, init_value (all but rsp)
     if (r == 4) continue;
     e.bytes({static_cast<uint8_t>(r < 8 ? 0x48 : 0x49), static_cast<uint8_t>(0xB8 + (r & 7))});
     e.imm64(spec.init_value);
@@ -99,15 +97,15 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
   e.imm32(static_cast<uint32_t>(static_cast<int32_t>(rel)));
 
   // --- epilogue ---
-  e.bytes({0x0F, 0x01, 0xF9});                       // rdtscp (waits for the loop to execute)
-  e.bytes({0x0F, 0xAE, 0xE8});                       // lfence
-  e.rip_relative({0x89, 0x05}, CTX(tsc_end_lo));     // mov [tsc_end_lo], eax
-  e.rip_relative({0x89, 0x15}, CTX(tsc_end_hi));     // mov [tsc_end_hi], edx
-  e.rip_relative({0x48, 0x8B, 0x25}, CTX(saved_rsp));  // mov rsp, [saved_rsp]
-  e.bytes({0xFC});                                   // cld (the ABI wants DF=0)
-  e.bytes({0xDB, 0xE3});                             // fninit
-  if (spec.has_avx) e.bytes({0xC5, 0xF8, 0x77});     // vzeroupper
-  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(harness_mxcsr));  // ldmxcsr [harness_mxcsr]
+  e.bytes({0x0F, 0x01, 0xF9});                                            // rdtscp (waits for the loop to execute)
+  e.bytes({0x0F, 0xAE, 0xE8});                                            // lfence
+  e.rip_relative({0x89, 0x05}, CTX(tsc_end_lo));                          // mov [tsc_end_lo], eax
+  e.rip_relative({0x89, 0x15}, CTX(tsc_end_hi));                          // mov [tsc_end_hi], edx
+  e.rip_relative({0x48, 0x8B, 0x25}, CTX(saved_rsp));                     // mov rsp, [saved_rsp]
+  e.bytes({0xFC});                                                        // cld (the ABI wants DF=0)
+  e.bytes({0xDB, 0xE3});                                                  // fninit
+  if (spec.has_avx) e.bytes({0xC5, 0xF8, 0x77});                          // vzeroupper
+  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(harness_mxcsr));                 // ldmxcsr [harness_mxcsr]
   e.bytes({0x41, 0x5F, 0x41, 0x5E, 0x41, 0x5D, 0x41, 0x5C, 0x5D, 0x5B});  // pop r15-r12, rbp, rbx
   e.bytes({0xC3});                                                        // ret
   return e.take();

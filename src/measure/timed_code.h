@@ -31,8 +31,7 @@ struct TimedCodeSpec {
 
 // Bytes of the timed function for `spec`, to be executed at address `code_address`
 // with its RunContext at `context_address`.
-std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_address,
-                                     uint64_t context_address);
+std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_address, uint64_t context_address);
 
 // Upper bound on the bytes emit_timed_code adds around the unrolled block.
 inline constexpr size_t kTimedCodeOverhead = 1024;

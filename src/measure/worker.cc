@@ -88,7 +88,8 @@ enum class ReadStatus { kOk, kTimeout, kClosed };
 ReadStatus read_until(int fd, void* data, size_t n, std::chrono::steady_clock::time_point deadline) {
   char* p = static_cast<char*>(data);
   while (n > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0) return ReadStatus::kTimeout;
     pollfd pfd{fd, POLLIN, 0};
     int pr = poll(&pfd, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
@@ -118,7 +119,7 @@ uint64_t virtual_memory_bytes() {
 }
 
 void set_limit(int resource, rlim_t value) {
-  struct rlimit rl {value, value};
+  struct rlimit rl{value, value};
   setrlimit(resource, &rl);  // best effort: a lower hard limit already set is fine
 }
 
@@ -152,7 +153,8 @@ void close_other_fds(int keep) {
     block.reserve(kMaxBlockBytes);
     set_limit(RLIMIT_CORE, 0);
     set_limit(RLIMIT_AS, virtual_memory_bytes() + (uint64_t{1} << 30));
-    set_limit(RLIMIT_CPU, static_cast<rlim_t>(std::ceil(options.block_timeout_seconds * (options.batch_size + 1))) + 30);
+    set_limit(RLIMIT_CPU,
+              static_cast<rlim_t>(std::ceil(options.block_timeout_seconds * (options.batch_size + 1))) + 30);
     install_seccomp_filter({timer.code_begin(), timer.code_end(), fd, fd});
     ready.magic = kReadyMagic;
     ready.canary_baseline = timer.canary_baseline();
@@ -199,16 +201,26 @@ void close_other_fds(int keep) {
 
 const char* signal_name(int sig) {
   switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGSYS: return "SIGSYS";
-    case SIGKILL: return "SIGKILL";
-    case SIGXCPU: return "SIGXCPU";
-    case SIGABRT: return "SIGABRT";
-    default: return "a signal";
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGFPE:
+      return "SIGFPE";
+    case SIGILL:
+      return "SIGILL";
+    case SIGTRAP:
+      return "SIGTRAP";
+    case SIGSYS:
+      return "SIGSYS";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGXCPU:
+      return "SIGXCPU";
+    case SIGABRT:
+      return "SIGABRT";
+    default:
+      return "a signal";
   }
 }
 
@@ -297,8 +309,8 @@ Measurement WorkerProcess::measure(std::span<const uint8_t> block, double timeou
     return m;
   }
   ResultMessage out;
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::microseconds(static_cast<int64_t>(timeout_seconds * 1e6));
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout_seconds * 1e6));
   ReadStatus st = read_until(fd_, &out, sizeof out, deadline);
   if (st != ReadStatus::kOk) {
     char buf[96];

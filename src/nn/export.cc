@@ -9,14 +9,13 @@ namespace surrogate::nn {
 namespace {
 // runtime tensor name -> LibTorch parameter name
 std::map<std::string, std::string> parameter_names(int depth) {
-  std::map<std::string, std::string> names = {
-      {"embedding", "embedding.weight"},
-      {"token_lstm.weight_ih", "token_lstm.weight_ih_l0"},
-      {"token_lstm.weight_hh", "token_lstm.weight_hh_l0"},
-      {"token_lstm.bias_ih", "token_lstm.bias_ih_l0"},
-      {"token_lstm.bias_hh", "token_lstm.bias_hh_l0"},
-      {"head.weight", "head.weight"},
-      {"head.bias", "head.bias"}};
+  std::map<std::string, std::string> names = {{"embedding", "embedding.weight"},
+                                              {"token_lstm.weight_ih", "token_lstm.weight_ih_l0"},
+                                              {"token_lstm.weight_hh", "token_lstm.weight_hh_l0"},
+                                              {"token_lstm.bias_ih", "token_lstm.bias_ih_l0"},
+                                              {"token_lstm.bias_hh", "token_lstm.bias_hh_l0"},
+                                              {"head.weight", "head.weight"},
+                                              {"head.bias", "head.bias"}};
   for (int k = 0; k < depth; ++k)
     for (const char* t : {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
       std::string n = std::string("instruction_lstm.") + t + "_l" + std::to_string(k);
@@ -63,7 +62,8 @@ void import_model(HierarchicalLstm& model, const runtime::ModelFile& file) {
   for (const runtime::TensorSpec& spec : runtime::model_tensor_specs(file.width, file.depth, file.vocabulary.size())) {
     torch::Tensor p = params[names.at(spec.name)];
     const std::vector<float>& v = file.tensors.at(spec.name);
-    if (static_cast<std::int64_t>(v.size()) != p.numel()) throw std::logic_error("import: unexpected size of " + spec.name);
+    if (static_cast<std::int64_t>(v.size()) != p.numel())
+      throw std::logic_error("import: unexpected size of " + spec.name);
     p.copy_(torch::from_blob(const_cast<float*>(v.data()), p.sizes(), torch::kFloat32).to(p.dtype()));
   }
 }

@@ -5,8 +5,10 @@ namespace surrogate::nn {
 namespace rnn = torch::nn::utils::rnn;
 
 HierarchicalLstmImpl::HierarchicalLstmImpl(const LstmShape& shape) : shape_(shape) {
-  embedding = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(shape.vocabulary, shape.width)));
-  token_lstm = register_module("token_lstm", torch::nn::LSTM(torch::nn::LSTMOptions(shape.width, shape.width).batch_first(true)));
+  embedding =
+      register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(shape.vocabulary, shape.width)));
+  token_lstm = register_module("token_lstm",
+                               torch::nn::LSTM(torch::nn::LSTMOptions(shape.width, shape.width).batch_first(true)));
   instruction_lstm = register_module(
       "instruction_lstm",
       torch::nn::LSTM(torch::nn::LSTMOptions(shape.width + shape.instruction_params + shape.global_params, shape.width)

@@ -18,9 +18,9 @@
 namespace surrogate::nn {
 
 struct LstmShape {
-  std::int64_t vocabulary = 2;  // tokens, including <pad> (0) and <unk> (1)
-  std::int64_t width = 32;      // W: embedding and hidden size of both LSTMs
-  std::int64_t depth = 1;       // layers of the instruction LSTM
+  std::int64_t vocabulary = 2;          // tokens, including <pad> (0) and <unk> (1)
+  std::int64_t width = 32;              // W: embedding and hidden size of both LSTMs
+  std::int64_t depth = 1;               // layers of the instruction LSTM
   std::int64_t instruction_params = 0;  // P, 0 = not conditioned
   std::int64_t global_params = 0;       // G, 0 = not conditioned
 };

@@ -48,10 +48,10 @@ std::string tensor_string(const torch::Tensor& t) {
 
 // Everything a resumed run needs besides the model and optimizer.
 struct State {
-  int epoch = 1;              // epoch in progress (1-based)
-  std::int64_t step = 0;      // next step within it
+  int epoch = 1;          // epoch in progress (1-based)
+  std::int64_t step = 0;  // next step within it
   double learning_rate = 0;
-  double best = INFINITY;     // best validation MAPE so far
+  double best = INFINITY;  // best validation MAPE so far
   int best_epoch = 0;
   int bad_epochs = 0;         // epochs since the best
   double train_loss_sum = 0;  // over this epoch's finished steps
@@ -74,7 +74,8 @@ void save_checkpoint(const std::string& path, const std::string& config, Hierarc
   a.write("values", torch::tensor({s.learning_rate, s.best, s.train_loss_sum}, torch::kFloat64));
   std::vector<double> h;
   for (const EpochRecord& r : s.history)
-    h.insert(h.end(), {double(r.epoch), r.train_mape, r.validation_mape, r.learning_rate, r.seconds, r.blocks_per_second});
+    h.insert(h.end(),
+             {double(r.epoch), r.train_mape, r.validation_mape, r.learning_rate, r.seconds, r.blocks_per_second});
   a.write("history", torch::tensor(h, torch::kFloat64));
   std::ostringstream bytes;
   a.save_to(bytes);
@@ -89,8 +90,9 @@ bool load_checkpoint(const std::string& path, const std::string& config, Hierarc
   torch::Tensor c;
   a.read("config", c);
   if (tensor_string(c) != config)
-    throw std::runtime_error(path + ": checkpoint of another training (model, data or options differ); remove it "
-                                    "or choose another output");
+    throw std::runtime_error(path +
+                             ": checkpoint of another training (model, data or options differ); remove it "
+                             "or choose another output");
   a.read("model", m);
   a.read("best", b);
   a.read("optimizer", o);
@@ -179,7 +181,8 @@ TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data
     if (!options.checkpoint.empty()) save_checkpoint(options.checkpoint, options.config, model, best, optimizer, s);
   };
 
-  const std::int64_t steps = (static_cast<std::int64_t>(train_set.size()) + options.batch_size - 1) / options.batch_size;
+  const std::int64_t steps =
+      (static_cast<std::int64_t>(train_set.size()) + options.batch_size - 1) / options.batch_size;
   const auto run_start = Clock::now();
   bool stop = s.bad_epochs >= options.patience;
   while (!stop && s.epoch <= options.max_epochs) {
@@ -230,9 +233,9 @@ TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data
     r.blocks_per_second = seconds > 0 ? blocks_this_run / seconds : 0;
     s.history.push_back(r);
     char line[200];
-    std::snprintf(line, sizeof line, "epoch %d: train MAPE %.2f%%, validation MAPE %.2f%%, lr %.2g, %.1f s (%.0f blocks/s)",
-                  r.epoch, 100 * r.train_mape, 100 * r.validation_mape, r.learning_rate, r.seconds,
-                  r.blocks_per_second);
+    std::snprintf(line, sizeof line,
+                  "epoch %d: train MAPE %.2f%%, validation MAPE %.2f%%, lr %.2g, %.1f s (%.0f blocks/s)", r.epoch,
+                  100 * r.train_mape, 100 * r.validation_mape, r.learning_rate, r.seconds, r.blocks_per_second);
     log << line;
     if (r.validation_mape < s.best) {
       s.best = r.validation_mape;

@@ -24,15 +24,15 @@ struct TrainOptions {
   std::int64_t batch_size = 64;
   double learning_rate = 1e-3;
   int max_epochs = 30;
-  int patience = 4;            // epochs without a better validation MAPE before stopping
-  int decay_after = 2;         // ... and before each halving of the learning rate
-  double max_seconds = 0;      // wall-clock budget of this run (0: none); stops at an epoch's end
-  double clip_norm = 10;       // gradient norm clipping
+  int patience = 4;        // epochs without a better validation MAPE before stopping
+  int decay_after = 2;     // ... and before each halving of the learning rate
+  double max_seconds = 0;  // wall-clock budget of this run (0: none); stops at an epoch's end
+  double clip_norm = 10;   // gradient norm clipping
   std::uint64_t seed = 1;
-  int threads = 1;             // torch intra-op threads
+  int threads = 1;  // torch intra-op threads
   std::int64_t checkpoint_steps = 500;
-  std::string checkpoint;      // path; empty: no checkpoint
-  std::string config;          // what the checkpoint must match to be resumed (model + data)
+  std::string checkpoint;  // path; empty: no checkpoint
+  std::string config;      // what the checkpoint must match to be resumed (model + data)
 };
 
 struct EpochRecord {

@@ -110,8 +110,8 @@ TEST(HierarchicalLstm, GradientsReachParameterInputs) {
   for (const EncodedBlock& b : data) blocks.push_back(&b);
   HierarchicalLstm model = make_model(8, 3, /*p=*/3, /*g=*/2);
   Batch batch = make_batch(blocks);
-  batch.instruction_params = torch::rand({batch.instruction_index.size(0), batch.instruction_index.size(1), 3},
-                                         torch::requires_grad());
+  batch.instruction_params =
+      torch::rand({batch.instruction_index.size(0), batch.instruction_index.size(1), 3}, torch::requires_grad());
   batch.global_params = torch::rand({batch.instruction_index.size(0), 2}, torch::requires_grad());
   mape_loss(model->forward(batch), batch.throughput).backward();
   EXPECT_GT(batch.instruction_params.grad().abs().sum().item<double>(), 0);

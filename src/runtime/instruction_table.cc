@@ -51,8 +51,7 @@ void InstructionTable::insert(const Key& k, std::size_t length, const std::uint8
     lengths_[start(bytes)] |= static_cast<std::uint16_t>(1u << length);
 }
 
-bool InstructionTable::find(const std::uint8_t* bytes, std::size_t size, std::uint32_t* id,
-                            std::size_t* length) const {
+bool InstructionTable::find(const std::uint8_t* bytes, std::size_t size, std::uint32_t* id, std::size_t* length) const {
   auto probe = [&](std::size_t l) {
     std::uint32_t v = lookup(Key::of(bytes, l));
     if (v == UINT32_MAX) return false;
@@ -85,8 +84,8 @@ bool InstructionTable::is_prefix(const llvm::MCInst& inst) {
 bool InstructionTable::shape_of(const llvm::MCInst& inst, Shape* shape) {
   if (inst.getNumOperands() > kShapeOperands) return false;
   *shape = Shape{};
-  shape->word[0] = inst.getOpcode() | std::uint64_t{inst.getFlags() & 0xFFFF} << 32 |
-                   std::uint64_t{inst.getNumOperands()} << 48;
+  shape->word[0] =
+      inst.getOpcode() | std::uint64_t{inst.getFlags() & 0xFFFF} << 32 | std::uint64_t{inst.getNumOperands()} << 48;
   for (unsigned i = 0; i < inst.getNumOperands(); ++i) {
     const llvm::MCOperand& op = inst.getOperand(i);
     std::uint32_t code;
@@ -94,7 +93,7 @@ bool InstructionTable::shape_of(const llvm::MCInst& inst, Shape* shape) {
       code = 1u << 30 | (op.getReg() & 0x3FFFFFFF);
     } else if (op.isImm()) {
       const std::int64_t v = op.getImm();
-      const std::uint32_t bucket = v >= -1 && v <= 8                ? static_cast<std::uint32_t>(v + 1)
+      const std::uint32_t bucket = v >= -1 && v <= 8                  ? static_cast<std::uint32_t>(v + 1)
                                    : v >= INT8_MIN && v <= INT8_MAX   ? 10
                                    : v >= INT16_MIN && v <= INT16_MAX ? 11
                                    : v >= INT32_MIN && v <= INT32_MAX ? 12

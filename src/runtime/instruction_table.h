@@ -84,7 +84,7 @@ class InstructionTable {
   InstructionEncoder encoder_{vocabulary_};
   std::vector<std::int32_t> ids_;  // scratch
   Decoder decoder_;
-  std::vector<std::vector<std::int32_t>> tokens_;             // by id
+  std::vector<std::vector<std::int32_t>> tokens_;              // by id
   absl::flat_hash_map<std::string, std::uint32_t> by_tokens_;  // key: the token ids' bytes
   static constexpr unsigned kShapeOperands = 12;
   struct Shape {

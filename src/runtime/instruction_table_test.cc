@@ -94,15 +94,15 @@ TEST(InstructionTable, LeavesUnusualBlocksToTheDecoder) {
     std::vector<std::uint8_t> bytes = h.empty() ? std::vector<std::uint8_t>{} : hex(h);
     return table.split(bytes.data(), bytes.size(), &ids, &offsets);
   };
-  EXPECT_TRUE(split("4801d8"));         // add %rbx, %rax
-  EXPECT_FALSE(split(""));              // empty
-  EXPECT_FALSE(split("4801d8ff"));      // does not decode at offset 3
-  EXPECT_FALSE(split("4801d8c3"));      // trailing return: dropped with a note by the decoder
-  EXPECT_FALSE(split("75fe4801d8"));    // branch inside
-  EXPECT_FALSE(split("4801d8eb00"));    // known bytes, then a trailing jump
+  EXPECT_TRUE(split("4801d8"));                         // add %rbx, %rax
+  EXPECT_FALSE(split(""));                              // empty
+  EXPECT_FALSE(split("4801d8ff"));                      // does not decode at offset 3
+  EXPECT_FALSE(split("4801d8c3"));                      // trailing return: dropped with a note by the decoder
+  EXPECT_FALSE(split("75fe4801d8"));                    // branch inside
+  EXPECT_FALSE(split("4801d8eb00"));                    // known bytes, then a trailing jump
   EXPECT_EQ(ids, (std::vector<std::uint32_t>{42, 0}));  // failures leave what was there
   EXPECT_EQ(offsets, (std::vector<std::uint32_t>{7, 0}));
-  EXPECT_TRUE(split("f048832801"));     // lock subq $1, (%rax): one instruction, lock included
+  EXPECT_TRUE(split("f048832801"));  // lock subq $1, (%rax): one instruction, lock included
   EXPECT_TRUE(split("f048832801"));
   EXPECT_EQ(table.byte_hits(), 1u);
   ids.resize(2);

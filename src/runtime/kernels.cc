@@ -137,15 +137,15 @@ SURROGATE_AVX2 void affine_avx2(const float* w, std::size_t inputs, std::size_t 
   std::size_t o = 0;
   for (; o + 64 <= outputs; o += 64) {
     __m256 a[8];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) a[k] = _mm256_loadu_ps(bias + o + 8 * k);
     const float* row = w + o;
     for (std::size_t j = 0; j < inputs; ++j, row += outputs) {
       __m256 xj = _mm256_broadcast_ss(x + j);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) a[k] = _mm256_fmadd_ps(xj, _mm256_loadu_ps(row + 8 * k), a[k]);
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) _mm256_storeu_ps(y + o + 8 * k, a[k]);
   }
   for (; o < outputs; o += 16) {
@@ -164,11 +164,11 @@ SURROGATE_AVX2 void affine_avx2(const float* w, std::size_t inputs, std::size_t 
 // N inputs, outputs in tiles of 16 (2 x 8): 2 N accumulators, each weight
 // load used N times.
 template <int N>
-SURROGATE_AVX2 void affine_batch_avx2_n(const float* w, std::size_t inputs, std::size_t outputs,
-                                        const float* const* x, const float* const* bias, float* const* y) {
+SURROGATE_AVX2 void affine_batch_avx2_n(const float* w, std::size_t inputs, std::size_t outputs, const float* const* x,
+                                        const float* const* bias, float* const* y) {
   for (std::size_t o = 0; o < outputs; o += 16) {
     __m256 a[N][2];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int b = 0; b < N; ++b) {
       a[b][0] = _mm256_loadu_ps(bias[b] + o);
       a[b][1] = _mm256_loadu_ps(bias[b] + o + 8);
@@ -176,14 +176,14 @@ SURROGATE_AVX2 void affine_batch_avx2_n(const float* w, std::size_t inputs, std:
     const float* row = w + o;
     for (std::size_t j = 0; j < inputs; ++j, row += outputs) {
       __m256 w0 = _mm256_loadu_ps(row), w1 = _mm256_loadu_ps(row + 8);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int b = 0; b < N; ++b) {
         __m256 xj = _mm256_broadcast_ss(x[b] + j);
         a[b][0] = _mm256_fmadd_ps(xj, w0, a[b][0]);
         a[b][1] = _mm256_fmadd_ps(xj, w1, a[b][1]);
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int b = 0; b < N; ++b) {
       _mm256_storeu_ps(y[b] + o, a[b][0]);
       _mm256_storeu_ps(y[b] + o + 8, a[b][1]);
@@ -215,8 +215,7 @@ constexpr __mmask16 kAllLanes = 0xFFFF;
 
 // exp(x) as exp_avx2, the power of two applied by scalef.
 SURROGATE_AVX512 inline __m512 exp_avx512(__m512 x) {
-  x = _mm512_maskz_min_ps(kAllLanes, _mm512_maskz_max_ps(kAllLanes, x, _mm512_set1_ps(-87.3f)),
-                          _mm512_set1_ps(88.3f));
+  x = _mm512_maskz_min_ps(kAllLanes, _mm512_maskz_max_ps(kAllLanes, x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
   __m512 n = _mm512_maskz_roundscale_ps(kAllLanes, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   x = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
@@ -244,8 +243,7 @@ SURROGATE_AVX512 inline __m512 sigmoid_avx512(__m512 x) {
 
 // tanh(x) as tanh_avx2.
 SURROGATE_AVX512 inline __m512 tanh_avx512(__m512 x) {
-  x = _mm512_maskz_max_ps(kAllLanes, _mm512_maskz_min_ps(kAllLanes, x, _mm512_set1_ps(9.0f)),
-                          _mm512_set1_ps(-9.0f));
+  x = _mm512_maskz_max_ps(kAllLanes, _mm512_maskz_min_ps(kAllLanes, x, _mm512_set1_ps(9.0f)), _mm512_set1_ps(-9.0f));
   const __m512 x2 = _mm512_mul_ps(x, x);
   __m512 p = _mm512_set1_ps(kTanhNumerator[0]);
 #pragma GCC unroll 8
@@ -274,21 +272,20 @@ SURROGATE_AVX512 void lstm_cell_avx512(const float* gates, std::size_t width, fl
   if (j < width) lstm_cell_avx2(gates, width, c, h, j);
 }
 
-__attribute__((target("avx512f,avx2,fma"))) void affine_avx512(const float* w, std::size_t inputs,
-                                                                 std::size_t outputs, const float* x,
-                                                                 const float* bias, float* y) {
+__attribute__((target("avx512f,avx2,fma"))) void affine_avx512(const float* w, std::size_t inputs, std::size_t outputs,
+                                                               const float* x, const float* bias, float* y) {
   std::size_t o = 0;
   for (; o + 128 <= outputs; o += 128) {
     __m512 a[8];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) a[k] = _mm512_loadu_ps(bias + o + 16 * k);
     const float* row = w + o;
     for (std::size_t j = 0; j < inputs; ++j, row += outputs) {
       __m512 xj = _mm512_set1_ps(x[j]);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) a[k] = _mm512_fmadd_ps(xj, _mm512_loadu_ps(row + 16 * k), a[k]);
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) _mm512_storeu_ps(y + o + 16 * k, a[k]);
   }
   for (; o < outputs; o += 16) {
@@ -303,51 +300,51 @@ __attribute__((target("avx512f,avx2,fma"))) void affine_avx512(const float* w, s
 // N inputs, outputs in tiles of 64 (4 x 16): 4 N accumulators.
 template <int N>
 __attribute__((target("avx512f,avx2,fma"))) void affine_batch_avx512_n(const float* w, std::size_t inputs,
-                                                                         std::size_t outputs, const float* const* x,
-                                                                         const float* const* bias, float* const* y) {
+                                                                       std::size_t outputs, const float* const* x,
+                                                                       const float* const* bias, float* const* y) {
   std::size_t o = 0;
   for (; o + 64 <= outputs; o += 64) {
     __m512 a[N][4];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int b = 0; b < N; ++b)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int k = 0; k < 4; ++k) a[b][k] = _mm512_loadu_ps(bias[b] + o + 16 * k);
     const float* row = w + o;
     for (std::size_t j = 0; j < inputs; ++j, row += outputs) {
       __m512 wk[4];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int k = 0; k < 4; ++k) wk[k] = _mm512_loadu_ps(row + 16 * k);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int b = 0; b < N; ++b) {
         __m512 xj = _mm512_set1_ps(x[b][j]);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int k = 0; k < 4; ++k) a[b][k] = _mm512_fmadd_ps(xj, wk[k], a[b][k]);
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int b = 0; b < N; ++b)
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int k = 0; k < 4; ++k) _mm512_storeu_ps(y[b] + o + 16 * k, a[b][k]);
   }
   for (; o < outputs; o += 16) {
     __m512 a[N];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int b = 0; b < N; ++b) a[b] = _mm512_loadu_ps(bias[b] + o);
     const float* row = w + o;
     for (std::size_t j = 0; j < inputs; ++j, row += outputs) {
       __m512 wj = _mm512_loadu_ps(row);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int b = 0; b < N; ++b) a[b] = _mm512_fmadd_ps(_mm512_set1_ps(x[b][j]), wj, a[b]);
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int b = 0; b < N; ++b) _mm512_storeu_ps(y[b] + o, a[b]);
   }
 }
 
 __attribute__((target("avx512f,avx2,fma"))) void affine_batch_avx512(const float* w, std::size_t inputs,
-                                                                       std::size_t outputs, std::size_t count,
-                                                                       const float* const* x, const float* const* bias,
-                                                                       float* const* y) {
+                                                                     std::size_t outputs, std::size_t count,
+                                                                     const float* const* x, const float* const* bias,
+                                                                     float* const* y) {
   switch (count) {
     case 1:
       return affine_avx512(w, inputs, outputs, x[0], bias[0], y[0]);

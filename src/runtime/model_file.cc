@@ -60,8 +60,7 @@ std::vector<TensorSpec> header_tensors(const nlohmann::json& header, const std::
   for (std::size_t i = 0; i < it->size(); ++i) {
     const nlohmann::json& t = (*it)[i];
     std::string where = "header: tensors[" + std::to_string(i) + "]";
-    if (!t.is_object() || !t.contains("name") || !t["name"].is_string())
-      fail(name, where + ": no \"name\" string");
+    if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) fail(name, where + ": no \"name\" string");
     TensorSpec spec{t["name"].get<std::string>(), {}};
     where += " (" + spec.name + ")";
     if (!t.contains("shape") || !t["shape"].is_array()) fail(name, where + ": no \"shape\" array");
@@ -155,7 +154,9 @@ nlohmann::json ModelFile::metadata() const {
 
 ModelFile parse_model_file(const std::string& bytes, const std::string& name) {
   const std::size_t size = bytes.size();
-  auto truncated = [&](const std::string& part) { fail(name, "truncated at byte " + std::to_string(size) + " (" + part + ")"); };
+  auto truncated = [&](const std::string& part) {
+    fail(name, "truncated at byte " + std::to_string(size) + " (" + part + ")");
+  };
   if (std::memcmp(bytes.data(), kModelMagic, std::min<std::size_t>(size, 8)) != 0)
     fail(name, "not a surrogate model file (bad magic; expected \"SRGMODEL\")");
   if (size < 8) truncated("magic");
@@ -198,8 +199,7 @@ ModelFile parse_model_file(const std::string& bytes, const std::string& name) {
   }
   if (size < end + 4) truncated("checksum");
   if (size > end + 4)
-    fail(name, std::to_string(size - end - 4) + " unexpected bytes after the checksum at byte " +
-                   std::to_string(end));
+    fail(name, std::to_string(size - end - 4) + " unexpected bytes after the checksum at byte " + std::to_string(end));
   if (!checksum_ok) fail(name, corrupt);
 
   // Meaning: the header's fields, then the tensors against what W, D, V imply.

@@ -121,12 +121,13 @@ TEST(ModelFile, TruncatedFileNamesTheByteAndPart) {
             "m.srg: truncated at byte " + std::to_string(bytes.size() - 5) + " (tensor head.bias)");
   EXPECT_EQ(parse_error(bytes.substr(0, bytes.size() - 2)),
             "m.srg: truncated at byte " + std::to_string(bytes.size() - 2) + " (checksum)");
-  EXPECT_EQ(parse_error(bytes.substr(0, 30)), "m.srg: truncated at byte 30 (JSON header of " +
-                                                  std::to_string(header_of(bytes).size()) + " bytes)");
+  EXPECT_EQ(parse_error(bytes.substr(0, 30)),
+            "m.srg: truncated at byte 30 (JSON header of " + std::to_string(header_of(bytes).size()) + " bytes)");
   EXPECT_EQ(parse_error(bytes.substr(0, 4)), "m.srg: truncated at byte 4 (magic)");
   EXPECT_NE(parse_error("").find("truncated at byte 0"), std::string::npos);
   // Every cut is a clear error.
-  for (std::size_t n = 0; n < bytes.size(); ++n) EXPECT_NE(parse_error(bytes.substr(0, n)).find("truncated"), std::string::npos) << n;
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_NE(parse_error(bytes.substr(0, n)).find("truncated"), std::string::npos) << n;
   EXPECT_NE(parse_error(bytes + "xy").find("2 unexpected bytes after the checksum"), std::string::npos);
 }
 

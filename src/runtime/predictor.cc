@@ -74,8 +74,8 @@ Network::Network(const ModelFile& model, Isa isa)
   head_bias_ = model.tensor("head.bias")[0];
 }
 
-void Network::token_step(std::size_t count, const float* const* parent, const std::int32_t* token,
-                         float* const* state, float* gates) const {
+void Network::token_step(std::size_t count, const float* const* parent, const std::int32_t* token, float* const* state,
+                         float* gates) const {
   const std::size_t w = width_, s = gate_stride_;
   const float* hidden[kMaxBatch];
   const float* input[kMaxBatch];
@@ -113,8 +113,8 @@ void Network::input_preactivation(std::size_t count, const float* const* h, floa
   if (count) kernels_->affine_batch(layer0_ih_.data(), width_, gate_stride_, count, hidden, bias, out);
 }
 
-void Network::instruction_step(std::size_t count, const float* const* preactivation, bool first,
-                               float* const* state, float* const* gates) const {
+void Network::instruction_step(std::size_t count, const float* const* preactivation, bool first, float* const* state,
+                               float* const* gates) const {
   const std::size_t w = width_, s = gate_stride_, d = depth_;
   // Block b's h_k is at state[b] + k w, so layer k's input [h_{k-1}; h_k] is contiguous.
   const float* inputs[kMaxBatch] = {};
@@ -132,8 +132,7 @@ void Network::instruction_step(std::size_t count, const float* const* preactivat
       biases[b] = upper_bias_[k - 1].data();
     }
     kernels_->affine_batch(upper_[k - 1].data(), 2 * w, s, count, inputs, biases, gates);
-    for (std::size_t b = 0; b < count; ++b)
-      kernels_->lstm_cell(gates[b], w, state[b] + (d + k) * w, state[b] + k * w);
+    for (std::size_t b = 0; b < count; ++b) kernels_->lstm_cell(gates[b], w, state[b] + (d + k) * w, state[b] + k * w);
   }
 }
 
@@ -166,9 +165,8 @@ std::string CacheStats::summary() const {
                 "%llu blocks, %llu instructions, cache hits %.1f%% (bytes %.1f%%, tokens %.1f%%), "
                 "%llu embeddings computed (%llu of %llu token steps run)",
                 static_cast<unsigned long long>(blocks), static_cast<unsigned long long>(instructions),
-                pct(byte_hits + token_hits), pct(byte_hits), pct(token_hits),
-                static_cast<unsigned long long>(misses), static_cast<unsigned long long>(token_steps),
-                static_cast<unsigned long long>(tokens));
+                pct(byte_hits + token_hits), pct(byte_hits), pct(token_hits), static_cast<unsigned long long>(misses),
+                static_cast<unsigned long long>(token_steps), static_cast<unsigned long long>(tokens));
   std::string s = buf;
   if (clears) s += ", cache emptied " + std::to_string(clears) + " times when full";
   return s;
@@ -193,22 +191,22 @@ struct Predictor::Worker {
   std::size_t entries = 0;
   absl::flat_hash_map<InstructionBytes, std::uint32_t, InstructionBytesHash> by_bytes;
   absl::flat_hash_map<std::string, std::uint32_t> by_tokens;  // key: the ids' bytes
-  std::vector<std::uint32_t> by_table_id;                    // InstructionTable id -> entry, kNoEntry if none
+  std::vector<std::uint32_t> by_table_id;                     // InstructionTable id -> entry, kNoEntry if none
   static constexpr std::uint32_t kNoEntry = UINT32_MAX;
-  InstructionEncoder encoder;          // of the network's vocabulary
-  TokenTrie trie;                      // token-LSTM states of the entries' token prefixes
-  FloatBuffer states, gates;           // kMaxBatch blocks' states and gates
+  InstructionEncoder encoder;  // of the network's vocabulary
+  TokenTrie trie;              // token-LSTM states of the entries' token prefixes
+  FloatBuffer states, gates;   // kMaxBatch blocks' states and gates
   std::vector<std::int32_t> ids;
-  std::vector<float*> pending;         // where the preactivations of instructions added, not computed yet, go
+  std::vector<float*> pending;  // where the preactivations of instructions added, not computed yet, go
   std::vector<std::vector<std::int32_t>> pending_ids;  // their token ids
   std::vector<std::uint32_t> cursor;                   // pending instruction -> its trie node so far
   struct NewNode {
     std::uint32_t node, parent;
     std::int32_t token;
   };
-  std::vector<NewNode> fresh;  // trie nodes of a level to compute
-  std::vector<std::uint32_t> found;        // entry of each instruction of a chunk's blocks, in run order
-  std::vector<std::size_t> found_start;    // where each (ordered) block's entries start in found
+  std::vector<NewNode> fresh;            // trie nodes of a level to compute
+  std::vector<std::uint32_t> found;      // entry of each instruction of a chunk's blocks, in run order
+  std::vector<std::size_t> found_start;  // where each (ordered) block's entries start in found
   CacheStats stats;
 
   Worker(const Network& n, std::size_t cap)
@@ -362,7 +360,8 @@ struct Predictor::Worker {
   // (stride floats each, by id): the instruction LSTM alone.
   void predict_shared(const float* shared, const std::uint32_t* const* ids, const std::size_t* lengths,
                       std::size_t count, double* out) {
-    run(count, lengths, [&](std::size_t b, std::size_t t) { return ids[b][t]; },
+    run(
+        count, lengths, [&](std::size_t b, std::size_t t) { return ids[b][t]; },
         [&](std::uint32_t id) { return shared + static_cast<std::size_t>(id) * stride; }, out);
   }
 

@@ -94,12 +94,12 @@ class Network {
   const Kernels* kernels_;
   Vocabulary vocabulary_;
   std::size_t gate_stride_;
-  FloatBuffer token_table_;  // [V, gate_stride]: embedding x W_ih^T + b_ih + b_hh
-  FloatBuffer token_hh_;     // [W, gate_stride]: W_hh^T
-  FloatBuffer layer0_ih_;    // [W, gate_stride]: W_ih_l0^T
-  FloatBuffer layer0_bias_;  // [gate_stride]: b_ih_l0 + b_hh_l0
-  FloatBuffer layer0_hh_;    // [W, gate_stride]: W_hh_l0^T
-  FloatBuffer zero_h_;       // [W]: the final h of an instruction without tokens
+  FloatBuffer token_table_;              // [V, gate_stride]: embedding x W_ih^T + b_ih + b_hh
+  FloatBuffer token_hh_;                 // [W, gate_stride]: W_hh^T
+  FloatBuffer layer0_ih_;                // [W, gate_stride]: W_ih_l0^T
+  FloatBuffer layer0_bias_;              // [gate_stride]: b_ih_l0 + b_hh_l0
+  FloatBuffer layer0_hh_;                // [W, gate_stride]: W_hh_l0^T
+  FloatBuffer zero_h_;                   // [W]: the final h of an instruction without tokens
   std::vector<FloatBuffer> upper_;       // layer k >= 1: [2W, gate_stride] = [W_ih_lk^T; W_hh_lk^T]
   std::vector<FloatBuffer> upper_bias_;  // layer k >= 1: b_ih_lk + b_hh_lk
   std::vector<double> head_weight_;
@@ -109,13 +109,13 @@ class Network {
 struct CacheStats {
   std::uint64_t blocks = 0;
   std::uint64_t instructions = 0;
-  std::uint64_t byte_hits = 0;   // found by the instruction's bytes
-  std::uint64_t token_hits = 0;  // bytes new, token ids seen before
-  std::uint64_t misses = 0;      // token LSTM run
+  std::uint64_t byte_hits = 0;    // found by the instruction's bytes
+  std::uint64_t token_hits = 0;   // bytes new, token ids seen before
+  std::uint64_t misses = 0;       // token LSTM run
   std::uint64_t tokens = 0;       // tokens of the misses
   std::uint64_t token_steps = 0;  // token-LSTM steps run for them (prefixes seen before are not run again)
-  std::uint64_t entries = 0;     // distinct embeddings held now
-  std::uint64_t clears = 0;      // times the cache was full and emptied
+  std::uint64_t entries = 0;      // distinct embeddings held now
+  std::uint64_t clears = 0;       // times the cache was full and emptied
 
   double hit_rate() const {
     return instructions ? static_cast<double>(byte_hits + token_hits) / static_cast<double>(instructions) : 0.0;

@@ -107,11 +107,10 @@ void expect_matches_reference(int width, int depth, std::uint64_t seed, std::siz
       double want = reference.predict(block);
       double got = predictor.predict(block);
       worst = std::max(worst, relative(got, want));
-      ASSERT_LT(relative(got, want), 1e-5) << isa_name(isa) << " W=" << width << " D=" << depth << " block " << b
-                                           << " " << block.hex() << ": " << got << " vs " << want;
+      ASSERT_LT(relative(got, want), 1e-5) << isa_name(isa) << " W=" << width << " D=" << depth << " block " << b << " "
+                                           << block.hex() << ": " << got << " vs " << want;
     }
-    std::cout << isa_name(isa) << " W=" << width << " D=" << depth << ": worst relative difference " << worst
-              << "\n";
+    std::cout << isa_name(isa) << " W=" << width << " D=" << depth << ": worst relative difference " << worst << "\n";
   }
 }
 
@@ -207,7 +206,8 @@ TEST(Predictor, SameTokensDifferentBytesShareAnEmbedding) {
   EXPECT_EQ(p.stats().misses, 1u);
   p.predict(b);
   EXPECT_EQ(p.stats().byte_hits, 1u);
-  EXPECT_NE(p.stats().summary().find("3 blocks, 3 instructions, cache hits 66.7%"), std::string::npos) << p.stats().summary();
+  EXPECT_NE(p.stats().summary().find("3 blocks, 3 instructions, cache hits 66.7%"), std::string::npos)
+      << p.stats().summary();
 }
 
 }  // namespace

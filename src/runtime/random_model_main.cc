@@ -25,8 +25,7 @@ int main(int argc, char** argv) {
     std::vector<InstructionTokens> instructions;
     for (const BasicBlock& block : read_blocks(inputs))
       for (InstructionTokens& t : tokenize_block(block)) instructions.push_back(std::move(t));
-    runtime::write_model_file(output,
-                              runtime::random_model_file(Vocabulary::build(instructions), width, depth, seed));
+    runtime::write_model_file(output, runtime::random_model_file(Vocabulary::build(instructions), width, depth, seed));
   } catch (const std::exception& e) {
     std::cerr << "surrogate_random_model: error: " << e.what() << '\n';
     return 1;

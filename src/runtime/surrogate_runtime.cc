@@ -25,9 +25,7 @@ Isa isa_named(const std::string& kernels) {
 
 struct Surrogate::Impl {
   Impl(const ModelFile& model, const SurrogateOptions& options)
-      : header(model.header),
-        predictor(model, isa_named(options.kernels)),
-        table(predictor.network().vocabulary()) {}
+      : header(model.header), predictor(model, isa_named(options.kernels)), table(predictor.network().vocabulary()) {}
 
   // Appends the table ids of one block's instructions to `ids`; throws
   // InputError (the position's byte is the block offset) for a bad block,
@@ -83,7 +81,7 @@ struct Surrogate::Impl {
 
   nlohmann::json header;
   Predictor predictor;
-  InstructionTable table;  // of the model's vocabulary
+  InstructionTable table;          // of the model's vocabulary
   std::vector<std::uint32_t> ids;  // scratch: the blocks' table ids
 };
 

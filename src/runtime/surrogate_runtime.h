@@ -60,8 +60,8 @@ class BlockBatch {
 // One block's outcome in a batch.
 struct Prediction {
   static constexpr std::size_t kNoOffset = static_cast<std::size_t>(-1);
-  double throughput = 0;  // cycles per 100 iterations; valid when error is empty
-  std::string error;      // why the block has no prediction (one line), else empty
+  double throughput = 0;                 // cycles per 100 iterations; valid when error is empty
+  std::string error;                     // why the block has no prediction (one line), else empty
   std::size_t error_offset = kNoOffset;  // byte of the block's machine code the error is at
   bool ok() const { return error.empty(); }
 };

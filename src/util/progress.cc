@@ -59,8 +59,8 @@ void Progress::draw(bool final) {
     std::fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f%%) %.0f/s %s%s%s%s", label_.c_str(), done, total_, pct, rate, end,
                  resumed, status_.empty() ? "" : "  ", status_.c_str());
   else
-    std::fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f%%) %.0f/s ETA %s%s%s%s", label_.c_str(), done, total_, pct,
-                 rate, eta, resumed, status_.empty() ? "" : "  ", status_.c_str());
+    std::fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f%%) %.0f/s ETA %s%s%s%s", label_.c_str(), done, total_, pct, rate,
+                 eta, resumed, status_.empty() ? "" : "  ", status_.c_str());
   if (final) std::fputc('\n', stderr);
   std::fflush(stderr);
 }

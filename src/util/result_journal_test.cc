@@ -21,7 +21,9 @@ TEST(ResultJournal, ResumesMatchingFingerprintAndIgnoresTornLine) {
     j.record(3, {"123.00", ""});
     j.record(7, {"", "unsupported"});
   }
-  { std::ofstream(out + ".partial", std::ios::app) << "9\t55"; }  // torn write
+  {
+    std::ofstream(out + ".partial", std::ios::app) << "9\t55";
+  }  // torn write
   ResultJournal again(out, "fp1");
   ASSERT_EQ(again.finished().size(), 2u);
   EXPECT_EQ(again.finished().at(3).value, "123.00");
@@ -39,7 +41,9 @@ TEST(ResultJournal, TornLineIsCutOffBeforeAppending) {
     ResultJournal j(out, "fp1");
     j.record(1, {"2601", ""});
   }
-  { std::ofstream(out + ".partial", std::ios::app) << "38"; }  // killed mid-line
+  {
+    std::ofstream(out + ".partial", std::ios::app) << "38";
+  }  // killed mid-line
   {
     ResultJournal resumed(out, "fp1");
     EXPECT_EQ(resumed.finished().size(), 1u);
@@ -55,7 +59,9 @@ TEST(ResultJournal, TornLineIsCutOffBeforeAppending) {
 
 TEST(ResultJournal, DiscardsOtherFingerprint) {
   std::string out = temp_path("b.csv");
-  { ResultJournal(out, "fp1").record(1, {"1", ""}); }
+  {
+    ResultJournal(out, "fp1").record(1, {"1", ""});
+  }
   ResultJournal other(out, "fp2");
   EXPECT_TRUE(other.finished().empty());
   other.remove();
