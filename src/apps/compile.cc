@@ -158,6 +158,66 @@ std::unique_ptr<Labeller> program_labeller(const CompileSpec& spec) {
   return std::make_unique<SimulatorLabeller>(CpuParams::stock(spec.cpu), spec.iterations, "-mcpu=" + spec.cpu);
 }
 
+namespace {
+
+// The program's speed on the blocks, one thread, blocks per second; blocks it
+// cannot label are timed all the same (their cost is the program's).
+double program_speed(const Labeller& program, const std::vector<BasicBlock>& blocks) {
+  auto t0 = Clock::now();
+  for (const BasicBlock& b : blocks) {
+    try {
+      program.label(b);
+    } catch (const LabelError&) {
+    }
+  }
+  return blocks.size() / std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The figures of a width trained by an earlier run of this compile, from its
+// model's metadata.
+void reuse_trained(const CompileSpec& spec, CapacityRow& row) {
+  nlohmann::json m = runtime::read_model_file(row.model).metadata();
+  if (m.value("labels_file", "") != spec.labels)
+    throw std::runtime_error(row.model + " was trained on " + m.value("labels_file", "other labels") + ", not " +
+                             spec.labels + "; remove it or choose another output.dir");
+  row.epochs = m.value("epochs", 0);
+  row.training_seconds = m.value("training_seconds", 0.0);
+  row.validation_mape = m.value("validation_mape", 0.0);
+  row.test_mape = m.value("test_mape", 0.0);
+}
+
+// A trained width's deployed cost and ranking on the test blocks: best of
+// three passes, each with a fresh (cold-cache) predictor.
+void measure_deployed(CapacityRow& row, const std::vector<BasicBlock>& test_blocks,
+                      const std::vector<double>& test_truth) {
+  runtime::ModelFile file = runtime::read_model_file(row.model);
+  for (const auto& [name, v] : file.tensors) row.parameters += static_cast<std::int64_t>(v.size());
+  std::vector<double> predicted;
+  double best_seconds = INFINITY;
+  for (int pass = 0; pass < 3; ++pass) {
+    runtime::Predictor predictor(file);
+    predicted.clear();
+    predicted.reserve(test_blocks.size());
+    auto t0 = Clock::now();
+    for (const BasicBlock& b : test_blocks) predicted.push_back(predictor.predict(b));
+    best_seconds = std::min(best_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  row.blocks_per_second = test_blocks.size() / best_seconds;
+  row.kendall_tau = kendall_tau_b(predicted, test_truth);
+}
+
+// The chosen width, or when none met the bound the most accurate one; -1 when
+// no width was trained.
+int exported_row(const CompileResult& result) {
+  if (result.chosen >= 0 || result.rows.empty()) return result.chosen;
+  auto most_accurate = std::min_element(result.rows.begin(), result.rows.end(), [](const auto& a, const auto& b) {
+    return a.validation_mape < b.validation_mape;
+  });
+  return static_cast<int>(most_accurate - result.rows.begin());
+}
+
+}  // namespace
+
 CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ostream& log,
                       const std::atomic<bool>* cancel) {
   std::filesystem::create_directories(spec.output_dir);
@@ -168,21 +228,11 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
   for (const EncodedBlock* e : test_rows) test_truth.push_back(e->throughput);
 
   // The reference cost: the program on the same blocks, one thread.
-  double simulator_speed = 0;
-  {
-    auto t0 = Clock::now();
-    for (const BasicBlock& b : test_blocks) {
-      try {
-        program.label(b);
-      } catch (const LabelError&) {  // timed all the same: the program's cost
-      }
-    }
-    simulator_speed = test_blocks.size() / std::chrono::duration<double>(Clock::now() - t0).count();
-    char line[160];
-    std::snprintf(line, sizeof line, "simulator (%s, one thread): %.0f blocks/s on %zu test blocks\n", spec.cpu.c_str(),
-                  simulator_speed, test_blocks.size());
-    log << line;
-  }
+  const double simulator_speed = program_speed(program, test_blocks);
+  char line[160];
+  std::snprintf(line, sizeof line, "simulator (%s, one thread): %.0f blocks/s on %zu test blocks\n", spec.cpu.c_str(),
+                simulator_speed, test_blocks.size());
+  log << line;
 
   CompileResult result;
   std::mutex mutex;  // guards log and result
@@ -207,15 +257,7 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
       row.depth = spec.depth;
       row.model = prefix + ".srg";
       if (std::filesystem::exists(row.model)) {
-        // Trained by an earlier run of this compile: its metadata holds the figures.
-        nlohmann::json m = runtime::read_model_file(row.model).metadata();
-        if (m.value("labels_file", "") != spec.labels)
-          throw std::runtime_error(row.model + " was trained on " + m.value("labels_file", "other labels") + ", not " +
-                                   spec.labels + "; remove it or choose another output.dir");
-        row.epochs = m.value("epochs", 0);
-        row.training_seconds = m.value("training_seconds", 0.0);
-        row.validation_mape = m.value("validation_mape", 0.0);
-        row.test_mape = m.value("test_mape", 0.0);
+        reuse_trained(spec, row);
         std::lock_guard lock(mutex);
         log << row.model << ": trained earlier, reused\n";
       } else {
@@ -255,22 +297,8 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
     for (std::size_t k = 0; k < rows.size(); ++k) {
       if (superseded[k]) continue;
       CapacityRow& row = rows[k];
-      runtime::ModelFile file = runtime::read_model_file(row.model);
-      for (const auto& [name, v] : file.tensors) row.parameters += static_cast<std::int64_t>(v.size());
-      // Best of three passes, each with a fresh (cold-cache) predictor.
-      std::vector<double> predicted;
-      double best_seconds = INFINITY;
-      for (int pass = 0; pass < 3; ++pass) {
-        runtime::Predictor predictor(file);
-        predicted.clear();
-        predicted.reserve(test_blocks.size());
-        auto t0 = Clock::now();
-        for (const BasicBlock& b : test_blocks) predicted.push_back(predictor.predict(b));
-        best_seconds = std::min(best_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
-      }
-      row.blocks_per_second = test_blocks.size() / best_seconds;
+      measure_deployed(row, test_blocks, test_truth);
       row.simulator_blocks_per_second = simulator_speed;
-      row.kendall_tau = kendall_tau_b(predicted, test_truth);
       row.meets = row.validation_mape <= spec.max_error;
       result.rows.push_back(row);
       if (row.meets && result.chosen < 0) result.chosen = static_cast<int>(result.rows.size()) - 1;
@@ -278,14 +306,7 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
     write_file_atomically(spec.output_dir + "/capacity.csv", format_table_csv(result));
     write_file_atomically(spec.output_dir + "/capacity.md", format_table_markdown(spec, result));
   }
-  // No width met the bound: the most accurate one is exported, and said so.
-  int exported = result.chosen;
-  if (exported < 0 && !result.rows.empty())
-    exported = static_cast<int>(std::min_element(result.rows.begin(), result.rows.end(),
-                                                 [](const CapacityRow& a, const CapacityRow& b) {
-                                                   return a.validation_mape < b.validation_mape;
-                                                 }) -
-                                result.rows.begin());
+  const int exported = exported_row(result);
   if (exported >= 0 && !spec.output_model.empty()) {
     std::filesystem::path out(spec.output_model);
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());

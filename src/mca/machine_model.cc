@@ -73,8 +73,7 @@ std::uint16_t intern(std::vector<Entry>& table, std::map<std::vector<Entry>, std
 MachineModel::~MachineModel() = default;
 
 MachineModel::MachineModel(const CpuParams& params) : params_(params) {
-  const X86Target& x86 = X86Target::get();
-  stock_ = x86.make_subtarget(params_.cpu);
+  stock_ = X86Target::get().make_subtarget(params_.cpu);
   if (!stock_) throw std::runtime_error("unknown CPU '" + params_.cpu + "' (see 'surrogate cpus')");
   const llvm::MCSchedModel& stock_model = stock_->getSchedModel();
   if (!stock_model.hasInstrSchedModel())
@@ -82,8 +81,13 @@ MachineModel::MachineModel(const CpuParams& params) : params_(params) {
   if (params_.resources.size() != stock_model.getNumProcResourceKinds() ||
       params_.classes.size() != stock_model.NumSchedClasses)
     throw std::runtime_error("parameters do not match the LLVM model of '" + params_.cpu + "'");
+  add_resources(stock_model);
+  add_classes(stock_model);
+  add_processor_info(stock_model);
+  make_subtarget(stock_model);
+}
 
-  // Resources.
+void MachineModel::add_resources(const llvm::MCSchedModel& stock_model) {
   members_.resize(params_.resources.size());
   for (std::size_t i = 0; i < params_.resources.size(); ++i) {
     const Resource& r = params_.resources[i];
@@ -94,20 +98,24 @@ MachineModel::MachineModel(const CpuParams& params) : params_(params) {
     if (i == params_.store_queue_resource && i) buffer = static_cast<int>(params_.global.store_queue_size);
     resources_.push_back({s.Name, r.units, r.super_idx, buffer, members_[i].empty() ? nullptr : members_[i].data()});
   }
+}
 
-  // Scheduling classes: LLVM's own, then one per opcode row.
-  std::map<std::vector<llvm::MCWriteProcResEntry>, std::uint16_t, SliceLess> seen_wpr;
-  std::map<std::vector<llvm::MCWriteLatencyEntry>, std::uint16_t, SliceLess> seen_wl;
-  std::map<std::vector<llvm::MCReadAdvanceEntry>, std::uint16_t, SliceLess> seen_ra;
-  write_proc_res_.push_back({0, 0, 0});  // index 0: empty, as in LLVM's tables
-  write_latency_.push_back({0, 0});
-  read_advance_.push_back({0, 0, 0});
-  auto make_class = [&](const SchedRow& row, const char* name) {
+// One scheduling class from a row of parameters, its entries interned in the
+// model's three entry tables.
+class MachineModel::ClassMaker {
+ public:
+  explicit ClassMaker(MachineModel& model) : model_(model) {
+    model_.write_proc_res_.push_back({0, 0, 0});  // index 0: empty, as in LLVM's tables
+    model_.write_latency_.push_back({0, 0});
+    model_.read_advance_.push_back({0, 0, 0});
+  }
+
+  llvm::MCSchedClassDesc make(const SchedRow& row, const char* name) {
     if (row.micro_ops >= llvm::MCSchedClassDesc::VariantNumMicroOps)
       throw std::runtime_error(std::string(name) + ": micro_ops " + std::to_string(row.micro_ops) + " is too large");
     std::vector<llvm::MCWriteProcResEntry> wpr;
     auto ports = row.ports_expanded ? std::vector<std::pair<unsigned, PortCycles>>(row.ports.begin(), row.ports.end())
-                                    : expanded_port_cycles(params_.resources, row.ports);
+                                    : expanded_port_cycles(model_.params_.resources, row.ports);
     for (auto& [index, pc] : ports) wpr.push_back({static_cast<std::uint16_t>(index), pc.cycles, pc.acquire_at});
     std::vector<llvm::MCWriteLatencyEntry> wl;
     for (const WriteLatency& w : row.latencies) wl.push_back({w.cycles, w.write_id});
@@ -119,32 +127,43 @@ MachineModel::MachineModel(const CpuParams& params) : params_(params) {
     d.BeginGroup = row.begin_group;
     d.EndGroup = row.end_group;
     d.RetireOOO = row.retire_ooo;
-    d.WriteProcResIdx = intern(write_proc_res_, seen_wpr, wpr, "port");
+    d.WriteProcResIdx = intern(model_.write_proc_res_, seen_wpr_, wpr, "port");
     d.NumWriteProcResEntries = static_cast<std::uint16_t>(wpr.size());
-    d.WriteLatencyIdx = intern(write_latency_, seen_wl, wl, "latency");
+    d.WriteLatencyIdx = intern(model_.write_latency_, seen_wl_, wl, "latency");
     d.NumWriteLatencyEntries = static_cast<std::uint16_t>(wl.size());
-    d.ReadAdvanceIdx = intern(read_advance_, seen_ra, ra, "read-advance");
+    d.ReadAdvanceIdx = intern(model_.read_advance_, seen_ra_, ra, "read-advance");
     d.NumReadAdvanceEntries = static_cast<std::uint16_t>(ra.size());
     return d;
-  };
+  }
+
+ private:
+  MachineModel& model_;
+  std::map<std::vector<llvm::MCWriteProcResEntry>, std::uint16_t, SliceLess> seen_wpr_;
+  std::map<std::vector<llvm::MCWriteLatencyEntry>, std::uint16_t, SliceLess> seen_wl_;
+  std::map<std::vector<llvm::MCReadAdvanceEntry>, std::uint16_t, SliceLess> seen_ra_;
+};
+
+void MachineModel::add_classes(const llvm::MCSchedModel& stock_model) {
+  ClassMaker maker(*this);
   for (unsigned c = 0; c < stock_model.NumSchedClasses; ++c) {
     const llvm::MCSchedClassDesc& s = *stock_model.getSchedClassDesc(c);
     if (!s.isValid() || s.isVariant()) {
       classes_.push_back(s);  // no entries of its own; LLVM resolves or rejects it
       continue;
     }
-    classes_.push_back(make_class(params_.classes[c], s.Name));
+    classes_.push_back(maker.make(params_.classes[c], s.Name));
   }
-  const llvm::MCInstrInfo& mcii = x86.instr_info();
+  const llvm::MCInstrInfo& mcii = X86Target::get().instr_info();
   opcode_class_.resize(mcii.getNumOpcodes());
   for (unsigned op = 0; op < mcii.getNumOpcodes(); ++op) opcode_class_[op] = mcii.get(op).getSchedClass();
   for (auto& [op, row] : params_.opcodes) {
     names_.push_back(mcii.getName(op).str());
     opcode_class_[op] = static_cast<unsigned>(classes_.size());
-    classes_.push_back(make_class(row, names_.back().c_str()));
+    classes_.push_back(maker.make(row, names_.back().c_str()));
   }
+}
 
-  // Register files, queues, reorder buffer.
+void MachineModel::add_processor_info(const llvm::MCSchedModel& stock_model) {
   if (stock_model.hasExtraProcessorInfo()) extra_ = stock_model.getExtraProcessorInfo();
   for (std::size_t i = 0; i < params_.register_files.size(); ++i) {
     const RegisterFile& f = params_.register_files[i];
@@ -162,7 +181,9 @@ MachineModel::MachineModel(const CpuParams& params) : params_(params) {
   extra_.MaxRetirePerCycle = params_.global.max_retire_per_cycle;
   extra_.LoadQueueID = params_.load_queue_resource;
   extra_.StoreQueueID = params_.store_queue_resource;
+}
 
+void MachineModel::make_subtarget(const llvm::MCSchedModel& stock_model) {
   model_ = stock_model;
   const GlobalParams& g = params_.global;
   model_.IssueWidth = g.issue_width;

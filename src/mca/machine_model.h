@@ -34,6 +34,13 @@ class MachineModel {
   unsigned opcode_class(unsigned opcode) const { return opcode_class_[opcode]; }
 
  private:
+  // The construction's steps, in order (each reads what the one before built).
+  class ClassMaker;
+  void add_resources(const llvm::MCSchedModel& stock_model);
+  void add_classes(const llvm::MCSchedModel& stock_model);         // LLVM's classes, then one per opcode row
+  void add_processor_info(const llvm::MCSchedModel& stock_model);  // register files, queues, reorder buffer
+  void make_subtarget(const llvm::MCSchedModel& stock_model);
+
   CpuParams params_;
   std::unique_ptr<llvm::MCSubtargetInfo> stock_;
   std::vector<llvm::MCProcResourceDesc> resources_;
