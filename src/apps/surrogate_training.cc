@@ -58,6 +58,8 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
       throw std::invalid_argument(init + ": the data were not encoded with this model's vocabulary");
     shape.width = initial->width;
     shape.depth = initial->depth;
+    shape.instruction_features = initial->features();
+    options.start_head_at_mean = false;  // its head is trained
   }
   shape.vocabulary = static_cast<std::int64_t>(data.vocabulary.size());
   std::string vocab_text;
@@ -68,6 +70,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
                    " width=" + std::to_string(shape.width) + " depth=" + std::to_string(shape.depth) +
                    " batch=" + std::to_string(options.batch_size) + " lr=" + std::to_string(options.learning_rate) +
                    " seed=" + std::to_string(options.seed) + " threads=" + std::to_string(options.threads) +
+                   (shape.instruction_features ? " features=" + std::to_string(shape.instruction_features) : "") +
                    (init.empty() ? "" : " init=" + init_fingerprint);
   torch::manual_seed(options.seed);
   nn::HierarchicalLstm model(shape);

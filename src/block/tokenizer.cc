@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "block/x86_operands.h"
 #include "block/x86_target.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/MC/MCInstrDesc.h"
@@ -13,9 +14,6 @@ namespace {
 constexpr unsigned kHasRepeatNe = kRepeatNePrefixFlag;
 constexpr unsigned kHasRepeat = kRepeatPrefixFlag;
 constexpr unsigned kHasLock = kLockPrefixFlag;
-
-// X86 memory operands are 5 MCOperands: base, scale, index, displacement, segment.
-constexpr unsigned kMemoryOperands = 5;
 
 // kLiteralTokens indices.
 enum Literal : std::uint32_t {
@@ -82,41 +80,21 @@ const std::size_t kLiteralTokenCount = sizeof kLiteralTokens / sizeof kLiteralTo
 static_assert(sizeof kLiteralTokens / sizeof kLiteralTokens[0] == kLiteralEnd);
 
 void tokenize_instruction(const llvm::MCInst& inst, std::vector<TokenRef>* out) {
-  const X86Target& t = X86Target::get();
-  const llvm::MCInstrDesc& desc = t.instr_info().get(inst.getOpcode());
   out->push_back({TokenRef::kOpcode, inst.getOpcode()});
   if (inst.getFlags() & kHasLock) out->push_back(literal(kLock));
   if (inst.getFlags() & kHasRepeat) out->push_back(literal(kRep));
   if (inst.getFlags() & kHasRepeatNe) out->push_back(literal(kRepNe));
 
   Tokens sources, destinations;
-  const unsigned defs = desc.getNumDefs();
-  const bool is_lea = t.instr_info().getName(inst.getOpcode()).starts_with("LEA");
-  for (unsigned i = 0; i < inst.getNumOperands(); ++i) {
-    const llvm::MCOperand& op = inst.getOperand(i);
-    // LEA's address operands (lea*mem) are not typed OPERAND_MEMORY.
-    bool memory = i + kMemoryOperands <= inst.getNumOperands() &&
-                  ((i < desc.getNumOperands() && desc.operands()[i].OperandType == llvm::MCOI::OPERAND_MEMORY) ||
-                   (i == defs && is_lea));
-    if (memory) {
-      bool load = desc.mayLoad(), store = desc.mayStore();
-      if (load || !store) add_memory(inst, i, sources);
-      if (store) add_memory(inst, i, destinations);
-      i += kMemoryOperands - 1;
-    } else if (op.isReg()) {
-      if (i < defs) {
-        add_register(op.getReg(), destinations);
-      } else {
-        add_register(op.getReg(), sources);  // uses, tied ones included (two-address form reads them)
-      }
-    } else if (op.isImm()) {
-      sources.push_back(immediate_token(op.getImm()));
-    } else if (op.isSFPImm() || op.isDFPImm()) {
-      sources.push_back(literal(kImmFp));
-    }
-  }
-  for (llvm::MCPhysReg r : desc.implicit_uses()) add_register(r, sources);
-  for (llvm::MCPhysReg r : desc.implicit_defs()) add_register(r, destinations);
+  visit_operands(
+      inst, [&](unsigned reg, bool written) { add_register(reg, written ? destinations : sources); },
+      [&](unsigned first, bool read, bool written) {
+        if (read) add_memory(inst, first, sources);
+        if (written) add_memory(inst, first, destinations);
+      },
+      [&](const llvm::MCOperand& op) {
+        sources.push_back(op.isImm() ? immediate_token(op.getImm()) : literal(kImmFp));
+      });
 
   out->push_back(literal(kSources));
   out->insert(out->end(), sources.begin(), sources.end());

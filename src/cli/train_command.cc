@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "apps/surrogate_training.h"
+#include "runtime/frontend.h"
 #include "runtime/model_file.h"
 #include "util/parallel.h"
 
@@ -20,6 +21,7 @@ struct Options {
   double max_minutes = 0;
   unsigned jobs = default_jobs();
   std::string init;
+  std::string frontend = runtime::kModelFrontend;
 };
 
 int run(Options o) {
@@ -27,6 +29,7 @@ int run(Options o) {
   if (!o.init.empty()) initial = runtime::read_model_file(o.init);  // a bad model fails before the data are read
   apps::PreparedData data = apps::prepare_data(o.labels, o.jobs, std::cerr, initial ? &initial->vocabulary : nullptr);
   o.train.max_seconds = o.max_minutes * 60;
+  o.shape.instruction_features = runtime::frontend_features(o.frontend);
   install_interrupt_handler();
   apps::TrainedSurrogate t =
       apps::train_surrogate(data, o.shape, o.train, o.output, std::cerr, [] { return interrupted.load(); }, o.init);
@@ -61,6 +64,12 @@ Command add_train_command(CLI::App& app) {
   sub->add_option("--init", o->init,
                   "start from this deployed model's weights (.srg), with its vocabulary, width and depth (--width "
                   "and --depth ignored): more training on more data, or on measured throughputs");
+  sub->add_option("--frontend", o->frontend,
+                  "what the network reads: llvm19-x86-tokens (the instructions' tokens) or llvm19-x86-dependencies "
+                  "(also each instruction's data dependencies in the block: producer distances, loop-carried, "
+                  "recurrences); ignored with --init")
+      ->default_val(runtime::kModelFrontend)
+      ->check(CLI::IsMember({"llvm19-x86-tokens", "llvm19-x86-dependencies"}));
   sub->add_option("--max-minutes", o->max_minutes, "stop at the end of the epoch that passes this budget (0: none)");
   sub->add_option("-j,--jobs", o->jobs, "threads decoding and tokenizing the labels (default: all cores)")
       ->check(CLI::Range(1u, 1024u));

@@ -1,6 +1,7 @@
 #include "dataset/encoded_dataset.h"
 
 #include "block/decoder.h"
+#include "block/dependencies.h"
 #include "util/input_error.h"
 #include "util/parallel.h"
 
@@ -9,6 +10,7 @@ namespace surrogate {
 TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs) {
   TokenizedLabels out;
   out.blocks.resize(labels.blocks.size());
+  out.features.resize(labels.blocks.size());
   std::vector<Decoder> decoders(std::max(1u, jobs));
   std::vector<std::size_t> skipped(decoders.size());
   parallel_for(labels.blocks.size(), static_cast<unsigned>(decoders.size()), [&](std::size_t i, unsigned worker) {
@@ -20,6 +22,10 @@ TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs) {
     try {
       BasicBlock b = decoders[worker].decode_block(row.bytes, "row " + std::to_string(i), {}, nullptr);
       out.blocks[i] = tokenize_block(b);
+      std::vector<InstructionDataflow> dataflow;
+      for (const llvm::MCInst& inst : b.instructions) dataflow.push_back(dataflow_of(inst));
+      out.features[i].resize(dataflow.size() * kDependencyFeatures);
+      dependency_features(dataflow, out.features[i].data());
     } catch (const InputError&) {
       ++skipped[worker];
     }
@@ -47,6 +53,7 @@ std::vector<EncodedBlock> encode_labels(const LabelSet& labels, const TokenizedL
     e.split = split_of(labels.blocks[i].bytes);
     e.row = static_cast<std::uint32_t>(i);
     e.parameter_set = labels.blocks[i].parameter_set;
+    e.features = tokens.features[i];
     out.push_back(std::move(e));
   }
   return out;

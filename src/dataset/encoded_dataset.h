@@ -20,11 +20,14 @@ struct EncodedBlock {
   Split split = Split::kTrain;
   std::uint32_t row = 0;            // index in the LabelSet
   std::uint32_t parameter_set = 0;  // LabelSet::parameter_sets index the label was made under (0: base values)
+  // block/dependencies.h: kDependencyFeatures floats per instruction, in order.
+  std::vector<float> features;
 };
 
 // Blocks decoded and tokenized, before the vocabulary exists.
 struct TokenizedLabels {
   std::vector<std::vector<InstructionTokens>> blocks;  // empty for skipped rows
+  std::vector<std::vector<float>> features;            // dependency_features of each block (block/dependencies.h)
   std::size_t skipped = 0;                             // rows without a positive label or that do not decode
 };
 

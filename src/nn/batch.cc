@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <stdexcept>
+
+#include "block/dependencies.h"
 
 namespace surrogate::nn {
 
@@ -28,6 +31,10 @@ Batch make_batch(std::span<const EncodedBlock* const> blocks) {
     tlen[u] = r.size();
     for (std::size_t t = 0; t < r.size(); ++t) tok[u][t] = r[t];
   }
+  // Dependency features when every block has them (all or none do).
+  const bool features = !blocks[0]->features.empty();
+  const std::int64_t F = features ? static_cast<std::int64_t>(kDependencyFeatures) : 0;
+  if (features) batch.instruction_features = torch::zeros({B, max_instructions, F}, torch::kFloat32);
   batch.instruction_index = torch::full({B, max_instructions}, U, torch::kInt64);
   batch.block_lengths = torch::empty({B}, torch::kInt64);
   batch.throughput = torch::empty({B}, torch::kFloat32);
@@ -39,6 +46,11 @@ Batch make_batch(std::span<const EncodedBlock* const> blocks) {
     blen[b] = e.instructions.size();
     tp[b] = e.throughput;
     for (std::size_t i = 0; i < e.instructions.size(); ++i) idx[b][i] = distinct.at(e.instructions[i]);
+    if (features) {
+      if (e.features.size() != e.instructions.size() * kDependencyFeatures)
+        throw std::logic_error("make_batch: a block without its dependency features");
+      std::copy(e.features.begin(), e.features.end(), batch.instruction_features[b].data_ptr<float>());
+    }
   }
   return batch;
 }

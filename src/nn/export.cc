@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "runtime/x86_token_frontend.h"
+
 namespace surrogate::nn {
 
 namespace {
@@ -35,10 +37,14 @@ runtime::ModelFile export_model(HierarchicalLstm& model, const Vocabulary& vocab
   file.vocabulary = vocabulary;
   file.width = static_cast<int>(shape.width);
   file.depth = static_cast<int>(shape.depth);
+  file.frontend = runtime::X86TokenFrontend::name_of(shape.instruction_features > 0);
+  if (file.features() != shape.instruction_features)
+    throw std::invalid_argument("the model's instruction features are not those of a known frontend");
   file.header = {{"metadata", metadata}};
   const std::map<std::string, std::string> names = parameter_names(file.depth);
   auto params = model->named_parameters();
-  for (const runtime::TensorSpec& spec : runtime::model_tensor_specs(file.width, file.depth, vocabulary.size())) {
+  for (const runtime::TensorSpec& spec :
+       runtime::model_tensor_specs(file.width, file.depth, vocabulary.size(), file.features())) {
     torch::Tensor t = params[names.at(spec.name)].detach().to(torch::kFloat32).contiguous();
     if (t.sizes().vec() != spec.shape) throw std::logic_error("export: unexpected shape of " + spec.name);
     file.tensors[spec.name].assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
@@ -52,14 +58,15 @@ void import_model(HierarchicalLstm& model, const runtime::ModelFile& file) {
   if (shape.instruction_params != 0 || shape.global_params != 0)
     throw std::invalid_argument("a parameter-conditioned model cannot take an exported model's weights");
   if (shape.vocabulary != static_cast<std::int64_t>(file.vocabulary.size()) || shape.width != file.width ||
-      shape.depth != file.depth)
+      shape.depth != file.depth || shape.instruction_features != file.features())
     throw std::invalid_argument("the model's shape differs from the exported model's (vocabulary " +
                                 std::to_string(file.vocabulary.size()) + ", width " + std::to_string(file.width) +
-                                ", depth " + std::to_string(file.depth) + ")");
+                                ", depth " + std::to_string(file.depth) + ", frontend " + file.frontend + ")");
   const std::map<std::string, std::string> names = parameter_names(file.depth);
   auto params = model->named_parameters();
   torch::NoGradGuard no_grad;
-  for (const runtime::TensorSpec& spec : runtime::model_tensor_specs(file.width, file.depth, file.vocabulary.size())) {
+  for (const runtime::TensorSpec& spec :
+       runtime::model_tensor_specs(file.width, file.depth, file.vocabulary.size(), file.features())) {
     torch::Tensor p = params[names.at(spec.name)];
     const std::vector<float>& v = file.tensors.at(spec.name);
     if (static_cast<std::int64_t>(v.size()) != p.numel())

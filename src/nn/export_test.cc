@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include "block/block_reader.h"
+#include "block/dependencies.h"
 #include "dataset/encoded_dataset.h"
 #include "nn/batch.h"
 #include "nn/trainer.h"
+#include "runtime/frontend.h"
 #include "runtime/predictor.h"
 
 namespace surrogate::nn {
@@ -29,9 +31,11 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
   std::vector<EncodedBlock> encoded = encode_labels(labels, tokens, vocabulary);
   ASSERT_EQ(encoded.size(), blocks.size());
 
-  for (std::int64_t depth : {1, 2}) {
+  for (auto [depth, features] :
+       {std::pair<std::int64_t, std::int64_t>{1, 0}, {2, 0}, {1, static_cast<std::int64_t>(kDependencyFeatures)}}) {
+    SCOPED_TRACE("depth " + std::to_string(depth) + ", features " + std::to_string(features));
     torch::manual_seed(5 + depth);
-    HierarchicalLstm model(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0});
+    HierarchicalLstm model(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0, features});
     {
       torch::NoGradGuard no_grad;
       model->head->bias.fill_(std::log(150.0));
@@ -48,14 +52,27 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
       double want = std::exp(double(log_torch[i]));
       EXPECT_NEAR(fast[i] / want, 1.0, 1e-4) << "depth " << depth << " block " << i << " " << blocks[i].hex();
     }
+    // The model's frontend (split machine code, dataflow kept per instruction) gives the same values.
+    EXPECT_EQ(reread.frontend, features ? "llvm19-x86-dependencies" : "llvm19-x86-tokens");
+    std::unique_ptr<runtime::Frontend> frontend = runtime::make_frontend(reread.frontend, vocabulary);
+    std::vector<std::uint32_t> ids;
+    std::vector<std::size_t> starts{0};
+    for (const BasicBlock& b : blocks) {
+      frontend->split(b.bytes, &ids);
+      starts.push_back(ids.size());
+    }
+    EXPECT_EQ(runtime::Predictor(reread).predict(*frontend, ids, starts, 2), fast);
 
     // Imported into a model initialised otherwise: the same weights, the same predictions.
     torch::manual_seed(99);
-    HierarchicalLstm again(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0});
+    HierarchicalLstm again(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0, features});
     import_model(again, reread);
     EXPECT_EQ(predict_log(again, all), log_torch) << "depth " << depth;
-    HierarchicalLstm wider(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 32, depth, 0, 0});
+    HierarchicalLstm wider(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 32, depth, 0, 0, features});
     EXPECT_THROW(import_model(wider, reread), std::invalid_argument);
+    HierarchicalLstm other_inputs(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0,
+                                            features ? 0 : static_cast<std::int64_t>(kDependencyFeatures)});
+    EXPECT_THROW(import_model(other_inputs, reread), std::invalid_argument);
   }
 }
 

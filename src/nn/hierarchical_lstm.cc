@@ -10,10 +10,11 @@ HierarchicalLstmImpl::HierarchicalLstmImpl(const LstmShape& shape) : shape_(shap
   token_lstm = register_module("token_lstm",
                                torch::nn::LSTM(torch::nn::LSTMOptions(shape.width, shape.width).batch_first(true)));
   instruction_lstm = register_module(
-      "instruction_lstm",
-      torch::nn::LSTM(torch::nn::LSTMOptions(shape.width + shape.instruction_params + shape.global_params, shape.width)
-                          .num_layers(shape.depth)
-                          .batch_first(true)));
+      "instruction_lstm", torch::nn::LSTM(torch::nn::LSTMOptions(shape.width + shape.instruction_features +
+                                                                     shape.instruction_params + shape.global_params,
+                                                                 shape.width)
+                                              .num_layers(shape.depth)
+                                              .batch_first(true)));
   head = register_module("head", torch::nn::Linear(shape.width, 1));
 }
 
@@ -31,6 +32,7 @@ torch::Tensor HierarchicalLstmImpl::forward(const Batch& batch) {
   const int64_t B = batch.instruction_index.size(0), I = batch.instruction_index.size(1);
   torch::Tensor x = instructions.index_select(0, batch.instruction_index.reshape({-1})).view({B, I, shape_.width});
   std::vector<torch::Tensor> parts{x};
+  if (shape_.instruction_features > 0) parts.push_back(batch.instruction_features);
   if (shape_.instruction_params > 0) parts.push_back(batch.instruction_params);
   if (shape_.global_params > 0) parts.push_back(batch.global_params.unsqueeze(1).expand({B, I, shape_.global_params}));
   if (parts.size() > 1) x = torch::cat(parts, 2);

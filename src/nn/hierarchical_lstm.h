@@ -1,13 +1,20 @@
 // HierarchicalLstm: Ithemal's surrogate of a basic-block throughput model.
 //
 //   token ids -> embedding (W) -> token LSTM (W) -> final h = instruction embedding
-//   instruction embeddings [+ per-instruction parameter row (P)] [+ global parameters (G)]
+//   instruction embeddings [+ dependency features (F)] [+ per-instruction parameter row (P)]
+//     [+ global parameters (G)]
 //     -> instruction LSTM (W, `depth` layers) -> final h -> linear -> y
 //   predicted throughput = exp(y), cycles per 100 iterations.
 //
 // Parameter conditioning (DiffTune): with P > 0 or G > 0 each instruction's
 // step of the instruction LSTM also reads its row of CPU parameters and the
 // global parameters; gradients flow to those inputs as to the weights.
+//
+// Dependency features (F = kDependencyFeatures, block/dependencies.h): each
+// instruction's step also reads how it depends on the block's other
+// instructions (producer distances, loop-carried, recurrences). They depend
+// on the block, not on the instruction alone, so the runtime adds their part
+// of the preactivation to the cached embedding's part at each step.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,22 +25,24 @@
 namespace surrogate::nn {
 
 struct LstmShape {
-  std::int64_t vocabulary = 2;          // tokens, including <pad> (0) and <unk> (1)
-  std::int64_t width = 32;              // W: embedding and hidden size of both LSTMs
-  std::int64_t depth = 1;               // layers of the instruction LSTM
-  std::int64_t instruction_params = 0;  // P, 0 = not conditioned
-  std::int64_t global_params = 0;       // G, 0 = not conditioned
+  std::int64_t vocabulary = 2;            // tokens, including <pad> (0) and <unk> (1)
+  std::int64_t width = 32;                // W: embedding and hidden size of both LSTMs
+  std::int64_t depth = 1;                 // layers of the instruction LSTM
+  std::int64_t instruction_params = 0;    // P, 0 = not conditioned
+  std::int64_t global_params = 0;         // G, 0 = not conditioned
+  std::int64_t instruction_features = 0;  // F, 0 = none (the model's frontend says which)
 };
 
 // A mini-batch in tensors (batch.h builds it).
 struct Batch {
-  torch::Tensor tokens;              // [U, L] int64: distinct instructions' token ids, 0-padded
-  torch::Tensor token_lengths;       // [U] int64 (CPU)
-  torch::Tensor instruction_index;   // [B, I] int64: row of tokens per block step; U = padding
-  torch::Tensor block_lengths;       // [B] int64 (CPU)
-  torch::Tensor instruction_params;  // [B, I, P] float, or undefined
-  torch::Tensor global_params;       // [B, G] float, or undefined
-  torch::Tensor throughput;          // [B] float: labels, cycles per 100 iterations (may be undefined)
+  torch::Tensor tokens;                // [U, L] int64: distinct instructions' token ids, 0-padded
+  torch::Tensor token_lengths;         // [U] int64 (CPU)
+  torch::Tensor instruction_index;     // [B, I] int64: row of tokens per block step; U = padding
+  torch::Tensor block_lengths;         // [B] int64 (CPU)
+  torch::Tensor instruction_features;  // [B, I, F] float, or undefined
+  torch::Tensor instruction_params;    // [B, I, P] float, or undefined
+  torch::Tensor global_params;         // [B, G] float, or undefined
+  torch::Tensor throughput;            // [B] float: labels, cycles per 100 iterations (may be undefined)
 };
 
 class HierarchicalLstmImpl : public torch::nn::Module {

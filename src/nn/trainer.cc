@@ -126,6 +126,27 @@ void copy_weights(HierarchicalLstm& from, HierarchicalLstm& to) {
   for (std::size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
 }
 
+// The head's bias at the mean log-throughput of the blocks: a model that
+// starts at the data's typical value.
+void start_head_at_mean(HierarchicalLstm& model, const std::vector<const EncodedBlock*>& blocks) {
+  torch::NoGradGuard no_grad;
+  double mean_log = 0;
+  for (const EncodedBlock* b : blocks) mean_log += std::log(double(b->throughput));
+  model->head->bias.fill_(mean_log / blocks.size());
+}
+
+// One optimizer step on the blocks; returns the batch's MAPE loss.
+double train_step(HierarchicalLstm& model, torch::optim::Adam& optimizer,
+                  const std::vector<const EncodedBlock*>& blocks, double clip_norm) {
+  Batch batch = make_batch(blocks);
+  optimizer.zero_grad();
+  torch::Tensor loss = mape_loss(model->forward(batch), batch.throughput);
+  loss.backward();
+  torch::nn::utils::clip_grad_norm_(model->parameters(), clip_norm);
+  optimizer.step();
+  return loss.item<double>();
+}
+
 }  // namespace
 
 std::vector<float> predict_log(HierarchicalLstm& model, const std::vector<const EncodedBlock*>& blocks,
@@ -150,6 +171,47 @@ double evaluate_mape(HierarchicalLstm& model, const std::vector<const EncodedBlo
   return sum / blocks.size();
 }
 
+namespace {
+
+// The end of an epoch of `seconds` that trained on `blocks` blocks: its record
+// in s.history and the log, the best weights kept, the learning rate halved
+// after every `decay_after` epochs without improvement.
+void end_epoch(HierarchicalLstm& model, HierarchicalLstm& best, torch::optim::Adam& optimizer,
+               const std::vector<const EncodedBlock*>& validation_set, const TrainOptions& options, double seconds,
+               std::int64_t blocks, State& s, std::ostream& log) {
+  model->eval();
+  EpochRecord r;
+  r.epoch = s.epoch;
+  r.train_mape = s.train_loss_sum / std::max<std::int64_t>(1, s.train_blocks);
+  r.validation_mape = evaluate_mape(model, validation_set);
+  r.learning_rate = s.learning_rate;
+  r.seconds = seconds;
+  r.blocks_per_second = seconds > 0 ? blocks / seconds : 0;
+  s.history.push_back(r);
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "epoch %d: train MAPE %.2f%%, validation MAPE %.2f%%, lr %.2g, %.1f s (%.0f blocks/s)", r.epoch,
+                100 * r.train_mape, 100 * r.validation_mape, r.learning_rate, r.seconds, r.blocks_per_second);
+  log << line;
+  if (r.validation_mape < s.best) {
+    s.best = r.validation_mape;
+    s.best_epoch = s.epoch;
+    s.bad_epochs = 0;
+    copy_weights(model, best);
+    log << "  (best)";
+  } else if (++s.bad_epochs % options.decay_after == 0) {
+    s.learning_rate /= 2;
+    set_learning_rate(optimizer, s.learning_rate);
+  }
+  log << "\n";
+  ++s.epoch;
+  s.step = 0;
+  s.train_loss_sum = 0;
+  s.train_blocks = 0;
+}
+
+}  // namespace
+
 TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data, const TrainOptions& options,
                   std::ostream& log, const std::function<bool()>& cancel) {
   torch::set_num_threads(options.threads);
@@ -158,13 +220,7 @@ TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data
   if (train_set.empty()) throw std::runtime_error("no training blocks");
   if (validation_set.empty()) validation_set = train_set;  // tiny data: early-stop on the training set
 
-  // The head starts at the mean log-throughput of the training blocks.
-  {
-    torch::NoGradGuard no_grad;
-    double mean_log = 0;
-    for (const EncodedBlock* b : train_set) mean_log += std::log(double(b->throughput));
-    model->head->bias.fill_(mean_log / train_set.size());
-  }
+  if (options.start_head_at_mean) start_head_at_mean(model, train_set);
   HierarchicalLstm best(model->shape());
   copy_weights(model, best);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(options.learning_rate));
@@ -202,13 +258,7 @@ TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data
       for (std::int64_t i = s.step * options.batch_size;
            i < std::min<std::int64_t>((s.step + 1) * options.batch_size, train_set.size()); ++i)
         chunk.push_back(train_set[order[i]]);
-      Batch batch = make_batch(chunk);
-      optimizer.zero_grad();
-      torch::Tensor loss = mape_loss(model->forward(batch), batch.throughput);
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_norm);
-      optimizer.step();
-      s.train_loss_sum += loss.item<double>() * chunk.size();
+      s.train_loss_sum += train_step(model, optimizer, chunk, options.clip_norm) * chunk.size();
       s.train_blocks += chunk.size();
       blocks_this_run += chunk.size();
       progress.advance();
@@ -223,35 +273,7 @@ TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data
     }
     progress.finish();
     double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    model->eval();
-    EpochRecord r;
-    r.epoch = s.epoch;
-    r.train_mape = s.train_loss_sum / std::max<std::int64_t>(1, s.train_blocks);
-    r.validation_mape = evaluate_mape(model, validation_set);
-    r.learning_rate = s.learning_rate;
-    r.seconds = seconds;
-    r.blocks_per_second = seconds > 0 ? blocks_this_run / seconds : 0;
-    s.history.push_back(r);
-    char line[200];
-    std::snprintf(line, sizeof line,
-                  "epoch %d: train MAPE %.2f%%, validation MAPE %.2f%%, lr %.2g, %.1f s (%.0f blocks/s)", r.epoch,
-                  100 * r.train_mape, 100 * r.validation_mape, r.learning_rate, r.seconds, r.blocks_per_second);
-    log << line;
-    if (r.validation_mape < s.best) {
-      s.best = r.validation_mape;
-      s.best_epoch = s.epoch;
-      s.bad_epochs = 0;
-      copy_weights(model, best);
-      log << "  (best)";
-    } else if (++s.bad_epochs % options.decay_after == 0) {
-      s.learning_rate /= 2;
-      set_learning_rate(optimizer, s.learning_rate);
-    }
-    log << "\n";
-    ++s.epoch;
-    s.step = 0;
-    s.train_loss_sum = 0;
-    s.train_blocks = 0;
+    end_epoch(model, best, optimizer, validation_set, options, seconds, blocks_this_run, s, log);
     stop = s.bad_epochs >= options.patience ||
            (options.max_seconds > 0 &&
             std::chrono::duration<double>(Clock::now() - run_start).count() > options.max_seconds);

@@ -29,6 +29,9 @@ struct TrainOptions {
   double max_seconds = 0;  // wall-clock budget of this run (0: none); stops at an epoch's end
   double clip_norm = 10;   // gradient norm clipping
   std::uint64_t seed = 1;
+  // Set the head's bias to the training blocks' mean log throughput first
+  // (a fresh model); off for a model whose trained weights are continued.
+  bool start_head_at_mean = true;
   int threads = 1;  // torch intra-op threads
   std::int64_t checkpoint_steps = 500;
   std::string checkpoint;  // path; empty: no checkpoint

@@ -2,13 +2,19 @@
 
 #include <cstring>
 
+#include "block/dependencies.h"
 #include "block/tokenizer.h"
 #include "block/x86_target.h"
 
 namespace surrogate::runtime {
 
-InstructionTable::InstructionTable(const Vocabulary& vocabulary)
-    : vocabulary_(vocabulary), slots_(1 << 15), lengths_(1 << 16, 0), pairs_(1 << 16, 0), single_(256, 0) {}
+InstructionTable::InstructionTable(const Vocabulary& vocabulary, bool with_dataflow)
+    : vocabulary_(vocabulary),
+      with_dataflow_(with_dataflow),
+      slots_(1 << 15),
+      lengths_(1 << 16, 0),
+      pairs_(1 << 16, 0),
+      single_(256, 0) {}
 
 std::size_t InstructionTable::start(const std::uint8_t* bytes) {
   std::uint32_t v = (bytes[0] | bytes[1] << 8 | bytes[2] << 16) * 0x9E3779B1u;
@@ -133,10 +139,21 @@ std::uint32_t InstructionTable::id_of(const llvm::MCInst& inst, bool* known) {
 
 std::uint32_t InstructionTable::id_of_tokens(const llvm::MCInst& inst, bool* known) {
   encoder_.encode(inst, &ids_);
+  key_.assign(reinterpret_cast<const char*>(ids_.data()), ids_.size() * sizeof(std::int32_t));
+  InstructionDataflow dataflow;
+  if (with_dataflow_) {
+    // Tokens unknown to the vocabulary (<unk>) may hide different registers:
+    // the dataflow is part of what makes an instruction distinct.
+    dataflow = dataflow_of(inst);
+    key_.append(reinterpret_cast<const char*>(&dataflow.reads), 3 * sizeof(std::uint64_t));
+    key_.push_back(dataflow.loads ? 1 : 0);
+  }
   // absl's own string_view (Debian's abseil is not built on std::string_view).
-  absl::string_view token_key(reinterpret_cast<const char*>(ids_.data()), ids_.size() * sizeof(std::int32_t));
-  auto [it, added] = by_tokens_.try_emplace(token_key, static_cast<std::uint32_t>(tokens_.size()));
-  if (added) tokens_.push_back(ids_);
+  auto [it, added] = by_tokens_.try_emplace(absl::string_view(key_), static_cast<std::uint32_t>(tokens_.size()));
+  if (added) {
+    tokens_.push_back(ids_);
+    if (with_dataflow_) dataflow_.push_back(dataflow);
+  }
   *known = !added;
   return it->second;
 }

@@ -31,6 +31,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "block/basic_block.h"
 #include "block/decoder.h"
+#include "block/dependencies.h"
 #include "block/instruction_encoder.h"
 #include "block/vocabulary.h"
 #include "runtime/instruction_bytes.h"
@@ -39,8 +40,10 @@ namespace surrogate::runtime {
 
 class InstructionTable {
  public:
-  // The vocabulary is copied (ids are the model's).
-  explicit InstructionTable(const Vocabulary& vocabulary);
+  // The vocabulary is copied (ids are the model's). With `with_dataflow`,
+  // each instruction's dataflow (block/dependencies.h) is kept beside its
+  // tokens, and instructions of equal tokens but another dataflow are distinct.
+  explicit InstructionTable(const Vocabulary& vocabulary, bool with_dataflow = false);
   InstructionTable(const InstructionTable&) = delete;  // encoder_ points at vocabulary_
   InstructionTable& operator=(const InstructionTable&) = delete;
 
@@ -57,6 +60,8 @@ class InstructionTable {
   std::size_t size() const { return tokens_.size(); }
   // The model's token ids of instruction `id`.
   const std::vector<std::int32_t>& tokens(std::uint32_t id) const { return tokens_[id]; }
+  // Its dataflow (only with_dataflow).
+  const InstructionDataflow& dataflow(std::uint32_t id) const { return dataflow_[id]; }
   const Decoder& decoder() const { return decoder_; }
 
   // Instructions of the blocks split or encoded so far: found by their
@@ -84,8 +89,11 @@ class InstructionTable {
   InstructionEncoder encoder_{vocabulary_};
   std::vector<std::int32_t> ids_;  // scratch
   Decoder decoder_;
-  std::vector<std::vector<std::int32_t>> tokens_;              // by id
-  absl::flat_hash_map<std::string, std::uint32_t> by_tokens_;  // key: the token ids' bytes
+  std::vector<std::vector<std::int32_t>> tokens_;  // by id
+  bool with_dataflow_;
+  std::vector<InstructionDataflow> dataflow_;                  // by id, when with_dataflow_
+  std::string key_;                                            // scratch: a by_tokens_ key
+  absl::flat_hash_map<std::string, std::uint32_t> by_tokens_;  // key: the token ids' bytes (then the dataflow's)
   static constexpr unsigned kShapeOperands = 12;
   struct Shape {
     std::uint64_t word[1 + kShapeOperands / 2] = {};

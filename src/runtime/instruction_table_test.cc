@@ -8,6 +8,7 @@
 #include "block/block_reader.h"
 #include "block/tokenizer.h"
 #include "runtime/predictor.h"
+#include "runtime/x86_token_frontend.h"
 #include "util/hex.h"
 
 namespace surrogate::runtime {
@@ -57,11 +58,16 @@ void expect_same_as_decoder(const std::string& file) {
   EXPECT_EQ(table.byte_hits() + table.token_hits() + table.new_instructions(), ids.size());
 
   // The same predictions, bit for bit, on one thread and two.
+  // The model's frontend splits the same way, to the same ids.
+  X86TokenFrontend frontend(vocabulary);
+  std::vector<std::uint32_t> frontend_ids;
+  for (const BasicBlock& block : blocks) frontend.split(block.bytes, &frontend_ids);
+  ASSERT_EQ(frontend_ids, ids) << file;
   Predictor by_blocks(random_model_file(vocabulary, 16, 2, 7));
   Predictor by_ids(by_blocks.shared_network());
   const std::vector<double> want = by_blocks.predict(blocks, 1);
-  EXPECT_EQ(by_ids.predict(table, ids, starts, 1), want) << file;
-  EXPECT_EQ(by_ids.predict(table, ids, starts, 2), want) << file << ", 2 jobs";
+  EXPECT_EQ(by_ids.predict(frontend, ids, starts, 1), want) << file;
+  EXPECT_EQ(by_ids.predict(frontend, ids, starts, 2), want) << file << ", 2 jobs";
   EXPECT_EQ(by_ids.stats().instructions, 2 * ids.size());
 }
 

@@ -1,5 +1,7 @@
 #include "runtime/model_file.h"
 
+#include "runtime/frontend.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "runtime/frontend.h"
 #include "util/atomic_file.h"
 
 namespace surrogate::runtime {
@@ -92,7 +95,7 @@ void expect_string(const nlohmann::json& header, const char* key, const std::str
 // Tensors present with the shapes a width-W, depth-D model needs, nothing else,
 // every value finite.
 void validate_tensors(const ModelFile& m, const std::string& name) {
-  std::vector<TensorSpec> specs = model_tensor_specs(m.width, m.depth, m.vocabulary.size());
+  std::vector<TensorSpec> specs = model_tensor_specs(m.width, m.depth, m.vocabulary.size(), m.features());
   for (const TensorSpec& spec : specs) {
     auto t = m.tensors.find(spec.name);
     if (t == m.tensors.end()) fail(name, "tensor " + spec.name + " is missing");
@@ -122,7 +125,7 @@ std::size_t TensorSpec::size() const {
   return n;
 }
 
-std::vector<TensorSpec> model_tensor_specs(int width, int depth, std::size_t vocabulary_size) {
+std::vector<TensorSpec> model_tensor_specs(int width, int depth, std::size_t vocabulary_size, int features) {
   const std::int64_t w = width, g = 4 * std::int64_t{width}, v = static_cast<std::int64_t>(vocabulary_size);
   std::vector<TensorSpec> specs{{"embedding", {v, w}},
                                 {"token_lstm.weight_ih", {g, w}},
@@ -131,7 +134,7 @@ std::vector<TensorSpec> model_tensor_specs(int width, int depth, std::size_t voc
                                 {"token_lstm.bias_hh", {g}}};
   for (int k = 0; k < depth; ++k) {
     std::string l = "_l" + std::to_string(k);
-    specs.push_back({"instruction_lstm.weight_ih" + l, {g, w}});
+    specs.push_back({"instruction_lstm.weight_ih" + l, {g, k == 0 ? w + features : w}});
     specs.push_back({"instruction_lstm.weight_hh" + l, {g, w}});
     specs.push_back({"instruction_lstm.bias_ih" + l, {g}});
     specs.push_back({"instruction_lstm.bias_hh" + l, {g}});
@@ -146,6 +149,8 @@ const std::vector<float>& ModelFile::tensor(const std::string& name) const {
   if (it == tensors.end()) throw std::out_of_range("model has no tensor " + name);
   return it->second;
 }
+
+int ModelFile::features() const { return std::max(0, frontend_features(frontend)); }
 
 nlohmann::json ModelFile::metadata() const {
   if (header.is_object() && header.contains("metadata")) return header["metadata"];
@@ -209,8 +214,13 @@ ModelFile parse_model_file(const std::string& bytes, const std::string& name) {
   m.width = static_cast<int>(positive_int(m.header, "width", kMaxWidth, name));
   m.depth = static_cast<int>(positive_int(m.header, "depth", kMaxDepth, name));
   expect_string(m.header, "output", kModelOutput, name);
-  for (auto [key, value] : {std::pair{"architecture", kModelArchitecture}, std::pair{"frontend", kModelFrontend}})
-    if (m.header.contains(key)) expect_string(m.header, key, value, name);  // absent: written before they existed
+  // Absent: written before these fields existed, which means these values.
+  if (m.header.contains("architecture")) expect_string(m.header, "architecture", kModelArchitecture, name);
+  if (auto frontend = m.header.find("frontend"); frontend != m.header.end()) {
+    if (!frontend->is_string() || frontend_features(frontend->get<std::string>()) < 0)
+      fail(name, "header: \"frontend\" must be " + known_frontends() + " (is " + frontend->dump() + ")");
+    m.frontend = frontend->get<std::string>();
+  }
   auto vocab = m.header.find("vocabulary");
   if (vocab == m.header.end() || !vocab->is_array()) fail(name, "header: no \"vocabulary\" array");
   std::vector<std::string> tokens;
@@ -240,8 +250,9 @@ ModelFile read_model_file(const std::string& path) { return parse_model_file(rea
 std::string serialize_model_file(const ModelFile& m, const std::string& name) {
   if (m.width < 1 || m.width > kMaxWidth) fail(name, "width " + std::to_string(m.width) + " out of range");
   if (m.depth < 1 || m.depth > kMaxDepth) fail(name, "depth " + std::to_string(m.depth) + " out of range");
+  if (frontend_features(m.frontend) < 0) fail(name, "unknown frontend '" + m.frontend + "'");
   validate_tensors(m, name);
-  std::vector<TensorSpec> specs = model_tensor_specs(m.width, m.depth, m.vocabulary.size());
+  std::vector<TensorSpec> specs = model_tensor_specs(m.width, m.depth, m.vocabulary.size(), m.features());
   nlohmann::json header = m.header.is_object() ? m.header : nlohmann::json::object();
   header["format"] = "surrogate-model";
   header["version"] = kModelFormatVersion;
@@ -249,7 +260,7 @@ std::string serialize_model_file(const ModelFile& m, const std::string& name) {
   header["depth"] = m.depth;
   header["vocabulary"] = m.vocabulary.tokens();
   header["architecture"] = kModelArchitecture;
-  header["frontend"] = kModelFrontend;
+  header["frontend"] = m.frontend;
   header["output"] = kModelOutput;
   header["tensors"] = nlohmann::json::array();
   for (const TensorSpec& spec : specs) header["tensors"].push_back({{"name", spec.name}, {"shape", spec.shape}});
@@ -272,8 +283,10 @@ void write_model_file(const std::string& path, const ModelFile& model) {
   write_file_atomically(path, serialize_model_file(model, path));
 }
 
-ModelFile random_model_file(const Vocabulary& vocabulary, int width, int depth, std::uint64_t seed) {
+ModelFile random_model_file(const Vocabulary& vocabulary, int width, int depth, std::uint64_t seed,
+                            const std::string& frontend) {
   ModelFile m;
+  m.frontend = frontend;
   m.vocabulary = vocabulary;
   m.width = width;
   m.depth = depth;
@@ -282,7 +295,7 @@ ModelFile random_model_file(const Vocabulary& vocabulary, int width, int depth, 
   // Uniform in [-a, a), from the generator's bits alone (the same on every library).
   auto uniform = [&](double a) { return static_cast<float>(a * (2.0 * ((rng() >> 11) * 0x1.0p-53) - 1.0)); };
   const double scale = 1.0 / std::sqrt(static_cast<double>(width));
-  for (const TensorSpec& spec : model_tensor_specs(width, depth, vocabulary.size())) {
+  for (const TensorSpec& spec : model_tensor_specs(width, depth, vocabulary.size(), m.features())) {
     std::vector<float>& data = m.tensors[spec.name];
     data.resize(spec.size());
     for (float& x : data) x = uniform(spec.name == "embedding" ? 1.0 : scale);

@@ -52,15 +52,19 @@ struct TensorSpec {
 };
 
 // Every tensor of a width-W, depth-D model with V tokens, in file order.
-std::vector<TensorSpec> model_tensor_specs(int width, int depth, std::size_t vocabulary_size);
+std::vector<TensorSpec> model_tensor_specs(int width, int depth, std::size_t vocabulary_size, int features = 0);
 
 struct ModelFile {
   // The JSON header as read (write_model_file rewrites its format fields from
   // the members below and keeps everything else, "metadata" included).
   nlohmann::json header;
   Vocabulary vocabulary;
-  int width = 0;  // W: embedding and hidden size of both LSTMs
-  int depth = 0;  // D: instruction-LSTM layers
+  int width = 0;                          // W: embedding and hidden size of both LSTMs
+  int depth = 0;                          // D: instruction-LSTM layers
+  std::string frontend = kModelFrontend;  // frontend.h: how a block becomes the network's input
+  // F: the frontend's features per instruction (0 for token ids only); the
+  // first instruction-LSTM layer reads W + F inputs.
+  int features() const;
   // Row-major float32 data and shape of every tensor, by name.
   std::map<std::string, std::vector<float>> tensors;
   std::map<std::string, std::vector<std::int64_t>> shapes;
@@ -87,6 +91,7 @@ std::string serialize_model_file(const ModelFile& model, const std::string& name
 // LSTM init range, +-1/sqrt(W)); the head bias is log(100), so predictions
 // start near 100 cycles per 100 iterations. For tests and benchmarks; same
 // seed, same bytes.
-ModelFile random_model_file(const Vocabulary& vocabulary, int width, int depth, std::uint64_t seed);
+ModelFile random_model_file(const Vocabulary& vocabulary, int width, int depth, std::uint64_t seed,
+                            const std::string& frontend = kModelFrontend);
 
 }  // namespace surrogate::runtime

@@ -171,7 +171,13 @@ TEST(ModelFile, BadHeaderIsNamed) {
   h = header;
   h["frontend"] = "granite-graph";
   EXPECT_EQ(parse_error(with_header(bytes, h.dump())),
-            "m.srg: header: \"frontend\" must be \"llvm19-x86-tokens\" (is \"granite-graph\")");
+            "m.srg: header: \"frontend\" must be \"llvm19-x86-tokens\" or \"llvm19-x86-dependencies\" (is "
+            "\"granite-graph\")");
+  // A model of the dependency frontend needs W + F inputs to its first
+  // instruction-LSTM layer: a token model's tensors do not fit it.
+  h = header;
+  h["frontend"] = "llvm19-x86-dependencies";
+  EXPECT_NE(parse_error(with_header(bytes, h.dump())).find("instruction_lstm.weight_ih_l0"), std::string::npos);
   h = header;  // files written before these fields existed
   h.erase("architecture");
   h.erase("frontend");

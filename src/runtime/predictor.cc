@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "block/dependencies.h"
 #include "block/instruction_encoder.h"
 #include "runtime/instruction_bytes.h"
 #include "runtime/page_buffer.h"
@@ -21,11 +22,14 @@ namespace surrogate::runtime {
 
 namespace {
 
-// A [rows, cols] row-major PyTorch matrix transposed into [cols, stride], zero-padded.
-FloatBuffer transposed(const std::vector<float>& m, std::size_t rows, std::size_t cols, std::size_t stride) {
+// Columns [first, first + cols) of a [rows, width] row-major PyTorch matrix
+// transposed into [cols, stride], zero-padded.
+FloatBuffer transposed(const std::vector<float>& m, std::size_t rows, std::size_t cols, std::size_t stride,
+                       std::size_t width = 0, std::size_t first = 0) {
+  if (width == 0) width = cols;
   FloatBuffer t(cols * stride, 0.0f);
   for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) t[c * stride + r] = m[r * cols + c];
+    for (std::size_t c = 0; c < cols; ++c) t[c * stride + r] = m[r * width + first + c];
   return t;
 }
 
@@ -44,6 +48,7 @@ Network::Network(const ModelFile& model, Isa isa)
       depth_(model.depth),
       isa_(isa),
       kernels_(&kernels_for(isa)),
+      features_(static_cast<std::size_t>(model.features())),
       vocabulary_(model.vocabulary),
       gate_stride_(padded_outputs(4 * static_cast<std::size_t>(model.width))) {
   const std::size_t w = width_, g = 4 * w, s = gate_stride_, v = vocabulary_.size();
@@ -56,7 +61,11 @@ Network::Network(const ModelFile& model, Isa isa)
     kernels_->affine(token_ih.data(), w, s, embedding.data() + t * w, token_bias.data(), token_table_.data() + t * s);
   token_hh_ = transposed(model.tensor("token_lstm.weight_hh"), g, w, s);
 
-  layer0_ih_ = transposed(model.tensor("instruction_lstm.weight_ih_l0"), g, w, s);
+  // Layer 0 reads [embedding (W) | features (F)]: the embedding's part is
+  // cached per instruction, the features' part added per block step.
+  const std::vector<float>& layer0_ih = model.tensor("instruction_lstm.weight_ih_l0");
+  layer0_ih_ = transposed(layer0_ih, g, w, s, w + features_, 0);
+  if (features_ > 0) feature_ih_ = transposed(layer0_ih, g, features_, s, w + features_, w);
   layer0_hh_ = transposed(model.tensor("instruction_lstm.weight_hh_l0"), g, w, s);
   layer0_bias_ = summed(model.tensor("instruction_lstm.bias_ih_l0"), model.tensor("instruction_lstm.bias_hh_l0"), s);
   zero_h_.assign(w, 0.0f);
@@ -111,6 +120,11 @@ void Network::input_preactivation(std::size_t count, const float* const* h, floa
     bias[b] = layer0_bias_.data();
   }
   if (count) kernels_->affine_batch(layer0_ih_.data(), width_, gate_stride_, count, hidden, bias, out);
+}
+
+void Network::add_features(std::size_t count, const float* const* preactivation, const float* const* features,
+                           float* const* out) const {
+  if (count) kernels_->affine_batch(feature_ih_.data(), features_, gate_stride_, count, features, preactivation, out);
 }
 
 void Network::instruction_step(std::size_t count, const float* const* preactivation, bool first, float* const* state,
@@ -191,7 +205,7 @@ struct Predictor::Worker {
   std::size_t entries = 0;
   absl::flat_hash_map<InstructionBytes, std::uint32_t, InstructionBytesHash> by_bytes;
   absl::flat_hash_map<std::string, std::uint32_t> by_tokens;  // key: the ids' bytes
-  std::vector<std::uint32_t> by_table_id;                     // InstructionTable id -> entry, kNoEntry if none
+  std::vector<std::uint32_t> by_frontend_id;                  // Frontend instruction id -> entry, kNoEntry if none
   static constexpr std::uint32_t kNoEntry = UINT32_MAX;
   InstructionEncoder encoder;  // of the network's vocabulary
   TokenTrie trie;              // token-LSTM states of the entries' token prefixes
@@ -204,9 +218,12 @@ struct Predictor::Worker {
     std::uint32_t node, parent;
     std::int32_t token;
   };
-  std::vector<NewNode> fresh;            // trie nodes of a level to compute
-  std::vector<std::uint32_t> found;      // entry of each instruction of a chunk's blocks, in run order
-  std::vector<std::size_t> found_start;  // where each (ordered) block's entries start in found
+  std::vector<NewNode> fresh;                 // trie nodes of a level to compute
+  std::vector<std::uint32_t> found;           // entry of each instruction of a chunk's blocks, in run order
+  std::vector<std::size_t> found_start;       // where each (ordered) block's entries start in found
+  std::vector<float> features;                // F per entry of found: the chunk's dependency features, in run order
+  FloatBuffer mixed;                          // kMaxBatch preactivations with their features added
+  std::vector<InstructionDataflow> dataflow;  // scratch: a decoded block's
   CacheStats stats;
 
   Worker(const Network& n, std::size_t cap)
@@ -216,13 +233,14 @@ struct Predictor::Worker {
         encoder(n.vocabulary()),
         trie(n.width()),
         states(kMaxBatch * 2 * static_cast<std::size_t>(n.depth()) * n.width()),
-        gates(kMaxBatch * stride) {}
+        gates(kMaxBatch * stride),
+        mixed(n.features() ? kMaxBatch * stride : 0) {}
 
   void clear() {
     entries = 0;
     by_bytes.clear();
     by_tokens.clear();
-    by_table_id.clear();
+    by_frontend_id.clear();
     trie.clear();
   }
 
@@ -256,11 +274,11 @@ struct Predictor::Worker {
     return index;
   }
 
-  // The cache entry of InstructionTable instruction `id` (computed on a miss).
-  std::uint32_t entry(const InstructionTable& table, std::uint32_t id) {
-    if (id >= by_table_id.size()) by_table_id.resize(std::max<std::size_t>(id + 1, table.size()), kNoEntry);
-    std::uint32_t& index = by_table_id[id];
-    if (index == kNoEntry) index = add_entry(table.tokens(id));
+  // The cache entry of the frontend's instruction `id` (computed on a miss).
+  std::uint32_t entry(const Frontend& frontend, std::uint32_t id) {
+    if (id >= by_frontend_id.size()) by_frontend_id.resize(std::max<std::size_t>(id + 1, frontend.size()), kNoEntry);
+    std::uint32_t& index = by_frontend_id[id];
+    if (index == kNoEntry) index = add_entry(frontend.tokens(id));
     return index;
   }
 
@@ -347,37 +365,48 @@ struct Predictor::Worker {
   void predict(const BasicBlock* const* blocks, std::size_t count, double* out) {
     std::size_t lengths[kChunkBlocks];
     for (std::size_t b = 0; b < count && b < kChunkBlocks; ++b) lengths[b] = blocks[b]->instructions.size();
-    run(count, lengths, [&](std::size_t b, std::size_t t) { return entry(*blocks[b], t); }, own_entries(), out);
+    run(
+        count, lengths, [&](std::size_t b, std::size_t t) { return entry(*blocks[b], t); }, own_entries(),
+        [&](std::size_t b, float* f) {
+          dataflow.clear();
+          for (const llvm::MCInst& inst : blocks[b]->instructions) dataflow.push_back(dataflow_of(inst));
+          dependency_features(dataflow, f);
+        },
+        out);
   }
 
-  // The same for blocks given as table ids: block b is ids[b][0, lengths[b]).
-  void predict(const InstructionTable& table, const std::uint32_t* const* ids, const std::size_t* lengths,
-               std::size_t count, double* out) {
-    run(count, lengths, [&](std::size_t b, std::size_t t) { return entry(table, ids[b][t]); }, own_entries(), out);
+  // The same for blocks given as frontend instruction ids: block b is ids[b][0, lengths[b]).
+  void predict(const Frontend& frontend, const std::uint32_t* const* ids, const std::size_t* lengths, std::size_t count,
+               double* out) {
+    run(
+        count, lengths, [&](std::size_t b, std::size_t t) { return entry(frontend, ids[b][t]); }, own_entries(),
+        [&](std::size_t b, float* f) { frontend.features(ids[b], lengths[b], f); }, out);
   }
 
-  // The same with every table instruction's preactivation in `shared`
+  // The same with every frontend instruction's preactivation in `shared`
   // (stride floats each, by id): the instruction LSTM alone.
-  void predict_shared(const float* shared, const std::uint32_t* const* ids, const std::size_t* lengths,
-                      std::size_t count, double* out) {
+  void predict_shared(const Frontend& frontend, const float* shared, const std::uint32_t* const* ids,
+                      const std::size_t* lengths, std::size_t count, double* out) {
     run(
         count, lengths, [&](std::size_t b, std::size_t t) { return ids[b][t]; },
-        [&](std::uint32_t id) { return shared + static_cast<std::size_t>(id) * stride; }, out);
+        [&](std::uint32_t id) { return shared + static_cast<std::size_t>(id) * stride; },
+        [&](std::size_t b, float* f) { frontend.features(ids[b], lengths[b], f); }, out);
   }
 
-  // Table instructions [first, first + count) embedded into shared (by id).
-  void embed(const InstructionTable& table, std::uint32_t first, std::uint32_t count, float* shared) {
+  // Frontend instructions [first, first + count) embedded into shared (by id).
+  void embed(const Frontend& frontend, std::uint32_t first, std::uint32_t count, float* shared) {
     if (trie.size() > 4 * capacity) trie.clear();  // the bound the entries' clearing gives the other path
     for (std::uint32_t id = first; id < first + count; ++id)
-      add_pending(table.tokens(id), shared + static_cast<std::size_t>(id) * stride);
+      add_pending(frontend.tokens(id), shared + static_cast<std::size_t>(id) * stride);
     compute_pending();
   }
 
   // Blocks of lengths[b] instructions, instruction t of block b's entry
   // given by entry_of(b, t) (called once each, before any is computed), its
   // preactivation by at(entry).
-  template <typename EntryOf, typename At>
-  void run(std::size_t count, const std::size_t* lengths, EntryOf entry_of, At at, double* out) {
+  template <typename EntryOf, typename At, typename FeaturesOf>
+  void run(std::size_t count, const std::size_t* lengths, EntryOf entry_of, At at, FeaturesOf features_of,
+           double* out) {
     if (count > kChunkBlocks) throw std::logic_error("Predictor: chunk larger than kChunkBlocks");
     // Longest first: lockstep groups of similar lengths, and the blocks still
     // running at step t of a group are a prefix of it.
@@ -402,6 +431,13 @@ struct Predictor::Worker {
       found_start.push_back(found.size());
     }
     compute_pending();
+    // The blocks' features (features_of(b, out): lengths[b] * F floats), in
+    // run order like `found`.
+    const std::size_t f = network->features();
+    if (f) {
+      features.resize(found.size() * f);
+      for (std::size_t b = 0; b < count; ++b) features_of(order[b], features.data() + found_start[b] * f);
+    }
     const std::size_t state_size = 2 * static_cast<std::size_t>(network->depth()) * network->width();
     for (std::size_t first = 0; first < count; first += kMaxBatch) {
       const std::size_t group = std::min(kMaxBatch, count - first);
@@ -418,6 +454,16 @@ struct Predictor::Worker {
         std::size_t active = 0;
         while (active < group && lengths[order[first + active]] > t) ++active;
         for (std::size_t b = 0; b < active; ++b) preactivation[b] = at(found[found_start[first + b] + t]);
+        if (f) {
+          const float* feature[kMaxBatch];
+          float* with_features[kMaxBatch];
+          for (std::size_t b = 0; b < active; ++b) {
+            feature[b] = features.data() + (found_start[first + b] + t) * f;
+            with_features[b] = mixed.data() + b * stride;
+          }
+          network->add_features(active, preactivation, feature, with_features);
+          for (std::size_t b = 0; b < active; ++b) preactivation[b] = with_features[b];
+        }
         network->instruction_step(active, preactivation, t == 0, state, gate);
       }
       for (std::size_t b = 0; b < group; ++b) out[order[first + b]] = network->throughput(state[b]);
@@ -464,25 +510,27 @@ std::vector<double> Predictor::predict(const std::vector<BasicBlock>& blocks, un
   return out;
 }
 
-std::vector<double> Predictor::predict(const InstructionTable& table, const std::vector<std::uint32_t>& ids,
+std::vector<double> Predictor::predict(const Frontend& frontend, const std::vector<std::uint32_t>& ids,
                                        const std::vector<std::size_t>& starts, unsigned jobs) {
   if (starts.empty() || starts.back() > ids.size()) throw std::invalid_argument("Predictor: bad block starts");
+  if (frontend.feature_count() != network_->features())
+    throw std::invalid_argument("Predictor: the frontend's features are not the network's");
   const std::size_t blocks = starts.size() - 1;
   const std::size_t chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
   jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(chunks, 1))));
   worker(jobs - 1);  // every worker exists before the threads start
   std::vector<double> out(blocks);
-  // On several threads every table instruction is embedded once, the
+  // On several threads every frontend instruction is embedded once, the
   // workers taking ranges of ids, into one buffer they then share: with a
   // cache each they would embed the instructions their blocks share again.
   std::optional<PageBuffer> shared;
   if (jobs > 1) {
     constexpr std::uint32_t kIds = 256;
-    const std::size_t n = table.size(), stride = network_->gate_stride();
+    const std::size_t n = frontend.size(), stride = network_->gate_stride();
     shared.emplace(std::max<std::size_t>(n, 1) * stride);
     parallel_for((n + kIds - 1) / kIds, jobs, [&](std::size_t g, unsigned w) {
       const std::uint32_t first = static_cast<std::uint32_t>(g * kIds);
-      workers_[w]->embed(table, first, static_cast<std::uint32_t>(std::min<std::size_t>(kIds, n - first)),
+      workers_[w]->embed(frontend, first, static_cast<std::uint32_t>(std::min<std::size_t>(kIds, n - first)),
                          shared->data());
     });
   }
@@ -495,9 +543,9 @@ std::vector<double> Predictor::predict(const InstructionTable& table, const std:
       lengths[b] = starts[first + b + 1] - starts[first + b];
     }
     if (shared)
-      workers_[w]->predict_shared(shared->data(), group, lengths, count, out.data() + first);
+      workers_[w]->predict_shared(frontend, shared->data(), group, lengths, count, out.data() + first);
     else
-      workers_[w]->predict(table, group, lengths, count, out.data() + first);
+      workers_[w]->predict(frontend, group, lengths, count, out.data() + first);
   });
   return out;
 }

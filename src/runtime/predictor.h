@@ -25,13 +25,14 @@
 // (tokens are a function of the bytes, so a hit skips tokenizing, encoding
 // and the token LSTM), and, on a bytes miss, by its token ids (different
 // bytes, same canonical tokens: e.g. immediates in one bucket). Blocks given
-// as InstructionTable ids (machine code split by the table, the fast path of
-// `surrogate predict` and of the C++ API) are cached by table id.
+// as a Frontend's instruction ids (frontend.h: machine code split without
+// decoding what was seen before, the fast path of `surrogate predict` and of
+// the C++ API) are cached by instruction id.
 //
 // Threads: a Predictor is used by one thread at a time, like Decoder. The
 // batch predict() runs its own `jobs` workers over the shared read-only
 // weights (Network), each with its own cache and scratch, kept between calls;
-// for table ids on several threads, each instruction is embedded once into a
+// for frontend ids on several threads, each instruction is embedded once into a
 // buffer all workers read.
 // To predict from threads of your own, give each its own Predictor built
 // from one shared Network (the weights are not copied).
@@ -45,7 +46,7 @@
 
 #include "block/basic_block.h"
 #include "block/vocabulary.h"
-#include "runtime/instruction_table.h"
+#include "runtime/frontend.h"
 #include "runtime/kernels.h"
 #include "runtime/model_file.h"
 
@@ -60,6 +61,8 @@ class Network {
   int width() const { return width_; }
   int depth() const { return depth_; }
   Isa isa() const { return isa_; }
+  // F: features per instruction beside its embedding (the frontend's; 0: none).
+  std::size_t features() const { return features_; }
   const Kernels& kernels() const { return *kernels_; }
   const Vocabulary& vocabulary() const { return vocabulary_; }
   // Gate preactivations are padded_outputs(4W) floats.
@@ -77,6 +80,11 @@ class Network {
   // final h[b] (nullptr: an instruction without tokens, h = 0):
   // gate_stride() floats into out[b].
   void input_preactivation(std::size_t count, const float* const* h, float* const* out) const;
+  // out[b] = preactivation[b] + the feature part of W_ih_l0 applied to the
+  // F floats at features[b]: an instruction's preactivation in its block,
+  // for `count` (1..kMaxBatch) instructions.
+  void add_features(std::size_t count, const float* const* preactivation, const float* const* features,
+                    float* const* out) const;
   // One instruction step through every layer for `count` (1..kMaxBatch)
   // blocks at once, block b's instruction given by its preactivation[b].
   // state[b] is block b's [h_0 .. h_{D-1} | c_0 .. c_{D-1}] (2 D W floats,
@@ -92,11 +100,13 @@ class Network {
   int width_, depth_;
   Isa isa_;
   const Kernels* kernels_;
+  std::size_t features_;
   Vocabulary vocabulary_;
   std::size_t gate_stride_;
   FloatBuffer token_table_;              // [V, gate_stride]: embedding x W_ih^T + b_ih + b_hh
   FloatBuffer token_hh_;                 // [W, gate_stride]: W_hh^T
-  FloatBuffer layer0_ih_;                // [W, gate_stride]: W_ih_l0^T
+  FloatBuffer layer0_ih_;                // [W, gate_stride]: W_ih_l0^T, the embedding's columns
+  FloatBuffer feature_ih_;               // [F, gate_stride]: W_ih_l0^T, the features' columns
   FloatBuffer layer0_bias_;              // [gate_stride]: b_ih_l0 + b_hh_l0
   FloatBuffer layer0_hh_;                // [W, gate_stride]: W_hh_l0^T
   FloatBuffer zero_h_;                   // [W]: the final h of an instruction without tokens
@@ -143,13 +153,13 @@ class Predictor {
   // Every block's throughput, in order, on `jobs` threads; the same values
   // as predict() one by one.
   std::vector<double> predict(const std::vector<BasicBlock>& blocks, unsigned jobs);
-  // The same for blocks given as InstructionTable ids (no decoding, no
-  // tokenizing here): block b is ids[starts[b], starts[b + 1]). The table
-  // must be the network's vocabulary's and is only read. The same values as
-  // predict() on the decoded blocks. In stats(), the hits of these blocks'
-  // instructions are the table's (they count here as neither byte nor token
-  // hits; misses are the embeddings computed).
-  std::vector<double> predict(const InstructionTable& table, const std::vector<std::uint32_t>& ids,
+  // The same for blocks given as the frontend's instruction ids (no
+  // decoding, no tokenizing here): block b is ids[starts[b], starts[b + 1]).
+  // The frontend must be over the network's vocabulary and is only read. The
+  // same values as predict() on the decoded blocks. In stats(), the hits of
+  // these blocks' instructions are the frontend's counts() (they count here
+  // as neither byte nor token hits; misses are the embeddings computed).
+  std::vector<double> predict(const Frontend& frontend, const std::vector<std::uint32_t>& ids,
                               const std::vector<std::size_t>& starts, unsigned jobs);
 
   // Summed over the workers since construction (entries: held now).

@@ -2,8 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "block/decoder.h"
-#include "runtime/instruction_table.h"
+#include "runtime/frontend.h"
 #include "runtime/model_file.h"
 #include "runtime/predictor.h"
 #include "util/hex.h"
@@ -25,18 +24,14 @@ Isa isa_named(const std::string& kernels) {
 
 struct Surrogate::Impl {
   Impl(const ModelFile& model, const SurrogateOptions& options)
-      : header(model.header), predictor(model, isa_named(options.kernels)), table(predictor.network().vocabulary()) {}
+      : header(model.header),
+        predictor(model, isa_named(options.kernels)),
+        frontend(make_frontend(header.value("frontend", kModelFrontend), predictor.network().vocabulary())) {}
 
-  // Appends the table ids of one block's instructions to `ids`; throws
+  // Appends the frontend's ids of one block's instructions to `ids`; throws
   // InputError (the position's byte is the block offset) for a bad block,
   // leaving `ids` as it was.
-  void split(std::span<const std::uint8_t> bytes) {
-    if (table.split(bytes.data(), bytes.size(), &ids, nullptr)) return;
-    // Not plain instructions the table knows how to split: decoded as ever
-    // (same errors; a trailing branch dropped), then looked up.
-    const BytePosition where{{"", 0, 0}, 1};
-    table.encode(table.decoder().decode_block({bytes.begin(), bytes.end()}, "", where, nullptr), &ids);
-  }
+  void split(std::span<const std::uint8_t> bytes) { frontend->split(bytes, &ids); }
 
   // Predicts blocks 0..blocks-1, whose machine code split_block(b) appends
   // with split(); a block that throws gets its error and no prediction.
@@ -60,7 +55,7 @@ struct Surrogate::Impl {
       starts.push_back(ids.size());
       good.push_back(b);
     }
-    std::vector<double> values = predictor.predict(table, ids, starts, jobs ? jobs : default_jobs());
+    std::vector<double> values = predictor.predict(*frontend, ids, starts, jobs ? jobs : default_jobs());
     for (std::size_t i = 0; i < good.size(); ++i) out[good[i]].throughput = values[i];
     return out;
   }
@@ -81,8 +76,8 @@ struct Surrogate::Impl {
 
   nlohmann::json header;
   Predictor predictor;
-  InstructionTable table;          // of the model's vocabulary
-  std::vector<std::uint32_t> ids;  // scratch: the blocks' table ids
+  std::unique_ptr<Frontend> frontend;  // the model's, over its vocabulary
+  std::vector<std::uint32_t> ids;      // scratch: the blocks' instruction ids
 };
 
 namespace {
@@ -159,8 +154,9 @@ std::string Surrogate::cpu() const {
 
 SurrogateStats Surrogate::stats() const {
   CacheStats s = impl_->predictor.stats();
-  s.byte_hits = impl_->table.byte_hits();
-  s.token_hits = impl_->table.token_hits();
+  const Frontend::Counts found = impl_->frontend->counts();
+  s.byte_hits = found.byte_hits;
+  s.token_hits = found.token_hits;
   return {s.blocks, s.instructions, s.misses, s.byte_hits, s.token_hits, s.summary()};
 }
 

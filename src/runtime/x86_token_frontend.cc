@@ -1,0 +1,25 @@
+#include "runtime/x86_token_frontend.h"
+
+#include "block/decoder.h"
+#include "util/input_error.h"
+
+namespace surrogate::runtime {
+
+void X86TokenFrontend::split(std::span<const std::uint8_t> code, std::vector<std::uint32_t>* ids) {
+  if (table_.split(code.data(), code.size(), ids, nullptr)) return;
+  // Not plain instructions the table knows how to split: decoded as ever
+  // (same errors; a trailing branch dropped), then looked up. decode_block
+  // throws before anything is appended.
+  const BytePosition where{{"", 0, 0}, 1};
+  table_.encode(table_.decoder().decode_block({code.begin(), code.end()}, "", where, nullptr), ids);
+}
+
+void X86TokenFrontend::features(const std::uint32_t* ids, std::size_t n, float* out) const {
+  if (!dependencies_) return;
+  thread_local std::vector<InstructionDataflow> dataflow;  // features() is read from many threads
+  dataflow.clear();
+  for (std::size_t i = 0; i < n; ++i) dataflow.push_back(table_.dataflow(ids[i]));
+  dependency_features(dataflow, out);
+}
+
+}  // namespace surrogate::runtime
