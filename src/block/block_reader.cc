@@ -164,33 +164,34 @@ std::string RowIdentity::cells(const BasicBlock& b) const {
   return row;
 }
 
+void RowIdentity::add_input(bool csv, const std::vector<std::string>& extra_columns) {
+  if (!csv) {
+    by_name = true;
+    columns.clear();
+  } else if (!by_name) {
+    if (inputs_ == 0)
+      columns = extra_columns;
+    else if (columns != extra_columns)
+      columns.clear();  // inputs disagree: their columns are not carried
+  }
+  ++inputs_;
+}
+
 BlockInputs read_block_inputs(const std::vector<std::string>& paths, const ReadOptions& options) {
   BlockInputs in;
   std::vector<std::string> notes;
-  bool all_csv = true, first = true;
   for (const std::string& path : paths) {
     std::string text = read_input(path);
     const InputFormat format = options.format == InputFormat::kAuto ? detect_format(text) : options.format;
     BlockFile file = read_block_text(std::move(text), path, options);
     notes.insert(notes.end(), file.notes.begin(), file.notes.end());
-    if (format != InputFormat::kCsv) {
-      all_csv = false;
-    } else if (first) {
-      in.identity.columns = file.extra_column_names;
-    } else if (file.extra_column_names != in.identity.columns) {
-      in.identity.columns.clear();  // inputs disagree: their columns are not carried
-    }
-    first = false;
+    in.identity.add_input(format == InputFormat::kCsv, file.extra_column_names);
     const auto sources = std::find(file.extra_column_names.begin(), file.extra_column_names.end(), "sources");
     const std::size_t column = static_cast<std::size_t>(sources - file.extra_column_names.begin());
     for (BasicBlock& b : file.blocks) {
       in.sources.push_back(column < b.extra_columns.size() ? b.extra_columns[column] : "");
       in.blocks.push_back(std::move(b));
     }
-  }
-  if (!all_csv) {
-    in.identity.columns.clear();
-    in.identity.by_name = true;
   }
   report_notes(notes);
   return in;

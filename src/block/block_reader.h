@@ -56,6 +56,13 @@ struct RowIdentity {
   bool by_name = false;
   std::string header() const;                    // ",sources,may_alias", ",name" or ""
   std::string cells(const BasicBlock& b) const;  // the row's, in the same form
+  // The rule, one input at a time: the CSV columns after hex(,throughput)
+  // are carried when every input is CSV with the same ones (else none); an
+  // input that is not CSV (assembly, ELF) makes every row named (by_name).
+  void add_input(bool csv, const std::vector<std::string>& extra_columns);
+
+ private:
+  std::size_t inputs_ = 0;
 };
 
 // Every block of several inputs, in order, and how output rows name them;

@@ -65,7 +65,6 @@ struct BadRow {
 // assembly and ELF rows.
 struct Identities {
   RowIdentity identity;
-  bool first_csv = true, all_csv = true;
   std::vector<std::string> cells;
 };
 
@@ -86,7 +85,7 @@ void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vecto
     if (format != InputFormat::kCsv) {
       BlockFile file = read_block_text(std::move(text), path, read);
       notes.insert(notes.end(), file.notes.begin(), file.notes.end());
-      ids.all_csv = false;
+      ids.identity.add_input(false, {});
       for (BasicBlock& block : file.blocks) {
         ids.cells.push_back("," + csv_field(block.name));
         if (block.error) bad[rows.size()] = {*block.error, block.hex_column()};
@@ -116,16 +115,10 @@ void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vecto
         },
         read.keep_bad_rows);
     if (rows.size() == first) throw InputError({name}, "no blocks found");
-    if (ids.first_csv)
-      ids.identity.columns = extra_names;
-    else if (ids.identity.columns != extra_names)
-      ids.identity.columns.clear();  // inputs disagree: their columns are not carried
-    ids.first_csv = false;
+    ids.identity.add_input(true, extra_names);
   }
   report_notes(notes);
-  if (!ids.all_csv) {  // every row is named: CSV rows by FILE:LINE
-    ids.identity.columns.clear();
-    ids.identity.by_name = true;
+  if (ids.identity.by_name) {  // every row is named: CSV rows by FILE:LINE
     for (std::size_t r = 0; r < rows.size(); ++r)
       if (rows[r].line)
         ids.cells[r] = "," + csv_field(input_name(input.inputs[rows[r].input]) + ":" + std::to_string(rows[r].line));
