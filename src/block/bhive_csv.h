@@ -22,11 +22,6 @@
 
 namespace surrogate {
 
-// The largest block a row may hold, in bytes of machine code: BHive's are
-// under 1 KiB; a row of megabytes of hex is no basic block and would keep
-// the simulator busy for hours.
-inline constexpr std::size_t kMaxBlockBytes = 65536;
-
 struct BlockFile {
   std::vector<BasicBlock> blocks;
   // Names of the kept extra columns (from a header; empty names without one).

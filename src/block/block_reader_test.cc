@@ -115,6 +115,19 @@ TEST(AsmReader, DirectivesThatReadFilesAreRefused) {
   }
 }
 
+// `.rept` can make one block of megabytes of code in a few bytes of text:
+// like a CSV field, a block over kMaxBlockBytes is refused, at its start.
+TEST(AsmReader, HugeBlocksAreRefused) {
+  try {
+    read_asm("addq %rbx, %rax\n.rept 100000\naddq %rcx, %rdx\n.endr\n", "r.s");
+    FAIL() << "a block of 300,003 bytes was read";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "r.s:1:1: block larger than 65536 bytes (300003 bytes of machine code): not a basic block");
+  }
+  EXPECT_EQ(read_asm(".rept 1000\naddq %rcx, %rdx\n.endr\n", "ok.s").blocks[0].instructions.size(), 1000u);
+}
+
 TEST(AsmReader, ErrorsNameLineAndColumn) {
   try {
     read_asm("addq %rbx, %rax\n  bogus %rax\n", "c.s");

@@ -60,6 +60,9 @@ std::size_t Decoder::decode_instruction(const std::uint8_t* bytes, std::size_t s
 BasicBlock Decoder::decode_block(std::vector<std::uint8_t> bytes, const std::string& name, const BytePosition& where,
                                  std::vector<std::string>* notes) const {
   if (bytes.empty()) throw InputError(where.at(0), "empty block");
+  if (bytes.size() > kMaxBlockBytes)
+    throw InputError(where.at(0), "block larger than " + std::to_string(kMaxBlockBytes) + " bytes (" +
+                                      std::to_string(bytes.size()) + " bytes of machine code): not a basic block");
   BasicBlock block;
   block.name = name;
   std::size_t offset = 0;

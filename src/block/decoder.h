@@ -30,6 +30,11 @@ struct BytePosition {
   InputPosition at(std::size_t block_offset) const;
 };
 
+// The largest block, in bytes of machine code, from any input: BHive's are
+// under 1 KiB; megabytes of code (a huge CSV field, `.rept 100000` in
+// assembly) are no basic block and would keep the simulator busy for hours.
+inline constexpr std::size_t kMaxBlockBytes = 65536;
+
 class Decoder {
  public:
   Decoder();
