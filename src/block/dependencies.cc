@@ -104,8 +104,11 @@ void dependency_features(std::span<const InstructionDataflow> block, float* out)
     for (std::uint64_t w = block[j].writes; w; w &= w - 1) last[std::countr_zero(w)] = static_cast<int>(j);
   std::array<int, 64> writer = {};  // last writer before i in this iteration
   writer.fill(-1);
-  // Producer edges j -> i, d = distance in instructions (carried: d >= n - ... crosses the back edge).
-  std::vector<std::vector<std::uint32_t>> consumers(n);
+  // consumers[j]: the instructions reading what j writes. Reused between
+  // calls (this runs for every block the runtime predicts).
+  thread_local std::vector<std::vector<std::uint32_t>> consumers;
+  if (consumers.size() < n) consumers.resize(n);
+  for (std::size_t j = 0; j < n; ++j) consumers[j].clear();
   for (std::size_t i = 0; i < n; ++i) {
     float* f = out + i * kDependencyFeatures;
     std::size_t nearest = 0;  // distance of the nearest producer of any source
@@ -143,10 +146,35 @@ void dependency_features(std::span<const InstructionDataflow> block, float* out)
   }
   // Recurrences: the shortest cycle through i in the producer graph. Every
   // edge within an iteration goes forward, so every cycle crosses the back
-  // edge. Breadth-first from i along producer -> consumer edges.
-  std::vector<int> depth(n);
-  std::vector<std::uint32_t> queue;
-  queue.reserve(n);
+  // edge. Breadth-first from i along producer -> consumer edges: on bit
+  // sets for blocks of up to 64 instructions (nearly all), else on lists.
+  auto mark = [&](std::size_t i, int cycle) {
+    out[i * kDependencyFeatures + 5] = 1.0f;
+    out[i * kDependencyFeatures + 6] = 1.0f / static_cast<float>(cycle);
+  };
+  if (n <= 64) {
+    std::array<std::uint64_t, 64> next{};
+    for (std::size_t j = 0; j < n; ++j)
+      for (std::uint32_t v : consumers[j]) next[j] |= std::uint64_t{1} << v;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t self = std::uint64_t{1} << i;
+      std::uint64_t frontier = next[i], seen = frontier;
+      for (int length = 1; frontier; ++length) {
+        if (frontier & self) {
+          mark(i, length);
+          break;
+        }
+        std::uint64_t reached = 0;
+        for (std::uint64_t f = frontier; f; f &= f - 1) reached |= next[std::countr_zero(f)];
+        frontier = reached & ~seen;
+        seen |= reached;
+      }
+    }
+    return;
+  }
+  thread_local std::vector<int> depth;
+  thread_local std::vector<std::uint32_t> queue;
+  depth.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::fill(depth.begin(), depth.end(), -1);
     queue.assign(1, static_cast<std::uint32_t>(i));
@@ -165,10 +193,7 @@ void dependency_features(std::span<const InstructionDataflow> block, float* out)
         }
       }
     }
-    if (cycle > 0) {
-      out[i * kDependencyFeatures + 5] = 1.0f;
-      out[i * kDependencyFeatures + 6] = 1.0f / static_cast<float>(cycle);
-    }
+    if (cycle > 0) mark(i, cycle);
   }
 }
 

@@ -69,5 +69,22 @@ TEST(Dependencies, SubRegistersShareTheirRegistersSlot) {
   EXPECT_FLOAT_EQ(v[1][0], 1.0f);
 }
 
+// A chain of n imuls through rax is one recurrence of n instructions, found
+// on bit sets up to 64 instructions and on lists beyond.
+TEST(Dependencies, LongChainsAreOneRecurrence) {
+  for (std::size_t n : {64u, 65u, 70u}) {
+    std::string hex;
+    for (std::size_t i = 0; i < n; ++i) hex += "480fafc0";
+    const Features f = features_of(hex);
+    ASSERT_EQ(f.size(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(f[i][5], 1.0f) << n << " " << i;
+      EXPECT_FLOAT_EQ(f[i][6], 1.0f / static_cast<float>(n)) << n << " " << i;
+      // The producer is the instruction before: for the first, the last of the previous iteration (d = 1).
+      EXPECT_EQ(f[i][i == 0 ? 1 : 0], 1.0f) << n << " " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace surrogate
