@@ -65,15 +65,6 @@ class SpecReader {
   const std::string& path_;
 };
 
-std::vector<BasicBlock> decode_rows(const PreparedData& data, const std::vector<const EncodedBlock*>& rows) {
-  Decoder decoder;
-  std::vector<BasicBlock> out;
-  out.reserve(rows.size());
-  for (const EncodedBlock* e : rows)
-    out.push_back(decoder.decode_block(data.labels.blocks[e->row].bytes, "row " + std::to_string(e->row), {}, nullptr));
-  return out;
-}
-
 std::string format_table_markdown(const CompileSpec& spec, const CompileResult& r) {
   std::string s =
       "| width | depth | parameters | epochs | training [s] | validation MAPE | test MAPE | Kendall tau | "
@@ -223,7 +214,7 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
   std::filesystem::create_directories(spec.output_dir);
   PreparedData data = prepare_data(spec.labels, std::max(1u, spec.jobs), log);
   std::vector<const EncodedBlock*> test_rows = data.of(Split::kTest);
-  std::vector<BasicBlock> test_blocks = decode_rows(data, test_rows);
+  std::vector<BasicBlock> test_blocks = data.decoded(test_rows);
   std::vector<double> test_truth;
   for (const EncodedBlock* e : test_rows) test_truth.push_back(e->throughput);
 

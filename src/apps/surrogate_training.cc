@@ -5,6 +5,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "block/decoder.h"
 #include "dataset/held_out_programs.h"
 #include "nn/export.h"
 #include "util/atomic_file.h"
@@ -16,6 +17,15 @@ std::vector<const EncodedBlock*> PreparedData::of(Split split) const {
   std::vector<const EncodedBlock*> out;
   for (const EncodedBlock& b : blocks)
     if (b.split == split) out.push_back(&b);
+  return out;
+}
+
+std::vector<BasicBlock> PreparedData::decoded(const std::vector<const EncodedBlock*>& rows) const {
+  Decoder decoder;
+  std::vector<BasicBlock> out;
+  out.reserve(rows.size());
+  for (const EncodedBlock* e : rows)
+    out.push_back(decoder.decode_block(labels.blocks[e->row].bytes, "row " + std::to_string(e->row), {}, nullptr));
   return out;
 }
 
@@ -46,7 +56,7 @@ PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::os
 
 TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& requested, nn::TrainOptions options,
                                  const std::string& prefix, std::ostream& log, const std::function<bool()>& cancel,
-                                 const std::string& init) {
+                                 const std::string& init, const nlohmann::json& extra_metadata) {
   nn::LstmShape shape = requested;
   std::optional<runtime::ModelFile> initial;
   std::string init_fingerprint;
@@ -108,6 +118,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
                              {"split", "FNV-1a of the block bytes % 100: <80 train, <90 validation, else test"},
                              {"seed", options.seed}};
   if (!init.empty()) metadata["initialised_from"] = init;
+  for (const auto& [key, value] : extra_metadata.items()) metadata[key] = value;
   out.model_path = prefix + ".srg";
   runtime::write_model_file(out.model_path, nn::export_model(model, data.vocabulary, metadata));
   return out;

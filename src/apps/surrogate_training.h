@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "block/basic_block.h"
 #include "dataset/encoded_dataset.h"
 #include "dataset/label_store.h"
 #include "nn/trainer.h"
@@ -24,6 +27,8 @@ struct PreparedData {
   std::vector<EncodedBlock> blocks;
   std::size_t skipped = 0;
   std::vector<const EncodedBlock*> of(Split split) const;
+  // The rows' blocks decoded again (for a simulator or the runtime).
+  std::vector<BasicBlock> decoded(const std::vector<const EncodedBlock*>& rows) const;
 };
 
 // `vocabulary`: encode with it (a model's, to continue training that model)
@@ -43,9 +48,9 @@ struct TrainedSurrogate {
 // was set, the checkpoint holds the progress and nothing was exported.
 // `init`: a deployed model (.srg) whose weights training starts from; its
 // width and depth replace `shape`'s, and `data` must be encoded with its
-// vocabulary (prepare_data).
+// vocabulary (prepare_data). `metadata`: more fields for the model's metadata.
 TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& shape, nn::TrainOptions options,
                                  const std::string& prefix, std::ostream& log, const std::function<bool()>& cancel,
-                                 const std::string& init = "");
+                                 const std::string& init = "", const nlohmann::json& metadata = {});
 
 }  // namespace surrogate::apps

@@ -270,8 +270,10 @@ TEST(Cli, KilledLabellingResumesWithoutRedoingFinishedBlocks) { expect_killed_ru
 
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm", "measure", "evaluate", "label",
-                          "train", "compile", "predict"}) {
-    if (!SURROGATE_WITH_TORCH && (std::string(cmd) == "train" || std::string(cmd) == "compile")) continue;
+                          "train", "compile", "adapt", "predict"}) {
+    if (!SURROGATE_WITH_TORCH &&
+        (std::string(cmd) == "train" || std::string(cmd) == "compile" || std::string(cmd) == "adapt"))
+      continue;
     Result r = run(std::string(cmd) + " --help");
     EXPECT_EQ(r.status, 0) << cmd;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd << ": " << r.out;

@@ -33,7 +33,10 @@ const char* const kNnCommands[][2] = {
     {"train", "Train a hierarchical-LSTM surrogate on a label set (runs surrogate-nn train; see its --help)"},
     {"compile",
      "Neural compilation: capacity search to the cheapest surrogate meeting a specification "
-     "(runs surrogate-nn compile; see its --help)"}};
+     "(runs surrogate-nn compile; see its --help)"},
+    {"adapt",
+     "Neural adaptation: fine-tune a surrogate on throughputs measured on this machine "
+     "(runs surrogate-nn adapt; see its --help)"}};
 
 const char* const kMcaCommands[] = {"simulate", "label"};
 

@@ -1,7 +1,8 @@
-// surrogate-nn: the commands of surrogate that need LibTorch (train, compile).
+// surrogate-nn: the commands of surrogate that need LibTorch (train, compile, adapt).
 // Users run them as `surrogate train` / `surrogate compile` (see main.cc).
 #include <CLI/CLI.hpp>
 
+#include "cli/adapt_command.h"
 #include "cli/command.h"
 #include "cli/compile_command.h"
 #include "cli/train_command.h"
@@ -12,6 +13,6 @@ int main(int argc, char** argv) {
   app.name("surrogate");
   app.require_subcommand(1);
   app.set_version_flag("-V,--version", std::string("surrogate 0.1.0"));
-  std::vector<Command> commands{add_train_command(app), add_compile_command(app)};
+  std::vector<Command> commands{add_train_command(app), add_compile_command(app), add_adapt_command(app)};
   return run_command_line(app, commands, argc, argv);
 }

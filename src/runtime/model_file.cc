@@ -150,6 +150,17 @@ const std::vector<float>& ModelFile::tensor(const std::string& name) const {
   return it->second;
 }
 
+std::string model_cpu(const nlohmann::json& h) {
+  if (!h.is_object() || !h.contains("metadata") || !h["metadata"].is_object()) return "";
+  const nlohmann::json& m = h["metadata"];
+  if (m.contains("cpu") && m["cpu"].is_string()) return m["cpu"];
+  // "surrogate simulate -mcpu=haswell -iterations=100 (llvm-mca 19)".
+  const std::string labels = m.contains("labels") && m["labels"].is_string() ? m["labels"].get<std::string>() : "";
+  const std::size_t at = labels.find("-mcpu=");
+  if (at == std::string::npos) return "";
+  return labels.substr(at + 6, labels.find_first_of(" \t", at) - at - 6);
+}
+
 int ModelFile::features() const { return std::max(0, frontend_features(frontend)); }
 
 nlohmann::json ModelFile::metadata() const {

@@ -74,6 +74,11 @@ struct ModelFile {
   nlohmann::json metadata() const;
 };
 
+// The LLVM CPU a model imitates, e.g. "haswell": its header's metadata
+// "cpu", or the -mcpu= of the command that labelled its training data
+// (models of `surrogate train` name it in "labels"); "" if neither.
+std::string model_cpu(const nlohmann::json& header);
+
 // Throws std::runtime_error, one line "PATH: what is wrong [where]", on any
 // fault: unreadable file, bad magic, unsupported version, bad JSON header,
 // missing/unknown/misshapen tensors, truncation, trailing bytes, checksum

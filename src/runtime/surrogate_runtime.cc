@@ -139,18 +139,7 @@ std::string Surrogate::metadata_json() const {
   return (h.is_object() && h.contains("metadata") ? h["metadata"] : nlohmann::json::object()).dump();
 }
 
-std::string Surrogate::cpu() const {
-  const nlohmann::json& h = impl_->header;
-  if (!h.is_object() || !h.contains("metadata") || !h["metadata"].is_object()) return "";
-  const nlohmann::json& m = h["metadata"];
-  if (m.contains("cpu") && m["cpu"].is_string()) return m["cpu"];
-  // Models trained by `surrogate train` name the labels' command instead:
-  // "surrogate simulate -mcpu=haswell -iterations=100 (llvm-mca 19)".
-  const std::string labels = m.contains("labels") && m["labels"].is_string() ? m["labels"].get<std::string>() : "";
-  const std::size_t at = labels.find("-mcpu=");
-  if (at == std::string::npos) return "";
-  return labels.substr(at + 6, labels.find_first_of(" \t", at) - at - 6);
-}
+std::string Surrogate::cpu() const { return model_cpu(impl_->header); }
 
 SurrogateStats Surrogate::stats() const {
   CacheStats s = impl_->predictor.stats();
