@@ -197,4 +197,11 @@ void dependency_features(std::span<const InstructionDataflow> block, float* out)
   }
 }
 
+void dependency_features(const BasicBlock& block, float* out) {
+  thread_local std::vector<InstructionDataflow> dataflow;
+  dataflow.clear();
+  for (const llvm::MCInst& inst : block.instructions) dataflow.push_back(dataflow_of(inst));
+  dependency_features(dataflow, out);
+}
+
 }  // namespace surrogate

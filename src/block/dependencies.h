@@ -23,6 +23,7 @@
 #include <span>
 #include <vector>
 
+#include "block/basic_block.h"
 #include "llvm/MC/MCInst.h"
 
 namespace surrogate {
@@ -56,5 +57,7 @@ inline constexpr std::size_t kDependencyFeatures = 8;
 
 // Writes block.size() * kDependencyFeatures floats to out.
 void dependency_features(std::span<const InstructionDataflow> block, float* out);
+// The same for a decoded block: block.instructions.size() * kDependencyFeatures floats.
+void dependency_features(const BasicBlock& block, float* out);
 
 }  // namespace surrogate

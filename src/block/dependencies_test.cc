@@ -17,11 +17,9 @@ Features features_of(const std::string& hex_block) {
   std::size_t offset;
   std::string error;
   const BasicBlock block = Decoder().decode_block(*parse_hex(hex_block, &offset, &error), "test", {}, nullptr);
-  std::vector<InstructionDataflow> dataflow;
-  for (const llvm::MCInst& inst : block.instructions) dataflow.push_back(dataflow_of(inst));
-  std::vector<float> flat(dataflow.size() * kDependencyFeatures);
-  dependency_features(dataflow, flat.data());
-  Features out(dataflow.size());
+  std::vector<float> flat(block.instructions.size() * kDependencyFeatures);
+  dependency_features(block, flat.data());
+  Features out(block.instructions.size());
   for (std::size_t i = 0; i < flat.size(); ++i) out[i / kDependencyFeatures][i % kDependencyFeatures] = flat[i];
   return out;
 }

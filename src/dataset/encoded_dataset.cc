@@ -22,10 +22,8 @@ TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs) {
     try {
       BasicBlock b = decoders[worker].decode_block(row.bytes, "row " + std::to_string(i), {}, nullptr);
       out.blocks[i] = tokenize_block(b);
-      std::vector<InstructionDataflow> dataflow;
-      for (const llvm::MCInst& inst : b.instructions) dataflow.push_back(dataflow_of(inst));
-      out.features[i].resize(dataflow.size() * kDependencyFeatures);
-      dependency_features(dataflow, out.features[i].data());
+      out.features[i].resize(b.instructions.size() * kDependencyFeatures);
+      dependency_features(b, out.features[i].data());
     } catch (const InputError&) {
       ++skipped[worker];
     }

@@ -79,10 +79,8 @@ TEST(Frontend, DependencyFeaturesAreTheDecodedBlocks) {
     std::size_t offset;
     std::string error;
     const BasicBlock decoded = Decoder().decode_block(*parse_hex(block, &offset, &error), "b", {}, nullptr);
-    std::vector<InstructionDataflow> dataflow;
-    for (const llvm::MCInst& inst : decoded.instructions) dataflow.push_back(dataflow_of(inst));
-    std::vector<float> want(dataflow.size() * kDependencyFeatures);
-    dependency_features(dataflow, want.data());
+    std::vector<float> want(decoded.instructions.size() * kDependencyFeatures);
+    dependency_features(decoded, want.data());
     EXPECT_EQ(got, want) << block;
   }
   EXPECT_EQ(frontend.counts().new_instructions, 3u);

@@ -218,12 +218,11 @@ struct Predictor::Worker {
     std::uint32_t node, parent;
     std::int32_t token;
   };
-  std::vector<NewNode> fresh;                 // trie nodes of a level to compute
-  std::vector<std::uint32_t> found;           // entry of each instruction of a chunk's blocks, in run order
-  std::vector<std::size_t> found_start;       // where each (ordered) block's entries start in found
-  std::vector<float> features;                // F per entry of found: the chunk's dependency features, in run order
-  FloatBuffer mixed;                          // kMaxBatch preactivations with their features added
-  std::vector<InstructionDataflow> dataflow;  // scratch: a decoded block's
+  std::vector<NewNode> fresh;            // trie nodes of a level to compute
+  std::vector<std::uint32_t> found;      // entry of each instruction of a chunk's blocks, in run order
+  std::vector<std::size_t> found_start;  // where each (ordered) block's entries start in found
+  std::vector<float> features;           // F per entry of found: the chunk's dependency features, in run order
+  FloatBuffer mixed;                     // kMaxBatch preactivations with their features added
   CacheStats stats;
 
   Worker(const Network& n, std::size_t cap)
@@ -367,12 +366,7 @@ struct Predictor::Worker {
     for (std::size_t b = 0; b < count && b < kChunkBlocks; ++b) lengths[b] = blocks[b]->instructions.size();
     run(
         count, lengths, [&](std::size_t b, std::size_t t) { return entry(*blocks[b], t); }, own_entries(),
-        [&](std::size_t b, float* f) {
-          dataflow.clear();
-          for (const llvm::MCInst& inst : blocks[b]->instructions) dataflow.push_back(dataflow_of(inst));
-          dependency_features(dataflow, f);
-        },
-        out);
+        [&](std::size_t b, float* f) { dependency_features(*blocks[b], f); }, out);
   }
 
   // The same for blocks given as frontend instruction ids: block b is ids[b][0, lengths[b]).
