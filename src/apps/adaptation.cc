@@ -1,7 +1,5 @@
 #include "apps/adaptation.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -15,18 +13,13 @@
 #include "runtime/model_file.h"
 #include "runtime/predictor.h"
 #include "util/atomic_file.h"
+#include "util/executable.h"
 #include "util/parallel.h"
 #include "util/result_journal.h"
 
 namespace surrogate::apps {
 
 namespace {
-
-std::vector<double> truth_of(const std::vector<const EncodedBlock*>& rows) {
-  std::vector<double> out;
-  for (const EncodedBlock* e : rows) out.push_back(e->throughput);
-  return out;
-}
 
 ErrorSummary score(const runtime::ModelFile& model, const std::vector<BasicBlock>& blocks,
                    const std::vector<double>& truth, unsigned jobs) {
@@ -82,10 +75,8 @@ std::string measured_host(const std::string& measured) {
 }
 
 std::vector<std::string> shipped_models() {
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return {};
-  const std::filesystem::path bin = std::filesystem::path(std::string(self, n)).parent_path();
+  const std::filesystem::path bin = executable_directory();
+  if (bin.empty()) return {};
   for (const std::filesystem::path& dir : {bin / "../share/surrogate/models", bin / "../../models"}) {
     std::error_code error;
     if (!std::filesystem::is_directory(dir, error)) continue;
@@ -127,7 +118,7 @@ AdaptResult adapt(const AdaptOptions& o, std::ostream& log, const std::function<
   // The base: the candidate closest to the measurements on the validation split.
   const std::vector<const EncodedBlock*>& judge = validation.empty() ? train : validation;
   const std::vector<BasicBlock> judge_blocks = data.decoded(judge);
-  const std::vector<double> judge_truth = truth_of(judge);
+  const std::vector<double> judge_truth = throughputs_of(judge);
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     r.candidates.push_back({o.base_models[i], score(candidates[i], judge_blocks, judge_truth, jobs)});
     log << summary_line("base candidate " + o.base_models[i], r.candidates.back().validation);
@@ -160,7 +151,7 @@ AdaptResult adapt(const AdaptOptions& o, std::ostream& log, const std::function<
   // The test split: trained on by nothing, chosen on by nothing.
   test = data.of(Split::kTest);
   const std::vector<BasicBlock> test_blocks = data.decoded(test);
-  const std::vector<double> test_truth = truth_of(test);
+  const std::vector<double> test_truth = throughputs_of(test);
   r.simulator_cpu = runtime::model_cpu(base.header);
   r.base = score(base, test_blocks, test_truth, jobs);
   runtime::ModelFile adapted = runtime::read_model_file(o.output);

@@ -215,8 +215,7 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
   PreparedData data = prepare_data(spec.labels, std::max(1u, spec.jobs), log);
   std::vector<const EncodedBlock*> test_rows = data.of(Split::kTest);
   std::vector<BasicBlock> test_blocks = data.decoded(test_rows);
-  std::vector<double> test_truth;
-  for (const EncodedBlock* e : test_rows) test_truth.push_back(e->throughput);
+  const std::vector<double> test_truth = throughputs_of(test_rows);
 
   // The reference cost: the program on the same blocks, one thread.
   const double simulator_speed = program_speed(program, test_blocks);

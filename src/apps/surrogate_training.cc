@@ -29,6 +29,13 @@ std::vector<BasicBlock> PreparedData::decoded(const std::vector<const EncodedBlo
   return out;
 }
 
+std::vector<double> throughputs_of(const std::vector<const EncodedBlock*>& rows) {
+  std::vector<double> out;
+  out.reserve(rows.size());
+  for (const EncodedBlock* e : rows) out.push_back(e->throughput);
+  return out;
+}
+
 PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log,
                           const Vocabulary* vocabulary) {
   PreparedData d;

@@ -31,6 +31,9 @@ struct PreparedData {
   std::vector<BasicBlock> decoded(const std::vector<const EncodedBlock*>& rows) const;
 };
 
+// The rows' labels, cycles per 100 iterations, in order.
+std::vector<double> throughputs_of(const std::vector<const EncodedBlock*>& rows);
+
 // `vocabulary`: encode with it (a model's, to continue training that model)
 // instead of the training split's own.
 PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log,

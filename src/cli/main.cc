@@ -10,7 +10,6 @@
 // instruction and runs ~8% faster with it, while tcmalloc's start-up (~3 ms
 // of page-map set-up) is a good part of a short `predict`. When
 // surrogate-mca is not beside this binary, they run here.
-#include <limits.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +25,7 @@
 #include "cli/params_command.h"
 #include "cli/predict_command.h"
 #include "cli/simulate_command.h"
+#include "util/executable.h"
 
 namespace {
 
@@ -42,11 +42,8 @@ const char* const kMcaCommands[] = {"simulate", "label"};
 
 // The path of `binary` in this program's directory, or "" if unknown.
 std::string sibling(const char* binary) {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "";
-  self[n] = 0;
-  return (std::filesystem::path(self).parent_path() / binary).string();
+  const std::filesystem::path dir = surrogate::executable_directory();
+  return dir.empty() ? "" : (dir / binary).string();
 }
 
 // Replaces this process by `binary` from the same directory, same arguments.
