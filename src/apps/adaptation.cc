@@ -107,7 +107,7 @@ AdaptResult adapt(const AdaptOptions& o, std::ostream& log, const std::function<
           << r.host << "\n";
   }
 
-  PreparedData data = prepare_data(o.measured, jobs, log, &candidates[0].vocabulary);
+  PreparedData data = prepare_data(o.measured, candidates[0].frontend, jobs, log, &candidates[0].vocabulary);
   std::vector<const EncodedBlock*> train = data.of(Split::kTrain), validation = data.of(Split::kValidation),
                                    test = data.of(Split::kTest);
   if (train.empty()) throw std::runtime_error(o.measured + ": no measured block to adapt on");
@@ -127,7 +127,7 @@ AdaptResult adapt(const AdaptOptions& o, std::ostream& log, const std::function<
   const std::string& base_path = o.base_models[r.chosen];
   const runtime::ModelFile& base = candidates[r.chosen];
   log << "surrogate adapt: adapting " << base_path << " (closest on " << judge.size() << " validation blocks)\n";
-  if (r.chosen != 0) data = prepare_data(o.measured, jobs, log, &base.vocabulary);
+  if (r.chosen != 0) data = prepare_data(o.measured, base.frontend, jobs, log, &base.vocabulary);
 
   nn::TrainOptions training = o.training;
   nlohmann::json metadata = {
@@ -137,8 +137,9 @@ AdaptResult adapt(const AdaptOptions& o, std::ostream& log, const std::function<
         {"base_model_fingerprint", fingerprint_of(read_file(base_path))},
         {"measured", o.measured},
         {"measured_fingerprint", data.labels_fingerprint},
-        {"method", "fine-tuned every weight from the base model on the measured training split (Adam, MAPE loss, "
-                   "early stopping on the measured validation split)"},
+        {"method",
+         "fine-tuned every weight from the base model on the measured training split (Adam, MAPE loss, "
+         "early stopping on the measured validation split)"},
         {"learning_rate", training.learning_rate},
         {"max_seconds", training.max_seconds}}}};
   const std::string prefix = o.output.substr(0, o.output.size() - 4);

@@ -123,6 +123,7 @@ CompileSpec read_compile_spec(const std::string& path) {
   r.get("objective", "cost", s.cost);
   r.get("search", "widths", s.widths);
   r.get("search", "depth", s.depth);
+  r.get("search", "frontend", s.frontend);
   r.get("search", "jobs", s.jobs);
   r.get("training", "max_minutes", s.max_minutes);
   r.get("training", "max_epochs", s.training.max_epochs);
@@ -137,6 +138,8 @@ CompileSpec read_compile_spec(const std::string& path) {
   if (s.cost != "blocks_per_second")
     throw InputError({path, 0}, "objective.cost: only \"blocks_per_second\" is supported");
   if (!(s.max_error > 0)) throw InputError({path, 0}, "error.max_error: must be positive");
+  if (runtime::frontend_features(s.frontend) < 0)
+    throw InputError({path, 0}, "search.frontend: must be " + runtime::known_frontends());
   s.jobs = std::max(1u, s.jobs);
   s.depth = std::max<std::int64_t>(1, s.depth);
   std::sort(s.widths.begin(), s.widths.end());
@@ -212,7 +215,7 @@ int exported_row(const CompileResult& result) {
 CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ostream& log,
                       const std::atomic<bool>* cancel) {
   std::filesystem::create_directories(spec.output_dir);
-  PreparedData data = prepare_data(spec.labels, std::max(1u, spec.jobs), log);
+  PreparedData data = prepare_data(spec.labels, spec.frontend, std::max(1u, spec.jobs), log);
   std::vector<const EncodedBlock*> test_rows = data.of(Split::kTest);
   std::vector<BasicBlock> test_blocks = data.decoded(test_rows);
   const std::vector<double> test_truth = throughputs_of(test_rows);

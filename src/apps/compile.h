@@ -44,6 +44,7 @@ struct CompileSpec {
   std::string cost = "blocks_per_second";
   std::vector<std::int64_t> widths{8, 16, 32, 64, 128, 256};
   std::int64_t depth = 1;
+  std::string frontend = "llvm19-x86-tokens";  // what the candidates read (runtime/frontend.h)
   unsigned jobs = 1;
   nn::TrainOptions training;
   double max_minutes = 0;

@@ -8,6 +8,8 @@
 #include "block/decoder.h"
 #include "dataset/held_out_programs.h"
 #include "nn/export.h"
+#include "runtime/frontend.h"
+#include "runtime/x86_token_frontend.h"
 #include "util/atomic_file.h"
 #include "util/result_journal.h"
 
@@ -36,9 +38,14 @@ std::vector<double> throughputs_of(const std::vector<const EncodedBlock*>& rows)
   return out;
 }
 
-PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log,
+PreparedData prepare_data(const std::string& labels_path, const std::string& frontend, unsigned jobs, std::ostream& log,
                           const Vocabulary* vocabulary) {
+  const std::optional<DependencyFeatureSet> set = runtime::X86TokenFrontend::set_of(frontend);
+  if (!set)
+    throw std::invalid_argument("unknown frontend '" + frontend + "' (this build knows " + runtime::known_frontends() +
+                                ")");
   PreparedData d;
+  d.frontend = frontend;
   d.labels_path = labels_path;
   d.labels_fingerprint = fingerprint_of(read_file(labels_path));
   d.labels = read_labels(labels_path);
@@ -49,7 +56,7 @@ PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::os
   if (d.labels.blocks.size() != before)
     log << labels_path << ": " << before - d.labels.blocks.size()
         << " blocks of held-out programs (openssl, sqlite, redis) left out of training\n";
-  TokenizedLabels tokens = tokenize_labels(d.labels, jobs);
+  TokenizedLabels tokens = tokenize_labels(d.labels, jobs, *set);
   d.vocabulary = vocabulary ? *vocabulary : training_vocabulary(d.labels, tokens);
   d.blocks = encode_labels(d.labels, tokens, d.vocabulary);
   d.skipped = tokens.skipped;
@@ -73,12 +80,15 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
     initial = runtime::parse_model_file(bytes, init);
     if (initial->vocabulary.tokens() != data.vocabulary.tokens())
       throw std::invalid_argument(init + ": the data were not encoded with this model's vocabulary");
+    if (initial->frontend != data.frontend)
+      throw std::invalid_argument(init + ": the data were encoded for frontend " + data.frontend +
+                                  ", the model reads " + initial->frontend);
     shape.width = initial->width;
     shape.depth = initial->depth;
-    shape.instruction_features = initial->features();
     options.start_head_at_mean = false;  // its head is trained
   }
   shape.vocabulary = static_cast<std::int64_t>(data.vocabulary.size());
+  shape.instruction_features = runtime::frontend_features(data.frontend);
   std::string vocab_text;
   for (const std::string& t : data.vocabulary.tokens()) vocab_text += t + "\n";
   options.checkpoint = prefix + ".ckpt";
@@ -127,7 +137,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
   if (!init.empty()) metadata["initialised_from"] = init;
   for (const auto& [key, value] : extra_metadata.items()) metadata[key] = value;
   out.model_path = prefix + ".srg";
-  runtime::write_model_file(out.model_path, nn::export_model(model, data.vocabulary, metadata));
+  runtime::write_model_file(out.model_path, nn::export_model(model, data.vocabulary, metadata, data.frontend));
   return out;
 }
 

@@ -20,6 +20,7 @@
 namespace surrogate::apps {
 
 struct PreparedData {
+  std::string frontend;  // the model input the blocks are encoded for (runtime/frontend.h)
   std::string labels_path;
   std::string labels_fingerprint;  // of the file's bytes
   LabelSet labels;
@@ -34,9 +35,11 @@ struct PreparedData {
 // The rows' labels, cycles per 100 iterations, in order.
 std::vector<double> throughputs_of(const std::vector<const EncodedBlock*>& rows);
 
+// `frontend`: the model input to encode for (its dependency features).
 // `vocabulary`: encode with it (a model's, to continue training that model)
-// instead of the training split's own.
-PreparedData prepare_data(const std::string& labels_path, unsigned jobs, std::ostream& log,
+// instead of the training split's own. Throws std::invalid_argument on a
+// frontend this build does not know.
+PreparedData prepare_data(const std::string& labels_path, const std::string& frontend, unsigned jobs, std::ostream& log,
                           const Vocabulary* vocabulary = nullptr);
 
 struct TrainedSurrogate {
@@ -51,7 +54,8 @@ struct TrainedSurrogate {
 // was set, the checkpoint holds the progress and nothing was exported.
 // `init`: a deployed model (.srg) whose weights training starts from; its
 // width and depth replace `shape`'s, and `data` must be encoded with its
-// vocabulary (prepare_data). `metadata`: more fields for the model's metadata.
+// vocabulary and frontend (prepare_data). shape.instruction_features is the
+// data's frontend's. `metadata`: more fields for the model's metadata.
 TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& shape, nn::TrainOptions options,
                                  const std::string& prefix, std::ostream& log, const std::function<bool()>& cancel,
                                  const std::string& init = "", const nlohmann::json& metadata = {});

@@ -92,9 +92,106 @@ InstructionDataflow dataflow_of(const llvm::MCInst& inst) {
   return d;
 }
 
-void dependency_features(std::span<const InstructionDataflow> block, float* out) {
-  const std::size_t n = block.size();
-  std::fill(out, out + n * kDependencyFeatures, 0.0f);
+namespace {
+
+// Shortest recurrences through one instruction, in instructions (0: none).
+struct Recurrences {
+  int value_only = 0;    // every edge a value edge
+  int with_address = 0;  // at least one address edge
+  int any() const {
+    return value_only && with_address ? std::min(value_only, with_address) : value_only | with_address;
+  }
+};
+
+// Breadth-first from i over (instruction, address edge seen yet) states along
+// producer -> consumer edges. Every edge within an iteration goes forward, so
+// every cycle crosses the back edge. On bit sets for blocks of up to 64
+// instructions (nearly all), else on lists, at most kRecurrenceSearchEdges
+// edges from each instruction.
+class RecurrenceSearch {
+ public:
+  // value[j] / address[j]: the instructions reading what j writes as a value / an address.
+  RecurrenceSearch(const std::vector<std::vector<std::uint32_t>>& value,
+                   const std::vector<std::vector<std::uint32_t>>& address, std::size_t n)
+      : value_(value), address_(address), n_(n) {
+    if (n_ > 64) return;
+    for (std::size_t j = 0; j < n_; ++j) {
+      value_bits_[j] = address_bits_[j] = 0;
+      for (std::uint32_t v : value_[j]) value_bits_[j] |= std::uint64_t{1} << v;
+      for (std::uint32_t v : address_[j]) address_bits_[j] |= std::uint64_t{1} << v;
+    }
+  }
+
+  Recurrences through(std::size_t i) const { return n_ <= 64 ? on_bits(i) : on_lists(i); }
+
+ private:
+  Recurrences on_bits(std::size_t i) const {
+    Recurrences r;
+    const std::uint64_t self = std::uint64_t{1} << i;
+    // frontier0: reached by value edges only; frontier1: with an address edge.
+    std::uint64_t frontier0 = self, frontier1 = 0, seen0 = self, seen1 = 0;
+    for (int length = 1; frontier0 | frontier1; ++length) {
+      std::uint64_t reached0 = 0, reached1 = 0;
+      for (std::uint64_t f = frontier0; f; f &= f - 1) {
+        reached0 |= value_bits_[std::countr_zero(f)];
+        reached1 |= address_bits_[std::countr_zero(f)];
+      }
+      for (std::uint64_t f = frontier1; f; f &= f - 1)
+        reached1 |= value_bits_[std::countr_zero(f)] | address_bits_[std::countr_zero(f)];
+      if (!r.value_only && (reached0 & self)) r.value_only = length;
+      if (!r.with_address && (reached1 & self)) r.with_address = length;
+      if (r.value_only && r.with_address) break;
+      frontier0 = reached0 & ~seen0 & ~self;
+      frontier1 = reached1 & ~seen1 & ~self;
+      seen0 |= reached0;
+      seen1 |= reached1;
+    }
+    return r;
+  }
+
+  Recurrences on_lists(std::size_t i) const {
+    thread_local std::vector<int> depth;  // by state: 2 * instruction + address edge seen
+    thread_local std::vector<std::uint32_t> queue;
+    depth.assign(2 * n_, -1);
+    queue.assign(1, static_cast<std::uint32_t>(2 * i));
+    depth[2 * i] = 0;
+    Recurrences r;
+    std::size_t edges = 0;
+    for (std::size_t q = 0; q < queue.size() && !(r.value_only && r.with_address); ++q) {
+      const std::uint32_t state = queue[q], u = state / 2, seen_address = state % 2;
+      for (const bool by_address : {false, true}) {
+        for (std::uint32_t v : (by_address ? address_ : value_)[u]) {
+          if (++edges > kRecurrenceSearchEdges) return r;
+          const std::uint32_t next = 2 * v + (seen_address || by_address);
+          if (v == i) {
+            int& found = next % 2 ? r.with_address : r.value_only;
+            if (!found) found = depth[state] + 1;
+            continue;
+          }
+          if (depth[next] < 0) {
+            depth[next] = depth[state] + 1;
+            queue.push_back(next);
+          }
+        }
+      }
+    }
+    return r;
+  }
+
+  const std::vector<std::vector<std::uint32_t>>& value_;
+  const std::vector<std::vector<std::uint32_t>>& address_;
+  std::size_t n_;
+  std::array<std::uint64_t, 64> value_bits_, address_bits_;
+};
+
+float inverse(int length) { return length ? 1.0f / static_cast<float>(length) : 0.0f; }
+
+}  // namespace
+
+void dependency_features(std::span<const InstructionDataflow> block, DependencyFeatureSet set, float* out) {
+  const std::size_t n = block.size(), width = feature_count(set);
+  if (width == 0) return;
+  std::fill(out, out + n * width, 0.0f);
   if (n == 0) return;
   // The last writer of each slot in the whole block (the previous iteration's
   // writer for a reader before any writer of this iteration).
@@ -104,17 +201,19 @@ void dependency_features(std::span<const InstructionDataflow> block, float* out)
     for (std::uint64_t w = block[j].writes; w; w &= w - 1) last[std::countr_zero(w)] = static_cast<int>(j);
   std::array<int, 64> writer = {};  // last writer before i in this iteration
   writer.fill(-1);
-  // consumers[j]: the instructions reading what j writes. Reused between
-  // calls (this runs for every block the runtime predicts).
-  thread_local std::vector<std::vector<std::uint32_t>> consumers;
-  if (consumers.size() < n) consumers.resize(n);
-  for (std::size_t j = 0; j < n; ++j) consumers[j].clear();
+  // value_consumers[j] / address_consumers[j]: the instructions reading what
+  // j writes, as a value / to form an address. Reused between calls (this
+  // runs for every block the runtime predicts).
+  thread_local std::vector<std::vector<std::uint32_t>> value_consumers, address_consumers;
+  if (value_consumers.size() < n) value_consumers.resize(n), address_consumers.resize(n);
+  for (std::size_t j = 0; j < n; ++j) value_consumers[j].clear(), address_consumers[j].clear();
+  const auto pure_load = [](const InstructionDataflow& d) { return d.loads && d.reads == 0; };
   for (std::size_t i = 0; i < n; ++i) {
-    float* f = out + i * kDependencyFeatures;
+    float* f = out + i * width;
     std::size_t nearest = 0;  // distance of the nearest producer of any source
     int nearest_producer = -1;
     int producing_slots = 0;
-    auto see = [&](std::uint64_t slots, std::size_t same_feature) {
+    auto see = [&](std::uint64_t slots, std::size_t same_feature, std::vector<std::vector<std::uint32_t>>& consumers) {
       for (std::uint64_t r = slots; r; r &= r - 1) {
         const int slot = std::countr_zero(r);
         int j = writer[slot];
@@ -125,9 +224,8 @@ void dependency_features(std::span<const InstructionDataflow> block, float* out)
         }
         if (j < 0) continue;
         const std::size_t d = carried ? i + n - static_cast<std::size_t>(j) : i - static_cast<std::size_t>(j);
-        const float inverse = 1.0f / static_cast<float>(d);
         float& feature = f[same_feature + (carried ? 1 : 0)];
-        feature = std::max(feature, inverse);
+        feature = std::max(feature, 1.0f / static_cast<float>(d));
         if (nearest == 0 || d < nearest) {
           nearest = d;
           nearest_producer = j;
@@ -136,72 +234,36 @@ void dependency_features(std::span<const InstructionDataflow> block, float* out)
           consumers[j].push_back(static_cast<std::uint32_t>(i));
       }
     };
-    see(block[i].reads, 0);
-    see(block[i].address_reads, 2);
+    see(block[i].reads, 0, value_consumers);
+    see(block[i].address_reads, 2, address_consumers);
     for (std::uint64_t r = block[i].reads | block[i].address_reads; r; r &= r - 1)
       producing_slots += last[std::countr_zero(r)] >= 0;
-    f[4] = nearest_producer >= 0 && block[nearest_producer].loads ? 1.0f : 0.0f;
+    if (nearest_producer >= 0) {
+      const InstructionDataflow& producer = block[nearest_producer];
+      f[4] = (set == DependencyFeatureSet::kV1 ? producer.loads : pure_load(producer)) ? 1.0f : 0.0f;
+    }
     f[7] = std::min(1.0f, static_cast<float>(producing_slots) / 4.0f);
     for (std::uint64_t w = block[i].writes; w; w &= w - 1) writer[std::countr_zero(w)] = static_cast<int>(i);
   }
-  // Recurrences: the shortest cycle through i in the producer graph. Every
-  // edge within an iteration goes forward, so every cycle crosses the back
-  // edge. Breadth-first from i along producer -> consumer edges: on bit
-  // sets for blocks of up to 64 instructions (nearly all), else on lists.
-  auto mark = [&](std::size_t i, int cycle) {
-    out[i * kDependencyFeatures + 5] = 1.0f;
-    out[i * kDependencyFeatures + 6] = 1.0f / static_cast<float>(cycle);
-  };
-  if (n <= 64) {
-    std::array<std::uint64_t, 64> next{};
-    for (std::size_t j = 0; j < n; ++j)
-      for (std::uint32_t v : consumers[j]) next[j] |= std::uint64_t{1} << v;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t self = std::uint64_t{1} << i;
-      std::uint64_t frontier = next[i], seen = frontier;
-      for (int length = 1; frontier; ++length) {
-        if (frontier & self) {
-          mark(i, length);
-          break;
-        }
-        std::uint64_t reached = 0;
-        for (std::uint64_t f = frontier; f; f &= f - 1) reached |= next[std::countr_zero(f)];
-        frontier = reached & ~seen;
-        seen |= reached;
-      }
-    }
-    return;
-  }
-  thread_local std::vector<int> depth;
-  thread_local std::vector<std::uint32_t> queue;
-  depth.resize(n);
+  const RecurrenceSearch search(value_consumers, address_consumers, n);
   for (std::size_t i = 0; i < n; ++i) {
-    std::fill(depth.begin(), depth.end(), -1);
-    queue.assign(1, static_cast<std::uint32_t>(i));
-    depth[i] = 0;
-    int cycle = 0;
-    for (std::size_t q = 0; q < queue.size() && cycle == 0; ++q) {
-      const std::uint32_t u = queue[q];
-      for (std::uint32_t v : consumers[u]) {
-        if (v == i) {
-          cycle = depth[u] + 1;
-          break;
-        }
-        if (depth[v] < 0) {
-          depth[v] = depth[u] + 1;
-          queue.push_back(v);
-        }
-      }
+    const Recurrences r = search.through(i);
+    if (!r.any()) continue;
+    float* f = out + i * width;
+    f[5] = 1.0f;
+    f[6] = inverse(r.any());
+    if (set == DependencyFeatureSet::kV2) {
+      f[8] = inverse(r.value_only);
+      f[9] = inverse(r.with_address);
     }
-    if (cycle > 0) mark(i, cycle);
   }
 }
 
-void dependency_features(const BasicBlock& block, float* out) {
+void dependency_features(const BasicBlock& block, DependencyFeatureSet set, float* out) {
   thread_local std::vector<InstructionDataflow> dataflow;
   dataflow.clear();
   for (const llvm::MCInst& inst : block.instructions) dataflow.push_back(dataflow_of(inst));
-  dependency_features(dataflow, out);
+  dependency_features(dataflow, set, out);
 }
 
 }  // namespace surrogate

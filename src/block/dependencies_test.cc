@@ -11,18 +11,23 @@
 namespace surrogate {
 namespace {
 
-using Features = std::vector<std::array<float, kDependencyFeatures>>;
-
-Features features_of(const std::string& hex_block) {
+template <DependencyFeatureSet kSet>
+std::vector<std::array<float, feature_count(kSet)>> features_in(const std::string& hex_block) {
+  constexpr std::size_t kWidth = feature_count(kSet);
   std::size_t offset;
   std::string error;
   const BasicBlock block = Decoder().decode_block(*parse_hex(hex_block, &offset, &error), "test", {}, nullptr);
-  std::vector<float> flat(block.instructions.size() * kDependencyFeatures);
-  dependency_features(block, flat.data());
-  Features out(block.instructions.size());
-  for (std::size_t i = 0; i < flat.size(); ++i) out[i / kDependencyFeatures][i % kDependencyFeatures] = flat[i];
+  std::vector<float> flat(block.instructions.size() * kWidth);
+  dependency_features(block, kSet, flat.data());
+  std::vector<std::array<float, kWidth>> out(block.instructions.size());
+  for (std::size_t i = 0; i < flat.size(); ++i) out[i / kWidth][i % kWidth] = flat[i];
   return out;
 }
+
+using Features = std::vector<std::array<float, 8>>;
+Features features_of(const std::string& hex_block) { return features_in<DependencyFeatureSet::kV1>(hex_block); }
+using Features2 = std::vector<std::array<float, 10>>;
+Features2 features2_of(const std::string& hex_block) { return features_in<DependencyFeatureSet::kV2>(hex_block); }
 
 TEST(Dependencies, AChainThroughOneRegisterIsARecurrenceOfOne) {
   // imul %rax, %rax: reads what it wrote in the previous iteration.
@@ -82,6 +87,60 @@ TEST(Dependencies, LongChainsAreOneRecurrence) {
       EXPECT_EQ(f[i][i == 0 ? 1 : 0], 1.0f) << n << " " << i;
     }
   }
+}
+
+// kV2 tells a recurrence through a load-op's register operand (read after the
+// load: the load is not on the chain) from one through an address, and a
+// pure load from an ALU op with a memory source.
+TEST(Dependencies, SetTwoSeparatesValueChainsFromAddressChains) {
+  // addq (%rdi,%rcx,8), %rax; movq %rax, (%rsi,%rcx,8); incq %rcx
+  const Features2 stream = features2_of("480304cf488904ce48ffc1");
+  ASSERT_EQ(stream.size(), 3u);
+  EXPECT_EQ(stream[0][8], 1.0f);  // rax -> addq -> rax: a value chain of one
+  EXPECT_EQ(stream[0][9], 0.0f);  // no cycle through addq crosses an address
+  EXPECT_EQ(stream[1][4], 0.0f);  // the store's rax comes from an add, not a pure load
+  EXPECT_EQ(stream[1][5], 0.0f);  // the store is on no recurrence
+  EXPECT_EQ(stream[2][8], 1.0f);  // incq %rcx
+  EXPECT_EQ(stream[2][9], 0.0f);
+  // Set 1 says "a load feeds it" for the store (its producer reads memory).
+  EXPECT_EQ(features_of("480304cf488904ce48ffc1")[1][4], 1.0f);
+  // Set 2 agrees with set 1 on every feature they share, but 4.
+  const Features one = features_of("480304cf488904ce48ffc1");
+  for (std::size_t i = 0; i < 3; ++i)
+    for (std::size_t k = 0; k < 8; ++k)
+      if (k != 4) EXPECT_EQ(one[i][k], stream[i][k]) << i << " " << k;
+
+  // movq 8(%rdi), %rdi: pointer chasing, the chain crosses an address.
+  const Features2 chase = features2_of("488b7f08");
+  EXPECT_EQ(chase[0], (std::array<float, 10>{0, 0, 0, 1, 1, 1, 1, 0.25f, 0, 1}));
+  // movq 16(%rdi), %rax; movq 40(%rax), %rdi: a cycle of two, both edges addresses.
+  const Features2 two = features2_of("488b4710488b7828");
+  EXPECT_EQ(two[0][8], 0.0f);
+  EXPECT_EQ(two[0][9], 0.5f);
+  // subq 16(%r12), %r13; imulq %r13, %rbx: the imul's producer is no pure load.
+  const Features2 alu = features2_of("4d2b6c2410490fafdd");
+  EXPECT_EQ(alu[1][4], 0.0f);
+  EXPECT_EQ(features_of("4d2b6c2410490fafdd")[1][4], 1.0f);
+}
+
+// A recurrence with both kinds of cycle: addq 8(%rdi), %rdi carries rdi as a
+// value (one instruction) and as an address (the same instruction).
+TEST(Dependencies, SetTwoFindsBothKindsOfCycleThroughOneInstruction) {
+  const Features2 f = features2_of("48037f08");  // addq 8(%rdi), %rdi
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0][8], 1.0f);
+  EXPECT_EQ(f[0][9], 1.0f);
+  // Chains of 64 (bit sets) and 65 (lists): each instruction on one cycle of the whole block, both ways.
+  std::string hex;
+  for (int i = 0; i < 65; ++i) hex += "48037f08";
+  const Features2 many = features2_of(hex);
+  std::string small;
+  for (int i = 0; i < 64; ++i) small += "48037f08";
+  const Features2 bits = features2_of(small);
+  EXPECT_FLOAT_EQ(many[10][8], 1.0f / 65);
+  EXPECT_FLOAT_EQ(many[10][9], 1.0f / 65);
+  EXPECT_FLOAT_EQ(bits[10][8], 1.0f / 64);
+  EXPECT_FLOAT_EQ(bits[10][9], 1.0f / 64);
 }
 
 }  // namespace

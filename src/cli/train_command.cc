@@ -27,9 +27,9 @@ struct Options {
 int run(Options o) {
   std::optional<runtime::ModelFile> initial;
   if (!o.init.empty()) initial = runtime::read_model_file(o.init);  // a bad model fails before the data are read
-  apps::PreparedData data = apps::prepare_data(o.labels, o.jobs, std::cerr, initial ? &initial->vocabulary : nullptr);
+  apps::PreparedData data = apps::prepare_data(o.labels, initial ? initial->frontend : o.frontend, o.jobs, std::cerr,
+                                               initial ? &initial->vocabulary : nullptr);
   o.train.max_seconds = o.max_minutes * 60;
-  o.shape.instruction_features = runtime::frontend_features(o.frontend);
   install_interrupt_handler();
   apps::TrainedSurrogate t =
       apps::train_surrogate(data, o.shape, o.train, o.output, std::cerr, [] { return interrupted.load(); }, o.init);
@@ -65,11 +65,12 @@ Command add_train_command(CLI::App& app) {
                   "start from this deployed model's weights (.srg), with its vocabulary, width and depth (--width "
                   "and --depth ignored): more training on more data, or on measured throughputs");
   sub->add_option("--frontend", o->frontend,
-                  "what the network reads: llvm19-x86-tokens (the instructions' tokens) or llvm19-x86-dependencies "
-                  "(also each instruction's data dependencies in the block: producer distances, loop-carried, "
-                  "recurrences); ignored with --init")
+                  "what the network reads: llvm19-x86-tokens (the instructions' tokens), "
+                  "llvm19-x86-dependencies-v2 (also each instruction's data dependencies in the block: producer "
+                  "distances, loop-carried, recurrences through values and through addresses) or "
+                  "llvm19-x86-dependencies (its first version); ignored with --init")
       ->default_val(runtime::kModelFrontend)
-      ->check(CLI::IsMember({"llvm19-x86-tokens", "llvm19-x86-dependencies"}));
+      ->check(CLI::IsMember({"llvm19-x86-tokens", "llvm19-x86-dependencies", "llvm19-x86-dependencies-v2"}));
   sub->add_option("--max-minutes", o->max_minutes, "stop at the end of the epoch that passes this budget (0: none)");
   sub->add_option("-j,--jobs", o->jobs, "threads decoding and tokenizing the labels (default: all cores)")
       ->check(CLI::Range(1u, 1024u));

@@ -7,7 +7,7 @@
 
 namespace surrogate {
 
-TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs) {
+TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs, DependencyFeatureSet set) {
   TokenizedLabels out;
   out.blocks.resize(labels.blocks.size());
   out.features.resize(labels.blocks.size());
@@ -22,8 +22,8 @@ TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs) {
     try {
       BasicBlock b = decoders[worker].decode_block(row.bytes, "row " + std::to_string(i), {}, nullptr);
       out.blocks[i] = tokenize_block(b);
-      out.features[i].resize(b.instructions.size() * kDependencyFeatures);
-      dependency_features(b, out.features[i].data());
+      out.features[i].resize(b.instructions.size() * feature_count(set));
+      dependency_features(b, set, out.features[i].data());
     } catch (const InputError&) {
       ++skipped[worker];
     }

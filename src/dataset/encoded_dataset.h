@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "block/dependencies.h"
 #include "block/tokenizer.h"
 #include "block/vocabulary.h"
 #include "dataset/label_store.h"
@@ -20,7 +21,8 @@ struct EncodedBlock {
   Split split = Split::kTrain;
   std::uint32_t row = 0;            // index in the LabelSet
   std::uint32_t parameter_set = 0;  // LabelSet::parameter_sets index the label was made under (0: base values)
-  // block/dependencies.h: kDependencyFeatures floats per instruction, in order.
+  // block/dependencies.h: feature_count(set) floats per instruction, in
+  // order, for the set the data were tokenized with (empty for kNone).
   std::vector<float> features;
 };
 
@@ -31,8 +33,9 @@ struct TokenizedLabels {
   std::size_t skipped = 0;                             // rows without a positive label or that do not decode
 };
 
-// Decodes and tokenizes every labelled row on `jobs` threads.
-TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs);
+// Decodes and tokenizes every labelled row on `jobs` threads, with the
+// dependency features of `set`.
+TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs, DependencyFeatureSet set);
 
 // The vocabulary of the training split (tokens seen at least min_count times).
 Vocabulary training_vocabulary(const LabelSet& labels, const TokenizedLabels& tokens, std::size_t min_count = 1);

@@ -33,7 +33,8 @@ Batch make_batch(std::span<const EncodedBlock* const> blocks) {
   }
   // Dependency features when every block has them (all or none do).
   const bool features = !blocks[0]->features.empty();
-  const std::int64_t F = features ? static_cast<std::int64_t>(kDependencyFeatures) : 0;
+  const std::int64_t F =
+      features ? static_cast<std::int64_t>(blocks[0]->features.size() / blocks[0]->instructions.size()) : 0;
   if (features) batch.instruction_features = torch::zeros({B, max_instructions, F}, torch::kFloat32);
   batch.instruction_index = torch::full({B, max_instructions}, U, torch::kInt64);
   batch.block_lengths = torch::empty({B}, torch::kInt64);
@@ -47,7 +48,7 @@ Batch make_batch(std::span<const EncodedBlock* const> blocks) {
     tp[b] = e.throughput;
     for (std::size_t i = 0; i < e.instructions.size(); ++i) idx[b][i] = distinct.at(e.instructions[i]);
     if (features) {
-      if (e.features.size() != e.instructions.size() * kDependencyFeatures)
+      if (e.features.size() != e.instructions.size() * static_cast<std::size_t>(F))
         throw std::logic_error("make_batch: a block without its dependency features");
       std::copy(e.features.begin(), e.features.end(), batch.instruction_features[b].data_ptr<float>());
     }

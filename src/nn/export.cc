@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "runtime/x86_token_frontend.h"
+#include "runtime/frontend.h"
 
 namespace surrogate::nn {
 
@@ -27,7 +27,8 @@ std::map<std::string, std::string> parameter_names(int depth) {
 }
 }  // namespace
 
-runtime::ModelFile export_model(HierarchicalLstm& model, const Vocabulary& vocabulary, const nlohmann::json& metadata) {
+runtime::ModelFile export_model(HierarchicalLstm& model, const Vocabulary& vocabulary, const nlohmann::json& metadata,
+                                std::string_view frontend) {
   const LstmShape& shape = model->shape();
   if (shape.instruction_params != 0 || shape.global_params != 0)
     throw std::invalid_argument("a parameter-conditioned model cannot be exported to the runtime");
@@ -37,9 +38,9 @@ runtime::ModelFile export_model(HierarchicalLstm& model, const Vocabulary& vocab
   file.vocabulary = vocabulary;
   file.width = static_cast<int>(shape.width);
   file.depth = static_cast<int>(shape.depth);
-  file.frontend = runtime::X86TokenFrontend::name_of(shape.instruction_features > 0);
-  if (file.features() != shape.instruction_features)
-    throw std::invalid_argument("the model's instruction features are not those of a known frontend");
+  file.frontend = frontend;
+  if (runtime::frontend_features(frontend) != shape.instruction_features)
+    throw std::invalid_argument("the model's instruction features are not those of frontend '" + file.frontend + "'");
   file.header = {{"metadata", metadata}};
   const std::map<std::string, std::string> names = parameter_names(file.depth);
   auto params = model->named_parameters();

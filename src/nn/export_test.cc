@@ -9,6 +9,7 @@
 #include "nn/batch.h"
 #include "nn/trainer.h"
 #include "runtime/frontend.h"
+#include "runtime/x86_token_frontend.h"
 #include "runtime/predictor.h"
 
 namespace surrogate::nn {
@@ -19,7 +20,7 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
   blocks.resize(300);
   LabelSet labels;
   for (const BasicBlock& b : blocks) labels.blocks.push_back({b.bytes, 100.f, ""});
-  TokenizedLabels tokens = tokenize_labels(labels, 1);
+  TokenizedLabels tokens = tokenize_labels(labels, 1, DependencyFeatureSet::kNone);
   // A vocabulary of half the blocks, so the other half meets <unk> too.
   LabelSet half = labels;
   for (std::size_t i = 150; i < half.blocks.size(); ++i) half.blocks[i].throughput = std::nanf("");
@@ -28,12 +29,15 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
     for (std::size_t i = 0; i < 150; ++i) seen.insert(seen.end(), tokens.blocks[i].begin(), tokens.blocks[i].end());
     return seen;
   }());
-  std::vector<EncodedBlock> encoded = encode_labels(labels, tokens, vocabulary);
-  ASSERT_EQ(encoded.size(), blocks.size());
 
-  for (auto [depth, features] :
-       {std::pair<std::int64_t, std::int64_t>{1, 0}, {2, 0}, {1, static_cast<std::int64_t>(kDependencyFeatures)}}) {
-    SCOPED_TRACE("depth " + std::to_string(depth) + ", features " + std::to_string(features));
+  using Set = DependencyFeatureSet;
+  for (auto [depth, set] :
+       {std::pair<std::int64_t, Set>{1, Set::kNone}, {2, Set::kNone}, {1, Set::kV1}, {1, Set::kV2}}) {
+    const auto features = static_cast<std::int64_t>(feature_count(set));
+    const std::string frontend_name(runtime::X86TokenFrontend::name_of(set));
+    SCOPED_TRACE("depth " + std::to_string(depth) + ", frontend " + frontend_name);
+    std::vector<EncodedBlock> encoded = encode_labels(labels, tokenize_labels(labels, 1, set), vocabulary);
+    ASSERT_EQ(encoded.size(), blocks.size());
     torch::manual_seed(5 + depth);
     HierarchicalLstm model(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0, features});
     {
@@ -44,7 +48,7 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
     for (const EncodedBlock& e : encoded) all.push_back(&e);
     std::vector<float> log_torch = predict_log(model, all);
 
-    runtime::ModelFile file = export_model(model, vocabulary, {{"cpu", "test"}});
+    runtime::ModelFile file = export_model(model, vocabulary, {{"cpu", "test"}}, frontend_name);
     runtime::ModelFile reread = runtime::parse_model_file(runtime::serialize_model_file(file), "export");
     runtime::Predictor predictor(reread);
     std::vector<double> fast = predictor.predict(blocks, 1);
@@ -53,7 +57,10 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
       EXPECT_NEAR(fast[i] / want, 1.0, 1e-4) << "depth " << depth << " block " << i << " " << blocks[i].hex();
     }
     // The model's frontend (split machine code, dataflow kept per instruction) gives the same values.
-    EXPECT_EQ(reread.frontend, features ? "llvm19-x86-dependencies" : "llvm19-x86-tokens");
+    EXPECT_EQ(reread.frontend, frontend_name);
+    EXPECT_THROW(
+        export_model(model, vocabulary, {}, set == Set::kV2 ? "llvm19-x86-dependencies" : "llvm19-x86-dependencies-v2"),
+        std::invalid_argument);
     std::unique_ptr<runtime::Frontend> frontend = runtime::make_frontend(reread.frontend, vocabulary);
     std::vector<std::uint32_t> ids;
     std::vector<std::size_t> starts{0};
@@ -71,7 +78,7 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
     HierarchicalLstm wider(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 32, depth, 0, 0, features});
     EXPECT_THROW(import_model(wider, reread), std::invalid_argument);
     HierarchicalLstm other_inputs(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0,
-                                            features ? 0 : static_cast<std::int64_t>(kDependencyFeatures)});
+                                            features ? 0 : static_cast<std::int64_t>(feature_count(Set::kV2))});
     EXPECT_THROW(import_model(other_inputs, reread), std::invalid_argument);
   }
 }

@@ -28,7 +28,7 @@ const Tiny& tiny() {
     Simulator simulator(CpuParams::stock("haswell"));
     for (std::size_t i = 0; i < 96; ++i)
       t.labels.blocks.push_back({blocks[i].bytes, static_cast<float>(simulator.throughput(blocks[i], 100)), ""});
-    TokenizedLabels tokens = tokenize_labels(t.labels, 1);
+    TokenizedLabels tokens = tokenize_labels(t.labels, 1, DependencyFeatureSet::kNone);
     t.vocabulary = training_vocabulary(t.labels, tokens);
     t.data = encode_labels(t.labels, tokens, t.vocabulary);
     return t;

@@ -8,21 +8,24 @@
 namespace surrogate::runtime {
 
 std::unique_ptr<Frontend> make_frontend(std::string_view name, const Vocabulary& vocabulary) {
-  for (bool dependencies : {false, true})
-    if (name == X86TokenFrontend::name_of(dependencies))
-      return std::make_unique<X86TokenFrontend>(vocabulary, dependencies);
+  if (const auto set = X86TokenFrontend::set_of(name)) return std::make_unique<X86TokenFrontend>(vocabulary, *set);
   throw std::runtime_error("unknown frontend '" + std::string(name) + "' (this build knows " + known_frontends() + ")");
 }
 
 int frontend_features(std::string_view name) {
-  if (name == X86TokenFrontend::name_of(false)) return 0;
-  if (name == X86TokenFrontend::name_of(true)) return static_cast<int>(kDependencyFeatures);
-  return -1;
+  const auto set = X86TokenFrontend::set_of(name);
+  return set ? static_cast<int>(feature_count(*set)) : -1;
 }
 
 std::string known_frontends() {
-  return "\"" + std::string(X86TokenFrontend::name_of(false)) + "\" or \"" +
-         std::string(X86TokenFrontend::name_of(true)) + "\"";
+  std::string out;
+  const std::size_t n = std::size(X86TokenFrontend::kSets);
+  for (std::size_t i = 0; i < n; ++i)
+    out += (i == 0       ? ""
+            : i + 1 == n ? " or "
+                         : ", ") +
+           ("\"" + std::string(X86TokenFrontend::name_of(X86TokenFrontend::kSets[i])) + "\"");
+  return out;
 }
 
 }  // namespace surrogate::runtime

@@ -26,16 +26,18 @@ TEST(Frontend, MadeByTheNameAModelRecords) {
   EXPECT_EQ(frontend->name(), "llvm19-x86-tokens");
   EXPECT_EQ(frontend->feature_count(), 0u);
   EXPECT_EQ(frontend_features("llvm19-x86-tokens"), 0);
-  EXPECT_EQ(make_frontend("llvm19-x86-dependencies", vocabulary)->feature_count(), kDependencyFeatures);
-  EXPECT_EQ(frontend_features("llvm19-x86-dependencies"), static_cast<int>(kDependencyFeatures));
+  EXPECT_EQ(make_frontend("llvm19-x86-dependencies", vocabulary)->feature_count(), 8u);
+  EXPECT_EQ(frontend_features("llvm19-x86-dependencies"), 8);
+  EXPECT_EQ(make_frontend("llvm19-x86-dependencies-v2", vocabulary)->feature_count(), 10u);
+  EXPECT_EQ(frontend_features("llvm19-x86-dependencies-v2"), 10);
   EXPECT_EQ(frontend_features("granite-graph"), -1);
   try {
     make_frontend("granite-graph", vocabulary);
     ADD_FAILURE() << "an unknown frontend was made";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(),
-                 "unknown frontend 'granite-graph' (this build knows \"llvm19-x86-tokens\" or "
-                 "\"llvm19-x86-dependencies\")");
+                 "unknown frontend 'granite-graph' (this build knows \"llvm19-x86-tokens\", "
+                 "\"llvm19-x86-dependencies\" or \"llvm19-x86-dependencies-v2\")");
   }
 }
 
@@ -69,21 +71,23 @@ TEST(Frontend, X86SplitsBlocksIntoInstructionIds) {
 // block, without decoding instructions it has seen.
 TEST(Frontend, DependencyFeaturesAreTheDecodedBlocks) {
   const Vocabulary vocabulary({"<pad>", "<unk>", "MOV64rm", "IMUL64rr", "<S>", "<D>", "<E>", "RAX", "RDI"});
-  X86TokenFrontend frontend(vocabulary, true);
-  // movq 16(%rdi), %rax; movq 40(%rax), %rdi; imulq %rax, %rax; imulq %rax, %rax (imul twice: one id).
-  for (const std::string& block : {"488b4710488b7828", "480fafc0480fafc0", "488b4710488b7828480fafc0"}) {
-    std::vector<std::uint32_t> ids;
-    frontend.split(hex(block), &ids);
-    std::vector<float> got(ids.size() * kDependencyFeatures);
-    frontend.features(ids.data(), ids.size(), got.data());
-    std::size_t offset;
-    std::string error;
-    const BasicBlock decoded = Decoder().decode_block(*parse_hex(block, &offset, &error), "b", {}, nullptr);
-    std::vector<float> want(decoded.instructions.size() * kDependencyFeatures);
-    dependency_features(decoded, want.data());
-    EXPECT_EQ(got, want) << block;
+  for (const DependencyFeatureSet set : {DependencyFeatureSet::kV1, DependencyFeatureSet::kV2}) {
+    X86TokenFrontend frontend(vocabulary, set);
+    // movq 16(%rdi), %rax; movq 40(%rax), %rdi; imulq %rax, %rax; imulq %rax, %rax (imul twice: one id).
+    for (const std::string& block : {"488b4710488b7828", "480fafc0480fafc0", "488b4710488b7828480fafc0"}) {
+      std::vector<std::uint32_t> ids;
+      frontend.split(hex(block), &ids);
+      std::vector<float> got(ids.size() * feature_count(set));
+      frontend.features(ids.data(), ids.size(), got.data());
+      std::size_t offset;
+      std::string error;
+      const BasicBlock decoded = Decoder().decode_block(*parse_hex(block, &offset, &error), "b", {}, nullptr);
+      std::vector<float> want(decoded.instructions.size() * feature_count(set));
+      dependency_features(decoded, set, want.data());
+      EXPECT_EQ(got, want) << block;
+    }
+    EXPECT_EQ(frontend.counts().new_instructions, 3u);
   }
-  EXPECT_EQ(frontend.counts().new_instructions, 3u);
 }
 
 }  // namespace

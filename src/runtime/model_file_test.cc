@@ -171,8 +171,8 @@ TEST(ModelFile, BadHeaderIsNamed) {
   h = header;
   h["frontend"] = "granite-graph";
   EXPECT_EQ(parse_error(with_header(bytes, h.dump())),
-            "m.srg: header: \"frontend\" must be \"llvm19-x86-tokens\" or \"llvm19-x86-dependencies\" (is "
-            "\"granite-graph\")");
+            "m.srg: header: \"frontend\" must be \"llvm19-x86-tokens\", \"llvm19-x86-dependencies\" or "
+            "\"llvm19-x86-dependencies-v2\" (is \"granite-graph\")");
   // A model of the dependency frontend needs W + F inputs to its first
   // instruction-LSTM layer: a token model's tensors do not fit it.
   h = header;

@@ -16,6 +16,7 @@
 #include "runtime/instruction_bytes.h"
 #include "runtime/page_buffer.h"
 #include "runtime/token_trie.h"
+#include "runtime/x86_token_frontend.h"
 #include "util/parallel.h"
 
 namespace surrogate::runtime {
@@ -49,6 +50,7 @@ Network::Network(const ModelFile& model, Isa isa)
       isa_(isa),
       kernels_(&kernels_for(isa)),
       features_(static_cast<std::size_t>(model.features())),
+      feature_set_(X86TokenFrontend::set_of(model.frontend).value_or(DependencyFeatureSet::kNone)),
       vocabulary_(model.vocabulary),
       gate_stride_(padded_outputs(4 * static_cast<std::size_t>(model.width))) {
   const std::size_t w = width_, g = 4 * w, s = gate_stride_, v = vocabulary_.size();
@@ -366,7 +368,7 @@ struct Predictor::Worker {
     for (std::size_t b = 0; b < count && b < kChunkBlocks; ++b) lengths[b] = blocks[b]->instructions.size();
     run(
         count, lengths, [&](std::size_t b, std::size_t t) { return entry(*blocks[b], t); }, own_entries(),
-        [&](std::size_t b, float* f) { dependency_features(*blocks[b], f); }, out);
+        [&](std::size_t b, float* f) { dependency_features(*blocks[b], network->feature_set(), f); }, out);
   }
 
   // The same for blocks given as frontend instruction ids: block b is ids[b][0, lengths[b]).

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "block/basic_block.h"
+#include "block/dependencies.h"
 #include "block/vocabulary.h"
 #include "runtime/frontend.h"
 #include "runtime/kernels.h"
@@ -63,6 +64,8 @@ class Network {
   Isa isa() const { return isa_; }
   // F: features per instruction beside its embedding (the frontend's; 0: none).
   std::size_t features() const { return features_; }
+  // The dependency features of decoded blocks (block/dependencies.h), as the model's frontend names them.
+  DependencyFeatureSet feature_set() const { return feature_set_; }
   const Kernels& kernels() const { return *kernels_; }
   const Vocabulary& vocabulary() const { return vocabulary_; }
   // Gate preactivations are padded_outputs(4W) floats.
@@ -101,6 +104,7 @@ class Network {
   Isa isa_;
   const Kernels* kernels_;
   std::size_t features_;
+  DependencyFeatureSet feature_set_;
   Vocabulary vocabulary_;
   std::size_t gate_stride_;
   FloatBuffer token_table_;              // [V, gate_stride]: embedding x W_ih^T + b_ih + b_hh

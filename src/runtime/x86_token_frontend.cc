@@ -14,12 +14,18 @@ void X86TokenFrontend::split(std::span<const std::uint8_t> code, std::vector<std
   table_.encode(table_.decoder().decode_block({code.begin(), code.end()}, "", where, nullptr), ids);
 }
 
+std::optional<DependencyFeatureSet> X86TokenFrontend::set_of(std::string_view name) {
+  for (DependencyFeatureSet set : kSets)
+    if (name == name_of(set)) return set;
+  return std::nullopt;
+}
+
 void X86TokenFrontend::features(const std::uint32_t* ids, std::size_t n, float* out) const {
-  if (!dependencies_) return;
+  if (set_ == DependencyFeatureSet::kNone) return;
   thread_local std::vector<InstructionDataflow> dataflow;  // features() is read from many threads
   dataflow.clear();
   for (std::size_t i = 0; i < n; ++i) dataflow.push_back(table_.dataflow(ids[i]));
-  dependency_features(dataflow, out);
+  dependency_features(dataflow, set_, out);
 }
 
 }  // namespace surrogate::runtime
