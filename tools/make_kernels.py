@@ -12,7 +12,13 @@ paragraph, of the kinds a performance engineer writes by hand:
     FMA), carried from one iteration to the next;
   - the same instructions independent (each writes its own register), the
     throughput-bound twin of a chain;
-  - a chain with 1-6 independent instructions around it.
+  - a chain with 1-6 independent instructions around it;
+  - a stream: an accumulator fed by load-op instructions indexed by a
+    counter (`addq (%rdi,%rcx,8), %rax; incq %rcx`: the register source is
+    read after the load, so only the op is on the chain), optionally with a
+    store of the result and a compare, as in reductions, copies and
+    multi-precision adds;
+  - gathers (mask reset each iteration) and exchanges.
 
   tools/make_kernels.py --count 20000 --seed 1 -o kernels.s
 
@@ -34,7 +40,8 @@ INT_RMW = ["addq %{s}, %{d}", "subq %{s}, %{d}", "andq %{s}, %{d}", "orq %{s}, %
            "leaq 8(%{d},%{s}), %{d}", "leaq (%{d},%{d},4), %{d}", "popcntq %{d}, %{d}", "lzcntq %{d}, %{d}",
            "tzcntq %{d}, %{d}", "crc32q %{s}, %{d}", "addl %{s32}, %{d32}", "imull %{s32}, %{d32}",
            "xaddq %{s}, %{d}", "cmovneq %{s}, %{d}", "adoxq %{s}, %{d}", "mulxq %{s}, %{s}, %{d}",
-           "rolq $1, %{d}", "btcq %{s}, %{d}", "shldq $4, %{s}, %{d}"]
+           "rolq $1, %{d}", "btcq %{s}, %{d}", "shldq $4, %{s}, %{d}", "xchgq %{s}, %{d}",
+           "xchgl %{s32}, %{d32}"]
 # Loads through the chain register: pointer chasing.
 LOADS = ["movq {o}(%{d}), %{d}", "movq (%{d},%{s},8), %{d}", "addq {o}(%{d}), %{d}", "movl {o}(%{d}), %{d32}"]
 # Vector ops on register {d} (read and written) with sources {a}, {b}.
@@ -44,6 +51,20 @@ VEC_OPS = ["vaddps %{v}{a}, %{v}{d}, %{v}{d}", "vmulps %{v}{a}, %{v}{d}, %{v}{d}
            "vsqrtps %{v}{d}, %{v}{d}", "vpaddd %{v}{a}, %{v}{d}, %{v}{d}", "vpmulld %{v}{a}, %{v}{d}, %{v}{d}",
            "vpxor %{v}{a}, %{v}{d}, %{v}{d}", "vpshufb %{v}{a}, %{v}{d}, %{v}{d}", "vmaxps %{v}{a}, %{v}{d}, %{v}{d}",
            "vblendvps %{v}{a}, %{v}{b}, %{v}{d}, %{v}{d}", "vpermilps $27, %{v}{d}, %{v}{d}"]
+# Gathers into {d} (merged: read and written) with index {a}; the mask {b}
+# is consumed, so it is set again first, as every gather loop does.
+GATHERS = ["vpcmpeqd %{v}{b}, %{v}{b}, %{v}{b}\nvpgatherdd %{v}{b}, (%rdi,%{v}{a},4), %{v}{d}",
+           "vpcmpeqd %{v}{b}, %{v}{b}, %{v}{b}\nvgatherdps %{v}{b}, (%rdi,%{v}{a},4), %{v}{d}",
+           "vpcmpeqd %{v}{b}, %{v}{b}, %{v}{b}\nvpgatherqq %{v}{b}, (%rdi,%{v}{a},8), %{v}{d}",
+           "vpcmpeqd %{v}{b}, %{v}{b}, %{v}{b}\nvgatherdpd %{v}{b}, (%rdi,%xmm{a},8), %{v}{d}"]
+# Load-op accumulation through {d} from memory indexed by rcx ({p}: base).
+STREAM_OPS = ["addq {o}(%{p},%rcx,8), %{d}", "subq {o}(%{p},%rcx,8), %{d}", "xorq {o}(%{p},%rcx,8), %{d}",
+              "andq {o}(%{p},%rcx,8), %{d}", "imulq {o}(%{p},%rcx,8), %{d}", "adcq {o}(%{p},%rcx,8), %{d}",
+              "orq {o}(%{p},%rcx,8), %{d}", "addl {o}(%{p},%rcx,4), %{d32}"]
+STREAM_FP = ["addsd {o}(%{p},%rcx,8), %xmm{x}", "mulsd {o}(%{p},%rcx,8), %xmm{x}",
+             "vaddps {o}(%{p},%rcx,4), %ymm{x}, %ymm{x}", "vmulpd {o}(%{p},%rcx,8), %ymm{x}, %ymm{x}",
+             "vfmadd231ps {o}(%{p},%rcx,4), %ymm{y}, %ymm{x}", "vpaddd {o}(%{p},%rcx,4), %ymm{x}, %ymm{x}",
+             "maxps {o}(%{p},%rcx,4), %xmm{x}", "vfmadd231sd {o}(%{p},%rcx,8), %xmm{y}, %xmm{x}"]
 SCALAR_FP = ["addsd %xmm{a}, %xmm{d}", "mulsd %xmm{a}, %xmm{d}", "divsd %xmm{a}, %xmm{d}", "sqrtsd %xmm{d}, %xmm{d}",
              "vfmadd231sd %xmm{a}, %xmm{b}, %xmm{d}", "cvtsi2sd %{s}, %xmm{d}", "addss %xmm{a}, %xmm{d}",
              "divss %xmm{a}, %xmm{d}", "minsd %xmm{a}, %xmm{d}"]
@@ -54,9 +75,29 @@ def gpr_op(rng, template, d, s):
     return template.format(d=d, s=s, d32=GPR32[d], s32=GPR32[s], o=rng.choice([0, 8, 16, 40, 64, 128]))
 
 
+def stream(rng):
+    """An accumulator fed from memory indexed by rcx, maybe stored, then the counter stepped."""
+    d, p, q, n = rng.sample([r for r in GPR if r != "rcx"], 4)
+    x, y = rng.sample(VEC, 2)
+    o = rng.choice([0, 8, 16, 64])
+    body = []
+    if rng.random() < 0.3:  # a plain load first: a copy or a multi-precision add
+        body.append("movq {o}(%{q},%rcx,8), %{d}".format(o=o, q=q, d=d))
+    table = STREAM_OPS if rng.random() < 0.6 else STREAM_FP
+    for _ in range(rng.randint(1, 3)):
+        body.append(rng.choice(table).format(o=o, p=p, d=d, d32=GPR32[d], x=x, y=y))
+    if rng.random() < 0.4:
+        body.append("movq %{d}, (%{q},%rcx,8)".format(d=d, q=q) if table is STREAM_OPS
+                    else "vmovups %ymm{x}, (%{q},%rcx,4)".format(x=x, q=q))
+    body.append(rng.choice(["incq %rcx", "addq $8, %rcx", "addq $1, %rcx", "leaq 1(%rcx), %rcx"]))
+    if rng.random() < 0.4:
+        body.append("cmpq %{n}, %rcx".format(n=n))
+    return body
+
+
 def chain(rng, length):
     """Instructions carrying one register around the loop; the registers they use."""
-    kind = rng.choices(["int", "load", "vec", "fp", "div"], weights=[5, 2, 4, 2, 1])[0]
+    kind = rng.choices(["int", "load", "vec", "fp", "div", "gather"], weights=[5, 2, 4, 2, 1, 1])[0]
     if kind == "div":
         s = rng.choice([r for r in GPR if r not in ("rax", "rdx")])
         ops = [rng.choice(DIVISIONS).format(s=s, s32=GPR32[s]) for _ in range(length)]
@@ -71,6 +112,8 @@ def chain(rng, length):
         s = rng.choice(GPR)
         return [rng.choice(SCALAR_FP).format(d=d, a=a, b=b, s=s) for _ in range(length)], {s}, {d, a, b}
     v = rng.choice(["xmm", "ymm"])
+    if kind == "gather":
+        return [rng.choice(GATHERS).format(v=v, d=d, a=a, b=b)], {"rdi"}, {d, a, b}
     return [rng.choice(VEC_OPS).format(v=v, d=d, a=a, b=b) for _ in range(length)], set(), {d, a, b}
 
 
@@ -99,7 +142,9 @@ def independent(rng, used_gpr, used_vec, count):
 
 
 def kernel(rng):
-    shape = rng.choices(["chain", "independent", "mixed"], weights=[3, 2, 4])[0]
+    shape = rng.choices(["chain", "independent", "mixed", "stream"], weights=[3, 2, 4, 2])[0]
+    if shape == "stream":
+        return stream(rng)
     length = rng.randint(1, 4)
     ops, used_gpr, used_vec = chain(rng, length)
     if shape == "chain":
