@@ -10,7 +10,7 @@
 #    or in the hand-written evaluation kernels (data/kernels/handwritten.s);
 #  - build/extra-blocks.csv (tools/make_extra_training.sh) if it exists,
 #    with the same blocks removed;
-#  - hand-written-style loop bodies (tools/make_kernels.py, seed 1, 30,000:
+#  - hand-written-style loop bodies (tools/make_kernels.py, seed 1, 40,000:
 #    dependency chains, pointer chasing, divisions, their independent twins),
 #    source "handwritten-kernels".
 # Also writes OUT_DIR/kernels-heldout.csv: 3,000 kernels of another seed, none
@@ -36,7 +36,7 @@ done
 # The hand-written evaluation kernels never train a model either.
 "$BIN" simulate --iterations=1 -mcpu=haswell data/kernels/handwritten.s -o "$T/held-out-handwritten.csv"
 held_out+=("$T/held-out-handwritten.csv")
-python3 tools/make_kernels.py --count 30000 --seed 1 -o "$T/kernels.s"
+python3 tools/make_kernels.py --count 40000 --seed 1 -o "$T/kernels.s"
 python3 tools/make_kernels.py --count 3300 --seed 2 -o "$T/kernels-heldout.s"
 "$BIN" simulate --iterations=1 -mcpu=haswell "$T/kernels.s" -o "$T/kernels.csv"
 "$BIN" simulate --iterations=1 -mcpu=haswell "$T/kernels-heldout.s" -o "$T/kernels-heldout.csv"
