@@ -21,23 +21,23 @@ namespace surrogate::apps {
 
 namespace {
 
-ErrorSummary score(const runtime::ModelFile& model, const std::vector<BasicBlock>& blocks,
-                   const std::vector<double>& truth, unsigned jobs) {
+dataset::ErrorSummary score(const runtime::ModelFile& model, const std::vector<block::BasicBlock>& blocks,
+                            const std::vector<double>& truth, unsigned jobs) {
   if (blocks.empty()) return {};
-  return summarize_errors(runtime::Predictor(model).predict(blocks, jobs), truth);
+  return dataset::summarize_errors(runtime::Predictor(model).predict(blocks, jobs), truth);
 }
 
 // llvm-mca under -mcpu=cpu, on `jobs` threads; blocks it cannot simulate are
 // left out of the summary (counted in its `blocks`).
-ErrorSummary simulator_score(const std::string& cpu, const std::vector<BasicBlock>& blocks,
-                             const std::vector<double>& truth, unsigned jobs) {
+dataset::ErrorSummary simulator_score(const std::string& cpu, const std::vector<block::BasicBlock>& blocks,
+                                      const std::vector<double>& truth, unsigned jobs) {
   if (blocks.empty() || cpu.empty()) return {};
-  const SimulatorLabeller simulator(CpuParams::stock(cpu), 100, "-mcpu=" + cpu);
+  const mca::SimulatorLabeller simulator(mca::CpuParams::stock(cpu), 100, "-mcpu=" + cpu);
   std::vector<double> predicted(blocks.size(), -1);
-  parallel_for(blocks.size(), jobs, [&](std::size_t i, unsigned) {
+  util::parallel_for(blocks.size(), jobs, [&](std::size_t i, unsigned) {
     try {
       predicted[i] = simulator.label(blocks[i]);
-    } catch (const LabelError&) {
+    } catch (const mca::LabelError&) {
     }
   });
   std::vector<double> p, t;
@@ -46,17 +46,17 @@ ErrorSummary simulator_score(const std::string& cpu, const std::vector<BasicBloc
       p.push_back(predicted[i]);
       t.push_back(truth[i]);
     }
-  return p.empty() ? ErrorSummary{} : summarize_errors(p, t);
+  return p.empty() ? dataset::ErrorSummary{} : dataset::summarize_errors(p, t);
 }
 
-std::string summary_line(const std::string& what, const ErrorSummary& s) {
+std::string summary_line(const std::string& what, const dataset::ErrorSummary& s) {
   char line[256];
   std::snprintf(line, sizeof line, "  %-44s MAPE %6.2f%%  Kendall tau %.3f  p90 %6.1f%%  (%zu blocks)\n", what.c_str(),
                 100 * s.mape, s.kendall_tau, 100 * s.p90, s.blocks);
   return line;
 }
 
-nlohmann::json summary_json(const ErrorSummary& s) {
+nlohmann::json summary_json(const dataset::ErrorSummary& s) {
   return {{"blocks", s.blocks}, {"mape", s.mape}, {"kendall_tau", s.kendall_tau}, {"p90", s.p90}};
 }
 
@@ -66,7 +66,7 @@ std::string measured_host(const std::string& measured) {
   const std::string meta = measured + ".meta.json";
   if (!std::filesystem::exists(meta)) return "";
   try {
-    const nlohmann::json j = nlohmann::json::parse(read_file(meta));
+    const nlohmann::json j = nlohmann::json::parse(util::read_file(meta));
     if (j.contains("cpu") && j["cpu"].is_object() && j["cpu"].contains("identity") && j["cpu"]["identity"].is_string())
       return j["cpu"]["identity"];
   } catch (const nlohmann::json::exception&) {
@@ -75,7 +75,7 @@ std::string measured_host(const std::string& measured) {
 }
 
 std::vector<std::string> shipped_models() {
-  const std::filesystem::path bin = executable_directory();
+  const std::filesystem::path bin = util::executable_directory();
   if (bin.empty()) return {};
   for (const std::filesystem::path& dir : {bin / "../share/surrogate/models", bin / "../../models"}) {
     std::error_code error;
@@ -108,16 +108,17 @@ AdaptResult adapt(const AdaptOptions& o, std::ostream& log, const std::function<
   }
 
   PreparedData data = prepare_data(o.measured, candidates[0].frontend, jobs, log, &candidates[0].vocabulary);
-  std::vector<const EncodedBlock*> train = data.of(Split::kTrain), validation = data.of(Split::kValidation),
-                                   test = data.of(Split::kTest);
+  std::vector<const dataset::EncodedBlock*> train = data.of(dataset::Split::kTrain),
+                                            validation = data.of(dataset::Split::kValidation),
+                                            test = data.of(dataset::Split::kTest);
   if (train.empty()) throw std::runtime_error(o.measured + ": no measured block to adapt on");
   r.train_blocks = train.size();
   r.validation_blocks = validation.size();
   r.test_blocks = test.size();
 
   // The base: the candidate closest to the measurements on the validation split.
-  const std::vector<const EncodedBlock*>& judge = validation.empty() ? train : validation;
-  const std::vector<BasicBlock> judge_blocks = data.decoded(judge);
+  const std::vector<const dataset::EncodedBlock*>& judge = validation.empty() ? train : validation;
+  const std::vector<block::BasicBlock> judge_blocks = data.decoded(judge);
   const std::vector<double> judge_truth = throughputs_of(judge);
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     r.candidates.push_back({o.base_models[i], score(candidates[i], judge_blocks, judge_truth, jobs)});
@@ -134,7 +135,7 @@ AdaptResult adapt(const AdaptOptions& o, std::ostream& log, const std::function<
       {"adapted",
        {{"host", r.host},
         {"base_model", base_path},
-        {"base_model_fingerprint", fingerprint_of(read_file(base_path))},
+        {"base_model_fingerprint", util::fingerprint_of(util::read_file(base_path))},
         {"measured", o.measured},
         {"measured_fingerprint", data.labels_fingerprint},
         {"method",
@@ -150,8 +151,8 @@ AdaptResult adapt(const AdaptOptions& o, std::ostream& log, const std::function<
   }
 
   // The test split: trained on by nothing, chosen on by nothing.
-  test = data.of(Split::kTest);
-  const std::vector<BasicBlock> test_blocks = data.decoded(test);
+  test = data.of(dataset::Split::kTest);
+  const std::vector<block::BasicBlock> test_blocks = data.decoded(test);
   const std::vector<double> test_truth = throughputs_of(test);
   r.simulator_cpu = runtime::model_cpu(base.header);
   r.base = score(base, test_blocks, test_truth, jobs);

@@ -34,7 +34,7 @@ struct AdaptOptions {
 
 struct ScoredModel {
   std::string path;
-  ErrorSummary validation;  // against the measured validation split
+  dataset::ErrorSummary validation;  // against the measured validation split
 };
 
 struct AdaptResult {
@@ -43,7 +43,7 @@ struct AdaptResult {
   std::string host;        // the measurements' host identity (MEASURED.meta.json), or ""
   std::string simulator_cpu;
   // On the measured test split: the base model, the adapted one, llvm-mca.
-  ErrorSummary base, adapted, simulator;
+  dataset::ErrorSummary base, adapted, simulator;
   std::size_t train_blocks = 0, validation_blocks = 0, test_blocks = 0;
   bool interrupted = false;  // cancel() was set: OUT.ckpt holds the progress, no OUT.srg
 };

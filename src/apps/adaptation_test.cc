@@ -27,18 +27,19 @@ struct Scratch {
 // 400 sample blocks "measured" as 40 cycles per instruction + 60, a host
 // unlike the random base model; a random base model over their vocabulary.
 void write_inputs(const Scratch& s, const std::string& measured, const std::string& base) {
-  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  std::vector<block::BasicBlock> blocks =
+      block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
   blocks.resize(400);
   std::string csv = "hex,throughput\n";
-  std::vector<InstructionTokens> seen;
-  for (const BasicBlock& b : blocks) {
+  std::vector<block::InstructionTokens> seen;
+  for (const block::BasicBlock& b : blocks) {
     csv += b.hex() + "," + std::to_string(60 + 40 * b.instructions.size()) + "\n";
-    for (InstructionTokens& t : tokenize_block(b)) seen.push_back(std::move(t));
+    for (block::InstructionTokens& t : block::tokenize_block(b)) seen.push_back(std::move(t));
   }
-  write_file_atomically(s.path(measured), csv);
-  write_file_atomically(s.path(measured) + ".meta.json", R"({"cpu": {"identity": "test-host"}})");
-  runtime::write_model_file(s.path(base), runtime::random_model_file(Vocabulary::build(seen), 8, 1, 3,
-                                                                        "llvm19-x86-dependencies"));
+  util::write_file_atomically(s.path(measured), csv);
+  util::write_file_atomically(s.path(measured) + ".meta.json", R"({"cpu": {"identity": "test-host"}})");
+  runtime::write_model_file(
+      s.path(base), runtime::random_model_file(block::Vocabulary::build(seen), 8, 1, 3, "llvm19-x86-dependencies"));
 }
 
 TEST(Adaptation, FineTuningComesCloserToTheMeasurements) {
@@ -73,8 +74,8 @@ TEST(Adaptation, FineTuningComesCloserToTheMeasurements) {
 TEST(Adaptation, BadInputFailsAndWritesNothing) {
   Scratch s;
   write_inputs(s, "m.csv", "base.srg");
-  write_file_atomically(s.path("empty.csv"), "hex,throughput\n4801d8,\n");
-  write_file_atomically(s.path("corrupt.srg"), "SRGMODEL not really");
+  util::write_file_atomically(s.path("empty.csv"), "hex,throughput\n4801d8,\n");
+  util::write_file_atomically(s.path("corrupt.srg"), "SRGMODEL not really");
   auto error_of = [&](const std::string& measured, const std::string& base, const std::string& out) {
     AdaptOptions o;
     o.measured = s.path(measured);

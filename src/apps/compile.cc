@@ -34,11 +34,11 @@ class SpecReader {
   void get(const char* section, const char* key, T& out, bool required = false) {
     const toml::node* node = table_.at_path(std::string(section) + "." + key).node();
     if (!node) {
-      if (required) throw InputError({path_, 0}, std::string("missing key ") + section + "." + key);
+      if (required) throw util::InputError({path_, 0}, std::string("missing key ") + section + "." + key);
       return;
     }
     auto fail = [&](const std::string& what) {
-      throw InputError({path_, node->source().begin.line}, std::string(section) + "." + key + ": " + what);
+      throw util::InputError({path_, node->source().begin.line}, std::string(section) + "." + key + ": " + what);
     };
     if constexpr (std::is_same_v<T, std::string>) {
       if (!node->is_string()) fail("expected a string");
@@ -108,8 +108,8 @@ CompileSpec read_compile_spec(const std::string& path) {
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    throw InputError({path, e.source().begin.line, e.source().begin.column ? e.source().begin.column - 1 : 0},
-                     std::string(e.description()));
+    throw util::InputError({path, e.source().begin.line, e.source().begin.column ? e.source().begin.column - 1 : 0},
+                           std::string(e.description()));
   }
   CompileSpec s;
   s.path = path;
@@ -133,13 +133,14 @@ CompileSpec read_compile_spec(const std::string& path) {
   r.get("training", "seed", s.training.seed);
   r.get("output", "dir", s.output_dir, true);
   r.get("output", "model", s.output_model);
-  if (s.simulator != "llvm-mca-19") throw InputError({path, 0}, "program.simulator: only \"llvm-mca-19\" is supported");
-  if (s.metric != "mape") throw InputError({path, 0}, "error.metric: only \"mape\" is supported");
+  if (s.simulator != "llvm-mca-19")
+    throw util::InputError({path, 0}, "program.simulator: only \"llvm-mca-19\" is supported");
+  if (s.metric != "mape") throw util::InputError({path, 0}, "error.metric: only \"mape\" is supported");
   if (s.cost != "blocks_per_second")
-    throw InputError({path, 0}, "objective.cost: only \"blocks_per_second\" is supported");
-  if (!(s.max_error > 0)) throw InputError({path, 0}, "error.max_error: must be positive");
+    throw util::InputError({path, 0}, "objective.cost: only \"blocks_per_second\" is supported");
+  if (!(s.max_error > 0)) throw util::InputError({path, 0}, "error.max_error: must be positive");
   if (runtime::frontend_features(s.frontend) < 0)
-    throw InputError({path, 0}, "search.frontend: must be " + runtime::known_frontends());
+    throw util::InputError({path, 0}, "search.frontend: must be " + runtime::known_frontends());
   s.jobs = std::max(1u, s.jobs);
   s.depth = std::max<std::int64_t>(1, s.depth);
   std::sort(s.widths.begin(), s.widths.end());
@@ -148,20 +149,21 @@ CompileSpec read_compile_spec(const std::string& path) {
   return s;
 }
 
-std::unique_ptr<Labeller> program_labeller(const CompileSpec& spec) {
-  return std::make_unique<SimulatorLabeller>(CpuParams::stock(spec.cpu), spec.iterations, "-mcpu=" + spec.cpu);
+std::unique_ptr<mca::Labeller> program_labeller(const CompileSpec& spec) {
+  return std::make_unique<mca::SimulatorLabeller>(mca::CpuParams::stock(spec.cpu), spec.iterations,
+                                                  "-mcpu=" + spec.cpu);
 }
 
 namespace {
 
 // The program's speed on the blocks, one thread, blocks per second; blocks it
 // cannot label are timed all the same (their cost is the program's).
-double program_speed(const Labeller& program, const std::vector<BasicBlock>& blocks) {
+double program_speed(const mca::Labeller& program, const std::vector<block::BasicBlock>& blocks) {
   auto t0 = Clock::now();
-  for (const BasicBlock& b : blocks) {
+  for (const block::BasicBlock& b : blocks) {
     try {
       program.label(b);
-    } catch (const LabelError&) {
+    } catch (const mca::LabelError&) {
     }
   }
   return blocks.size() / std::chrono::duration<double>(Clock::now() - t0).count();
@@ -182,7 +184,7 @@ void reuse_trained(const CompileSpec& spec, CapacityRow& row) {
 
 // A trained width's deployed cost and ranking on the test blocks: best of
 // three passes, each with a fresh (cold-cache) predictor.
-void measure_deployed(CapacityRow& row, const std::vector<BasicBlock>& test_blocks,
+void measure_deployed(CapacityRow& row, const std::vector<block::BasicBlock>& test_blocks,
                       const std::vector<double>& test_truth) {
   runtime::ModelFile file = runtime::read_model_file(row.model);
   for (const auto& [name, v] : file.tensors) row.parameters += static_cast<std::int64_t>(v.size());
@@ -193,11 +195,11 @@ void measure_deployed(CapacityRow& row, const std::vector<BasicBlock>& test_bloc
     predicted.clear();
     predicted.reserve(test_blocks.size());
     auto t0 = Clock::now();
-    for (const BasicBlock& b : test_blocks) predicted.push_back(predictor.predict(b));
+    for (const block::BasicBlock& b : test_blocks) predicted.push_back(predictor.predict(b));
     best_seconds = std::min(best_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
   }
   row.blocks_per_second = test_blocks.size() / best_seconds;
-  row.kendall_tau = kendall_tau_b(predicted, test_truth);
+  row.kendall_tau = dataset::kendall_tau_b(predicted, test_truth);
 }
 
 // The chosen width, or when none met the bound the most accurate one; -1 when
@@ -212,12 +214,12 @@ int exported_row(const CompileResult& result) {
 
 }  // namespace
 
-CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ostream& log,
+CompileResult compile(const CompileSpec& spec, const mca::Labeller& program, std::ostream& log,
                       const std::atomic<bool>* cancel) {
   std::filesystem::create_directories(spec.output_dir);
   PreparedData data = prepare_data(spec.labels, spec.frontend, std::max(1u, spec.jobs), log);
-  std::vector<const EncodedBlock*> test_rows = data.of(Split::kTest);
-  std::vector<BasicBlock> test_blocks = data.decoded(test_rows);
+  std::vector<const dataset::EncodedBlock*> test_rows = data.of(dataset::Split::kTest);
+  std::vector<block::BasicBlock> test_blocks = data.decoded(test_rows);
   const std::vector<double> test_truth = throughputs_of(test_rows);
 
   // The reference cost: the program on the same blocks, one thread.
@@ -242,7 +244,7 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
     std::vector<char> superseded(rows.size(), 0);  // char, not bool: written from several threads
     // All widths of the round at once, one thread each; the first error is
     // rethrown once every width has stopped.
-    parallel_for(rows.size(), static_cast<unsigned>(rows.size()), [&](std::size_t k, unsigned) {
+    util::parallel_for(rows.size(), static_cast<unsigned>(rows.size()), [&](std::size_t k, unsigned) {
       std::int64_t width = spec.widths[first + k];
       std::string prefix = spec.output_dir + "/w" + std::to_string(width) + "d" + std::to_string(spec.depth);
       CapacityRow& row = rows[k];
@@ -296,14 +298,14 @@ CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ost
       result.rows.push_back(row);
       if (row.meets && result.chosen < 0) result.chosen = static_cast<int>(result.rows.size()) - 1;
     }
-    write_file_atomically(spec.output_dir + "/capacity.csv", format_table_csv(result));
-    write_file_atomically(spec.output_dir + "/capacity.md", format_table_markdown(spec, result));
+    util::write_file_atomically(spec.output_dir + "/capacity.csv", format_table_csv(result));
+    util::write_file_atomically(spec.output_dir + "/capacity.md", format_table_markdown(spec, result));
   }
   const int exported = exported_row(result);
   if (exported >= 0 && !spec.output_model.empty()) {
     std::filesystem::path out(spec.output_model);
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-    write_file_atomically(spec.output_model, read_file(result.rows[exported].model));
+    util::write_file_atomically(spec.output_model, util::read_file(result.rows[exported].model));
   }
   return result;
 }

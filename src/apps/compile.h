@@ -74,11 +74,11 @@ struct CompileResult {
 
 // The program the spec names ([program]: llvm-mca-19 under the CPU's own
 // parameters, `iterations` iterations), as the Labeller compile imitates.
-std::unique_ptr<Labeller> program_labeller(const CompileSpec& spec);
+std::unique_ptr<mca::Labeller> program_labeller(const CompileSpec& spec);
 
 // The search. `program` is what the surrogate replaces: its speed on the
 // test blocks (one thread) is the reference of every row's speed-up.
-CompileResult compile(const CompileSpec& spec, const Labeller& program, std::ostream& log,
+CompileResult compile(const CompileSpec& spec, const mca::Labeller& program, std::ostream& log,
                       const std::atomic<bool>* cancel);
 
 }  // namespace surrogate::apps

@@ -15,55 +15,57 @@
 
 namespace surrogate::apps {
 
-std::vector<const EncodedBlock*> PreparedData::of(Split split) const {
-  std::vector<const EncodedBlock*> out;
-  for (const EncodedBlock& b : blocks)
+std::vector<const dataset::EncodedBlock*> PreparedData::of(dataset::Split split) const {
+  std::vector<const dataset::EncodedBlock*> out;
+  for (const dataset::EncodedBlock& b : blocks)
     if (b.split == split) out.push_back(&b);
   return out;
 }
 
-std::vector<BasicBlock> PreparedData::decoded(const std::vector<const EncodedBlock*>& rows) const {
-  Decoder decoder;
-  std::vector<BasicBlock> out;
+std::vector<block::BasicBlock> PreparedData::decoded(const std::vector<const dataset::EncodedBlock*>& rows) const {
+  block::Decoder decoder;
+  std::vector<block::BasicBlock> out;
   out.reserve(rows.size());
-  for (const EncodedBlock* e : rows)
+  for (const dataset::EncodedBlock* e : rows)
     out.push_back(decoder.decode_block(labels.blocks[e->row].bytes, "row " + std::to_string(e->row), {}, nullptr));
   return out;
 }
 
-std::vector<double> throughputs_of(const std::vector<const EncodedBlock*>& rows) {
+std::vector<double> throughputs_of(const std::vector<const dataset::EncodedBlock*>& rows) {
   std::vector<double> out;
   out.reserve(rows.size());
-  for (const EncodedBlock* e : rows) out.push_back(e->throughput);
+  for (const dataset::EncodedBlock* e : rows) out.push_back(e->throughput);
   return out;
 }
 
 PreparedData prepare_data(const std::string& labels_path, const std::string& frontend, unsigned jobs, std::ostream& log,
-                          const Vocabulary* vocabulary) {
-  const std::optional<DependencyFeatureSet> set = runtime::X86TokenFrontend::set_of(frontend);
+                          const block::Vocabulary* vocabulary) {
+  const std::optional<block::DependencyFeatureSet> set = runtime::X86TokenFrontend::set_of(frontend);
   if (!set)
     throw std::invalid_argument("unknown frontend '" + frontend + "' (this build knows " + runtime::known_frontends() +
                                 ")");
   PreparedData d;
   d.frontend = frontend;
   d.labels_path = labels_path;
-  d.labels_fingerprint = fingerprint_of(read_file(labels_path));
-  d.labels = read_labels(labels_path);
-  for (const RowError& e : d.labels.unreadable_rows) log << e.message << " (row left out)\n";
+  d.labels_fingerprint = util::fingerprint_of(util::read_file(labels_path));
+  d.labels = dataset::read_labels(labels_path);
+  for (const util::RowError& e : d.labels.unreadable_rows) log << e.message << " (row left out)\n";
   // Blocks of the programs that judge us from outside never train a model.
   const std::size_t before = d.labels.blocks.size();
-  std::erase_if(d.labels.blocks, [](const LabelledBlock& b) { return from_held_out_program(b.source); });
+  std::erase_if(d.labels.blocks,
+                [](const dataset::LabelledBlock& b) { return dataset::from_held_out_program(b.source); });
   if (d.labels.blocks.size() != before)
     log << labels_path << ": " << before - d.labels.blocks.size()
         << " blocks of held-out programs (openssl, sqlite, redis) left out of training\n";
-  TokenizedLabels tokens = tokenize_labels(d.labels, jobs, *set);
-  d.vocabulary = vocabulary ? *vocabulary : training_vocabulary(d.labels, tokens);
-  d.blocks = encode_labels(d.labels, tokens, d.vocabulary);
+  dataset::TokenizedLabels tokens = dataset::tokenize_labels(d.labels, jobs, *set);
+  d.vocabulary = vocabulary ? *vocabulary : dataset::training_vocabulary(d.labels, tokens);
+  d.blocks = dataset::encode_labels(d.labels, tokens, d.vocabulary);
   d.skipped = tokens.skipped;
   char line[256];
   std::snprintf(line, sizeof line, "%s: %zu blocks (%zu train, %zu validation, %zu test; %zu skipped), %zu tokens\n",
-                labels_path.c_str(), d.blocks.size(), d.of(Split::kTrain).size(), d.of(Split::kValidation).size(),
-                d.of(Split::kTest).size(), d.skipped, d.vocabulary.size());
+                labels_path.c_str(), d.blocks.size(), d.of(dataset::Split::kTrain).size(),
+                d.of(dataset::Split::kValidation).size(), d.of(dataset::Split::kTest).size(), d.skipped,
+                d.vocabulary.size());
   log << line;
   return d;
 }
@@ -75,8 +77,8 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
   std::optional<runtime::ModelFile> initial;
   std::string init_fingerprint;
   if (!init.empty()) {
-    const std::string bytes = read_file(init);
-    init_fingerprint = fingerprint_of(bytes);
+    const std::string bytes = util::read_file(init);
+    init_fingerprint = util::fingerprint_of(bytes);
     initial = runtime::parse_model_file(bytes, init);
     if (initial->vocabulary.tokens() != data.vocabulary.tokens())
       throw std::invalid_argument(init + ": the data were not encoded with this model's vocabulary");
@@ -93,7 +95,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
   for (const std::string& t : data.vocabulary.tokens()) vocab_text += t + "\n";
   options.checkpoint = prefix + ".ckpt";
   // The checkpoint resumes only the same training: data, vocabulary, shape, options.
-  options.config = "train v1 labels=" + data.labels_fingerprint + " vocabulary=" + fingerprint_of(vocab_text) +
+  options.config = "train v1 labels=" + data.labels_fingerprint + " vocabulary=" + util::fingerprint_of(vocab_text) +
                    " width=" + std::to_string(shape.width) + " depth=" + std::to_string(shape.depth) +
                    " batch=" + std::to_string(options.batch_size) + " lr=" + std::to_string(options.learning_rate) +
                    " seed=" + std::to_string(options.seed) + " threads=" + std::to_string(options.threads) +
@@ -107,7 +109,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
   if (out.result.interrupted) return out;
 
   out.validation_mape = out.result.best_validation_mape;
-  out.test_mape = nn::evaluate_mape(model, data.of(Split::kTest));
+  out.test_mape = nn::evaluate_mape(model, data.of(dataset::Split::kTest));
   for (const nn::EpochRecord& e : out.result.epochs) out.training_seconds += e.seconds;
   char line[200];
   std::snprintf(line, sizeof line, "%s: best epoch %d: validation MAPE %.2f%%; test MAPE %.2f%%\n", prefix.c_str(),
@@ -121,7 +123,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
                   e.learning_rate, e.seconds, e.blocks_per_second);
     csv += row;
   }
-  write_file_atomically(prefix + ".log.csv", csv);
+  util::write_file_atomically(prefix + ".log.csv", csv);
 
   nlohmann::json metadata = {{"labels", data.labels.description},
                              {"labels_file", data.labels_path},

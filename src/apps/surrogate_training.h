@@ -23,24 +23,24 @@ struct PreparedData {
   std::string frontend;  // the model input the blocks are encoded for (runtime/frontend.h)
   std::string labels_path;
   std::string labels_fingerprint;  // of the file's bytes
-  LabelSet labels;
-  Vocabulary vocabulary;
-  std::vector<EncodedBlock> blocks;
+  dataset::LabelSet labels;
+  block::Vocabulary vocabulary;
+  std::vector<dataset::EncodedBlock> blocks;
   std::size_t skipped = 0;
-  std::vector<const EncodedBlock*> of(Split split) const;
+  std::vector<const dataset::EncodedBlock*> of(dataset::Split split) const;
   // The rows' blocks decoded again (for a simulator or the runtime).
-  std::vector<BasicBlock> decoded(const std::vector<const EncodedBlock*>& rows) const;
+  std::vector<block::BasicBlock> decoded(const std::vector<const dataset::EncodedBlock*>& rows) const;
 };
 
 // The rows' labels, cycles per 100 iterations, in order.
-std::vector<double> throughputs_of(const std::vector<const EncodedBlock*>& rows);
+std::vector<double> throughputs_of(const std::vector<const dataset::EncodedBlock*>& rows);
 
 // `frontend`: the model input to encode for (its dependency features).
 // `vocabulary`: encode with it (a model's, to continue training that model)
 // instead of the training split's own. Throws std::invalid_argument on a
 // frontend this build does not know.
 PreparedData prepare_data(const std::string& labels_path, const std::string& frontend, unsigned jobs, std::ostream& log,
-                          const Vocabulary* vocabulary = nullptr);
+                          const block::Vocabulary* vocabulary = nullptr);
 
 struct TrainedSurrogate {
   nn::TrainResult result;

@@ -19,7 +19,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 namespace {
 
@@ -118,7 +118,8 @@ static void refuse_file_directives(const std::string& text, const std::string& i
       for (std::size_t i = col; i < end && !std::isspace(static_cast<unsigned char>(text[i])) && text[i] != '"'; ++i)
         word += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
       if (word == ".include" || word == ".incbin")
-        throw InputError({input, line, col - at}, "'" + word + "' reads another file: not allowed in a block file");
+        throw util::InputError({input, line, col - at},
+                               "'" + word + "' reads another file: not allowed in a block file");
     }
     at = end + 1;
   }
@@ -131,8 +132,8 @@ BlockFile read_asm(const std::string& text, const std::string& input, std::optio
   Assembly assembly(text, input, sti, syntax.value_or(detect_asm_syntax(text)));
   if (assembly.failed) {
     const Diagnostic& diag = assembly.error;
-    if (!diag.set) throw InputError({input, 0}, "cannot parse assembly");
-    throw InputError({input, diag.line, diag.column}, diag.message);
+    if (!diag.set) throw util::InputError({input, 0}, "cannot parse assembly");
+    throw util::InputError({input, diag.line, diag.column}, diag.message);
   }
 
   // Blocks: runs of lines separated by blank lines.
@@ -166,7 +167,7 @@ BlockFile read_asm(const std::string& text, const std::string& input, std::optio
   MachineCodeEncoder encoder;
   for (auto& [id, insts] : groups) {
     auto [first_line, first_col] = line_of(*insts.front());
-    InputPosition block_start{input, first_line, first_col};
+    util::InputPosition block_start{input, first_line, first_col};
     std::vector<std::uint8_t> bytes;
     for (std::size_t i = 0; i < insts.size(); ++i) {
       const llvm::MCInst& inst = *insts[i];
@@ -174,23 +175,23 @@ BlockFile read_asm(const std::string& text, const std::string& input, std::optio
       bool last = i + 1 == insts.size();
       if (Decoder::is_control_flow(inst)) {
         if (!last)
-          throw InputError({input, line, col}, "control flow inside the block: '" + format_instruction(inst) +
-                                                   "' (a branch may only end a block)");
-        file.notes.push_back(format_position({input, line, col}) + ": note: dropped the trailing branch '" +
+          throw util::InputError({input, line, col}, "control flow inside the block: '" + format_instruction(inst) +
+                                                         "' (a branch may only end a block)");
+        file.notes.push_back(util::format_position({input, line, col}) + ": note: dropped the trailing branch '" +
                              format_instruction(inst) + "'");
         break;
       }
       std::string why;
       if (!encoder.encode(inst, &bytes, &why))
-        throw InputError({input, line, col}, why + " (a basic block needs concrete operands)");
+        throw util::InputError({input, line, col}, why + " (a basic block needs concrete operands)");
     }
-    if (bytes.empty()) throw InputError(block_start, "empty block: it holds only a branch");
+    if (bytes.empty()) throw util::InputError(block_start, "empty block: it holds only a branch");
     // Decoding the encoded bytes gives the same canonical form as every other input.
     file.blocks.push_back(decoder.decode_block(std::move(bytes), input + ":" + std::to_string(first_line),
                                                BytePosition{block_start, 0}, &file.notes));
   }
-  if (file.blocks.empty()) throw InputError({input, 0}, "no instructions found");
+  if (file.blocks.empty()) throw util::InputError({input, 0}, "no instructions found");
   return file;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

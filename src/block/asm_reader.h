@@ -14,10 +14,10 @@
 #include "block/basic_block.h"
 #include "block/bhive_csv.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 BlockFile read_asm(const std::string& text, const std::string& input, std::optional<AsmSyntax> syntax = std::nullopt);
 
 AsmSyntax detect_asm_syntax(const std::string& text);
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -9,12 +9,12 @@
 #include "llvm/Support/raw_ostream.h"
 #include "util/hex.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
-std::string BasicBlock::hex() const { return to_hex(bytes); }
+std::string BasicBlock::hex() const { return util::to_hex(bytes); }
 
 std::string BasicBlock::hex_column() const {
-  if (!error) return hex() + to_hex(dropped_branch);
+  if (!error) return hex() + util::to_hex(dropped_branch);
   return csv_field(text);
 }
 
@@ -44,4 +44,4 @@ std::string format_block(const BasicBlock& block, AsmSyntax syntax) {
   return text;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

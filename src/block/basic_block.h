@@ -9,7 +9,7 @@
 #include "llvm/MC/MCInst.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 struct BasicBlock {
   // Where the block came from, for messages: "file.csv:12", "a.out:main+0x1c".
@@ -31,7 +31,7 @@ struct BasicBlock {
   // Set for a row of the input that could not be read as a block (only when
   // the reader keeps bad rows, ReadOptions::keep_bad_rows): such a row has no
   // instructions and no bytes; `text` is its machine-code field as written.
-  std::optional<RowError> error;
+  std::optional<util::RowError> error;
   std::string text;
 
   std::string hex() const;
@@ -48,4 +48,4 @@ std::string format_block(const BasicBlock& block, AsmSyntax syntax = AsmSyntax::
 // One instruction as text, without indentation.
 std::string format_instruction(const llvm::MCInst& inst, AsmSyntax syntax = AsmSyntax::kAtt);
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -10,7 +10,7 @@
 #include "util/hex.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 // split_csv_line into `fields` (views into `line`, or, for a line with
 // quotes, into `unquoted`, which holds the fields with their quoting undone)
@@ -135,16 +135,16 @@ static void read_row(const std::vector<std::string_view>& fields, const std::vec
                      std::size_t hex_column, int throughput_column, const std::string& input, std::size_t line_no,
                      BhiveRow& row) {
   if (hex_column >= fields.size())
-    throw InputError({input, line_no, starts.back()},
-                     "no hex field (the header names column " + std::to_string(hex_column + 1) + ")");
+    throw util::InputError({input, line_no, starts.back()},
+                           "no hex field (the header names column " + std::to_string(hex_column + 1) + ")");
   if (fields[hex_column].size() > 2 * kMaxBlockBytes)
-    throw InputError({input, line_no, starts[hex_column]},
-                     "block larger than " + std::to_string(kMaxBlockBytes) + " bytes (" +
-                         std::to_string(fields[hex_column].size() / 2) + " bytes): not a basic block");
+    throw util::InputError({input, line_no, starts[hex_column]},
+                           "block larger than " + std::to_string(kMaxBlockBytes) + " bytes (" +
+                               std::to_string(fields[hex_column].size() / 2) + " bytes): not a basic block");
   std::size_t bad = 0;
   std::string why;
-  if (!parse_hex(fields[hex_column], &row.bytes, &bad, &why))
-    throw InputError({input, line_no, starts[hex_column] + bad}, why);
+  if (!util::parse_hex(fields[hex_column], &row.bytes, &bad, &why))
+    throw util::InputError({input, line_no, starts[hex_column] + bad}, why);
   int tp_col = header ? throughput_column : -1;
   double value = 0;
   if (!header && fields.size() > 1 && parse_number(fields[1], &value)) tp_col = 1;
@@ -153,8 +153,8 @@ static void read_row(const std::vector<std::string_view>& fields, const std::vec
     if (static_cast<int>(c) == tp_col) {
       if (fields[c].empty()) continue;
       if (!parse_number(fields[c], &value) || !(value >= 0))
-        throw InputError({input, line_no, starts[c]},
-                         "throughput is not a non-negative number: '" + std::string(fields[c]) + "'");
+        throw util::InputError({input, line_no, starts[c]},
+                               "throughput is not a non-negative number: '" + std::string(fields[c]) + "'");
       row.throughput = value;
     } else {
       row.extra_columns.emplace_back(fields[c]);
@@ -259,9 +259,9 @@ std::vector<std::string> visit_bhive_csv(std::istream& in, const std::string& in
     row.error.reset();
     try {
       read_row(fields, starts, header, hex_column, throughput_column, input, line_no, row);
-    } catch (const InputError& e) {
+    } catch (const util::InputError& e) {
       if (!keep_bad_rows) throw;
-      row.error = row_error(e);
+      row.error = util::row_error(e);
       row.text.assign(hex_column < fields.size() ? fields[hex_column] : std::string_view());
       row.bytes.clear();
       row.throughput.reset();
@@ -273,7 +273,7 @@ std::vector<std::string> visit_bhive_csv(std::istream& in, const std::string& in
     }
     visit(row);
   }
-  if (in.bad()) throw InputError({input, line_no}, "read error");
+  if (in.bad()) throw util::InputError({input, line_no}, "read error");
   return extra_column_names;
 }
 
@@ -289,13 +289,13 @@ BlockFile read_bhive_csv(std::istream& in, const std::string& input, const Decod
         std::string name = input + ":" + std::to_string(row.line);
         BasicBlock block;
         if (!row.error) {
-          std::string text = keep_bad_rows ? to_hex(row.bytes) : std::string();
+          std::string text = keep_bad_rows ? util::to_hex(row.bytes) : std::string();
           try {
             block = decoder ? decoder->decode_block(std::move(row.bytes), name, row.where, &file.notes)
                             : decode(std::move(row.bytes), name, row.where, &file.notes);
-          } catch (const InputError& e) {
+          } catch (const util::InputError& e) {
             if (!keep_bad_rows) throw;
-            row.error = row_error(e);
+            row.error = util::row_error(e);
             row.text = std::move(text);
           }
         }
@@ -313,4 +313,4 @@ BlockFile read_bhive_csv(std::istream& in, const std::string& input, const Decod
   return file;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -20,7 +20,7 @@
 #include "block/basic_block.h"
 #include "block/decoder.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 struct BlockFile {
   std::vector<BasicBlock> blocks;
@@ -44,7 +44,7 @@ struct BhiveRow {
   std::vector<std::string> extra_columns;  // verbatim, in input order
   // Set when the row cannot be read (bad hex or throughput) and bad rows are
   // kept: bytes and throughput are then empty, `text` is its hex field.
-  std::optional<RowError> error;
+  std::optional<util::RowError> error;
   std::string text;
 };
 
@@ -81,4 +81,4 @@ std::string csv_field(std::string_view field);
 // each field's byte offset in the line.
 std::vector<std::string> split_csv_line(const std::string& line, std::vector<std::size_t>* field_starts);
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -2,7 +2,7 @@
 
 #include "block/x86_target.h"
 
-namespace surrogate {
+namespace surrogate::block {
 namespace {
 
 bool is_vector_register(const llvm::MCRegisterInfo& ri, unsigned reg) {
@@ -45,4 +45,4 @@ std::string block_length_bucket(const BasicBlock& block) {
   return "17+";
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

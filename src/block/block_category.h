@@ -6,7 +6,7 @@
 
 #include "block/basic_block.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 // One of, checked in this order:
 //   "divide/sqrt"  any integer or FP division or square root
@@ -18,4 +18,4 @@ std::string block_category(const BasicBlock& block);
 // Length bucket of a block in instructions: "1", "2", "3-4", "5-8", "9-16", "17+".
 std::string block_length_bucket(const BasicBlock& block);
 
-}  // namespace surrogate
+}  // namespace surrogate::block

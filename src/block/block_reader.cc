@@ -16,7 +16,7 @@
 #include "util/gzip.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 std::string read_input(const std::string& path) {
   std::string text;
@@ -25,9 +25,9 @@ std::string read_input(const std::string& path) {
     ss << std::cin.rdbuf();
     text = ss.str();
   } else {
-    text = read_file(path);
+    text = util::read_file(path);
   }
-  return is_gzip(text) ? gunzip(text, input_name(path)) : text;
+  return util::is_gzip(text) ? util::gunzip(text, input_name(path)) : text;
 }
 
 namespace {
@@ -60,12 +60,12 @@ BlockFile read_guessed_asm(const std::string& text, const std::string& name, con
     binary += c == 0 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t');
   }
   if (binary > head / 20)
-    throw InputError({name},
-                     "not a block file: binary data, and not ELF (blocks are read from BHive CSV / hex "
-                     "lines, assembly or x86-64 ELF)");
+    throw util::InputError({name},
+                           "not a block file: binary data, and not ELF (blocks are read from BHive CSV / hex "
+                           "lines, assembly or x86-64 ELF)");
   try {
     return read_asm(text, name, options.syntax);
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     const std::string first = first_content_line(text);
     std::size_t first_line = 0;  // 1-based line of `first`
     for (std::size_t at = 0, line = 1; at < text.size(); ++line) {
@@ -79,10 +79,10 @@ BlockFile read_guessed_asm(const std::string& text, const std::string& name, con
       at = end + 1;
     }
     if (first_line == 0 || e.where().line != first_line) throw;
-    throw InputError(e.where(), "not a block file? '" + first +
-                                    "' is neither hex, a CSV header naming a hex "
-                                    "column, nor assembly (" +
-                                    e.reason() + "; --input-format forces a format)");
+    throw util::InputError(e.where(), "not a block file? '" + first +
+                                          "' is neither hex, a CSV header naming a hex "
+                                          "column, nor assembly (" +
+                                          e.reason() + "; --input-format forces a format)");
   }
 }
 
@@ -118,7 +118,7 @@ BlockFile read_block_text(std::string text, const std::string& path, const ReadO
   InputFormat format = options.format == InputFormat::kAuto ? detect_format(text) : options.format;
   switch (format) {
     case InputFormat::kElf:
-      if (path == "-") throw InputError({name}, "ELF input must be a file, not standard input");
+      if (path == "-") throw util::InputError({name}, "ELF input must be a file, not standard input");
       return read_elf(path);
     case InputFormat::kAsm:
       if (options.format == InputFormat::kAuto) return read_guessed_asm(text, name, options);
@@ -127,7 +127,7 @@ BlockFile read_block_text(std::string text, const std::string& path, const ReadO
       const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
       std::istringstream in(std::move(text));
       BlockFile file = read_bhive_csv(in, name, options.decode, lines, options.keep_bad_rows);
-      if (file.blocks.empty()) throw InputError({name}, "no blocks found");
+      if (file.blocks.empty()) throw util::InputError({name}, "no blocks found");
       return file;
     }
   }
@@ -197,12 +197,12 @@ BlockInputs read_block_inputs(const std::vector<std::string>& paths, const ReadO
   return in;
 }
 
-std::size_t report_row_errors(std::size_t rows, const std::function<const RowError*(std::size_t)>& error_of,
+std::size_t report_row_errors(std::size_t rows, const std::function<const util::RowError*(std::size_t)>& error_of,
                               const std::string& command, std::ostream& log) {
   std::vector<std::pair<std::string, std::size_t>> kinds;  // in order of first appearance
   std::size_t bad = 0;
   for (std::size_t r = 0; r < rows; ++r) {
-    const RowError* e = error_of(r);
+    const util::RowError* e = error_of(r);
     if (!e) continue;
     ++bad;
     log << e->message << '\n';
@@ -227,4 +227,4 @@ std::size_t report_bad_rows(const std::vector<BasicBlock>& blocks, const std::st
 
 std::vector<BasicBlock> read_blocks(const std::string& path) { return read_blocks(std::vector<std::string>{path}); }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

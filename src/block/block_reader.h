@@ -15,7 +15,7 @@
 #include "block/basic_block.h"
 #include "block/bhive_csv.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 enum class InputFormat { kAuto, kCsv, kAsm, kElf };
 
@@ -79,7 +79,7 @@ BlockInputs read_block_inputs(const std::vector<std::string>& paths, const ReadO
 // digits, 1 control flow inside the block"; returns the number of bad rows.
 std::size_t report_bad_rows(const std::vector<BasicBlock>& blocks, const std::string& command, std::ostream& log);
 // The same for rows of another kind: error_of(r) is row r's error or nullptr.
-std::size_t report_row_errors(std::size_t rows, const std::function<const RowError*(std::size_t)>& error_of,
+std::size_t report_row_errors(std::size_t rows, const std::function<const util::RowError*(std::size_t)>& error_of,
                               const std::string& command, std::ostream& log);
 
 // All blocks of several inputs, in order; notes are printed to stderr, at
@@ -88,4 +88,4 @@ std::vector<BasicBlock> read_blocks(const std::vector<std::string>& paths, const
                                     std::size_t max_notes = 10);
 std::vector<BasicBlock> read_blocks(const std::string& path);
 
-}  // namespace surrogate
+}  // namespace surrogate::block

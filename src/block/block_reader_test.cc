@@ -14,7 +14,7 @@
 #include "block/x86_target.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::block {
 namespace {
 
 std::string write_temp(const std::string& name, const std::string& contents) {
@@ -31,7 +31,7 @@ BlockFile csv(const std::string& text) {
 std::string error_of(const std::string& text) {
   try {
     csv(text);
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     return e.what();
   }
   return "no error";
@@ -109,7 +109,7 @@ TEST(AsmReader, DirectivesThatReadFilesAreRefused) {
     try {
       read_asm(text, "f.s");
       FAIL() << text;
-    } catch (const InputError& e) {
+    } catch (const util::InputError& e) {
       EXPECT_NE(std::string(e.what()).find("reads another file: not allowed"), std::string::npos) << e.what();
     }
   }
@@ -121,7 +121,7 @@ TEST(AsmReader, HugeBlocksAreRefused) {
   try {
     read_asm("addq %rbx, %rax\n.rept 100000\naddq %rcx, %rdx\n.endr\n", "r.s");
     FAIL() << "a block of 300,003 bytes was read";
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     EXPECT_EQ(std::string(e.what()),
               "r.s:1:1: block larger than 65536 bytes (300003 bytes of machine code): not a basic block");
   }
@@ -132,20 +132,20 @@ TEST(AsmReader, ErrorsNameLineAndColumn) {
   try {
     read_asm("addq %rbx, %rax\n  bogus %rax\n", "c.s");
     FAIL();
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     EXPECT_EQ(e.where().line, 2u);
     EXPECT_EQ(std::string(e.what()).rfind("c.s:2:3: ", 0), 0u) << e.what();
   }
   try {
     read_asm("jmp 1f\naddq %rbx, %rax\n1:\n", "d.s");
     FAIL();
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("d.s:1:1: control flow inside the block"), std::string::npos) << e.what();
   }
   try {
     read_asm("movq foo(%rip), %rax\n", "e.s");
     FAIL();
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("refers to a symbol"), std::string::npos) << e.what();
   }
 }
@@ -219,7 +219,7 @@ TEST(ElfReader, SymbolTableLargerThanTheFileIsAnError) {
   try {
     read_blocks(obj);
     FAIL();
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("symbol table of 17592186044416 bytes"), std::string::npos) << e.what();
   }
 }
@@ -236,4 +236,4 @@ TEST(BlockReader, DetectsFormatsAndReportsMissingFiles) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::block

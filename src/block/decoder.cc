@@ -6,10 +6,10 @@
 #include "llvm/Support/raw_ostream.h"
 #include "util/hex.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
-InputPosition BytePosition::at(std::size_t block_offset) const {
-  InputPosition p = start;
+util::InputPosition BytePosition::at(std::size_t block_offset) const {
+  util::InputPosition p = start;
   if (p.byte == static_cast<std::size_t>(-1)) p.byte = 0;
   p.byte += scale * block_offset;
   return p;
@@ -59,10 +59,11 @@ std::size_t Decoder::decode_instruction(const std::uint8_t* bytes, std::size_t s
 
 BasicBlock Decoder::decode_block(std::vector<std::uint8_t> bytes, const std::string& name, const BytePosition& where,
                                  std::vector<std::string>* notes) const {
-  if (bytes.empty()) throw InputError(where.at(0), "empty block");
+  if (bytes.empty()) throw util::InputError(where.at(0), "empty block");
   if (bytes.size() > kMaxBlockBytes)
-    throw InputError(where.at(0), "block larger than " + std::to_string(kMaxBlockBytes) + " bytes (" +
-                                      std::to_string(bytes.size()) + " bytes of machine code): not a basic block");
+    throw util::InputError(where.at(0), "block larger than " + std::to_string(kMaxBlockBytes) + " bytes (" +
+                                            std::to_string(bytes.size()) +
+                                            " bytes of machine code): not a basic block");
   BasicBlock block;
   block.name = name;
   std::size_t offset = 0;
@@ -71,14 +72,14 @@ BasicBlock Decoder::decode_block(std::vector<std::uint8_t> bytes, const std::str
     std::size_t length = decode_instruction(bytes.data() + offset, bytes.size() - offset, offset, inst);
     if (!length) {
       std::size_t n = std::min<std::size_t>(bytes.size() - offset, 4);
-      throw InputError(where.at(offset), "cannot decode an x86-64 instruction at block offset " +
-                                             std::to_string(offset) + " (bytes " +
-                                             to_hex({bytes.begin() + offset, bytes.begin() + offset + n}) + ")");
+      throw util::InputError(where.at(offset),
+                             "cannot decode an x86-64 instruction at block offset " + std::to_string(offset) +
+                                 " (bytes " + util::to_hex({bytes.begin() + offset, bytes.begin() + offset + n}) + ")");
     }
     if (is_control_flow(inst) && offset + length < bytes.size())
-      throw InputError(where.at(offset), "control flow inside the block: '" + format_instruction(inst) +
-                                             "' at block offset " + std::to_string(offset) +
-                                             " (a branch may only end a block)");
+      throw util::InputError(where.at(offset), "control flow inside the block: '" + format_instruction(inst) +
+                                                   "' at block offset " + std::to_string(offset) +
+                                                   " (a branch may only end a block)");
     block.offsets.push_back(static_cast<std::uint32_t>(offset));
     block.instructions.push_back(inst);
     offset += length;
@@ -86,16 +87,16 @@ BasicBlock Decoder::decode_block(std::vector<std::uint8_t> bytes, const std::str
   if (is_control_flow(block.instructions.back())) {
     std::size_t at = block.offsets.back();
     if (notes)
-      notes->push_back(format_position(where.at(at)) + ": note: dropped the trailing branch '" +
+      notes->push_back(util::format_position(where.at(at)) + ": note: dropped the trailing branch '" +
                        format_instruction(block.instructions.back()) + "'");
     block.instructions.pop_back();
     block.offsets.pop_back();
     block.dropped_branch.assign(bytes.begin() + static_cast<std::ptrdiff_t>(at), bytes.end());
     bytes.resize(at);
-    if (block.instructions.empty()) throw InputError(where.at(0), "empty block: it holds only a branch");
+    if (block.instructions.empty()) throw util::InputError(where.at(0), "empty block: it holds only a branch");
   }
   block.bytes = std::move(bytes);
   return block;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -19,15 +19,15 @@ class MCContext;
 class MCDisassembler;
 }  // namespace llvm
 
-namespace surrogate {
+namespace surrogate::block {
 
 // Maps a byte offset inside a block's machine code to a position in the input:
 // input byte = start.byte + scale * block offset (scale 2 for hex text, 1 for
 // binary files).
 struct BytePosition {
-  InputPosition start;
+  util::InputPosition start;
   unsigned scale = 2;
-  InputPosition at(std::size_t block_offset) const;
+  util::InputPosition at(std::size_t block_offset) const;
 };
 
 // The largest block, in bytes of machine code, from any input: BHive's are
@@ -61,4 +61,4 @@ class Decoder {
   unsigned lock_prefix_opcode_ = ~0u;  // LOCK_PREFIX
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -9,7 +9,7 @@
 #include "block/x86_operands.h"
 #include "block/x86_target.h"
 
-namespace surrogate {
+namespace surrogate::block {
 namespace {
 
 // Slots: 0-15 general-purpose, 16-47 vector, 48 EFLAGS, 49-56 masks, 57 x87.
@@ -266,4 +266,4 @@ void dependency_features(const BasicBlock& block, DependencyFeatureSet set, floa
   dependency_features(dataflow, set, out);
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

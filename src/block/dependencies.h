@@ -26,7 +26,7 @@
 #include "block/basic_block.h"
 #include "llvm/MC/MCInst.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 struct InstructionDataflow {
   std::uint64_t reads = 0;          // slots read as values (explicit, tied and implicit sources)
@@ -77,4 +77,4 @@ void dependency_features(std::span<const InstructionDataflow> block, DependencyF
 // The same for a decoded block: block.instructions.size() * feature_count(set) floats.
 void dependency_features(const BasicBlock& block, DependencyFeatureSet set, float* out);
 
-}  // namespace surrogate
+}  // namespace surrogate::block

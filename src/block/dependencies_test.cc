@@ -8,7 +8,7 @@
 #include "block/decoder.h"
 #include "util/hex.h"
 
-namespace surrogate {
+namespace surrogate::block {
 namespace {
 
 template <DependencyFeatureSet kSet>
@@ -16,7 +16,7 @@ std::vector<std::array<float, feature_count(kSet)>> features_in(const std::strin
   constexpr std::size_t kWidth = feature_count(kSet);
   std::size_t offset;
   std::string error;
-  const BasicBlock block = Decoder().decode_block(*parse_hex(hex_block, &offset, &error), "test", {}, nullptr);
+  const BasicBlock block = Decoder().decode_block(*util::parse_hex(hex_block, &offset, &error), "test", {}, nullptr);
   std::vector<float> flat(block.instructions.size() * kWidth);
   dependency_features(block, kSet, flat.data());
   std::vector<std::array<float, kWidth>> out(block.instructions.size());
@@ -144,4 +144,4 @@ TEST(Dependencies, SetTwoFindsBothKindsOfCycleThroughOneInstruction) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -11,7 +11,7 @@
 #include "llvm/Support/Error.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 bool is_elf(const std::string& head) {
   return head.size() >= 4 && head.compare(0, 4,
@@ -36,13 +36,13 @@ bool is_padding(const llvm::MCInst& inst) {
 
 BlockFile read_elf(const std::string& path) {
   auto object_or = llvm::object::ObjectFile::createObjectFile(path);
-  if (!object_or) throw InputError({path, 0, 0}, llvm::toString(object_or.takeError()));
+  if (!object_or) throw util::InputError({path, 0, 0}, llvm::toString(object_or.takeError()));
   const llvm::object::ObjectFile& object = *object_or->getBinary();
   if (object.getArch() != llvm::Triple::x86_64)
-    throw InputError({path, 0, 0}, "not an x86-64 object (architecture " +
-                                       llvm::Triple::getArchTypeName(object.getArch()).str() + ")");
+    throw util::InputError({path, 0, 0}, "not an x86-64 object (architecture " +
+                                             llvm::Triple::getArchTypeName(object.getArch()).str() + ")");
   const auto* elf = llvm::dyn_cast<llvm::object::ELFObjectFileBase>(&object);
-  if (!elf) throw InputError({path, 0, 0}, "not an ELF file");
+  if (!elf) throw util::InputError({path, 0, 0}, "not an ELF file");
 
   // Symbol tables must lie inside the file: LLVM walks sh_size / 24 entries
   // of a table without checking, so a lying header (sh_size = 2^44) would
@@ -53,9 +53,9 @@ BlockFile read_elf(const std::string& path) {
     if (elf_section.getType() != llvm::ELF::SHT_SYMTAB && elf_section.getType() != llvm::ELF::SHT_DYNSYM) continue;
     const std::uint64_t offset = elf_section.getOffset(), size = section.getSize();
     if (offset > file_size || size > file_size - offset)
-      throw InputError({path, 0, static_cast<std::size_t>(std::min(offset, file_size))},
-                       "symbol table of " + std::to_string(size) + " bytes at offset " + std::to_string(offset) +
-                           " runs past the end of the file (" + std::to_string(file_size) + " bytes)");
+      throw util::InputError({path, 0, static_cast<std::size_t>(std::min(offset, file_size))},
+                             "symbol table of " + std::to_string(size) + " bytes at offset " + std::to_string(offset) +
+                                 " runs past the end of the file (" + std::to_string(file_size) + " bytes)");
   }
 
   BlockFile file;
@@ -107,7 +107,7 @@ BlockFile read_elf(const std::string& path) {
       if (!d.size) {
         auto next = symbols.upper_bound(offset);
         std::uint64_t resume = next == symbols.end() ? contents.size() : next->first;
-        file.notes.push_back(format_position({path, 0, file_offset + offset}) + ": note: undecodable bytes in " +
+        file.notes.push_back(util::format_position({path, 0, file_offset + offset}) + ": note: undecodable bytes in " +
                              section_name + "; skipped to offset " + std::to_string(file_offset + resume));
         leaders.insert(resume);
         offset = resume;
@@ -157,8 +157,8 @@ BlockFile read_elf(const std::string& path) {
   if (skipped_branch_only)
     file.notes.push_back(path + ": note: skipped " + std::to_string(skipped_branch_only) +
                          " blocks that hold only a branch");
-  if (file.blocks.empty()) throw InputError({path, 0, 0}, "no basic blocks found in executable sections");
+  if (file.blocks.empty()) throw util::InputError({path, 0, 0}, "no basic blocks found in executable sections");
   return file;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -12,11 +12,11 @@
 
 #include "block/bhive_csv.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 BlockFile read_elf(const std::string& path);
 
 // True if the bytes start with the ELF magic.
 bool is_elf(const std::string& head);
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -1,6 +1,6 @@
 #include "block/instruction_encoder.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 std::int32_t InstructionEncoder::id(TokenRef token) {
   // Values are opcodes, registers (a few thousand), scales and literal
@@ -21,4 +21,4 @@ void InstructionEncoder::encode(const llvm::MCInst& inst, std::vector<std::int32
   for (std::size_t i = 0; i < refs_.size(); ++i) (*ids)[i] = id(refs_[i]);
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

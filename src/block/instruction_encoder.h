@@ -16,7 +16,7 @@
 #include "block/vocabulary.h"
 #include "llvm/MC/MCInst.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 class InstructionEncoder {
  public:
@@ -38,4 +38,4 @@ class InstructionEncoder {
   std::vector<TokenRef> refs_;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -4,7 +4,7 @@
 
 #include "block/block_reader.h"
 
-namespace surrogate {
+namespace surrogate::block {
 namespace {
 
 // On every instruction of the shipped sample, the encoder's ids are the
@@ -38,4 +38,4 @@ TEST(InstructionEncoder, TokenTextOfEveryKind) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::block

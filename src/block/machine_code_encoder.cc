@@ -8,7 +8,7 @@
 #include "llvm/MC/MCContext.h"
 #include "llvm/MC/MCFixup.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 MachineCodeEncoder::MachineCodeEncoder() {
   const X86Target& x86 = X86Target::get();
@@ -41,4 +41,4 @@ std::vector<std::uint8_t> MachineCodeEncoder::encode(std::span<const llvm::MCIns
   return bytes;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

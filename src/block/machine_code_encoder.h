@@ -21,7 +21,7 @@ class MCCodeEmitter;
 class MCContext;
 }  // namespace llvm
 
-namespace surrogate {
+namespace surrogate::block {
 
 class MachineCodeEncoder {
  public:
@@ -43,4 +43,4 @@ class MachineCodeEncoder {
   std::unique_ptr<llvm::MCCodeEmitter> emitter_;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -6,7 +6,7 @@
 #include "block/decoder.h"
 #include "util/hex.h"
 
-namespace surrogate {
+namespace surrogate::block {
 namespace {
 
 std::string text_of(const BasicBlock& b) { return format_block(b); }
@@ -22,7 +22,7 @@ TEST(MachineCodeEncoder, ReencodedBlocksDecodeToTheSameInstructions) {
   for (const BasicBlock& b : blocks) {
     std::vector<std::uint8_t> bytes = encoder.encode(b.instructions);
     BasicBlock again = decoder.decode_block(bytes, b.name, {}, nullptr);
-    ASSERT_EQ(text_of(again), text_of(b)) << b.name << " " << b.hex() << " -> " << to_hex(bytes);
+    ASSERT_EQ(text_of(again), text_of(b)) << b.name << " " << b.hex() << " -> " << util::to_hex(bytes);
     same_bytes += bytes == b.bytes;
   }
   EXPECT_GT(same_bytes, blocks.size() * 9 / 10);
@@ -32,8 +32,8 @@ TEST(MachineCodeEncoder, CanonicalOpcodesGiveAnEquivalentEncoding) {
   MachineCodeEncoder encoder;
   Decoder decoder;
   BasicBlock b = decoder.decode_block({0x33, 0xd2}, "xor", {}, nullptr);  // xor edx, edx (the _REV form)
-  EXPECT_EQ(to_hex(encoder.encode(b.instructions)), "31d2");
+  EXPECT_EQ(util::to_hex(encoder.encode(b.instructions)), "31d2");
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::block

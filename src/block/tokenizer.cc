@@ -7,7 +7,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/MC/MCInstrDesc.h"
 
-namespace surrogate {
+namespace surrogate::block {
 namespace {
 
 // LLVM's X86 instruction prefix flags on MCInst (X86BaseInfo.h, not installed).
@@ -140,4 +140,4 @@ std::vector<InstructionTokens> tokenize_block(const BasicBlock& block) {
   return out;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

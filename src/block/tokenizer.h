@@ -25,7 +25,7 @@
 #include "block/basic_block.h"
 #include "llvm/MC/MCInst.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 using InstructionTokens = std::vector<std::string>;
 
@@ -50,4 +50,4 @@ std::string token_text(TokenRef token);
 InstructionTokens tokenize_instruction(const llvm::MCInst& inst);
 std::vector<InstructionTokens> tokenize_block(const BasicBlock& block);
 
-}  // namespace surrogate
+}  // namespace surrogate::block

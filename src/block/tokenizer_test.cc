@@ -6,14 +6,14 @@
 #include "block/decoder.h"
 #include "util/hex.h"
 
-namespace surrogate {
+namespace surrogate::block {
 namespace {
 
 std::string tokens_of(const std::string& hex) {
   Decoder decoder;
   std::size_t offset = 0;
   std::string error;
-  BasicBlock b = decoder.decode_block(*parse_hex(hex, &offset, &error), "test", {}, nullptr);
+  BasicBlock b = decoder.decode_block(*util::parse_hex(hex, &offset, &error), "test", {}, nullptr);
   std::string out;
   for (const auto& inst : tokenize_block(b))
     for (const auto& t : inst) out += (out.empty() ? "" : " ") + t;
@@ -53,9 +53,9 @@ TEST(Tokenizer, PrefixesAndAvx512Masks) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::block
 
-namespace surrogate {
+namespace surrogate::block {
 namespace {
 
 TEST(Vocabulary, BuildsDeterministicallyAndMapsUnknownTokens) {
@@ -73,4 +73,4 @@ TEST(Vocabulary, BuildsDeterministicallyAndMapsUnknownTokens) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::block

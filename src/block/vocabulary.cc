@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-namespace surrogate {
+namespace surrogate::block {
 
 Vocabulary::Vocabulary() : Vocabulary(std::vector<std::string>{"<pad>", "<unk>"}) {}
 
@@ -42,4 +42,4 @@ std::vector<std::int32_t> Vocabulary::encode(const InstructionTokens& tokens) co
   return out;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -13,7 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "block/tokenizer.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 class Vocabulary {
  public:
@@ -40,4 +40,4 @@ class Vocabulary {
   absl::flat_hash_map<std::string, std::int32_t> ids_;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -13,7 +13,7 @@
 #include "llvm/MC/MCInst.h"
 #include "llvm/MC/MCInstrDesc.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 // X86 memory operands are 5 MCOperands: base, scale, index, displacement, segment.
 inline constexpr unsigned kMemoryOperands = 5;
@@ -50,4 +50,4 @@ void visit_operands(const llvm::MCInst& inst, OnRegister on_register, OnMemory o
   for (llvm::MCPhysReg r : desc.implicit_defs()) on_register(r, true);
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -9,7 +9,7 @@
 
 extern "C" void LLVMInitializeX86TargetMCA();
 
-namespace surrogate {
+namespace surrogate::block {
 
 const X86Target& X86Target::get() {
   static const X86Target instance;
@@ -102,4 +102,4 @@ std::vector<std::string> X86Target::cpu_names() const {
   return names;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::block

@@ -18,7 +18,7 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/TargetParser/Triple.h"
 
-namespace surrogate {
+namespace surrogate::block {
 
 // MCInst::getFlags() bits of x86 prefixes (X86::IP_HAS_*, X86BaseInfo.h,
 // which LLVM does not install).
@@ -74,4 +74,4 @@ class X86Target {
   std::vector<unsigned> canonical_;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::block

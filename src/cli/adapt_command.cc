@@ -38,7 +38,7 @@ int run(Options o) {
 
 Command add_adapt_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  o->adapt.jobs = default_jobs();
+  o->adapt.jobs = util::default_jobs();
   o->adapt.training.learning_rate = 5e-4;
   o->adapt.training.patience = 4;
   CLI::App* sub = app.add_subcommand(
@@ -58,7 +58,8 @@ Command add_adapt_command(CLI::App& app) {
       ->required();
   sub->add_option("--max-minutes", o->max_minutes, "time budget of the fine-tuning (0: none)")->default_val(15);
   sub->add_option("--lr", o->adapt.training.learning_rate, "initial learning rate (Adam)")->default_val(5e-4);
-  sub->add_option("--epochs", o->adapt.training.max_epochs, "maximum epochs")->default_val(o->adapt.training.max_epochs);
+  sub->add_option("--epochs", o->adapt.training.max_epochs, "maximum epochs")
+      ->default_val(o->adapt.training.max_epochs);
   sub->add_option("--patience", o->adapt.training.patience, "epochs without improvement before stopping")
       ->default_val(4);
   sub->add_option("--batch", o->adapt.training.batch_size, "blocks per mini-batch")

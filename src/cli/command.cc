@@ -28,9 +28,9 @@ void install_interrupt_handler() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-ReadOptions InputOptions::read_options() const {
-  ReadOptions r;
-  r.format = input_format_named(format).value_or(InputFormat::kAuto);
+block::ReadOptions InputOptions::read_options() const {
+  block::ReadOptions r;
+  r.format = block::input_format_named(format).value_or(block::InputFormat::kAuto);
   r.keep_bad_rows = !strict;
   return r;
 }
@@ -39,10 +39,10 @@ std::string rows_as_json(const std::string& csv) {
   std::istringstream in(csv);
   std::string line;
   std::getline(in, line);
-  const std::vector<std::string> header = split_csv_line(line, nullptr);
+  const std::vector<std::string> header = block::split_csv_line(line, nullptr);
   nlohmann::json rows = nlohmann::json::array();
   while (std::getline(in, line)) {
-    const std::vector<std::string> fields = split_csv_line(line, nullptr);
+    const std::vector<std::string> fields = block::split_csv_line(line, nullptr);
     nlohmann::json row = nlohmann::json::object();
     for (std::size_t c = 0; c < header.size(); ++c) {
       const std::string value = c < fields.size() ? fields[c] : "";
@@ -58,7 +58,7 @@ std::string rows_as_json(const std::string& csv) {
 
 std::optional<std::string> resolve_mcpu(const std::string& cpu, const std::string& command) {
   if (cpu == "help") {
-    for (const CpuInfo& c : x86_cpus()) std::cout << c.name << '\n';
+    for (const mca::CpuInfo& c : mca::x86_cpus()) std::cout << c.name << '\n';
     return std::nullopt;
   }
   if (cpu != "native") return cpu;

@@ -28,7 +28,7 @@ struct InputOptions {
   std::vector<std::string> inputs;
   std::string format = "auto";
   bool strict = false;
-  ReadOptions read_options() const;
+  block::ReadOptions read_options() const;
 };
 void add_input_options(CLI::App* sub, InputOptions& o);
 

@@ -19,14 +19,14 @@ int run(const std::string& spec_path, bool force) {
     throw std::runtime_error(spec.output_model +
                              " exists: give --force to replace it, or name another [output] model in " + spec_path);
   install_interrupt_handler();
-  std::unique_ptr<Labeller> program = apps::program_labeller(spec);
+  std::unique_ptr<mca::Labeller> program = apps::program_labeller(spec);
   apps::CompileResult r = apps::compile(spec, *program, std::cerr, &interrupted);
   if (r.interrupted) {
     std::cerr << "surrogate compile: interrupted; run the same command again to resume (checkpoints in "
               << spec.output_dir << ")\n";
     return 130;
   }
-  std::cout << read_file(spec.output_dir + "/capacity.md");
+  std::cout << util::read_file(spec.output_dir + "/capacity.md");
   if (r.chosen < 0) {
     std::cerr << "surrogate compile: no width meets max_error = " << spec.max_error
               << " on the validation split; exported the most accurate one"

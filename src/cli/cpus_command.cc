@@ -11,10 +11,10 @@ Command add_cpus_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("cpus", "List the x86 CPUs LLVM 19 knows, with their scheduling models");
   return {sub, [] {
             std::map<std::string, std::vector<std::string>> by_model;
-            for (const CpuInfo& c : x86_cpus()) by_model[c.sched_model].push_back(c.name);
+            for (const mca::CpuInfo& c : mca::x86_cpus()) by_model[c.sched_model].push_back(c.name);
             std::printf("%-18s %-10s %8s %12s %10s %8s  %s\n", "cpu", "model", "dispatch", "uop-buffer", "resources",
                         "classes", "same model as");
-            for (const CpuInfo& c : x86_cpus()) {
+            for (const mca::CpuInfo& c : mca::x86_cpus()) {
               if (c.sched_model.empty()) {
                 std::printf("%-18s %-10s %8s %12s %10s %8s\n", c.name.c_str(), "(none)", "-", "-", "-", "-");
                 continue;

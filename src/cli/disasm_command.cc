@@ -22,14 +22,14 @@ Command add_disasm_command(CLI::App& app) {
   sub->add_option("-o,--output", o->output, "output file ('-' = standard output)");
   sub->add_option("inputs", o->inputs, "blocks: BHive CSV / hex lines, AT&T or Intel assembly, x86-64 ELF")->required();
   return {sub, [o] {
-            std::vector<BasicBlock> blocks = read_blocks(o->inputs);
-            AsmSyntax syntax = o->syntax == "intel" ? AsmSyntax::kIntel : AsmSyntax::kAtt;
-            AtomicFile out(o->output);
-            if (syntax == AsmSyntax::kIntel) out.stream() << ".intel_syntax noprefix\n";
+            std::vector<block::BasicBlock> blocks = block::read_blocks(o->inputs);
+            block::AsmSyntax syntax = o->syntax == "intel" ? block::AsmSyntax::kIntel : block::AsmSyntax::kAtt;
+            util::AtomicFile out(o->output);
+            if (syntax == block::AsmSyntax::kIntel) out.stream() << ".intel_syntax noprefix\n";
             for (std::size_t i = 0; i < blocks.size(); ++i) {
               out.stream() << "# " << blocks[i].name << "\n";
               if (o->mca_regions) out.stream() << "# LLVM-MCA-BEGIN " << i << "\n";
-              out.stream() << format_block(blocks[i], syntax);
+              out.stream() << block::format_block(blocks[i], syntax);
               if (o->mca_regions) out.stream() << "# LLVM-MCA-END\n";
               out.stream() << "\n";
             }

@@ -27,40 +27,40 @@ struct Options {
 int run(Options o) {
   if (o.predictions.empty() == o.model.empty())
     throw std::runtime_error("give exactly one of --predictions or --model");
-  LabelSet labels = read_labels(o.labels);
-  std::vector<RowError> unreadable = labels.unreadable_rows;  // rows of either file that could not be read
+  dataset::LabelSet labels = dataset::read_labels(o.labels);
+  std::vector<util::RowError> unreadable = labels.unreadable_rows;  // rows of either file that could not be read
   std::unordered_map<std::string, std::string> family;
   if (!o.sources.empty()) {
-    family = source_families_by_hex(read_labels(o.sources));
+    family = dataset::source_families_by_hex(dataset::read_labels(o.sources));
     if (family.empty()) throw std::runtime_error(o.sources + ":1: no 'sources' column with values");
   }
-  PredictBlock predict;
+  dataset::PredictBlock predict;
   std::unordered_map<std::string, double> predicted;
   std::unique_ptr<runtime::Predictor> model;
   if (!o.predictions.empty()) {
-    LabelSet predictions = read_labels(o.predictions);
+    dataset::LabelSet predictions = dataset::read_labels(o.predictions);
     unreadable.insert(unreadable.end(), predictions.unreadable_rows.begin(), predictions.unreadable_rows.end());
-    predicted = predictions_by_hex(predictions);
-    predict = [&](const BasicBlock&, const std::string& hex) -> std::optional<double> {
+    predicted = dataset::predictions_by_hex(predictions);
+    predict = [&](const block::BasicBlock&, const std::string& hex) -> std::optional<double> {
       auto it = predicted.find(hex);
       if (it == predicted.end()) return std::nullopt;
       return it->second;
     };
   } else {
     model = std::make_unique<runtime::Predictor>(runtime::read_model_file(o.model));
-    predict = [&](const BasicBlock& block, const std::string&) -> std::optional<double> {
+    predict = [&](const block::BasicBlock& block, const std::string&) -> std::optional<double> {
       return model->predict(block);
     };
   }
   if (o.title.empty()) o.title = o.model.empty() ? "predictions" : std::filesystem::path(o.model).filename().string();
 
-  Evaluation e = evaluate(labels, o.labels, predict, family);
-  write_evaluation_report(std::cout, e, o.title, o.labels);
+  dataset::Evaluation e = dataset::evaluate(labels, o.labels, predict, family);
+  dataset::write_evaluation_report(std::cout, e, o.title, o.labels);
   if (!o.plots.empty()) {
-    write_evaluation_plots(o.plots, o.title, e);
+    dataset::write_evaluation_plots(o.plots, o.title, e);
     std::cout << "\nplots: " << o.plots << "-scatter.png, " << o.plots << "-errors.png\n";
   }
-  for (const RowError& e : unreadable) std::cerr << e.message << '\n';
+  for (const util::RowError& e : unreadable) std::cerr << e.message << '\n';
   if (!unreadable.empty())
     std::cerr << "surrogate evaluate: " << unreadable.size() << " rows could not be read and were left out\n";
   return unreadable.empty() ? 0 : 1;

@@ -42,7 +42,7 @@ const char* const kMcaCommands[] = {"simulate", "label"};
 
 // The path of `binary` in this program's directory, or "" if unknown.
 std::string sibling(const char* binary) {
-  const std::filesystem::path dir = surrogate::executable_directory();
+  const std::filesystem::path dir = surrogate::util::executable_directory();
   return dir.empty() ? "" : (dir / binary).string();
 }
 

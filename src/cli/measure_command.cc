@@ -23,17 +23,17 @@ struct Options {
 };
 
 int run(Options o) {
-  refuse_output_over_input(o.output, o.input.inputs);
+  util::refuse_output_over_input(o.output, o.input.inputs);
   // Runtime guard (the measure library is only built for x86-64; on other
   // hosts it refuses too, see src/measure/CMakeLists.txt).
   if (auto why = measure::unsupported_host_reason()) throw std::runtime_error(*why);
   o.harness.flush_denormals = !o.ieee_denormals;
   if (o.median) o.harness.estimator = measure::Options::Estimator::kMedian;
-  BlockInputs inputs = read_block_inputs(o.input.inputs, o.input.read_options());
-  std::vector<BasicBlock>& blocks = inputs.blocks;
+  block::BlockInputs inputs = block::read_block_inputs(o.input.inputs, o.input.read_options());
+  std::vector<block::BasicBlock>& blocks = inputs.blocks;
   std::vector<measure::JobBlock> job_blocks;
   job_blocks.reserve(blocks.size());
-  for (BasicBlock& b : blocks) {
+  for (block::BasicBlock& b : blocks) {
     std::string hex = b.hex_column(), identity = inputs.identity.cells(b);
     job_blocks.push_back({b.name, std::move(b.bytes), std::move(hex), b.error.has_value(), std::move(identity)});
   }
@@ -57,7 +57,7 @@ int run(Options o) {
                "other load) in %.1f s; TSC %.4f ticks/cycle\n",
                s.measured, s.distinct, s.distinct ? 100.0 * s.measured / s.distinct : 0.0, s.resumed, s.retried,
                s.seconds, s.tsc_per_cycle);
-  return report_bad_rows(blocks, "measure", std::cerr) ? 1 : 0;
+  return block::report_bad_rows(blocks, "measure", std::cerr) ? 1 : 0;
 }
 
 }  // namespace

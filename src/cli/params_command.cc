@@ -21,8 +21,8 @@ Command add_params_command(CLI::App& app) {
   dump->add_option("--mcpu", o->cpu, "LLVM x86 CPU name (see 'surrogate cpus')")->required();
   dump->add_option("-o,--output", o->output, "output file ('-' = standard output)");
   return {sub, [o] {
-            std::string json = params_to_json(CpuParams::stock(o->cpu));
-            write_file_atomically(o->output, json);
+            std::string json = mca::params_to_json(mca::CpuParams::stock(o->cpu));
+            util::write_file_atomically(o->output, json);
             return 0;
           }};
 }

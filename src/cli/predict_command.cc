@@ -22,7 +22,7 @@ namespace {
 
 struct Options {
   std::string model;
-  unsigned jobs = default_jobs();
+  unsigned jobs = util::default_jobs();
   std::string output = "-";
   bool stats = false;
   std::string kernels = "auto";
@@ -56,7 +56,7 @@ struct Row {
 
 // A row without a prediction: why, and its hex column as written.
 struct BadRow {
-  RowError error;
+  util::RowError error;
   std::string hex_column;
 };
 
@@ -64,7 +64,7 @@ struct BadRow {
 // row r's extra CSV columns as output text (",a,b"), or its name for
 // assembly and ELF rows.
 struct Identities {
-  RowIdentity identity;
+  block::RowIdentity identity;
   std::vector<std::string> cells;
 };
 
@@ -76,18 +76,19 @@ struct Identities {
 void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vector<Row>& rows,
                std::map<std::size_t, BadRow>& bad, Identities& ids) {
   std::vector<std::string> notes;
-  const ReadOptions read = input.read_options();
+  const block::ReadOptions read = input.read_options();
   for (std::uint32_t i = 0; i < input.inputs.size(); ++i) {
     const std::string& path = input.inputs[i];
-    const std::string name = input_name(path);
-    std::string text = read_input(path);
-    const InputFormat format = read.format == InputFormat::kAuto ? detect_format(text) : read.format;
-    if (format != InputFormat::kCsv) {
-      BlockFile file = read_block_text(std::move(text), path, read);
+    const std::string name = block::input_name(path);
+    std::string text = block::read_input(path);
+    const block::InputFormat format =
+        read.format == block::InputFormat::kAuto ? block::detect_format(text) : read.format;
+    if (format != block::InputFormat::kCsv) {
+      block::BlockFile file = block::read_block_text(std::move(text), path, read);
       notes.insert(notes.end(), file.notes.begin(), file.notes.end());
       ids.identity.add_input(false, {});
-      for (BasicBlock& block : file.blocks) {
-        ids.cells.push_back("," + csv_field(block.name));
+      for (block::BasicBlock& block : file.blocks) {
+        ids.cells.push_back("," + block::csv_field(block.name));
         if (block.error) bad[rows.size()] = {*block.error, block.hex_column()};
         block.bytes.insert(block.bytes.end(), block.dropped_branch.begin(), block.dropped_branch.end());
         batch.add(block.bytes);
@@ -97,14 +98,14 @@ void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vecto
     }
     const std::size_t first = rows.size();
     std::istringstream in(std::move(text));
-    const std::vector<std::string> extra_names = visit_bhive_csv(
+    const std::vector<std::string> extra_names = block::visit_bhive_csv(
         in, name,
-        [&](BhiveRow& row) {
+        [&](block::BhiveRow& row) {
           std::string cells;
-          for (const std::string& c : row.extra_columns) (cells += ',') += csv_field(c);
+          for (const std::string& c : row.extra_columns) (cells += ',') += block::csv_field(c);
           ids.cells.push_back(std::move(cells));
           if (row.error) {
-            BasicBlock as_block;  // for its hex column (quoted where CSV needs it)
+            block::BasicBlock as_block;  // for its hex column (quoted where CSV needs it)
             as_block.error = row.error;
             as_block.text = std::move(row.text);
             bad[rows.size()] = {std::move(*row.error), as_block.hex_column()};
@@ -114,21 +115,22 @@ void read_rows(const InputOptions& input, runtime::BlockBatch& batch, std::vecto
                           static_cast<std::uint32_t>(row.where.start.byte), 2});
         },
         read.keep_bad_rows);
-    if (rows.size() == first) throw InputError({name}, "no blocks found");
+    if (rows.size() == first) throw util::InputError({name}, "no blocks found");
     ids.identity.add_input(true, extra_names);
   }
-  report_notes(notes);
+  block::report_notes(notes);
   if (ids.identity.by_name) {  // every row is named: CSV rows by FILE:LINE
     for (std::size_t r = 0; r < rows.size(); ++r)
       if (rows[r].line)
-        ids.cells[r] = "," + csv_field(input_name(input.inputs[rows[r].input]) + ":" + std::to_string(rows[r].line));
+        ids.cells[r] =
+            "," + block::csv_field(block::input_name(input.inputs[rows[r].input]) + ":" + std::to_string(rows[r].line));
   } else if (ids.identity.columns.empty()) {
     ids.cells.clear();
   }
 }
 
 int run(const Options& o) {
-  refuse_output_over_input(o.output, o.input.inputs);
+  util::refuse_output_over_input(o.output, o.input.inputs);
   const auto t0 = std::chrono::steady_clock::now();
   auto ms_since = [](std::chrono::steady_clock::time_point t) {
     return 1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -152,11 +154,12 @@ int run(const Options& o) {
     const Row& r = rows[i];
     const std::size_t offset =
         predictions[i].error_offset == runtime::Prediction::kNoOffset ? 0 : predictions[i].error_offset;
-    const InputError e(BytePosition{{input_name(o.input.inputs[r.input]), r.line, r.byte}, r.scale}.at(offset),
-                       predictions[i].error);
+    const util::InputError e(
+        block::BytePosition{{block::input_name(o.input.inputs[r.input]), r.line, r.byte}, r.scale}.at(offset),
+        predictions[i].error);
     std::string hex;
-    append_hex(hex, batch[i].data(), batch[i].size());
-    bad[i] = {row_error(e), std::move(hex)};
+    util::append_hex(hex, batch[i].data(), batch[i].size());
+    bad[i] = {util::row_error(e), std::move(hex)};
   }
   if (o.input.strict && !bad.empty()) throw std::runtime_error(bad.begin()->second.error.message);
   const auto t2 = std::chrono::steady_clock::now();
@@ -169,7 +172,7 @@ int run(const Options& o) {
       text += b->second.hex_column;
       text += ',';
     } else {
-      append_hex(text, batch[i].data(), batch[i].size());
+      util::append_hex(text, batch[i].data(), batch[i].size());
       text += ',';
       append_throughput(text, predictions[i].throughput);
     }
@@ -177,7 +180,7 @@ int run(const Options& o) {
     text += '\n';
   }
   if (o.json) text = rows_as_json(text);
-  AtomicFile out(o.output);
+  util::AtomicFile out(o.output);
   out.stream().write(text.data(), static_cast<std::streamsize>(text.size()));
   out.commit();
   const double write_ms = ms_since(t2);
@@ -193,9 +196,9 @@ int run(const Options& o) {
                  "writing %.1f ms\n",
                  model_ms, read_ms, predict_ms, write_ms);
   }
-  report_row_errors(
+  block::report_row_errors(
       rows.size(),
-      [&](std::size_t r) -> const RowError* {
+      [&](std::size_t r) -> const util::RowError* {
         auto b = bad.find(r);
         return b == bad.end() ? nullptr : &b->second.error;
       },

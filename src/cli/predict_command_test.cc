@@ -19,7 +19,7 @@ using namespace surrogate;
 using namespace surrogate::cli_test;
 
 runtime::ModelFile tiny_model() {
-  Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "MOV64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});
+  block::Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "MOV64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});
   return runtime::random_model_file(vocabulary, 8, 2, 31);
 }
 

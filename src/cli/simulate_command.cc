@@ -22,8 +22,8 @@ namespace {
 struct Options {
   std::string cpu;
   std::string params_file;
-  unsigned iterations = Simulator::kDefaultIterations;
-  unsigned jobs = default_jobs();
+  unsigned iterations = mca::Simulator::kDefaultIterations;
+  unsigned jobs = util::default_jobs();
   std::string output = "-";
   InputOptions input;
   unsigned dispatch = 0;  // -dispatch: dispatch width override (0: the CPU's)
@@ -33,7 +33,7 @@ struct Options {
 };
 
 int run(Options o) {
-  refuse_output_over_input(o.output, o.input.inputs);
+  util::refuse_output_over_input(o.output, o.input.inputs);
   if (o.cpu.empty() && o.params_file.empty()) throw std::runtime_error("simulate: give -mcpu=CPU or --params=FILE");
   if (!o.cpu.empty()) {
     std::optional<std::string> cpu = resolve_mcpu(o.cpu, o.label ? "label" : "simulate");
@@ -41,65 +41,67 @@ int run(Options o) {
     o.cpu = *cpu;
   }
   // The params file is read once: its bytes name the parameters in the journal.
-  const std::string params_text = o.params_file.empty() ? "" : read_file(o.params_file);
-  CpuParams params = o.params_file.empty() ? CpuParams::stock(o.cpu) : params_from_json(params_text, o.params_file);
+  const std::string params_text = o.params_file.empty() ? "" : util::read_file(o.params_file);
+  mca::CpuParams params =
+      o.params_file.empty() ? mca::CpuParams::stock(o.cpu) : mca::params_from_json(params_text, o.params_file);
   if (o.dispatch) params.global.dispatch_width = o.dispatch;
   if (!o.cpu.empty() && o.cpu != params.cpu)
     throw std::runtime_error(o.params_file + ": its cpu is '" + params.cpu + "' but -mcpu=" + o.cpu);
   const std::string origin = (o.params_file.empty() ? "-mcpu=" + params.cpu : "--params=" + o.params_file) +
                              (o.dispatch ? " -dispatch=" + std::to_string(o.dispatch) : "");
-  const SimulatorLabeller labeller(params, o.iterations, origin, params_text);
-  BlockInputs inputs = read_block_inputs(o.input.inputs, o.input.read_options());
-  const std::vector<BasicBlock>& blocks = inputs.blocks;
+  const mca::SimulatorLabeller labeller(params, o.iterations, origin, params_text);
+  block::BlockInputs inputs = block::read_block_inputs(o.input.inputs, o.input.read_options());
+  const std::vector<block::BasicBlock>& blocks = inputs.blocks;
   const std::string command = o.label ? "label" : "simulate";
 
   if (o.report) {  // views of each block, as text, instead of the CSV
-    AtomicFile out(o.output);
-    for (const BasicBlock& b : blocks) {
+    util::AtomicFile out(o.output);
+    for (const block::BasicBlock& b : blocks) {
       out.stream() << "[" << b.name << "] " << b.hex_column() << "\n";
       if (b.error) {
         out.stream() << "  (not simulated: " << b.error->message << ")\n\n";
         continue;
       }
       try {
-        out.stream() << format_report(labeller.simulator().report(b, o.iterations)) << "\n";
-      } catch (const SimulationError& e) {
+        out.stream() << mca::format_report(labeller.simulator().report(b, o.iterations)) << "\n";
+      } catch (const mca::SimulationError& e) {
         out.stream() << "  (cannot simulate: " << e.what() << ")\n\n";
       }
     }
     out.commit();
-    return report_bad_rows(blocks, command, std::cerr) ? 1 : 0;
+    return block::report_bad_rows(blocks, command, std::cerr) ? 1 : 0;
   }
   install_interrupt_handler();
-  LabellingOptions job{o.jobs, o.output, (o.label ? "label " : "simulate ") + params.cpu, &interrupted};
-  LabellingResult result = label_blocks(labeller, blocks, job, [&](const LabellingResult& r) {
-    for (std::size_t i = 0; i < blocks.size(); ++i)
-      if (!r.labels[i].throughput && !blocks[i].error)
-        std::cerr << blocks[i].name << ": cannot simulate: " << r.labels[i].error << '\n';
-    if (o.label) {
-      LabelSet labels;
-      labels.description =
-          "surrogate simulate " + origin + " -iterations=" + std::to_string(o.iterations) + " (llvm-mca 19)";
-      for (std::size_t i = 0; i < blocks.size(); ++i)
-        if (!blocks[i].error)  // a label set holds blocks only
-          labels.blocks.push_back(
-              {blocks[i].bytes,
-               r.labels[i].throughput ? std::stof(format_throughput(*r.labels[i].throughput)) : std::nanf(""),
-               inputs.sources[i]});
-      write_labels(o.output, labels);
-    } else {
-      std::ostringstream csv;
-      csv << "hex,throughput" << inputs.identity.header() << "\n";
-      for (std::size_t i = 0; i < blocks.size(); ++i) {
-        csv << blocks[i].hex_column() << ',';
-        if (r.labels[i].throughput) csv << format_throughput(*r.labels[i].throughput);
-        csv << inputs.identity.cells(blocks[i]) << '\n';
-      }
-      AtomicFile out(o.output);
-      out.stream() << (o.json ? rows_as_json(csv.str()) : csv.str());
-      out.commit();
-    }
-  });
+  dataset::LabellingOptions job{o.jobs, o.output, (o.label ? "label " : "simulate ") + params.cpu, &interrupted};
+  dataset::LabellingResult result =
+      dataset::label_blocks(labeller, blocks, job, [&](const dataset::LabellingResult& r) {
+        for (std::size_t i = 0; i < blocks.size(); ++i)
+          if (!r.labels[i].throughput && !blocks[i].error)
+            std::cerr << blocks[i].name << ": cannot simulate: " << r.labels[i].error << '\n';
+        if (o.label) {
+          dataset::LabelSet labels;
+          labels.description =
+              "surrogate simulate " + origin + " -iterations=" + std::to_string(o.iterations) + " (llvm-mca 19)";
+          for (std::size_t i = 0; i < blocks.size(); ++i)
+            if (!blocks[i].error)  // a label set holds blocks only
+              labels.blocks.push_back(
+                  {blocks[i].bytes,
+                   r.labels[i].throughput ? std::stof(util::format_throughput(*r.labels[i].throughput)) : std::nanf(""),
+                   inputs.sources[i]});
+          dataset::write_labels(o.output, labels);
+        } else {
+          std::ostringstream csv;
+          csv << "hex,throughput" << inputs.identity.header() << "\n";
+          for (std::size_t i = 0; i < blocks.size(); ++i) {
+            csv << blocks[i].hex_column() << ',';
+            if (r.labels[i].throughput) csv << util::format_throughput(*r.labels[i].throughput);
+            csv << inputs.identity.cells(blocks[i]) << '\n';
+          }
+          util::AtomicFile out(o.output);
+          out.stream() << (o.json ? rows_as_json(csv.str()) : csv.str());
+          out.commit();
+        }
+      });
   if (result.interrupted) {
     std::cerr << "surrogate " << command << ": interrupted; finished blocks are kept in " << o.output
               << ".partial: run the same command again to resume\n";
@@ -108,7 +110,7 @@ int run(Options o) {
   if (result.resumed)
     std::cerr << "surrogate " << command << ": " << result.resumed << " of " << blocks.size()
               << " rows were taken from " << o.output << ".partial (an earlier run)\n";
-  return report_bad_rows(blocks, command, std::cerr) ? 1 : 0;
+  return block::report_bad_rows(blocks, command, std::cerr) ? 1 : 0;
 }
 
 // Options shared by simulate and label.
@@ -116,7 +118,7 @@ void add_simulation_options(CLI::App* sub, const std::shared_ptr<Options>& o) {
   sub->add_option("--mcpu", o->cpu, "LLVM x86 CPU name (see 'surrogate cpus')");
   sub->add_option("--params", o->params_file, "CPU parameter file (JSON from 'surrogate params dump')");
   sub->add_option("--iterations", o->iterations, "iterations to simulate")
-      ->default_val(Simulator::kDefaultIterations)
+      ->default_val(mca::Simulator::kDefaultIterations)
       ->check(CLI::Range(1u, 1000000u));
   sub->add_option("--dispatch", o->dispatch,
                   "dispatch width, micro-ops per cycle (llvm-mca -dispatch; default: the CPU's)")

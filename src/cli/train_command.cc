@@ -19,7 +19,7 @@ struct Options {
   nn::LstmShape shape;
   nn::TrainOptions train;
   double max_minutes = 0;
-  unsigned jobs = default_jobs();
+  unsigned jobs = util::default_jobs();
   std::string init;
   std::string frontend = runtime::kModelFrontend;
 };

@@ -13,7 +13,7 @@
 #include "dataset/label_store.h"
 #include "dataset/split.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 
 struct EncodedBlock {
   std::vector<std::vector<std::int32_t>> instructions;  // token ids per instruction
@@ -28,20 +28,20 @@ struct EncodedBlock {
 
 // Blocks decoded and tokenized, before the vocabulary exists.
 struct TokenizedLabels {
-  std::vector<std::vector<InstructionTokens>> blocks;  // empty for skipped rows
-  std::vector<std::vector<float>> features;            // dependency_features of each block (block/dependencies.h)
-  std::size_t skipped = 0;                             // rows without a positive label or that do not decode
+  std::vector<std::vector<block::InstructionTokens>> blocks;  // empty for skipped rows
+  std::vector<std::vector<float>> features;  // dependency_features of each block (block/dependencies.h)
+  std::size_t skipped = 0;                   // rows without a positive label or that do not decode
 };
 
 // Decodes and tokenizes every labelled row on `jobs` threads, with the
 // dependency features of `set`.
-TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs, DependencyFeatureSet set);
+TokenizedLabels tokenize_labels(const LabelSet& labels, unsigned jobs, block::DependencyFeatureSet set);
 
 // The vocabulary of the training split (tokens seen at least min_count times).
-Vocabulary training_vocabulary(const LabelSet& labels, const TokenizedLabels& tokens, std::size_t min_count = 1);
+block::Vocabulary training_vocabulary(const LabelSet& labels, const TokenizedLabels& tokens, std::size_t min_count = 1);
 
 // Every usable row, encoded with `vocabulary`.
 std::vector<EncodedBlock> encode_labels(const LabelSet& labels, const TokenizedLabels& tokens,
-                                        const Vocabulary& vocabulary);
+                                        const block::Vocabulary& vocabulary);
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

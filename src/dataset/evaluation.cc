@@ -16,7 +16,7 @@
 #include "util/hex.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 namespace {
 
 std::string format_row(const std::string& name, const ErrorSummary& s) {
@@ -76,16 +76,16 @@ void write_worst_blocks(std::ostream& out, const Evaluation& e, std::size_t wors
   std::snprintf(buf, sizeof buf, "\nLargest error %.1f%%; the %zu worst blocks (cycles per 100 iterations):\n\n",
                 100 * error(order[0]), n);
   out << buf << "| block | true | predicted | error |\n|:---|---:|---:|---:|\n";
-  Decoder decoder;
+  block::Decoder decoder;
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = order[k];
     std::string assembly;
     std::size_t at = 0;
     std::string why;
     try {
-      const BasicBlock b = decoder.decode_block(*parse_hex(e.hex[i], &at, &why), "", {}, nullptr);
+      const block::BasicBlock b = decoder.decode_block(*util::parse_hex(e.hex[i], &at, &why), "", {}, nullptr);
       for (const llvm::MCInst& inst : b.instructions)
-        assembly += (assembly.empty() ? "" : "; ") + format_instruction(inst);
+        assembly += (assembly.empty() ? "" : "; ") + block::format_instruction(inst);
     } catch (const std::exception&) {
       assembly = e.hex[i];
     }
@@ -102,7 +102,7 @@ void write_worst_blocks(std::ostream& out, const Evaluation& e, std::size_t wors
 
 Evaluation evaluate(const LabelSet& labels, const std::string& labels_name, const PredictBlock& predict,
                     const std::unordered_map<std::string, std::string>& family_by_hex) {
-  Decoder decoder;
+  block::Decoder decoder;
   Evaluation e;
   for (std::size_t i = 0; i < labels.blocks.size(); ++i) {
     const LabelledBlock& row = labels.blocks[i];
@@ -110,14 +110,14 @@ Evaluation evaluate(const LabelSet& labels, const std::string& labels_name, cons
       ++e.unlabelled;
       continue;
     }
-    BasicBlock block;
+    block::BasicBlock block;
     try {
       block = decoder.decode_block(row.bytes, labels_name + ": row " + std::to_string(i + 1), {}, nullptr);
-    } catch (const InputError&) {
+    } catch (const util::InputError&) {
       ++e.undecodable;
       continue;
     }
-    const std::string hex = to_hex(row.bytes);
+    const std::string hex = util::to_hex(row.bytes);
     std::optional<double> p = predict(block, hex);
     if (!p) {
       ++e.unpredicted;
@@ -130,8 +130,8 @@ Evaluation evaluate(const LabelSet& labels, const std::string& labels_name, cons
     std::string source = f != family_by_hex.end() ? f->second : row.source.empty() ? "" : source_family(row.source);
     e.any_source |= !source.empty();
     e.source.push_back(source.empty() ? "(unknown)" : source);
-    e.length.push_back(block_length_bucket(block));
-    e.kind.push_back(block_category(block));
+    e.length.push_back(block::block_length_bucket(block));
+    e.kind.push_back(block::block_category(block));
   }
   if (e.truth.empty()) throw std::runtime_error(labels_name + ": no block has both a label and a prediction");
   return e;
@@ -140,14 +140,14 @@ Evaluation evaluate(const LabelSet& labels, const std::string& labels_name, cons
 std::unordered_map<std::string, double> predictions_by_hex(const LabelSet& predictions) {
   std::unordered_map<std::string, double> out;
   for (const LabelledBlock& b : predictions.blocks)
-    if (b.labelled()) out.emplace(to_hex(b.bytes), b.throughput);
+    if (b.labelled()) out.emplace(util::to_hex(b.bytes), b.throughput);
   return out;
 }
 
 std::unordered_map<std::string, std::string> source_families_by_hex(const LabelSet& labels) {
   std::unordered_map<std::string, std::string> out;
   for (const LabelledBlock& b : labels.blocks)
-    if (!b.source.empty()) out.emplace(to_hex(b.bytes), source_family(b.source));
+    if (!b.source.empty()) out.emplace(util::to_hex(b.bytes), source_family(b.source));
   return out;
 }
 
@@ -181,7 +181,7 @@ void write_evaluation_plots(const std::string& prefix, const std::string& title,
                     100 * (pred[i] - truth[i]) / truth[i]);
       rows += line;
     }
-    write_file_atomically(data, rows);
+    util::write_file_atomically(data, rows);
   }
   std::string quoted_title = title;
   for (char& c : quoted_title)
@@ -209,7 +209,7 @@ void write_evaluation_plots(const std::string& prefix, const std::string& title,
   const std::string beyond_note = beyond ? " (" + std::to_string(beyond) + " blocks above +" +
                                                std::to_string(static_cast<long>(upper)) + "% in the last bin)"
                                          : "";
-  write_file_atomically(
+  util::write_file_atomically(
       script,
       "set terminal pngcairo size 900,800 noenhanced\n"
       "set output " +
@@ -244,4 +244,4 @@ void write_evaluation_plots(const std::string& prefix, const std::string& title,
   if (rc != 0) throw std::runtime_error("gnuplot failed drawing " + prefix + "-*.png (is gnuplot-nox installed?)");
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

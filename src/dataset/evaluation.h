@@ -20,7 +20,7 @@
 #include "dataset/label_store.h"
 #include "dataset/metrics.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 
 struct Evaluation {
   // One entry per joined row, in label order.
@@ -38,7 +38,7 @@ struct Evaluation {
 
 // The prediction for one decoded block (hex: its bytes as hex); nullopt when
 // there is none.
-using PredictBlock = std::function<std::optional<double>(const BasicBlock& block, const std::string& hex)>;
+using PredictBlock = std::function<std::optional<double>(const block::BasicBlock& block, const std::string& hex)>;
 
 // Joins `labels` (named `labels_name` in messages) to predict(). A row's
 // source family comes from `family_by_hex` when it has the block, else from
@@ -62,4 +62,4 @@ void write_evaluation_report(std::ostream& out, const Evaluation& e, const std::
 // (relative error histogram); throws std::runtime_error when gnuplot fails.
 void write_evaluation_plots(const std::string& prefix, const std::string& title, const Evaluation& e);
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

@@ -8,13 +8,13 @@
 
 #include "util/hex.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 namespace {
 
 LabelledBlock row(const std::string& hex, float throughput, std::string source = "") {
   std::size_t at = 0;
   std::string why;
-  return {*parse_hex(hex, &at, &why), throughput, std::move(source)};
+  return {*util::parse_hex(hex, &at, &why), throughput, std::move(source)};
 }
 
 TEST(Evaluation, JoinsByBytesCountsSkippedRowsAndGroups) {
@@ -26,8 +26,8 @@ TEST(Evaluation, JoinsByBytesCountsSkippedRowsAndGroups) {
                    row("31c0", 25)};                              // no prediction
   std::unordered_map<std::string, double> predicted = {{"4801d8", 110}, {"480fafc0", 300}, {"ffff", 1}};
   Evaluation e =
-      evaluate(labels, "labels.csv", [&](const BasicBlock& b, const std::string& hex) -> std::optional<double> {
-        EXPECT_EQ(to_hex(b.bytes), hex);
+      evaluate(labels, "labels.csv", [&](const block::BasicBlock& b, const std::string& hex) -> std::optional<double> {
+        EXPECT_EQ(util::to_hex(b.bytes), hex);
         auto it = predicted.find(hex);
         if (it == predicted.end()) return std::nullopt;
         return it->second;
@@ -63,9 +63,10 @@ TEST(Evaluation, LengthTableInOrderAndPlotsUnderAnyPath) {
   for (int i = 0; i < 20; ++i) long_block += "4801d8";
   labels.blocks = {row("4801d8", 100), row(long_block, 2000), row("4801d84801d84801d8", 300), row("4801d84801d8", 200),
                    row("480fafc0", 300)};
-  Evaluation e = evaluate(labels, "labels.csv", [&](const BasicBlock& b, const std::string&) -> std::optional<double> {
-    return b.instructions.size() == 1 && b.bytes[1] == 0x0f ? 3000.0 : 100.0 * b.instructions.size();
-  });
+  Evaluation e =
+      evaluate(labels, "labels.csv", [&](const block::BasicBlock& b, const std::string&) -> std::optional<double> {
+        return b.instructions.size() == 1 && b.bytes[1] == 0x0f ? 3000.0 : 100.0 * b.instructions.size();
+      });
   std::ostringstream report;
   write_evaluation_report(report, e, "model", "labels.csv");
   const std::string r = report.str();
@@ -86,7 +87,8 @@ TEST(Evaluation, NothingJoinedIsAnErrorNamingTheLabels) {
   LabelSet labels;
   labels.blocks = {row("4801d8", 100)};
   try {
-    evaluate(labels, "labels.csv", [](const BasicBlock&, const std::string&) { return std::optional<double>(); });
+    evaluate(labels, "labels.csv",
+             [](const block::BasicBlock&, const std::string&) { return std::optional<double>(); });
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "labels.csv: no block has both a label and a prediction");
@@ -94,4 +96,4 @@ TEST(Evaluation, NothingJoinedIsAnErrorNamingTheLabels) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::dataset

@@ -12,7 +12,7 @@
 
 #include "dataset/source_family.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 
 inline constexpr std::array<std::string_view, 3> kHeldOutPrograms = {"openssl", "sqlite", "redis"};
 
@@ -34,4 +34,4 @@ inline bool from_held_out_program(const std::string& sources) {
   return false;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

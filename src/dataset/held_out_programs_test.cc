@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace surrogate {
+namespace surrogate::dataset {
 namespace {
 
 TEST(HeldOutPrograms, RecognisedInAnyListedSource) {
@@ -18,4 +18,4 @@ TEST(HeldOutPrograms, RecognisedInAnyListedSource) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::dataset

@@ -16,7 +16,7 @@
 #include "util/hex.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'R', 'G', 'L', 'A', 'B', 'E', 'L'};
@@ -40,7 +40,7 @@ class Cursor {
   }
   const char* take(std::size_t n, const char* what) {
     if (n > data_.size() - pos_)
-      throw InputError({path_, 0, pos_}, std::string("truncated label store (") + what + ")");
+      throw util::InputError({path_, 0, pos_}, std::string("truncated label store (") + what + ")");
     const char* p = data_.data() + pos_;
     pos_ += n;
     return p;
@@ -54,17 +54,18 @@ class Cursor {
 };
 
 LabelSet read_binary(const std::string& data, const std::string& path) {
-  if (data.size() < sizeof kMagic + 12) throw InputError({path, 0, 0}, "truncated label store");
+  if (data.size() < sizeof kMagic + 12) throw util::InputError({path, 0, 0}, "truncated label store");
   std::uint32_t stored_crc;
   std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
   if (crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size() - 4)) != stored_crc)
-    throw InputError({path, 0, data.size() - 4}, "checksum mismatch (label store corrupt or truncated)");
+    throw util::InputError({path, 0, data.size() - 4}, "checksum mismatch (label store corrupt or truncated)");
   Cursor c(data, path);
   c.take(sizeof kMagic, "magic");
   const std::uint32_t version = c.get<std::uint32_t>("version");
   if (version != kVersion && version != kParameterizedVersion)
-    throw InputError({path, 0, 8}, "label store version " + std::to_string(version) + ", this build reads " +
-                                       std::to_string(kVersion) + " and " + std::to_string(kParameterizedVersion));
+    throw util::InputError({path, 0, 8}, "label store version " + std::to_string(version) + ", this build reads " +
+                                             std::to_string(kVersion) + " and " +
+                                             std::to_string(kParameterizedVersion));
   const bool parameterized = version == kParameterizedVersion;
   std::uint32_t header_size = c.get<std::uint32_t>("header length");
   nlohmann::json header =
@@ -73,11 +74,11 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
   // (each parameter set 4), so a lying header cannot make us allocate.
   auto count = [&](const char* key, std::size_t min_bytes) -> std::size_t {
     if (header.is_discarded() || !header.contains(key) || !header[key].is_number_unsigned())
-      throw InputError({path, 0, 16}, std::string("bad label store header (") + key + ")");
+      throw util::InputError({path, 0, 16}, std::string("bad label store header (") + key + ")");
     std::uint64_t n = header[key].get<std::uint64_t>();
     if (n > (data.size() - c.pos()) / min_bytes)
-      throw InputError({path, 0, 16},
-                       std::string("truncated label store (header claims ") + std::to_string(n) + " " + key + ")");
+      throw util::InputError(
+          {path, 0, 16}, std::string("truncated label store (header claims ") + std::to_string(n) + " " + key + ")");
     return static_cast<std::size_t>(n);
   };
   LabelSet set;
@@ -88,9 +89,9 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
   std::size_t sets = 0;
   if (parameterized) {
     sets = count("parameter_sets", 4);
-    if (sets == 0) throw InputError({path, 0, 16}, "bad label store header (no parameter set)");
+    if (sets == 0) throw util::InputError({path, 0, 16}, "bad label store header (no parameter set)");
     if (!header.contains("parameter_layout") || !header["parameter_layout"].is_string())
-      throw InputError({path, 0, 16}, "bad label store header (parameter_layout)");
+      throw util::InputError({path, 0, 16}, "bad label store header (parameter_layout)");
     set.parameter_layout = header["parameter_layout"].get<std::string>();
   }
   set.blocks.resize(rows);
@@ -105,15 +106,15 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
       const std::size_t at = c.pos();
       b.parameter_set = c.get<std::uint32_t>("parameter set");
       if (b.parameter_set >= sets)
-        throw InputError({path, 0, at},
-                         "row names parameter set " + std::to_string(b.parameter_set) + " of " + std::to_string(sets));
+        throw util::InputError({path, 0, at}, "row names parameter set " + std::to_string(b.parameter_set) + " of " +
+                                                  std::to_string(sets));
     }
   }
   set.parameter_sets.resize(sets);
   for (ParameterSet& ps : set.parameter_sets) {
     const std::size_t at = c.pos();
     const std::uint32_t n = c.get<std::uint32_t>("parameter set size");
-    if (n > (data.size() - c.pos()) / 8) throw InputError({path, 0, at}, "truncated label store (parameter set)");
+    if (n > (data.size() - c.pos()) / 8) throw util::InputError({path, 0, at}, "truncated label store (parameter set)");
     ps.values.resize(n);
     for (auto& [field, value] : ps.values) {
       field = c.get<std::uint32_t>("parameter field");
@@ -121,8 +122,8 @@ LabelSet read_binary(const std::string& data, const std::string& path) {
     }
   }
   if (parameterized && !set.parameter_sets[0].values.empty())
-    throw InputError({path, 0, 16}, "parameter set 0 must be empty (the base values)");
-  if (c.pos() != data.size() - 4) throw InputError({path, 0, c.pos()}, "trailing bytes in label store");
+    throw util::InputError({path, 0, 16}, "parameter set 0 must be empty (the base values)");
+  if (c.pos() != data.size() - 4) throw util::InputError({path, 0, c.pos()}, "trailing bytes in label store");
   return set;
 }
 
@@ -134,9 +135,9 @@ LabelSet read_csv(const std::string& data, const std::string& path) {
   set.description = path;
   std::istringstream in(data);
   std::vector<std::vector<std::string>> extra;  // each kept row's extra columns
-  const std::vector<std::string> names = visit_bhive_csv(
+  const std::vector<std::string> names = block::visit_bhive_csv(
       in, path,
-      [&](BhiveRow& row) {
+      [&](block::BhiveRow& row) {
         if (row.error) {
           set.unreadable_rows.push_back(std::move(*row.error));
           return;
@@ -163,7 +164,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-LabelSet read_labels(const std::string& path) { return parse_labels(read_file(path), path); }
+LabelSet read_labels(const std::string& path) { return parse_labels(util::read_file(path), path); }
 
 LabelSet parse_labels(const std::string& data, const std::string& name) {
   if (data.size() >= sizeof kMagic && std::memcmp(data.data(), kMagic, sizeof kMagic) == 0)
@@ -185,7 +186,7 @@ void write_labels(const std::string& path, const LabelSet& labels) {
       throw std::invalid_argument(path + ": labels with parameter sets need the binary store, not CSV");
     out = "hex,throughput,sources\n";
     for (const LabelledBlock& b : labels.blocks) {
-      out += to_hex(b.bytes) + ",";
+      out += util::to_hex(b.bytes) + ",";
       if (b.labelled()) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.6g", b.throughput);
@@ -193,7 +194,7 @@ void write_labels(const std::string& path, const LabelSet& labels) {
       }
       out += "," + b.source + "\n";
     }
-    write_file_atomically(path, out);
+    util::write_file_atomically(path, out);
     return;
   }
   nlohmann::json header_json{{"rows", labels.blocks.size()}, {"labels", labels.description}};
@@ -226,7 +227,7 @@ void write_labels(const std::string& path, const LabelSet& labels) {
     }
   put(out,
       static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(out.data()), static_cast<uInt>(out.size()))));
-  write_file_atomically(path, out);
+  util::write_file_atomically(path, out);
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

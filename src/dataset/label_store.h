@@ -21,7 +21,7 @@
 
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 
 // The parameter values a row was labelled under (parameter-conditioned
 // labels, for tune): fields of a ParameterLayout (mca/parameter_vector.h) by
@@ -53,7 +53,7 @@ struct LabelSet {
   // CSV rows that could not be read (bad hex or throughput): not in
   // `blocks`; the reader's caller reports them (block_reader.h
   // report_row_errors).
-  std::vector<RowError> unreadable_rows;
+  std::vector<util::RowError> unreadable_rows;
 };
 
 // Reads either format (sniffed by the magic). CSV rows are taken verbatim
@@ -70,4 +70,4 @@ LabelSet parse_labels(const std::string& data, const std::string& name);
 // does not exist.
 void write_labels(const std::string& path, const LabelSet& labels);
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

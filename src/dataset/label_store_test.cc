@@ -12,7 +12,7 @@
 #include "util/atomic_file.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 namespace {
 
 std::string temp(const std::string& name) {
@@ -73,7 +73,7 @@ TEST(LabelStore, RowsCarryParameterSets) {
   EXPECT_EQ(back.parameter_sets[1].values[0], (std::pair<std::uint32_t, float>{3, 5.f}));
   // Without parameter sets the store stays version 1, byte for byte.
   write_labels(path, sample());
-  EXPECT_EQ(read_file(path).substr(8, 4), std::string("\x01\0\0\0", 4));
+  EXPECT_EQ(util::read_file(path).substr(8, 4), std::string("\x01\0\0\0", 4));
   EXPECT_THROW(write_labels(temp("parameterized.csv"), parameterized()), std::invalid_argument);
   LabelSet bad = parameterized();
   bad.blocks[0].parameter_set = 9;
@@ -94,11 +94,11 @@ TEST(LabelStore, HeaderCountsAreBoundedByTheBytes) {
   const std::uint32_t crc = static_cast<std::uint32_t>(
       ::crc32(0, reinterpret_cast<const unsigned char*>(data.data()), static_cast<unsigned>(data.size())));
   data.append(reinterpret_cast<const char*>(&crc), 4);
-  write_file_atomically(path, data);
+  util::write_file_atomically(path, data);
   try {
     read_labels(path);
     FAIL();
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("header claims 50000000 rows"), std::string::npos) << e.what();
   }
   std::filesystem::remove(path);
@@ -107,18 +107,18 @@ TEST(LabelStore, HeaderCountsAreBoundedByTheBytes) {
 TEST(LabelStore, CorruptOrTruncatedStoreIsAClearError) {
   std::string path = temp("corrupt.bin");
   write_labels(path, sample());
-  std::string data = read_file(path);
+  std::string data = util::read_file(path);
   std::string flipped = data;
   flipped[30] ^= 1;
-  write_file_atomically(path, flipped);
+  util::write_file_atomically(path, flipped);
   try {
     read_labels(path);
     FAIL();
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("checksum mismatch"), std::string::npos) << e.what();
   }
-  write_file_atomically(path, data.substr(0, data.size() - 7));
-  EXPECT_THROW(read_labels(path), InputError);
+  util::write_file_atomically(path, data.substr(0, data.size() - 7));
+  EXPECT_THROW(read_labels(path), util::InputError);
   std::filesystem::remove(path);
 }
 
@@ -126,7 +126,7 @@ TEST(LabelStore, CorruptOrTruncatedStoreIsAClearError) {
 // the other rows are kept.
 TEST(LabelStore, BadCsvRowsAreNamedAndTheOthersKept) {
   std::string path = temp("bad.csv");
-  write_file_atomically(path, "hex,throughput,sources\n4801d8,100,a\n4801d8,abc,b\n4801d,5,c\n4801d9,,d\n");
+  util::write_file_atomically(path, "hex,throughput,sources\n4801d8,100,a\n4801d8,abc,b\n4801d,5,c\n4801d9,,d\n");
   LabelSet set = read_labels(path);
   ASSERT_EQ(set.blocks.size(), 2u);
   EXPECT_EQ(set.blocks[0].source, "a");
@@ -152,4 +152,4 @@ TEST(Split, DeterministicAndNearEightyTenTen) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::dataset

@@ -7,10 +7,10 @@
 #include "util/result_journal.h"
 #include "util/throughput_text.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 namespace {
 
-BlockLabel from_entry(const JournalEntry& e) {
+BlockLabel from_entry(const util::JournalEntry& e) {
   BlockLabel l;
   if (e.value.empty())
     l.error = e.note;
@@ -19,19 +19,19 @@ BlockLabel from_entry(const JournalEntry& e) {
   return l;
 }
 
-std::string job_fingerprint(const Labeller& labeller, const std::vector<BasicBlock>& blocks) {
+std::string job_fingerprint(const mca::Labeller& labeller, const std::vector<block::BasicBlock>& blocks) {
   std::string job = "labelling v2\n" + labeller.fingerprint() + "\n";
-  for (const BasicBlock& b : blocks) job += (b.error ? "!" + b.text : b.hex()) + "\n";
-  return fingerprint_of(job);
+  for (const block::BasicBlock& b : blocks) job += (b.error ? "!" + b.text : b.hex()) + "\n";
+  return util::fingerprint_of(job);
 }
 
 }  // namespace
 
-LabellingResult label_blocks(const Labeller& labeller, const std::vector<BasicBlock>& blocks,
+LabellingResult label_blocks(const mca::Labeller& labeller, const std::vector<block::BasicBlock>& blocks,
                              const LabellingOptions& options,
                              const std::function<void(const LabellingResult&)>& write_output) {
   const std::string output = options.output.empty() ? "-" : options.output;
-  ResultJournal journal(output, job_fingerprint(labeller, blocks));
+  util::ResultJournal journal(output, job_fingerprint(labeller, blocks));
   LabellingResult result;
   result.labels.resize(blocks.size());
   std::vector<std::size_t> todo;
@@ -49,15 +49,15 @@ LabellingResult label_blocks(const Labeller& labeller, const std::vector<BasicBl
     }
   }
   auto cancelled = [&] { return options.cancel && options.cancel->load(); };
-  std::optional<Progress> progress;
+  std::optional<util::Progress> progress;
   if (!options.progress_label.empty()) progress.emplace(options.progress_label, blocks.size(), result.resumed);
-  parallel_for(todo.size(), std::max(1u, options.jobs), [&](std::size_t k, unsigned) {
+  util::parallel_for(todo.size(), std::max(1u, options.jobs), [&](std::size_t k, unsigned) {
     if (cancelled()) return;
     const std::size_t i = todo[k];
-    JournalEntry entry;
+    util::JournalEntry entry;
     try {
-      entry.value = format_throughput(labeller.label(blocks[i]));
-    } catch (const LabelError& e) {
+      entry.value = util::format_throughput(labeller.label(blocks[i]));
+    } catch (const mca::LabelError& e) {
       entry.note = e.what();
     }
     result.labels[i] = from_entry(entry);
@@ -74,4 +74,4 @@ LabellingResult label_blocks(const Labeller& labeller, const std::vector<BasicBl
   return result;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

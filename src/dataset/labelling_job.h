@@ -22,7 +22,7 @@
 #include "block/basic_block.h"
 #include "mca/labeller.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 
 struct BlockLabel {
   std::optional<double> throughput;  // cycles per 100 iterations
@@ -46,8 +46,8 @@ struct LabellingResult {
 // label's and is not labelled. When all are labelled, calls write_output(result) (the
 // caller's output file: CSV, label store, ...) and then removes the journal;
 // an exception from write_output keeps the journal and propagates.
-LabellingResult label_blocks(const Labeller& labeller, const std::vector<BasicBlock>& blocks,
+LabellingResult label_blocks(const mca::Labeller& labeller, const std::vector<block::BasicBlock>& blocks,
                              const LabellingOptions& options,
                              const std::function<void(const LabellingResult&)>& write_output = {});
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

@@ -9,33 +9,33 @@
 #include "block/block_reader.h"
 #include "mca/simulator_labeller.h"
 
-namespace surrogate {
+namespace surrogate::dataset {
 namespace {
 
 // Real blocks (haswell, llvm-mca 19): add chain, imul, an empty block (the
 // simulator refuses it: a per-block error) and one add.
-std::vector<BasicBlock> test_blocks() {
-  BlockFile f = read_block_text("4801c04801c04801c04801c0\n480fafc0\n4801d8\n", "blocks.csv");
-  BasicBlock empty;
+std::vector<block::BasicBlock> test_blocks() {
+  block::BlockFile f = block::read_block_text("4801c04801c04801c04801c0\n480fafc0\n4801d8\n", "blocks.csv");
+  block::BasicBlock empty;
   empty.name = "empty";
   f.blocks.insert(f.blocks.begin() + 2, empty);
   return std::move(f.blocks);
 }
 
 // Cancels the job once `after` blocks were labelled (the real simulator underneath).
-class CancellingLabeller final : public Labeller {
+class CancellingLabeller final : public mca::Labeller {
  public:
-  CancellingLabeller(const Labeller& inner, int after, std::atomic<bool>* cancel)
+  CancellingLabeller(const mca::Labeller& inner, int after, std::atomic<bool>* cancel)
       : inner_(inner), left_(after), cancel_(cancel) {}
   std::string description() const override { return inner_.description(); }
   std::string fingerprint() const override { return inner_.fingerprint(); }
-  double label(const BasicBlock& b) const override {
+  double label(const block::BasicBlock& b) const override {
     if (--left_ <= 0) *cancel_ = true;
     return inner_.label(b);
   }
 
  private:
-  const Labeller& inner_;
+  const mca::Labeller& inner_;
   mutable std::atomic<int> left_;
   std::atomic<bool>* cancel_;
 };
@@ -47,7 +47,7 @@ std::string temp_output(const char* name) {
 }
 
 TEST(LabellingJob, LabelsInInputOrderWithPerBlockErrors) {
-  SimulatorLabeller labeller(CpuParams::stock("haswell"), 100, "-mcpu=haswell");
+  mca::SimulatorLabeller labeller(mca::CpuParams::stock("haswell"), 100, "-mcpu=haswell");
   auto blocks = test_blocks();
   ASSERT_EQ(blocks.size(), 4u);
   LabellingResult r = label_blocks(labeller, blocks, {.jobs = 2, .output = "", .progress_label = ""});
@@ -64,7 +64,7 @@ TEST(LabellingJob, LabelsInInputOrderWithPerBlockErrors) {
 }
 
 TEST(LabellingJob, CancelledJobResumesFromItsJournalToTheSameValues) {
-  SimulatorLabeller labeller(CpuParams::stock("haswell"), 7, "-mcpu=haswell");  // 7: non-integral values
+  mca::SimulatorLabeller labeller(mca::CpuParams::stock("haswell"), 7, "-mcpu=haswell");  // 7: non-integral values
   auto blocks = test_blocks();
   const std::string out = temp_output("labelling-resume");
   LabellingResult whole = label_blocks(labeller, blocks, {.jobs = 1, .output = "", .progress_label = ""});
@@ -92,7 +92,7 @@ TEST(LabellingJob, CancelledJobResumesFromItsJournalToTheSameValues) {
 }
 
 TEST(LabellingJob, AFailedWriteKeepsTheJournal) {
-  SimulatorLabeller labeller(CpuParams::stock("haswell"), 100, "-mcpu=haswell");
+  mca::SimulatorLabeller labeller(mca::CpuParams::stock("haswell"), 100, "-mcpu=haswell");
   const std::string out = temp_output("labelling-failed-write");
   auto blocks = test_blocks();
   EXPECT_THROW(label_blocks(labeller, blocks, {.jobs = 1, .output = out, .progress_label = ""},
@@ -106,4 +106,4 @@ TEST(LabellingJob, AFailedWriteKeepsTheJournal) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::dataset

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
-namespace surrogate {
+namespace surrogate::dataset {
 namespace {
 
 // Number of tied pairs over runs of equal values in a sorted range.
@@ -121,4 +121,4 @@ std::map<std::string, ErrorSummary> summarize_errors_by(const std::vector<double
   return out;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

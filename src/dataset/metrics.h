@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace surrogate {
+namespace surrogate::dataset {
 
 struct ErrorSummary {
   std::size_t blocks = 0;
@@ -33,4 +33,4 @@ std::map<std::string, ErrorSummary> summarize_errors_by(const std::vector<double
                                                         const std::vector<double>& truth,
                                                         const std::vector<std::string>& group);
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

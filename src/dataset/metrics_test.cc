@@ -4,7 +4,7 @@
 
 #include <random>
 
-namespace surrogate {
+namespace surrogate::dataset {
 namespace {
 
 // Kendall's tau-b by its definition, O(n^2).
@@ -54,4 +54,4 @@ TEST(Metrics, Groups) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::dataset

@@ -6,11 +6,11 @@
 
 #include <string>
 
-namespace surrogate {
+namespace surrogate::dataset {
 
 inline std::string source_family(const std::string& sources) {
   std::string first = sources.substr(0, sources.find(';'));
   return first.substr(0, first.find('-'));
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

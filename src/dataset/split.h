@@ -6,7 +6,7 @@
 #include <span>
 #include <string>
 
-namespace surrogate {
+namespace surrogate::dataset {
 
 enum class Split { kTrain, kValidation, kTest };
 
@@ -23,4 +23,4 @@ inline const char* split_name(Split s) {
   return s == Split::kTrain ? "train" : s == Split::kValidation ? "validation" : "test";
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::dataset

@@ -45,12 +45,12 @@ std::string text_of(const std::uint8_t* data, std::size_t size) {
 // target), strict and with bad rows kept, whose errors are one line each.
 void block_text(const std::uint8_t* data, std::size_t size) {
   const std::string text = text_of(data, size);
-  if (detect_format(text) == InputFormat::kElf) return;
-  expect_clean([&] { read_block_text(text, "fuzz.txt"); });
-  ReadOptions keep;
+  if (block::detect_format(text) == block::InputFormat::kElf) return;
+  expect_clean([&] { block::read_block_text(text, "fuzz.txt"); });
+  block::ReadOptions keep;
   keep.keep_bad_rows = true;
   expect_clean([&] {
-    for (const BasicBlock& b : read_block_text(text, "fuzz.txt", keep).blocks) {
+    for (const block::BasicBlock& b : block::read_block_text(text, "fuzz.txt", keep).blocks) {
       if (b.error) check_one_line(b.error->message);
       if (b.error && b.error->kind.empty()) fail("bad row without a kind: " + b.error->message);
       if (!b.error && b.instructions.empty()) fail("a block without instructions");
@@ -65,14 +65,14 @@ void elf(const std::uint8_t* data, std::size_t size) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   }
-  ReadOptions elf_format;
-  elf_format.format = InputFormat::kElf;
-  expect_clean([&] { read_block_file(path, elf_format); });
+  block::ReadOptions elf_format;
+  elf_format.format = block::InputFormat::kElf;
+  expect_clean([&] { block::read_block_file(path, elf_format); });
 }
 
 void labels(const std::uint8_t* data, std::size_t size) {
   expect_clean([&] {
-    for (const RowError& e : parse_labels(text_of(data, size), "fuzz.labels").unreadable_rows)
+    for (const util::RowError& e : dataset::parse_labels(text_of(data, size), "fuzz.labels").unreadable_rows)
       check_one_line(e.message);
   });
 }
@@ -82,15 +82,15 @@ void model_file(const std::uint8_t* data, std::size_t size) {
 }
 
 void params_json(const std::uint8_t* data, std::size_t size) {
-  expect_clean([&] { params_from_json(text_of(data, size), "fuzz.json"); });
+  expect_clean([&] { mca::params_from_json(text_of(data, size), "fuzz.json"); });
 }
 
 void hex(const std::uint8_t* data, std::size_t size) {
   std::size_t offset = 0;
   std::string error;
   const std::string text = text_of(data, size);
-  auto bytes = parse_hex(text, &offset, &error);
-  if (bytes && to_hex(*bytes).size() != text.size()) fail("hex round trip changes the length");
+  auto bytes = util::parse_hex(text, &offset, &error);
+  if (bytes && util::to_hex(*bytes).size() != text.size()) fail("hex round trip changes the length");
   if (!bytes) check_one_line(error);
 }
 

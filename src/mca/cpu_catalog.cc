@@ -6,7 +6,7 @@
 #include "block/x86_target.h"
 #include "llvm/MC/MCSchedule.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 namespace {
 
@@ -42,7 +42,7 @@ struct Catalog {
 const Catalog& catalog() {
   static const Catalog c = [] {
     Catalog c;
-    const X86Target& x86 = X86Target::get();
+    const block::X86Target& x86 = block::X86Target::get();
     std::map<std::string, int> taken;
     for (const std::string& name : x86.cpu_names()) {
       auto sti = x86.make_subtarget(name);
@@ -81,4 +81,4 @@ std::string sched_model_id(const llvm::MCSchedModel& model) {
   return it == ids.end() ? "" : it->second;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

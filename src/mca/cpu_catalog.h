@@ -12,7 +12,7 @@ namespace llvm {
 struct MCSchedModel;
 }
 
-namespace surrogate {
+namespace surrogate::mca {
 
 struct CpuInfo {
   std::string name;         // LLVM CPU name, e.g. "haswell"
@@ -29,4 +29,4 @@ const std::vector<CpuInfo>& x86_cpus();
 // The identifier of a scheduling model (as in CpuInfo::sched_model).
 std::string sched_model_id(const llvm::MCSchedModel& model);
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

@@ -7,7 +7,7 @@
 #include "mca/cpu_catalog.h"
 #include "llvm/MC/MCSchedule.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 namespace {
 
@@ -101,7 +101,7 @@ int CpuParams::find_resource(const std::string& name) const {
 }
 
 CpuParams CpuParams::stock(const std::string& cpu) {
-  const X86Target& x86 = X86Target::get();
+  const block::X86Target& x86 = block::X86Target::get();
   auto sti = x86.make_subtarget(cpu);
   if (!sti) throw std::runtime_error("unknown CPU '" + cpu + "' (see 'surrogate cpus')");
   const llvm::MCSchedModel& sm = sti->getSchedModel();
@@ -224,4 +224,4 @@ std::vector<std::string> class_keys(const CpuParams& p) {
   return keys;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

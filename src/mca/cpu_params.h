@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-namespace surrogate {
+namespace surrogate::mca {
 
 // Cycles a micro-op holds one resource (LLVM: ReleaseAtCycle, AcquireAtCycle).
 struct PortCycles {
@@ -146,4 +146,4 @@ std::map<unsigned, PortCycles> explicit_port_cycles(const std::vector<Resource>&
 std::vector<std::pair<unsigned, PortCycles>> expanded_port_cycles(const std::vector<Resource>& resources,
                                                                   const std::map<unsigned, PortCycles>& explicit_);
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

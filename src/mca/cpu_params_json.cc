@@ -9,7 +9,7 @@
 #include "util/atomic_file.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 using nlohmann::json;
 
@@ -66,7 +66,7 @@ struct Loader {
   std::string input;
 
   [[noreturn]] void fail(const std::string& field, const std::string& why) const {
-    throw InputError({input}, "field '" + field + "': " + why);
+    throw util::InputError({input}, "field '" + field + "': " + why);
   }
   void expect_object(const json& j, const std::string& field) const {
     if (!j.is_object()) fail(field, "expected an object");
@@ -231,7 +231,7 @@ std::string params_to_json(const CpuParams& p) {
              (++i < sorted.size() ? ",\n" : "\n");
     out += last ? "  }\n" : "  },\n";
   };
-  const X86Target& x86 = X86Target::get();
+  const block::X86Target& x86 = block::X86Target::get();
   std::map<std::string, const SchedRow*> opcodes;
   for (auto& [op, row] : p.opcodes) opcodes[x86.opcode_name(op)] = &row;
   rows("opcodes", opcodes, false);
@@ -252,12 +252,12 @@ CpuParams params_from_json(const std::string& text, const std::string& input) {
     auto [line, column] = line_and_column(text, e.byte ? e.byte - 1 : 0);
     std::string what = e.what();
     auto colon = what.find("syntax error");
-    throw InputError({input, line, column},
-                     "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon)));
+    throw util::InputError({input, line, column},
+                           "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon)));
   } catch (const json::exception& e) {
     // Not a syntax error but still the text's fault, e.g. a number too
     // large for a double (out_of_range; found by the params_json fuzz target).
-    throw InputError({input}, std::string("invalid JSON: ") + e.what());
+    throw util::InputError({input}, std::string("invalid JSON: ") + e.what());
   }
   Loader L{input};
   L.expect_object(j, "<top>");
@@ -276,7 +276,7 @@ CpuParams params_from_json(const std::string& text, const std::string& input) {
   } catch (const std::runtime_error& e) {
     L.fail("cpu", e.what());
   }
-  const X86Target& x86 = X86Target::get();
+  const block::X86Target& x86 = block::X86Target::get();
   for (auto& [key, value] : j.items()) {
     if (key == "format" || key == "version" || key == "cpu" || key == "llvm") continue;
     if (key == "sched_model") {
@@ -362,6 +362,6 @@ CpuParams params_from_json(const std::string& text, const std::string& input) {
   return p;
 }
 
-CpuParams load_params(const std::string& path) { return params_from_json(read_file(path), path); }
+CpuParams load_params(const std::string& path) { return params_from_json(util::read_file(path), path); }
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

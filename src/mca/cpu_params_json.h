@@ -18,7 +18,7 @@
 
 #include "mca/cpu_params.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 inline constexpr int kCpuParamsVersion = 1;
 
@@ -30,4 +30,4 @@ CpuParams params_from_json(const std::string& text, const std::string& input);
 // Reads a file (throws std::runtime_error if it cannot be read, InputError if it is invalid).
 CpuParams load_params(const std::string& path);
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

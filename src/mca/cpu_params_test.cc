@@ -8,13 +8,13 @@
 #include "mca/cpu_params_json.h"
 #include "util/input_error.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 namespace {
 
 // Explicit port cycles re-expand to exactly LLVM's table, for every class of
 // every CPU model (zero-cycle entries, which llvm-mca ignores, aside).
 TEST(CpuParams, PortCyclesRoundTripExactlyOnEveryModel) {
-  const X86Target& x86 = X86Target::get();
+  const block::X86Target& x86 = block::X86Target::get();
   std::set<std::string> models;
   for (const CpuInfo& cpu : x86_cpus()) {
     if (cpu.sched_model.empty() || !models.insert(cpu.sched_model).second) continue;
@@ -49,7 +49,7 @@ TEST(CpuParams, PortCyclesRoundTripExactlyOnEveryModel) {
 
 TEST(CpuParams, HaswellHasPerOpcodeRowsWithGroups) {
   CpuParams p = CpuParams::stock("haswell");
-  int add = X86Target::get().find_opcode("ADD64rr");
+  int add = block::X86Target::get().find_opcode("ADD64rr");
   ASSERT_GE(add, 0);
   const SchedRow& row = p.opcodes.at(add);
   EXPECT_EQ(row.micro_ops, 1u);
@@ -83,7 +83,7 @@ TEST(CpuParamsJson, PartialFileOverlaysStockValues) {
   CpuParams p = CpuParams::stock("haswell");
   EXPECT_EQ(q.global.dispatch_width, 2u);
   EXPECT_EQ(q.global.issue_width, p.global.issue_width);
-  const SchedRow& row = q.opcodes.at(X86Target::get().find_opcode("ADD64rr"));
+  const SchedRow& row = q.opcodes.at(block::X86Target::get().find_opcode("ADD64rr"));
   EXPECT_EQ(row.latencies.at(0).cycles, 3);
   EXPECT_EQ(row.micro_ops, 1u);
   EXPECT_EQ(row.ports.size(), 2u);
@@ -93,7 +93,7 @@ TEST(CpuParamsJson, PartialFileOverlaysStockValues) {
 std::string load_error(const std::string& json) {
   try {
     params_from_json(json, "bad.json");
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     return e.what();
   }
   return "no error";
@@ -119,4 +119,4 @@ TEST(CpuParamsJson, BadFilesNameTheField) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::mca

@@ -13,7 +13,7 @@
 
 #include "block/basic_block.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 // A block the program cannot label (e.g. an instruction the CPU model has no
 // scheduling information for). what() is one line.
@@ -33,7 +33,7 @@ class Labeller {
   virtual std::string fingerprint() const = 0;
   // Cycles per 100 iterations; throws LabelError for a block the program
   // cannot label. Thread-safe.
-  virtual double label(const BasicBlock& block) const = 0;
+  virtual double label(const block::BasicBlock& block) const = 0;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

@@ -25,12 +25,12 @@
 #include "mca/simulator.h"
 #include "util/parallel.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 namespace {
 
-const std::vector<BasicBlock>& sample_blocks() {
-  static const std::vector<BasicBlock> blocks =
-      read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+const std::vector<block::BasicBlock>& sample_blocks() {
+  static const std::vector<block::BasicBlock> blocks =
+      block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
   return blocks;
 }
 
@@ -62,8 +62,9 @@ struct Parity {
 };
 
 Parity compare(const std::string& cpu, std::size_t limit, const std::string& extra_flags = "",
-               const std::function<void(CpuParams&)>& edit = nullptr, const std::vector<BasicBlock>* blocks = nullptr) {
-  const std::vector<BasicBlock>& all = blocks ? *blocks : sample_blocks();
+               const std::function<void(CpuParams&)>& edit = nullptr,
+               const std::vector<block::BasicBlock>* blocks = nullptr) {
+  const std::vector<block::BasicBlock>& all = blocks ? *blocks : sample_blocks();
   std::size_t n = std::min(limit, all.size());
   CpuParams params = CpuParams::stock(cpu);
   if (edit) edit(params);
@@ -73,9 +74,9 @@ Parity compare(const std::string& cpu, std::size_t limit, const std::string& ext
   std::vector<std::optional<std::uint64_t>> ours(n), ours_text(n);
   std::vector<std::string> text(n);
   std::vector<bool> changed(n);
-  parallel_for(n, default_jobs(), [&](std::size_t i, unsigned) {
-    text[i] = format_block(all[i]);
-    BasicBlock reparsed = read_asm(text[i], "block", AsmSyntax::kAtt).blocks.at(0);
+  util::parallel_for(n, util::default_jobs(), [&](std::size_t i, unsigned) {
+    text[i] = block::format_block(all[i]);
+    block::BasicBlock reparsed = block::read_asm(text[i], "block", block::AsmSyntax::kAtt).blocks.at(0);
     changed[i] = reparsed.bytes != all[i].bytes;
     try {
       ours[i] = sim.cycles(all[i]);
@@ -170,14 +171,14 @@ TEST(Parity, LockPrefixedMachineCodeMatchesLlvmMca) {
       "lock xaddl %ecx, (%rsp)\naddl %eax, %ebx\naddl %eax, %ebx\nimull %ecx, %ecx\nimull %ecx, %ecx\n",
       "lock addq %rax, (%rdi)\naddq $1, %rax\n", "lock cmpxchgq %rcx, (%rdx)\n",
       "lock incl 8(%rsp)\nlock decl 16(%rsp)\n", "lock orb $1, (%rsi)\nmovq (%rsi), %rax\n"};
-  std::vector<BasicBlock> blocks;
-  Decoder decoder;
+  std::vector<block::BasicBlock> blocks;
+  block::Decoder decoder;
   for (const char* text : texts) {
-    const BasicBlock assembled = read_asm(text, "lock.s").blocks.at(0);
+    const block::BasicBlock assembled = block::read_asm(text, "lock.s").blocks.at(0);
     ASSERT_EQ(assembled.bytes[0], 0xf0) << text;
-    BasicBlock decoded = decoder.decode_block(assembled.bytes, "lock", BytePosition{}, nullptr);
+    block::BasicBlock decoded = decoder.decode_block(assembled.bytes, "lock", block::BytePosition{}, nullptr);
     EXPECT_EQ(decoded.instructions.size(), assembled.instructions.size()) << text;
-    EXPECT_EQ(format_block(decoded), format_block(assembled)) << text;
+    EXPECT_EQ(block::format_block(decoded), block::format_block(assembled)) << text;
     blocks.push_back(std::move(decoded));
   }
   for (const char* cpu : {"haswell", "znver4", "sapphirerapids"}) {
@@ -188,4 +189,4 @@ TEST(Parity, LockPrefixedMachineCodeMatchesLlvmMca) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::mca

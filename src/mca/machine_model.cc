@@ -5,7 +5,7 @@
 
 #include "block/x86_target.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 namespace {
 
@@ -73,7 +73,7 @@ std::uint16_t intern(std::vector<Entry>& table, std::map<std::vector<Entry>, std
 MachineModel::~MachineModel() = default;
 
 MachineModel::MachineModel(const CpuParams& params) : params_(params) {
-  stock_ = X86Target::get().make_subtarget(params_.cpu);
+  stock_ = block::X86Target::get().make_subtarget(params_.cpu);
   if (!stock_) throw std::runtime_error("unknown CPU '" + params_.cpu + "' (see 'surrogate cpus')");
   const llvm::MCSchedModel& stock_model = stock_->getSchedModel();
   if (!stock_model.hasInstrSchedModel())
@@ -153,7 +153,7 @@ void MachineModel::add_classes(const llvm::MCSchedModel& stock_model) {
     }
     classes_.push_back(maker.make(params_.classes[c], s.Name));
   }
-  const llvm::MCInstrInfo& mcii = X86Target::get().instr_info();
+  const llvm::MCInstrInfo& mcii = block::X86Target::get().instr_info();
   opcode_class_.resize(mcii.getNumOpcodes());
   for (unsigned op = 0; op < mcii.getNumOpcodes(); ++op) opcode_class_[op] = mcii.get(op).getSchedClass();
   for (auto& [op, row] : params_.opcodes) {
@@ -207,4 +207,4 @@ void MachineModel::make_subtarget(const llvm::MCSchedModel& stock_model) {
     throw std::runtime_error("internal: parametric subtarget does not use the parametric model");
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

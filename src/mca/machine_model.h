@@ -18,7 +18,7 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "mca/cpu_params.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 class MachineModel {
  public:
@@ -58,4 +58,4 @@ class MachineModel {
   std::vector<unsigned> opcode_class_;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

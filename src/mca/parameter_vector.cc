@@ -6,7 +6,7 @@
 #include "block/x86_target.h"
 #include "util/result_journal.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 namespace {
 
 // The global fields llvm-mca's pipeline reads, with their lower bounds.
@@ -60,7 +60,7 @@ ParameterLayout::ParameterLayout(const CpuParams& p, const LayoutOptions& option
       add(prefix + ".read_advance[" + std::to_string(i) + "]", Kind::kReadAdvance, -kMaxReadAdvance, kMaxReadAdvance,
           {is_class, id, i});
   };
-  const X86Target& x86 = X86Target::get();
+  const block::X86Target& x86 = block::X86Target::get();
   for (const auto& [opcode, row] : p.opcodes)
     if (!options.opcodes || options.opcodes->count(opcode))
       add_row("opcodes." + x86.opcode_name(opcode), row, false, opcode);
@@ -74,7 +74,7 @@ ParameterLayout::ParameterLayout(const CpuParams& p, const LayoutOptions& option
 std::string ParameterLayout::fingerprint() const {
   std::string names;
   for (const ParameterField& f : fields_) names += f.name + "\n";
-  return sched_model_ + " " + std::to_string(fields_.size()) + " fields " + fingerprint_of(names);
+  return sched_model_ + " " + std::to_string(fields_.size()) + " fields " + util::fingerprint_of(names);
 }
 
 std::optional<std::size_t> ParameterLayout::find(const std::string& name) const {
@@ -174,4 +174,4 @@ std::vector<double> ParameterLayout::project(std::span<const double> v) const {
   return out;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

@@ -25,7 +25,7 @@
 
 #include "mca/cpu_params.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 struct ParameterField {
   enum class Kind { kGlobal, kMicroOps, kLatency, kPortCycles, kReadAdvance };
@@ -81,4 +81,4 @@ class ParameterLayout {
   std::string sched_model_;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

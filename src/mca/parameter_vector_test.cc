@@ -10,7 +10,7 @@
 #include "mca/cpu_params_json.h"
 #include "mca/simulator.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 namespace {
 
 // values() then apply() gives back the same table, on every CPU model, with
@@ -40,7 +40,7 @@ TEST(ParameterLayout, RoundTripsEveryModel) {
 
 TEST(ParameterLayout, NamesAreTheParamsFilePaths) {
   CpuParams p = CpuParams::stock("haswell");
-  const unsigned imul = static_cast<unsigned>(X86Target::get().find_opcode("IMUL64rr"));
+  const unsigned imul = static_cast<unsigned>(block::X86Target::get().find_opcode("IMUL64rr"));
   ParameterLayout layout(
       p, {.globals = true, .classes = false, .opcodes = std::set<unsigned>{imul}, .every_resource = false});
   std::vector<std::string> names;
@@ -75,7 +75,7 @@ TEST(ParameterLayout, AppliedValuesEqualTheParamsFileEdit) {
           "opcodes": {"IMUL64rr": {"latency": [[5, 0]], "ports": {"HWPort0": 1}}}})",
       "edit.json");
   EXPECT_EQ(params_to_json(edited), params_to_json(from_file));
-  BlockFile chain = read_block_text("480fafc0\n", "imul.csv");
+  block::BlockFile chain = block::read_block_text("480fafc0\n", "imul.csv");
   EXPECT_EQ(Simulator(p).throughput(chain.blocks.at(0)), 303);
   EXPECT_EQ(Simulator(edited).throughput(chain.blocks.at(0)), 503);
 }
@@ -104,4 +104,4 @@ TEST(ParameterLayout, BadValuesNameTheFieldAndProjectFixesThem) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::mca

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-namespace surrogate {
+namespace surrogate::mca {
 
 std::pair<std::string, double> SimulationReport::busiest_resource() const {
   std::pair<std::string, double> best{"", 0.0};
@@ -57,4 +57,4 @@ std::string format_report(const SimulationReport& r) {
   return out;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace surrogate {
+namespace surrogate::mca {
 
 struct InstructionTiming {
   std::string text;  // AT&T assembly
@@ -53,4 +53,4 @@ struct SimulationReport {
 // dependency chain dominates).
 std::string format_report(const SimulationReport& report);
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

@@ -13,7 +13,7 @@
 #include "llvm/Support/Error.h"
 #include "mca/machine_model.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 namespace {
 
@@ -36,8 +36,8 @@ class OpcodeClassManager final : public llvm::mca::InstrumentManager {
 // ResourcePressureView and TimelineView do).
 class ReportListener final : public llvm::mca::HWEventListener {
  public:
-  ReportListener(const llvm::MCSchedModel& sm, const BasicBlock& block, const CpuParams& params, unsigned iterations,
-                 SimulationReport* report)
+  ReportListener(const llvm::MCSchedModel& sm, const block::BasicBlock& block, const CpuParams& params,
+                 unsigned iterations, SimulationReport* report)
       : block_size_(block.instructions.size()), iterations_(iterations), report_(report) {
     report->iterations = iterations;
     report->resource_pressure.assign(sm.getNumProcResourceKinds(), 0.0);
@@ -47,7 +47,7 @@ class ReportListener final : public llvm::mca::HWEventListener {
     }
     report->instructions.resize(block_size_);
     for (std::size_t i = 0; i < block_size_; ++i)
-      report->instructions[i].text = format_instruction(block.instructions[i]);
+      report->instructions[i].text = block::format_instruction(block.instructions[i]);
     times_.resize(block_size_ * iterations);
   }
 
@@ -130,7 +130,7 @@ constexpr unsigned kBlocksPerCacheClear = 4096;
 }  // namespace
 
 struct Simulator::Impl {
-  explicit Impl(const CpuParams& params) : model(params), instruments(model, X86Target::get().instr_info()) {}
+  explicit Impl(const CpuParams& params) : model(params), instruments(model, block::X86Target::get().instr_info()) {}
 
   // What one thread needs to lower instructions; builders cache descriptors.
   struct Engine {
@@ -148,7 +148,7 @@ struct Simulator::Impl {
         return e;
       }
     }
-    const X86Target& x86 = X86Target::get();
+    const block::X86Target& x86 = block::X86Target::get();
     auto e = std::make_unique<Engine>();
     e->builder = std::make_unique<llvm::mca::InstrBuilder>(model.subtarget(), x86.instr_info(), x86.reg_info(),
                                                            &x86.instr_analysis(), instruments, kCallLatency);
@@ -173,20 +173,20 @@ Simulator::~Simulator() = default;
 
 const CpuParams& Simulator::params() const { return impl_->model.params(); }
 
-std::uint64_t Simulator::cycles(const BasicBlock& block, unsigned iterations) const {
+std::uint64_t Simulator::cycles(const block::BasicBlock& block, unsigned iterations) const {
   return run(block, iterations, nullptr);
 }
 
-SimulationReport Simulator::report(const BasicBlock& block, unsigned iterations) const {
+SimulationReport Simulator::report(const block::BasicBlock& block, unsigned iterations) const {
   SimulationReport r;
   r.cycles = run(block, iterations, &r);
   return r;
 }
 
-std::uint64_t Simulator::run(const BasicBlock& block, unsigned iterations, SimulationReport* report) const {
+std::uint64_t Simulator::run(const block::BasicBlock& block, unsigned iterations, SimulationReport* report) const {
   if (block.instructions.empty()) throw SimulationError("empty block");
   if (iterations == 0) throw SimulationError("iterations must be positive");
-  const X86Target& x86 = X86Target::get();
+  const block::X86Target& x86 = block::X86Target::get();
   const MachineModel& model = impl_->model;
   const GlobalParams& g = model.params().global;
 
@@ -206,7 +206,7 @@ std::uint64_t Simulator::run(const BasicBlock& block, unsigned iterations, Simul
     if (!lowered) {
       std::string why;
       llvm::handleAllErrors(lowered.takeError(), [&](const llvm::ErrorInfoBase& e) { why = e.message(); });
-      throw SimulationError(why + ": '" + format_instruction(inst) + "' on " + model.params().cpu);
+      throw SimulationError(why + ": '" + block::format_instruction(inst) + "' on " + model.params().cpu);
     }
     engine->post_process->postProcessInstruction(*lowered, inst);
     sequence.push_back(std::move(*lowered));
@@ -238,4 +238,4 @@ std::uint64_t Simulator::run(const BasicBlock& block, unsigned iterations, Simul
   return *total;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

@@ -19,7 +19,7 @@
 #include "mca/labeller.h"
 #include "mca/simulation_report.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 // A block this CPU model cannot simulate (e.g. an instruction it has no
 // scheduling information for). what() is one line.
@@ -39,20 +39,20 @@ class Simulator {
   const CpuParams& params() const;
 
   // Total cycles to run `iterations` iterations of the block.
-  std::uint64_t cycles(const BasicBlock& block, unsigned iterations = kDefaultIterations) const;
+  std::uint64_t cycles(const block::BasicBlock& block, unsigned iterations = kDefaultIterations) const;
   // The run of cycles() with what the pipeline did: resource pressure,
   // per-instruction timing, dispatch stalls (simulation_report.h). Same
   // cycles as cycles(); slower (an event listener on every event).
-  SimulationReport report(const BasicBlock& block, unsigned iterations = kDefaultIterations) const;
+  SimulationReport report(const block::BasicBlock& block, unsigned iterations = kDefaultIterations) const;
   // Throughput in cycles per 100 iterations (BHive's unit).
-  double throughput(const BasicBlock& block, unsigned iterations = kDefaultIterations) const {
+  double throughput(const block::BasicBlock& block, unsigned iterations = kDefaultIterations) const {
     return static_cast<double>(cycles(block, iterations)) * 100.0 / iterations;
   }
 
  private:
   struct Impl;
-  std::uint64_t run(const BasicBlock& block, unsigned iterations, SimulationReport* report) const;
+  std::uint64_t run(const block::BasicBlock& block, unsigned iterations, SimulationReport* report) const;
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

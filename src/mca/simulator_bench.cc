@@ -19,13 +19,13 @@
 
 namespace {
 
-using surrogate::BasicBlock;
-using surrogate::CpuParams;
-using surrogate::Simulator;
+using surrogate::mca::CpuParams;
+using surrogate::mca::Simulator;
+using surrogate::block::BasicBlock;
 
 const std::vector<BasicBlock>& blocks() {
   static const std::vector<BasicBlock> b = [] {
-    auto all = surrogate::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/heldout-elf.csv");
+    auto all = surrogate::block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/heldout-elf.csv");
     all.resize(200);
     return all;
   }();

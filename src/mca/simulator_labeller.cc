@@ -1,6 +1,6 @@
 #include "mca/simulator_labeller.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 SimulatorLabeller::SimulatorLabeller(const CpuParams& params, unsigned iterations, std::string origin,
                                      std::string params_identity)
@@ -18,6 +18,8 @@ std::string SimulatorLabeller::fingerprint() const {
          "\n" + params_identity_;
 }
 
-double SimulatorLabeller::label(const BasicBlock& block) const { return simulator_.throughput(block, iterations_); }
+double SimulatorLabeller::label(const block::BasicBlock& block) const {
+  return simulator_.throughput(block, iterations_);
+}
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

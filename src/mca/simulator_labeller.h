@@ -7,7 +7,7 @@
 #include "mca/labeller.h"
 #include "mca/simulator.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 
 class SimulatorLabeller final : public Labeller {
  public:
@@ -18,7 +18,7 @@ class SimulatorLabeller final : public Labeller {
 
   std::string description() const override;
   std::string fingerprint() const override;
-  double label(const BasicBlock& block) const override;  // Simulator::throughput
+  double label(const block::BasicBlock& block) const override;  // Simulator::throughput
 
   const Simulator& simulator() const { return simulator_; }
   unsigned iterations() const { return iterations_; }
@@ -29,4 +29,4 @@ class SimulatorLabeller final : public Labeller {
   std::string origin_, params_identity_;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::mca

@@ -10,33 +10,33 @@
 #include "block/x86_target.h"
 #include "util/parallel.h"
 
-namespace surrogate {
+namespace surrogate::mca {
 namespace {
 
-BasicBlock block(const std::string& att) { return read_asm(att, "test.s").blocks.at(0); }
+block::BasicBlock block(const std::string& att) { return block::read_asm(att, "test.s").blocks.at(0); }
 
-std::string opcode_of(const BasicBlock& b, std::size_t i) {
-  return X86Target::get().opcode_name(b.instructions.at(i).getOpcode());
+std::string opcode_of(const block::BasicBlock& b, std::size_t i) {
+  return block::X86Target::get().opcode_name(b.instructions.at(i).getOpcode());
 }
 
 TEST(Simulator, HigherLatencyOnAChainRaisesCycles) {
-  BasicBlock chain = block("imulq %rax, %rax\nimulq %rax, %rax\n");
+  block::BasicBlock chain = block("imulq %rax, %rax\nimulq %rax, %rax\n");
   CpuParams p = CpuParams::stock("haswell");
   std::uint64_t stock = Simulator(p).cycles(chain);
   EXPECT_NEAR(stock, 600, 10);  // imul latency 3, two per iteration
-  unsigned op = X86Target::get().find_opcode(opcode_of(chain, 0));
+  unsigned op = block::X86Target::get().find_opcode(opcode_of(chain, 0));
   p.opcodes.at(op).latencies.at(0).cycles = 6;
   EXPECT_NEAR(Simulator(p).cycles(chain), 1200, 10);
 }
 
 TEST(Simulator, RemovingAPortFromAPortBoundBlockRaisesCycles) {
-  BasicBlock adds = block(
+  block::BasicBlock adds = block(
       "addq $1, %rax\naddq $1, %rbx\naddq $1, %rcx\naddq $1, %rdx\n"
       "addq $1, %rsi\naddq $1, %rdi\naddq $1, %r8\naddq $1, %r9\n");
   CpuParams p = CpuParams::stock("haswell");
   std::uint64_t four_ports = Simulator(p).cycles(adds);
   EXPECT_NEAR(four_ports, 200, 10);  // 8 adds over ports 0,1,5,6
-  SchedRow& row = p.opcodes.at(X86Target::get().find_opcode(opcode_of(adds, 0)));
+  SchedRow& row = p.opcodes.at(block::X86Target::get().find_opcode(opcode_of(adds, 0)));
   ASSERT_EQ(row.ports.size(), 1u);
   row.ports.clear();
   row.ports[p.find_resource("HWPort06")] = {1, 0};  // ports 1 and 5 removed
@@ -44,7 +44,7 @@ TEST(Simulator, RemovingAPortFromAPortBoundBlockRaisesCycles) {
 }
 
 TEST(Simulator, UnsupportedInstructionIsAOneLineError) {
-  BasicBlock avx512 = block("vpaddd %zmm1, %zmm2, %zmm3\n");
+  block::BasicBlock avx512 = block("vpaddd %zmm1, %zmm2, %zmm3\n");
   try {
     Simulator(CpuParams::stock("btver2")).cycles(avx512);
     FAIL() << "LLVM's btver2 model has no AVX-512";
@@ -58,12 +58,13 @@ TEST(Simulator, UnsupportedInstructionIsAOneLineError) {
 }
 
 TEST(Simulator, ThreadsGiveTheSameResultsAsOneThread) {
-  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  std::vector<block::BasicBlock> blocks =
+      block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
   blocks.resize(1000);
   Simulator sim(CpuParams::stock("skylake"));
   auto run = [&](unsigned jobs) {
     std::vector<std::int64_t> out(blocks.size());
-    parallel_for(blocks.size(), jobs, [&](std::size_t i, unsigned) {
+    util::parallel_for(blocks.size(), jobs, [&](std::size_t i, unsigned) {
       try {
         out[i] = static_cast<std::int64_t>(sim.cycles(blocks[i]));
       } catch (const SimulationError&) {
@@ -90,10 +91,11 @@ long resident_kb() {
 }
 
 TEST(Simulator, MemoryStaysFlatOverManyBlocks) {
-  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  std::vector<block::BasicBlock> blocks =
+      block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
   Simulator sim(CpuParams::stock("haswell"));
   auto round = [&] {
-    parallel_for(blocks.size(), 2, [&](std::size_t i, unsigned) {
+    util::parallel_for(blocks.size(), 2, [&](std::size_t i, unsigned) {
       try {
         sim.cycles(blocks[i], 10);
       } catch (const SimulationError&) {
@@ -111,13 +113,14 @@ TEST(Simulator, MemoryStaysFlatOverManyBlocks) {
 // parameter sets) simulates the block exactly as the whole table does, also
 // after an edit of one of those rows.
 TEST(Simulator, OnlyTheBlocksOpcodeRowsSimulateTheSame) {
-  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  std::vector<block::BasicBlock> blocks =
+      block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
   blocks.resize(300);
   CpuParams p = CpuParams::stock("skylake");
   for (auto& [op, row] : p.opcodes)
     for (WriteLatency& w : row.latencies) w.cycles = static_cast<std::int16_t>(w.cycles + op % 3);  // edited rows
   Simulator whole(p);
-  for (const BasicBlock& b : blocks) {
+  for (const block::BasicBlock& b : blocks) {
     std::set<unsigned> ops;
     for (const llvm::MCInst& inst : b.instructions) ops.insert(inst.getOpcode());
     CpuParams few = p.only_opcodes(ops);
@@ -140,7 +143,7 @@ TEST(Simulator, OnlyTheBlocksOpcodeRowsSimulateTheSame) {
 // independent adds saturate haswell's four ALU ports and wait for them.
 TEST(Simulator, ReportShowsLatencyPressureAndWaiting) {
   Simulator haswell(CpuParams::stock("haswell"));
-  BasicBlock chain = block("imulq %rax, %rax\n");
+  block::BasicBlock chain = block("imulq %rax, %rax\n");
   SimulationReport r = haswell.report(chain);
   EXPECT_EQ(r.cycles, haswell.cycles(chain));
   EXPECT_EQ(r.iterations, 100u);
@@ -154,7 +157,7 @@ TEST(Simulator, ReportShowsLatencyPressureAndWaiting) {
   EXPECT_EQ(r.busiest_resource().first, "HWPort1");
   EXPECT_NEAR(r.busiest_resource().second, 1.0, 1e-9);
 
-  BasicBlock adds = block(
+  block::BasicBlock adds = block(
       "addq $1, %rax\naddq $1, %rbx\naddq $1, %rcx\naddq $1, %rdx\n"
       "addq $1, %rsi\naddq $1, %rdi\naddq $1, %r8\naddq $1, %r9\n");
   SimulationReport a = haswell.report(adds);
@@ -173,4 +176,4 @@ TEST(Simulator, ReportShowsLatencyPressureAndWaiting) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::mca

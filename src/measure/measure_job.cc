@@ -52,7 +52,7 @@ nlohmann::json known_answer_hosts() {
 constexpr const char* kRatioNote = "tsc=";
 
 // Given up because the canaries saw other load (worth measuring again later).
-bool is_disturbed(const JournalEntry& e) { return e.value.empty() && e.note.rfind("disturbed", 0) == 0; }
+bool is_disturbed(const util::JournalEntry& e) { return e.value.empty() && e.note.rfind("disturbed", 0) == 0; }
 
 nlohmann::json metadata(const Options& options, const Harness& harness, const JobOptions& job,
                         const JobSummary& summary, const std::vector<double>& ratios) {
@@ -132,13 +132,13 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v3 " << host_info().identity() << " reference=" << to_hex(o.reference_instruction)
+  s << "measure v3 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
     << " tol=" << o.canary_tolerance << "\n";
-  for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : to_hex(b.bytes)) << "\n";
-  return fingerprint_of(s.str());
+  for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
+  return util::fingerprint_of(s.str());
 }
 
 JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& options, const JobOptions& job,
@@ -155,15 +155,15 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     std::unordered_map<std::string, size_t> seen;
     for (size_t i = 0; i < blocks.size(); ++i) {
       if (blocks[i].bad_row) continue;
-      auto [it, fresh] = seen.emplace(to_hex(blocks[i].bytes), i);
+      auto [it, fresh] = seen.emplace(util::to_hex(blocks[i].bytes), i);
       first_of[i] = it->second;
       if (fresh) distinct.push_back(i);
     }
   }
   summary.distinct = distinct.size();
 
-  ResultJournal journal(job.output, job_fingerprint(blocks, options));
-  std::unordered_map<size_t, JournalEntry> done;
+  util::ResultJournal journal(job.output, job_fingerprint(blocks, options));
+  std::unordered_map<size_t, util::JournalEntry> done;
   std::vector<size_t> todo;
   for (size_t i : distinct) {
     auto it = journal.finished().find(i);
@@ -176,7 +176,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     }
   }
 
-  Progress progress("measure", summary.distinct, summary.resumed);
+  util::Progress progress("measure", summary.distinct, summary.resumed);
   auto t0 = std::chrono::steady_clock::now();
   // One round measures `todo`; blocks disturbed by other load go to the next
   // round, after a wait that doubles each time (the load comes in bursts of
@@ -190,7 +190,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     harness.measure(
         todo_bytes,
         [&](size_t k, const Measurement& m) {
-          JournalEntry e;
+          util::JournalEntry e;
           if (m.throughput) {
             char note[32];
             std::snprintf(note, sizeof note, "%s%.5f", kRatioNote, m.tsc_per_cycle);
@@ -226,26 +226,27 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
 
   std::vector<double> ratios;
   for (size_t i : distinct) {
-    const JournalEntry& e = done.at(i);
+    const util::JournalEntry& e = done.at(i);
     if (!e.value.empty()) {
       ++summary.measured;
       if (e.note.rfind(kRatioNote, 0) == 0) ratios.push_back(std::atof(e.note.c_str() + 4));
     } else {
-      log << blocks[i].name << ": unmeasurable " << to_hex(blocks[i].bytes) << ": " << e.note << "\n";
+      log << blocks[i].name << ": unmeasurable " << util::to_hex(blocks[i].bytes) << ": " << e.note << "\n";
     }
   }
   summary.tsc_per_cycle = ratios.empty() ? 0.0 : median(ratios);
 
-  AtomicFile out(job.output);
+  util::AtomicFile out(job.output);
   out.stream() << "hex,throughput" << job.identity_header << "\n";
   for (size_t i = 0; i < blocks.size(); ++i) {
-    out.stream() << (blocks[i].hex_column.empty() ? to_hex(blocks[i].bytes) : blocks[i].hex_column) << ",";
+    out.stream() << (blocks[i].hex_column.empty() ? util::to_hex(blocks[i].bytes) : blocks[i].hex_column) << ",";
     if (!blocks[i].bad_row) out.stream() << done.at(first_of[i]).value;
     out.stream() << blocks[i].identity << "\n";
   }
   out.commit();
   if (job.output != "-")
-    write_file_atomically(job.output + ".meta.json", metadata(options, harness, job, summary, ratios).dump(2) + "\n");
+    util::write_file_atomically(job.output + ".meta.json",
+                                metadata(options, harness, job, summary, ratios).dump(2) + "\n");
   journal.remove();
   return summary;
 }

@@ -8,11 +8,11 @@
 
 namespace surrogate::nn {
 
-Batch make_batch(std::span<const EncodedBlock* const> blocks) {
+Batch make_batch(std::span<const dataset::EncodedBlock* const> blocks) {
   std::map<std::vector<std::int32_t>, std::int64_t> distinct;
   std::vector<const std::vector<std::int32_t>*> rows;
   std::int64_t max_instructions = 0;
-  for (const EncodedBlock* b : blocks) {
+  for (const dataset::EncodedBlock* b : blocks) {
     max_instructions = std::max<std::int64_t>(max_instructions, b->instructions.size());
     for (const auto& inst : b->instructions)
       if (distinct.emplace(inst, static_cast<std::int64_t>(rows.size())).second) rows.push_back(&inst);
@@ -43,7 +43,7 @@ Batch make_batch(std::span<const EncodedBlock* const> blocks) {
   auto blen = batch.block_lengths.accessor<int64_t, 1>();
   auto tp = batch.throughput.accessor<float, 1>();
   for (std::int64_t b = 0; b < B; ++b) {
-    const EncodedBlock& e = *blocks[b];
+    const dataset::EncodedBlock& e = *blocks[b];
     blen[b] = e.instructions.size();
     tp[b] = e.throughput;
     for (std::size_t i = 0; i < e.instructions.size(); ++i) idx[b][i] = distinct.at(e.instructions[i]);

@@ -10,6 +10,6 @@
 namespace surrogate::nn {
 
 // `blocks` must be non-empty and each have at least one instruction.
-Batch make_batch(std::span<const EncodedBlock* const> blocks);
+Batch make_batch(std::span<const dataset::EncodedBlock* const> blocks);
 
 }  // namespace surrogate::nn

@@ -27,8 +27,8 @@ std::map<std::string, std::string> parameter_names(int depth) {
 }
 }  // namespace
 
-runtime::ModelFile export_model(HierarchicalLstm& model, const Vocabulary& vocabulary, const nlohmann::json& metadata,
-                                std::string_view frontend) {
+runtime::ModelFile export_model(HierarchicalLstm& model, const block::Vocabulary& vocabulary,
+                                const nlohmann::json& metadata, std::string_view frontend) {
   const LstmShape& shape = model->shape();
   if (shape.instruction_params != 0 || shape.global_params != 0)
     throw std::invalid_argument("a parameter-conditioned model cannot be exported to the runtime");

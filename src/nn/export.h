@@ -14,8 +14,8 @@ namespace surrogate::nn {
 // runtime serves a surrogate of one fixed CPU. Throws std::invalid_argument
 // otherwise. `metadata` is stored verbatim. `frontend`: the one the model
 // was trained with (runtime/frontend.h); its feature count must be the model's.
-runtime::ModelFile export_model(HierarchicalLstm& model, const Vocabulary& vocabulary, const nlohmann::json& metadata,
-                                std::string_view frontend = runtime::kModelFrontend);
+runtime::ModelFile export_model(HierarchicalLstm& model, const block::Vocabulary& vocabulary,
+                                const nlohmann::json& metadata, std::string_view frontend = runtime::kModelFrontend);
 
 // The reverse: an exported model's weights into `model`, which must have its
 // shape (vocabulary size, width, depth) and no parameter inputs; throws

@@ -16,27 +16,29 @@ namespace surrogate::nn {
 namespace {
 
 TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
-  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  std::vector<block::BasicBlock> blocks =
+      block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
   blocks.resize(300);
-  LabelSet labels;
-  for (const BasicBlock& b : blocks) labels.blocks.push_back({b.bytes, 100.f, ""});
-  TokenizedLabels tokens = tokenize_labels(labels, 1, DependencyFeatureSet::kNone);
+  dataset::LabelSet labels;
+  for (const block::BasicBlock& b : blocks) labels.blocks.push_back({b.bytes, 100.f, ""});
+  dataset::TokenizedLabels tokens = dataset::tokenize_labels(labels, 1, block::DependencyFeatureSet::kNone);
   // A vocabulary of half the blocks, so the other half meets <unk> too.
-  LabelSet half = labels;
+  dataset::LabelSet half = labels;
   for (std::size_t i = 150; i < half.blocks.size(); ++i) half.blocks[i].throughput = std::nanf("");
-  Vocabulary vocabulary = Vocabulary::build([&] {
-    std::vector<InstructionTokens> seen;
+  block::Vocabulary vocabulary = block::Vocabulary::build([&] {
+    std::vector<block::InstructionTokens> seen;
     for (std::size_t i = 0; i < 150; ++i) seen.insert(seen.end(), tokens.blocks[i].begin(), tokens.blocks[i].end());
     return seen;
   }());
 
-  using Set = DependencyFeatureSet;
+  using Set = block::DependencyFeatureSet;
   for (auto [depth, set] :
        {std::pair<std::int64_t, Set>{1, Set::kNone}, {2, Set::kNone}, {1, Set::kV1}, {1, Set::kV2}}) {
-    const auto features = static_cast<std::int64_t>(feature_count(set));
+    const auto features = static_cast<std::int64_t>(block::feature_count(set));
     const std::string frontend_name(runtime::X86TokenFrontend::name_of(set));
     SCOPED_TRACE("depth " + std::to_string(depth) + ", frontend " + frontend_name);
-    std::vector<EncodedBlock> encoded = encode_labels(labels, tokenize_labels(labels, 1, set), vocabulary);
+    std::vector<dataset::EncodedBlock> encoded =
+        dataset::encode_labels(labels, dataset::tokenize_labels(labels, 1, set), vocabulary);
     ASSERT_EQ(encoded.size(), blocks.size());
     torch::manual_seed(5 + depth);
     HierarchicalLstm model(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0, features});
@@ -44,8 +46,8 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
       torch::NoGradGuard no_grad;
       model->head->bias.fill_(std::log(150.0));
     }
-    std::vector<const EncodedBlock*> all;
-    for (const EncodedBlock& e : encoded) all.push_back(&e);
+    std::vector<const dataset::EncodedBlock*> all;
+    for (const dataset::EncodedBlock& e : encoded) all.push_back(&e);
     std::vector<float> log_torch = predict_log(model, all);
 
     runtime::ModelFile file = export_model(model, vocabulary, {{"cpu", "test"}}, frontend_name);
@@ -64,7 +66,7 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
     std::unique_ptr<runtime::Frontend> frontend = runtime::make_frontend(reread.frontend, vocabulary);
     std::vector<std::uint32_t> ids;
     std::vector<std::size_t> starts{0};
-    for (const BasicBlock& b : blocks) {
+    for (const block::BasicBlock& b : blocks) {
       frontend->split(b.bytes, &ids);
       starts.push_back(ids.size());
     }
@@ -78,14 +80,14 @@ TEST(Export, RuntimeMatchesLibTorchWithinOneInTenThousand) {
     HierarchicalLstm wider(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 32, depth, 0, 0, features});
     EXPECT_THROW(import_model(wider, reread), std::invalid_argument);
     HierarchicalLstm other_inputs(LstmShape{static_cast<std::int64_t>(vocabulary.size()), 16, depth, 0, 0,
-                                            features ? 0 : static_cast<std::int64_t>(feature_count(Set::kV2))});
+                                            features ? 0 : static_cast<std::int64_t>(block::feature_count(Set::kV2))});
     EXPECT_THROW(import_model(other_inputs, reread), std::invalid_argument);
   }
 }
 
 TEST(Export, ConditionedModelsAreRefused) {
   HierarchicalLstm model(LstmShape{10, 8, 1, 3, 0});
-  EXPECT_THROW(export_model(model, Vocabulary(), {}), std::invalid_argument);
+  EXPECT_THROW(export_model(model, block::Vocabulary(), {}), std::invalid_argument);
 }
 
 }  // namespace

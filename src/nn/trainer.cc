@@ -19,9 +19,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<const EncodedBlock*> of_split(const std::vector<EncodedBlock>& data, Split split) {
-  std::vector<const EncodedBlock*> out;
-  for (const EncodedBlock& b : data)
+std::vector<const dataset::EncodedBlock*> of_split(const std::vector<dataset::EncodedBlock>& data,
+                                                   dataset::Split split) {
+  std::vector<const dataset::EncodedBlock*> out;
+  for (const dataset::EncodedBlock& b : data)
     if (b.split == split) out.push_back(&b);
   return out;
 }
@@ -79,7 +80,7 @@ void save_checkpoint(const std::string& path, const std::string& config, Hierarc
   a.write("history", torch::tensor(h, torch::kFloat64));
   std::ostringstream bytes;
   a.save_to(bytes);
-  write_file_atomically(path, bytes.str());
+  util::write_file_atomically(path, bytes.str());
 }
 
 bool load_checkpoint(const std::string& path, const std::string& config, HierarchicalLstm& model,
@@ -128,16 +129,16 @@ void copy_weights(HierarchicalLstm& from, HierarchicalLstm& to) {
 
 // The head's bias at the mean log-throughput of the blocks: a model that
 // starts at the data's typical value.
-void start_head_at_mean(HierarchicalLstm& model, const std::vector<const EncodedBlock*>& blocks) {
+void start_head_at_mean(HierarchicalLstm& model, const std::vector<const dataset::EncodedBlock*>& blocks) {
   torch::NoGradGuard no_grad;
   double mean_log = 0;
-  for (const EncodedBlock* b : blocks) mean_log += std::log(double(b->throughput));
+  for (const dataset::EncodedBlock* b : blocks) mean_log += std::log(double(b->throughput));
   model->head->bias.fill_(mean_log / blocks.size());
 }
 
 // One optimizer step on the blocks; returns the batch's MAPE loss.
 double train_step(HierarchicalLstm& model, torch::optim::Adam& optimizer,
-                  const std::vector<const EncodedBlock*>& blocks, double clip_norm) {
+                  const std::vector<const dataset::EncodedBlock*>& blocks, double clip_norm) {
   Batch batch = make_batch(blocks);
   optimizer.zero_grad();
   torch::Tensor loss = mape_loss(model->forward(batch), batch.throughput);
@@ -149,7 +150,7 @@ double train_step(HierarchicalLstm& model, torch::optim::Adam& optimizer,
 
 }  // namespace
 
-std::vector<float> predict_log(HierarchicalLstm& model, const std::vector<const EncodedBlock*>& blocks,
+std::vector<float> predict_log(HierarchicalLstm& model, const std::vector<const dataset::EncodedBlock*>& blocks,
                                std::int64_t batch_size) {
   torch::NoGradGuard no_grad;
   std::vector<float> out;
@@ -163,7 +164,7 @@ std::vector<float> predict_log(HierarchicalLstm& model, const std::vector<const 
   return out;
 }
 
-double evaluate_mape(HierarchicalLstm& model, const std::vector<const EncodedBlock*>& blocks) {
+double evaluate_mape(HierarchicalLstm& model, const std::vector<const dataset::EncodedBlock*>& blocks) {
   if (blocks.empty()) return 0;
   std::vector<float> y = predict_log(model, blocks);
   double sum = 0;
@@ -177,8 +178,8 @@ namespace {
 // in s.history and the log, the best weights kept, the learning rate halved
 // after every `decay_after` epochs without improvement.
 void end_epoch(HierarchicalLstm& model, HierarchicalLstm& best, torch::optim::Adam& optimizer,
-               const std::vector<const EncodedBlock*>& validation_set, const TrainOptions& options, double seconds,
-               std::int64_t blocks, State& s, std::ostream& log) {
+               const std::vector<const dataset::EncodedBlock*>& validation_set, const TrainOptions& options,
+               double seconds, std::int64_t blocks, State& s, std::ostream& log) {
   model->eval();
   EpochRecord r;
   r.epoch = s.epoch;
@@ -212,11 +213,11 @@ void end_epoch(HierarchicalLstm& model, HierarchicalLstm& best, torch::optim::Ad
 
 }  // namespace
 
-TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data, const TrainOptions& options,
+TrainResult train(HierarchicalLstm& model, const std::vector<dataset::EncodedBlock>& data, const TrainOptions& options,
                   std::ostream& log, const std::function<bool()>& cancel) {
   torch::set_num_threads(options.threads);
-  std::vector<const EncodedBlock*> train_set = of_split(data, Split::kTrain);
-  std::vector<const EncodedBlock*> validation_set = of_split(data, Split::kValidation);
+  std::vector<const dataset::EncodedBlock*> train_set = of_split(data, dataset::Split::kTrain);
+  std::vector<const dataset::EncodedBlock*> validation_set = of_split(data, dataset::Split::kValidation);
   if (train_set.empty()) throw std::runtime_error("no training blocks");
   if (validation_set.empty()) validation_set = train_set;  // tiny data: early-stop on the training set
 
@@ -243,7 +244,7 @@ TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data
   bool stop = s.bad_epochs >= options.patience;
   while (!stop && s.epoch <= options.max_epochs) {
     std::vector<std::size_t> order = epoch_order(train_set.size(), options.seed, s.epoch);
-    Progress progress("train epoch " + std::to_string(s.epoch), steps, s.step);
+    util::Progress progress("train epoch " + std::to_string(s.epoch), steps, s.step);
     auto epoch_start = Clock::now();
     std::int64_t blocks_this_run = 0;
     model->train();
@@ -254,7 +255,7 @@ TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data
         result.epochs = s.history;
         return result;
       }
-      std::vector<const EncodedBlock*> chunk;
+      std::vector<const dataset::EncodedBlock*> chunk;
       for (std::int64_t i = s.step * options.batch_size;
            i < std::min<std::int64_t>((s.step + 1) * options.batch_size, train_set.size()); ++i)
         chunk.push_back(train_set[order[i]]);

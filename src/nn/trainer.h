@@ -55,14 +55,14 @@ struct TrainResult {
 // Trains `model` in place; at the end it holds the best weights (by
 // validation MAPE). `log` gets one line per epoch. `cancel`, when set,
 // stops after the current step with a checkpoint.
-TrainResult train(HierarchicalLstm& model, const std::vector<EncodedBlock>& data, const TrainOptions& options,
+TrainResult train(HierarchicalLstm& model, const std::vector<dataset::EncodedBlock>& data, const TrainOptions& options,
                   std::ostream& log, const std::function<bool()>& cancel = {});
 
 // log-throughput predictions for `blocks`, in order (no gradients).
-std::vector<float> predict_log(HierarchicalLstm& model, const std::vector<const EncodedBlock*>& blocks,
+std::vector<float> predict_log(HierarchicalLstm& model, const std::vector<const dataset::EncodedBlock*>& blocks,
                                std::int64_t batch_size = 256);
 
 // MAPE of the model over `blocks`.
-double evaluate_mape(HierarchicalLstm& model, const std::vector<const EncodedBlock*>& blocks);
+double evaluate_mape(HierarchicalLstm& model, const std::vector<const dataset::EncodedBlock*>& blocks);
 
 }  // namespace surrogate::nn

@@ -16,30 +16,31 @@ namespace {
 
 // The first n blocks of the shipped sample, labelled by the haswell simulator.
 struct Tiny {
-  LabelSet labels;
-  Vocabulary vocabulary;
-  std::vector<EncodedBlock> data;
+  dataset::LabelSet labels;
+  block::Vocabulary vocabulary;
+  std::vector<dataset::EncodedBlock> data;
 };
 
 const Tiny& tiny() {
   static const Tiny t = [] {
     Tiny t;
-    std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
-    Simulator simulator(CpuParams::stock("haswell"));
+    std::vector<block::BasicBlock> blocks =
+        block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+    mca::Simulator simulator(mca::CpuParams::stock("haswell"));
     for (std::size_t i = 0; i < 96; ++i)
       t.labels.blocks.push_back({blocks[i].bytes, static_cast<float>(simulator.throughput(blocks[i], 100)), ""});
-    TokenizedLabels tokens = tokenize_labels(t.labels, 1, DependencyFeatureSet::kNone);
-    t.vocabulary = training_vocabulary(t.labels, tokens);
-    t.data = encode_labels(t.labels, tokens, t.vocabulary);
+    dataset::TokenizedLabels tokens = dataset::tokenize_labels(t.labels, 1, block::DependencyFeatureSet::kNone);
+    t.vocabulary = dataset::training_vocabulary(t.labels, tokens);
+    t.data = dataset::encode_labels(t.labels, tokens, t.vocabulary);
     return t;
   }();
   return t;
 }
 
 // All blocks in the training split (the validation set then falls back to it).
-std::vector<EncodedBlock> all_train(std::size_t n) {
-  std::vector<EncodedBlock> d(tiny().data.begin(), tiny().data.begin() + n);
-  for (EncodedBlock& b : d) b.split = Split::kTrain;
+std::vector<dataset::EncodedBlock> all_train(std::size_t n) {
+  std::vector<dataset::EncodedBlock> d(tiny().data.begin(), tiny().data.begin() + n);
+  for (dataset::EncodedBlock& b : d) b.split = dataset::Split::kTrain;
   return d;
 }
 
@@ -56,7 +57,7 @@ bool same_weights(HierarchicalLstm& a, HierarchicalLstm& b) {
 }
 
 TEST(Trainer, OverfitsSixtyFourBlocks) {
-  std::vector<EncodedBlock> data = all_train(64);
+  std::vector<dataset::EncodedBlock> data = all_train(64);
   HierarchicalLstm model = make_model(48, 1);
   TrainOptions o;
   o.batch_size = 8;
@@ -68,13 +69,13 @@ TEST(Trainer, OverfitsSixtyFourBlocks) {
   TrainResult r = train(model, data, o, log);
   ASSERT_FALSE(r.epochs.empty());
   EXPECT_LT(r.epochs.back().train_mape, r.epochs.front().train_mape) << log.str();
-  std::vector<const EncodedBlock*> all;
-  for (const EncodedBlock& b : data) all.push_back(&b);
+  std::vector<const dataset::EncodedBlock*> all;
+  for (const dataset::EncodedBlock& b : data) all.push_back(&b);
   EXPECT_LT(evaluate_mape(model, all), 0.02) << log.str();
 }
 
 TEST(Trainer, KilledAndResumedEqualsUninterrupted) {
-  std::vector<EncodedBlock> data = all_train(96);
+  std::vector<dataset::EncodedBlock> data = all_train(96);
   TrainOptions o;
   o.batch_size = 8;
   o.max_epochs = 3;
@@ -105,9 +106,9 @@ TEST(Trainer, KilledAndResumedEqualsUninterrupted) {
 }
 
 TEST(HierarchicalLstm, GradientsReachParameterInputs) {
-  std::vector<EncodedBlock> data = all_train(4);
-  std::vector<const EncodedBlock*> blocks;
-  for (const EncodedBlock& b : data) blocks.push_back(&b);
+  std::vector<dataset::EncodedBlock> data = all_train(4);
+  std::vector<const dataset::EncodedBlock*> blocks;
+  for (const dataset::EncodedBlock& b : data) blocks.push_back(&b);
   HierarchicalLstm model = make_model(8, 3, /*p=*/3, /*g=*/2);
   Batch batch = make_batch(blocks);
   batch.instruction_params =
@@ -119,11 +120,11 @@ TEST(HierarchicalLstm, GradientsReachParameterInputs) {
 }
 
 TEST(Batch, RepeatedInstructionsAreEmbeddedOnce) {
-  EncodedBlock a, b;
+  dataset::EncodedBlock a, b;
   a.instructions = {{5, 6, 7}, {8, 9}, {5, 6, 7}};
   b.instructions = {{8, 9}};
   a.throughput = b.throughput = 100;
-  std::vector<const EncodedBlock*> blocks{&a, &b};
+  std::vector<const dataset::EncodedBlock*> blocks{&a, &b};
   Batch batch = make_batch(blocks);
   EXPECT_EQ(batch.tokens.size(0), 2);
   EXPECT_EQ(batch.instruction_index[0][0].item<int64_t>(), batch.instruction_index[0][2].item<int64_t>());

@@ -7,14 +7,14 @@
 
 namespace surrogate::runtime {
 
-std::unique_ptr<Frontend> make_frontend(std::string_view name, const Vocabulary& vocabulary) {
+std::unique_ptr<Frontend> make_frontend(std::string_view name, const block::Vocabulary& vocabulary) {
   if (const auto set = X86TokenFrontend::set_of(name)) return std::make_unique<X86TokenFrontend>(vocabulary, *set);
   throw std::runtime_error("unknown frontend '" + std::string(name) + "' (this build knows " + known_frontends() + ")");
 }
 
 int frontend_features(std::string_view name) {
   const auto set = X86TokenFrontend::set_of(name);
-  return set ? static_cast<int>(feature_count(*set)) : -1;
+  return set ? static_cast<int>(block::feature_count(*set)) : -1;
 }
 
 std::string known_frontends() {

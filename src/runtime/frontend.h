@@ -64,7 +64,7 @@ class Frontend {
 
 // The frontend called `name` over the model's vocabulary; throws
 // std::runtime_error naming the known frontends for any other name.
-std::unique_ptr<Frontend> make_frontend(std::string_view name, const Vocabulary& vocabulary);
+std::unique_ptr<Frontend> make_frontend(std::string_view name, const block::Vocabulary& vocabulary);
 
 // The feature_count() of the frontend called `name`, or -1 for a name this
 // build does not know; known_frontends() lists them ("a" or "b").

@@ -17,11 +17,11 @@ namespace {
 std::vector<std::uint8_t> hex(const std::string& text) {
   std::size_t offset;
   std::string error;
-  return *parse_hex(text, &offset, &error);
+  return *util::parse_hex(text, &offset, &error);
 }
 
 TEST(Frontend, MadeByTheNameAModelRecords) {
-  const Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "RAX", "RBX", "<D>", "<E>", "EFLAGS"});
+  const block::Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "RAX", "RBX", "<D>", "<E>", "EFLAGS"});
   std::unique_ptr<Frontend> frontend = make_frontend("llvm19-x86-tokens", vocabulary);
   EXPECT_EQ(frontend->name(), "llvm19-x86-tokens");
   EXPECT_EQ(frontend->feature_count(), 0u);
@@ -42,7 +42,7 @@ TEST(Frontend, MadeByTheNameAModelRecords) {
 }
 
 TEST(Frontend, X86SplitsBlocksIntoInstructionIds) {
-  const Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "RAX", "RBX", "<D>", "<E>", "EFLAGS"});
+  const block::Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "RAX", "RBX", "<D>", "<E>", "EFLAGS"});
   X86TokenFrontend frontend(vocabulary);
   std::vector<std::uint32_t> ids;
   frontend.split(hex("4801d84801d84801c0"), &ids);  // add %rbx,%rax twice; add %rax,%rax
@@ -60,7 +60,7 @@ TEST(Frontend, X86SplitsBlocksIntoInstructionIds) {
     try {
       frontend.split(hex(bad), &ids);
       ADD_FAILURE() << bad << " was split";
-    } catch (const InputError& e) {
+    } catch (const util::InputError& e) {
       EXPECT_EQ(e.where().byte, byte) << bad << ": " << e.what();
     }
     EXPECT_EQ(ids.size(), 4u) << bad << " left ids behind";
@@ -70,8 +70,8 @@ TEST(Frontend, X86SplitsBlocksIntoInstructionIds) {
 // The dependency frontend's features of a block are those of the decoded
 // block, without decoding instructions it has seen.
 TEST(Frontend, DependencyFeaturesAreTheDecodedBlocks) {
-  const Vocabulary vocabulary({"<pad>", "<unk>", "MOV64rm", "IMUL64rr", "<S>", "<D>", "<E>", "RAX", "RDI"});
-  for (const DependencyFeatureSet set : {DependencyFeatureSet::kV1, DependencyFeatureSet::kV2}) {
+  const block::Vocabulary vocabulary({"<pad>", "<unk>", "MOV64rm", "IMUL64rr", "<S>", "<D>", "<E>", "RAX", "RDI"});
+  for (const block::DependencyFeatureSet set : {block::DependencyFeatureSet::kV1, block::DependencyFeatureSet::kV2}) {
     X86TokenFrontend frontend(vocabulary, set);
     // movq 16(%rdi), %rax; movq 40(%rax), %rdi; imulq %rax, %rax; imulq %rax, %rax (imul twice: one id).
     for (const std::string& block : {"488b4710488b7828", "480fafc0480fafc0", "488b4710488b7828480fafc0"}) {
@@ -81,9 +81,10 @@ TEST(Frontend, DependencyFeaturesAreTheDecodedBlocks) {
       frontend.features(ids.data(), ids.size(), got.data());
       std::size_t offset;
       std::string error;
-      const BasicBlock decoded = Decoder().decode_block(*parse_hex(block, &offset, &error), "b", {}, nullptr);
+      const block::BasicBlock decoded =
+          block::Decoder().decode_block(*util::parse_hex(block, &offset, &error), "b", {}, nullptr);
       std::vector<float> want(decoded.instructions.size() * feature_count(set));
-      dependency_features(decoded, set, want.data());
+      block::dependency_features(decoded, set, want.data());
       EXPECT_EQ(got, want) << block;
     }
     EXPECT_EQ(frontend.counts().new_instructions, 3u);

@@ -8,7 +8,7 @@
 
 namespace surrogate::runtime {
 
-InstructionTable::InstructionTable(const Vocabulary& vocabulary, bool with_dataflow)
+InstructionTable::InstructionTable(const block::Vocabulary& vocabulary, bool with_dataflow)
     : vocabulary_(vocabulary),
       with_dataflow_(with_dataflow),
       slots_(1 << 15),
@@ -77,7 +77,7 @@ bool InstructionTable::find(const std::uint8_t* bytes, std::size_t size, std::ui
 
 bool InstructionTable::is_prefix(const llvm::MCInst& inst) {
   // LOCK_PREFIX, REP_PREFIX, DATA16_PREFIX, ...: what follows may change how they decode.
-  return X86Target::get().instr_info().getName(inst.getOpcode()).ends_with("_PREFIX");
+  return block::X86Target::get().instr_info().getName(inst.getOpcode()).ends_with("_PREFIX");
 }
 
 // The tokenizer's input, immediates bucketed no coarser than it buckets them
@@ -140,11 +140,11 @@ std::uint32_t InstructionTable::id_of(const llvm::MCInst& inst, bool* known) {
 std::uint32_t InstructionTable::id_of_tokens(const llvm::MCInst& inst, bool* known) {
   encoder_.encode(inst, &ids_);
   key_.assign(reinterpret_cast<const char*>(ids_.data()), ids_.size() * sizeof(std::int32_t));
-  InstructionDataflow dataflow;
+  block::InstructionDataflow dataflow;
   if (with_dataflow_) {
     // Tokens unknown to the vocabulary (<unk>) may hide different registers:
     // the dataflow is part of what makes an instruction distinct.
-    dataflow = dataflow_of(inst);
+    dataflow = block::dataflow_of(inst);
     key_.append(reinterpret_cast<const char*>(&dataflow.reads), 3 * sizeof(std::uint64_t));
     key_.push_back(dataflow.loads ? 1 : 0);
   }
@@ -172,7 +172,7 @@ bool InstructionTable::split(const std::uint8_t* bytes, std::size_t size, std::v
     } else {
       llvm::MCInst inst;
       length = decoder_.decode_instruction(bytes + offset, size - offset, offset, inst);
-      if (!length || length > 15 || Decoder::is_control_flow(inst)) {
+      if (!length || length > 15 || block::Decoder::is_control_flow(inst)) {
         ids->resize(first_id);
         if (offsets) offsets->resize(first_offset);
         return false;
@@ -193,7 +193,7 @@ bool InstructionTable::split(const std::uint8_t* bytes, std::size_t size, std::v
   return true;
 }
 
-void InstructionTable::encode(const BasicBlock& block, std::vector<std::uint32_t>* ids) {
+void InstructionTable::encode(const block::BasicBlock& block, std::vector<std::uint32_t>* ids) {
   const bool keyed = block.offsets.size() == block.instructions.size();
   for (std::size_t i = 0; i < block.instructions.size(); ++i) {
     const llvm::MCInst& inst = block.instructions[i];
@@ -216,7 +216,7 @@ void InstructionTable::encode(const BasicBlock& block, std::vector<std::uint32_t
     std::uint32_t id = id_of(inst, &known);
     (known ? token_hits_ : new_instructions_) += 1;
     // Only what split() may rely on: plain instructions.
-    if (length && !Decoder::is_control_flow(inst) && !is_prefix(inst))
+    if (length && !block::Decoder::is_control_flow(inst) && !is_prefix(inst))
       insert(k, length, block.bytes.data() + begin, id);
     ids->push_back(id);
   }

@@ -43,7 +43,7 @@ class InstructionTable {
   // The vocabulary is copied (ids are the model's). With `with_dataflow`,
   // each instruction's dataflow (block/dependencies.h) is kept beside its
   // tokens, and instructions of equal tokens but another dataflow are distinct.
-  explicit InstructionTable(const Vocabulary& vocabulary, bool with_dataflow = false);
+  explicit InstructionTable(const block::Vocabulary& vocabulary, bool with_dataflow = false);
   InstructionTable(const InstructionTable&) = delete;  // encoder_ points at vocabulary_
   InstructionTable& operator=(const InstructionTable&) = delete;
 
@@ -54,15 +54,15 @@ class InstructionTable {
   bool split(const std::uint8_t* bytes, std::size_t size, std::vector<std::uint32_t>* ids,
              std::vector<std::uint32_t>* offsets);
   // Appends the ids of a decoded block's instructions to *ids.
-  void encode(const BasicBlock& block, std::vector<std::uint32_t>* ids);
+  void encode(const block::BasicBlock& block, std::vector<std::uint32_t>* ids);
 
   // Distinct instructions (token-id sequences) so far.
   std::size_t size() const { return tokens_.size(); }
   // The model's token ids of instruction `id`.
   const std::vector<std::int32_t>& tokens(std::uint32_t id) const { return tokens_[id]; }
   // Its dataflow (only with_dataflow).
-  const InstructionDataflow& dataflow(std::uint32_t id) const { return dataflow_[id]; }
-  const Decoder& decoder() const { return decoder_; }
+  const block::InstructionDataflow& dataflow(std::uint32_t id) const { return dataflow_[id]; }
+  const block::Decoder& decoder() const { return decoder_; }
 
   // Instructions of the blocks split or encoded so far: found by their
   // bytes, new bytes with known tokens, new tokens (the three add up to the
@@ -85,13 +85,13 @@ class InstructionTable {
   std::uint32_t id_of_tokens(const llvm::MCInst& inst, bool* known);
   static bool is_prefix(const llvm::MCInst& inst);
 
-  Vocabulary vocabulary_;
-  InstructionEncoder encoder_{vocabulary_};
+  block::Vocabulary vocabulary_;
+  block::InstructionEncoder encoder_{vocabulary_};
   std::vector<std::int32_t> ids_;  // scratch
-  Decoder decoder_;
+  block::Decoder decoder_;
   std::vector<std::vector<std::int32_t>> tokens_;  // by id
   bool with_dataflow_;
-  std::vector<InstructionDataflow> dataflow_;                  // by id, when with_dataflow_
+  std::vector<block::InstructionDataflow> dataflow_;           // by id, when with_dataflow_
   std::string key_;                                            // scratch: a by_tokens_ key
   absl::flat_hash_map<std::string, std::uint32_t> by_tokens_;  // key: the token ids' bytes (then the dataflow's)
   static constexpr unsigned kShapeOperands = 12;

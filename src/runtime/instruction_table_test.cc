@@ -19,37 +19,38 @@ const std::string kData = std::string(SURROGATE_SOURCE_DIR) + "/data/";
 std::vector<std::uint8_t> hex(const std::string& text) {
   std::size_t offset;
   std::string error;
-  return *parse_hex(text, &offset, &error);
+  return *util::parse_hex(text, &offset, &error);
 }
 
-Vocabulary vocabulary_of(const std::vector<BasicBlock>& blocks, std::size_t count) {
-  std::vector<InstructionTokens> instructions;
+block::Vocabulary vocabulary_of(const std::vector<block::BasicBlock>& blocks, std::size_t count) {
+  std::vector<block::InstructionTokens> instructions;
   for (std::size_t b = 0; b < count && b < blocks.size(); ++b)
-    for (InstructionTokens& t : tokenize_block(blocks[b])) instructions.push_back(std::move(t));
-  return Vocabulary::build(instructions);
+    for (block::InstructionTokens& t : block::tokenize_block(blocks[b])) instructions.push_back(std::move(t));
+  return block::Vocabulary::build(instructions);
 }
 
 void expect_same_as_decoder(const std::string& file) {
-  const std::vector<BasicBlock> blocks = read_blocks(kData + file);
+  const std::vector<block::BasicBlock> blocks = block::read_blocks(kData + file);
   // Vocabulary of the first blocks: the later ones have unknown tokens too.
-  const Vocabulary vocabulary = vocabulary_of(blocks, 500);
+  const block::Vocabulary vocabulary = vocabulary_of(blocks, 500);
   InstructionTable table(vocabulary);
   std::vector<std::uint32_t> ids;
   std::vector<std::size_t> starts{0};
   std::size_t split = 0;
-  for (const BasicBlock& block : blocks) {
+  for (const block::BasicBlock& block : blocks) {
     std::vector<std::uint32_t> offsets;
     const std::size_t first = ids.size();
     if (table.split(block.bytes.data(), block.bytes.size(), &ids, &offsets)) {
       ++split;
       ASSERT_EQ(offsets, block.offsets) << file << " " << block.name;
     } else {
-      ADD_FAILURE() << "left to the decoder: " << block.name << " " << block.hex() << "\n" << format_block(block);
+      ADD_FAILURE() << "left to the decoder: " << block.name << " " << block.hex() << "\n"
+                    << block::format_block(block);
       table.encode(block, &ids);
     }
     ASSERT_EQ(ids.size() - first, block.instructions.size()) << block.name;
     for (std::size_t i = 0; i < block.instructions.size(); ++i)
-      ASSERT_EQ(table.tokens(ids[first + i]), vocabulary.encode(tokenize_instruction(block.instructions[i])))
+      ASSERT_EQ(table.tokens(ids[first + i]), vocabulary.encode(block::tokenize_instruction(block.instructions[i])))
           << file << " " << block.name << " instruction " << i;
     starts.push_back(ids.size());
   }
@@ -61,7 +62,7 @@ void expect_same_as_decoder(const std::string& file) {
   // The model's frontend splits the same way, to the same ids.
   X86TokenFrontend frontend(vocabulary);
   std::vector<std::uint32_t> frontend_ids;
-  for (const BasicBlock& block : blocks) frontend.split(block.bytes, &frontend_ids);
+  for (const block::BasicBlock& block : blocks) frontend.split(block.bytes, &frontend_ids);
   ASSERT_EQ(frontend_ids, ids) << file;
   Predictor by_blocks(random_model_file(vocabulary, 16, 2, 7));
   Predictor by_ids(by_blocks.shared_network());
@@ -78,23 +79,23 @@ TEST(InstructionTable, SplitsHeldOutBlocksAsTheDecoder) { expect_same_as_decoder
 // instruction of the data decodes alone (exactly its bytes) to the same
 // instruction, which is what lets split() find it by its bytes anywhere.
 TEST(InstructionTable, InstructionsDecodeFromTheirOwnBytes) {
-  Decoder decoder;
+  block::Decoder decoder;
   for (const std::string file : {"bhive-sample.csv", "heldout-elf.csv"}) {
-    for (const BasicBlock& block : read_blocks(kData + file)) {
+    for (const block::BasicBlock& block : block::read_blocks(kData + file)) {
       for (std::size_t i = 0; i < block.instructions.size(); ++i) {
         std::size_t end = i + 1 < block.offsets.size() ? block.offsets[i + 1] : block.bytes.size();
         llvm::MCInst inst;
         ASSERT_EQ(decoder.decode_instruction(block.bytes.data() + block.offsets[i], end - block.offsets[i], 0, inst),
                   end - block.offsets[i])
             << block.name << " instruction " << i;
-        ASSERT_EQ(tokenize_instruction(inst), tokenize_instruction(block.instructions[i])) << block.name;
+        ASSERT_EQ(block::tokenize_instruction(inst), block::tokenize_instruction(block.instructions[i])) << block.name;
       }
     }
   }
 }
 
 TEST(InstructionTable, LeavesUnusualBlocksToTheDecoder) {
-  InstructionTable table(Vocabulary::build({}));
+  InstructionTable table(block::Vocabulary::build({}));
   std::vector<std::uint32_t> ids{42}, offsets{7};
   auto split = [&](const std::string& h) {
     std::vector<std::uint8_t> bytes = h.empty() ? std::vector<std::uint8_t>{} : hex(h);
@@ -123,9 +124,9 @@ TEST(InstructionTable, LeavesUnusualBlocksToTheDecoder) {
 // Only plain instructions are found by their bytes: known control flow in a
 // decoded block is never trusted by split().
 TEST(InstructionTable, EncodesDecodedBlocks) {
-  Decoder decoder;
-  InstructionTable table(Vocabulary::build({}));
-  BasicBlock block = decoder.decode_block(hex("4801d84889c3"), "b", {}, nullptr);
+  block::Decoder decoder;
+  InstructionTable table(block::Vocabulary::build({}));
+  block::BasicBlock block = decoder.decode_block(hex("4801d84889c3"), "b", {}, nullptr);
   std::vector<std::uint32_t> ids;
   table.encode(block, &ids);
   EXPECT_EQ(ids.size(), 2u);

@@ -240,7 +240,7 @@ ModelFile parse_model_file(const std::string& bytes, const std::string& name) {
     tokens.push_back(t.get<std::string>());
   }
   try {
-    m.vocabulary = Vocabulary(std::move(tokens));
+    m.vocabulary = block::Vocabulary(std::move(tokens));
   } catch (const std::invalid_argument& e) {
     fail(name, std::string("header: ") + e.what());
   }
@@ -256,7 +256,7 @@ ModelFile parse_model_file(const std::string& bytes, const std::string& name) {
   return m;
 }
 
-ModelFile read_model_file(const std::string& path) { return parse_model_file(read_file(path), path); }
+ModelFile read_model_file(const std::string& path) { return parse_model_file(util::read_file(path), path); }
 
 std::string serialize_model_file(const ModelFile& m, const std::string& name) {
   if (m.width < 1 || m.width > kMaxWidth) fail(name, "width " + std::to_string(m.width) + " out of range");
@@ -291,10 +291,10 @@ std::string serialize_model_file(const ModelFile& m, const std::string& name) {
 }
 
 void write_model_file(const std::string& path, const ModelFile& model) {
-  write_file_atomically(path, serialize_model_file(model, path));
+  util::write_file_atomically(path, serialize_model_file(model, path));
 }
 
-ModelFile random_model_file(const Vocabulary& vocabulary, int width, int depth, std::uint64_t seed,
+ModelFile random_model_file(const block::Vocabulary& vocabulary, int width, int depth, std::uint64_t seed,
                             const std::string& frontend) {
   ModelFile m;
   m.frontend = frontend;

@@ -58,7 +58,7 @@ struct ModelFile {
   // The JSON header as read (write_model_file rewrites its format fields from
   // the members below and keeps everything else, "metadata" included).
   nlohmann::json header;
-  Vocabulary vocabulary;
+  block::Vocabulary vocabulary;
   int width = 0;                          // W: embedding and hidden size of both LSTMs
   int depth = 0;                          // D: instruction-LSTM layers
   std::string frontend = kModelFrontend;  // frontend.h: how a block becomes the network's input
@@ -96,7 +96,7 @@ std::string serialize_model_file(const ModelFile& model, const std::string& name
 // LSTM init range, +-1/sqrt(W)); the head bias is log(100), so predictions
 // start near 100 cycles per 100 iterations. For tests and benchmarks; same
 // seed, same bytes.
-ModelFile random_model_file(const Vocabulary& vocabulary, int width, int depth, std::uint64_t seed,
+ModelFile random_model_file(const block::Vocabulary& vocabulary, int width, int depth, std::uint64_t seed,
                             const std::string& frontend = kModelFrontend);
 
 }  // namespace surrogate::runtime

@@ -23,7 +23,7 @@ std::string temp_path(const std::string& name) {
 }
 
 ModelFile tiny_model(std::uint64_t seed = 3) {
-  Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});
+  block::Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});
   ModelFile m = random_model_file(vocabulary, 8, 2, seed);
   m.header["metadata"] = {{"cpu", "haswell"}, {"training", {{"epochs", 3}, {"mape", 0.097}}}};
   return m;
@@ -77,7 +77,7 @@ TEST(ModelFile, RoundTripIsExact) {
   EXPECT_EQ(r.header["output"], "exp");
   EXPECT_EQ(r.header["tensors"].size(), 5u + 4u * 2u + 2u);
   // Writing what was read gives the same bytes.
-  EXPECT_EQ(serialize_model_file(r), read_file(path));
+  EXPECT_EQ(serialize_model_file(r), util::read_file(path));
 }
 
 TEST(ModelFile, LayoutIsTheDocumentedOne) {

@@ -50,7 +50,7 @@ Network::Network(const ModelFile& model, Isa isa)
       isa_(isa),
       kernels_(&kernels_for(isa)),
       features_(static_cast<std::size_t>(model.features())),
-      feature_set_(X86TokenFrontend::set_of(model.frontend).value_or(DependencyFeatureSet::kNone)),
+      feature_set_(X86TokenFrontend::set_of(model.frontend).value_or(block::DependencyFeatureSet::kNone)),
       vocabulary_(model.vocabulary),
       gate_stride_(padded_outputs(4 * static_cast<std::size_t>(model.width))) {
   const std::size_t w = width_, g = 4 * w, s = gate_stride_, v = vocabulary_.size();
@@ -209,9 +209,9 @@ struct Predictor::Worker {
   absl::flat_hash_map<std::string, std::uint32_t> by_tokens;  // key: the ids' bytes
   std::vector<std::uint32_t> by_frontend_id;                  // Frontend instruction id -> entry, kNoEntry if none
   static constexpr std::uint32_t kNoEntry = UINT32_MAX;
-  InstructionEncoder encoder;  // of the network's vocabulary
-  TokenTrie trie;              // token-LSTM states of the entries' token prefixes
-  FloatBuffer states, gates;   // kMaxBatch blocks' states and gates
+  block::InstructionEncoder encoder;  // of the network's vocabulary
+  TokenTrie trie;                     // token-LSTM states of the entries' token prefixes
+  FloatBuffer states, gates;          // kMaxBatch blocks' states and gates
   std::vector<std::int32_t> ids;
   std::vector<float*> pending;  // where the preactivations of instructions added, not computed yet, go
   std::vector<std::vector<std::int32_t>> pending_ids;  // their token ids
@@ -331,7 +331,7 @@ struct Predictor::Worker {
   }
 
   // The cache entry of instruction i of `block` (computed on a miss).
-  std::uint32_t entry(const BasicBlock& block, std::size_t i) {
+  std::uint32_t entry(const block::BasicBlock& block, std::size_t i) {
     // The instruction's bytes, when the block has consistent offsets.
     InstructionBytes key;
     bool keyed = false;
@@ -363,12 +363,12 @@ struct Predictor::Worker {
   }
 
   // Throughputs of `count` (1..kChunkBlocks) blocks.
-  void predict(const BasicBlock* const* blocks, std::size_t count, double* out) {
+  void predict(const block::BasicBlock* const* blocks, std::size_t count, double* out) {
     std::size_t lengths[kChunkBlocks];
     for (std::size_t b = 0; b < count && b < kChunkBlocks; ++b) lengths[b] = blocks[b]->instructions.size();
     run(
         count, lengths, [&](std::size_t b, std::size_t t) { return entry(*blocks[b], t); }, own_entries(),
-        [&](std::size_t b, float* f) { dependency_features(*blocks[b], network->feature_set(), f); }, out);
+        [&](std::size_t b, float* f) { block::dependency_features(*blocks[b], network->feature_set(), f); }, out);
   }
 
   // The same for blocks given as frontend instruction ids: block b is ids[b][0, lengths[b]).
@@ -485,21 +485,21 @@ Predictor::Worker& Predictor::worker(unsigned index) {
   return *workers_[index];
 }
 
-double Predictor::predict(const BasicBlock& block) {
-  const BasicBlock* one = &block;
+double Predictor::predict(const block::BasicBlock& block) {
+  const block::BasicBlock* one = &block;
   double out;
   worker(0).predict(&one, 1, &out);
   return out;
 }
 
-std::vector<double> Predictor::predict(const std::vector<BasicBlock>& blocks, unsigned jobs) {
+std::vector<double> Predictor::predict(const std::vector<block::BasicBlock>& blocks, unsigned jobs) {
   const std::size_t chunks = (blocks.size() + kChunkBlocks - 1) / kChunkBlocks;
   jobs = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(chunks, 1))));
   worker(jobs - 1);  // every worker exists before the threads start
   std::vector<double> out(blocks.size());
-  parallel_for(chunks, jobs, [&](std::size_t g, unsigned w) {
+  util::parallel_for(chunks, jobs, [&](std::size_t g, unsigned w) {
     const std::size_t first = g * kChunkBlocks, count = std::min(kChunkBlocks, blocks.size() - first);
-    const BasicBlock* group[kChunkBlocks];
+    const block::BasicBlock* group[kChunkBlocks];
     for (std::size_t b = 0; b < count; ++b) group[b] = &blocks[first + b];
     workers_[w]->predict(group, count, out.data() + first);
   });
@@ -524,13 +524,13 @@ std::vector<double> Predictor::predict(const Frontend& frontend, const std::vect
     constexpr std::uint32_t kIds = 256;
     const std::size_t n = frontend.size(), stride = network_->gate_stride();
     shared.emplace(std::max<std::size_t>(n, 1) * stride);
-    parallel_for((n + kIds - 1) / kIds, jobs, [&](std::size_t g, unsigned w) {
+    util::parallel_for((n + kIds - 1) / kIds, jobs, [&](std::size_t g, unsigned w) {
       const std::uint32_t first = static_cast<std::uint32_t>(g * kIds);
       workers_[w]->embed(frontend, first, static_cast<std::uint32_t>(std::min<std::size_t>(kIds, n - first)),
                          shared->data());
     });
   }
-  parallel_for(chunks, jobs, [&](std::size_t g, unsigned w) {
+  util::parallel_for(chunks, jobs, [&](std::size_t g, unsigned w) {
     const std::size_t first = g * kChunkBlocks, count = std::min(kChunkBlocks, blocks - first);
     const std::uint32_t* group[kChunkBlocks];
     std::size_t lengths[kChunkBlocks];

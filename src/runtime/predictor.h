@@ -65,9 +65,9 @@ class Network {
   // F: features per instruction beside its embedding (the frontend's; 0: none).
   std::size_t features() const { return features_; }
   // The dependency features of decoded blocks (block/dependencies.h), as the model's frontend names them.
-  DependencyFeatureSet feature_set() const { return feature_set_; }
+  block::DependencyFeatureSet feature_set() const { return feature_set_; }
   const Kernels& kernels() const { return *kernels_; }
-  const Vocabulary& vocabulary() const { return vocabulary_; }
+  const block::Vocabulary& vocabulary() const { return vocabulary_; }
   // Gate preactivations are padded_outputs(4W) floats.
   std::size_t gate_stride() const { return gate_stride_; }
 
@@ -104,8 +104,8 @@ class Network {
   Isa isa_;
   const Kernels* kernels_;
   std::size_t features_;
-  DependencyFeatureSet feature_set_;
-  Vocabulary vocabulary_;
+  block::DependencyFeatureSet feature_set_;
+  block::Vocabulary vocabulary_;
   std::size_t gate_stride_;
   FloatBuffer token_table_;              // [V, gate_stride]: embedding x W_ih^T + b_ih + b_hh
   FloatBuffer token_hh_;                 // [W, gate_stride]: W_hh^T
@@ -153,10 +153,10 @@ class Predictor {
   Predictor& operator=(Predictor&&) noexcept;
 
   // Throughput of one block, cycles per 100 iterations.
-  double predict(const BasicBlock& block);
+  double predict(const block::BasicBlock& block);
   // Every block's throughput, in order, on `jobs` threads; the same values
   // as predict() one by one.
-  std::vector<double> predict(const std::vector<BasicBlock>& blocks, unsigned jobs);
+  std::vector<double> predict(const std::vector<block::BasicBlock>& blocks, unsigned jobs);
   // The same for blocks given as the frontend's instruction ids (no
   // decoding, no tokenizing here): block b is ids[starts[b], starts[b + 1]).
   // The frontend must be over the network's vocabulary and is only read. The

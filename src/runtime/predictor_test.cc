@@ -17,9 +17,9 @@ namespace {
 const std::string kSample = std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv";
 
 // The first 300 sample blocks (decoded once).
-const std::vector<BasicBlock>& sample_blocks() {
-  static const std::vector<BasicBlock> blocks = [] {
-    std::vector<BasicBlock> all = read_blocks(kSample);
+const std::vector<block::BasicBlock>& sample_blocks() {
+  static const std::vector<block::BasicBlock> blocks = [] {
+    std::vector<block::BasicBlock> all = block::read_blocks(kSample);
     all.resize(300);
     return all;
   }();
@@ -27,11 +27,11 @@ const std::vector<BasicBlock>& sample_blocks() {
 }
 
 // Vocabulary of the first 100 blocks: later blocks have unknown tokens too.
-Vocabulary sample_vocabulary() {
-  std::vector<InstructionTokens> instructions;
+block::Vocabulary sample_vocabulary() {
+  std::vector<block::InstructionTokens> instructions;
   for (std::size_t b = 0; b < 100; ++b)
-    for (InstructionTokens& t : tokenize_block(sample_blocks()[b])) instructions.push_back(std::move(t));
-  return Vocabulary::build(instructions);
+    for (block::InstructionTokens& t : block::tokenize_block(sample_blocks()[b])) instructions.push_back(std::move(t));
+  return block::Vocabulary::build(instructions);
 }
 
 // PyTorch's nn::LSTM and the hierarchical model, written out in doubles.
@@ -39,11 +39,11 @@ class Reference {
  public:
   explicit Reference(const ModelFile& m) : m_(m), w_(m.width) {}
 
-  double predict(const BasicBlock& block) const {
+  double predict(const block::BasicBlock& block) const {
     std::vector<std::vector<double>> sequence;
     for (const llvm::MCInst& inst : block.instructions) {
       std::vector<double> h(w_, 0.0), c(w_, 0.0);
-      for (std::int32_t id : m_.vocabulary.encode(tokenize_instruction(inst))) {
+      for (std::int32_t id : m_.vocabulary.encode(block::tokenize_instruction(inst))) {
         const float* e = m_.tensor("embedding").data() + static_cast<std::size_t>(id) * w_;
         step("token_lstm", "", std::vector<double>(e, e + w_), h, c);
       }
@@ -103,7 +103,7 @@ void expect_matches_reference(int width, int depth, std::uint64_t seed, std::siz
     Predictor predictor(model, isa);
     double worst = 0;
     for (std::size_t b = 0; b < blocks; ++b) {
-      const BasicBlock& block = sample_blocks()[b];
+      const block::BasicBlock& block = sample_blocks()[b];
       double want = reference.predict(block);
       double got = predictor.predict(block);
       worst = std::max(worst, relative(got, want));
@@ -127,7 +127,7 @@ TEST(Predictor, KernelSetsAgree) {
   Predictor scalar(model, Isa::kScalar);
   for (Isa isa : supported_isas()) {
     Predictor vector(model, isa);
-    for (const BasicBlock& block : sample_blocks())
+    for (const block::BasicBlock& block : sample_blocks())
       EXPECT_LT(relative(vector.predict(block), scalar.predict(block)), 1e-5) << isa_name(isa) << " " << block.hex();
   }
 }
@@ -139,7 +139,7 @@ TEST(Predictor, BatchesAndThreadsGiveTheSingleBlockValues) {
     for (Isa isa : supported_isas()) {
       auto network = std::make_shared<const Network>(model, isa);
       std::vector<double> single;
-      for (const BasicBlock& block : sample_blocks()) {
+      for (const block::BasicBlock& block : sample_blocks()) {
         Predictor fresh(network);  // no cache: every instruction computed
         single.push_back(fresh.predict(block));
       }
@@ -150,7 +150,7 @@ TEST(Predictor, BatchesAndThreadsGiveTheSingleBlockValues) {
       }
     }
     Predictor p(model);
-    EXPECT_TRUE(p.predict(std::vector<BasicBlock>{}, 2).empty());
+    EXPECT_TRUE(p.predict(std::vector<block::BasicBlock>{}, 2).empty());
   }
 }
 
@@ -160,7 +160,7 @@ TEST(Predictor, CacheHitsGiveIdenticalValues) {
   std::vector<double> cold = p.predict(sample_blocks(), 1);
   CacheStats first = p.stats();
   std::size_t instructions = 0;
-  for (const BasicBlock& block : sample_blocks()) instructions += block.instructions.size();
+  for (const block::BasicBlock& block : sample_blocks()) instructions += block.instructions.size();
   EXPECT_EQ(first.blocks, sample_blocks().size());
   EXPECT_EQ(first.instructions, instructions);
   EXPECT_EQ(first.byte_hits + first.token_hits + first.misses, instructions);
@@ -181,8 +181,8 @@ TEST(Predictor, CacheHitsGiveIdenticalValues) {
   Predictor tiny(p.shared_network(), 1);
   EXPECT_EQ(tiny.predict(sample_blocks(), 1), cold);
   EXPECT_GT(tiny.stats().clears, 0u);
-  std::vector<BasicBlock> unkeyed = sample_blocks();
-  for (BasicBlock& block : unkeyed) block.offsets.clear();
+  std::vector<block::BasicBlock> unkeyed = sample_blocks();
+  for (block::BasicBlock& block : unkeyed) block.offsets.clear();
   Predictor by_tokens(p.shared_network());
   EXPECT_EQ(by_tokens.predict(unkeyed, 1), cold);
   EXPECT_EQ(by_tokens.stats().byte_hits, 0u);
@@ -191,14 +191,14 @@ TEST(Predictor, CacheHitsGiveIdenticalValues) {
 
 TEST(Predictor, SameTokensDifferentBytesShareAnEmbedding) {
   ModelFile model = random_model_file(sample_vocabulary(), 8, 1, 14);
-  Decoder decoder;
+  block::Decoder decoder;
   auto decode = [&](const std::string& hex) {
     std::size_t at;
     std::string error;
-    return decoder.decode_block(*parse_hex(hex, &at, &error), hex, {}, nullptr);
+    return decoder.decode_block(*util::parse_hex(hex, &at, &error), hex, {}, nullptr);
   };
   // add rax, 0x10 and add rax, 0x20: both immediates are IMM:i8.
-  BasicBlock a = decode("4883c010"), b = decode("4883c020");
+  block::BasicBlock a = decode("4883c010"), b = decode("4883c020");
   Predictor p(model);
   double ta = p.predict(a), tb = p.predict(b);
   EXPECT_EQ(ta, tb);

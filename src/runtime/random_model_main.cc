@@ -22,10 +22,11 @@ int main(int argc, char** argv) {
   app.add_option("inputs", inputs, "blocks whose tokens make the vocabulary")->required();
   CLI11_PARSE(app, argc, argv);
   try {
-    std::vector<InstructionTokens> instructions;
-    for (const BasicBlock& block : read_blocks(inputs))
-      for (InstructionTokens& t : tokenize_block(block)) instructions.push_back(std::move(t));
-    runtime::write_model_file(output, runtime::random_model_file(Vocabulary::build(instructions), width, depth, seed));
+    std::vector<block::InstructionTokens> instructions;
+    for (const block::BasicBlock& block : block::read_blocks(inputs))
+      for (block::InstructionTokens& t : block::tokenize_block(block)) instructions.push_back(std::move(t));
+    runtime::write_model_file(output,
+                              runtime::random_model_file(block::Vocabulary::build(instructions), width, depth, seed));
   } catch (const std::exception& e) {
     std::cerr << "surrogate_random_model: error: " << e.what() << '\n';
     return 1;

@@ -21,8 +21,8 @@ std::string setting(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
-const std::vector<surrogate::BasicBlock>& blocks() {
-  static const std::vector<surrogate::BasicBlock> b = surrogate::read_blocks(
+const std::vector<surrogate::block::BasicBlock>& blocks() {
+  static const std::vector<surrogate::block::BasicBlock> b = surrogate::block::read_blocks(
       setting("SURROGATE_BENCH_BLOCKS", std::string(SURROGATE_SOURCE_DIR) + "/data/heldout-elf.csv"));
   return b;
 }
@@ -53,7 +53,7 @@ BENCHMARK(BM_SurrogatePredictHex)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 void BM_SimulatorThroughput(benchmark::State& state) {
   surrogate::runtime::Surrogate model(model_path());
   const std::string cpu = model.cpu().empty() ? "haswell" : model.cpu();
-  surrogate::Simulator simulator(surrogate::CpuParams::stock(cpu));
+  surrogate::mca::Simulator simulator(surrogate::mca::CpuParams::stock(cpu));
   for (auto _ : state) {
     double sum = 0;
     for (const auto& b : blocks()) sum += simulator.throughput(b);

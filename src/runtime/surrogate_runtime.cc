@@ -46,7 +46,7 @@ struct Surrogate::Impl {
       const std::size_t before = ids.size();
       try {
         split_block(b);
-      } catch (const InputError& e) {
+      } catch (const util::InputError& e) {
         ids.resize(before);
         out[b].error = e.reason();
         out[b].error_offset = e.where().byte;
@@ -55,7 +55,7 @@ struct Surrogate::Impl {
       starts.push_back(ids.size());
       good.push_back(b);
     }
-    std::vector<double> values = predictor.predict(*frontend, ids, starts, jobs ? jobs : default_jobs());
+    std::vector<double> values = predictor.predict(*frontend, ids, starts, jobs ? jobs : util::default_jobs());
     for (std::size_t i = 0; i < good.size(); ++i) out[good[i]].throughput = values[i];
     return out;
   }
@@ -67,8 +67,8 @@ struct Surrogate::Impl {
     std::vector<double> values(blocks);
     for (std::size_t b = 0; b < blocks; ++b) {
       if (!each[b].ok())
-        throw InputError({blocks == 1 ? "block" : "block " + std::to_string(b + 1), 0, each[b].error_offset},
-                         each[b].error);
+        throw util::InputError({blocks == 1 ? "block" : "block " + std::to_string(b + 1), 0, each[b].error_offset},
+                               each[b].error);
       values[b] = each[b].throughput;
     }
     return values;
@@ -85,8 +85,8 @@ namespace {
 std::vector<std::uint8_t> bytes_of_hex(std::string_view hex, const std::string& name) {
   std::size_t offset = 0;
   std::string error;
-  std::optional<std::vector<std::uint8_t>> bytes = parse_hex(hex, &offset, &error);
-  if (!bytes) throw InputError({name, 0, offset}, error);
+  std::optional<std::vector<std::uint8_t>> bytes = util::parse_hex(hex, &offset, &error);
+  if (!bytes) throw util::InputError({name, 0, offset}, error);
   return std::move(*bytes);
 }
 

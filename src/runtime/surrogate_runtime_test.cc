@@ -19,7 +19,7 @@ namespace {
 std::string write_tiny_model() {
   std::string dir = ::testing::TempDir() + "surrogate_runtime_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
-  Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});
+  block::Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});
   ModelFile m = random_model_file(vocabulary, 8, 2, 21);
   m.header["metadata"] = {{"cpu", "haswell"}};
   write_model_file(dir + "/tiny.srg", m);
@@ -47,11 +47,12 @@ TEST(SurrogateRuntime, LoadsAModelAndPredictsHex) {
 // The batch calls give the single calls' values, in order, on any number of
 // threads; a bad block is named by its index.
 TEST(SurrogateRuntime, PredictsBatchesWithTheSingleValues) {
-  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  std::vector<block::BasicBlock> blocks =
+      block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
   blocks.resize(50);
   std::vector<std::string> hex;
   std::vector<std::vector<std::uint8_t>> bytes;
-  for (const BasicBlock& b : blocks) {
+  for (const block::BasicBlock& b : blocks) {
     hex.push_back(b.hex());
     bytes.push_back(b.bytes);
   }
@@ -64,7 +65,7 @@ TEST(SurrogateRuntime, PredictsBatchesWithTheSingleValues) {
   try {
     batched.predict_hex(hex);
     FAIL();
-  } catch (const InputError& e) {
+  } catch (const util::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("block 8"), std::string::npos) << e.what();
   }
 }
@@ -76,10 +77,11 @@ TEST(SurrogateRuntime, PredictsBatchesWithTheSingleValues) {
 TEST(SurrogateRuntime, HexGivesTheDecodedBlocksValues) {
   Surrogate model(write_tiny_model());
   Predictor reference(read_model_file(write_tiny_model()));
-  std::vector<BasicBlock> blocks = read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
+  std::vector<block::BasicBlock> blocks =
+      block::read_blocks(std::string(SURROGATE_SOURCE_DIR) + "/data/bhive-sample.csv");
   blocks.resize(300);
-  for (const BasicBlock& b : blocks) ASSERT_EQ(model.predict_hex(b.hex()), reference.predict(b)) << b.hex();
-  for (const BasicBlock& b : blocks) ASSERT_EQ(model.predict_hex(b.hex()), reference.predict(b)) << "again";
+  for (const block::BasicBlock& b : blocks) ASSERT_EQ(model.predict_hex(b.hex()), reference.predict(b)) << b.hex();
+  for (const block::BasicBlock& b : blocks) ASSERT_EQ(model.predict_hex(b.hex()), reference.predict(b)) << "again";
   EXPECT_EQ(model.predict_hex("4801d8c3"), model.predict_hex("4801d8"));  // add; ret
 }
 
@@ -111,9 +113,9 @@ TEST(SurrogateRuntime, PredictEachKeepsGoingPastBadBlocks) {
 
 TEST(SurrogateRuntime, BadInputsThrow) {
   Surrogate model(write_tiny_model());
-  EXPECT_THROW(model.predict_hex("48zz"), InputError);
-  EXPECT_THROW(model.predict_hex("ffff"), InputError);  // not an instruction
-  EXPECT_THROW(model.predict_hex(""), InputError);      // no instruction
+  EXPECT_THROW(model.predict_hex("48zz"), util::InputError);
+  EXPECT_THROW(model.predict_hex("ffff"), util::InputError);  // not an instruction
+  EXPECT_THROW(model.predict_hex(""), util::InputError);      // no instruction
   EXPECT_THROW(Surrogate("/nonexistent/model.srg"), std::runtime_error);
 }
 

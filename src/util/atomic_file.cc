@@ -12,7 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace surrogate {
+namespace surrogate::util {
 
 namespace {
 
@@ -120,4 +120,4 @@ void refuse_output_over_input(const std::string& output, const std::vector<std::
   }
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::util

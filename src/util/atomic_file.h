@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace surrogate {
+namespace surrogate::util {
 
 class AtomicFile {
  public:
@@ -43,4 +43,4 @@ void write_file_atomically(const std::string& path, const std::string& contents)
 // Reads a whole file; throws std::runtime_error "PATH: reason" when it can't.
 std::string read_file(const std::string& path);
 
-}  // namespace surrogate
+}  // namespace surrogate::util

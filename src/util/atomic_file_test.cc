@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-namespace surrogate {
+namespace surrogate::util {
 namespace {
 
 // A temporary left by a writer that died (kill -9) goes with the next write
@@ -35,4 +35,4 @@ TEST(AtomicFile, ADirectoryIsNotReadAsAFile) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace surrogate {
+namespace surrogate::util {
 
 std::filesystem::path executable_directory() {
   char self[PATH_MAX];
@@ -14,4 +14,4 @@ std::filesystem::path executable_directory() {
   return std::filesystem::path(std::string(self, static_cast<std::size_t>(n))).parent_path();
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::util

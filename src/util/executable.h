@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
-namespace surrogate {
+namespace surrogate::util {
 
 // The directory of /proc/self/exe, or an empty path if it cannot be read.
 std::filesystem::path executable_directory();
 
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-namespace surrogate {
+namespace surrogate::util {
 
 bool is_gzip(const std::string& data) {
   return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f && static_cast<unsigned char>(data[1]) == 0x8b;
@@ -40,4 +40,4 @@ std::string gunzip(const std::string& data, const std::string& name) {
   return out;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace surrogate {
+namespace surrogate::util {
 
 // True when `data` starts with the gzip magic (1f 8b).
 bool is_gzip(const std::string& data);
@@ -12,4 +12,4 @@ bool is_gzip(const std::string& data);
 // Throws std::runtime_error "NAME: bad gzip data: reason".
 std::string gunzip(const std::string& data, const std::string& name);
 
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -1,6 +1,6 @@
 #include "util/hex.h"
 
-namespace surrogate {
+namespace surrogate::util {
 
 void append_hex(std::string& out, const std::uint8_t* bytes, std::size_t count) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -67,4 +67,4 @@ std::optional<std::vector<std::uint8_t>> parse_hex(std::string_view text, std::s
   return out;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace surrogate {
+namespace surrogate::util {
 
 // Lower-case hex, no separators (BHive's spelling).
 std::string to_hex(const std::vector<std::uint8_t>& bytes);
@@ -22,4 +22,4 @@ std::optional<std::vector<std::uint8_t>> parse_hex(std::string_view text, std::s
 // The same into *out (its capacity reused); false on failure.
 bool parse_hex(std::string_view text, std::vector<std::uint8_t>* out, std::size_t* error_offset, std::string* error);
 
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace surrogate {
+namespace surrogate::util {
 namespace {
 
 TEST(Hex, RoundTrip) {
@@ -42,4 +42,4 @@ TEST(InputError, MessagesStayOnOneLine) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::util

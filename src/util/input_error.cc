@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace surrogate {
+namespace surrogate::util {
 
 std::string format_position(const InputPosition& where) {
   constexpr std::size_t kUnknown = static_cast<std::size_t>(-1);
@@ -53,4 +53,4 @@ RowError row_error(const InputError& e) {
   return {e.what(), kind.empty() ? r : kind};
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::util

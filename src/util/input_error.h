@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace surrogate {
+namespace surrogate::util {
 
 // Position of a fault inside an input. line is 1-based (0 = not line-oriented);
 // byte is the 0-based byte offset within the line (printed as the 1-based
@@ -39,4 +39,4 @@ struct RowError {
 };
 RowError row_error(const InputError& e);
 
-}  // namespace surrogate
+}  // namespace surrogate::util

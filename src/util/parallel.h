@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-namespace surrogate {
+namespace surrogate::util {
 
 // The CPUs this process may run on (its affinity mask: `taskset -c 0` gives
 // 1), else the machine's.
@@ -54,4 +54,4 @@ void parallel_for(std::size_t n, unsigned jobs, Fn&& fn) {
   if (error) std::rethrow_exception(error);
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-namespace surrogate {
+namespace surrogate::util {
 
 bool Progress::enabled() { return ::isatty(STDERR_FILENO); }
 
@@ -65,4 +65,4 @@ void Progress::draw(bool final) {
   std::fflush(stderr);
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::util

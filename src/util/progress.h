@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-namespace surrogate {
+namespace surrogate::util {
 
 class Progress {
  public:
@@ -37,4 +37,4 @@ class Progress {
   bool finished_ = false;
 };
 
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace surrogate {
+namespace surrogate::util {
 
 namespace {
 const char kMagic[] = "surrogate-journal v1 ";
@@ -100,4 +100,4 @@ void ResultJournal::remove() {
   std::remove(path_.c_str());
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -14,7 +14,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace surrogate {
+namespace surrogate::util {
 
 struct JournalEntry {
   std::string value;  // e.g. throughput, empty when the item failed
@@ -48,4 +48,4 @@ class ResultJournal {
 // A stable 64-bit FNV-1a hash as 16 hex digits, for fingerprints.
 std::string fingerprint_of(const std::string& text);
 
-}  // namespace surrogate
+}  // namespace surrogate::util

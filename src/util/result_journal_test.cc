@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace surrogate {
+namespace surrogate::util {
 namespace {
 
 std::string temp_path(const char* name) {
@@ -68,4 +68,4 @@ TEST(ResultJournal, DiscardsOtherFingerprint) {
 }
 
 }  // namespace
-}  // namespace surrogate
+}  // namespace surrogate::util

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-namespace surrogate {
+namespace surrogate::util {
 
 std::string format_throughput(double value) {
   char buf[64];
@@ -18,4 +18,4 @@ std::string format_throughput(double value) {
   return s;
 }
 
-}  // namespace surrogate
+}  // namespace surrogate::util

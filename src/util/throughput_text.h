@@ -5,8 +5,8 @@
 
 #include <string>
 
-namespace surrogate {
+namespace surrogate::util {
 
 std::string format_throughput(double value);
 
-}  // namespace surrogate
+}  // namespace surrogate::util
