@@ -99,6 +99,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
                    " width=" + std::to_string(shape.width) + " depth=" + std::to_string(shape.depth) +
                    " batch=" + std::to_string(options.batch_size) + " lr=" + std::to_string(options.learning_rate) +
                    " seed=" + std::to_string(options.seed) + " threads=" + std::to_string(options.threads) +
+                   (options.loss == nn::TrainOptions::Loss::kLogError ? " loss=log-error" : "") +
                    (shape.instruction_features ? " features=" + std::to_string(shape.instruction_features) : "") +
                    (init.empty() ? "" : " init=" + init_fingerprint);
   torch::manual_seed(options.seed);
@@ -137,6 +138,7 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
                              {"split", "FNV-1a of the block bytes % 100: <80 train, <90 validation, else test"},
                              {"seed", options.seed}};
   if (!init.empty()) metadata["initialised_from"] = init;
+  if (options.loss == nn::TrainOptions::Loss::kLogError) metadata["loss"] = "log-error";
   for (const auto& [key, value] : extra_metadata.items()) metadata[key] = value;
   out.model_path = prefix + ".srg";
   runtime::write_model_file(out.model_path, nn::export_model(model, data.vocabulary, metadata, data.frontend));

@@ -1,6 +1,7 @@
 #include "cli/train_command.h"
 
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -58,6 +59,12 @@ Command add_train_command(CLI::App& app) {
   sub->add_option("--epochs", o->train.max_epochs, "maximum epochs")->default_val(o->train.max_epochs);
   sub->add_option("--batch", o->train.batch_size, "blocks per mini-batch")->default_val(o->train.batch_size);
   sub->add_option("--lr", o->train.learning_rate, "initial learning rate (Adam)")->default_val(o->train.learning_rate);
+  sub->add_option("--loss", o->train.loss,
+                  "what training minimises: mape (the paper's) or log-error (mean |log predicted - log true|: "
+                  "learns blocks predicted far too low, where MAPE's gradient vanishes); validation is MAPE either way")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, nn::TrainOptions::Loss>{
+          {"mape", nn::TrainOptions::Loss::kMape}, {"log-error", nn::TrainOptions::Loss::kLogError}}))
+      ->default_str("mape");
   sub->add_option("--patience", o->train.patience, "epochs without improvement before stopping")
       ->default_val(o->train.patience);
   sub->add_option("--seed", o->train.seed, "seed of initialisation and shuffling")->default_val(o->train.seed);

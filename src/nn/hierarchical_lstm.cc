@@ -47,4 +47,8 @@ torch::Tensor mape_loss(const torch::Tensor& log_predicted, const torch::Tensor&
   return (torch::exp(log_predicted - torch::log(throughput)) - 1).abs().mean();
 }
 
+torch::Tensor log_error_loss(const torch::Tensor& log_predicted, const torch::Tensor& throughput) {
+  return (log_predicted - torch::log(throughput)).abs().mean();
+}
+
 }  // namespace surrogate::nn

@@ -66,7 +66,11 @@ class HierarchicalLstmImpl : public torch::nn::Module {
 };
 TORCH_MODULE(HierarchicalLstm);
 
-// The paper's loss: mean |exp(log_pred) - t| / t over the batch.
+// The paper's loss: mean |exp(log_pred) - t| / t over the batch. Its
+// gradient through the log output is about p / t for p << t, so a block
+// predicted far too low (100x: 0.01) is barely learned.
 torch::Tensor mape_loss(const torch::Tensor& log_predicted, const torch::Tensor& throughput);
+// Mean |log_pred - log t|: the same gradient however far off a block is.
+torch::Tensor log_error_loss(const torch::Tensor& log_predicted, const torch::Tensor& throughput);
 
 }  // namespace surrogate::nn

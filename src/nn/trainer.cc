@@ -136,16 +136,19 @@ void start_head_at_mean(HierarchicalLstm& model, const std::vector<const dataset
   model->head->bias.fill_(mean_log / blocks.size());
 }
 
-// One optimizer step on the blocks; returns the batch's MAPE loss.
+// One optimizer step on the blocks; returns the batch's MAPE.
 double train_step(HierarchicalLstm& model, torch::optim::Adam& optimizer,
-                  const std::vector<const dataset::EncodedBlock*>& blocks, double clip_norm) {
+                  const std::vector<const dataset::EncodedBlock*>& blocks, const TrainOptions& options) {
   Batch batch = make_batch(blocks);
   optimizer.zero_grad();
-  torch::Tensor loss = mape_loss(model->forward(batch), batch.throughput);
+  const torch::Tensor log_predicted = model->forward(batch);
+  const torch::Tensor mape = mape_loss(log_predicted, batch.throughput);
+  const torch::Tensor loss =
+      options.loss == TrainOptions::Loss::kMape ? mape : log_error_loss(log_predicted, batch.throughput);
   loss.backward();
-  torch::nn::utils::clip_grad_norm_(model->parameters(), clip_norm);
+  torch::nn::utils::clip_grad_norm_(model->parameters(), options.clip_norm);
   optimizer.step();
-  return loss.item<double>();
+  return mape.item<double>();
 }
 
 }  // namespace
@@ -259,7 +262,7 @@ TrainResult train(HierarchicalLstm& model, const std::vector<dataset::EncodedBlo
       for (std::int64_t i = s.step * options.batch_size;
            i < std::min<std::int64_t>((s.step + 1) * options.batch_size, train_set.size()); ++i)
         chunk.push_back(train_set[order[i]]);
-      s.train_loss_sum += train_step(model, optimizer, chunk, options.clip_norm) * chunk.size();
+      s.train_loss_sum += train_step(model, optimizer, chunk, options) * chunk.size();
       s.train_blocks += chunk.size();
       blocks_this_run += chunk.size();
       progress.advance();

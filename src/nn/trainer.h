@@ -33,6 +33,9 @@ struct TrainOptions {
   // (a fresh model); off for a model whose trained weights are continued.
   bool start_head_at_mean = true;
   int threads = 1;  // torch intra-op threads
+  // The loss minimised: the paper's MAPE, or the mean absolute log error
+  // (hierarchical_lstm.h). Validation and early stopping use MAPE either way.
+  enum class Loss { kMape, kLogError } loss = Loss::kMape;
   std::int64_t checkpoint_steps = 500;
   std::string checkpoint;  // path; empty: no checkpoint
   std::string config;      // what the checkpoint must match to be resumed (model + data)

@@ -119,6 +119,26 @@ TEST(HierarchicalLstm, GradientsReachParameterInputs) {
   EXPECT_GT(batch.global_params.grad().abs().sum().item<double>(), 0);
 }
 
+// A block predicted 100x too low: MAPE's gradient through the log output
+// is p / t = 0.01 per block, the log error's stays 1, and both losses are
+// right at the truth.
+TEST(Losses, LogErrorKeepsItsGradientFarBelowTheLabel) {
+  const torch::Tensor truth = torch::tensor({3469.0f});
+  for (const bool log_error : {false, true}) {
+    torch::Tensor y = torch::log(torch::tensor({34.69f})).requires_grad_();
+    (log_error ? log_error_loss(y, truth) : mape_loss(y, truth)).backward();
+    EXPECT_NEAR(y.grad().item<float>(), log_error ? -1.0f : -0.01f, 1e-5) << log_error;
+    EXPECT_NEAR(
+        (log_error ? log_error_loss(torch::log(truth), truth) : mape_loss(torch::log(truth), truth)).item<float>(),
+        0.0f, 1e-6);
+  }
+  // 2x too high and 2x too low: log 2 either way; MAPE 100% and 50%.
+  const torch::Tensor two = torch::tensor({100.0f, 100.0f});
+  const torch::Tensor off = torch::log(torch::tensor({200.0f, 50.0f}));
+  EXPECT_NEAR(log_error_loss(off, two).item<float>(), std::log(2.0f), 1e-6);
+  EXPECT_NEAR(mape_loss(off, two).item<float>(), 0.75f, 1e-6);
+}
+
 TEST(Batch, RepeatedInstructionsAreEmbeddedOnce) {
   dataset::EncodedBlock a, b;
   a.instructions = {{5, 6, 7}, {8, 9}, {5, 6, 7}};
