@@ -205,8 +205,14 @@ void dependency_features(std::span<const InstructionDataflow> block, DependencyF
   // j writes, as a value / to form an address. Reused between calls (this
   // runs for every block the runtime predicts).
   thread_local std::vector<std::vector<std::uint32_t>> value_consumers, address_consumers;
-  if (value_consumers.size() < n) value_consumers.resize(n), address_consumers.resize(n);
-  for (std::size_t j = 0; j < n; ++j) value_consumers[j].clear(), address_consumers[j].clear();
+  if (value_consumers.size() < n) {
+    value_consumers.resize(n);
+    address_consumers.resize(n);
+  }
+  for (std::size_t j = 0; j < n; ++j) {
+    value_consumers[j].clear();
+    address_consumers[j].clear();
+  }
   const auto pure_load = [](const InstructionDataflow& d) { return d.loads && d.reads == 0; };
   for (std::size_t i = 0; i < n; ++i) {
     float* f = out + i * width;
