@@ -9,7 +9,6 @@
 #include "dataset/held_out_programs.h"
 #include "nn/export.h"
 #include "runtime/frontend.h"
-#include "runtime/x86_token_frontend.h"
 #include "util/atomic_file.h"
 #include "util/result_journal.h"
 
@@ -40,10 +39,7 @@ std::vector<double> throughputs_of(const std::vector<const dataset::EncodedBlock
 
 PreparedData prepare_data(const std::string& labels_path, const std::string& frontend, unsigned jobs, std::ostream& log,
                           const block::Vocabulary* vocabulary) {
-  const std::optional<block::DependencyFeatureSet> set = runtime::X86TokenFrontend::set_of(frontend);
-  if (!set)
-    throw std::invalid_argument("unknown frontend '" + frontend + "' (this build knows " + runtime::known_frontends() +
-                                ")");
+  const block::DependencyFeatureSet set = runtime::dependency_feature_set(frontend);
   PreparedData d;
   d.frontend = frontend;
   d.labels_path = labels_path;
@@ -57,7 +53,7 @@ PreparedData prepare_data(const std::string& labels_path, const std::string& fro
   if (d.labels.blocks.size() != before)
     log << labels_path << ": " << before - d.labels.blocks.size()
         << " blocks of held-out programs (openssl, sqlite, redis) left out of training\n";
-  dataset::TokenizedLabels tokens = dataset::tokenize_labels(d.labels, jobs, *set);
+  dataset::TokenizedLabels tokens = dataset::tokenize_labels(d.labels, jobs, set);
   d.vocabulary = vocabulary ? *vocabulary : dataset::training_vocabulary(d.labels, tokens);
   d.blocks = dataset::encode_labels(d.labels, tokens, d.vocabulary);
   d.skipped = tokens.skipped;

@@ -8,7 +8,11 @@
 namespace surrogate::runtime {
 
 std::unique_ptr<Frontend> make_frontend(std::string_view name, const block::Vocabulary& vocabulary) {
-  if (const auto set = X86TokenFrontend::set_of(name)) return std::make_unique<X86TokenFrontend>(vocabulary, *set);
+  return std::make_unique<X86TokenFrontend>(vocabulary, dependency_feature_set(name));
+}
+
+block::DependencyFeatureSet dependency_feature_set(std::string_view name) {
+  if (const auto set = X86TokenFrontend::set_of(name)) return *set;
   throw std::runtime_error("unknown frontend '" + std::string(name) + "' (this build knows " + known_frontends() + ")");
 }
 

@@ -5,11 +5,12 @@
 // runtime knows the instruction set.
 //
 // The .srg header's "frontend" names the frontend a model was trained with;
-// make_frontend() makes it. There are two (x86_token_frontend.h: LLVM 19's
-// x86 decoder, the tokenizer of block/tokenizer.h, and the InstructionTable
-// that skips both for bytes seen before): "llvm19-x86-tokens" gives token
-// ids only; "llvm19-x86-dependencies" also gives, per instruction of a block,
-// the dependency features of block/dependencies.h. A model with other inputs
+// make_frontend() makes it. There are three, all x86_token_frontend.h (LLVM
+// 19's x86 decoder, the tokenizer of block/tokenizer.h, and the
+// InstructionTable that skips both for bytes seen before):
+// "llvm19-x86-tokens" gives token ids only; "llvm19-x86-dependencies" and
+// "llvm19-x86-dependencies-v2" also give, per instruction of a block, the
+// dependency features (first and second set) of block/dependencies.h. A model with other inputs
 // (another ISA, other features) is a new frontend name, not a new file format.
 //
 // Invariants: instruction ids are dense (0 .. size()-1) and stable for the
@@ -26,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "block/dependencies.h"
 #include "block/vocabulary.h"
 
 namespace surrogate::runtime {
@@ -65,6 +67,10 @@ class Frontend {
 // The frontend called `name` over the model's vocabulary; throws
 // std::runtime_error naming the known frontends for any other name.
 std::unique_ptr<Frontend> make_frontend(std::string_view name, const block::Vocabulary& vocabulary);
+
+// The dependency features the frontend called `name` gives; throws
+// std::runtime_error naming the known frontends for any other name.
+block::DependencyFeatureSet dependency_feature_set(std::string_view name);
 
 // The feature_count() of the frontend called `name`, or -1 for a name this
 // build does not know; known_frontends() lists them ("a" or "b").

@@ -74,7 +74,7 @@ TEST(Frontend, DependencyFeaturesAreTheDecodedBlocks) {
   for (const block::DependencyFeatureSet set : {block::DependencyFeatureSet::kV1, block::DependencyFeatureSet::kV2}) {
     X86TokenFrontend frontend(vocabulary, set);
     // movq 16(%rdi), %rax; movq 40(%rax), %rdi; imulq %rax, %rax; imulq %rax, %rax (imul twice: one id).
-    for (const std::string& block : {"488b4710488b7828", "480fafc0480fafc0", "488b4710488b7828480fafc0"}) {
+    for (const char* block : {"488b4710488b7828", "480fafc0480fafc0", "488b4710488b7828480fafc0"}) {
       std::vector<std::uint32_t> ids;
       frontend.split(hex(block), &ids);
       std::vector<float> got(ids.size() * feature_count(set));
