@@ -42,6 +42,24 @@ TEST(Cli, UnsimulatableBlockGetsEmptyThroughputAndAReason) {
   EXPECT_NE(r.err.find("avx.s:3: cannot simulate:"), std::string::npos) << r.err;
 }
 
+// synth writes blocks every command reads: the same seed, the same bytes;
+// each block simulates; an unknown CPU is one line and no output.
+TEST(Cli, SynthWritesBlocksThatSimulate) {
+  const std::string a = dir() + "/synth-a.csv", b = dir() + "/synth-b.csv";
+  ASSERT_EQ(run("synth -mcpu=haswell -n 40 --seed 5 -o " + a).status, 0);
+  ASSERT_EQ(run("synth -mcpu=haswell -n 40 --seed 5 -o " + b).status, 0);
+  EXPECT_EQ(slurp(a), slurp(b));
+  EXPECT_EQ(lines(slurp(a)), 41u);
+  EXPECT_EQ(slurp(a).rfind("hex,sources\n", 0), 0u);
+  EXPECT_NE(slurp(a).find(",synth-chain\n"), std::string::npos);
+  Result r = run("simulate -mcpu=haswell " + a);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(lines(r.out), 41u);
+  EXPECT_EQ(r.out.find(",,"), std::string::npos) << "every block has a throughput";
+  expect_clean_failure("synth -mcpu=pentium-x -n 3", dir() + "/synth-c.csv", "unknown CPU 'pentium-x'");
+}
+
 TEST(Cli, BadInputIsOneLineNamingInputAndPosition) {
   std::string out = dir() + "/out.csv";
   expect_clean_failure("simulate --strict -mcpu=haswell " + write("nonhex.csv", "4801d8\n48g1d8\n"), out,

@@ -1,0 +1,97 @@
+#include "dataset/block_synthesis.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "block/decoder.h"
+#include "block/dependencies.h"
+#include "block/x86_target.h"
+#include "mca/cpu_params.h"
+#include "mca/simulator.h"
+
+namespace surrogate::dataset {
+namespace {
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(BlockSynthesis, DrawsFromTheOpcodesTheCpuHas) {
+  const std::vector<std::string> haswell = BlockSynthesizer("haswell", 1).opcodes();
+  const std::vector<std::string> znver4 = BlockSynthesizer("znver4", 1).opcodes();
+  for (const char* op : {"ADD64rr", "IMUL64rr", "DIV64r", "MOV64rm", "CRC32r64r64", "POPCNT64rr", "VFMADD231PSYr",
+                         "VDIVPSYrr", "SQRTSDr", "CMOV64rr", "XCHG64rr"}) {
+    EXPECT_TRUE(has(haswell, op)) << op;
+    EXPECT_TRUE(has(znver4, op)) << op;
+  }
+  // AVX-512 only where the CPU has it; no control flow, no twin encodings.
+  EXPECT_FALSE(has(haswell, "VADDPSZrr"));
+  EXPECT_TRUE(has(znver4, "VADDPSZrr"));
+  for (const auto* pool : {&haswell, &znver4}) {
+    EXPECT_GT(pool->size(), 1000u);
+    EXPECT_FALSE(has(*pool, "JMP_1"));
+    EXPECT_FALSE(has(*pool, "RET64"));
+    EXPECT_FALSE(has(*pool, "XOR32rr_REV"));
+  }
+  EXPECT_THROW(BlockSynthesizer("pentium-x", 1), std::invalid_argument);
+}
+
+TEST(BlockSynthesis, BlocksAreDeterministicValidAndSimulate) {
+  BlockSynthesizer a("haswell", 7), b("haswell", 7), c("haswell", 8);
+  const block::Decoder decoder;
+  const mca::Simulator simulator(mca::CpuParams::stock("haswell"));
+  std::set<std::vector<std::uint8_t>> seen;
+  int differ = 0;
+  for (int i = 0; i < 100; ++i) {
+    const SynthesizedBlock x = a.next(), y = b.next(), z = c.next();
+    EXPECT_EQ(x.bytes, y.bytes);
+    EXPECT_EQ(x.shape, y.shape);
+    differ += x.bytes != z.bytes;
+    EXPECT_TRUE(seen.insert(x.bytes).second) << "a block twice";
+    const block::BasicBlock decoded = decoder.decode_block(x.bytes, "synthesized", {}, nullptr);
+    EXPECT_GE(decoded.instructions.size(), 1u);
+    EXPECT_LE(decoded.instructions.size(), BlockSynthesizer::kMaxInstructions);
+    EXPECT_GT(simulator.cycles(decoded), 0u);
+  }
+  EXPECT_GT(differ, 95) << "another seed, other blocks";
+}
+
+// The shapes are what they say: in a chain block an instruction reads what
+// the one before it wrote far more often than in an independent block (where
+// only flags and implicit registers link them); pointer chasing reads
+// addresses that instructions of the block wrote.
+TEST(BlockSynthesis, ShapesGiveTheirDependencyStructure) {
+  BlockSynthesizer synthesizer("znver4", 3);
+  const block::Decoder decoder;
+  const auto set = block::DependencyFeatureSet::kV2;
+  const std::size_t n_features = block::feature_count(set);
+  std::map<BlockShape, double> instructions, value_producer, address_producer;
+  for (int i = 0; i < 500; ++i) {
+    const SynthesizedBlock s = synthesizer.next();
+    const block::BasicBlock b = decoder.decode_block(s.bytes, "synthesized", {}, nullptr);
+    std::vector<float> f(b.instructions.size() * n_features);
+    block::dependency_features(b, set, f.data());
+    for (std::size_t k = 1; k < b.instructions.size(); ++k) {
+      instructions[s.shape] += 1;
+      value_producer[s.shape] += f[k * n_features + 0] > 0;
+      address_producer[s.shape] += f[k * n_features + 2] > 0 || f[k * n_features + 3] > 0;
+    }
+  }
+  auto share = [&](std::map<BlockShape, double>& m, BlockShape s) { return m[s] / instructions[s]; };
+  for (BlockShape s : {BlockShape::kChain, BlockShape::kIndependent, BlockShape::kPointerChase, BlockShape::kMixed}) {
+    ASSERT_GT(instructions[s], 300) << name_of(s);
+    std::printf("%-14s value producer %.2f, address producer %.2f\n", std::string(name_of(s)).c_str(),
+                share(value_producer, s), share(address_producer, s));
+  }
+  EXPECT_GT(share(value_producer, BlockShape::kChain), 0.5);  // 0.65: stores, compares and other files write none
+  EXPECT_LT(share(value_producer, BlockShape::kIndependent), 0.15);  // 0.01
+  EXPECT_GT(share(address_producer, BlockShape::kPointerChase),
+            share(address_producer, BlockShape::kChain) + 0.2);  // 0.33, 0.01
+}
+
+}  // namespace
+}  // namespace surrogate::dataset
