@@ -16,8 +16,9 @@ paragraph, of the kinds a performance engineer writes by hand:
   - a stream: an accumulator fed by load-op instructions indexed by a
     counter (`addq (%rdi,%rcx,8), %rax; incq %rcx`: the register source is
     read after the load, so only the op is on the chain), optionally with a
-    store of the result and a compare, as in reductions, copies and
-    multi-precision adds;
+    store of the result and a compare, as in reductions, checksums (crc32),
+    copies and multi-precision adds; or a scan that only compares memory
+    (`cmpb $0, (%rdi,%rax); leaq 1(%rax), %rax`: strlen, memchr);
   - gathers (mask reset each iteration) and exchanges.
 
   tools/make_kernels.py --count 20000 --seed 1 -o kernels.s
@@ -57,14 +58,19 @@ GATHERS = ["vpcmpeqd %{v}{b}, %{v}{b}, %{v}{b}\nvpgatherdd %{v}{b}, (%rdi,%{v}{a
            "vpcmpeqd %{v}{b}, %{v}{b}, %{v}{b}\nvgatherdps %{v}{b}, (%rdi,%{v}{a},4), %{v}{d}",
            "vpcmpeqd %{v}{b}, %{v}{b}, %{v}{b}\nvpgatherqq %{v}{b}, (%rdi,%{v}{a},8), %{v}{d}",
            "vpcmpeqd %{v}{b}, %{v}{b}, %{v}{b}\nvgatherdpd %{v}{b}, (%rdi,%xmm{a},8), %{v}{d}"]
-# Load-op accumulation through {d} from memory indexed by rcx ({p}: base).
-STREAM_OPS = ["addq {o}(%{p},%rcx,8), %{d}", "subq {o}(%{p},%rcx,8), %{d}", "xorq {o}(%{p},%rcx,8), %{d}",
-              "andq {o}(%{p},%rcx,8), %{d}", "imulq {o}(%{p},%rcx,8), %{d}", "adcq {o}(%{p},%rcx,8), %{d}",
-              "orq {o}(%{p},%rcx,8), %{d}", "addl {o}(%{p},%rcx,4), %{d32}"]
-STREAM_FP = ["addsd {o}(%{p},%rcx,8), %xmm{x}", "mulsd {o}(%{p},%rcx,8), %xmm{x}",
-             "vaddps {o}(%{p},%rcx,4), %ymm{x}, %ymm{x}", "vmulpd {o}(%{p},%rcx,8), %ymm{x}, %ymm{x}",
-             "vfmadd231ps {o}(%{p},%rcx,4), %ymm{y}, %ymm{x}", "vpaddd {o}(%{p},%rcx,4), %ymm{x}, %ymm{x}",
-             "maxps {o}(%{p},%rcx,4), %xmm{x}", "vfmadd231sd {o}(%{p},%rcx,8), %xmm{y}, %xmm{x}"]
+# Load-op accumulation through {d} from memory indexed by {i} ({p}: base).
+STREAM_OPS = ["addq {o}(%{p},%{i},8), %{d}", "subq {o}(%{p},%{i},8), %{d}", "xorq {o}(%{p},%{i},8), %{d}",
+              "andq {o}(%{p},%{i},8), %{d}", "imulq {o}(%{p},%{i},8), %{d}", "adcq {o}(%{p},%{i},8), %{d}",
+              "orq {o}(%{p},%{i},8), %{d}", "addl {o}(%{p},%{i},4), %{d32}", "crc32q {o}(%{p},%{i},8), %{d}",
+              "crc32l {o}(%{p},%{i},4), %{d32}", "crc32b {o}(%{p},%{i}), %{d32}"]
+STREAM_FP = ["addsd {o}(%{p},%{i},8), %xmm{x}", "mulsd {o}(%{p},%{i},8), %xmm{x}",
+             "vaddps {o}(%{p},%{i},4), %ymm{x}, %ymm{x}", "vmulpd {o}(%{p},%{i},8), %ymm{x}, %ymm{x}",
+             "vfmadd231ps {o}(%{p},%{i},4), %ymm{y}, %ymm{x}", "vpaddd {o}(%{p},%{i},4), %ymm{x}, %ymm{x}",
+             "maxps {o}(%{p},%{i},4), %xmm{x}", "vfmadd231sd {o}(%{p},%{i},8), %xmm{y}, %xmm{x}"]
+# Compares of memory only (flags written, no register carried but the index).
+STREAM_SCAN = ["cmpb $0, {o}(%{p},%{i})", "cmpq %{d}, {o}(%{p},%{i},8)", "testb $1, {o}(%{p},%{i})",
+               "cmpl $7, {o}(%{p},%{i},4)", "cmpw %{d16}, {o}(%{p},%{i},2)"]
+GPR16 = {r: (r + "w" if r[1].isdigit() else r[1:]) for r in GPR}
 SCALAR_FP = ["addsd %xmm{a}, %xmm{d}", "mulsd %xmm{a}, %xmm{d}", "divsd %xmm{a}, %xmm{d}", "sqrtsd %xmm{d}, %xmm{d}",
              "vfmadd231sd %xmm{a}, %xmm{b}, %xmm{d}", "cvtsi2sd %{s}, %xmm{d}", "addss %xmm{a}, %xmm{d}",
              "divss %xmm{a}, %xmm{d}", "minsd %xmm{a}, %xmm{d}"]
@@ -76,22 +82,23 @@ def gpr_op(rng, template, d, s):
 
 
 def stream(rng):
-    """An accumulator fed from memory indexed by rcx, maybe stored, then the counter stepped."""
-    d, p, q, n = rng.sample([r for r in GPR if r != "rcx"], 4)
+    """An accumulator fed from memory indexed by a counter, maybe stored, then the counter stepped."""
+    i = rng.choice(["rcx", "rcx", "rax", "rsi", "rdx", "r8"])
+    d, p, q, n = rng.sample([r for r in GPR if r != i], 4)
     x, y = rng.sample(VEC, 2)
     o = rng.choice([0, 8, 16, 64])
     body = []
     if rng.random() < 0.3:  # a plain load first: a copy or a multi-precision add
-        body.append("movq {o}(%{q},%rcx,8), %{d}".format(o=o, q=q, d=d))
-    table = STREAM_OPS if rng.random() < 0.6 else STREAM_FP
+        body.append("movq {o}(%{q},%{i},8), %{d}".format(o=o, q=q, d=d, i=i))
+    table = rng.choices([STREAM_OPS, STREAM_FP, STREAM_SCAN], weights=[5, 4, 2])[0]
     for _ in range(rng.randint(1, 3)):
-        body.append(rng.choice(table).format(o=o, p=p, d=d, d32=GPR32[d], x=x, y=y))
+        body.append(rng.choice(table).format(o=o, p=p, d=d, d32=GPR32[d], d16=GPR16[d], x=x, y=y, i=i))
+    if rng.random() < 0.4 and table is not STREAM_SCAN:
+        body.append("movq %{d}, (%{q},%{i},8)".format(d=d, q=q, i=i) if table is STREAM_OPS
+                    else "vmovups %ymm{x}, (%{q},%{i},4)".format(x=x, q=q, i=i))
+    body.append(rng.choice(["incq %{i}", "addq $8, %{i}", "addq $1, %{i}", "leaq 1(%{i}), %{i}"]).format(i=i))
     if rng.random() < 0.4:
-        body.append("movq %{d}, (%{q},%rcx,8)".format(d=d, q=q) if table is STREAM_OPS
-                    else "vmovups %ymm{x}, (%{q},%rcx,4)".format(x=x, q=q))
-    body.append(rng.choice(["incq %rcx", "addq $8, %rcx", "addq $1, %rcx", "leaq 1(%rcx), %rcx"]))
-    if rng.random() < 0.4:
-        body.append("cmpq %{n}, %rcx".format(n=n))
+        body.append("cmpq %{n}, %{i}".format(n=n, i=i))
     return body
 
 
