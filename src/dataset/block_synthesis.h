@@ -7,24 +7,27 @@
 // be labelled by the simulator like any other (`surrogate synth`, then
 // `surrogate label`).
 //
-// A block is 1..kMaxInstructions instructions, each an opcode drawn
-// uniformly from the usable ones (opcodes()) with its operands filled from a
+// A block is 1..kMaxInstructions instructions, each an instruction set the
+// CPU has (legacy, VEX, EVEX, XOP), then an opcode of it drawn uniformly from
+// the usable ones (opcodes()), with its operands filled from a
 // register pool (14 general registers without rsp/rbp, xmm/ymm/zmm 0-15,
 // k1-k7), small immediates and simple memory operands, then shaped:
-//   kChain        every instruction reads the register its predecessor
-//                 wrote and writes the chain's register (per register
-//                 file), so the block is one loop-carried chain;
+//   kChain        every instruction reads and writes its register file's
+//                 chain register (tied operands: the two-address forms),
+//                 so each file's instructions form one loop-carried chain;
 //   kIndependent  every write goes to a register of its own no instruction
 //                 reads: only implicit registers (flags, rax/rdx of a
-//                 division) and memory can link them;
-//   kPointerChase memory operands address through the chain register,
-//                 which loads write: a load-to-use chain;
+//                 division), memory and a two-address form's own
+//                 destination link an instruction to anything;
+//   kPointerChase as kChain, and memory operands address through the GPR
+//                 chain register: a load-to-use chain;
 //   kMixed        a random part of the instructions is chained, the rest
 //                 independent.
-// Each block is encoded (LLVM's MCCodeEmitter), decoded back to the same
-// number of instructions, and simulated once on the CPU's model; a block
-// that fails either is drawn again (an opcode that fails kMaxFailures times
-// is dropped). Deterministic for (cpu, seed). Not thread-safe.
+// An opcode enters the pool when one of kMaxFailures instances of it
+// encodes (LLVM's MCCodeEmitter), decodes back to one instruction and
+// simulates on the CPU's model; a block must encode, decode back to its
+// instructions and simulate 100 iterations (as `label` does), else it is
+// drawn again. Deterministic for (cpu, seed). Not thread-safe.
 #pragma once
 
 #include <cstddef>
