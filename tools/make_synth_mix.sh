@@ -4,8 +4,8 @@
 # 10,000 blocks of `surrogate synth` (seed 21; none of the evaluation set
 # build/eval/synth-CPU.csv), labelled by the simulator:
 #
-#   tools/make_synth_mix.sh CPU            -> build/synth-mix-CPU.csv (hex,throughput,sources)
-#   surrogate train --labels build/synth-mix-CPU.csv --init build/train/hasv3.srg (znvv3) \
+#   tools/make_synth_mix.sh CPU            -> build/synth-mix-CPU.labels (a label set: it names the CPU)
+#   surrogate train --labels build/synth-mix-CPU.labels --init build/train/hasv3.srg (znvv3) \
 #     --lr 0.0003 --epochs 6 --patience 3 -o build/train/hasv3s (see models/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,4 +30,4 @@ with open(out, "w") as f:
         if r["hex"] not in evaluation:
             f.write(f"{r['hex']},{r['sources']}\n")
 PY
-"$BIN" simulate -mcpu="$CPU" "$T/mix.csv" -o "build/synth-mix-$CPU.csv"
+"$BIN" label -mcpu="$CPU" "$T/mix.csv" -o "build/synth-mix-$CPU.labels"
