@@ -8,7 +8,10 @@
 // The simulator's commands (simulate, label) run in surrogate-mca, this
 // program built with tcmalloc: llvm-mca allocates an object per simulated
 // instruction and runs ~8% faster with it, while tcmalloc's start-up (~3 ms
-// of page-map set-up) is a good part of a short `predict`. When
+// of page-map set-up) is a good part of a short `predict`. `measure` runs
+// there too: surrogate-mca is position-independent (this binary is not, for
+// a faster start), so the measure workers forked from it have their code,
+// data and stacks at random addresses a block cannot guess. When
 // surrogate-mca is not beside this binary, they run here.
 #include <unistd.h>
 
@@ -39,7 +42,7 @@ const char* const kNnCommands[][2] = {
      "Neural adaptation: fine-tune a surrogate on throughputs measured on this machine "
      "(runs surrogate-nn adapt; see its --help)"}};
 
-const char* const kMcaCommands[] = {"simulate", "label", "synth"};
+const char* const kMcaCommands[] = {"simulate", "label", "synth", "measure"};
 
 // The path of `binary` in this program's directory, or "" if unknown.
 std::string sibling(const char* binary) {

@@ -63,7 +63,9 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options)
   if (options_.unroll_a == 0 || options_.unroll_a >= options_.unroll_b)
     throw std::invalid_argument("unroll factors must satisfy 0 < a < b");
   memory_ = std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages);
-  code_ = std::make_unique<CodeBuffer>(kSlots, options_.max_unrolled_bytes + kTimedCodeOverhead);
+  // The harness's code runs bodies of at most a few bytes, unrolled to fit.
+  harness_code_ = std::make_unique<CodeBuffer>(kBlockA, options_.max_unrolled_bytes + kTimedCodeOverhead);
+  block_code_ = std::make_unique<CodeBuffer>(kSlots - kBlockA, options_.max_unrolled_bytes + kTimedCodeOverhead);
   guard_ = std::make_unique<FaultGuard>(*memory_, has_avx_);
   // What the harness gives every run, kept apart from the context page (the
   // block can write that page): each run starts from these values, so a
@@ -73,7 +75,7 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options)
   run_inputs_.block_mxcsr = options_.mxcsr();
   run_inputs_.harness_mxcsr = _mm_getcsr();
   run_inputs_.vector_init[0] = run_inputs_.vector_init[1] = options_.init_value;
-  code_->context() = run_inputs_;
+  harness_code_->context() = block_code_->context() = run_inputs_;
 
   const std::span<const uint8_t> reference = options_.reference_instruction;
   if (reference.empty()) throw std::invalid_argument("the clock reference instruction is empty");
@@ -179,8 +181,9 @@ BlockTimer::Canaries BlockTimer::time_canaries(double ticks_per_cycle) {
 
 BlockTimer::~BlockTimer() = default;
 
-uint64_t BlockTimer::code_begin() const { return code_->exec_begin(); }
-uint64_t BlockTimer::code_end() const { return code_->exec_end(); }
+uint64_t BlockTimer::code_begin() const { return block_code_->exec_begin(); }
+uint64_t BlockTimer::code_end() const { return block_code_->exec_end(); }
+int BlockTimer::code_fd() const { return block_code_->fd(); }
 
 std::pair<uint32_t, uint32_t> BlockTimer::unroll_factors(size_t bytes) const {
   const uint64_t a0 = options_.unroll_a, b0 = options_.unroll_b;
@@ -196,8 +199,9 @@ std::pair<uint32_t, uint32_t> BlockTimer::unroll_factors(size_t bytes) const {
 }
 
 void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll) {
-  TimedCodeSpec spec{body, unroll, options_.init_value, has_avx_};
-  code_->write(slot, emit_timed_code(spec, code_->slot_address(slot), code_->context_address()));
+  TimedCodeSpec spec{body, unroll, options_.init_value, has_avx_, /*returns=*/slot < kBlockA};
+  CodeBuffer& code = buffer_of(slot);
+  code.write(index_of(slot), emit_timed_code(spec, code.slot_address(index_of(slot)), code.context_address()));
 }
 
 // One timed run of `slot` with loop count `iterations`; ticks from RunContext.
@@ -219,7 +223,7 @@ static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, co
 }
 
 uint64_t BlockTimer::run_ticks(Slot slot, uint64_t iterations, bool* faulted, std::string* reason) {
-  Run r = run_once(*code_, *memory_, *guard_, run_inputs_, slot, iterations);
+  Run r = run_once(buffer_of(slot), *memory_, *guard_, run_inputs_, index_of(slot), iterations);
   if (!r.ok) {
     *reason = r.reason;
     return 0;
@@ -248,12 +252,12 @@ uint64_t BlockTimer::choose_iterations(Slot slot_b, std::string* reason) {
 
 BlockTimer::Pair BlockTimer::time_pair(Slot a, Slot b, uint32_t unroll_a, uint32_t unroll_b, uint64_t iterations) {
   Pair p;
-  Run ra = run_once(*code_, *memory_, *guard_, run_inputs_, a, iterations);
+  Run ra = run_once(buffer_of(a), *memory_, *guard_, run_inputs_, index_of(a), iterations);
   if (!ra.ok) {
     p.reason = ra.reason;
     return p;
   }
-  Run rb = run_once(*code_, *memory_, *guard_, run_inputs_, b, iterations);
+  Run rb = run_once(buffer_of(b), *memory_, *guard_, run_inputs_, index_of(b), iterations);
   if (!rb.ok) {
     p.reason = rb.reason;
     return p;

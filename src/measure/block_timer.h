@@ -63,8 +63,11 @@ class BlockTimer {
   Measurement measure(std::span<const uint8_t> block);
 
   // For the seccomp policy: the executable code range.
+  // For the seccomp policy: the range of the code that runs blocks, and its
+  // memfd (written with pwrite for every block).
   uint64_t code_begin() const;
   uint64_t code_end() const;
+  int code_fd() const;
   // The canaries' undisturbed cost: medians at start-up, or lower values
   // adopted from lower_canary_baseline.
   CanaryCycles canary_baseline() const { return canary_baseline_; }
@@ -101,7 +104,12 @@ class BlockTimer {
   Options options_;
   bool has_avx_;
   std::unique_ptr<BlockMemory> memory_;
-  std::unique_ptr<CodeBuffer> code_;
+  // The harness's own code (slots kCalA..kLoadB; returns with `ret`) and the
+  // code that runs blocks (kBlockA, kBlockB; traps), in two buffers at
+  // unrelated random addresses: a block can find only its own (timed_code.h).
+  std::unique_ptr<CodeBuffer> harness_code_, block_code_;
+  CodeBuffer& buffer_of(Slot slot) { return slot >= kBlockA ? *block_code_ : *harness_code_; }
+  static size_t index_of(Slot slot) { return slot >= kBlockA ? slot - kBlockA : slot; }
   RunContext run_inputs_;  // the harness's values for every run (block_rsp, MXCSRs, vector init)
   std::unique_ptr<FaultGuard> guard_;
   uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0,

@@ -13,6 +13,7 @@
 
 #include "measure/block_memory.h"
 #include "measure/code_buffer.h"
+#include "measure/timed_code.h"
 
 namespace surrogate::measure {
 namespace {
@@ -29,8 +30,30 @@ volatile size_t g_faults = 0;
 Fault g_fault;  // written by the handler only before siglongjmp
 void* g_alt_stack = nullptr;
 bool g_has_avx = false;
+uint64_t g_harness_fs = 0;  // the harness thread's FS base (its TLS), while armed
+uint64_t g_end_marker = 0;  // address of the running code's final ud2 (kTimedCodeEnd)
 
-void on_signal(int sig, siginfo_t* info, void* /*ucontext*/) {
+// sigsetjmp's value when the timed code reached its end marker.
+constexpr int kFinished = 2;
+
+inline uint64_t read_fs_base() {
+  uint64_t v;
+  asm volatile("rdfsbase %0" : "=r"(v));
+  return v;
+}
+inline void write_fs_base(uint64_t v) { asm volatile("wrfsbase %0" ::"r"(v) : "memory"); }
+inline void write_gs_base(uint64_t v) { asm volatile("wrgsbase %0" ::"r"(v) : "memory"); }
+
+// Runs with whatever FS base the block left (the timed code sets it to block
+// memory): the harness's is put back before anything that may touch TLS, so
+// this function must not use the stack protector (it reads %fs:0x28).
+__attribute__((no_stack_protector)) void on_signal(int sig, siginfo_t* info, void* /*ucontext*/) {
+  const uint64_t block_fs = read_fs_base();
+  if (g_armed) write_fs_base(g_harness_fs);
+  if (g_armed && sig == SIGILL && reinterpret_cast<uint64_t>(info->si_addr) == g_end_marker) {
+    g_armed = 0;
+    siglongjmp(g_jump, kFinished);  // the run is complete
+  }
   if (!g_armed) {  // a fault of the harness itself: say what, then exit
     if (sig == SIGSYS) {
       char msg[] = "measure worker: blocked system call 000\n";
@@ -47,6 +70,7 @@ void on_signal(int sig, siginfo_t* info, void* /*ucontext*/) {
     auto r = g_memory->map_page(address);
     if (r == BlockMemory::MapResult::kMapped) {
       g_faults = g_faults + 1;
+      write_fs_base(block_fs);
       return;  // resume: the access now hits the shared page
     }
     g_fault.page_cap = (r == BlockMemory::MapResult::kCapReached);
@@ -136,17 +160,23 @@ bool FaultGuard::run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fa
   g_faults = 0;
   g_fault = Fault{};
   g_allow_mapping = allow_mapping;
+  g_harness_fs = read_fs_base();
+  g_end_marker = code.slot_address(slot) + code.code_size(slot) - sizeof kTimedCodeEnd;
   const unsigned harness_mxcsr = _mm_getcsr();
-  if (sigsetjmp(g_jump, 0) == 0) {
+  const int how = sigsetjmp(g_jump, 0);
+  if (how == 0) {
     g_armed = 1;
-    code.run(slot);
+    code.run(slot);  // returning code comes back here; trapping code ends at g_end_marker
     g_armed = 0;
     return true;
   }
-  // Abandoned mid-block: the epilogue did not run, restore what it would have.
+  // Back from the handler (the end marker or a fault): the block may have
+  // changed any of this; put the harness's state back.
   asm volatile("cld\n\tfninit" ::: "memory");
   if (g_has_avx) asm volatile("vzeroupper" ::: "memory");
   _mm_setcsr(harness_mxcsr);
+  write_gs_base(0);  // Linux starts processes with GS base 0; the harness does not use it
+  if (how == kFinished) return true;
   if (fault) *fault = g_fault;
   return false;
 }

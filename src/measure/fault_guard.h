@@ -1,8 +1,11 @@
 // FaultGuard: runs generated code so that its faults become results, not crashes.
 //
 // Installs handlers (on an alternate signal stack: the block's rsp is not the
-// harness's) for SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS. During a
-// guarded run:
+// harness's) for SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS. A run
+// ends when the timed code reaches its final ud2 (timed_code.h): the handler
+// jumps back to run() (siglongjmp), which restores the harness's registers,
+// FS base (its TLS; the block ran with FS on block memory), GS base, DF, x87
+// and vector state and MXCSR. During a guarded run:
 //  - a SIGSEGV on an unmapped user page, while mapping is allowed, maps that
 //    page onto the shared data page (BlockMemory) and resumes the faulting
 //    instruction; the run completes but is disturbed (faults() > 0);
@@ -41,7 +44,7 @@ class FaultGuard {
   FaultGuard(const FaultGuard&) = delete;
   FaultGuard& operator=(const FaultGuard&) = delete;
 
-  // Runs code slot `slot`. Returns true when it returned normally (possibly
+  // Runs code slot `slot`. Returns true when it reached its end (possibly
   // after mapping pages: see faults_in_last_run()); false with *fault filled.
   bool run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fault* fault);
   // Pages mapped (faults resolved) during the last run.

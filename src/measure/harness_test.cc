@@ -37,6 +37,21 @@ const Bytes kUd2 = {0x0F, 0x0B};
 const Bytes kSyscall = {0xB8, 0x27, 0x00, 0x00, 0x00, 0x0F, 0x05};  // mov eax, 39 (getpid); syscall
 const Bytes kHang = {0xEB, 0xFE};                                   // jmp $
 const Bytes kLoad = {0x48, 0x8B, 0x03};                             // mov rax, [rbx]: faults a page in
+const Bytes kInt80 = {0xB8, 0x01, 0x00, 0x00, 0x00, 0xCD, 0x80};    // mov eax, 1 (i386 exit); int 0x80
+// An attacker's way into the harness without knowing its layout: FS is the
+// thread's control block, holding the pointer guard that mangles sigsetjmp's
+// saved registers (0x30), the stack guard (0x28) and itself (0x0).
+const Bytes kTlsAttack = {0x64, 0x48, 0x8B, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00,  // mov rax, fs:[0]
+                          0x48, 0x89, 0x48, 0x30,                                // mov [rax+0x30], rcx
+                          0x48, 0x89, 0x48, 0x28,                                // mov [rax+0x28], rcx
+                          0x48, 0x89, 0x08};                                     // mov [rax], rcx
+const Bytes kPatchOwnCode = {0x48, 0x8D, 0x05, 0x00, 0x00, 0x00, 0x00,           // lea rax, [rip]
+                             0x48, 0x89, 0x08};                                  // mov [rax], rcx
+const Bytes kSetSegmentBases = {0xF3, 0x48, 0x0F, 0xAE, 0xD9,                    // wrgsbase rcx
+                                0xF3, 0x48, 0x0F, 0xAE, 0xD1};                   // wrfsbase rcx
+// With GS base 0, gs:[-8] is a kernel address (unmappable); with the base
+// another block left (its rcx, the init value) it is a user page.
+const Bytes kReadGsMinus8 = {0x65, 0x48, 0x8B, 0x04, 0x25, 0xF8, 0xFF, 0xFF, 0xFF};  // mov rax, gs:[-8]
 
 Options test_options() {
   Options o;
@@ -99,6 +114,31 @@ TEST_F(HarnessTest, FaultsAreUnmeasurableAndDoNotHarmTheBatch) {
     EXPECT_NE(r[5].reason.find("timeout"), std::string::npos) << r[5].reason;
     EXPECT_TRUE(r[6].measured()) << r[6].reason;
     EXPECT_GE(r[6].faulted_pages, 1u);
+  });
+}
+
+// Hostile blocks (issue: forged results) change nothing but their own row:
+// the fault after the TLS attack is still reported as itself (a corrupted
+// pointer guard would crash the harness's siglongjmp), code cannot be
+// patched, segment bases do not outlive the block (GS back at 0), system calls of either ABI are blocked, and the
+// innocent blocks between them measure right.
+TEST_F(HarnessTest, HostileBlocksChangeNoOtherResult) {
+  with_retries([&] {
+    Harness harness(test_options());
+    std::vector<Bytes> batch = {kTlsAttack,       kUd2,          kAddChain, kPatchOwnCode, kAddChain,
+                                kSetSegmentBases, kReadGsMinus8, kInt80,    kSyscall,      kAddChain};
+    auto r = harness.measure(batch);
+    ASSERT_EQ(r.size(), batch.size());
+    for (size_t i : {2u, 4u, 9u}) EXPECT_NEAR(per_instruction(r[i], 8), 1.0, 0.05) << "block " << i;
+    EXPECT_EQ(r[1].reason, "SIGILL: illegal instruction");
+    EXPECT_FALSE(r[3].measured());
+    EXPECT_NE(r[3].reason.find("SIGSEGV: access violation"), std::string::npos) << r[3].reason;
+    EXPECT_FALSE(r[6].measured());
+    EXPECT_EQ(r[6].reason, "SIGSEGV: unmappable address 0xfffffffffffffff8");
+    for (size_t i : {7u, 8u}) {
+      EXPECT_FALSE(r[i].measured());
+      EXPECT_NE(r[i].reason.find("SIGSYS"), std::string::npos) << "block " << i << ": " << r[i].reason;
+    }
   });
 }
 

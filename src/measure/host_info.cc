@@ -7,6 +7,8 @@
 #include <cstring>
 
 #if defined(__x86_64__)
+#include <asm/hwcap2.h>
+#include <sys/auxv.h>
 #include <cpuid.h>
 #endif
 
@@ -92,6 +94,11 @@ std::optional<std::string> unsupported_host_reason() {
   HostInfo h = host_info();
   if (h.machine != "x86_64") return "surrogate measure runs only on x86-64 hosts (uname reports " + h.machine + ")";
   if (!h.has_rdtscp) return std::string("surrogate measure needs rdtscp, which this CPU lacks");
+  // The sandbox moves FS off the harness's TLS while a block runs (timed_code.h).
+  if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE))
+    return std::string(
+        "surrogate measure needs the FSGSBASE instructions (CPU flag fsgsbase, Linux 5.9 or later), which this host "
+        "does not enable");
   return std::nullopt;
 #endif
 }

@@ -44,9 +44,9 @@ void install_code_range_filter(uint64_t begin, uint64_t end) {
 }
 
 void install_allowlist(const SeccompPolicy& p) {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
   if (!ctx) throw std::runtime_error("seccomp_init failed");
-  int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
+  int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
   auto allow = [&](int nr) {
     if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
   };
@@ -57,6 +57,9 @@ void install_allowlist(const SeccompPolicy& p) {
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
                           SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(p.result_fd)));
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2));
+  if (rc == 0)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 1,
+                          SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(p.code_fd)));
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
   // mprotect without PROT_EXEC: glibc grows a thread arena's heap with it (the
   // worker is forked from a pool thread).

@@ -56,17 +56,29 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
   Emitter e(code_address, context_address);
 
   // --- prologue (not timed) ---
-  e.bytes({0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57});  // push rbx, rbp, r12-r15
-  e.rip_relative({0x48, 0x89, 0x25}, CTX(saved_rsp));                     // mov [saved_rsp], rsp
-  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(block_mxcsr));                   // ldmxcsr [block_mxcsr]
-  e.bytes({0xDB, 0xE3});                                                  // fninit
-  e.rip_relative({0x48, 0x8B, 0x05}, CTX(iterations));                    // mov rax, [iterations]
-  e.rip_relative({0x48, 0x89, 0x05}, CTX(loop_counter));                  // mov [loop_counter], rax
-  e.bytes({0x0F, 0xAE, 0xE8});                                            // lfence
-  e.bytes({0x0F, 0x31});                                                  // rdtsc (edx:eax)
-  e.rip_relative({0x89, 0x05}, CTX(tsc_start_lo));                        // mov [tsc_start_lo], eax
-  e.rip_relative({0x89, 0x15}, CTX(tsc_start_hi));                        // mov [tsc_start_hi], edx
-  e.bytes({0x0F, 0xAE, 0xE8});                                            // lfence
+  // Trapping code saves no harness state: the harness's registers and stack
+  // stay with the kernel and FaultGuard (sigsetjmp), out of the block's reach.
+  if (spec.returns) {
+    e.bytes({0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57});  // push rbx, rbp, r12-r15
+    e.rip_relative({0x48, 0x89, 0x25}, CTX(saved_rsp));                     // mov [saved_rsp], rsp
+  }
+  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(block_mxcsr));  // ldmxcsr [block_mxcsr]
+  e.bytes({0xDB, 0xE3});                                 // fninit
+  if (!spec.returns) {
+    // FS base <- init value: the block's TLS accesses (%fs:0x28, the stack
+    // protector's) reach block memory like its other accesses, not the
+    // harness's thread control block.
+    e.bytes({0x48, 0xB8});  // movabs rax, init_value
+    e.imm64(spec.init_value);
+    e.bytes({0xF3, 0x48, 0x0F, 0xAE, 0xD0});  // wrfsbase rax
+  }
+  e.rip_relative({0x48, 0x8B, 0x05}, CTX(iterations));    // mov rax, [iterations]
+  e.rip_relative({0x48, 0x89, 0x05}, CTX(loop_counter));  // mov [loop_counter], rax
+  e.bytes({0x0F, 0xAE, 0xE8});                            // lfence
+  e.bytes({0x0F, 0x31});                                  // rdtsc (edx:eax)
+  e.rip_relative({0x89, 0x05}, CTX(tsc_start_lo));        // mov [tsc_start_lo], eax
+  e.rip_relative({0x89, 0x15}, CTX(tsc_start_hi));        // mov [tsc_start_hi], edx
+  e.bytes({0x0F, 0xAE, 0xE8});                            // lfence
 
   // --- timed loop ---
   e.align(64);
@@ -97,10 +109,14 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
   e.imm32(static_cast<uint32_t>(static_cast<int32_t>(rel)));
 
   // --- epilogue ---
-  e.bytes({0x0F, 0x01, 0xF9});                                            // rdtscp (waits for the loop to execute)
-  e.bytes({0x0F, 0xAE, 0xE8});                                            // lfence
-  e.rip_relative({0x89, 0x05}, CTX(tsc_end_lo));                          // mov [tsc_end_lo], eax
-  e.rip_relative({0x89, 0x15}, CTX(tsc_end_hi));                          // mov [tsc_end_hi], edx
+  e.bytes({0x0F, 0x01, 0xF9});                    // rdtscp (waits for the loop to execute)
+  e.bytes({0x0F, 0xAE, 0xE8});                    // lfence
+  e.rip_relative({0x89, 0x05}, CTX(tsc_end_lo));  // mov [tsc_end_lo], eax
+  e.rip_relative({0x89, 0x15}, CTX(tsc_end_hi));  // mov [tsc_end_hi], edx
+  if (!spec.returns) {
+    e.bytes(kTimedCodeEnd);  // ud2: FaultGuard takes over (the end marker)
+    return e.take();
+  }
   e.rip_relative({0x48, 0x8B, 0x25}, CTX(saved_rsp));                     // mov rsp, [saved_rsp]
   e.bytes({0xFC});                                                        // cld (the ABI wants DF=0)
   e.bytes({0xDB, 0xE3});                                                  // fninit

@@ -1,15 +1,25 @@
 // The timed function generated around a basic block, as raw x86-64 bytes.
 //
-//   prologue  save callee-saved GPRs and rsp, set MXCSR (denormal policy),
-//             fninit, lfence; rdtsc -> RunContext::tsc_start; lfence
+//   prologue  [returning code: save callee-saved GPRs and rsp] set MXCSR
+//             (denormal policy), fninit, [trapping code: FS base <- init
+//             value]; lfence; rdtsc -> RunContext::tsc_start; lfence
 //   loop      (64-byte aligned) lfence; rsp <- block_rsp; vzeroupper;
 //             xmm0-15 <- RunContext::vector_init; the 15 other GPRs <- init value;
 //             the block `unroll` times; dec loop_counter; jnz loop
-//   epilogue  rdtscp; lfence -> RunContext::tsc_end; restore rsp, DF, x87,
-//             upper vector state, MXCSR and callee-saved GPRs; ret
+//   epilogue  rdtscp; lfence -> RunContext::tsc_end; then
+//             trapping code: ud2 (kTimedCodeEnd);
+//             returning code: restore rsp, DF, x87, upper vector state,
+//             MXCSR and callee-saved GPRs; ret
 //
-// The function takes no argument (SysV `void f()`): it reaches its RunContext
-// RIP-relatively, so code and context must lie within +-2 GiB (code_buffer.h).
+// Code that runs a block must trap (the default): it ends at a known
+// address, and FaultGuard's handler jumps back into the harness, which
+// restores its registers (sigsetjmp), DF, x87, upper vector state, MXCSR, FS
+// and GS. So nothing the block can read or write holds a harness address
+// (no saved rsp, no return address). The trap costs a signal (~6 us in a
+// KVM guest), so the harness's own code (calibration, canaries: 8 of the 10
+// runs of a repetition) returns with `ret` instead, from a buffer the block
+// cannot find. Code reaches its RunContext RIP-relatively, so code and
+// context must lie within +-2 GiB (code_buffer.h).
 // Each iteration starts from the same registers behind an lfence, so it is one
 // BHive-style run of `unroll` copies; the loop overhead (lfence, register
 // reset, counter, branch) is the same for both unroll factors and cancels in
@@ -27,11 +37,16 @@ struct TimedCodeSpec {
   uint32_t unroll = 1;
   uint64_t init_value = 0;  // loaded into every GPR but rsp at each iteration
   bool has_avx = false;     // emit vzeroupper (only when the CPU has AVX)
+  // End with `ret` (harness-authored code only), not the trap.
+  bool returns = false;
 };
 
 // Bytes of the timed function for `spec`, to be executed at address `code_address`
 // with its RunContext at `context_address`.
 std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_address, uint64_t context_address);
+
+// The last instruction of every timed function (ud2): reaching it ends a run.
+inline constexpr uint8_t kTimedCodeEnd[] = {0x0F, 0x0B};
 
 // Upper bound on the bytes emit_timed_code adds around the unrolled block.
 inline constexpr size_t kTimedCodeOverhead = 1024;

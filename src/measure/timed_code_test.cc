@@ -12,14 +12,16 @@ namespace surrogate::measure {
 namespace {
 
 // The block must appear exactly `unroll` times, back to back, in the 64-byte
-// aligned loop, and the function must end with `ret`.
+// aligned loop, and the function must end with its end marker (ud2), not a
+// `ret` that would need a harness address the block could reach.
 TEST(TimedCode, UnrollsTheBodyInAnAlignedLoop) {
   const uint8_t body[] = {0x48, 0x01, 0xCB, 0x0F, 0xAF};  // arbitrary bytes
   const uint64_t code = 0x7f0000001000, ctx = code + 0x10000;
   for (uint32_t unroll : {1u, 7u, 100u}) {
     auto bytes = emit_timed_code({body, unroll, 0x100000, true}, code, ctx);
     EXPECT_LE(bytes.size(), unroll * sizeof body + kTimedCodeOverhead);
-    EXPECT_EQ(bytes.back(), 0xC3);
+    ASSERT_GE(bytes.size(), sizeof kTimedCodeEnd);
+    EXPECT_TRUE(std::equal(std::end(kTimedCodeEnd) - 2, std::end(kTimedCodeEnd), bytes.end() - 2));
     std::vector<uint8_t> run;
     for (uint32_t i = 0; i < unroll; ++i) run.insert(run.end(), body, body + sizeof body);
     auto at = std::search(bytes.begin(), bytes.end(), run.begin(), run.end());
@@ -39,18 +41,38 @@ TEST(TimedCode, UnrollsTheBodyInAnAlignedLoop) {
   }
 }
 
-// RIP-relative operands resolve to the RunContext fields: the first store is
-// `mov [saved_rsp], rsp` right after the six pushes.
+// RIP-relative operands resolve to the RunContext fields: the first
+// instruction is `ldmxcsr [block_mxcsr]`; then FS base <- the init value.
 TEST(TimedCode, RipRelativeOperandsReachTheContext) {
   const uint8_t body[] = {0x90};
   const uint64_t code = 0x7f0000001000, ctx = code + 0x20000;
-  auto bytes = emit_timed_code({body, 3, 0, false}, code, ctx);
+  auto bytes = emit_timed_code({body, 3, 0x4000, false}, code, ctx);
+  ASSERT_EQ(bytes[0], 0x0F);
+  ASSERT_EQ(bytes[1], 0xAE);
+  ASSERT_EQ(bytes[2], 0x15);
+  int32_t disp;
+  std::memcpy(&disp, &bytes[3], 4);
+  EXPECT_EQ(code + 7 + disp, ctx + offsetof(RunContext, block_mxcsr));
+  // fninit (2), movabs rax, 0x4000 (10), wrfsbase rax (5)
+  const uint8_t fs[] = {0xDB, 0xE3, 0x48, 0xB8, 0x00, 0x40, 0, 0, 0, 0, 0, 0, 0xF3, 0x48, 0x0F, 0xAE, 0xD0};
+  EXPECT_TRUE(std::equal(std::begin(fs), std::end(fs), bytes.begin() + 7));
+}
+
+// The harness's own code returns: it saves rsp right after the six pushes,
+// ends with `ret`, and leaves FS alone (no wrfsbase: C++ runs after it).
+TEST(TimedCode, ReturningCodeSavesRspAndEndsWithRet) {
+  const uint8_t body[] = {0x90};
+  const uint64_t code = 0x7f0000001000, ctx = code + 0x20000;
+  auto bytes = emit_timed_code({body, 3, 0x4000, false, /*returns=*/true}, code, ctx);
   ASSERT_EQ(bytes[10], 0x48);
   ASSERT_EQ(bytes[11], 0x89);
   ASSERT_EQ(bytes[12], 0x25);
   int32_t disp;
   std::memcpy(&disp, &bytes[13], 4);
   EXPECT_EQ(code + 17 + disp, ctx + offsetof(RunContext, saved_rsp));
+  EXPECT_EQ(bytes.back(), 0xC3);
+  const uint8_t wrfsbase[] = {0xF3, 0x48, 0x0F, 0xAE, 0xD0};
+  EXPECT_EQ(std::search(bytes.begin(), bytes.end(), std::begin(wrfsbase), std::end(wrfsbase)), bytes.end());
 }
 
 TEST(Estimate, MedianAndDifference) {

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -39,12 +40,16 @@ struct ReadyMessage {
   char error[240] = {};
 };
 
+// `key`: a random number per job, echoed with its result. The worker keeps it
+// where no block can read it; a result without the job's key is not taken.
 struct JobHeader {
   uint32_t bytes = 0;
   CanaryCycles clean_canary;  // lowest start-up canaries of any worker so far (0: none)
+  uint64_t key = 0;
 };
 
 struct ResultMessage {
+  uint64_t key = 0;
   uint8_t measured = 0;
   double throughput = 0;
   double tsc_per_cycle = 0;
@@ -155,7 +160,7 @@ void close_other_fds(int keep) {
     set_limit(RLIMIT_AS, virtual_memory_bytes() + (uint64_t{1} << 30));
     set_limit(RLIMIT_CPU,
               static_cast<rlim_t>(std::ceil(options.block_timeout_seconds * (options.batch_size + 1))) + 30);
-    install_seccomp_filter({timer.code_begin(), timer.code_end(), fd, fd});
+    install_seccomp_filter({timer.code_begin(), timer.code_end(), fd, fd, timer.code_fd()});
     ready.magic = kReadyMagic;
     ready.canary_baseline = timer.canary_baseline();
     ready.reference_check = timer.reference_check();
@@ -165,6 +170,7 @@ void close_other_fds(int keep) {
       JobHeader job;
       if (!read_full(fd, &job, sizeof job)) _exit(0);  // EOF: batch done
       ResultMessage out;
+      out.key = job.key;
       if (job.bytes > kMaxBlockBytes) {
         copy_text(out.reason, sizeof out.reason, "block too long");
         std::vector<char> sink(4096);
@@ -197,6 +203,14 @@ void close_other_fds(int keep) {
     write_full(fd, &ready, sizeof ready, true);
     _exit(2);
   }
+}
+
+// A fresh job key, from the kernel's random source (the clock if it fails), never 0.
+uint64_t job_key() {
+  uint64_t key = 0;
+  if (getrandom(&key, sizeof key, 0) != static_cast<ssize_t>(sizeof key))
+    key = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) * 0x9E3779B97F4A7C15ull;
+  return key | 1;
 }
 
 const char* signal_name(int sig) {
@@ -303,7 +317,7 @@ Measurement WorkerProcess::measure(std::span<const uint8_t> block, double timeou
     m.reason = "worker not running";
     return m;
   }
-  JobHeader job{static_cast<uint32_t>(block.size()), clean_canary};
+  JobHeader job{static_cast<uint32_t>(block.size()), clean_canary, job_key()};
   if (!write_full(fd_, &job, sizeof job) || !write_full(fd_, block.data(), block.size())) {
     m.reason = "lost the worker: " + reap();
     return m;
@@ -322,6 +336,12 @@ Measurement WorkerProcess::measure(std::span<const uint8_t> block, double timeou
     } else {
       m.reason = reap() + " while running the block";
     }
+    close(fd_);
+    fd_ = -1;
+    return m;
+  }
+  if (out.key != job.key) {
+    m.reason = "worker answered for another block (a forged result?): " + reap();
     close(fd_);
     fd_ = -1;
     return m;
