@@ -13,6 +13,7 @@
 #include "measure/code_buffer.h"
 #include "measure/estimate.h"
 #include "measure/fault_guard.h"
+#include "measure/host_info.h"
 #include "measure/timed_code.h"
 
 namespace surrogate::measure {
@@ -59,7 +60,8 @@ struct Run {
 
 }  // namespace
 
-BlockTimer::BlockTimer(const Options& options, bool has_avx) : options_(options), has_avx_(has_avx) {
+BlockTimer::BlockTimer(const Options& options, bool has_avx)
+    : options_(options), has_avx_(has_avx), has_avx512_(has_avx && host_info().has_avx512) {
   if (options_.unroll_a == 0 || options_.unroll_a >= options_.unroll_b)
     throw std::invalid_argument("unroll factors must satisfy 0 < a < b");
   memory_ = std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages);
@@ -199,7 +201,7 @@ std::pair<uint32_t, uint32_t> BlockTimer::unroll_factors(size_t bytes) const {
 }
 
 void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll) {
-  TimedCodeSpec spec{body, unroll, options_.init_value, has_avx_, /*returns=*/slot < kBlockA};
+  TimedCodeSpec spec{body, unroll, options_.init_value, has_avx_, has_avx512_, /*returns=*/slot < kBlockA};
   CodeBuffer& code = buffer_of(slot);
   code.write(index_of(slot), emit_timed_code(spec, code.slot_address(index_of(slot)), code.context_address()));
 }

@@ -103,6 +103,7 @@ class BlockTimer {
 
   Options options_;
   bool has_avx_;
+  bool has_avx512_;  // zero zmm16-31 and k0-k7 at each iteration
   std::unique_ptr<BlockMemory> memory_;
   // The harness's own code (slots kCalA..kLoadB; returns with `ret`) and the
   // code that runs blocks (kBlockA, kBlockB; traps), in two buffers at

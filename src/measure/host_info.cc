@@ -57,6 +57,12 @@ HostInfo host_info() {
       uint32_t xcr0_lo, xcr0_hi;
       asm volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
       h.has_avx = (xcr0_lo & 6) == 6;
+      // AVX-512 usable: the OS also saves opmask and zmm state (XCR0 bits 5-7).
+      if (h.has_avx && (xcr0_lo & 0xE0) == 0xE0 && max_leaf >= 7) {
+        unsigned a7, b7, c7, d7;
+        __cpuid_count(7, 0, a7, b7, c7, d7);
+        h.has_avx512 = ((b7 >> 16) & 1) && ((b7 >> 31) & 1);  // AVX512F and AVX512VL
+      }
     }
     h.hypervisor = (c >> 31) & 1;
   }

@@ -13,6 +13,7 @@ struct HostInfo {
   int stepping = 0;
   std::string brand;  // brand string, trimmed
   bool has_avx = false;
+  bool has_avx512 = false;  // AVX512F and AVX512VL, and the OS saves zmm/opmask state
   bool has_rdtscp = false;
   bool invariant_tsc = false;  // CPUID 0x80000007 EDX[8]
   bool hypervisor = false;     // running under a hypervisor (CPUID 1 ECX[31])

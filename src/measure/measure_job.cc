@@ -105,8 +105,8 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"init_value", init},
         {"registers",
          "GPRs but rsp and each 64-bit lane of xmm0-15 = init value, upper bits of ymm/zmm0-15 zero "
-         "(vzeroupper), at every loop iteration; x87 fninit; not reset: zmm16-31 and k0-k7 on AVX-512 "
-         "hosts"},
+         "(vzeroupper), zmm16-31 and k0-k7 zero on AVX-512 hosts, at every loop iteration; x87 fninit; "
+         "FS base = init value (TLS accesses reach block memory), GS base 0"},
         {"memory", "every page one shared 4 KiB page filled with the init value; pages mapped on fault"},
         {"denormal_policy", options.denormal_policy()},
         {"mxcsr", mxcsr},
@@ -132,7 +132,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v3 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
+  s << "measure v4 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)

@@ -90,7 +90,20 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
   e.bytes({0x0F, 0xAE, 0xE8});                         // lfence
   e.rip_relative({0x48, 0x8B, 0x25}, CTX(block_rsp));  // mov rsp, [block_rsp]
   if (spec.has_avx) e.bytes({0xC5, 0xF8, 0x77});       // vzeroupper: upper halves 0, state clean
-  for (uint8_t n = 0; n < 16; ++n) {                   // movdqa xmmN, [vector_init]
+  if (spec.has_avx512) {
+    // vzeroupper leaves zmm16-31 and the mask registers alone: a block would
+    // see what the previous block (or the harness's memcpy) left there.
+    // 128-bit EVEX xors (AVX512VL) zero the whole zmm without a 512-bit uop,
+    // which on Intel would shut port 1's vector ALU and lower the clock.
+    for (uint8_t n = 0; n < 16; ++n) {  // vpxord xmm(16+n), xmm(16+n), xmm(16+n)
+      const uint8_t r = n & 7;
+      e.bytes({0x62, static_cast<uint8_t>(n < 8 ? 0xA1 : 0x01), static_cast<uint8_t>((n < 8 ? 0x7D : 0x3D) - 8 * r),
+               0x00, 0xEF, static_cast<uint8_t>(0xC0 | r << 3 | r)});
+    }
+    for (uint8_t k = 0; k < 8; ++k)  // kxorw kK, kK, kK
+      e.bytes({0xC5, static_cast<uint8_t>(0xFC - 8 * k), 0x47, static_cast<uint8_t>(0xC0 | k << 3 | k)});
+  }
+  for (uint8_t n = 0; n < 16; ++n) {  // movdqa xmmN, [vector_init]
     if (n < 8) {
       e.rip_relative({0x66, 0x0F, 0x6F, static_cast<uint8_t>((n << 3) | 5)}, CTX(vector_init));
     } else {

@@ -4,6 +4,7 @@
 //             (denormal policy), fninit, [trapping code: FS base <- init
 //             value]; lfence; rdtsc -> RunContext::tsc_start; lfence
 //   loop      (64-byte aligned) lfence; rsp <- block_rsp; vzeroupper;
+//             [AVX-512: zmm16-31 and k0-k7 <- 0]
 //             xmm0-15 <- RunContext::vector_init; the 15 other GPRs <- init value;
 //             the block `unroll` times; dec loop_counter; jnz loop
 //   epilogue  rdtscp; lfence -> RunContext::tsc_end; then
@@ -37,6 +38,7 @@ struct TimedCodeSpec {
   uint32_t unroll = 1;
   uint64_t init_value = 0;  // loaded into every GPR but rsp at each iteration
   bool has_avx = false;     // emit vzeroupper (only when the CPU has AVX)
+  bool has_avx512 = false;  // also zero zmm16-31 and k0-k7 (only when the CPU has AVX-512F)
   // End with `ret` (harness-authored code only), not the trap.
   bool returns = false;
 };

@@ -63,7 +63,7 @@ TEST(TimedCode, RipRelativeOperandsReachTheContext) {
 TEST(TimedCode, ReturningCodeSavesRspAndEndsWithRet) {
   const uint8_t body[] = {0x90};
   const uint64_t code = 0x7f0000001000, ctx = code + 0x20000;
-  auto bytes = emit_timed_code({body, 3, 0x4000, false, /*returns=*/true}, code, ctx);
+  auto bytes = emit_timed_code({body, 3, 0x4000, false, false, /*returns=*/true}, code, ctx);
   ASSERT_EQ(bytes[10], 0x48);
   ASSERT_EQ(bytes[11], 0x89);
   ASSERT_EQ(bytes[12], 0x25);
@@ -73,6 +73,29 @@ TEST(TimedCode, ReturningCodeSavesRspAndEndsWithRet) {
   EXPECT_EQ(bytes.back(), 0xC3);
   const uint8_t wrfsbase[] = {0xF3, 0x48, 0x0F, 0xAE, 0xD0};
   EXPECT_EQ(std::search(bytes.begin(), bytes.end(), std::begin(wrfsbase), std::end(wrfsbase)), bytes.end());
+}
+
+// On AVX-512 hosts every iteration also zeroes zmm16-31 (with 128-bit
+// EVEX xors) and k0-k7 (bytes as llvm-mc-19 -show-encoding gives them).
+TEST(TimedCode, ZeroesUpperZmmAndMaskRegistersOnAvx512) {
+  const uint8_t body[] = {0x90};
+  const uint64_t code = 0x7f0000001000, ctx = code + 0x20000;
+  auto plain = emit_timed_code({body, 1, 0x4000, true, false}, code, ctx);
+  auto wide = emit_timed_code({body, 1, 0x4000, true, true}, code, ctx);
+  const std::vector<std::vector<uint8_t>> expected = {
+      {0xC5, 0xF8, 0x77},                    // vzeroupper
+      {0x62, 0xA1, 0x7D, 0x00, 0xEF, 0xC0},  // vpxord xmm16, xmm16, xmm16 (zeroes zmm16)
+      {0x62, 0xA1, 0x45, 0x00, 0xEF, 0xFF},  // vpxord xmm23, xmm23, xmm23
+      {0x62, 0x01, 0x3D, 0x00, 0xEF, 0xC0},  // vpxord xmm24, xmm24, xmm24
+      {0x62, 0x01, 0x05, 0x00, 0xEF, 0xFF},  // vpxord xmm31, xmm31, xmm31
+      {0xC5, 0xFC, 0x47, 0xC0},              // kxorw k0, k0, k0
+      {0xC5, 0xC4, 0x47, 0xFF},              // kxorw k7, k7, k7
+  };
+  for (const auto& insn : expected) {
+    EXPECT_NE(std::search(wide.begin(), wide.end(), insn.begin(), insn.end()), wide.end());
+    if (insn[0] == 0x62) EXPECT_EQ(std::search(plain.begin(), plain.end(), insn.begin(), insn.end()), plain.end());
+  }
+  EXPECT_EQ(wide.size(), plain.size() + 16 * 6 + 8 * 4);
 }
 
 TEST(Estimate, MedianAndDifference) {
