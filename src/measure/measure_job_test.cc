@@ -67,8 +67,8 @@ TEST_F(MeasureJobTest, WritesCsvMetadataAndReasons) {
 // measured again (the marker value survives), a torn last line is ignored.
 TEST_F(MeasureJobTest, ResumesFromTheJournal) {
   {
-    std::ofstream j(out_ + ".partial");
-    j << "surrogate-journal v1 " << job_fingerprint(blocks_, options_) << "\n0\t123.45\ttsc=0.60000\n1\t";
+    util::ResultJournal(out_, job_fingerprint(blocks_, options_)).record(0, {"123.45", "tsc=0.60000"});
+    std::ofstream(out_ + ".partial", std::ios::app) << "1\t";
   }
   JobSummary s = run_measure_job(blocks_, options_, job_, log_);
   EXPECT_EQ(s.resumed, 1u);

@@ -9,8 +9,41 @@
 namespace surrogate::util {
 
 namespace {
-const char kMagic[] = "surrogate-journal v1 ";
+const char kMagic[] = "surrogate-journal v2 ";
 constexpr std::size_t kFlushEvery = 64;  // items
+
+// 8 hex digits of the 32-bit FNV-1a of `record`.
+std::string check_of(const std::string& record) {
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : record) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", h);
+  return buf;
+}
+
+// The entry of a record line "<index>\t<value>\t<note>\t<check>", or false
+// when the line is not one whole good record.
+bool parse_record(const std::string& line, std::size_t* index, JournalEntry* entry) {
+  const auto t3 = line.rfind('\t');
+  if (t3 == std::string::npos || line.size() - t3 - 1 != 8) return false;
+  const std::string record = line.substr(0, t3);
+  if (check_of(record) != line.substr(t3 + 1)) return false;
+  const auto t1 = record.find('\t');
+  const auto t2 = t1 == std::string::npos ? t1 : record.find('\t', t1 + 1);
+  if (t2 == std::string::npos || t1 == 0) return false;
+  for (std::size_t i = 0; i < t1; ++i)
+    if (record[i] < '0' || record[i] > '9') return false;
+  try {
+    *index = std::stoull(record.substr(0, t1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  *entry = {record.substr(t1 + 1, t2 - t1 - 1), record.substr(t2 + 1)};
+  return true;
+}
 }  // namespace
 
 std::string fingerprint_of(const std::string& text) {
@@ -32,7 +65,7 @@ ResultJournal::ResultJournal(const std::string& output_path, const std::string& 
   if (!enabled_) return;
   const std::string header = kMagic + fingerprint;
   bool resume = false;
-  std::size_t good_end = 0;  // bytes up to the last complete line
+  std::size_t good_end = 0;  // bytes up to the end of the last good record
   {
     std::ifstream in(path_, std::ios::binary);
     std::stringstream whole;
@@ -41,26 +74,23 @@ ResultJournal::ResultJournal(const std::string& output_path, const std::string& 
     std::size_t start = 0;
     for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
       const std::string line = text.substr(start, end - start);
-      good_end = end + 1;
       if (start == 0) {
         resume = line == header;
         if (!resume) break;
+        good_end = end + 1;
         continue;
       }
-      auto t1 = line.find('\t');
-      auto t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
-      if (t2 == std::string::npos) continue;
-      try {
-        std::size_t index = std::stoull(line.substr(0, t1));
-        finished_[index] = {line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)};
-      } catch (const std::exception&) {
-      }
+      std::size_t index;
+      JournalEntry entry;
+      if (!parse_record(line, &index, &entry)) break;  // torn or corrupt: the log ends here
+      finished_[index] = std::move(entry);
+      good_end = end + 1;
     }
   }
   if (resume) {
-    // A last line without '\n' is a torn write (killed mid-line, disk
-    // full): cut it off, or the next record would be appended to it and
-    // read back as another item's ("38" + "3\t471" = item 383).
+    // Cut off whatever follows the last good record (a line torn by a kill or
+    // a full disk, a corrupt record and all after it), or the next record
+    // would be appended to the fragment and read back as another item's.
     std::error_code cut;
     if (std::filesystem::file_size(path_, cut) != good_end) std::filesystem::resize_file(path_, good_end, cut);
     if (cut) throw std::runtime_error(path_ + ": cannot repair journal: " + cut.message());
@@ -84,7 +114,11 @@ void ResultJournal::record(std::size_t index, const JournalEntry& entry) {
   std::string note = entry.note;
   for (char& c : note)
     if (c == '\n' || c == '\t') c = ' ';
-  out_ << index << '\t' << entry.value << '\t' << note << '\n';
+  std::string value = entry.value;
+  for (char& c : value)
+    if (c == '\n' || c == '\t') c = ' ';
+  const std::string record = std::to_string(index) + '\t' + value + '\t' + note;
+  out_ << record << '\t' << check_of(record) << '\n';
   if (++unflushed_ >= kFlushEvery) flush_locked();
 }
 

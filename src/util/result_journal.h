@@ -1,11 +1,14 @@
 // ResultJournal: finished per-item results of a long job, kept in a side file
 // (OUTPUT.partial) so a killed job resumes without redoing them.
 //
-// File format (text): first line "surrogate-journal v1 <fingerprint>", then one
-// line per finished item: "<index>\t<value>\t<note>". The fingerprint names the
-// job (inputs + options); a journal with another fingerprint is discarded.
-// Lines are appended and flushed in small batches; a torn last line (killed
-// mid-write) is ignored on reload.
+// File format (text): first line "surrogate-journal v2 <fingerprint>", then one
+// line per finished item: "<index>\t<value>\t<note>\t<check>", where check is
+// the 8-hex-digit FNV-1a (32-bit) of "<index>\t<value>\t<note>". The
+// fingerprint names the job (inputs + options); a journal with another
+// fingerprint is discarded. Lines are appended and flushed in small batches.
+// On reopen the journal is truncated to its last good record, as SQLite's
+// and LevelDB's logs are: the first torn, unterminated or failing-check line
+// and everything after it are cut off (those items are simply done again).
 #pragma once
 
 #include <cstddef>
