@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <filesystem>
 #include <mutex>
 #include <ostream>
@@ -169,15 +171,32 @@ double program_speed(const mca::Labeller& program, const std::vector<block::Basi
   return blocks.size() / std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Seconds of training in the log beside `model` (PREFIX.log.csv: the model
+// file holds no timings, so identical trainings give identical bytes); 0
+// when there is no log.
+double logged_training_seconds(const std::string& model) {
+  const std::string log = model.substr(0, model.size() - std::string(".srg").size()) + ".log.csv";
+  std::ifstream in(log);
+  std::string line;
+  double seconds = 0;
+  if (!std::getline(in, line)) return 0;  // header: epoch,train_mape,validation_mape,learning_rate,seconds,...
+  while (std::getline(in, line)) {
+    std::size_t at = 0;
+    for (int comma = 0; comma < 4 && at != std::string::npos; ++comma) at = line.find(',', at + 1);
+    if (at != std::string::npos) seconds += std::atof(line.c_str() + at + 1);
+  }
+  return seconds;
+}
+
 // The figures of a width trained by an earlier run of this compile, from its
-// model's metadata.
+// model's metadata (and its log, for the time).
 void reuse_trained(const CompileSpec& spec, CapacityRow& row) {
   nlohmann::json m = runtime::read_model_file(row.model).metadata();
   if (m.value("labels_file", "") != spec.labels)
     throw std::runtime_error(row.model + " was trained on " + m.value("labels_file", "other labels") + ", not " +
                              spec.labels + "; remove it or choose another output.dir");
   row.epochs = m.value("epochs", 0);
-  row.training_seconds = m.value("training_seconds", 0.0);
+  row.training_seconds = logged_training_seconds(row.model);
   row.validation_mape = m.value("validation_mape", 0.0);
   row.test_mape = m.value("test_mape", 0.0);
 }

@@ -130,7 +130,6 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
                              {"best_epoch", out.result.best_epoch},
                              {"validation_mape", out.validation_mape},
                              {"test_mape", out.test_mape},
-                             {"training_seconds", out.training_seconds},
                              {"split", "FNV-1a of the block bytes % 100: <80 train, <90 validation, else test"},
                              {"seed", options.seed}};
   if (!init.empty()) metadata["initialised_from"] = init;

@@ -360,6 +360,10 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   ASSERT_EQ(more_p.status, 0) << more_p.err;
   EXPECT_NE(more_p.err.find("width 4, depth 1"), std::string::npos) << more_p.err;
   EXPECT_NE(slurp(out + "/more.srg").find("\"initialised_from\""), std::string::npos);
+  // The same training again gives the same model, byte for byte (timings go to the log).
+  Result same = run("train --labels " + labels + " --init " + out + "/chosen.srg --epochs 1 -o " + out + "/same");
+  ASSERT_EQ(same.status, 0) << same.err;
+  EXPECT_TRUE(slurp(out + "/same.srg") == slurp(out + "/more.srg")) << "identical trainings, different bytes";
   expect_clean_failure("train --labels " + labels + " --init " + blocks, out + "/bad", "not a surrogate model file");
   EXPECT_FALSE(fs::exists(out + "/bad.srg"));
 
