@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 CPUS ?= haswell skylake znver4
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench clean fuzz
 
 deps:
 	@./tools/install-deps.sh
@@ -20,6 +20,12 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer + ASan/UBSan on every parser of untrusted input (tools/fuzz.sh):
+# FUZZ_SECONDS per target; crashers land in src/fuzz/regressions, which `make test` replays.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@./tools/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

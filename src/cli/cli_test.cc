@@ -230,10 +230,12 @@ TEST(Cli, ParamsDumpRoundTripGivesByteIdenticalOutput) {
   EXPECT_EQ(stock.out, edited.out);
 }
 
-// `command` (simulate or label) interrupted once its journal holds finished
-// blocks exits 130 without output; run again, it finishes from the journal
-// with the output of an uninterrupted run, byte for byte.
-void expect_killed_run_resumes(const std::string& command, const std::string& extension) {
+// `command` (simulate or label) stopped once its journal holds finished
+// blocks: by SIGINT it exits 130 without output; by SIGKILL (kill -9, at a
+// moment of the job's choosing, mid-flush perhaps) it just dies. Run again,
+// it finishes from the journal with the output of an uninterrupted run,
+// byte for byte, and leaves no temporary behind.
+void expect_killed_run_resumes(const std::string& command, const std::string& extension, int signal = SIGINT) {
   std::string text = slurp(kSample);
   std::string in = write("resume.csv", text.substr(0, text.find('\n', 30000) + 1));
   std::string reference = dir() + "/reference" + extension, out = dir() + "/resumed" + extension;
@@ -251,11 +253,15 @@ void expect_killed_run_resumes(const std::string& command, const std::string& ex
   // Interrupt once the journal holds finished blocks (it is flushed every 64).
   for (int i = 0; i < 6000 && lines(slurp(out + ".partial")) < 70; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  kill(pid, SIGINT);
+  kill(pid, signal);
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status)) << command;
-  EXPECT_EQ(WEXITSTATUS(status), 130) << command;
+  if (signal == SIGINT) {
+    ASSERT_TRUE(WIFEXITED(status)) << command;
+    EXPECT_EQ(WEXITSTATUS(status), 130) << command;
+  } else {
+    ASSERT_TRUE(WIFSIGNALED(status)) << command << " finished before the kill";
+  }
   EXPECT_FALSE(fs::exists(out)) << command;
   std::size_t journaled = lines(slurp(out + ".partial")) - 1;
   EXPECT_GE(journaled, 64u) << command;
@@ -266,6 +272,8 @@ void expect_killed_run_resumes(const std::string& command, const std::string& ex
   EXPECT_NE(resumed.err.find(" rows were taken from " + out + ".partial"), std::string::npos) << resumed.err;
   EXPECT_EQ(slurp(out), slurp(reference)) << command;
   EXPECT_FALSE(fs::exists(out + ".partial")) << command;
+  for (const auto& f : fs::directory_iterator(dir()))
+    EXPECT_EQ(f.path().string().find(out + ".tmp."), std::string::npos) << f.path() << " left behind";
 }
 
 // -o naming an input (by another spelling too) is refused before anything
@@ -285,6 +293,8 @@ TEST(Cli, OutputOverAnInputIsRefusedAndTheInputKept) {
 
 TEST(Cli, KilledSimulationResumesWithoutRedoingFinishedBlocks) { expect_killed_run_resumes("simulate", ".csv"); }
 TEST(Cli, KilledLabellingResumesWithoutRedoingFinishedBlocks) { expect_killed_run_resumes("label", ".labels"); }
+TEST(Cli, SimulationKilledWithSigkillResumesByteIdentical) { expect_killed_run_resumes("simulate", ".csv", SIGKILL); }
+TEST(Cli, LabellingKilledWithSigkillResumesByteIdentical) { expect_killed_run_resumes("label", ".labels", SIGKILL); }
 
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm", "measure", "evaluate", "label",
@@ -400,4 +410,40 @@ TEST(Cli, EvaluateComparesPredictionsWithLabels) {
   ASSERT_EQ(other.status, 0) << other.err;
   EXPECT_EQ(other.out.find("|   0.00% |  1.000 |"), std::string::npos) << other.out;
   EXPECT_NE(other.out.find("| block kind"), std::string::npos) << other.out;
+}
+
+// kill -9 of `train` once its first checkpoint is written: run again, it
+// resumes from OUT.ckpt and writes the model an uninterrupted run writes,
+// byte for byte.
+TEST(Cli, TrainingKilledWithSigkillResumesToTheSameModel) {
+  if (!SURROGATE_WITH_TORCH) GTEST_SKIP() << "built without LibTorch";
+  std::string text = slurp(kSample);
+  size_t cut = 0;
+  for (int i = 0; i < 121; ++i) cut = text.find('\n', cut) + 1;
+  std::string blocks = write("train_kill_blocks.csv", text.substr(0, cut));
+  std::string labels = dir() + "/train_kill.labels";
+  ASSERT_EQ(run("label -mcpu=haswell " + blocks + " -o " + labels).status, 0);
+  const std::string args = " --labels " + labels + " --width 4 --epochs 40 --patience 100 -o ";
+  const std::string reference = dir() + "/train_ref", killed = dir() + "/train_killed";
+  ASSERT_EQ(run("train" + args + reference).status, 0);
+  fs::remove(killed + ".ckpt");
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stderr);
+    freopen("/dev/null", "w", stdout);
+    execl(kBinary.c_str(), kBinary.c_str(), "train", "--labels", labels.c_str(), "--width", "4", "--epochs", "40",
+          "--patience", "100", "-o", killed.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 6000 && !fs::exists(killed + ".ckpt"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the training finished before the kill";
+  EXPECT_FALSE(fs::exists(killed + ".srg"));
+  Result resumed = run("train" + args + killed);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming from " + killed + ".ckpt"), std::string::npos) << resumed.err;
+  EXPECT_TRUE(slurp(killed + ".srg") == slurp(reference + ".srg")) << "resumed training, different model bytes";
 }
