@@ -142,6 +142,40 @@ TEST_F(HarnessTest, HostileBlocksChangeNoOtherResult) {
   });
 }
 
+// Privileged and permission-gated instructions fault (#GP: SIGSEGV; AMX
+// without the kernel's permission, or absent: #UD, SIGILL), a block that
+// touches more pages than the cap is given up, and neither harms the batch.
+TEST_F(HarnessTest, PrivilegedInstructionsAndPageFloodsAreUnmeasurable) {
+  Bytes flood;  // mov [rbx + 4096 n], rax for 300 pages
+  for (uint32_t n = 1; n <= 300; ++n) {
+    const uint32_t disp = 4096 * n;
+    flood.insert(flood.end(), {0x48, 0x89, 0x83, static_cast<uint8_t>(disp), static_cast<uint8_t>(disp >> 8),
+                               static_cast<uint8_t>(disp >> 16), static_cast<uint8_t>(disp >> 24)});
+  }
+  with_retries([&] {
+    Options o = test_options();
+    o.max_unrolled_bytes = 1 << 16;
+    Harness harness(o);
+    const std::vector<Bytes> batch = {{0xF4},                          // hlt
+                                      {0xEC},                          // in al, dx
+                                      {0x0F, 0x30},                    // wrmsr
+                                      {0xFA},                          // cli
+                                      {0xC4, 0xE2, 0x78, 0x49, 0xC0},  // tilerelease (AMX)
+                                      flood,
+                                      kAddChain};
+    auto r = harness.measure(batch);
+    ASSERT_EQ(r.size(), batch.size());
+    for (size_t i : {0u, 1u, 2u, 3u}) {
+      EXPECT_FALSE(r[i].measured()) << "block " << i;
+      EXPECT_NE(r[i].reason.find("SIGSEGV: general protection"), std::string::npos) << i << ": " << r[i].reason;
+    }
+    EXPECT_EQ(r[4].reason, "SIGILL: illegal instruction");
+    EXPECT_FALSE(r[5].measured());
+    EXPECT_NE(r[5].reason.find("more pages touched than the cap"), std::string::npos) << r[5].reason;
+    EXPECT_NEAR(per_instruction(r[6], 8), 1.0, 0.05);
+  });
+}
+
 TEST_F(HarnessTest, EmptyAndOversizedBlocks) {
   with_retries([&] {
     Options o = test_options();
