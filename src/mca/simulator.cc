@@ -154,13 +154,24 @@ bool uses_overlapping_groups(const llvm::mca::InstrDesc& desc) {
   return false;
 }
 
-// Runs the pipeline in a child process, so that LLVM crashing on it (see
-// uses_overlapping_groups) fails this block, not the process: the block's
-// total cycles, or SimulationError. fork() copies only this thread; glibc's
-// malloc and tcmalloc stay usable in the child (both lock around fork), and
-// the child leaves with _exit (no destructors, no atexit handlers).
+// CPU seconds an isolated simulation may take (a real block of 100
+// iterations takes milliseconds).
 constexpr rlim_t kIsolatedCpuSeconds = 5;
 
+// LLVM's message for a failed pipeline run, as the caller reports it.
+std::string simulation_failure(llvm::Error error) {
+  std::string why;
+  llvm::handleAllErrors(std::move(error), [&](const llvm::ErrorInfoBase& e) { why = e.message(); });
+  return "simulation failed: " + why;
+}
+
+// Runs the pipeline in a child process, so that LLVM crashing on it (see
+// uses_overlapping_groups) fails this block, not the process: the block's
+// total cycles, or SimulationError (LLVM's own message when the run fails
+// without crashing). fork() copies only this thread; glibc's malloc and
+// tcmalloc stay usable in the child (both lock around fork), and the child
+// leaves with _exit (no destructors, no atexit handlers). The child writes
+// the cycles (8 bytes), then the failure message if any, to a pipe.
 std::uint64_t run_isolated(llvm::mca::Pipeline& pipeline) {
   int fds[2];
   if (pipe(fds) != 0) throw SimulationError(std::string("cannot isolate the simulation: ") + std::strerror(errno));
@@ -180,21 +191,32 @@ std::uint64_t run_isolated(llvm::mca::Pipeline& pipeline) {
     const rlimit cpu{kIsolatedCpuSeconds, kIsolatedCpuSeconds + 1};  // SIGXCPU, then SIGKILL
     setrlimit(RLIMIT_CPU, &cpu);
     llvm::Expected<unsigned> total = pipeline.run();
-    std::uint64_t cycles = 0;
-    if (total)
-      cycles = *total;
-    else
-      llvm::consumeError(total.takeError());
-    ssize_t ignored = write(fds[1], &cycles, sizeof cycles);
-    (void)ignored;
+    std::string out(sizeof(std::uint64_t), '\0');
+    if (total) {
+      const std::uint64_t cycles = *total;
+      std::memcpy(out.data(), &cycles, sizeof cycles);
+    } else {
+      out += simulation_failure(total.takeError());
+    }
+    for (std::size_t done = 0; done < out.size();) {
+      const ssize_t n = write(fds[1], out.data() + done, out.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
     _exit(total ? 0 : 1);
   }
   close(fds[1]);
-  std::uint64_t cycles = 0;
-  ssize_t got;
-  do got = read(fds[0], &cycles, sizeof cycles);
-  while (got < 0 && errno == EINTR);
+  std::string in;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
   close(fds[0]);
+  std::uint64_t cycles = 0;
+  const bool got = in.size() >= sizeof cycles;
+  if (got) std::memcpy(&cycles, in.data(), sizeof cycles);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
@@ -205,8 +227,9 @@ std::uint64_t run_isolated(llvm::mca::Pipeline& pipeline) {
   if (WIFSIGNALED(status))
     throw SimulationError(std::string("LLVM 19's llvm-mca crashes on this block (") + strsignal(WTERMSIG(status)) +
                           "): an instruction uses overlapping resource groups (llvm/llvm-project#108157)");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != sizeof cycles)
-    throw SimulationError("simulation failed");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 1 && in.size() > sizeof cycles)
+    throw SimulationError(in.substr(sizeof cycles));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !got) throw SimulationError("simulation failed");
   return cycles;
 }
 
@@ -321,11 +344,7 @@ std::uint64_t Simulator::run(const block::BasicBlock& block, unsigned iterations
     pipeline->addEventListener(listener.get());
   }
   llvm::Expected<unsigned> total = pipeline->run();
-  if (!total) {
-    std::string why;
-    llvm::handleAllErrors(total.takeError(), [&](const llvm::ErrorInfoBase& e) { why = e.message(); });
-    throw SimulationError("simulation failed: " + why);
-  }
+  if (!total) throw SimulationError(simulation_failure(total.takeError()));
   if (listener) listener->finish();
   return *total;
 }
