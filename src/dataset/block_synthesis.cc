@@ -81,12 +81,15 @@ struct BlockSynthesizer::Impl {
   };
   std::vector<Opcode> pool;
   std::array<std::vector<std::size_t>, static_cast<std::size_t>(Encoding::kKinds)> by_encoding;  // pool indices
+  std::vector<std::size_t> encodings;  // the instruction sets (indices of by_encoding) with opcodes
   std::set<std::vector<std::uint8_t>> emitted;
 
   Impl(const std::string& cpu, std::uint64_t seed) : simulator(stock_params(cpu)), rng(seed) {
     subtarget = target.make_subtarget(cpu);
     make_register_pool();
     make_opcode_pool();
+    for (std::size_t e = 0; e < by_encoding.size(); ++e)
+      if (!by_encoding[e].empty()) encodings.push_back(e);
   }
 
   static mca::CpuParams stock_params(const std::string& cpu) {
@@ -318,9 +321,6 @@ struct BlockSynthesizer::Impl {
   SynthesizedBlock next() {
     static constexpr BlockShape kShapes[] = {BlockShape::kChain, BlockShape::kIndependent, BlockShape::kPointerChase,
                                              BlockShape::kMixed};
-    std::vector<std::size_t> encodings;
-    for (std::size_t e = 0; e < by_encoding.size(); ++e)
-      if (!by_encoding[e].empty()) encodings.push_back(e);
     for (;;) {
       const BlockShape shape = kShapes[rng() % 4];
       const std::size_t n = 1 + rng() % kMaxInstructions;
