@@ -133,6 +133,12 @@ TrainedSurrogate train_surrogate(const PreparedData& data, const nn::LstmShape& 
                              {"split", "FNV-1a of the block bytes % 100: <80 train, <90 validation, else test"},
                              {"seed", options.seed}};
   if (!init.empty()) metadata["initialised_from"] = init;
+  // Labels that name no CPU (a CSV of hex,throughput) keep the base model's:
+  // a fine-tuned haswell model is still a haswell model.
+  if (initial && runtime::model_cpu({{"metadata", metadata}}).empty()) {
+    const std::string cpu = runtime::model_cpu(initial->header);
+    if (!cpu.empty()) metadata["cpu"] = cpu;
+  }
   if (options.loss == nn::TrainOptions::Loss::kLogError) metadata["loss"] = "log-error";
   for (const auto& [key, value] : extra_metadata.items()) metadata[key] = value;
   out.model_path = prefix + ".srg";

@@ -370,6 +370,12 @@ TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   ASSERT_EQ(more_p.status, 0) << more_p.err;
   EXPECT_NE(more_p.err.find("width 4, depth 1"), std::string::npos) << more_p.err;
   EXPECT_NE(slurp(out + "/more.srg").find("\"initialised_from\""), std::string::npos);
+  // Labels that name no CPU (a CSV): the fine-tuned model keeps its base's.
+  std::string csv = dir() + "/compile_sim.csv";
+  ASSERT_EQ(run("simulate -mcpu=haswell " + blocks + " -o " + csv).status, 0);
+  Result csv_init = run("train --labels " + csv + " --init " + out + "/chosen.srg --epochs 1 -o " + out + "/csvinit");
+  ASSERT_EQ(csv_init.status, 0) << csv_init.err;
+  EXPECT_NE(slurp(out + "/csvinit.srg").find("\"cpu\":\"haswell\""), std::string::npos);
   // The same training again gives the same model, byte for byte (timings go to the log).
   Result same = run("train --labels " + labels + " --init " + out + "/chosen.srg --epochs 1 -o " + out + "/same");
   ASSERT_EQ(same.status, 0) << same.err;
