@@ -107,6 +107,40 @@ TEST(Sandbox, NothingABlockCanReachHoldsAHarnessAddress) {
     if (m.name.find("surrogate-code") != std::string::npos) EXPECT_EQ(m.perms.find('w'), std::string::npos) << m.name;
 }
 
+// An attacker who knows the layout exactly (here: the test embeds the
+// context page's address) overwrites every word of the block's context page,
+// as issue 13's reproducer overwrote the saved rsp there: the run still ends
+// where it should and the harness goes on, because no word of that page is
+// ever trusted with an address. (The loop counter is left alone: a block
+// that sets it runs ~forever and the worker's timeout takes it.)
+TEST(Sandbox, OverwritingTheWholeContextPageRedirectsNothing) {
+  if (auto why = unsupported_host_reason()) GTEST_SKIP() << *why;
+  const Options options;
+  const bool has_avx = host_info().has_avx;
+  BlockMemory memory(options.init_value, 64);
+  CodeBuffer code(1, 64 * 1024);
+  FaultGuard guard(memory, has_avx);
+  std::vector<uint8_t> block = {0x48, 0xB8};  // movabs rax, context page
+  for (int i = 0; i < 8; ++i) block.push_back(static_cast<uint8_t>(code.context_address() >> (8 * i)));
+  block.insert(block.end(), {0x48, 0xB9});  // movabs rcx, 0x4141414141414141
+  for (int i = 0; i < 8; ++i) block.push_back(0x41);
+  for (uint32_t off = 0; off < 4096; off += 8)  // mov [rax + off], rcx
+    if (off != offsetof(RunContext, loop_counter))
+      block.insert(block.end(), {0x48, 0x89, 0x88, static_cast<uint8_t>(off), static_cast<uint8_t>(off >> 8), 0, 0});
+  code.write(0, emit_timed_code({block, 1, options.init_value, has_avx}, code.slot_address(0), code.context_address()));
+  RunContext inputs;
+  inputs.block_rsp = memory.block_rsp();
+  inputs.block_mxcsr = options.mxcsr();
+  for (uint64_t iterations : {1, 5}) {
+    code.context() = inputs;
+    code.context().iterations = iterations;
+    memory.reset();
+    Fault fault;
+    EXPECT_TRUE(guard.run(code, 0, /*allow_mapping=*/true, &fault)) << fault.describe();
+    EXPECT_EQ(code.context().saved_rsp, 0x4141414141414141u) << "the block did write the page";
+  }
+}
+
 // Code buffers lie at random addresses, not next to each other where the
 // kernel would put them: the block's code cannot compute where the
 // harness's returning code and its context (with the saved rsp) are.
