@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev libffi-dev libncurses-dev
   libseccomp-dev libgoogle-perftools-dev hyperfine gnuplot-nox
+  # Unicorn (QEMU's x86-64 emulator): the semantics layer's equivalence checks.
+  libunicorn-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

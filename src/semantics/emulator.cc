@@ -1,0 +1,136 @@
+#include "semantics/emulator.h"
+
+#include <unicorn/unicorn.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <vector>
+
+namespace surrogate::semantics {
+namespace {
+
+constexpr std::uint64_t kPage = 4096;
+constexpr std::uint64_t kUserTop = std::uint64_t{1} << 47;  // canonical user addresses end here
+// Instructions one run may execute (a rep-prefixed string instruction counts
+// once per repetition); straight-line blocks need far fewer.
+constexpr std::uint64_t kMaxInstructions = 100000;
+
+const int kGprIds[16] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX, UC_X86_REG_RSP, UC_X86_REG_RBP,
+                         UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+                         UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+struct Emulator::Impl {
+  uc_engine* uc = nullptr;
+  uc_hook unmapped_hook = 0, write_hook = 0;
+  std::vector<std::uint64_t> pages;                   // data pages mapped in this run
+  std::vector<std::pair<std::uint64_t, int>> writes;  // (address, size) of every write
+  std::uint64_t memory_seed = 0;
+  std::string map_failure;
+
+  static bool on_unmapped(uc_engine* uc, uc_mem_type, std::uint64_t address, int, std::int64_t, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    const std::uint64_t page = address & ~(kPage - 1);
+    if (address >= kUserTop) {
+      self->map_failure = "memory fault at " + hex(address) + " (not a user address)";
+      return false;
+    }
+    if (self->pages.size() >= kMaxPages) {
+      self->map_failure = "touches more than " + std::to_string(kMaxPages) + " pages";
+      return false;
+    }
+    if (uc_mem_map(uc, page, kPage, UC_PROT_READ | UC_PROT_WRITE) != UC_ERR_OK) {
+      self->map_failure = "memory fault at " + hex(address);
+      return false;
+    }
+    std::uint8_t bytes[kPage];
+    for (std::uint64_t i = 0; i < kPage; ++i) bytes[i] = initial_memory_byte(self->memory_seed, page + i);
+    uc_mem_write(uc, page, bytes, kPage);
+    self->pages.push_back(page);
+    return true;
+  }
+
+  static void on_write(uc_engine*, uc_mem_type, std::uint64_t address, int size, std::int64_t, void* user) {
+    static_cast<Impl*>(user)->writes.emplace_back(address, size);
+  }
+};
+
+Emulator::Emulator() : impl_(std::make_unique<Impl>()) {
+  if (uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &impl_->uc); e != UC_ERR_OK)
+    throw std::runtime_error(std::string("Unicorn: ") + uc_strerror(e));
+  if (uc_err e = uc_mem_map(impl_->uc, kCodeAddress, kMaxCodeBytes + kPage, UC_PROT_READ | UC_PROT_EXEC);
+      e != UC_ERR_OK)
+    throw std::runtime_error(std::string("Unicorn: ") + uc_strerror(e));
+  uc_hook_add(impl_->uc, &impl_->unmapped_hook, UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED,
+              reinterpret_cast<void*>(&Impl::on_unmapped), impl_.get(), 1, 0);
+  uc_hook_add(impl_->uc, &impl_->write_hook, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Impl::on_write), impl_.get(),
+              1, 0);
+}
+
+Emulator::~Emulator() {
+  if (impl_->uc) uc_close(impl_->uc);
+}
+
+Outcome Emulator::run(std::span<const std::uint8_t> code, const MachineState& start) {
+  Impl& m = *impl_;
+  Outcome out;
+  if (code.size() > kMaxCodeBytes) {
+    out.fault = "block longer than " + std::to_string(kMaxCodeBytes) + " bytes";
+    return out;
+  }
+  for (std::uint64_t page : m.pages) uc_mem_unmap(m.uc, page, kPage);
+  m.pages.clear();
+  m.writes.clear();
+  m.map_failure.clear();
+  m.memory_seed = start.memory_seed;
+
+  // The code, then int3 padding; translated blocks of an earlier run dropped.
+  std::vector<std::uint8_t> image(code.begin(), code.end());
+  image.resize(code.size() + 16, 0xCC);
+  uc_mem_write(m.uc, kCodeAddress, image.data(), image.size());
+  uc_ctl_remove_cache(m.uc, kCodeAddress, kCodeAddress + kMaxCodeBytes + kPage);
+
+  for (int r = 0; r < 16; ++r) uc_reg_write(m.uc, kGprIds[r], &start.gpr[r]);
+  std::uint64_t rflags = 0x2 | (start.flags & kStatusFlags);
+  uc_reg_write(m.uc, UC_X86_REG_RFLAGS, &rflags);
+  for (int x = 0; x < 16; ++x) uc_reg_write(m.uc, UC_X86_REG_XMM0 + x, start.xmm[x].data());
+  const std::uint64_t end = kCodeAddress + code.size();
+  const uc_err e = uc_emu_start(m.uc, kCodeAddress, end, 0, kMaxInstructions);
+  std::uint64_t rip = 0;
+  uc_reg_read(m.uc, UC_X86_REG_RIP, &rip);
+  if (e != UC_ERR_OK || rip != end) {
+    if (!m.map_failure.empty()) {
+      out.fault = m.map_failure;
+    } else if (e == UC_ERR_INSN_INVALID) {
+      out.fault = "the emulator cannot run the instruction at +" + std::to_string(rip - kCodeAddress) +
+                  " (Unicorn 2 has no AVX)";
+    } else if (e == UC_ERR_OK) {
+      out.fault = "did not finish within " + std::to_string(kMaxInstructions) + " instructions";
+    } else {
+      out.fault = std::string(uc_strerror(e)) + " at +" + std::to_string(rip - kCodeAddress);
+    }
+    return out;
+  }
+  for (int r = 0; r < 16; ++r) uc_reg_read(m.uc, kGprIds[r], &out.state.gpr[r]);
+  uc_reg_read(m.uc, UC_X86_REG_RFLAGS, &rflags);
+  out.state.flags = rflags & kStatusFlags;
+  for (int x = 0; x < 16; ++x) uc_reg_read(m.uc, UC_X86_REG_XMM0 + x, out.state.xmm[x].data());
+  out.state.memory_seed = start.memory_seed;
+  for (const auto& [address, size] : m.writes)
+    for (int i = 0; i < size; ++i) {
+      std::uint8_t byte = 0;
+      uc_mem_read(m.uc, address + i, &byte, 1);
+      out.written[address + i] = byte;
+    }
+  out.ok = true;
+  return out;
+}
+
+}  // namespace surrogate::semantics

@@ -1,0 +1,20 @@
+#include "semantics/machine_state.h"
+
+namespace surrogate::semantics {
+
+std::uint8_t initial_memory_byte(std::uint64_t memory_seed, std::uint64_t address) {
+  // splitmix64 of (seed, 8-byte word), one byte of it: cheap, well mixed.
+  std::uint64_t z = memory_seed ^ ((address >> 3) * 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<std::uint8_t>(z >> (8 * (address & 7)));
+}
+
+const char* gpr_name(int index) {
+  static const char* const kNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                         "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+  return index >= 0 && index < 16 ? kNames[index] : "?";
+}
+
+}  // namespace surrogate::semantics
