@@ -1,0 +1,61 @@
+// Optimizer: a faster block that computes the same live state (issue 17).
+//
+// Simulated annealing over rewrite moves (rewrite_moves.h), `budget`
+// surrogate evaluations per block: a candidate's cost is the surrogate's
+// predicted cycles per 100 iterations, plus a penalty when it differs from
+// the original on a few quick test states (STOKE's correctness term). The
+// best candidates by prediction are then checked in order: tested on 1,000
+// fresh states (semantics/equivalence.h) and simulated by llvm-mca's model
+// of the CPU; the first that is equivalent and simulates faster is the
+// answer. So every accepted rewrite is verified and confirmed by the real
+// simulator; the surrogate only steers the search.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "block/basic_block.h"
+#include "semantics/equivalence.h"
+
+namespace surrogate::mca {
+class Simulator;
+}
+namespace surrogate::runtime {
+class Surrogate;
+}
+
+namespace surrogate::optimize {
+
+struct OptimizeOptions {
+  semantics::LiveOut live;           // what must agree after the block
+  std::size_t budget = 2000;         // surrogate evaluations per block
+  std::uint64_t seed = 1;            // same seed, same result
+  std::size_t quick_states = 16;     // test states inside the search
+  std::size_t verify_states = 1000;  // fresh states for the final check
+  std::size_t finalists = 8;         // best candidates by prediction checked at the end
+};
+
+struct OptimizeResult {
+  std::vector<std::uint8_t> optimized;  // equal to the block's bytes when nothing better was found
+  double cycles = 0;                    // simulated cycles / 100 iterations, original
+  double optimized_cycles = 0;          // simulated, rewrite (= cycles when unchanged)
+  double predicted_cycles = 0;          // the surrogate's, rewrite
+  std::string verified;                 // "tested:N", or "" when unchanged
+  std::string moves;                    // moves from the original, ";"-separated
+  std::size_t evaluations = 0;          // surrogate evaluations spent
+};
+
+class Optimizer {
+ public:
+  Optimizer(runtime::Surrogate& surrogate, const mca::Simulator& simulator, OptimizeOptions options);
+  // Throws mca::SimulationError when the original block cannot be simulated.
+  OptimizeResult optimize(const block::BasicBlock& block);
+
+ private:
+  runtime::Surrogate& surrogate_;
+  const mca::Simulator& simulator_;
+  OptimizeOptions options_;
+};
+
+}  // namespace surrogate::optimize

@@ -1,0 +1,72 @@
+// The optimizer on blocks with a known better form, with the shipped
+// haswell surrogate and llvm-mca's haswell model.
+#include "optimize/optimizer.h"
+
+#include <gtest/gtest.h>
+
+#include "block/decoder.h"
+#include "mca/cpu_params.h"
+#include "mca/simulator.h"
+#include "runtime/surrogate_runtime.h"
+
+namespace surrogate::optimize {
+namespace {
+
+block::BasicBlock decoded(std::vector<std::uint8_t> bytes) {
+  return block::Decoder().decode_block(std::move(bytes), "test", {}, nullptr);
+}
+
+struct Fixture {
+  runtime::Surrogate surrogate{std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg"};
+  mca::Simulator simulator{mca::CpuParams::stock("haswell")};
+};
+
+OptimizeOptions options(const std::string& live) {
+  OptimizeOptions o;
+  o.live = semantics::LiveOut::parse(live);
+  o.budget = 300;
+  return o;
+}
+
+// mov eax, 1; mov eax, 2: the first is dead even with everything live.
+TEST(Optimizer, DropsADeadInstructionWithEverythingLive) {
+  Fixture f;
+  Optimizer optimizer(f.surrogate, f.simulator, options("all"));
+  const block::BasicBlock b = decoded({0xB8, 0x01, 0x00, 0x00, 0x00, 0xB8, 0x02, 0x00, 0x00, 0x00});
+  const OptimizeResult r = optimizer.optimize(b);
+  EXPECT_EQ(r.optimized, (std::vector<std::uint8_t>{0xB8, 0x02, 0x00, 0x00, 0x00})) << r.moves;
+  EXPECT_LT(r.optimized_cycles, r.cycles);
+  EXPECT_EQ(r.verified, "tested:1000");
+  EXPECT_GT(r.evaluations, 0u);
+}
+
+// imul rax, rax, 4 (3 cycles, a chain) -> lea rax, [rax*4] (1 cycle): right
+// only where the flags are dead.
+TEST(Optimizer, StrengthReductionOnlyWhereTheFlagsAreDead) {
+  Fixture f;
+  const block::BasicBlock b = decoded({0x48, 0x6B, 0xC0, 0x04});  // imul rax, rax, 4
+  Optimizer dead_flags(f.surrogate, f.simulator, options("rax"));
+  const OptimizeResult r = dead_flags.optimize(b);
+  EXPECT_NE(r.optimized, b.bytes) << "no rewrite found";
+  EXPECT_NE(r.moves.find("imul->lea"), std::string::npos) << r.moves;
+  EXPECT_LT(r.optimized_cycles, r.cycles / 2);
+  EXPECT_EQ(r.verified, "tested:1000");
+
+  Optimizer all_live(f.surrogate, f.simulator, options("all"));
+  const OptimizeResult unchanged = all_live.optimize(b);
+  EXPECT_EQ(unchanged.optimized, b.bytes) << unchanged.moves;
+  EXPECT_EQ(unchanged.verified, "");
+  EXPECT_EQ(unchanged.optimized_cycles, unchanged.cycles);
+}
+
+TEST(Optimizer, TheSameSeedGivesTheSameAnswer) {
+  Fixture f;
+  const block::BasicBlock b = decoded({0x48, 0x6B, 0xC0, 0x04, 0x48, 0x83, 0xC3, 0x01});  // imul; add rbx, 1
+  Optimizer a(f.surrogate, f.simulator, options("rax,rbx")), c(f.surrogate, f.simulator, options("rax,rbx"));
+  const OptimizeResult ra = a.optimize(b), rc = c.optimize(b);
+  EXPECT_EQ(ra.optimized, rc.optimized);
+  EXPECT_EQ(ra.moves, rc.moves);
+}
+
+}  // namespace
+}  // namespace surrogate::optimize

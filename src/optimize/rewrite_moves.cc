@@ -1,0 +1,148 @@
+#include "optimize/rewrite_moves.h"
+
+#include <algorithm>
+
+#include "block/x86_target.h"
+#include "llvm/MC/MCInstrInfo.h"
+#include "llvm/MC/MCRegisterInfo.h"
+
+namespace surrogate::optimize {
+namespace {
+
+// Opcodes and registers by name, looked up once.
+struct Names {
+  int mov32ri, xor32rr, imul64rri8, imul64rri32, lea64r, add64ri8, sub64ri8, inc64r, dec64r, add32ri8, sub32ri8, inc32r,
+      dec32r;
+  std::vector<unsigned> gr64, gr32;  // same order: gr32[i] is the low half of gr64[i]
+
+  Names() {
+    const block::X86Target& x86 = block::X86Target::get();
+    mov32ri = x86.find_opcode("MOV32ri");
+    xor32rr = x86.find_opcode("XOR32rr");
+    imul64rri8 = x86.find_opcode("IMUL64rri8");
+    imul64rri32 = x86.find_opcode("IMUL64rri32");
+    lea64r = x86.find_opcode("LEA64r");
+    add64ri8 = x86.find_opcode("ADD64ri8");
+    sub64ri8 = x86.find_opcode("SUB64ri8");
+    inc64r = x86.find_opcode("INC64r");
+    dec64r = x86.find_opcode("DEC64r");
+    add32ri8 = x86.find_opcode("ADD32ri8");
+    sub32ri8 = x86.find_opcode("SUB32ri8");
+    inc32r = x86.find_opcode("INC32r");
+    dec32r = x86.find_opcode("DEC32r");
+    const llvm::MCRegisterInfo& ri = x86.reg_info();
+    static const char* const k64[] = {"RAX", "RCX", "RDX", "RBX", "RBP", "RSI", "RDI", "R8",
+                                      "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
+    static const char* const k32[] = {"EAX", "ECX",  "EDX",  "EBX",  "EBP",  "ESI",  "EDI", "R8D",
+                                      "R9D", "R10D", "R11D", "R12D", "R13D", "R14D", "R15D"};
+    auto find = [&](const char* name) {
+      for (unsigned r = 1; r < ri.getNumRegs(); ++r)
+        if (std::string(ri.getName(r)) == name) return r;
+      return 0u;
+    };
+    for (std::size_t i = 0; i < std::size(k64); ++i) {
+      gr64.push_back(find(k64[i]));
+      gr32.push_back(find(k32[i]));
+    }
+  }
+};
+
+const Names& names() {
+  static const Names n;
+  return n;
+}
+
+llvm::MCInst make(int opcode, std::initializer_list<llvm::MCOperand> operands) {
+  llvm::MCInst inst;
+  inst.setOpcode(static_cast<unsigned>(opcode));
+  for (const llvm::MCOperand& op : operands) inst.addOperand(op);
+  return inst;
+}
+
+// The catalogue's cheaper form of `inst`, with a name, if it has one.
+std::optional<std::pair<llvm::MCInst, std::string>> catalogue(const llvm::MCInst& inst) {
+  const Names& n = names();
+  const int op = static_cast<int>(inst.getOpcode());
+  using llvm::MCOperand;
+  if (op == n.mov32ri && inst.getOperand(1).isImm() && inst.getOperand(1).getImm() == 0) {
+    const unsigned r = inst.getOperand(0).getReg();
+    return std::pair{make(n.xor32rr, {MCOperand::createReg(r), MCOperand::createReg(r), MCOperand::createReg(r)}),
+                     std::string("mov->xor")};
+  }
+  if ((op == n.imul64rri8 || op == n.imul64rri32) && inst.getOperand(2).isImm()) {
+    const std::int64_t k = inst.getOperand(2).getImm();
+    if (k == 2 || k == 4 || k == 8)  // lea dst, [0 + src * k]
+      return std::pair{make(n.lea64r, {inst.getOperand(0), MCOperand::createReg(0), MCOperand::createImm(k),
+                                       inst.getOperand(1), MCOperand::createImm(0), MCOperand::createReg(0)}),
+                       std::string("imul->lea")};
+  }
+  const bool add1 =
+      (op == n.add64ri8 || op == n.add32ri8) && inst.getOperand(2).isImm() && inst.getOperand(2).getImm() == 1;
+  const bool sub1 =
+      (op == n.sub64ri8 || op == n.sub32ri8) && inst.getOperand(2).isImm() && inst.getOperand(2).getImm() == 1;
+  if (add1 || sub1) {
+    const bool wide = op == n.add64ri8 || op == n.sub64ri8;
+    const int to = add1 ? (wide ? n.inc64r : n.inc32r) : (wide ? n.dec64r : n.dec32r);
+    return std::pair{make(to, {inst.getOperand(0), inst.getOperand(1)}), std::string(add1 ? "add->inc" : "sub->dec")};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::mt19937_64& rng) {
+  if (block.empty()) return std::nullopt;
+  const std::size_t i = rng() % block.size();
+  Rewrite out{block, {}};
+  switch (rng() % 4) {
+    case 0:
+      if (block.size() < 2) return std::nullopt;
+      out.instructions.erase(out.instructions.begin() + static_cast<long>(i));
+      out.move = "delete " + std::to_string(i);
+      return out;
+    case 1:
+      if (i + 1 >= block.size()) return std::nullopt;
+      std::swap(out.instructions[i], out.instructions[i + 1]);
+      out.move = "swap " + std::to_string(i) + "-" + std::to_string(i + 1);
+      return out;
+    case 2: {
+      // A register operand -> another GPR of the block of the same width.
+      const Names& n = names();
+      llvm::MCInst& inst = out.instructions[i];
+      std::vector<unsigned> slots;
+      for (unsigned k = 0; k < inst.getNumOperands(); ++k)
+        if (inst.getOperand(k).isReg() && inst.getOperand(k).getReg() != 0) slots.push_back(k);
+      if (slots.empty()) return std::nullopt;
+      const unsigned slot = slots[rng() % slots.size()];
+      const unsigned reg = inst.getOperand(slot).getReg();
+      const std::vector<unsigned>* family = nullptr;
+      if (std::find(n.gr64.begin(), n.gr64.end(), reg) != n.gr64.end()) family = &n.gr64;
+      if (std::find(n.gr32.begin(), n.gr32.end(), reg) != n.gr32.end()) family = &n.gr32;
+      if (!family) return std::nullopt;
+      std::vector<unsigned> used;  // registers of this width the block already names
+      for (const llvm::MCInst& other : block)
+        for (unsigned k = 0; k < other.getNumOperands(); ++k)
+          if (other.getOperand(k).isReg()) {
+            const unsigned r = other.getOperand(k).getReg();
+            if (r != reg && std::find(family->begin(), family->end(), r) != family->end() &&
+                std::find(used.begin(), used.end(), r) == used.end())
+              used.push_back(r);
+          }
+      if (used.empty()) return std::nullopt;
+      const unsigned to = used[rng() % used.size()];
+      inst.getOperand(slot).setReg(to);
+      out.move = "operand " + std::to_string(i) + "." + std::to_string(slot) + " " +
+                 block::X86Target::get().reg_info().getName(to);
+      return out;
+    }
+    default: {
+      auto cheaper = catalogue(block[i]);
+      if (!cheaper) return std::nullopt;
+      out.instructions[i] = cheaper->first;
+      out.move = "catalogue " + std::to_string(i) + " " + cheaper->second;
+      return out;
+    }
+  }
+}
+
+}  // namespace surrogate::optimize
