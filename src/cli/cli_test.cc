@@ -308,6 +308,37 @@ TEST(Cli, EveryCommandHasHelp) {
   }
 }
 
+// optimize on two hand-written blocks: a dead mov goes with everything live;
+// imul by 4 becomes lea only where the flags are dead (here: rax live).
+// Bad live-out and unknown CPU: one line, no output.
+TEST(Cli, OptimizeFindsVerifiedFasterRewrites) {
+  std::string in = write("opt.s", "movl $1, %eax\nmovl $2, %eax\n");
+  Result r = run("optimize --mcpu haswell --model " + std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg " + in);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves\n"
+                        "b801000000b802000000,b802000000,53,28,",
+                        0),
+            0u)
+      << r.out;
+  EXPECT_NE(r.out.find(",all,tested:1000,delete 0\n"), std::string::npos) << r.out;
+  std::string imul = write("imul.s", "imulq $4, %rax, %rax\n");
+  Result all =
+      run("optimize --mcpu haswell --model " + std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg " + imul);
+  ASSERT_EQ(all.status, 0) << all.err;
+  EXPECT_NE(all.out.find("\n486bc004,486bc004,303,303,"), std::string::npos) << all.out;
+  Result rax = run("optimize --mcpu haswell --live-out rax,rbx --model " + std::string(SURROGATE_SOURCE_DIR) +
+                   "/models/haswell.srg " + imul);
+  ASSERT_EQ(rax.status, 0) << rax.err;
+  EXPECT_NE(rax.out.find(",\"rax,rbx\",tested:1000,catalogue 0 imul->lea"), std::string::npos) << rax.out;
+  for (const std::string& bad : {"--mcpu haswell --live-out rax,bogus", "--mcpu nosuchcpu"}) {
+    std::string out = dir() + "/opt-bad.csv";
+    Result e = run("optimize " + bad + " " + in + " -o " + out);
+    EXPECT_NE(e.status, 0) << bad;
+    EXPECT_EQ(lines(e.err), 1u) << e.err;
+    EXPECT_FALSE(fs::exists(out)) << bad;
+  }
+}
+
 TEST(Cli, CpusListsModels) {
   Result r = run("cpus");
   ASSERT_EQ(r.status, 0);

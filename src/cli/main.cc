@@ -25,6 +25,7 @@
 #include "cli/disasm_command.h"
 #include "cli/evaluate_command.h"
 #include "cli/measure_command.h"
+#include "cli/optimize_command.h"
 #include "cli/params_command.h"
 #include "cli/predict_command.h"
 #include "cli/synth_command.h"
@@ -42,7 +43,7 @@ const char* const kNnCommands[][2] = {
      "Neural adaptation: fine-tune a surrogate on throughputs measured on this machine "
      "(runs surrogate-nn adapt; see its --help)"}};
 
-const char* const kMcaCommands[] = {"simulate", "label", "synth", "measure"};
+const char* const kMcaCommands[] = {"simulate", "label", "synth", "measure", "optimize"};
 
 // The path of `binary` in this program's directory, or "" if unknown.
 std::string sibling(const char* binary) {
@@ -83,7 +84,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", std::string("surrogate 0.1.0"));
   std::vector<Command> commands{add_cpus_command(app),     add_simulate_command(app), add_label_command(app),
                                 add_params_command(app),   add_disasm_command(app),   add_measure_command(app),
-                                add_evaluate_command(app), add_predict_command(app),  add_synth_command(app)};
+                                add_evaluate_command(app), add_predict_command(app),  add_synth_command(app),
+                                add_optimize_command(app)};
   for (const auto& c : kNnCommands) app.add_subcommand(c[0], c[1]);  // listed in --help; run by surrogate-nn
   return run_command_line(app, commands, argc, argv);
 }
