@@ -51,13 +51,36 @@ const Mapping* mapping_of(const std::vector<Mapping>& maps, uint64_t address) {
   return nullptr;
 }
 
-TEST(Sandbox, NothingABlockCanReachHoldsAHarnessAddress) {
-  if (auto why = unsupported_host_reason()) GTEST_SKIP() << *why;
+// A block's timed code run in this process, as a worker runs it.
+struct InProcessRun {
   const Options options;
   const bool has_avx = host_info().has_avx;
-  BlockMemory memory(options.init_value, 64);
-  CodeBuffer code(1, 64 * 1024);
-  FaultGuard guard(memory, has_avx);
+  BlockMemory memory{options.init_value, 64};
+  CodeBuffer code{1, 64 * 1024};
+  FaultGuard guard{memory, has_avx};
+
+  // Emits `block` into slot 0 and runs it `iterations` times; false with
+  // *fault when it faulted.
+  bool run(const std::vector<uint8_t>& block, uint64_t iterations, Fault* fault) {
+    code.write(0,
+               emit_timed_code({block, 1, options.init_value, has_avx}, code.slot_address(0), code.context_address()));
+    RunContext inputs;
+    inputs.iterations = iterations;
+    inputs.block_rsp = memory.block_rsp();
+    inputs.block_mxcsr = options.mxcsr();
+    inputs.vector_init[0] = inputs.vector_init[1] = options.init_value;
+    code.context() = inputs;
+    memory.reset();
+    return guard.run(code, 0, /*allow_mapping=*/true, fault);
+  }
+};
+
+TEST(Sandbox, NothingABlockCanReachHoldsAHarnessAddress) {
+  if (auto why = unsupported_host_reason()) GTEST_SKIP() << *why;
+  InProcessRun h;
+  const Options& options = h.options;
+  BlockMemory& memory = h.memory;
+  CodeBuffer& code = h.code;
   // The block stores what it finds through FS, where the harness's thread
   // control block (and from it the harness's stack) would be, onto its stack page.
   const std::vector<uint8_t> block = {
@@ -66,16 +89,8 @@ TEST(Sandbox, NothingABlockCanReachHoldsAHarnessAddress) {
       0x64, 0x48, 0x8B, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00,  // mov rax, fs:[0x10]   (thread pointer)
       0x48, 0x89, 0x44, 0x24, 0x08,                          // mov [rsp+8], rax
   };
-  code.write(0, emit_timed_code({block, 1, options.init_value, has_avx}, code.slot_address(0), code.context_address()));
-  RunContext inputs;
-  inputs.iterations = 3;
-  inputs.block_rsp = memory.block_rsp();
-  inputs.block_mxcsr = options.mxcsr();
-  inputs.vector_init[0] = inputs.vector_init[1] = options.init_value;
-  code.context() = inputs;
-  memory.reset();
   Fault fault;
-  ASSERT_TRUE(guard.run(code, 0, /*allow_mapping=*/true, &fault)) << fault.describe();
+  ASSERT_TRUE(h.run(block, 3, &fault)) << fault.describe();
   EXPECT_GT(code.context().ticks(), 0u);
 
   // The harness's own TLS works after the run (FS is the harness's again).
@@ -115,11 +130,8 @@ TEST(Sandbox, NothingABlockCanReachHoldsAHarnessAddress) {
 // that sets it runs ~forever and the worker's timeout takes it.)
 TEST(Sandbox, OverwritingTheWholeContextPageRedirectsNothing) {
   if (auto why = unsupported_host_reason()) GTEST_SKIP() << *why;
-  const Options options;
-  const bool has_avx = host_info().has_avx;
-  BlockMemory memory(options.init_value, 64);
-  CodeBuffer code(1, 64 * 1024);
-  FaultGuard guard(memory, has_avx);
+  InProcessRun h;
+  CodeBuffer& code = h.code;
   std::vector<uint8_t> block = {0x48, 0xB8};  // movabs rax, context page
   for (int i = 0; i < 8; ++i) block.push_back(static_cast<uint8_t>(code.context_address() >> (8 * i)));
   block.insert(block.end(), {0x48, 0xB9});  // movabs rcx, 0x4141414141414141
@@ -127,16 +139,9 @@ TEST(Sandbox, OverwritingTheWholeContextPageRedirectsNothing) {
   for (uint32_t off = 0; off < 4096; off += 8)  // mov [rax + off], rcx
     if (off != offsetof(RunContext, loop_counter))
       block.insert(block.end(), {0x48, 0x89, 0x88, static_cast<uint8_t>(off), static_cast<uint8_t>(off >> 8), 0, 0});
-  code.write(0, emit_timed_code({block, 1, options.init_value, has_avx}, code.slot_address(0), code.context_address()));
-  RunContext inputs;
-  inputs.block_rsp = memory.block_rsp();
-  inputs.block_mxcsr = options.mxcsr();
   for (uint64_t iterations : {1, 5}) {
-    code.context() = inputs;
-    code.context().iterations = iterations;
-    memory.reset();
     Fault fault;
-    EXPECT_TRUE(guard.run(code, 0, /*allow_mapping=*/true, &fault)) << fault.describe();
+    EXPECT_TRUE(h.run(block, iterations, &fault)) << fault.describe();
     EXPECT_EQ(code.context().saved_rsp, 0x4141414141414141u) << "the block did write the page";
   }
 }

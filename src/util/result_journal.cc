@@ -12,17 +12,8 @@ namespace {
 const char kMagic[] = "surrogate-journal v2 ";
 constexpr std::size_t kFlushEvery = 64;  // items
 
-// 8 hex digits of the 32-bit FNV-1a of `record`.
-std::string check_of(const std::string& record) {
-  std::uint32_t h = 2166136261u;
-  for (unsigned char c : record) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08x", h);
-  return buf;
-}
+// 8 hex digits: the low half of the record's fingerprint (FNV-1a-64).
+std::string check_of(const std::string& record) { return fingerprint_of(record).substr(8); }
 
 // The entry of a record line "<index>\t<value>\t<note>\t<check>", or false
 // when the line is not one whole good record.

@@ -3,7 +3,7 @@
 //
 // File format (text): first line "surrogate-journal v2 <fingerprint>", then one
 // line per finished item: "<index>\t<value>\t<note>\t<check>", where check is
-// the 8-hex-digit FNV-1a (32-bit) of "<index>\t<value>\t<note>". The
+// the last 8 hex digits of fingerprint_of("<index>\t<value>\t<note>"). The
 // fingerprint names the job (inputs + options); a journal with another
 // fingerprint is discarded. Lines are appended and flushed in small batches.
 // On reopen the journal is truncated to its last good record, as SQLite's
