@@ -330,6 +330,34 @@ TEST(Cli, OptimizeFindsVerifiedFasterRewrites) {
                    "/models/haswell.srg " + imul);
   ASSERT_EQ(rax.status, 0) << rax.err;
   EXPECT_NE(rax.out.find(",\"rax,rbx\",tested:1000,catalogue 0 imul->lea"), std::string::npos) << rax.out;
+  // kill -9 once a block is journaled; the rerun finishes from the journal
+  // with the bytes of an uninterrupted run.
+  {
+    const std::string kernels = std::string(SURROGATE_SOURCE_DIR) + "/data/kernels/handwritten.s";
+    const std::string model = std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg";
+    const std::string reference = dir() + "/opt-ref.csv", out = dir() + "/opt-killed.csv";
+    const std::string args = "optimize --mcpu haswell --budget 200 --jobs 1 --model " + model + " " + kernels;
+    ASSERT_EQ(run(args + " -o " + reference).status, 0);
+    fs::remove(out + ".partial");
+    pid_t pid = fork();
+    if (pid == 0) {
+      freopen("/dev/null", "w", stderr);
+      execl(kBinary.c_str(), kBinary.c_str(), "optimize", "--mcpu", "haswell", "--budget", "200", "--jobs", "1",
+            "--model", model.c_str(), kernels.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 6000 && lines(slurp(out + ".partial")) < 3; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "finished before the kill";
+    EXPECT_FALSE(fs::exists(out));
+    Result resumed = run(args + " -o " + out);
+    ASSERT_EQ(resumed.status, 0) << resumed.err;
+    EXPECT_NE(resumed.err.find("taken from " + out + ".partial"), std::string::npos) << resumed.err;
+    EXPECT_TRUE(slurp(out) == slurp(reference));
+  }
   for (const std::string& bad : {"--mcpu haswell --live-out rax,bogus", "--mcpu nosuchcpu"}) {
     std::string out = dir() + "/opt-bad.csv";
     Result e = run("optimize " + bad + " " + in + " -o " + out);

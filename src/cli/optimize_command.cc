@@ -12,6 +12,8 @@
 #include "runtime/surrogate_runtime.h"
 #include "util/atomic_file.h"
 #include "util/hex.h"
+#include "util/parallel.h"
+#include "util/result_journal.h"
 #include "util/progress.h"
 #include "util/throughput_text.h"
 
@@ -22,8 +24,12 @@ struct Options {
   std::string cpu, model, live_out = "all", output = "-";
   std::size_t budget = 2000;
   std::uint64_t seed = 1;
+  unsigned jobs = util::default_jobs();
   InputOptions input;
 };
+
+// A row's cells after `hex,` for a block that has no answer.
+std::string empty_cells(const std::string& live) { return ",,,," + live + ",,"; }
 
 int run(Options o) {
   util::refuse_output_over_input(o.output, o.input.inputs);
@@ -39,41 +45,76 @@ int run(Options o) {
     if (access(o.model.c_str(), R_OK) != 0)
       throw std::runtime_error("no model for " + *cpu + " at " + o.model + ": give --model M.srg");
   }
-  runtime::Surrogate surrogate(o.model);
-  optimize::Optimizer optimizer(surrogate, simulator, options);
+  std::vector<std::unique_ptr<runtime::Surrogate>> surrogates(std::max(1u, o.jobs));  // one per thread
+  surrogates[0] = std::make_unique<runtime::Surrogate>(o.model);  // a bad model fails before any block is read
   const block::BlockInputs inputs = block::read_block_inputs(o.input.inputs, o.input.read_options());
-  util::AtomicFile out(o.output);
-  out.stream() << "hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves\n";
+  const std::vector<block::BasicBlock>& blocks = inputs.blocks;
   const std::string live_text = options.live.describe();
   // A CSV cell: quoted when the list has commas.
   const std::string live = live_text.find(',') == std::string::npos ? live_text : "\"" + live_text + "\"";
-  util::Progress progress("optimize", inputs.blocks.size());
-  std::size_t improved = 0, failed = 0;
-  for (const block::BasicBlock& b : inputs.blocks) {
-    out.stream() << b.hex_column() << ",";
+
+  // Each block's cells after `hex,`, journaled so a killed run resumes: the
+  // job is the inputs, CPU, model bytes and search options.
+  std::string job = "optimize v1 cpu=" + *cpu + " model=" + util::fingerprint_of(util::read_file(o.model)) +
+                    " live=" + live_text + " budget=" + std::to_string(o.budget) + " seed=" + std::to_string(o.seed);
+  for (const block::BasicBlock& b : blocks) job += "\n" + b.hex_column();
+  util::ResultJournal journal(o.output, util::fingerprint_of(job), /*flush_every=*/1);
+  std::vector<std::string> cells(blocks.size());
+  std::vector<char> failed(blocks.size(), 0), improved(blocks.size(), 0);
+  std::size_t resumed = 0;
+  for (const auto& [i, entry] : journal.finished())
+    if (i < blocks.size()) {
+      cells[i] = entry.value;
+      failed[i] = !entry.note.empty();
+      improved[i] = entry.note.empty() && cells[i].rfind(blocks[i].hex() + ",", 0) != 0;
+      ++resumed;
+    }
+  util::Progress progress("optimize", blocks.size(), resumed);
+  util::parallel_for(blocks.size(), o.jobs, [&](std::size_t i, unsigned worker) {
+    if (interrupted.load() || !cells[i].empty()) return;
+    const block::BasicBlock& b = blocks[i];
+    std::string note;
     if (b.error) {
-      out.stream() << ",,,,," << live << ",,\n";
+      cells[i] = empty_cells(live);
+      note = "bad row";
     } else {
+      if (!surrogates[worker]) surrogates[worker] = std::make_unique<runtime::Surrogate>(o.model);
+      optimize::Optimizer optimizer(*surrogates[worker], simulator, options);
       try {
         const optimize::OptimizeResult r = optimizer.optimize(b);
-        improved += r.optimized != b.bytes;
-        out.stream() << util::to_hex(r.optimized) << "," << util::format_throughput(r.cycles) << ","
-                     << util::format_throughput(r.optimized_cycles) << ","
-                     << util::format_throughput(r.predicted_cycles) << "," << live << "," << r.verified << ","
-                     << r.moves << "\n";
+        improved[i] = r.optimized != b.bytes;
+        cells[i] = util::to_hex(r.optimized) + "," + util::format_throughput(r.cycles) + "," +
+                   util::format_throughput(r.optimized_cycles) + "," + util::format_throughput(r.predicted_cycles) +
+                   "," + live + "," + r.verified + "," + r.moves;
       } catch (const std::exception& e) {  // the original cannot be simulated
-        ++failed;
-        std::cerr << b.name << ": " << e.what() << "\n";
-        out.stream() << ",,,," << live << ",,\n";
+        note = e.what();
+        cells[i] = empty_cells(live);
+        failed[i] = 1;
       }
     }
+    journal.record(i, {cells[i], note});
     progress.advance(1);
+  });
+  progress.finish();
+  if (interrupted.load()) {
+    std::cerr << "surrogate optimize: interrupted; finished blocks are kept in " << o.output
+              << ".partial: run the same command again to go on\n";
+    return 130;
+  }
+  util::AtomicFile out(o.output);
+  out.stream() << "hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves\n";
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    out.stream() << blocks[i].hex_column() << "," << cells[i] << "\n";
+    if (failed[i]) std::cerr << blocks[i].name << ": cannot be simulated, left out\n";
   }
   out.commit();
-  progress.finish();
-  std::cerr << "surrogate optimize: " << improved << " of " << inputs.blocks.size()
-            << " blocks rewritten faster (simulated), each tested equal on " << live_text << "\n";
-  return block::report_bad_rows(inputs.blocks, "optimize", std::cerr) || failed ? 1 : 0;
+  journal.remove();
+  std::size_t n_improved = 0, n_failed = 0;
+  for (std::size_t i = 0; i < blocks.size(); ++i) n_improved += improved[i], n_failed += failed[i];
+  std::cerr << "surrogate optimize: " << n_improved << " of " << blocks.size()
+            << " blocks rewritten faster (simulated), each tested equal on " << live_text
+            << (resumed ? "; " + std::to_string(resumed) + " taken from " + o.output + ".partial" : "") << "\n";
+  return block::report_bad_rows(blocks, "optimize", std::cerr) || n_failed ? 1 : 0;
 }
 
 }  // namespace
@@ -93,7 +134,9 @@ Command add_optimize_command(CLI::App& app) {
                   "rax,rbx,flags,memory");
   sub->add_option("--budget", o->budget, "surrogate evaluations per block")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
-  sub->add_option("--seed", o->seed, "random seed: the same seed gives the same rewrites");
+  sub->add_option("--seed", o->seed, "random seed: the same seed gives the same rewrites (whatever --jobs)");
+  sub->add_option("-j,--jobs", o->jobs, "threads, one block each (default: the CPUs this process may use)")
+      ->check(CLI::Range(1u, 1024u));
   sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output)");
   add_input_options(sub, o->input);
   return {sub, [o] { return run(*o); }};

@@ -1,5 +1,6 @@
 #include "util/result_journal.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -10,7 +11,6 @@ namespace surrogate::util {
 
 namespace {
 const char kMagic[] = "surrogate-journal v2 ";
-constexpr std::size_t kFlushEvery = 64;  // items
 
 // 8 hex digits: the low half of the record's fingerprint (FNV-1a-64).
 std::string check_of(const std::string& record) { return fingerprint_of(record).substr(8); }
@@ -48,8 +48,10 @@ std::string fingerprint_of(const std::string& text) {
   return buf;
 }
 
-ResultJournal::ResultJournal(const std::string& output_path, const std::string& fingerprint)
-    : path_(output_path + ".partial"), enabled_(output_path != "-") {
+ResultJournal::ResultJournal(const std::string& output_path, const std::string& fingerprint, std::size_t flush_every)
+    : path_(output_path + ".partial"),
+      enabled_(output_path != "-"),
+      flush_every_(std::max<std::size_t>(1, flush_every)) {
   std::error_code ec;
   if (std::filesystem::exists(output_path, ec) && !std::filesystem::is_regular_file(output_path, ec))
     enabled_ = false;  // /dev/null, a pipe: nothing to resume into
@@ -110,7 +112,7 @@ void ResultJournal::record(std::size_t index, const JournalEntry& entry) {
     if (c == '\n' || c == '\t') c = ' ';
   const std::string record = std::to_string(index) + '\t' + value + '\t' + note;
   out_ << record << '\t' << check_of(record) << '\n';
-  if (++unflushed_ >= kFlushEvery) flush_locked();
+  if (++unflushed_ >= flush_every_) flush_locked();
 }
 
 void ResultJournal::flush_locked() {

@@ -29,7 +29,9 @@ class ResultJournal {
   // Opens (and loads) output_path + ".partial" if its fingerprint matches;
   // otherwise starts a new one. Output "-" or a non-regular file (/dev/null)
   // disables journaling.
-  ResultJournal(const std::string& output_path, const std::string& fingerprint);
+  // flush_every: records written to the file together (1 for jobs whose
+  // items take seconds: a kill then loses at most the item in hand).
+  ResultJournal(const std::string& output_path, const std::string& fingerprint, std::size_t flush_every = 64);
   ~ResultJournal();
 
   const std::unordered_map<std::size_t, JournalEntry>& finished() const { return finished_; }
@@ -46,6 +48,7 @@ class ResultJournal {
   std::ofstream out_;
   std::mutex mutex_;
   std::size_t unflushed_ = 0;
+  std::size_t flush_every_;
 };
 
 // A stable 64-bit FNV-1a hash as 16 hex digits, for fingerprints.
