@@ -74,11 +74,14 @@ OptimizeResult Optimizer::optimize(const block::BasicBlock& block) {
     return a->predicted != b->predicted ? a->predicted < b->predicted : a->bytes < b->bytes;
   });
   if (finalists.size() > options_.finalists) finalists.resize(options_.finalists);
-  const auto fresh = semantics::test_states(options_.verify_states, options_.seed ^ 0x5EED5EED5EED5EEDull);
+  // Fresh states, up to 4x as many as must run: states on which both blocks
+  // fault (a wild pointer) do not count, and fewer than verify_states run
+  // by both is no verdict.
+  const auto fresh = semantics::test_states(4 * options_.verify_states, options_.seed ^ 0x5EED5EED5EED5EEDull);
   for (const Candidate* c : finalists) {
     const semantics::EquivalenceResult check =
-        semantics::check_equivalence(block.bytes, c->bytes, options_.live, fresh);
-    if (!check.equivalent) continue;
+        semantics::check_equivalence(block.bytes, c->bytes, options_.live, fresh, options_.verify_states);
+    if (!check.equivalent || check.tested < options_.verify_states) continue;
     double simulated = 0;
     try {
       simulated = simulator_.throughput(decoder.decode_block(c->bytes, block.name, {}, nullptr));

@@ -5,7 +5,8 @@
 // predicted cycles per 100 iterations, plus a penalty when it differs from
 // the original on a few quick test states (STOKE's correctness term). The
 // best candidates by prediction are then checked in order: tested on 1,000
-// fresh states (semantics/equivalence.h) and simulated by llvm-mca's model
+// fresh states that both run to the end (semantics/equivalence.h; up to
+// 4,000 tried, fewer is no verdict) and simulated by llvm-mca's model
 // of the CPU; the first that is equivalent and simulates faster is the
 // answer. So every accepted rewrite is verified and confirmed by the real
 // simulator; the surrogate only steers the search.

@@ -32,7 +32,7 @@ struct Emulator::Impl {
   uc_hook unmapped_hook = 0, write_hook = 0;
   std::vector<std::uint64_t> pages;                   // data pages mapped in this run
   std::vector<std::pair<std::uint64_t, int>> writes;  // (address, size) of every write
-  std::uint64_t memory_seed = 0;
+  MachineState start;                                 // of this run (its memory)
   std::string map_failure;
 
   static bool on_unmapped(uc_engine* uc, uc_mem_type, std::uint64_t address, int, std::int64_t, void* user) {
@@ -51,7 +51,7 @@ struct Emulator::Impl {
       return false;
     }
     std::uint8_t bytes[kPage];
-    for (std::uint64_t i = 0; i < kPage; ++i) bytes[i] = initial_memory_byte(self->memory_seed, page + i);
+    for (std::uint64_t i = 0; i < kPage; ++i) bytes[i] = initial_memory_byte(self->start, page + i);
     uc_mem_write(uc, page, bytes, kPage);
     self->pages.push_back(page);
     return true;
@@ -89,7 +89,7 @@ Outcome Emulator::run(std::span<const std::uint8_t> code, const MachineState& st
   m.pages.clear();
   m.writes.clear();
   m.map_failure.clear();
-  m.memory_seed = start.memory_seed;
+  m.start = start;
 
   // The code, then int3 padding; translated blocks of an earlier run dropped.
   std::vector<std::uint8_t> image(code.begin(), code.end());
@@ -123,6 +123,7 @@ Outcome Emulator::run(std::span<const std::uint8_t> code, const MachineState& st
   out.state.flags = rflags & kStatusFlags;
   for (int x = 0; x < 16; ++x) uc_reg_read(m.uc, UC_X86_REG_XMM0 + x, out.state.xmm[x].data());
   out.state.memory_seed = start.memory_seed;
+  out.state.pointer_memory = start.pointer_memory;
   for (const auto& [address, size] : m.writes)
     for (int i = 0; i < size; ++i) {
       std::uint8_t byte = 0;

@@ -23,20 +23,21 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-// Register values a block may use as a number or as an address: small
-// numbers, edge values, pointers into a few pages, anything.
+// Register values a block may use as a number or as an address: half of
+// them pointers into the test region (blocks mostly address memory through
+// registers), the rest small numbers, edge values, anything.
 std::uint64_t random_value(std::uint64_t& s) {
   static const std::uint64_t kEdges[] = {
       0, 1, 2, 0xFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, ~std::uint64_t{0}};
-  switch (splitmix(s) % 4) {
+  switch (splitmix(s) % 6) {
     case 0:
       return splitmix(s) % 256;
     case 1:
       return kEdges[splitmix(s) % (sizeof kEdges / sizeof kEdges[0])];
     case 2:
-      return 0x10000000 + (splitmix(s) % (1 << 20)) * 8;  // a pointer: nearby pages
-    default:
       return splitmix(s);
+    default:
+      return kPointerBase + (splitmix(s) % (1 << 20)) * 8;  // a pointer: nearby pages
   }
 }
 
@@ -98,7 +99,7 @@ std::string LiveOut::describe() const {
 
 std::vector<MachineState> test_states(std::size_t count, std::uint64_t seed) {
   std::vector<MachineState> states;
-  const std::uint64_t kFills[] = {0, 1, ~std::uint64_t{0}, 0x8000000000000000, 0x10000000};
+  const std::uint64_t kFills[] = {0, 1, ~std::uint64_t{0}, 0x8000000000000000, kPointerBase};
   for (std::uint64_t fill : kFills) {
     if (states.size() >= count) break;
     MachineState s;
@@ -106,6 +107,7 @@ std::vector<MachineState> test_states(std::size_t count, std::uint64_t seed) {
     s.flags = fill & kStatusFlags;
     for (auto& x : s.xmm) x = {fill, fill};
     s.memory_seed = fill;
+    s.pointer_memory = fill == kPointerBase;
     states.push_back(s);
   }
   std::uint64_t rng = seed;
@@ -115,13 +117,14 @@ std::vector<MachineState> test_states(std::size_t count, std::uint64_t seed) {
     s.flags = splitmix(rng) & kStatusFlags;
     for (auto& x : s.xmm) x = {random_value(rng), random_value(rng)};
     s.memory_seed = splitmix(rng);
+    s.pointer_memory = splitmix(rng) % 4 != 0;  // 3 in 4: memory of pointers
     states.push_back(s);
   }
   return states;
 }
 
 EquivalenceResult check_equivalence(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
-                                    const LiveOut& live, const std::vector<MachineState>& states) {
+                                    const LiveOut& live, const std::vector<MachineState>& states, std::size_t enough) {
   thread_local Emulator emulator;
   EquivalenceResult r;
   std::string last_fault;
@@ -156,12 +159,12 @@ EquivalenceResult check_equivalence(std::span<const std::uint8_t> a, std::span<c
       for (std::uint64_t address : addresses) {
         auto final_byte = [&](const Outcome& o) {
           auto it = o.written.find(address);
-          return it != o.written.end() ? it->second : initial_memory_byte(start.memory_seed, address);
+          return it != o.written.end() ? it->second : initial_memory_byte(start, address);
         };
         if (final_byte(oa) != final_byte(ob)) return differ("memory at " + hex(address));
       }
     }
-    ++r.tested;
+    if (++r.tested >= enough) break;
   }
   if (r.tested == 0 && !states.empty()) {
     r.difference = "no state on which both blocks run to the end (" + last_fault + ")";

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,11 +43,14 @@ struct EquivalenceResult {
 };
 
 // The states tried: edge cases first (zeros, ones, all-ones, sign bits,
-// small pointers), then random ones from `seed`; deterministic.
+// pointers into memory of pointers), then random ones from `seed` (3 in 4
+// with memory of pointers, half the registers pointers); deterministic.
 std::vector<MachineState> test_states(std::size_t count, std::uint64_t seed);
 
-// Tests `a` against `b` on `states` (stops at the first difference).
+// Tests `a` against `b` on `states`: stops at the first difference, or once
+// `enough` states were run by both.
 EquivalenceResult check_equivalence(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
-                                    const LiveOut& live, const std::vector<MachineState>& states);
+                                    const LiveOut& live, const std::vector<MachineState>& states,
+                                    std::size_t enough = SIZE_MAX);
 
 }  // namespace surrogate::semantics

@@ -46,8 +46,15 @@ TEST(Emulator, ComputesRegistersFlagsAndMemory) {
   ASSERT_TRUE(first.ok);
   EXPECT_EQ(first.state.gpr[0], again.state.gpr[0]);
   std::uint64_t expected = 0;
-  for (int i = 7; i >= 0; --i) expected = expected << 8 | initial_memory_byte(42, 0x10000000 + i);
+  for (int i = 7; i >= 0; --i) expected = expected << 8 | initial_memory_byte(s, 0x10000000 + i);
   EXPECT_EQ(first.state.gpr[0], expected);
+  // Memory of pointers: a chase through two loads stays in the region.
+  s.pointer_memory = true;
+  const Bytes chase = {0x48, 0x8B, 0x07, 0x48, 0x8B, 0x00};  // mov rax, [rdi]; mov rax, [rax]
+  Outcome chased = emulator.run(chase, s);
+  ASSERT_TRUE(chased.ok) << chased.fault;
+  EXPECT_GE(chased.state.gpr[0], kPointerBase);
+  EXPECT_LT(chased.state.gpr[0], kPointerBase + (1 << 23));
 }
 
 TEST(Equivalence, LeaEqualsAddOnTheRegisterButNotOnTheFlags) {
@@ -86,6 +93,19 @@ TEST(Equivalence, MemoryIsCompared) {
   EquivalenceResult faults = check_equivalence(kStoreMove, kStoreRsi, LiveOut::parse("rax,rbx"), states);
   EXPECT_FALSE(faults.equivalent);
   EXPECT_NE(faults.difference.find("faults"), std::string::npos) << faults.difference;
+}
+
+// Pointer chasing runs on most states (memory of pointers), so a rewrite
+// that drops a load of the chain is caught, and `enough` stops the test
+// once that many states ran.
+TEST(Equivalence, PointerChasingBlocksAreTestedOnManyStates) {
+  const Bytes chase = {0x48, 0x8B, 0x36, 0x48, 0x63, 0x56, 0x04};  // mov rsi, [rsi]; movsxd rdx, [rsi + 4]
+  const Bytes wrong = {0x48, 0x8B, 0x36, 0x48, 0x63, 0x76, 0x04};  // mov rsi, [rsi]; movsxd rsi, [rsi + 4]
+  const auto states = test_states(4000, 5);
+  EquivalenceResult same = check_equivalence(chase, chase, LiveOut{}, states, 1000);
+  EXPECT_TRUE(same.equivalent);
+  EXPECT_EQ(same.tested, 1000u);
+  EXPECT_FALSE(check_equivalence(chase, wrong, LiveOut{}, states).equivalent);
 }
 
 TEST(Equivalence, WhatTheEmulatorCannotRunIsNoVerdict) {

@@ -5,7 +5,9 @@
 // r8-r15); flags are the six status flags of RFLAGS (CF PF AF ZF SF OF);
 // xmm0-15 as two 64-bit halves (low first). Memory is not listed byte by
 // byte: every page a block touches starts with bytes derived from
-// (memory_seed, address), so two runs from one state see the same memory.
+// (memory_seed, address), so two runs from one state see the same memory;
+// with pointer_memory every aligned 8-byte word holds a pointer into the
+// same region instead, so blocks that chase pointers run on.
 #pragma once
 
 #include <array>
@@ -21,10 +23,14 @@ struct MachineState {
   std::uint64_t flags = 0;  // status flags only (kStatusFlags)
   std::array<std::array<std::uint64_t, 2>, 16> xmm{};
   std::uint64_t memory_seed = 0;
+  bool pointer_memory = false;
 };
 
-// The initial byte at `address` of a state with this memory seed.
-std::uint8_t initial_memory_byte(std::uint64_t memory_seed, std::uint64_t address);
+// Where test states' pointers point: [kPointerBase, kPointerBase + 8 MiB).
+inline constexpr std::uint64_t kPointerBase = 0x10000000;
+
+// The initial byte at `address` of a state with this memory.
+std::uint8_t initial_memory_byte(const MachineState& state, std::uint64_t address);
 
 // "rax", "r8", ... for register index 0-15 (encoding order).
 const char* gpr_name(int index);
