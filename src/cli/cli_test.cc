@@ -357,7 +357,18 @@ TEST(Cli, OptimizeFindsVerifiedFasterRewrites) {
     ASSERT_EQ(resumed.status, 0) << resumed.err;
     EXPECT_NE(resumed.err.find("taken from " + out + ".partial"), std::string::npos) << resumed.err;
     EXPECT_TRUE(slurp(out) == slurp(reference));
+    // A fresh verification run (another seed) finds every rewrite equal...
+    Result verified = run("verify --seed 7 " + reference);
+    EXPECT_EQ(verified.status, 0) << verified.out << verified.err;
+    EXPECT_NE(verified.err.find("rewrites equal on 1000 fresh states (seed 7)"), std::string::npos) << verified.err;
   }
+  // ...and a wrong one is named: mov eax, 3 claimed for mov eax, 1; mov eax, 2.
+  std::string forged = write("forged.csv",
+                             "hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves\n"
+                             "b801000000b802000000,b803000000,53,28,28,all,tested:1000,delete 0\n");
+  Result caught = run("verify " + forged);
+  EXPECT_EQ(caught.status, 1);
+  EXPECT_NE(caught.out.find("forged.csv:2: rax: 0x2 vs 0x3"), std::string::npos) << caught.out;
   for (const std::string& bad : {"--mcpu haswell --live-out rax,bogus", "--mcpu nosuchcpu"}) {
     std::string out = dir() + "/opt-bad.csv";
     Result e = run("optimize " + bad + " " + in + " -o " + out);

@@ -29,6 +29,7 @@
 #include "cli/params_command.h"
 #include "cli/predict_command.h"
 #include "cli/synth_command.h"
+#include "cli/verify_command.h"
 #include "cli/simulate_command.h"
 #include "util/executable.h"
 
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands{add_cpus_command(app),     add_simulate_command(app), add_label_command(app),
                                 add_params_command(app),   add_disasm_command(app),   add_measure_command(app),
                                 add_evaluate_command(app), add_predict_command(app),  add_synth_command(app),
-                                add_optimize_command(app)};
+                                add_optimize_command(app), add_verify_command(app)};
   for (const auto& c : kNnCommands) app.add_subcommand(c[0], c[1]);  // listed in --help; run by surrogate-nn
   return run_command_line(app, commands, argc, argv);
 }

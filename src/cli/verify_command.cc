@@ -1,0 +1,66 @@
+#include "cli/verify_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "block/block_reader.h"
+#include "semantics/equivalence.h"
+#include "util/hex.h"
+
+namespace surrogate::cli {
+namespace {
+
+struct Options {
+  std::string input;
+  std::uint64_t seed = 2;
+  std::size_t states = 1000;
+};
+
+// Columns of an `optimize` output after hex (BasicBlock::extra_columns).
+constexpr std::size_t kOptimizedHex = 0, kLiveOut = 4, kColumns = 7;
+
+int run(const Options& o) {
+  block::ReadOptions read;
+  read.keep_bad_rows = true;
+  const std::vector<block::BasicBlock> rows = block::read_blocks({o.input}, read);
+  const auto states = semantics::test_states(4 * o.states, o.seed);
+  std::size_t rewrites = 0, differ = 0;
+  for (const block::BasicBlock& b : rows) {
+    if (b.error || b.extra_columns.size() != kColumns)
+      throw std::runtime_error(b.name + ": not a row of 'surrogate optimize' output (hex,optimized_hex,...,moves)");
+    const std::string& optimized_hex = b.extra_columns[kOptimizedHex];
+    if (optimized_hex.empty() || optimized_hex == b.hex()) continue;  // unchanged
+    ++rewrites;
+    std::vector<std::uint8_t> optimized;
+    std::size_t at = 0;
+    std::string why;
+    if (!util::parse_hex(optimized_hex, &optimized, &at, &why))
+      throw std::runtime_error(b.name + ": optimized_hex: " + why);
+    const semantics::LiveOut live = semantics::LiveOut::parse(b.extra_columns[kLiveOut]);
+    const semantics::EquivalenceResult r = semantics::check_equivalence(b.bytes, optimized, live, states, o.states);
+    if (r.equivalent && r.tested >= o.states) continue;
+    ++differ;
+    std::cout << b.name << ": "
+              << (r.equivalent ? "only " + std::to_string(r.tested) + " states run by both" : r.difference) << "\n";
+  }
+  std::cerr << "surrogate verify: " << rewrites - differ << " of " << rewrites << " rewrites equal on " << o.states
+            << " fresh states (seed " << o.seed << ")\n";
+  return differ ? 1 : 0;
+}
+
+}  // namespace
+
+Command add_verify_command(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "verify",
+      "Test every rewrite of a 'surrogate optimize' output again on fresh emulator states (another seed), under the "
+      "live-out its row names; prints the rows that differ, exits 1 if any");
+  sub->add_option("input", o->input, "CSV written by 'surrogate optimize'")->required();
+  sub->add_option("--seed", o->seed, "seed of the fresh states (optimize's own are derived from its --seed)");
+  sub->add_option("--states", o->states, "states both blocks must run")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  return {sub, [o] { return run(*o); }};
+}
+
+}  // namespace surrogate::cli
