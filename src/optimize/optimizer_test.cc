@@ -59,6 +59,19 @@ TEST(Optimizer, StrengthReductionOnlyWhereTheFlagsAreDead) {
   EXPECT_EQ(unchanged.optimized_cycles, unchanged.cycles);
 }
 
+// endbr64 is a no-op to the emulator, but a CET landing pad must stay where
+// it is: the nops around it may go, it may not.
+TEST(Optimizer, KeepsLandingPadsInPlace) {
+  Fixture f;
+  Optimizer optimizer(f.surrogate, f.simulator, options("all"));
+  const block::BasicBlock b = decoded({0xF3, 0x0F, 0x1E, 0xFA, 0x90, 0x53});  // endbr64; nop; push rbx
+  const OptimizeResult r = optimizer.optimize(b);
+  ASSERT_GE(r.optimized.size(), 4u);
+  EXPECT_EQ(std::vector<std::uint8_t>(r.optimized.begin(), r.optimized.begin() + 4),
+            (std::vector<std::uint8_t>{0xF3, 0x0F, 0x1E, 0xFA}))
+      << r.moves;
+}
+
 TEST(Optimizer, TheSameSeedGivesTheSameAnswer) {
   Fixture f;
   const block::BasicBlock b = decoded({0x48, 0x6B, 0xC0, 0x04, 0x48, 0x83, 0xC3, 0x01});  // imul; add rbx, 1

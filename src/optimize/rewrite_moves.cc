@@ -11,12 +11,14 @@ namespace {
 
 // Opcodes and registers by name, looked up once.
 struct Names {
-  int mov32ri, xor32rr, imul64rri8, imul64rri32, lea64r, add64ri8, sub64ri8, inc64r, dec64r, add32ri8, sub32ri8, inc32r,
-      dec32r;
+  int endbr64, endbr32, mov32ri, xor32rr, imul64rri8, imul64rri32, lea64r, add64ri8, sub64ri8, inc64r, dec64r, add32ri8,
+      sub32ri8, inc32r, dec32r;
   std::vector<unsigned> gr64, gr32;  // same order: gr32[i] is the low half of gr64[i]
 
   Names() {
     const block::X86Target& x86 = block::X86Target::get();
+    endbr64 = x86.find_opcode("ENDBR64");
+    endbr32 = x86.find_opcode("ENDBR32");
     mov32ri = x86.find_opcode("MOV32ri");
     xor32rr = x86.find_opcode("XOR32rr");
     imul64rri8 = x86.find_opcode("IMUL64rri8");
@@ -88,13 +90,23 @@ std::optional<std::pair<llvm::MCInst, std::string>> catalogue(const llvm::MCInst
   return std::nullopt;
 }
 
+// An indirect-branch landing pad (CET): a no-op to the emulator, but where it
+// stands is the program's contract; never deleted or moved.
+bool landing_pad(const llvm::MCInst& inst) {
+  const int op = static_cast<int>(inst.getOpcode());
+  return op == names().endbr64 || op == names().endbr32;
+}
+
 }  // namespace
 
 std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::mt19937_64& rng) {
   if (block.empty()) return std::nullopt;
   const std::size_t i = rng() % block.size();
   Rewrite out{block, {}};
-  switch (rng() % 4) {
+  const unsigned kind = rng() % 4;
+  if (kind < 2 && (landing_pad(block[i]) || (kind == 1 && i + 1 < block.size() && landing_pad(block[i + 1]))))
+    return std::nullopt;
+  switch (kind) {
     case 0:
       if (block.size() < 2) return std::nullopt;
       out.instructions.erase(out.instructions.begin() + static_cast<long>(i));

@@ -8,7 +8,8 @@
 //   catalogue a known cheaper form: mov r32, 0 -> xor r32, r32;
 //             imul r64, s, 2^k (k <= 3) -> lea r64, [s * 2^k];
 //             add r, 1 -> inc r; sub r, 1 -> dec r
-// A move says nothing about correctness: every candidate is tested
+// endbr64/endbr32 (CET landing pads) are never deleted or moved. A move
+// says nothing about correctness: every candidate is tested
 // (semantics/equivalence.h); most catalogue forms change the flags, so they
 // survive only where the flags are not live.
 #pragma once
