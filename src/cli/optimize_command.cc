@@ -59,13 +59,13 @@ int run(Options o) {
                     " live=" + live_text + " budget=" + std::to_string(o.budget) + " seed=" + std::to_string(o.seed);
   for (const block::BasicBlock& b : blocks) job += "\n" + b.hex_column();
   util::ResultJournal journal(o.output, util::fingerprint_of(job), /*flush_every=*/1);
-  std::vector<std::string> cells(blocks.size());
-  std::vector<char> failed(blocks.size(), 0), improved(blocks.size(), 0);
+  std::vector<std::string> cells(blocks.size()), failures(blocks.size());  // failures: why a block has no answer
+  std::vector<char> improved(blocks.size(), 0);
   std::size_t resumed = 0;
   for (const auto& [i, entry] : journal.finished())
     if (i < blocks.size()) {
       cells[i] = entry.value;
-      failed[i] = !entry.note.empty();
+      if (!blocks[i].error) failures[i] = entry.note;
       improved[i] = entry.note.empty() && cells[i].rfind(blocks[i].hex() + ",", 0) != 0;
       ++resumed;
     }
@@ -87,9 +87,8 @@ int run(Options o) {
                    util::format_throughput(r.optimized_cycles) + "," + util::format_throughput(r.predicted_cycles) +
                    "," + live + "," + r.verified + "," + r.moves;
       } catch (const std::exception& e) {  // the original cannot be simulated
-        note = e.what();
+        note = failures[i] = e.what();
         cells[i] = empty_cells(live);
-        failed[i] = 1;
       }
     }
     journal.record(i, {cells[i], note});
@@ -105,12 +104,12 @@ int run(Options o) {
   out.stream() << "hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves\n";
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     out.stream() << blocks[i].hex_column() << "," << cells[i] << "\n";
-    if (failed[i]) std::cerr << blocks[i].name << ": cannot be simulated, left out\n";
+    if (!failures[i].empty()) std::cerr << blocks[i].name << ": " << failures[i] << "\n";
   }
   out.commit();
   journal.remove();
   std::size_t n_improved = 0, n_failed = 0;
-  for (std::size_t i = 0; i < blocks.size(); ++i) n_improved += improved[i], n_failed += failed[i];
+  for (std::size_t i = 0; i < blocks.size(); ++i) n_improved += improved[i], n_failed += !failures[i].empty();
   std::cerr << "surrogate optimize: " << n_improved << " of " << blocks.size()
             << " blocks rewritten faster (simulated), each tested equal on " << live_text
             << (resumed ? "; " + std::to_string(resumed) + " taken from " + o.output + ".partial" : "") << "\n";
