@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -230,6 +231,26 @@ TEST(Cli, ParamsDumpRoundTripGivesByteIdenticalOutput) {
   EXPECT_EQ(stock.out, edited.out);
 }
 
+// Runs `surrogate ARGS...` (its output to /dev/null), sends it `signal` once
+// ready() holds (polled every 5 ms, at most 30 s) and returns its wait status.
+int run_and_signal_when(const std::vector<std::string>& args, const std::function<bool()>& ready, int signal) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stderr);
+    freopen("/dev/null", "w", stdout);
+    std::vector<char*> argv{const_cast<char*>(kBinary.c_str())};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(kBinary.c_str(), argv.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 6000 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, signal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
 // `command` (simulate or label) stopped once its journal holds finished
 // blocks: by SIGINT it exits 130 without output; by SIGKILL (kill -9, at a
 // moment of the job's choosing, mid-flush perhaps) it just dies. Run again,
@@ -243,19 +264,10 @@ void expect_killed_run_resumes(const std::string& command, const std::string& ex
 
   fs::remove(out);
   fs::remove(out + ".partial");
-  pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stderr);
-    execl(kBinary.c_str(), kBinary.c_str(), command.c_str(), "-mcpu=haswell", "--iterations=3000", "--jobs=2",
-          in.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
   // Interrupt once the journal holds finished blocks (it is flushed every 64).
-  for (int i = 0; i < 6000 && lines(slurp(out + ".partial")) < 70; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  kill(pid, signal);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const int status = run_and_signal_when(
+      {command, "-mcpu=haswell", "--iterations=3000", "--jobs=2", in, "-o", out},
+      [&] { return lines(slurp(out + ".partial")) >= 70; }, signal);
   if (signal == SIGINT) {
     ASSERT_TRUE(WIFEXITED(status)) << command;
     EXPECT_EQ(WEXITSTATUS(status), 130) << command;
@@ -339,18 +351,9 @@ TEST(Cli, OptimizeFindsVerifiedFasterRewrites) {
     const std::string args = "optimize --mcpu haswell --budget 200 --jobs 1 --model " + model + " " + kernels;
     ASSERT_EQ(run(args + " -o " + reference).status, 0);
     fs::remove(out + ".partial");
-    pid_t pid = fork();
-    if (pid == 0) {
-      freopen("/dev/null", "w", stderr);
-      execl(kBinary.c_str(), kBinary.c_str(), "optimize", "--mcpu", "haswell", "--budget", "200", "--jobs", "1",
-            "--model", model.c_str(), kernels.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 6000 && lines(slurp(out + ".partial")) < 3; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    const int status = run_and_signal_when(
+        {"optimize", "--mcpu", "haswell", "--budget", "200", "--jobs", "1", "--model", model, kernels, "-o", out},
+        [&] { return lines(slurp(out + ".partial")) >= 3; }, SIGKILL);
     ASSERT_TRUE(WIFSIGNALED(status)) << "finished before the kill";
     EXPECT_FALSE(fs::exists(out));
     Result resumed = run(args + " -o " + out);
@@ -503,19 +506,9 @@ TEST(Cli, TrainingKilledWithSigkillResumesToTheSameModel) {
   const std::string reference = dir() + "/train_ref", killed = dir() + "/train_killed";
   ASSERT_EQ(run("train" + args + reference).status, 0);
   fs::remove(killed + ".ckpt");
-  pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stderr);
-    freopen("/dev/null", "w", stdout);
-    execl(kBinary.c_str(), kBinary.c_str(), "train", "--labels", labels.c_str(), "--width", "4", "--epochs", "40",
-          "--patience", "100", "-o", killed.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  for (int i = 0; i < 6000 && !fs::exists(killed + ".ckpt"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const int status = run_and_signal_when(
+      {"train", "--labels", labels, "--width", "4", "--epochs", "40", "--patience", "100", "-o", killed},
+      [&] { return fs::exists(killed + ".ckpt"); }, SIGKILL);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the training finished before the kill";
   EXPECT_FALSE(fs::exists(killed + ".srg"));
   Result resumed = run("train" + args + killed);
