@@ -15,6 +15,8 @@
 #include "llvm/MC/MCParser/MCTargetAsmParser.h"
 #include "llvm/MC/MCStreamer.h"
 #include "llvm/MC/MCTargetOptions.h"
+#include "llvm/Support/CrashRecoveryContext.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "util/input_error.h"
@@ -81,7 +83,20 @@ class Assembly {
         x86_.target().createMCAsmParser(sti, *parser, x86_.instr_info(), options));
     parser->setTargetParser(*target_parser);
     if (syntax == AsmSyntax::kIntel) parser->setAssemblerDialect(1);
-    failed = parser->Run(/*NoInitialTextSection=*/false) || error.set;
+    // LLVM's assembler aborts on some hostile text (report_fatal_error: a
+    // 57-byte Intel expression of '~'s asks a SmallVector for 2^32 slots):
+    // run it under LLVM's crash recovery, so that text is an input error, not
+    // the end of the process (issue 13). What LLVM would print is kept.
+    static const bool recovery = [] {
+      llvm::CrashRecoveryContext::Enable();
+      return true;
+    }();
+    (void)recovery;
+    llvm::ScopedFatalErrorHandler quiet(
+        [](void* data, const char* reason, bool) { *static_cast<std::string*>(data) = reason; }, &fatal);
+    llvm::CrashRecoveryContext crash_recovery;
+    crashed = !crash_recovery.RunSafely([&] { failed = parser->Run(/*NoInitialTextSection=*/false) || error.set; });
+    failed = failed || crashed;
     instructions = std::move(collector.instructions);
   }
   // 1-based line and 0-based column of an instruction ({0, 0} if unknown).
@@ -93,6 +108,8 @@ class Assembly {
   llvm::MCContext& context() { return *context_; }
 
   bool failed = false;
+  bool crashed = false;  // LLVM's assembler died on the text (its reason in `fatal`, if it gave one)
+  std::string fatal;
   Diagnostic error;
   std::vector<llvm::MCInst> instructions;
 
@@ -130,6 +147,9 @@ BlockFile read_asm(const std::string& text, const std::string& input, std::optio
   const X86Target& x86 = X86Target::get();
   const llvm::MCSubtargetInfo& sti = x86.all_features_subtarget();
   Assembly assembly(text, input, sti, syntax.value_or(detect_asm_syntax(text)));
+  if (assembly.crashed)
+    throw util::InputError({input, 0}, "LLVM's assembler cannot handle this text" +
+                                           (assembly.fatal.empty() ? std::string() : " (" + assembly.fatal + ")"));
   if (assembly.failed) {
     const Diagnostic& diag = assembly.error;
     if (!diag.set) throw util::InputError({input, 0}, "cannot parse assembly");
