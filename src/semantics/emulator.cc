@@ -19,12 +19,6 @@ const int kGprIds[16] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_
                          UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
                          UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
 
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 }  // namespace
 
 struct Emulator::Impl {
@@ -39,7 +33,7 @@ struct Emulator::Impl {
     auto* self = static_cast<Impl*>(user);
     const std::uint64_t page = address & ~(kPage - 1);
     if (address >= kUserTop) {
-      self->map_failure = "memory fault at " + hex(address) + " (not a user address)";
+      self->map_failure = "memory fault at " + hex_value(address) + " (not a user address)";
       return false;
     }
     if (self->pages.size() >= kMaxPages) {
@@ -47,7 +41,7 @@ struct Emulator::Impl {
       return false;
     }
     if (uc_mem_map(uc, page, kPage, UC_PROT_READ | UC_PROT_WRITE) != UC_ERR_OK) {
-      self->map_failure = "memory fault at " + hex(address);
+      self->map_failure = "memory fault at " + hex_value(address);
       return false;
     }
     std::uint8_t bytes[kPage];

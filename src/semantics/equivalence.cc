@@ -10,18 +10,7 @@
 namespace surrogate::semantics {
 namespace {
 
-std::uint64_t splitmix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+std::uint64_t splitmix(std::uint64_t& s) { return mix64(s += 0x9E3779B97F4A7C15ull); }
 
 // Register values a block may use as a number or as an address: half of
 // them pointers into the test region (blocks mostly address memory through
@@ -146,9 +135,10 @@ EquivalenceResult check_equivalence(std::span<const std::uint8_t> a, std::span<c
     }
     for (int g = 0; g < 16; ++g)
       if ((live.gprs >> g & 1) && oa.state.gpr[g] != ob.state.gpr[g])
-        return differ(std::string(gpr_name(g)) + ": " + hex(oa.state.gpr[g]) + " vs " + hex(ob.state.gpr[g]));
+        return differ(std::string(gpr_name(g)) + ": " + hex_value(oa.state.gpr[g]) + " vs " +
+                      hex_value(ob.state.gpr[g]));
     if (live.flags && oa.state.flags != ob.state.flags)
-      return differ("flags: " + hex(oa.state.flags) + " vs " + hex(ob.state.flags));
+      return differ("flags: " + hex_value(oa.state.flags) + " vs " + hex_value(ob.state.flags));
     for (int x = 0; x < 16; ++x)
       if ((live.xmms >> x & 1) && oa.state.xmm[x] != ob.state.xmm[x])
         return differ("xmm" + std::to_string(x) + " differs");
@@ -161,7 +151,7 @@ EquivalenceResult check_equivalence(std::span<const std::uint8_t> a, std::span<c
           auto it = o.written.find(address);
           return it != o.written.end() ? it->second : initial_memory_byte(start, address);
         };
-        if (final_byte(oa) != final_byte(ob)) return differ("memory at " + hex(address));
+        if (final_byte(oa) != final_byte(ob)) return differ("memory at " + hex_value(address));
       }
     }
     if (++r.tested >= enough) break;

@@ -35,4 +35,11 @@ std::uint8_t initial_memory_byte(const MachineState& state, std::uint64_t addres
 // "rax", "r8", ... for register index 0-15 (encoding order).
 const char* gpr_name(int index);
 
+// splitmix64's finalizer: a well-mixed 64-bit function of z (test states
+// and initial memory both draw from it).
+std::uint64_t mix64(std::uint64_t z);
+
+// "0x1f" for messages.
+std::string hex_value(std::uint64_t v);
+
 }  // namespace surrogate::semantics
