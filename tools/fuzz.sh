@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(block_text elf labels model_file params_json hex)
+[ ${#targets[@]} -gt 0 ] || targets=(block_text elf labels model_file params_json hex compile_spec)
 
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=()

@@ -11,7 +11,6 @@
 #include <mutex>
 #include <ostream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "apps/surrogate_training.h"
 #include "block/decoder.h"
@@ -26,46 +25,6 @@ namespace surrogate::apps {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Typed access to spec keys with errors that name file, line and key.
-class SpecReader {
- public:
-  SpecReader(const toml::table& t, const std::string& path) : table_(t), path_(path) {}
-
-  template <typename T>
-  void get(const char* section, const char* key, T& out, bool required = false) {
-    const toml::node* node = table_.at_path(std::string(section) + "." + key).node();
-    if (!node) {
-      if (required) throw util::InputError({path_, 0}, std::string("missing key ") + section + "." + key);
-      return;
-    }
-    auto fail = [&](const std::string& what) {
-      throw util::InputError({path_, node->source().begin.line}, std::string(section) + "." + key + ": " + what);
-    };
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (!node->is_string()) fail("expected a string");
-      out = **node->as_string();
-    } else if constexpr (std::is_same_v<T, double>) {
-      if (!node->is_number()) fail("expected a number");
-      out = node->value<double>().value();
-    } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
-      const toml::array* a = node->as_array();
-      if (!a || a->empty()) fail("expected a non-empty array of integers");
-      out.clear();
-      for (const toml::node& e : *a) {
-        if (!e.is_integer() || e.value<std::int64_t>().value() < 1) fail("expected positive integers");
-        out.push_back(e.value<std::int64_t>().value());
-      }
-    } else {
-      if (!node->is_integer() || node->value<std::int64_t>().value() < 0) fail("expected a non-negative integer");
-      out = static_cast<T>(node->value<std::int64_t>().value());
-    }
-  }
-
- private:
-  const toml::table& table_;
-  const std::string& path_;
-};
 
 std::string format_table_markdown(const CompileSpec& spec, const CompileResult& r) {
   std::string s =
@@ -104,52 +63,6 @@ std::string format_table_csv(const CompileResult& r) {
 }
 
 }  // namespace
-
-CompileSpec read_compile_spec(const std::string& path) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw util::InputError({path, e.source().begin.line, e.source().begin.column ? e.source().begin.column - 1 : 0},
-                           std::string(e.description()));
-  }
-  CompileSpec s;
-  s.path = path;
-  SpecReader r(table, path);
-  r.get("program", "simulator", s.simulator);
-  r.get("program", "cpu", s.cpu, true);
-  r.get("program", "iterations", s.iterations);
-  r.get("data", "labels", s.labels, true);
-  r.get("error", "metric", s.metric);
-  r.get("error", "max_error", s.max_error, true);
-  r.get("objective", "cost", s.cost);
-  r.get("search", "widths", s.widths);
-  r.get("search", "depth", s.depth);
-  r.get("search", "frontend", s.frontend);
-  r.get("search", "jobs", s.jobs);
-  r.get("training", "max_minutes", s.max_minutes);
-  r.get("training", "max_epochs", s.training.max_epochs);
-  r.get("training", "batch_size", s.training.batch_size);
-  r.get("training", "learning_rate", s.training.learning_rate);
-  r.get("training", "patience", s.training.patience);
-  r.get("training", "seed", s.training.seed);
-  r.get("output", "dir", s.output_dir, true);
-  r.get("output", "model", s.output_model);
-  if (s.simulator != "llvm-mca-19")
-    throw util::InputError({path, 0}, "program.simulator: only \"llvm-mca-19\" is supported");
-  if (s.metric != "mape") throw util::InputError({path, 0}, "error.metric: only \"mape\" is supported");
-  if (s.cost != "blocks_per_second")
-    throw util::InputError({path, 0}, "objective.cost: only \"blocks_per_second\" is supported");
-  if (!(s.max_error > 0)) throw util::InputError({path, 0}, "error.max_error: must be positive");
-  if (runtime::frontend_features(s.frontend) < 0)
-    throw util::InputError({path, 0}, "search.frontend: must be " + runtime::known_frontends());
-  s.jobs = std::max(1u, s.jobs);
-  s.depth = std::max<std::int64_t>(1, s.depth);
-  std::sort(s.widths.begin(), s.widths.end());
-  s.widths.erase(std::unique(s.widths.begin(), s.widths.end()), s.widths.end());
-  // Relative paths in the spec are relative to the directory it is run from.
-  return s;
-}
 
 std::unique_ptr<mca::Labeller> program_labeller(const CompileSpec& spec) {
   return std::make_unique<mca::SimulatorLabeller>(mca::CpuParams::stock(spec.cpu), spec.iterations,

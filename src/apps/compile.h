@@ -2,15 +2,7 @@
 // specification -- the program to replace, the error metric and its bound,
 // the cost to minimise -- to the cheapest surrogate that meets the bound.
 //
-// The spec (TOML):
-//   [program]  simulator = "llvm-mca-19", cpu = "haswell", iterations = 100
-//   [data]     labels = "build/haswell.labels"    (from `surrogate label`)
-//   [error]    metric = "mape", max_error = 0.05   (on the validation split)
-//   [objective] cost = "blocks_per_second"         (deployed, one thread)
-//   [search]   widths = [8, 16, 32, 64, 128, 256], depth = 1, jobs = 2
-//   [training] max_minutes = 45, max_epochs = 60, batch_size = 64,
-//              learning_rate = 0.001, patience = 4, seed = 1
-//   [output]   dir = "build/compile-haswell", model = "models/haswell.srg"
+// The spec: apps/compile_spec.h.
 //
 // The search: a surrogate's cost grows with its width (the runtime's work per
 // instruction is ~8 W^2 multiply-adds), so the cheapest model meeting the
@@ -28,32 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "apps/compile_spec.h"
 #include "mca/labeller.h"
-#include "nn/trainer.h"
 
 namespace surrogate::apps {
-
-struct CompileSpec {
-  std::string path;  // the spec file, for messages
-  std::string simulator = "llvm-mca-19";
-  std::string cpu;
-  unsigned iterations = 100;
-  std::string labels;
-  std::string metric = "mape";
-  double max_error = 0.05;
-  std::string cost = "blocks_per_second";
-  std::vector<std::int64_t> widths{8, 16, 32, 64, 128, 256};
-  std::int64_t depth = 1;
-  std::string frontend = "llvm19-x86-tokens";  // what the candidates read (runtime/frontend.h)
-  unsigned jobs = 1;
-  nn::TrainOptions training;
-  double max_minutes = 0;
-  std::string output_dir;
-  std::string output_model;
-};
-
-// Throws InputError naming the file, line and key on a bad spec.
-CompileSpec read_compile_spec(const std::string& path);
 
 struct CapacityRow {
   std::int64_t width = 0, depth = 0, parameters = 0;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "apps/compile_spec.h"
 #include "block/block_reader.h"
 #include "dataset/label_store.h"
 #include "mca/cpu_params_json.h"
@@ -85,6 +86,10 @@ void params_json(const std::uint8_t* data, std::size_t size) {
   expect_clean([&] { mca::params_from_json(text_of(data, size), "fuzz.json"); });
 }
 
+void compile_spec(const std::uint8_t* data, std::size_t size) {
+  expect_clean([&] { apps::parse_compile_spec(text_of(data, size), "fuzz.toml"); });
+}
+
 void hex(const std::uint8_t* data, std::size_t size) {
   std::size_t offset = 0;
   std::string error;
@@ -97,9 +102,13 @@ void hex(const std::uint8_t* data, std::size_t size) {
 }  // namespace
 
 const std::vector<NamedTarget>& targets() {
-  static const std::vector<NamedTarget> all = {{"block_text", block_text},   {"elf", elf},
-                                               {"labels", labels},           {"model_file", model_file},
-                                               {"params_json", params_json}, {"hex", hex}};
+  static const std::vector<NamedTarget> all = {{"block_text", block_text},
+                                               {"elf", elf},
+                                               {"labels", labels},
+                                               {"model_file", model_file},
+                                               {"params_json", params_json},
+                                               {"hex", hex},
+                                               {"compile_spec", compile_spec}};
   return all;
 }
 
