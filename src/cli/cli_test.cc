@@ -231,26 +231,6 @@ TEST(Cli, ParamsDumpRoundTripGivesByteIdenticalOutput) {
   EXPECT_EQ(stock.out, edited.out);
 }
 
-// Runs `surrogate ARGS...` (its output to /dev/null), sends it `signal` once
-// ready() holds (polled every 5 ms, at most 30 s) and returns its wait status.
-int run_and_signal_when(const std::vector<std::string>& args, const std::function<bool()>& ready, int signal) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stderr);
-    freopen("/dev/null", "w", stdout);
-    std::vector<char*> argv{const_cast<char*>(kBinary.c_str())};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(kBinary.c_str(), argv.data());
-    _exit(127);
-  }
-  for (int i = 0; i < 6000 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  kill(pid, signal);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return status;
-}
-
 // `command` (simulate or label) stopped once its journal holds finished
 // blocks: by SIGINT it exits 130 without output; by SIGKILL (kill -9, at a
 // moment of the job's choosing, mid-flush perhaps) it just dies. Run again,
@@ -489,6 +469,45 @@ TEST(Cli, EvaluateComparesPredictionsWithLabels) {
   ASSERT_EQ(other.status, 0) << other.err;
   EXPECT_EQ(other.out.find("|   0.00% |  1.000 |"), std::string::npos) << other.out;
   EXPECT_NE(other.out.find("| block kind"), std::string::npos) << other.out;
+}
+
+// kill -9 of `compile` while its second width trains (the first one done,
+// the second checkpointed): run again, it reuses the first, resumes the
+// second from its checkpoint and writes the models an uninterrupted run
+// writes, byte for byte.
+TEST(Cli, CompileKilledWithSigkillResumesToTheSameModels) {
+  if (!SURROGATE_WITH_TORCH) GTEST_SKIP() << "built without LibTorch";
+  std::string text = slurp(kSample);
+  size_t cut = 0;
+  for (int i = 0; i < 121; ++i) cut = text.find('\n', cut) + 1;
+  std::string blocks = write("compile_kill_blocks.csv", text.substr(0, cut));
+  std::string labels = dir() + "/compile_kill.labels";
+  ASSERT_EQ(run("label -mcpu=haswell " + blocks + " -o " + labels).status, 0);
+  // A bound no width meets: both are trained, the more accurate exported.
+  auto spec_file = [&](const std::string& name, const std::string& out) {
+    return write(name, "[program]\ncpu = \"haswell\"\n[data]\nlabels = \"" + labels +
+                           "\"\n[error]\nmax_error = 0.0001\n[search]\nwidths = [4, 8]\njobs = 1\n"
+                           "[training]\nmax_epochs = 40\npatience = 100\n[output]\ndir = \"" +
+                           out + "\"\nmodel = \"" + out + "/chosen.srg\"\n");
+  };
+  const std::string reference = dir() + "/compile_ref", killed = dir() + "/compile_killed";
+  fs::remove_all(reference);
+  fs::remove_all(killed);
+  // Exit 3: done, the bound not met.
+  ASSERT_EQ(run("compile --spec " + spec_file("ref.toml", reference)).status, 3);
+  const std::string spec = spec_file("killed.toml", killed);
+  const int status =
+      run_and_signal_when({"compile", "--spec", spec}, [&] { return fs::exists(killed + "/w8d1.ckpt"); }, SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "compile finished before the kill";
+  EXPECT_TRUE(fs::exists(killed + "/w4d1.srg"));
+  EXPECT_FALSE(fs::exists(killed + "/w8d1.srg"));
+  EXPECT_FALSE(fs::exists(killed + "/chosen.srg"));
+  Result resumed = run("compile --spec " + spec);
+  ASSERT_EQ(resumed.status, 3) << resumed.err;
+  EXPECT_NE(resumed.err.find("w4d1.srg: trained earlier, reused"), std::string::npos) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming from " + killed + "/w8d1.ckpt"), std::string::npos) << resumed.err;
+  for (const char* model : {"/w4d1.srg", "/w8d1.srg", "/chosen.srg"})
+    EXPECT_TRUE(slurp(killed + model) == slurp(reference + model)) << model << ": different bytes";
 }
 
 // kill -9 of `train` once its first checkpoint is written: run again, it

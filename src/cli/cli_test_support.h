@@ -6,6 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
+#include <csignal>
+#include <chrono>
+#include <thread>
+#include <functional>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -70,6 +75,26 @@ inline void expect_clean_failure(const std::string& args, const std::string& out
   EXPECT_FALSE(std::filesystem::exists(output)) << args;
   for (auto& entry : std::filesystem::directory_iterator(dir()))
     EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << "temporary left: " << entry.path();
+}
+
+// Runs `surrogate ARGS...` (its output to /dev/null), sends it `signal` once
+// ready() holds (polled every 5 ms, at most 30 s) and returns its wait status.
+inline int run_and_signal_when(const std::vector<std::string>& args, const std::function<bool()>& ready, int signal) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stderr);
+    freopen("/dev/null", "w", stdout);
+    std::vector<char*> argv{const_cast<char*>(kBinary.c_str())};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(kBinary.c_str(), argv.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 6000 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, signal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
 }
 
 }  // namespace surrogate::cli_test

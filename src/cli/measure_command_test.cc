@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "cli/cli_test_support.h"
 #include "measure/retry_on_noise_test_support.h"
@@ -61,6 +63,52 @@ TEST(Cli, MeasureSkipsBadRows) {
     EXPECT_NEAR(std::stod(rows[1].substr(13)), 200, 15);
     EXPECT_EQ(rows[4], rows[1]);
   });
+}
+
+// kill -9 of measure once its journal holds finished blocks: nothing
+// finished is lost. The rerun takes every journaled value into the output
+// unchanged and measures only the rest (measurements vary from run to run,
+// so the rest cannot be compared byte for byte with another run).
+TEST(Cli, MeasureKilledWithSigkillKeepsEveryJournaledValue) {
+  const std::string text = slurp(kSample);
+  std::size_t cut = 0;
+  for (int row = 0; row < 1001; ++row) cut = text.find('\n', cut) + 1;
+  const std::string in = write("measure-kill.csv", text.substr(0, cut));
+  const std::string out = dir() + "/measure-killed.csv";
+  fs::remove(out + ".partial");
+  const int status = run_and_signal_when(
+      {"measure", "--jobs=1", in, "-o", out}, [&] { return lines(slurp(out + ".partial")) >= 130; }, SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "measure finished before the kill";
+  EXPECT_FALSE(fs::exists(out));
+  // The journal: a header line, then "index<TAB>value<TAB>note<TAB>check".
+  std::map<std::size_t, std::string> journaled;
+  std::istringstream partial(slurp(out + ".partial"));
+  std::string line;
+  std::getline(partial, line);
+  while (std::getline(partial, line)) {
+    std::vector<std::string> fields;
+    std::istringstream record(line);
+    for (std::string f; std::getline(record, f, '\t');) fields.push_back(f);
+    if (fields.size() == 4 && !fields[1].empty()) journaled[std::stoul(fields[0])] = fields[1];
+  }
+  ASSERT_GE(journaled.size(), 64u);
+  ASSERT_LT(journaled.size(), lines(slurp(in)) - 1) << "killed after the end";
+
+  Result resumed = run("measure --jobs=1 --disturbed-retry=0 " + in + " -o " + out);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  const std::size_t at = resumed.err.find(" resumed");
+  ASSERT_NE(at, std::string::npos) << resumed.err;
+  EXPECT_GE(std::stoul(resumed.err.substr(resumed.err.rfind(' ', at - 1) + 1)), journaled.size()) << resumed.err;
+  std::vector<std::string> rows;
+  std::istringstream csv(slurp(out));
+  for (std::string row; std::getline(csv, row);) rows.push_back(row);
+  ASSERT_EQ(rows.size(), lines(slurp(in)));
+  for (const auto& [index, value] : journaled) {
+    const std::string& row = rows.at(index + 1);
+    const std::size_t comma = row.find(',');
+    EXPECT_EQ(row.substr(comma + 1, row.find(',', comma + 1) - comma - 1), value) << "row " << index + 1;
+  }
+  EXPECT_FALSE(fs::exists(out + ".partial"));
 }
 
 }  // namespace
