@@ -89,9 +89,11 @@ void refuse_non_ascii_after_backslash(const std::string& text, const std::string
   }
 }
 
-util::InputError spec_error(const toml::parse_error& e, const std::string& path) {
+// toml++'s error at its position; `reason` instead of its description if given.
+util::InputError spec_error(const toml::parse_error& e, const std::string& path, const std::string& reason = "") {
   const toml::source_position at = e.source().begin;
-  return util::InputError({path, at.line, at.column ? at.column - 1 : 0}, std::string(e.description()));
+  return util::InputError({path, at.line, at.column ? at.column - 1 : 0},
+                          reason.empty() ? std::string(e.description()) : reason);
 }
 
 void parse_ascii_copy(const std::string& text, const std::string& path) {
@@ -109,8 +111,7 @@ void parse_ascii_copy(const std::string& text, const std::string& path) {
       if ((newline = text.find('\n', line_start)) == std::string::npos) break;
     const std::size_t byte = line_start + (at.column ? at.column - 1 : 0);
     if (byte < text.size() && static_cast<unsigned char>(text[byte]) >= 0x80)
-      throw util::InputError({path, at.line, at.column ? at.column - 1 : 0},
-                             "non-ASCII character where TOML allows none (outside strings and comments)");
+      throw spec_error(e, path, "non-ASCII character where TOML allows none (outside strings and comments)");
     throw spec_error(e, path);
   }
 }
