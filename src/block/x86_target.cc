@@ -90,9 +90,15 @@ std::unique_ptr<llvm::MCSubtargetInfo> X86Target::make_subtarget(const std::stri
 }
 
 int X86Target::find_opcode(const std::string& name) const {
-  for (unsigned op = 0; op < instr_info_->getNumOpcodes(); ++op)
-    if (instr_info_->getName(op) == name) return static_cast<int>(op);
-  return -1;
+  std::call_once(opcode_index_once_, [this] {
+    opcode_by_name_.reserve(instr_info_->getNumOpcodes());
+    for (unsigned op = 0; op < instr_info_->getNumOpcodes(); ++op) {
+      llvm::StringRef n = instr_info_->getName(op);
+      opcode_by_name_.emplace(std::string_view(n.data(), n.size()), op);  // first opcode of a name wins
+    }
+  });
+  auto it = opcode_by_name_.find(name);
+  return it == opcode_by_name_.end() ? -1 : static_cast<int>(it->second);
 }
 
 std::vector<std::string> X86Target::cpu_names() const {

@@ -1,6 +1,8 @@
 #include "mca/cpu_params.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "block/x86_target.h"
@@ -100,7 +102,8 @@ int CpuParams::find_resource(const std::string& name) const {
   return -1;
 }
 
-CpuParams CpuParams::stock(const std::string& cpu) {
+// LLVM's own values for `cpu`, read from its tables.
+static CpuParams read_stock(const std::string& cpu) {
   const block::X86Target& x86 = block::X86Target::get();
   auto sti = x86.make_subtarget(cpu);
   if (!sti) throw std::runtime_error("unknown CPU '" + cpu + "' (see 'surrogate cpus')");
@@ -192,6 +195,17 @@ CpuParams CpuParams::stock(const std::string& cpu) {
     if (c < sm.NumSchedClasses && p.class_is_valid[c] && !p.class_is_variant[c]) p.opcodes[op] = p.classes[c];
   }
   return p;
+}
+
+CpuParams CpuParams::stock(const std::string& cpu) {
+  // LLVM's tables never change in a process: each CPU's parameters are read
+  // once (a params file, the tuner and the simulator each ask for them).
+  static std::mutex mutex;
+  static std::map<std::string, CpuParams> read;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = read.find(cpu);
+  if (it == read.end()) it = read.emplace(cpu, read_stock(cpu)).first;
+  return it->second;
 }
 
 CpuParams CpuParams::only_opcodes(const std::set<unsigned>& wanted) const {
