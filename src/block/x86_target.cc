@@ -89,16 +89,23 @@ std::unique_ptr<llvm::MCSubtargetInfo> X86Target::make_subtarget(const std::stri
   return std::unique_ptr<llvm::MCSubtargetInfo>(target_->createMCSubtargetInfo(triple_.str(), cpu, ""));
 }
 
+namespace {
+constexpr std::size_t kMaxRememberedMisses = 4096;
+}
+
 int X86Target::find_opcode(const std::string& name) const {
-  std::call_once(opcode_index_once_, [this] {
-    opcode_by_name_.reserve(instr_info_->getNumOpcodes());
-    for (unsigned op = 0; op < instr_info_->getNumOpcodes(); ++op) {
-      llvm::StringRef n = instr_info_->getName(op);
-      opcode_by_name_.emplace(std::string_view(n.data(), n.size()), op);  // first opcode of a name wins
-    }
-  });
-  auto it = opcode_by_name_.find(name);
-  return it == opcode_by_name_.end() ? -1 : static_cast<int>(it->second);
+  std::lock_guard<std::mutex> lock(found_opcodes_mutex_);
+  auto [it, fresh] = found_opcodes_.emplace(name, -1);
+  if (fresh)
+    for (unsigned op = 0; op < instr_info_->getNumOpcodes(); ++op)
+      if (instr_info_->getName(op) == name) {
+        it->second = static_cast<int>(op);
+        break;
+      }
+  int op = it->second;
+  // Unknown names (a hostile params file has any number) are not kept forever.
+  if (op < 0 && found_opcodes_.size() > kMaxRememberedMisses) found_opcodes_.erase(it);
+  return op;
 }
 
 std::vector<std::string> X86Target::cpu_names() const {

@@ -1,10 +1,10 @@
 #include "semantics/emulator.h"
 
-#include <unicorn/unicorn.h>
-
 #include <cstdio>
 #include <stdexcept>
 #include <vector>
+
+#include "semantics/unicorn_library.h"
 
 namespace surrogate::semantics {
 namespace {
@@ -18,6 +18,8 @@ constexpr std::uint64_t kMaxInstructions = 100000;
 const int kGprIds[16] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX, UC_X86_REG_RSP, UC_X86_REG_RBP,
                          UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
                          UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
+
+const UnicornLibrary& unicorn() { return UnicornLibrary::get(); }
 
 }  // namespace
 
@@ -40,13 +42,13 @@ struct Emulator::Impl {
       self->map_failure = "touches more than " + std::to_string(kMaxPages) + " pages";
       return false;
     }
-    if (uc_mem_map(uc, page, kPage, UC_PROT_READ | UC_PROT_WRITE) != UC_ERR_OK) {
+    if (unicorn().mem_map(uc, page, kPage, UC_PROT_READ | UC_PROT_WRITE) != UC_ERR_OK) {
       self->map_failure = "memory fault at " + hex_value(address);
       return false;
     }
     std::uint8_t bytes[kPage];
     for (std::uint64_t i = 0; i < kPage; ++i) bytes[i] = initial_memory_byte(self->start, page + i);
-    uc_mem_write(uc, page, bytes, kPage);
+    unicorn().mem_write(uc, page, bytes, kPage);
     self->pages.push_back(page);
     return true;
   }
@@ -57,19 +59,19 @@ struct Emulator::Impl {
 };
 
 Emulator::Emulator() : impl_(std::make_unique<Impl>()) {
-  if (uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &impl_->uc); e != UC_ERR_OK)
-    throw std::runtime_error(std::string("Unicorn: ") + uc_strerror(e));
-  if (uc_err e = uc_mem_map(impl_->uc, kCodeAddress, kMaxCodeBytes + kPage, UC_PROT_READ | UC_PROT_EXEC);
+  if (uc_err e = unicorn().open(UC_ARCH_X86, UC_MODE_64, &impl_->uc); e != UC_ERR_OK)
+    throw std::runtime_error(std::string("Unicorn: ") + unicorn().strerror(e));
+  if (uc_err e = unicorn().mem_map(impl_->uc, kCodeAddress, kMaxCodeBytes + kPage, UC_PROT_READ | UC_PROT_EXEC);
       e != UC_ERR_OK)
-    throw std::runtime_error(std::string("Unicorn: ") + uc_strerror(e));
-  uc_hook_add(impl_->uc, &impl_->unmapped_hook, UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED,
-              reinterpret_cast<void*>(&Impl::on_unmapped), impl_.get(), 1, 0);
-  uc_hook_add(impl_->uc, &impl_->write_hook, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Impl::on_write), impl_.get(),
-              1, 0);
+    throw std::runtime_error(std::string("Unicorn: ") + unicorn().strerror(e));
+  unicorn().hook_add(impl_->uc, &impl_->unmapped_hook, UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED,
+                     reinterpret_cast<void*>(&Impl::on_unmapped), impl_.get(), 1, 0);
+  unicorn().hook_add(impl_->uc, &impl_->write_hook, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&Impl::on_write),
+                     impl_.get(), 1, 0);
 }
 
 Emulator::~Emulator() {
-  if (impl_->uc) uc_close(impl_->uc);
+  if (impl_->uc) unicorn().close(impl_->uc);
 }
 
 Outcome Emulator::run(std::span<const std::uint8_t> code, const MachineState& start) {
@@ -79,7 +81,7 @@ Outcome Emulator::run(std::span<const std::uint8_t> code, const MachineState& st
     out.fault = "block longer than " + std::to_string(kMaxCodeBytes) + " bytes";
     return out;
   }
-  for (std::uint64_t page : m.pages) uc_mem_unmap(m.uc, page, kPage);
+  for (std::uint64_t page : m.pages) unicorn().mem_unmap(m.uc, page, kPage);
   m.pages.clear();
   m.writes.clear();
   m.map_failure.clear();
@@ -88,17 +90,18 @@ Outcome Emulator::run(std::span<const std::uint8_t> code, const MachineState& st
   // The code, then int3 padding; translated blocks of an earlier run dropped.
   std::vector<std::uint8_t> image(code.begin(), code.end());
   image.resize(code.size() + 16, 0xCC);
-  uc_mem_write(m.uc, kCodeAddress, image.data(), image.size());
-  uc_ctl_remove_cache(m.uc, kCodeAddress, kCodeAddress + kMaxCodeBytes + kPage);
+  unicorn().mem_write(m.uc, kCodeAddress, image.data(), image.size());
+  unicorn().ctl(m.uc, UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), kCodeAddress,
+                kCodeAddress + kMaxCodeBytes + kPage);  // uc_ctl_remove_cache
 
-  for (int r = 0; r < 16; ++r) uc_reg_write(m.uc, kGprIds[r], &start.gpr[r]);
+  for (int r = 0; r < 16; ++r) unicorn().reg_write(m.uc, kGprIds[r], &start.gpr[r]);
   std::uint64_t rflags = 0x2 | (start.flags & kStatusFlags);
-  uc_reg_write(m.uc, UC_X86_REG_RFLAGS, &rflags);
-  for (int x = 0; x < 16; ++x) uc_reg_write(m.uc, UC_X86_REG_XMM0 + x, start.xmm[x].data());
+  unicorn().reg_write(m.uc, UC_X86_REG_RFLAGS, &rflags);
+  for (int x = 0; x < 16; ++x) unicorn().reg_write(m.uc, UC_X86_REG_XMM0 + x, start.xmm[x].data());
   const std::uint64_t end = kCodeAddress + code.size();
-  const uc_err e = uc_emu_start(m.uc, kCodeAddress, end, 0, kMaxInstructions);
+  const uc_err e = unicorn().emu_start(m.uc, kCodeAddress, end, 0, kMaxInstructions);
   std::uint64_t rip = 0;
-  uc_reg_read(m.uc, UC_X86_REG_RIP, &rip);
+  unicorn().reg_read(m.uc, UC_X86_REG_RIP, &rip);
   if (e != UC_ERR_OK || rip != end) {
     if (!m.map_failure.empty()) {
       out.fault = m.map_failure;
@@ -108,20 +111,20 @@ Outcome Emulator::run(std::span<const std::uint8_t> code, const MachineState& st
     } else if (e == UC_ERR_OK) {
       out.fault = "did not finish within " + std::to_string(kMaxInstructions) + " instructions";
     } else {
-      out.fault = std::string(uc_strerror(e)) + " at +" + std::to_string(rip - kCodeAddress);
+      out.fault = std::string(unicorn().strerror(e)) + " at +" + std::to_string(rip - kCodeAddress);
     }
     return out;
   }
-  for (int r = 0; r < 16; ++r) uc_reg_read(m.uc, kGprIds[r], &out.state.gpr[r]);
-  uc_reg_read(m.uc, UC_X86_REG_RFLAGS, &rflags);
+  for (int r = 0; r < 16; ++r) unicorn().reg_read(m.uc, kGprIds[r], &out.state.gpr[r]);
+  unicorn().reg_read(m.uc, UC_X86_REG_RFLAGS, &rflags);
   out.state.flags = rflags & kStatusFlags;
-  for (int x = 0; x < 16; ++x) uc_reg_read(m.uc, UC_X86_REG_XMM0 + x, out.state.xmm[x].data());
+  for (int x = 0; x < 16; ++x) unicorn().reg_read(m.uc, UC_X86_REG_XMM0 + x, out.state.xmm[x].data());
   out.state.memory_seed = start.memory_seed;
   out.state.pointer_memory = start.pointer_memory;
   for (const auto& [address, size] : m.writes)
     for (int i = 0; i < size; ++i) {
       std::uint8_t byte = 0;
-      uc_mem_read(m.uc, address + i, &byte, 1);
+      unicorn().mem_read(m.uc, address + i, &byte, 1);
       out.written[address + i] = byte;
     }
   out.ok = true;
