@@ -11,6 +11,15 @@
 
 namespace surrogate::block {
 
+// Registers that later code may read before writing them, at a point of a
+// program: what must stay as it is there. Memory is not tracked (always live).
+struct LiveRegisters {
+  std::uint16_t gprs = 0xFFFF;  // bit i: register i in encoding order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15)
+  std::uint16_t xmms = 0xFFFF;  // bit i: the low 128 bits of vector register i
+  bool flags = true;            // the status flags (CF, PF, AF, ZF, SF, OF)
+  bool operator==(const LiveRegisters&) const = default;
+};
+
 struct BasicBlock {
   // Where the block came from, for messages: "file.csv:12", "a.out:main+0x1c".
   std::string name;
@@ -33,6 +42,9 @@ struct BasicBlock {
   // instructions and no bytes; `text` is its machine-code field as written.
   std::optional<util::RowError> error;
   std::string text;
+  // Registers live after the block, when the input tells (ELF: the section's
+  // control flow, block/liveness.h); unset: unknown, so everything.
+  std::optional<LiveRegisters> live_out;
 
   std::string hex() const;
   // The row's first output column: the machine code the input gave (bytes,

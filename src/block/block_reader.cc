@@ -119,7 +119,7 @@ BlockFile read_block_text(std::string text, const std::string& path, const ReadO
   switch (format) {
     case InputFormat::kElf:
       if (path == "-") throw util::InputError({name}, "ELF input must be a file, not standard input");
-      return read_elf(path);
+      return read_elf(path, options.liveness);
     case InputFormat::kAsm:
       if (options.format == InputFormat::kAuto) return read_guessed_asm(text, name, options);
       return read_asm(text, name, options.syntax);

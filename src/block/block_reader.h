@@ -27,6 +27,8 @@ struct ReadOptions {
   // with its error set (BasicBlock::error) and the other rows go on; when
   // false, the first bad row throws.
   bool keep_bad_rows = false;
+  // ELF: each block's live_out from its section's control flow (liveness.h).
+  bool liveness = false;
 };
 
 // Throws InputError (bad content, with position) or std::runtime_error

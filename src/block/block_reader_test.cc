@@ -166,6 +166,29 @@ TEST(ElfReader, SplitsTextAtControlFlowAndNamesBySymbol) {
   EXPECT_EQ(blocks[3].name, obj + ":g+0x0");
 }
 
+// With liveness asked for, each block says what is live after it, from the
+// section's control flow; a relocated branch (to a symbol of another object)
+// has an unknown target, so everything is live there.
+TEST(ElfReader, BlocksCarryTheirLiveRegistersFromControlFlow) {
+  std::string src = write_temp("live.s",
+                               ".text\n.globl f\nf:\n  movq %rbx, %rdi\n  addq $1, %r11\n  jne elsewhere\n"
+                               "  movl $1, %eax\n  addq %rcx, %rdx\n  ret\n");
+  std::string obj = src + ".o";
+  ASSERT_EQ(std::system(("cc -c -o " + obj + " " + src).c_str()), 0);
+  EXPECT_FALSE(read_blocks(obj)[0].live_out);  // not asked for
+  ReadOptions options;
+  options.liveness = true;
+  const std::vector<BasicBlock> blocks = read_block_file(obj, options).blocks;
+  ASSERT_EQ(blocks.size(), 2u);
+  ASSERT_TRUE(blocks[0].live_out && blocks[1].live_out);
+  EXPECT_EQ(*blocks[0].live_out, LiveRegisters{});  // before the relocated jne: all
+  const LiveRegisters& before_ret = *blocks[1].live_out;
+  EXPECT_FALSE(before_ret.flags);
+  EXPECT_EQ(before_ret.gprs & 0x0F, 0b1101);  // rax, rdx (results), rbx (callee-saved); not rcx
+  EXPECT_EQ(before_ret.gprs & (1 << 11), 0);  // r11
+  EXPECT_EQ(before_ret.xmms, 0b11);           // xmm0, xmm1
+}
+
 // A stripped shared library keeps only its dynamic symbol table: blocks are
 // named from it (Debian's libc.so.6: abort+0x2a6, not .text+0x2c5).
 TEST(ElfReader, StrippedSharedLibraryNamesBlocksByDynamicSymbols) {

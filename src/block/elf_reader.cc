@@ -5,6 +5,7 @@
 #include <set>
 
 #include "block/decoder.h"
+#include "block/liveness.h"
 #include "block/x86_target.h"
 #include "llvm/Object/ELFObjectFile.h"
 #include "llvm/Object/ObjectFile.h"
@@ -32,9 +33,32 @@ bool is_padding(const llvm::MCInst& inst) {
   return name.starts_with("NOOP") || name == "INT3" || name.starts_with("NOP");
 }
 
+// Offsets in `text` that a relocation patches, sorted. A relocation section
+// must lie inside the file (as a symbol table must, below).
+std::vector<std::uint64_t> relocated_offsets(const llvm::object::ObjectFile& object,
+                                             const llvm::object::SectionRef& text, const std::string& path) {
+  const std::uint64_t file_size = object.getData().size();
+  std::vector<std::uint64_t> offsets;
+  for (const llvm::object::SectionRef& section : object.sections()) {
+    auto target = section.getRelocatedSection();
+    if (!target) {
+      llvm::consumeError(target.takeError());
+      continue;
+    }
+    if (*target == object.section_end() || **target != text) continue;
+    const std::uint64_t offset = llvm::object::ELFSectionRef(section).getOffset(), size = section.getSize();
+    if (offset > file_size || size > file_size - offset)
+      throw util::InputError({path, 0, static_cast<std::size_t>(std::min(offset, file_size))},
+                             "relocation section runs past the end of the file");
+    for (const llvm::object::RelocationRef& r : section.relocations()) offsets.push_back(r.getOffset());
+  }
+  std::sort(offsets.begin(), offsets.end());
+  return offsets;
+}
+
 }  // namespace
 
-BlockFile read_elf(const std::string& path) {
+BlockFile read_elf(const std::string& path, bool liveness) {
   auto object_or = llvm::object::ObjectFile::createObjectFile(path);
   if (!object_or) throw util::InputError({path, 0, 0}, llvm::toString(object_or.takeError()));
   const llvm::object::ObjectFile& object = *object_or->getBinary();
@@ -124,6 +148,21 @@ BlockFile read_elf(const std::string& path) {
       offset += insts.back().size;
     }
 
+    std::vector<LiveRegisters> live_after;
+    if (liveness) {
+      const std::vector<std::uint64_t> relocated = relocated_offsets(object, section, path);
+      std::vector<CodeInstruction> code;
+      code.reserve(insts.size());
+      for (const Decoded& d : insts) {
+        auto r = std::lower_bound(relocated.begin(), relocated.end(), d.offset);
+        code.push_back({base + d.offset, static_cast<std::uint32_t>(d.size), &d.inst,
+                        r != relocated.end() && *r < d.offset + d.size});
+      }
+      std::set<std::uint64_t> function_starts;
+      for (const auto& [at, name] : symbols) function_starts.insert(base + at);
+      live_after = live_after_each(code, function_starts);
+    }
+
     // Cut into blocks at leaders.
     std::size_t i = 0;
     while (i < insts.size()) {
@@ -150,6 +189,7 @@ BlockFile read_elf(const std::string& path) {
         std::vector<std::uint8_t> bytes(data + start, data + stop);
         file.blocks.push_back(decoder.decode_block(std::move(bytes), path + ":" + name,
                                                    BytePosition{{path, 0, file_offset + start}, 1}, nullptr));
+        if (liveness) file.blocks.back().live_out = live_after[end - 1];
       }
       i = j;
     }

@@ -5,7 +5,9 @@
 // section and after every control-flow instruction; a block's trailing branch
 // is dropped. Blocks named "SYMBOL+0xOFFSET". Blocks that hold only a branch,
 // or only padding (nop, int3), are skipped; undecodable bytes end the current
-// run until the next symbol, with a note.
+// run until the next symbol, with a note. With `liveness`, each block's
+// live_out comes from the section's control flow (block/liveness.h; every
+// symbol of the section counts as a function start).
 #pragma once
 
 #include <string>
@@ -14,7 +16,7 @@
 
 namespace surrogate::block {
 
-BlockFile read_elf(const std::string& path);
+BlockFile read_elf(const std::string& path, bool liveness = false);
 
 // True if the bytes start with the ELF magic.
 bool is_elf(const std::string& head);
