@@ -303,16 +303,37 @@ TEST(Cli, EveryCommandHasHelp) {
 // optimize on two hand-written blocks: a dead mov goes with everything live;
 // imul by 4 becomes lea only where the flags are dead (here: rax live).
 // Bad live-out and unknown CPU: one line, no output.
+// ELF input: each block's live-out comes from the function's control flow,
+// so a dead register write can go and flags dead before `ret` let imul
+// become lea; with everything live neither may happen.
+TEST(Cli, OptimizeTakesLivenessFromAnElfsControlFlow) {
+  const std::string src = write("lv.s", ".text\n.globl f\nf:\n  movq $7, %rcx\n  imulq $4, %rax, %rax\n  ret\n");
+  const std::string obj = src + ".o";
+  ASSERT_EQ(std::system(("cc -c -o " + obj + " " + src).c_str()), 0);
+  const std::string model = std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg";
+  Result derived = run("optimize --mcpu haswell --model " + model + " " + obj);
+  ASSERT_EQ(derived.status, 0) << derived.err;
+  EXPECT_NE(derived.out.find("48c7c107000000486bc004,488d048500000000,303,103,"), std::string::npos) << derived.out;
+  EXPECT_NE(derived.out.find(",\"rax,rdx,rbx,rsp,rbp,r12,r13,r14,r15,xmm0,xmm1,memory\",tested:1000,"),
+            std::string::npos)
+      << derived.out;
+  EXPECT_NE(derived.out.find("," + obj + ":f+0x0\n"), std::string::npos) << derived.out;
+  Result all = run("optimize --mcpu haswell --live-out all --model " + model + " " + obj);
+  ASSERT_EQ(all.status, 0) << all.err;
+  EXPECT_NE(all.out.find("48c7c107000000486bc004,48c7c107000000486bc004,303,303,"), std::string::npos) << all.out;
+}
+
 TEST(Cli, OptimizeFindsVerifiedFasterRewrites) {
   std::string in = write("opt.s", "movl $1, %eax\nmovl $2, %eax\n");
   Result r = run("optimize --mcpu haswell --model " + std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg " + in);
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out.rfind("hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves\n"
+  // Rows of assembly (or ELF) input end with the block's name.
+  EXPECT_EQ(r.out.rfind("hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves,name\n"
                         "b801000000b802000000,b802000000,53,28,",
                         0),
             0u)
       << r.out;
-  EXPECT_NE(r.out.find(",all,tested:1000,delete 0\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",all,tested:1000,delete 0," + in + ":1\n"), std::string::npos) << r.out;
   std::string imul = write("imul.s", "imulq $4, %rax, %rax\n");
   Result all =
       run("optimize --mcpu haswell --model " + std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg " + imul);

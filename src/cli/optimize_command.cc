@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
+#include <iterator>
+#include <random>
 #include <memory>
 
 #include "block/block_reader.h"
@@ -21,8 +24,9 @@ namespace surrogate::cli {
 namespace {
 
 struct Options {
-  std::string cpu, model, live_out = "all", output = "-";
+  std::string cpu, model, live_out, output = "-";  // live_out empty: from the input, else all
   std::size_t budget = 2000;
+  std::size_t sample = 0;  // 0: every block
   std::uint64_t seed = 1;
   unsigned jobs = util::default_jobs();
   InputOptions input;
@@ -31,12 +35,32 @@ struct Options {
 // A row's cells after `hex,` for a block that has no answer.
 std::string empty_cells(const std::string& live) { return ",,,," + live + ",,"; }
 
+// A live-out spec as a CSV cell: quoted when the list has commas.
+std::string live_cell(const semantics::LiveOut& live) {
+  const std::string text = live.describe();
+  return text.find(',') == std::string::npos ? text : "\"" + text + "\"";
+}
+
+// What must agree after block b: the user's --live-out, else what the input
+// says (ELF: the control flow's liveness; memory always), else everything.
+semantics::LiveOut live_out_of(const block::BasicBlock& b, const std::optional<semantics::LiveOut>& given) {
+  if (given) return *given;
+  semantics::LiveOut live;
+  if (b.live_out) {
+    live.gprs = b.live_out->gprs;
+    live.xmms = b.live_out->xmms;
+    live.flags = b.live_out->flags;
+  }
+  return live;
+}
+
 int run(Options o) {
   util::refuse_output_over_input(o.output, o.input.inputs);
   const std::optional<std::string> cpu = resolve_mcpu(o.cpu, "optimize");
   if (!cpu) return 0;
   optimize::OptimizeOptions options;
-  options.live = semantics::LiveOut::parse(o.live_out);  // a bad spec fails before anything is read
+  std::optional<semantics::LiveOut> given;
+  if (!o.live_out.empty()) given = semantics::LiveOut::parse(o.live_out);  // a bad spec fails before anything is read
   options.budget = o.budget;
   options.seed = o.seed;
   const mca::Simulator simulator(mca::CpuParams::stock(*cpu));
@@ -47,17 +71,29 @@ int run(Options o) {
   }
   std::vector<std::unique_ptr<runtime::Surrogate>> surrogates(std::max(1u, o.jobs));  // one per thread
   surrogates[0] = std::make_unique<runtime::Surrogate>(o.model);  // a bad model fails before any block is read
-  const block::BlockInputs inputs = block::read_block_inputs(o.input.inputs, o.input.read_options());
+  block::ReadOptions read_options = o.input.read_options();
+  read_options.liveness = !given;
+  block::BlockInputs inputs = block::read_block_inputs(o.input.inputs, read_options);
+  if (o.sample && o.sample < inputs.blocks.size()) {
+    // Liveness came from the whole input; the sample keeps input order.
+    std::vector<block::BasicBlock> chosen;
+    std::mt19937_64 random(o.seed);
+    std::sample(std::make_move_iterator(inputs.blocks.begin()), std::make_move_iterator(inputs.blocks.end()),
+                std::back_inserter(chosen), o.sample, random);
+    inputs.blocks = std::move(chosen);
+  }
   const std::vector<block::BasicBlock>& blocks = inputs.blocks;
-  const std::string live_text = options.live.describe();
-  // A CSV cell: quoted when the list has commas.
-  const std::string live = live_text.find(',') == std::string::npos ? live_text : "\"" + live_text + "\"";
+  const bool derived = !given && std::any_of(blocks.begin(), blocks.end(), [](const auto& b) { return b.live_out; });
+  const std::string live_text = given     ? given->describe()
+                                : derived ? "its row's live_out (ELF: from the control flow)"
+                                          : semantics::LiveOut().describe();
 
   // Each block's cells after `hex,`, journaled so a killed run resumes: the
   // job is the inputs, CPU, model bytes and search options.
-  std::string job = "optimize v1 cpu=" + *cpu + " model=" + util::fingerprint_of(util::read_file(o.model)) +
-                    " live=" + live_text + " budget=" + std::to_string(o.budget) + " seed=" + std::to_string(o.seed);
-  for (const block::BasicBlock& b : blocks) job += "\n" + b.hex_column();
+  std::string job = "optimize v2 cpu=" + *cpu + " model=" + util::fingerprint_of(util::read_file(o.model)) +
+                    " live=" + live_text + " sample=" + std::to_string(o.sample) +
+                    " budget=" + std::to_string(o.budget) + " seed=" + std::to_string(o.seed);
+  for (const block::BasicBlock& b : blocks) job += "\n" + b.hex_column() + " " + live_out_of(b, given).describe();
   util::ResultJournal journal(o.output, util::fingerprint_of(job), /*flush_every=*/1);
   std::vector<std::string> cells(blocks.size()), failures(blocks.size());  // failures: why a block has no answer
   std::vector<char> improved(blocks.size(), 0);
@@ -73,13 +109,16 @@ int run(Options o) {
   util::parallel_for(blocks.size(), o.jobs, [&](std::size_t i, unsigned worker) {
     if (interrupted.load() || !cells[i].empty()) return;
     const block::BasicBlock& b = blocks[i];
+    optimize::OptimizeOptions block_options = options;
+    block_options.live = live_out_of(b, given);
+    const std::string live = live_cell(block_options.live);
     std::string note;
     if (b.error) {
       cells[i] = empty_cells(live);
       note = "bad row";
     } else {
       if (!surrogates[worker]) surrogates[worker] = std::make_unique<runtime::Surrogate>(o.model);
-      optimize::Optimizer optimizer(*surrogates[worker], simulator, options);
+      optimize::Optimizer optimizer(*surrogates[worker], simulator, block_options);
       try {
         const optimize::OptimizeResult r = optimizer.optimize(b);
         improved[i] = r.optimized != b.bytes;
@@ -101,9 +140,10 @@ int run(Options o) {
     return 130;
   }
   util::AtomicFile out(o.output);
-  out.stream() << "hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves\n";
+  out.stream() << "hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves"
+               << inputs.identity.header() << "\n";
   for (std::size_t i = 0; i < blocks.size(); ++i) {
-    out.stream() << blocks[i].hex_column() << "," << cells[i] << "\n";
+    out.stream() << blocks[i].hex_column() << "," << cells[i] << inputs.identity.cells(blocks[i]) << "\n";
     if (!failures[i].empty()) std::cerr << blocks[i].name << ": " << failures[i] << "\n";
   }
   out.commit();
@@ -130,9 +170,13 @@ Command add_optimize_command(CLI::App& app) {
   sub->add_option("--model", o->model, "surrogate model (default: models/CPU.srg)");
   sub->add_option("--live-out", o->live_out,
                   "what must agree after the block: 'all' (every GPR, flags, xmm0-15, memory) or a list, e.g. "
-                  "rax,rbx,flags,memory");
+                  "rax,rbx,flags,memory. Default: for ELF input, the registers and flags live after each block "
+                  "by its section's control flow (System V ABI at calls and returns; memory always live), "
+                  "written in each row's live_out; for other input, all");
   sub->add_option("--budget", o->budget, "surrogate evaluations per block")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+  sub->add_option("--sample", o->sample,
+                  "optimize N blocks of the input drawn at random by --seed (in input order), e.g. of a large ELF");
   sub->add_option("--seed", o->seed, "random seed: the same seed gives the same rewrites (whatever --jobs)");
   sub->add_option("-j,--jobs", o->jobs, "threads, one block each (default: the CPUs this process may use)")
       ->check(CLI::Range(1u, 1024u));
