@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "block/decoder.h"
+#include "optimize/rewrite_moves.h"
 #include "mca/cpu_params.h"
 #include "mca/simulator.h"
 #include "runtime/surrogate_runtime.h"
@@ -14,6 +17,26 @@ namespace {
 
 block::BasicBlock decoded(std::vector<std::uint8_t> bytes) {
   return block::Decoder().decode_block(std::move(bytes), "test", {}, nullptr);
+}
+
+// Does the move set ever swap the two instructions of `bytes`?
+bool ever_swapped(std::vector<std::uint8_t> bytes) {
+  const block::BasicBlock b = decoded(std::move(bytes));
+  std::mt19937_64 rng(1);
+  for (int k = 0; k < 2000; ++k)
+    if (auto r = random_move(b.instructions, rng); r && r->move == "swap 0-1") return true;
+  return false;
+}
+
+// A store is not reordered with another memory access unless their addresses
+// are provably apart: random test states would almost never make them alias.
+TEST(RewriteMoves, StoresAreReorderedOnlyWithAccessesProvablyApart) {
+  EXPECT_FALSE(ever_swapped({0x48, 0x89, 0x53, 0x08, 0x0F, 0x11, 0x00}));  // mov %rdx,8(%rbx); movups %xmm0,(%rax)
+  EXPECT_FALSE(ever_swapped({0x5B, 0x0F, 0x11, 0x40, 0x10}));              // pop %rbx; movups %xmm0,0x10(%rax)
+  EXPECT_FALSE(ever_swapped({0x48, 0x89, 0x53, 0x08, 0x48, 0x89, 0x4B, 0x10}));  // 8(%rbx), 0x10(%rbx): may overlap
+  EXPECT_TRUE(ever_swapped({0x48, 0x89, 0x53, 0x08, 0x48, 0x89, 0x4B, 0x50}));   // 8(%rbx), 0x50(%rbx): apart
+  EXPECT_TRUE(ever_swapped({0x48, 0x8B, 0x08, 0x48, 0x8B, 0x13}));               // two loads
+  EXPECT_TRUE(ever_swapped({0x48, 0x89, 0x53, 0x08, 0x48, 0x01, 0xC1}));         // a store and an add
 }
 
 struct Fixture {

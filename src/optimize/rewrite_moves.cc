@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "block/x86_operands.h"
 #include "block/x86_target.h"
 #include "llvm/MC/MCInstrInfo.h"
 #include "llvm/MC/MCRegisterInfo.h"
@@ -97,6 +98,54 @@ bool landing_pad(const llvm::MCInst& inst) {
   return op == names().endbr64 || op == names().endbr32;
 }
 
+// An explicit memory reference: base, scale, index, displacement, segment.
+struct Address {
+  unsigned base = 0, scale = 0, index = 0, segment = 0;
+  std::int64_t displacement = 0;
+};
+
+// The instruction's one explicit memory reference, if it touches memory
+// through exactly one (push, pop and string instructions touch it through
+// implicit registers: none).
+std::optional<Address> explicit_address(const llvm::MCInst& inst) {
+  std::optional<Address> found;
+  int references = 0;
+  block::visit_operands(
+      inst, [](unsigned, bool) {},
+      [&](unsigned first, bool, bool) {
+        ++references;
+        const llvm::MCOperand& disp = inst.getOperand(first + 3);
+        if (!disp.isImm()) return;  // a symbol: unknown
+        found = Address{static_cast<unsigned>(inst.getOperand(first).getReg()),
+                        static_cast<unsigned>(inst.getOperand(first + 1).getImm()),
+                        static_cast<unsigned>(inst.getOperand(first + 2).getReg()),
+                        static_cast<unsigned>(inst.getOperand(first + 4).getReg()), disp.getImm()};
+      },
+      [](const llvm::MCOperand&) {});
+  return references == 1 ? found : std::nullopt;
+}
+
+// May two adjacent instructions trade places as far as memory goes? Testing
+// on random states almost never makes two addresses meet, so a rewrite that
+// reorders a store with another access would pass its tests and be wrong
+// whenever they alias (a store through a pointer just loaded, a pop past a
+// store): only accesses provably apart are reordered: same base, index,
+// scale and segment, displacements at least 64 bytes (the widest access)
+// apart. Two loads reorder freely.
+bool memory_allows_swap(const llvm::MCInst& a, const llvm::MCInst& b) {
+  const llvm::MCInstrInfo& info = block::X86Target::get().instr_info();
+  const llvm::MCInstrDesc& da = info.get(a.getOpcode());
+  const llvm::MCInstrDesc& db = info.get(b.getOpcode());
+  const bool a_memory = da.mayLoad() || da.mayStore(), b_memory = db.mayLoad() || db.mayStore();
+  if (!a_memory || !b_memory || (!da.mayStore() && !db.mayStore())) return true;
+  const std::optional<Address> x = explicit_address(a), y = explicit_address(b);
+  if (!x || !y || x->base != y->base || x->index != y->index || x->scale != y->scale || x->segment != y->segment)
+    return false;
+  const std::int64_t gap =
+      x->displacement > y->displacement ? x->displacement - y->displacement : y->displacement - x->displacement;
+  return gap >= 64;
+}
+
 }  // namespace
 
 std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::mt19937_64& rng) {
@@ -113,7 +162,7 @@ std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::
       out.move = "delete " + std::to_string(i);
       return out;
     case 1:
-      if (i + 1 >= block.size()) return std::nullopt;
+      if (i + 1 >= block.size() || !memory_allows_swap(block[i], block[i + 1])) return std::nullopt;
       std::swap(out.instructions[i], out.instructions[i + 1]);
       out.move = "swap " + std::to_string(i) + "-" + std::to_string(i + 1);
       return out;

@@ -2,7 +2,9 @@
 // small first form): a block as LLVM MCInsts, changed one step at a time.
 //
 //   delete    drop one instruction
-//   swap      exchange two adjacent instructions
+//   swap      exchange two adjacent instructions (a store and another
+//             memory access only where their addresses are provably apart:
+//             tests on random states would not see them alias)
 //   operand   replace one register operand by another register of the block
 //             with the same width (GR64 / GR32)
 //   catalogue a known cheaper form: mov r32, 0 -> xor r32, r32;
