@@ -41,7 +41,8 @@ OptimizeResult Optimizer::optimize(const block::BasicBlock& block) {
   const auto quick = semantics::test_states(options_.quick_states, options_.seed);
   // Whether the original itself runs on the emulator: otherwise no rewrite
   // can be verified, and the search would only waste the budget.
-  if (!semantics::check_equivalence(block.bytes, block.bytes, options_.live, quick).equivalent) return r;
+  const semantics::ReferenceOutcomes original(block.bytes, quick);  // the original runs once per quick state
+  if (!original.check(block.bytes, options_.live).equivalent) return r;
 
   const double penalty = 10 * (r.predicted_cycles + 100);
   const double temperature = 0.05 * (r.predicted_cycles + 1);
@@ -58,7 +59,7 @@ OptimizeResult Optimizer::optimize(const block::BasicBlock& block) {
     if (!encoded || next.bytes.empty()) continue;
     next.predicted = surrogate_.predict_bytes(next.bytes);
     ++r.evaluations;
-    const bool ok = semantics::check_equivalence(block.bytes, next.bytes, options_.live, quick).equivalent;
+    const bool ok = original.check(next.bytes, options_.live).equivalent;
     const double cost = next.predicted + (ok ? 0 : penalty);
     if (ok && next.predicted < r.predicted_cycles && !passing.count(next.bytes)) passing.emplace(next.bytes, next);
     if (cost <= current_cost ||

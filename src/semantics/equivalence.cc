@@ -112,13 +112,19 @@ std::vector<MachineState> test_states(std::size_t count, std::uint64_t seed) {
   return states;
 }
 
-EquivalenceResult check_equivalence(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
-                                    const LiveOut& live, const std::vector<MachineState>& states, std::size_t enough) {
+namespace {
+
+// Tests `b` against the outcomes of `a`, state by state: outcome_a(i) is a's
+// outcome on states[i] (computed when asked, or remembered).
+template <typename OutcomeOfA>
+EquivalenceResult check(OutcomeOfA&& outcome_a, std::span<const std::uint8_t> b, const LiveOut& live,
+                        const std::vector<MachineState>& states, std::size_t enough) {
   thread_local Emulator emulator;
   EquivalenceResult r;
   std::string last_fault;
-  for (const MachineState& start : states) {
-    const Outcome oa = emulator.run(a, start);
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    const MachineState& start = states[i];
+    const Outcome& oa = outcome_a(i);
     const Outcome ob = emulator.run(b, start);
     auto differ = [&](const std::string& what) {
       r.difference = what;
@@ -162,6 +168,27 @@ EquivalenceResult check_equivalence(std::span<const std::uint8_t> a, std::span<c
   }
   r.equivalent = true;
   return r;
+}
+
+}  // namespace
+
+EquivalenceResult check_equivalence(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                                    const LiveOut& live, const std::vector<MachineState>& states, std::size_t enough) {
+  thread_local Emulator emulator;
+  Outcome oa;
+  return check([&](std::size_t i) -> const Outcome& { return oa = emulator.run(a, states[i]); }, b, live, states,
+               enough);
+}
+
+ReferenceOutcomes::ReferenceOutcomes(std::span<const std::uint8_t> a, const std::vector<MachineState>& states)
+    : states_(states) {
+  thread_local Emulator emulator;
+  outcomes_.reserve(states.size());
+  for (const MachineState& start : states) outcomes_.push_back(emulator.run(a, start));
+}
+
+EquivalenceResult ReferenceOutcomes::check(std::span<const std::uint8_t> b, const LiveOut& live) const {
+  return semantics::check([&](std::size_t i) -> const Outcome& { return outcomes_[i]; }, b, live, states_, SIZE_MAX);
 }
 
 }  // namespace surrogate::semantics

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "semantics/emulator.h"
 #include "semantics/machine_state.h"
 
 namespace surrogate::semantics {
@@ -52,5 +53,19 @@ std::vector<MachineState> test_states(std::size_t count, std::uint64_t seed);
 EquivalenceResult check_equivalence(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
                                     const LiveOut& live, const std::vector<MachineState>& states,
                                     std::size_t enough = SIZE_MAX);
+
+// The same test of many candidates against one block on the same states,
+// the block run once per state (the optimizer's search asks thousands of
+// times with a few states).
+class ReferenceOutcomes {
+ public:
+  ReferenceOutcomes(std::span<const std::uint8_t> a, const std::vector<MachineState>& states);
+  // check_equivalence(a, b, live, states): the same result.
+  EquivalenceResult check(std::span<const std::uint8_t> b, const LiveOut& live) const;
+
+ private:
+  std::vector<MachineState> states_;
+  std::vector<Outcome> outcomes_;
+};
 
 }  // namespace surrogate::semantics
