@@ -29,18 +29,9 @@ UnicornLibrary load() {
     if (!function) throw std::runtime_error(std::string("the Unicorn library has no ") + name + ": " + loader_error());
   };
   UnicornLibrary u{};
-  symbol(u.open, "uc_open");
-  symbol(u.close, "uc_close");
-  symbol(u.strerror, "uc_strerror");
-  symbol(u.mem_map, "uc_mem_map");
-  symbol(u.mem_unmap, "uc_mem_unmap");
-  symbol(u.mem_read, "uc_mem_read");
-  symbol(u.mem_write, "uc_mem_write");
-  symbol(u.reg_read, "uc_reg_read");
-  symbol(u.reg_write, "uc_reg_write");
-  symbol(u.hook_add, "uc_hook_add");
-  symbol(u.emu_start, "uc_emu_start");
-  symbol(u.ctl, "uc_ctl");
+#define SURROGATE_UNICORN_LOAD(name) symbol(u.name, "uc_" #name);
+  SURROGATE_UNICORN_FUNCTIONS(SURROGATE_UNICORN_LOAD)
+#undef SURROGATE_UNICORN_LOAD
   return u;  // the handle stays open for the process's life
 }
 

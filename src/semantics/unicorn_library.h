@@ -8,19 +8,17 @@
 
 namespace surrogate::semantics {
 
+// The functions the emulator calls, each named once: uc_NAME.
+// clang-format off
+#define SURROGATE_UNICORN_FUNCTIONS(X)                                                  \
+  X(open) X(close) X(strerror) X(mem_map) X(mem_unmap) X(mem_read) X(mem_write)        \
+  X(reg_read) X(reg_write) X(hook_add) X(emu_start) X(ctl)
+// clang-format on
+
 struct UnicornLibrary {
-  decltype(&::uc_open) open;
-  decltype(&::uc_close) close;
-  decltype(&::uc_strerror) strerror;
-  decltype(&::uc_mem_map) mem_map;
-  decltype(&::uc_mem_unmap) mem_unmap;
-  decltype(&::uc_mem_read) mem_read;
-  decltype(&::uc_mem_write) mem_write;
-  decltype(&::uc_reg_read) reg_read;
-  decltype(&::uc_reg_write) reg_write;
-  decltype(&::uc_hook_add) hook_add;
-  decltype(&::uc_emu_start) emu_start;
-  decltype(&::uc_ctl) ctl;
+#define SURROGATE_UNICORN_MEMBER(name) decltype(&::uc_##name) name;
+  SURROGATE_UNICORN_FUNCTIONS(SURROGATE_UNICORN_MEMBER)
+#undef SURROGATE_UNICORN_MEMBER
 
   // Loaded once per process; throws std::runtime_error (one line, with the
   // loader's reason) if the library or one of its functions is missing.
