@@ -99,6 +99,9 @@ Step step_of(const CodeInstruction& c, std::span<const CodeInstruction> code,
   Step s;
   const InstructionDataflow d = dataflow_of(inst);
   s.uses = mask_of_slots(d.reads | d.address_reads);
+  // A system call or interrupt reads registers LLVM does not list (rdi, rsi,
+  // ... of the kernel's convention; a handler may read anything).
+  if (name == "SYSCALL" || name == "SYSENTER" || name.starts_with("INT")) s.uses = kAll;
   const WriteKills& w = write_kills();
   const bool vex = name.starts_with("V");
   for (unsigned i = 0; i < desc.getNumDefs() && i < inst.getNumOperands(); ++i) {

@@ -104,6 +104,11 @@ TEST(Liveness, UnknownSuccessorsMakeEverythingLive) {
   EXPECT_EQ(Code("90").live()[0], LiveRegisters{});
 }
 
+TEST(Liveness, ASystemCallReadsEverything) {
+  // mov $1,%edi; syscall; ret: rdi is the system call's first argument
+  EXPECT_TRUE(has(Code("bf01000000 0f05 c3").live()[0], rdi));
+}
+
 TEST(Liveness, AJumpToAFunctionIsATailCall) {
   // add $1,%r11; jmp F; F: ret
   const Code code("4983c301 eb00 c3");
