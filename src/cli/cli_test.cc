@@ -318,6 +318,15 @@ TEST(Cli, OptimizeTakesLivenessFromAnElfsControlFlow) {
             std::string::npos)
       << derived.out;
   EXPECT_NE(derived.out.find("," + obj + ":f+0x0\n"), std::string::npos) << derived.out;
+  // --asm: the two blocks side by side (on standard error when the CSV is on standard output).
+  Result listed = run("optimize --mcpu haswell --asm --model " + model + " " + obj);
+  ASSERT_EQ(listed.status, 0) << listed.err;
+  EXPECT_NE(listed.err.find(obj + ":f+0x0: 303 -> 103 cycles/100 iterations (delete 0;catalogue 0 imul->lea)\n"
+                                  "    movq $7, %rcx           | leaq (,%rax,4), %rax\n"
+                                  "    imulq $4, %rax, %rax    |\n"),
+            std::string::npos)
+      << listed.err;
+  EXPECT_EQ(listed.out, derived.out);
   Result all = run("optimize --mcpu haswell --live-out all --model " + model + " " + obj);
   ASSERT_EQ(all.status, 0) << all.err;
   EXPECT_NE(all.out.find("48c7c107000000486bc004,48c7c107000000486bc004,303,303,"), std::string::npos) << all.out;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "block/block_reader.h"
+#include "block/decoder.h"
 #include "mca/cpu_params.h"
 #include "mca/simulator.h"
 #include "optimize/optimizer.h"
@@ -27,6 +28,7 @@ struct Options {
   std::string cpu, model, live_out, output = "-";  // live_out empty: from the input, else all
   std::size_t budget = 2000;
   std::size_t sample = 0;  // 0: every block
+  bool asm_listing = false;
   std::uint64_t seed = 1;
   unsigned jobs = util::default_jobs();
   InputOptions input;
@@ -52,6 +54,37 @@ semantics::LiveOut live_out_of(const block::BasicBlock& b, const std::optional<s
     live.flags = b.live_out->flags;
   }
   return live;
+}
+
+// `original` and its rewrite side by side, one instruction per line, under a
+// line naming the block and its simulated cycles.
+void print_side_by_side(const block::BasicBlock& original, const std::string& cells, std::ostream& os) {
+  std::vector<std::string> fields;
+  for (std::size_t at = 0; fields.size() < 3;) {
+    const std::size_t comma = cells.find(',', at);
+    fields.push_back(cells.substr(at, comma - at));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  std::vector<std::uint8_t> bytes;
+  std::size_t at = 0;
+  std::string why;
+  if (fields.size() < 3 || fields[0].empty() || !util::parse_hex(fields[0], &bytes, &at, &why) ||
+      bytes == original.bytes)
+    return;
+  const block::BasicBlock rewrite = block::Decoder().decode_block(bytes, original.name, {}, nullptr);
+  const std::string moves = cells.substr(cells.rfind(',') + 1);
+  os << original.name << ": " << fields[1] << " -> " << fields[2] << " cycles/100 iterations (" << moves << ")\n";
+  std::vector<std::string> left, right;
+  for (const llvm::MCInst& inst : original.instructions) left.push_back(block::format_instruction(inst));
+  for (const llvm::MCInst& inst : rewrite.instructions) right.push_back(block::format_instruction(inst));
+  std::size_t width = 0;
+  for (const std::string& l : left) width = std::max(width, l.size());
+  for (std::size_t k = 0; k < std::max(left.size(), right.size()); ++k) {
+    const std::string l = k < left.size() ? left[k] : "";
+    os << "    " << l << std::string(width - l.size() + 4, ' ') << "|" << (k < right.size() ? " " + right[k] : "")
+       << "\n";
+  }
 }
 
 int run(Options o) {
@@ -148,6 +181,11 @@ int run(Options o) {
   }
   out.commit();
   journal.remove();
+  if (o.asm_listing) {
+    std::ostream& listing = o.output == "-" ? std::cerr : std::cout;  // never inside the CSV
+    for (std::size_t i = 0; i < blocks.size(); ++i)
+      if (!blocks[i].error && failures[i].empty()) print_side_by_side(blocks[i], cells[i], listing);
+  }
   std::size_t n_improved = 0, n_failed = 0;
   for (std::size_t i = 0; i < blocks.size(); ++i) n_improved += improved[i], n_failed += !failures[i].empty();
   std::cerr << "surrogate optimize: " << n_improved << " of " << blocks.size()
@@ -175,6 +213,9 @@ Command add_optimize_command(CLI::App& app) {
                   "written in each row's live_out; for other input, all");
   sub->add_option("--budget", o->budget, "surrogate evaluations per block")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+  sub->add_flag("--asm", o->asm_listing,
+                "also print each rewritten block beside its original (AT&T syntax; to standard output, or to "
+                "standard error when the CSV goes there)");
   sub->add_option("--sample", o->sample,
                   "optimize N blocks of the input drawn at random by --seed (in input order), e.g. of a large ELF");
   sub->add_option("--seed", o->seed, "random seed: the same seed gives the same rewrites (whatever --jobs)");
