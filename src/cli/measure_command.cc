@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "block/block_reader.h"
+#include "block/x86_target.h"
 #include "measure/host_info.h"
 #include "measure/measure_job.h"
 #include "util/atomic_file.h"
@@ -22,6 +23,25 @@ struct Options {
   double disturbed_retry_seconds = 120;
 };
 
+// Why an AMX instruction of `b` cannot run in the worker, or "" if it has
+// none: the CPU has no AMX, or (AMX hosts) the worker does not ask the
+// kernel for AMX state (arch_prctl ARCH_REQ_XCOMP_PERM), so its first tile
+// instruction raises #UD.
+std::string amx_hint(const block::BasicBlock& b, bool host_has_amx) {
+  const block::X86Target& x86 = block::X86Target::get();
+  for (const llvm::MCInst& inst : b.instructions) {
+    const std::string name = x86.opcode_name(inst.getOpcode());
+    for (const char* prefix : {"TILE", "TDP", "TCMM", "LDTILECFG", "STTILECFG"})
+      if (name.rfind(prefix, 0) == 0) {
+        std::string lower = name;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return "AMX instruction " + lower + ": " +
+               (host_has_amx ? "the worker is not given AMX state by the kernel" : "this CPU has no AMX");
+      }
+  }
+  return "";
+}
+
 int run(Options o) {
   util::refuse_output_over_input(o.output, o.input.inputs);
   // Runtime guard (the measure library is only built for x86-64; on other
@@ -33,9 +53,12 @@ int run(Options o) {
   std::vector<block::BasicBlock>& blocks = inputs.blocks;
   std::vector<measure::JobBlock> job_blocks;
   job_blocks.reserve(blocks.size());
+  const bool host_has_amx = measure::host_info().has_amx;
   for (block::BasicBlock& b : blocks) {
     std::string hex = b.hex_column(), identity = inputs.identity.cells(b);
-    job_blocks.push_back({b.name, std::move(b.bytes), std::move(hex), b.error.has_value(), std::move(identity)});
+    std::string hint = amx_hint(b, host_has_amx);
+    job_blocks.push_back(
+        {b.name, std::move(b.bytes), std::move(hex), b.error.has_value(), std::move(identity), std::move(hint)});
   }
 
   measure::JobOptions job;

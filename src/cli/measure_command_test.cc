@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/cli_test_support.h"
+#include "measure/host_info.h"
 #include "measure/retry_on_noise_test_support.h"
 
 namespace {
@@ -40,6 +41,22 @@ TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
     EXPECT_NE(meta.find("\"denormal_policy\""), std::string::npos);
     EXPECT_FALSE(fs::exists(out + ".partial"));
   });
+}
+
+// An AMX instruction dies of #UD in the worker (no AMX on the CPU, or no AMX
+// state granted by the kernel): the reason says which instruction and why.
+TEST(Cli, MeasureNamesAmxAsTheReasonABlockIsUnmeasurable) {
+  const std::string in = write("amx.hex", "c4e27849c0\n");  // tilerelease
+  const std::string out = dir() + "/amx-measured.csv";
+  Result r = run("measure --jobs=1 --disturbed-retry=0 " + in + " -o " + out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string why = surrogate::measure::host_info().has_amx ? "the worker is not given AMX state by the kernel"
+                                                                  : "this CPU has no AMX";
+  EXPECT_NE(
+      r.err.find("unmeasurable c4e27849c0: SIGILL: illegal instruction (AMX instruction tilerelease: " + why + ")"),
+      std::string::npos)
+      << r.err;
+  EXPECT_EQ(slurp(out), "hex,throughput\nc4e27849c0,\n");
 }
 
 // A row that cannot be read is not measured: an empty result and its

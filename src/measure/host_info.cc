@@ -64,6 +64,11 @@ HostInfo host_info() {
         h.has_avx512 = ((b7 >> 16) & 1) && ((b7 >> 31) & 1);  // AVX512F and AVX512VL
       }
     }
+    if (max_leaf >= 7) {
+      unsigned a7, b7, c7, d7;
+      __cpuid_count(7, 0, a7, b7, c7, d7);
+      h.has_amx = (d7 >> 24) & 1;
+    }
     h.hypervisor = (c >> 31) & 1;
   }
   unsigned max_ext = __get_cpuid_max(0x80000000, nullptr);

@@ -14,6 +14,7 @@ struct HostInfo {
   std::string brand;  // brand string, trimmed
   bool has_avx = false;
   bool has_avx512 = false;  // AVX512F and AVX512VL, and the OS saves zmm/opmask state
+  bool has_amx = false;     // AMX-TILE (CPUID 7.0 EDX[24]); a process still needs the kernel's permission to use it
   bool has_rdtscp = false;
   bool invariant_tsc = false;  // CPUID 0x80000007 EDX[8]
   bool hypervisor = false;     // running under a hypervisor (CPUID 1 ECX[31])

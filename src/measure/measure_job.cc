@@ -198,6 +198,8 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
             if (round > 0) ++summary.retried;
           } else {
             e = {"", m.reason};
+            const std::string& hint = blocks[todo[k]].illegal_instruction_hint;
+            if (!hint.empty() && m.reason.rfind("SIGILL", 0) == 0) e.note += " (" + hint + ")";
             if (is_disturbed(e)) disturbed.push_back(todo[k]);
           }
           journal.record(todo[k], e);

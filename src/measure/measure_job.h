@@ -37,6 +37,9 @@ struct JobBlock {
   bool bad_row = false;
   // Cells after hex,throughput that name the row (RowIdentity::cells: ",a,b"), or "".
   std::string identity;
+  // Said after the reason when the block dies of SIGILL (an instruction the
+  // caller knows needs a feature this process lacks, e.g. AMX), or "".
+  std::string illegal_instruction_hint;
 };
 
 struct JobOptions {
