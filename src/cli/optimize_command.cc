@@ -173,8 +173,7 @@ int run(Options o) {
     return 130;
   }
   util::AtomicFile out(o.output);
-  out.stream() << "hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves"
-               << inputs.identity.header() << "\n";
+  out.stream() << optimize::kOutputHeader << inputs.identity.header() << "\n";
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     out.stream() << blocks[i].hex_column() << "," << cells[i] << inputs.identity.cells(blocks[i]) << "\n";
     if (!failures[i].empty()) std::cerr << blocks[i].name << ": " << failures[i] << "\n";

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "block/block_reader.h"
+#include "optimize/optimizer.h"
 #include "semantics/equivalence.h"
 #include "util/hex.h"
 
@@ -16,9 +17,6 @@ struct Options {
   std::size_t states = 1000;
 };
 
-// Columns of an `optimize` output after hex (BasicBlock::extra_columns).
-constexpr std::size_t kOptimizedHex = 0, kLiveOut = 4, kColumns = 7;  // at least kColumns
-
 int run(const Options& o) {
   block::ReadOptions read;
   read.keep_bad_rows = true;
@@ -26,9 +24,9 @@ int run(const Options& o) {
   const auto states = semantics::test_states(4 * o.states, o.seed);
   std::size_t rewrites = 0, differ = 0;
   for (const block::BasicBlock& b : rows) {
-    if (b.error || b.extra_columns.size() < kColumns)  // a name column may follow
+    if (b.error || b.extra_columns.size() < optimize::kOutputColumnsAfterHex)  // a name column may follow
       throw std::runtime_error(b.name + ": not a row of 'surrogate optimize' output (hex,optimized_hex,...,moves)");
-    const std::string& optimized_hex = b.extra_columns[kOptimizedHex];
+    const std::string& optimized_hex = b.extra_columns[optimize::kOptimizedHexColumn];
     if (optimized_hex.empty() || optimized_hex == b.hex()) continue;  // unchanged
     ++rewrites;
     std::vector<std::uint8_t> optimized;
@@ -36,7 +34,7 @@ int run(const Options& o) {
     std::string why;
     if (!util::parse_hex(optimized_hex, &optimized, &at, &why))
       throw std::runtime_error(b.name + ": optimized_hex: " + why);
-    const semantics::LiveOut live = semantics::LiveOut::parse(b.extra_columns[kLiveOut]);
+    const semantics::LiveOut live = semantics::LiveOut::parse(b.extra_columns[optimize::kLiveOutColumn]);
     const semantics::EquivalenceResult r = semantics::check_equivalence(b.bytes, optimized, live, states, o.states);
     if (r.equivalent && r.tested >= o.states) continue;
     ++differ;

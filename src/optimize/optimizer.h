@@ -28,6 +28,13 @@ class Surrogate;
 
 namespace surrogate::optimize {
 
+// The columns of `surrogate optimize` output, in order (`surrogate verify`
+// reads them back; a `name` column may follow).
+inline constexpr const char* kOutputHeader =
+    "hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves";
+// Their indices after `hex` (a block's extra_columns when the file is read back).
+inline constexpr std::size_t kOptimizedHexColumn = 0, kLiveOutColumn = 4, kOutputColumnsAfterHex = 7;
+
 struct OptimizeOptions {
   semantics::LiveOut live;           // what must agree after the block
   std::size_t budget = 2000;         // surrogate evaluations per block
