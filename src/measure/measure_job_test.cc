@@ -41,9 +41,9 @@ class MeasureJobTest : public ::testing::Test {
   JobOptions job_;
   std::ostringstream log_;
   // add rbx, rcx; ud2; add rbx, rcx again (a duplicate row).
-  std::vector<JobBlock> blocks_ = {{"in:1", {0x48, 0x01, 0xCB}, "", false, ""},
-                                   {"in:2", {0x0F, 0x0B}, "", false, ""},
-                                   {"in:3", {0x48, 0x01, 0xCB}, "", false, ""}};
+  std::vector<JobBlock> blocks_ = {{"in:1", {0x48, 0x01, 0xCB}, "", false, "", ""},
+                                   {"in:2", {0x0F, 0x0B}, "", false, "", ""},
+                                   {"in:3", {0x48, 0x01, 0xCB}, "", false, "", ""}};
 };
 
 TEST_F(MeasureJobTest, WritesCsvMetadataAndReasons) {
