@@ -33,24 +33,33 @@ bool is_padding(const llvm::MCInst& inst) {
   return name.starts_with("NOOP") || name == "INT3" || name.starts_with("NOP");
 }
 
-// Offsets in `text` that a relocation patches, sorted. A relocation section
-// must lie inside the file (as a symbol table must, below).
+// Offsets in `text` that a relocation patches, sorted. Read through
+// ELFFile's checked accessors: SectionRef::relocations() calls
+// report_fatal_error on a malformed relocation section (found by fuzzing).
 std::vector<std::uint64_t> relocated_offsets(const llvm::object::ObjectFile& object,
                                              const llvm::object::SectionRef& text, const std::string& path) {
-  const std::uint64_t file_size = object.getData().size();
   std::vector<std::uint64_t> offsets;
-  for (const llvm::object::SectionRef& section : object.sections()) {
-    auto target = section.getRelocatedSection();
-    if (!target) {
-      llvm::consumeError(target.takeError());
-      continue;
+  const auto* elf64 = llvm::dyn_cast<llvm::object::ELF64LEObjectFile>(&object);
+  if (!elf64) return offsets;  // x86-64 ELF is 64-bit little-endian (checked by the caller)
+  const auto& file = elf64->getELFFile();
+  auto sections = file.sections();
+  if (!sections) throw util::InputError({path, 0, 0}, llvm::toString(sections.takeError()));
+  const std::uint64_t text_index = text.getIndex();
+  for (const auto& header : *sections) {
+    if (header.sh_info != text_index) continue;
+    auto bad = [&](llvm::Error e) {
+      return util::InputError({path, 0, static_cast<std::size_t>(header.sh_offset)},
+                              "bad relocation section: " + llvm::toString(std::move(e)));
+    };
+    if (header.sh_type == llvm::ELF::SHT_RELA) {
+      auto relas = file.relas(header);
+      if (!relas) throw bad(relas.takeError());
+      for (const auto& r : *relas) offsets.push_back(r.r_offset);
+    } else if (header.sh_type == llvm::ELF::SHT_REL) {
+      auto rels = file.rels(header);
+      if (!rels) throw bad(rels.takeError());
+      for (const auto& r : *rels) offsets.push_back(r.r_offset);
     }
-    if (*target == object.section_end() || **target != text) continue;
-    const std::uint64_t offset = llvm::object::ELFSectionRef(section).getOffset(), size = section.getSize();
-    if (offset > file_size || size > file_size - offset)
-      throw util::InputError({path, 0, static_cast<std::size_t>(std::min(offset, file_size))},
-                             "relocation section runs past the end of the file");
-    for (const llvm::object::RelocationRef& r : section.relocations()) offsets.push_back(r.getOffset());
   }
   std::sort(offsets.begin(), offsets.end());
   return offsets;

@@ -69,6 +69,8 @@ void elf(const std::uint8_t* data, std::size_t size) {
   block::ReadOptions elf_format;
   elf_format.format = block::InputFormat::kElf;
   expect_clean([&] { block::read_block_file(path, elf_format); });
+  elf_format.liveness = true;  // optimize's reading: relocations and the control flow too
+  expect_clean([&] { block::read_block_file(path, elf_format); });
 }
 
 void labels(const std::uint8_t* data, std::size_t size) {
