@@ -404,10 +404,7 @@ TEST(Cli, CpusListsModels) {
 // narrowest width meets it, its row is in the table and its model predicts.
 TEST(Cli, CompileFindsTheNarrowestWidthMeetingTheSpec) {
   if (!SURROGATE_WITH_TORCH) GTEST_SKIP() << "built without LibTorch";
-  std::string text = slurp(kSample);
-  size_t cut = 0;
-  for (int i = 0; i < 121; ++i) cut = text.find('\n', cut) + 1;
-  std::string blocks = write("compile_blocks.csv", text.substr(0, cut));
+  std::string blocks = write_sample_rows("compile_blocks.csv", 120);
   std::string labels = dir() + "/compile.labels";
   ASSERT_EQ(run("label -mcpu=haswell " + blocks + " -o " + labels).status, 0);
   std::string out = dir() + "/compile";
@@ -507,10 +504,7 @@ TEST(Cli, EvaluateComparesPredictionsWithLabels) {
 // writes, byte for byte.
 TEST(Cli, CompileKilledWithSigkillResumesToTheSameModels) {
   if (!SURROGATE_WITH_TORCH) GTEST_SKIP() << "built without LibTorch";
-  std::string text = slurp(kSample);
-  size_t cut = 0;
-  for (int i = 0; i < 121; ++i) cut = text.find('\n', cut) + 1;
-  std::string blocks = write("compile_kill_blocks.csv", text.substr(0, cut));
+  std::string blocks = write_sample_rows("compile_kill_blocks.csv", 120);
   std::string labels = dir() + "/compile_kill.labels";
   ASSERT_EQ(run("label -mcpu=haswell " + blocks + " -o " + labels).status, 0);
   // A bound no width meets: both are trained, the more accurate exported.

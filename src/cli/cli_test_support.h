@@ -50,6 +50,14 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+// The shipped sample's header and its first `rows` rows, written as `name`.
+inline std::string write_sample_rows(const std::string& name, int rows) {
+  const std::string text = slurp(kSample);
+  std::size_t cut = 0;
+  for (int row = 0; row <= rows; ++row) cut = text.find('\n', cut) + 1;
+  return write(name, text.substr(0, cut));
+}
+
 // Runs `surrogate ARGS` through the shell, capturing both streams.
 inline Result run(const std::string& args) {
   std::string out = dir() + "/stdout", err = dir() + "/stderr";

@@ -107,10 +107,7 @@ std::map<std::size_t, std::string> journaled_values(const std::string& path) {
 }
 
 TEST(Cli, MeasureKilledWithSigkillKeepsEveryJournaledValue) {
-  const std::string text = slurp(kSample);
-  std::size_t cut = 0;
-  for (int row = 0; row < 1001; ++row) cut = text.find('\n', cut) + 1;
-  const std::string in = write("measure-kill.csv", text.substr(0, cut));
+  const std::string in = write_sample_rows("measure-kill.csv", 1000);
   const std::string out = dir() + "/measure-killed.csv";
   fs::remove(out + ".partial");
   // Killed once 64 blocks are measured (on a busy host many of the first
