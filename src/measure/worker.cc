@@ -1,5 +1,6 @@
 #include "measure/worker.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -160,6 +162,12 @@ void close_other_fds(int keep) {
     set_limit(RLIMIT_AS, virtual_memory_bytes() + (uint64_t{1} << 30));
     set_limit(RLIMIT_CPU,
               static_cast<rlim_t>(std::ceil(options.block_timeout_seconds * (options.batch_size + 1))) + 30);
+    // glibc's free() gives the top of a thread arena's heap back to the kernel
+    // above the trim threshold, and the first time it does so it opens
+    // /proc/sys/vm/overcommit_memory, which the filter kills (seen on an
+    // Intel host: a 64 KiB code staging buffer freed in a forked thread's
+    // arena). Never trimming keeps every free inside the allowlist.
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
     install_seccomp_filter({timer.code_begin(), timer.code_end(), fd, fd, timer.code_fd()});
     ready.magic = kReadyMagic;
     ready.canary_baseline = timer.canary_baseline();
