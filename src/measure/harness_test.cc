@@ -143,8 +143,10 @@ TEST_F(HarnessTest, HostileBlocksChangeNoOtherResult) {
 }
 
 // Privileged and permission-gated instructions fault (#GP: SIGSEGV; AMX
-// without the kernel's permission, or absent: #UD, SIGILL), a block that
-// touches more pages than the cap is given up, and neither harms the batch.
+// tile data without the kernel's permission: #NM, or absent: #UD, both
+// SIGILL), a block that touches more pages than the cap is given up, and
+// neither harms the batch. (tilerelease touches no tile data: on an AMX host
+// it runs even without permission, so tilezero is the gated one.)
 TEST_F(HarnessTest, PrivilegedInstructionsAndPageFloodsAreUnmeasurable) {
   Bytes flood;  // mov [rbx + 4096 n], rax for 300 pages
   for (uint32_t n = 1; n <= 300; ++n) {
@@ -160,7 +162,7 @@ TEST_F(HarnessTest, PrivilegedInstructionsAndPageFloodsAreUnmeasurable) {
                                       {0xEC},                          // in al, dx
                                       {0x0F, 0x30},                    // wrmsr
                                       {0xFA},                          // cli
-                                      {0xC4, 0xE2, 0x78, 0x49, 0xC0},  // tilerelease (AMX)
+                                      {0xC4, 0xE2, 0x7B, 0x49, 0xC0},  // tilezero tmm0 (AMX)
                                       flood,
                                       kAddChain};
     auto r = harness.measure(batch);
