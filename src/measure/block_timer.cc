@@ -1,5 +1,6 @@
 #include "measure/block_timer.h"
 
+#include <sys/resource.h>
 #include <xmmintrin.h>
 
 #include <algorithm>
@@ -29,11 +30,15 @@ constexpr uint8_t kImulCheck[] = {0x48, 0x0F, 0xAF, 0xC0};
 // retryable; beyond that the reference is wrong (`nop`: ~12-20, `add rax, 1`
 // on Golden Cove: ~18, an imul reference: 1).
 constexpr double kImulCycles = 3.0, kReferenceTolerance = 0.10, kRetryableReferenceError = 0.5;
-// In every repetition the imul chain is timed beside the reference: a
-// repetition whose imul reading is off the start-up median by more than this
-// is disturbed (other load slowed one chain and not the other; a slowed
-// reference would make the block read low, e.g. 0.6x, and its canaries too).
+// A start-up repetition whose imul reading is off the start-up median by
+// more than this is left out of the canary baseline (other load slowed one
+// chain and not the other).
 constexpr double kReferenceAgreement = 0.05;
+// A repetition whose calibrations before and after the block differ by more
+// than this is disturbed: the core clock changed while the block ran (quiet,
+// the two agree within 0.5%; under load on a KVM host 4% apart was seen,
+// with the block between them reading 2.4% low).
+constexpr double kCalibrationDrift = 0.02;
 // Quantile of the start-up canary readings taken as their undisturbed cost.
 constexpr double kCanaryBaselineQuantile = 0.2;
 // Twelve zero idioms (xor eax,eax; xor ecx,ecx; ... over six registers,
@@ -50,6 +55,18 @@ constexpr uint8_t kLoadCanary[] = {0x48, 0x8B, 0x04, 0x24, 0x48, 0x8B, 0x4C, 0x2
 // Repetitions used to find the canary's undisturbed value at start-up.
 constexpr int kBaselineRepetitions = 15;
 constexpr uint64_t kMaxIterations = uint64_t{1} << 20;
+
+// Context switches of the calling thread so far (voluntary + involuntary; 0
+// when getrusage fails). A repetition during which this changed shared its
+// CPU with another task: a run it preempted reads long (the minimum drops it)
+// and, when another task wakes often (every ~70 us measured), most runs are
+// preempted and the few clean ones do not outvote them: such a repetition
+// is disturbed. Preemption of the vCPU by the hypervisor is not counted.
+uint64_t context_switches() {
+  struct rusage ru{};
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+  return static_cast<uint64_t>(ru.ru_nvcsw) + static_cast<uint64_t>(ru.ru_nivcsw);
+}
 
 struct Run {
   bool ok = false;
@@ -110,14 +127,16 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   };
   std::vector<Repetition> reps;
   for (int i = 0; i < kBaselineRepetitions; ++i) {
+    const uint64_t switches = context_switches();
     Pair cal = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
     if (!cal.ok || cal.ticks_per_iteration <= 0) continue;
     Pair imul = time_pair(kImulA, kImulB, imul_a_, imul_b_, imul_iterations_);
     Canaries c = time_canaries(cal.ticks_per_iteration);
-    if (!c.ok || !imul.ok || imul.faulted) continue;
+    if (!c.ok || !imul.ok || imul.faulted || context_switches() != switches) continue;
     reps.push_back({c.cycles, imul.ticks_per_iteration / cal.ticks_per_iteration, cal.ticks_per_iteration});
   }
-  if (reps.size() < kBaselineRepetitions / 2) throw std::runtime_error("could not time the canary blocks");
+  if (reps.size() < kBaselineRepetitions / 2)
+    throw StartError("could not time the canary blocks: start-up disturbed by other load", /*retryable=*/true);
   // The self-check: medians over the start-up repetitions (on a Zen 3 VM
   // the imul chain read 2.94-3.03 reference cycles in 36 of 40 repetitions;
   // the chains are latency-bound and steady).
@@ -300,14 +319,18 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
   m.iterations = iterations;
   m.faulted_pages = static_cast<uint32_t>(memory_->faulted_pages());
 
-  std::vector<double> cycles, ratios, ticks_a, ticks_b;
+  // Per clean repetition: L_a and L_b in core cycles, each converted with the
+  // calibration of its own repetition (the core clock moves between
+  // repetitions: 0.637 and 0.702 TSC ticks per cycle a second apart were seen
+  // under KVM, and raw ticks with one median ratio read 10% low).
+  std::vector<double> cycles, ratios, cycles_a, cycles_b;
   CanaryCycles worst;
   while (cycles.size() < options_.repetitions && m.attempts < options_.max_attempts) {
     ++m.attempts;
-    // Calibration and the zero-idiom canary before the block, the load canary
-    // after it: the canaries bracket the block in time.
+    const uint64_t switches = context_switches();
+    // The calibration before and after, the zero-idiom canary before the
+    // block and the load canary after it: both bracket the block in time.
     Pair cal = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
-    Pair imul = time_pair(kImulA, kImulB, imul_a_, imul_b_, imul_iterations_);
     Pair zero = time_pair(kCanA, kCanB, can_a_, can_b_, canary_iterations_);
     Pair blk = time_pair(kBlockA, kBlockB, ua, ub, iterations);
     if (!blk.ok) {  // deterministic until now, so a fault here is the block's
@@ -315,12 +338,13 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
       return m;
     }
     Pair load = time_pair(kLoadA, kLoadB, load_a_, load_b_, load_iterations_);
-    bool disturbed = !cal.ok || cal.ticks_per_iteration <= 0 || blk.faulted || cal.faulted || !imul.ok ||
-                     imul.faulted ||
-                     std::abs(imul.ticks_per_iteration / cal.ticks_per_iteration / reference_check_.imul_cycles - 1) >
-                         kReferenceAgreement;
+    Pair cal_after = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
+    bool disturbed = context_switches() != switches || !cal.ok || !cal_after.ok || cal.ticks_per_iteration <= 0 ||
+                     blk.faulted || cal.faulted || cal_after.faulted ||
+                     std::abs(cal_after.ticks_per_iteration / cal.ticks_per_iteration - 1) > kCalibrationDrift;
+    const double tsc_per_cycle = (cal.ticks_per_iteration + cal_after.ticks_per_iteration) / 2;
     if (!disturbed) {
-      const Canaries c = canaries_of(zero, load, cal.ticks_per_iteration);
+      const Canaries c = canaries_of(zero, load, tsc_per_cycle);
       worst.zero_idioms = std::max(worst.zero_idioms, c.cycles.zero_idioms);
       worst.loads = std::max(worst.loads, c.cycles.loads);
       disturbed = !c.ok || canaries_disturbed(c.cycles);
@@ -329,10 +353,10 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
       ++m.disturbed;
       continue;
     }
-    ratios.push_back(cal.ticks_per_iteration);
-    cycles.push_back(blk.ticks_per_iteration / cal.ticks_per_iteration);
-    ticks_a.push_back(blk.ticks_a);
-    ticks_b.push_back(blk.ticks_b);
+    ratios.push_back(tsc_per_cycle);
+    cycles.push_back(blk.ticks_per_iteration / tsc_per_cycle);
+    cycles_a.push_back(blk.ticks_a / tsc_per_cycle);
+    cycles_b.push_back(blk.ticks_b / tsc_per_cycle);
   }
   m.faulted_pages = static_cast<uint32_t>(memory_->faulted_pages());
   const size_t needed = (options_.repetitions + 1) / 2;
@@ -347,10 +371,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
   }
   m.tsc_per_cycle = median(ratios);
   double per_iteration = options_.estimator == Options::Estimator::kMinimum
-                             ? unrolled_difference(*std::min_element(ticks_a.begin(), ticks_a.end()),
-                                                   *std::min_element(ticks_b.begin(), ticks_b.end()), ua, ub,
-                                                   static_cast<double>(iterations)) /
-                                   m.tsc_per_cycle
+                             ? unrolled_difference(confirmed_minimum(cycles_a), confirmed_minimum(cycles_b), ua, ub,
+                                                   static_cast<double>(iterations))
                              : median(cycles);
   if (per_iteration < -0.05) {  // noise around zero is tolerated, a clearly negative cost is not
     m.reason = "inconsistent timing: L_b < L_a";

@@ -26,6 +26,17 @@ inline double quantile(std::vector<double> v, double q) {
   return v[k];
 }
 
+// The minimum that a second value confirms: the second smallest (the smallest
+// when fewer than 3 values; NaN when empty). Timing noise is mostly one-sided
+// (interrupts, a busy sibling: slower), but not entirely: under KVM one run
+// in tens can read ~7% fewer TSC ticks than its neighbours (the core clock
+// changing for microseconds), and a plain minimum would keep it.
+inline double confirmed_minimum(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  return v.size() >= 3 ? v[1] : v[0];
+}
+
 // Per-iteration cost by unroll-and-difference: (L_b - L_a) / ((b - a) * M),
 // in the unit of L (TSC ticks).
 inline double unrolled_difference(double ticks_a, double ticks_b, double unroll_a, double unroll_b, double iterations) {

@@ -87,7 +87,9 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"estimate", options.estimator_name() + "; lowest over passes"},
         {"calibration",
          "dependent add rax,rbx chain (register-register add: 1 cycle on AMD and Intel; Intel Golden "
-         "Cove and later fold add reg,imm8 at rename), timed in every repetition"},
+         "Cove and later fold add reg,imm8 at rename), timed before and after the block in every repetition; "
+         "a repetition whose two readings differ by more than 2% or during which the worker was context-switched "
+         "is disturbed"},
         {"reference_self_check",
          {{"rule",
            "at every worker start a dependent imul r64 chain must read 3 reference cycles per instruction "
@@ -132,7 +134,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v4 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
+  s << "measure v5 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)

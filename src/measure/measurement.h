@@ -1,8 +1,9 @@
 // Options of the host timing harness and what it reports per block.
 //
 // Throughput is in cycles per 100 iterations (BHive's unit): core cycles, not
-// TSC ticks, obtained by dividing TSC ticks by the ticks-per-cycle ratio of a
-// dependent add chain measured right before the block (calibration).
+// TSC ticks, obtained by dividing each repetition's TSC ticks by the
+// ticks-per-cycle ratio of a dependent add chain timed right before and right
+// after the block (calibration; the two must agree within 2%).
 
 // The clock reference: one instruction whose dependent chain runs at one core
 // cycle per instruction on every x86-64 core. `add rax, rbx` (rbx is reset
@@ -46,10 +47,12 @@ struct Options {
   uint32_t passes = 2;
   // How the clean repetitions become one figure (both in core cycles, with the
   // median ticks-per-cycle ratio of the block's calibrations):
-  //  kMinimum  (min L_b - min L_a) / ((b - a) M): each minimum discards runs
-  //            slowed by anything (interrupts, a busy SMT sibling sharing
-  //            load ports, which the canary does not see); timing noise is
-  //            one-sided, so the minimum of a timing is its robust estimate;
+  //  kMinimum  (min' L_b - min' L_a) / ((b - a) M), L in core cycles per
+  //            repetition, min' the second smallest (estimate.h,
+  //            confirmed_minimum): each discards runs slowed by anything
+  //            (interrupts, a busy SMT sibling sharing load ports, which the
+  //            canary does not see), and the second smallest also a lone run
+  //            that read fast (the core clock changing under KVM);
   //  kMedian   median over repetitions of each repetition's own difference.
   enum class Estimator { kMinimum, kMedian };
   Estimator estimator = Estimator::kMinimum;
@@ -83,7 +86,9 @@ struct Options {
 
   uint32_t mxcsr() const { return flush_denormals ? 0x9FC0u : 0x1F80u; }
   std::string estimator_name() const {
-    return estimator == Estimator::kMinimum ? "minimum: (min L_b - min L_a) / ((b - a) M) over clean repetitions"
+    return estimator == Estimator::kMinimum ? "confirmed minimum: (min2 L_b - min2 L_a) / ((b - a) M) over clean "
+                                              "repetitions, min2 the second smallest, L in core cycles by each "
+                                              "repetition's own calibration"
                                             : "median over clean repetitions of (L_b - L_a) / ((b - a) M)";
   }
   std::string denormal_policy() const {

@@ -7,7 +7,7 @@
 //     pipe, write on the result pipe and stderr, pwrite on the code memfd
 //     (code_buffer.h), mmap without PROT_EXEC (pages mapped on fault, malloc),
 //     mprotect without PROT_EXEC (malloc), munmap, brk, madvise, rt_sigreturn,
-//     rt_sigprocmask, exit, exit_group; anything else, and a system call of a
+//     rt_sigprocmask, getrusage of the thread, exit, exit_group; anything else, and a system call of a
 //     foreign ABI (int 0x80), kills the worker at once
 //     (SECCOMP_RET_KILL_PROCESS): outside generated code only a harness gone
 //     wrong makes one.

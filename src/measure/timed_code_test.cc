@@ -107,5 +107,14 @@ TEST(Estimate, MedianAndDifference) {
   EXPECT_DOUBLE_EQ(unrolled_difference(M * (50 * T + c), M * (100 * T + c), 50, 100, M), T);
 }
 
+// A lone fast reading (the core clock changed during one run) is not the
+// estimate; two agreeing low readings are.
+TEST(Estimate, ConfirmedMinimumIgnoresALoneFastRun) {
+  EXPECT_DOUBLE_EQ(confirmed_minimum({200, 171, 201, 250, 200.5}), 200);
+  EXPECT_DOUBLE_EQ(confirmed_minimum({171, 171.5, 201}), 171.5);
+  EXPECT_DOUBLE_EQ(confirmed_minimum({201, 171}), 171);  // too few to confirm
+  EXPECT_TRUE(std::isnan(confirmed_minimum({})));
+}
+
 }  // namespace
 }  // namespace surrogate::measure
