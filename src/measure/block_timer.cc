@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <tuple>
+#include <utility>
 #include <stdexcept>
 
 #include "measure/block_memory.h"
@@ -325,12 +327,22 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
   // under KVM, and raw ticks with one median ratio read 10% low).
   std::vector<double> cycles, ratios, cycles_a, cycles_b;
   CanaryCycles worst;
+  // A clean repetition's closing calibration opens the next one (they are
+  // adjacent in time), with the context-switch count read just before it.
+  std::optional<Pair> carried;
+  uint64_t carried_switches = 0;
   while (cycles.size() < options_.repetitions && m.attempts < options_.max_attempts) {
     ++m.attempts;
-    const uint64_t switches = context_switches();
     // The calibration before and after, the zero-idiom canary before the
     // block and the load canary after it: both bracket the block in time.
-    Pair cal = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
+    uint64_t switches = carried_switches;
+    Pair cal;
+    if (carried) {
+      cal = *std::exchange(carried, std::nullopt);
+    } else {
+      switches = context_switches();
+      cal = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
+    }
     Pair zero = time_pair(kCanA, kCanB, can_a_, can_b_, canary_iterations_);
     Pair blk = time_pair(kBlockA, kBlockB, ua, ub, iterations);
     if (!blk.ok) {  // deterministic until now, so a fault here is the block's
@@ -338,6 +350,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
       return m;
     }
     Pair load = time_pair(kLoadA, kLoadB, load_a_, load_b_, load_iterations_);
+    const uint64_t switches_before_close = context_switches();
     Pair cal_after = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
     bool disturbed = context_switches() != switches || !cal.ok || !cal_after.ok || cal.ticks_per_iteration <= 0 ||
                      blk.faulted || cal.faulted || cal_after.faulted ||
@@ -353,6 +366,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
       ++m.disturbed;
       continue;
     }
+    carried = cal_after;
+    carried_switches = switches_before_close;
     ratios.push_back(tsc_per_cycle);
     cycles.push_back(blk.ticks_per_iteration / tsc_per_cycle);
     cycles_a.push_back(blk.ticks_a / tsc_per_cycle);
