@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/ucontext.h>
 #include <unistd.h>
 #include <xmmintrin.h>
 
@@ -31,7 +32,7 @@ Fault g_fault;  // written by the handler only before siglongjmp
 void* g_alt_stack = nullptr;
 bool g_has_avx = false;
 uint64_t g_harness_fs = 0;  // the harness thread's FS base (its TLS), while armed
-uint64_t g_end_marker = 0;  // address of the running code's final ud2 (kTimedCodeEnd)
+uint64_t g_end_marker = 0;  // address of the running code's final int3 (kTimedCodeEnd)
 
 // sigsetjmp's value when the timed code reached its end marker.
 constexpr int kFinished = 2;
@@ -47,10 +48,13 @@ inline void write_gs_base(uint64_t v) { asm volatile("wrgsbase %0" ::"r"(v) : "m
 // Runs with whatever FS base the block left (the timed code sets it to block
 // memory): the harness's is put back before anything that may touch TLS, so
 // this function must not use the stack protector (it reads %fs:0x28).
-__attribute__((no_stack_protector)) void on_signal(int sig, siginfo_t* info, void* /*ucontext*/) {
+__attribute__((no_stack_protector)) void on_signal(int sig, siginfo_t* info, void* ucontext) {
   const uint64_t block_fs = read_fs_base();
   if (g_armed) write_fs_base(g_harness_fs);
-  if (g_armed && sig == SIGILL && reinterpret_cast<uint64_t>(info->si_addr) == g_end_marker) {
+  // int3 reports no address: the end marker is known by the instruction
+  // pointer just past it.
+  const auto rip = static_cast<uint64_t>(static_cast<ucontext_t*>(ucontext)->uc_mcontext.gregs[REG_RIP]);
+  if (g_armed && sig == SIGTRAP && info->si_code == SI_KERNEL && rip == g_end_marker + sizeof kTimedCodeEnd) {
     g_armed = 0;
     siglongjmp(g_jump, kFinished);  // the run is complete
   }

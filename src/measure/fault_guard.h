@@ -2,7 +2,7 @@
 //
 // Installs handlers (on an alternate signal stack: the block's rsp is not the
 // harness's) for SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGSYS. A run
-// ends when the timed code reaches its final ud2 (timed_code.h): the handler
+// ends when the timed code reaches its final int3 (timed_code.h): the handler
 // jumps back to run() (siglongjmp), which restores the harness's registers,
 // FS base (its TLS; the block ran with FS on block memory), GS base, DF, x87
 // and vector state and MXCSR. During a guarded run:

@@ -35,6 +35,7 @@ const Bytes kImulChain = repeat({0x48, 0x0F, 0xAF, 0xC0}, 8);  // 8 x imul rax, 
 const Bytes kZeroIdiom = repeat({0x31, 0xC0}, 8);              // 8 x xor eax, eax
 const Bytes kDivByZero = {0x31, 0xC9, 0x48, 0xF7, 0xF1};       // xor ecx, ecx; div rcx
 const Bytes kUd2 = {0x0F, 0x0B};
+const Bytes kInt3 = {0x48, 0x01, 0xCB, 0xCC, 0x48, 0x01, 0xCB};     // add rbx, rcx; int3; add rbx, rcx
 const Bytes kSyscall = {0xB8, 0x27, 0x00, 0x00, 0x00, 0x0F, 0x05};  // mov eax, 39 (getpid); syscall
 const Bytes kHang = {0xEB, 0xFE};                                   // jmp $
 const Bytes kLoad = {0x48, 0x8B, 0x03};                             // mov rax, [rbx]: faults a page in
@@ -149,7 +150,9 @@ TEST_F(HarnessTest, OtherLoadOnTheMeasuringCpusNeverPassesAsData) {
 TEST_F(HarnessTest, FaultsAreUnmeasurableAndDoNotHarmTheBatch) {
   with_retries([&] {
     Harness harness(test_options());
-    std::vector<Bytes> batch = {kAddChain, kDivByZero, kUd2, kAddChain, kSyscall, kHang, kLoad, kAddChain};
+    // int3 inside a block is the block's breakpoint, not the end of its run
+    // (the timed code ends with int3 too).
+    std::vector<Bytes> batch = {kAddChain, kDivByZero, kUd2, kAddChain, kSyscall, kHang, kLoad, kAddChain, kInt3};
     std::vector<size_t> order;
     auto r = harness.measure(batch, [&](size_t i, const Measurement&) { order.push_back(i); });
     ASSERT_EQ(r.size(), batch.size());
@@ -165,6 +168,8 @@ TEST_F(HarnessTest, FaultsAreUnmeasurableAndDoNotHarmTheBatch) {
     EXPECT_NE(r[5].reason.find("timeout"), std::string::npos) << r[5].reason;
     EXPECT_TRUE(r[6].measured()) << r[6].reason;
     EXPECT_GE(r[6].faulted_pages, 1u);
+    EXPECT_FALSE(r[8].measured());
+    EXPECT_EQ(r[8].reason, "SIGTRAP: breakpoint or debug trap");
   });
 }
 

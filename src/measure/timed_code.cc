@@ -127,7 +127,7 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
   e.rip_relative({0x89, 0x05}, CTX(tsc_end_lo));  // mov [tsc_end_lo], eax
   e.rip_relative({0x89, 0x15}, CTX(tsc_end_hi));  // mov [tsc_end_hi], edx
   if (!spec.returns) {
-    e.bytes(kTimedCodeEnd);  // ud2: FaultGuard takes over (the end marker)
+    e.bytes(kTimedCodeEnd);  // int3: FaultGuard takes over (the end marker)
     return e.take();
   }
   e.rip_relative({0x48, 0x8B, 0x25}, CTX(saved_rsp));                     // mov rsp, [saved_rsp]

@@ -12,7 +12,7 @@ namespace surrogate::measure {
 namespace {
 
 // The block must appear exactly `unroll` times, back to back, in the 64-byte
-// aligned loop, and the function must end with its end marker (ud2), not a
+// aligned loop, and the function must end with its end marker (int3), not a
 // `ret` that would need a harness address the block could reach.
 TEST(TimedCode, UnrollsTheBodyInAnAlignedLoop) {
   const uint8_t body[] = {0x48, 0x01, 0xCB, 0x0F, 0xAF};  // arbitrary bytes
@@ -21,7 +21,7 @@ TEST(TimedCode, UnrollsTheBodyInAnAlignedLoop) {
     auto bytes = emit_timed_code({body, unroll, 0x100000, true}, code, ctx);
     EXPECT_LE(bytes.size(), unroll * sizeof body + kTimedCodeOverhead);
     ASSERT_GE(bytes.size(), sizeof kTimedCodeEnd);
-    EXPECT_TRUE(std::equal(std::end(kTimedCodeEnd) - 2, std::end(kTimedCodeEnd), bytes.end() - 2));
+    EXPECT_TRUE(std::equal(std::begin(kTimedCodeEnd), std::end(kTimedCodeEnd), bytes.end() - sizeof kTimedCodeEnd));
     std::vector<uint8_t> run;
     for (uint32_t i = 0; i < unroll; ++i) run.insert(run.end(), body, body + sizeof body);
     auto at = std::search(bytes.begin(), bytes.end(), run.begin(), run.end());
