@@ -60,4 +60,28 @@ if [ -f "$MODEL" ]; then
   "$BIN" evaluate --labels "$OUT/kernels-simulated.csv" --predictions "$OUT/kernels-predicted.csv" --title "surrogate" \
     | sed -n '/^| all/,/^$/p' | grep -v '^$'
 fi
+# Neural adaptation: a surrogate fine-tuned on one host's measurements against
+# llvm-mca on held-out programs measured on that host (none of them trained on).
+for ADAPTED in models/genuineintel-*.srg; do
+  [ -f "$ADAPTED" ] || continue
+  HOST=$(basename "$ADAPTED" .srg)
+  HELD_MEASURED=data/measured/$HOST-heldout.csv
+  [ -f "$HELD_MEASURED" ] || continue
+  echo
+  echo "Adapted surrogate $ADAPTED against llvm-mca on $(($(wc -l < "$HELD_MEASURED") - 1)) blocks of held-out programs measured on $HOST:"
+  "$BIN" predict --model "$ADAPTED" "$HELD_MEASURED" -o "$OUT/$HOST-adapted.csv" 2>/dev/null
+  printf '| %-44s | %6s | %8s | %6s | %8s |\n' predictor blocks MAPE tau p50
+  printf '|:%s|%s:|%s:|%s:|%s:|\n' "$(printf -- '-%.0s' {1..45})" "-------" "---------" "-------" "---------"
+  for cpu in znver2 sapphirerapids; do
+    "$BIN" simulate -mcpu="$cpu" "$HELD_MEASURED" -o "$OUT/$HOST-$cpu.csv" 2>/dev/null
+  done
+  for pred in "llvm-mca -mcpu=znver2 (best LLVM model here):$OUT/$HOST-znver2.csv" \
+              "llvm-mca -mcpu=sapphirerapids (the host's):$OUT/$HOST-sapphirerapids.csv" \
+              "adapted surrogate:$OUT/$HOST-adapted.csv"; do
+    "$BIN" evaluate --labels "$HELD_MEASURED" --predictions "${pred#*:}" 2>/dev/null |
+      awk -F'|' -v name="${pred%%:*}" '/^\| predictions / && !done { for (i = 4; i <= 6; i++) gsub(/ /, "", $i)
+        printf "| %-44s | %6s | %8s | %6s | %8s |\n", name, $3 + 0, $4, $5, $6; done = 1 }'
+  done
+done
+echo
 echo "Edit a CPU:   $BIN params dump -mcpu=haswell -o haswell.json   # then: simulate --params=haswell.json"
