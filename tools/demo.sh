@@ -62,7 +62,7 @@ if [ -f "$MODEL" ]; then
 fi
 # Neural adaptation: a surrogate fine-tuned on one host's measurements against
 # llvm-mca on held-out programs measured on that host (none of them trained on).
-for ADAPTED in models/genuineintel-*.srg; do
+for ADAPTED in models/*.srg; do  # an adapted model is named after its host
   [ -f "$ADAPTED" ] || continue
   HOST=$(basename "$ADAPTED" .srg)
   HELD_MEASURED=data/measured/$HOST-heldout.csv
