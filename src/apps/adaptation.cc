@@ -129,6 +129,15 @@ AdaptResult adapt(const AdaptOptions& o, std::ostream& log, const std::function<
   const runtime::ModelFile& base = candidates[r.chosen];
   log << "surrogate adapt: adapting " << base_path << " (closest on " << judge.size() << " validation blocks)\n";
   if (r.chosen != 0) data = prepare_data(o.measured, base.frontend, jobs, log, &base.vocabulary);
+  // Measurements without MEASURED.meta.json (e.g. several measured files
+  // concatenated) name no host: a base already adapted to one names it.
+  if (r.host.empty()) {
+    const nlohmann::json meta = base.metadata();
+    if (meta.contains("adapted") && meta["adapted"].is_object()) r.host = meta["adapted"].value("host", "");
+    if (!r.host.empty())
+      log << "surrogate adapt: " << o.measured << " names no host (no .meta.json); taking the base model's, " << r.host
+          << "\n";
+  }
 
   nn::TrainOptions training = o.training;
   nlohmann::json metadata = {

@@ -71,6 +71,30 @@ TEST(Adaptation, FineTuningComesCloserToTheMeasurements) {
   EXPECT_EQ(runtime::read_model_file(o.output).frontend, "llvm19-x86-dependencies");
 }
 
+// Measurements without a .meta.json name no host; adapting a model already
+// adapted to a host keeps that host in the new model's metadata.
+TEST(Adaptation, MeasurementsWithoutMetadataKeepTheBaseModelsHost) {
+  Scratch s;
+  write_inputs(s, "m.csv", "base.srg");
+  AdaptOptions o;
+  o.measured = s.path("m.csv");
+  o.base_models = {s.path("base.srg")};
+  o.output = s.path("first.srg");
+  o.training.max_epochs = 1;
+  std::ostringstream log;
+  ASSERT_EQ(adapt(o, log, nullptr).host, "test-host");
+  std::filesystem::copy_file(s.path("m.csv"), s.path("bare.csv"));  // no bare.csv.meta.json
+  o.measured = s.path("bare.csv");
+  o.base_models = {s.path("first.srg")};
+  o.output = s.path("second.srg");
+  EXPECT_EQ(adapt(o, log, nullptr).host, "test-host") << log.str();
+  EXPECT_EQ(runtime::read_model_file(o.output).metadata()["adapted"]["host"], "test-host");
+  // A base adapted to no host leaves it empty.
+  o.base_models = {s.path("base.srg")};
+  o.output = s.path("third.srg");
+  EXPECT_EQ(adapt(o, log, nullptr).host, "");
+}
+
 TEST(Adaptation, BadInputFailsAndWritesNothing) {
   Scratch s;
   write_inputs(s, "m.csv", "base.srg");
