@@ -42,13 +42,20 @@ void write_inputs(const Scratch& s, const std::string& measured, const std::stri
       s.path(base), runtime::random_model_file(block::Vocabulary::build(seen), 8, 1, 3, "llvm19-x86-dependencies"));
 }
 
+// Options adapting scratch file `base` on `measured` into `output`.
+AdaptOptions options_for(const Scratch& s, const std::string& measured, const std::string& base,
+                         const std::string& output) {
+  AdaptOptions o;
+  o.measured = s.path(measured);
+  o.base_models = {s.path(base)};
+  o.output = s.path(output);
+  return o;
+}
+
 TEST(Adaptation, FineTuningComesCloserToTheMeasurements) {
   Scratch s;
   write_inputs(s, "m.csv", "base.srg");
-  AdaptOptions o;
-  o.measured = s.path("m.csv");
-  o.base_models = {s.path("base.srg")};
-  o.output = s.path("adapted.srg");
+  AdaptOptions o = options_for(s, "m.csv", "base.srg", "adapted.srg");
   o.training.learning_rate = 1e-2;
   o.training.max_epochs = 15;
   o.training.batch_size = 16;
@@ -76,10 +83,7 @@ TEST(Adaptation, FineTuningComesCloserToTheMeasurements) {
 TEST(Adaptation, MeasurementsWithoutMetadataKeepTheBaseModelsHost) {
   Scratch s;
   write_inputs(s, "m.csv", "base.srg");
-  AdaptOptions o;
-  o.measured = s.path("m.csv");
-  o.base_models = {s.path("base.srg")};
-  o.output = s.path("first.srg");
+  AdaptOptions o = options_for(s, "m.csv", "base.srg", "first.srg");
   o.training.max_epochs = 1;
   std::ostringstream log;
   ASSERT_EQ(adapt(o, log, nullptr).host, "test-host");
@@ -101,10 +105,7 @@ TEST(Adaptation, BadInputFailsAndWritesNothing) {
   util::write_file_atomically(s.path("empty.csv"), "hex,throughput\n4801d8,\n");
   util::write_file_atomically(s.path("corrupt.srg"), "SRGMODEL not really");
   auto error_of = [&](const std::string& measured, const std::string& base, const std::string& out) {
-    AdaptOptions o;
-    o.measured = s.path(measured);
-    o.base_models = {s.path(base)};
-    o.output = s.path(out);
+    const AdaptOptions o = options_for(s, measured, base, out);
     std::ostringstream log;
     try {
       adapt(o, log, nullptr);
