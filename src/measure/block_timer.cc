@@ -228,14 +228,16 @@ void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll)
 }
 
 // One timed run of `slot` with loop count `iterations`; ticks from RunContext.
+// Trapping code (block slots) runs with FS base `block_fs`, returning code with
+// the harness's (nullopt).
 static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, const RunContext& inputs, size_t slot,
-                    uint64_t iterations) {
+                    uint64_t iterations, std::optional<uint64_t> block_fs) {
   Run r;
   code.context() = inputs;
   code.context().iterations = iterations;
   memory.reset();
   Fault fault;
-  if (!guard.run(code, slot, /*allow_mapping=*/true, &fault)) {
+  if (!guard.run(code, slot, /*allow_mapping=*/true, &fault, block_fs)) {
     r.reason = fault.describe();
     return r;
   }
@@ -246,7 +248,7 @@ static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, co
 }
 
 uint64_t BlockTimer::run_ticks(Slot slot, uint64_t iterations, bool* faulted, std::string* reason) {
-  Run r = run_once(buffer_of(slot), *memory_, *guard_, run_inputs_, index_of(slot), iterations);
+  Run r = run_once(buffer_of(slot), *memory_, *guard_, run_inputs_, index_of(slot), iterations, fs_of(slot));
   if (!r.ok) {
     *reason = r.reason;
     return 0;
@@ -275,12 +277,12 @@ uint64_t BlockTimer::choose_iterations(Slot slot_b, std::string* reason) {
 
 BlockTimer::Pair BlockTimer::time_pair(Slot a, Slot b, uint32_t unroll_a, uint32_t unroll_b, uint64_t iterations) {
   Pair p;
-  Run ra = run_once(buffer_of(a), *memory_, *guard_, run_inputs_, index_of(a), iterations);
+  Run ra = run_once(buffer_of(a), *memory_, *guard_, run_inputs_, index_of(a), iterations, fs_of(a));
   if (!ra.ok) {
     p.reason = ra.reason;
     return p;
   }
-  Run rb = run_once(buffer_of(b), *memory_, *guard_, run_inputs_, index_of(b), iterations);
+  Run rb = run_once(buffer_of(b), *memory_, *guard_, run_inputs_, index_of(b), iterations, fs_of(b));
   if (!rb.ok) {
     p.reason = rb.reason;
     return p;

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -111,6 +112,10 @@ class BlockTimer {
   std::unique_ptr<CodeBuffer> harness_code_, block_code_;
   CodeBuffer& buffer_of(Slot slot) { return slot >= kBlockA ? *block_code_ : *harness_code_; }
   static size_t index_of(Slot slot) { return slot >= kBlockA ? slot - kBlockA : slot; }
+  // The FS base code in `slot` runs with: blocks get init_value (FaultGuard::run).
+  std::optional<uint64_t> fs_of(Slot slot) const {
+    return slot >= kBlockA ? std::optional<uint64_t>(options_.init_value) : std::nullopt;
+  }
   RunContext run_inputs_;  // the harness's values for every run (block_rsp, MXCSRs, vector init)
   std::unique_ptr<FaultGuard> guard_;
   uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0,

@@ -1,7 +1,11 @@
 #include "measure/fault_guard.h"
 
+#include <asm/hwcap2.h>
+#include <asm/prctl.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/ucontext.h>
 #include <unistd.h>
 #include <xmmintrin.h>
@@ -31,7 +35,15 @@ volatile size_t g_faults = 0;
 Fault g_fault;  // written by the handler only before siglongjmp
 void* g_alt_stack = nullptr;
 bool g_has_avx = false;
+// FSGSBASE enabled (HWCAP2): FS base by rdfsbase/wrfsbase, and a block may
+// change FS and GS itself. Without it the kernel keeps FS and GS bases by
+// arch_prctl only (a block cannot call it: its system calls trap), so the
+// harness must move FS that way too: a base written by wrfsbase would be
+// replaced by the kernel's at the next preemption. (The instructions are #UD,
+// or run although hidden: see run().)
+bool g_has_fsgsbase = false;
 uint64_t g_harness_fs = 0;  // the harness thread's FS base (its TLS), while armed
+uint64_t g_block_fs = 0;    // the FS base a trapping run starts with
 uint64_t g_end_marker = 0;  // address of the running code's final int3 (kTimedCodeEnd)
 
 // sigsetjmp's value when the timed code reached its end marker.
@@ -42,14 +54,47 @@ inline uint64_t read_fs_base() {
   asm volatile("rdfsbase %0" : "=r"(v));
   return v;
 }
-inline void write_fs_base(uint64_t v) { asm volatile("wrfsbase %0" ::"r"(v) : "memory"); }
+// arch_prctl(ARCH_SET_FS, v) as a raw system call: glibc's wrapper would set
+// errno, in TLS, which is what is being moved.
+inline void set_fs_by_syscall(uint64_t v) {
+  long rc;
+  asm volatile("syscall" : "=a"(rc) : "a"(SYS_arch_prctl), "D"(ARCH_SET_FS), "S"(v) : "rcx", "r11", "memory");
+}
+inline void write_fs_base(uint64_t v) {
+  if (g_has_fsgsbase) {
+    asm volatile("wrfsbase %0" ::"r"(v) : "memory");
+  } else {
+    set_fs_by_syscall(v);
+  }
+}
 inline void write_gs_base(uint64_t v) { asm volatile("wrgsbase %0" ::"r"(v) : "memory"); }
+// The harness thread's FS base: the x86-64 TLS ABI keeps it at %fs:0 (the
+// thread control block points to itself), which needs no FSGSBASE.
+inline uint64_t harness_fs_base() {
+  uint64_t v;
+  asm volatile("mov %%fs:0, %0" : "=r"(v));
+  return v;
+}
+
+// Jumps to trapping code with FS base `fs`, in one asm statement so that no
+// compiled code runs (and touches TLS) in between. The code never returns: it
+// ends in the handler, which siglongjmps back to run(). `jmp`, not `call`: the
+// code uses its own stack, not the harness's.
+[[noreturn]] inline void jump_with_fs(uint64_t target, uint64_t fs) {
+  if (g_has_fsgsbase) {
+    asm volatile("wrfsbase %0\n\tjmp *%1" ::"r"(fs), "r"(target) : "memory");
+  } else {
+    asm volatile("syscall\n\tjmp *%%rdx" ::"a"(SYS_arch_prctl), "D"(ARCH_SET_FS), "S"(fs), "d"(target)
+                 : "rcx", "r11", "memory");
+  }
+  __builtin_unreachable();
+}
 
 // Runs with whatever FS base the block left (the timed code sets it to block
 // memory): the harness's is put back before anything that may touch TLS, so
 // this function must not use the stack protector (it reads %fs:0x28).
 __attribute__((no_stack_protector)) void on_signal(int sig, siginfo_t* info, void* ucontext) {
-  const uint64_t block_fs = read_fs_base();
+  const uint64_t block_fs = g_has_fsgsbase ? read_fs_base() : g_block_fs;
   if (g_armed) write_fs_base(g_harness_fs);
   // int3 reports no address: the end marker is known by the instruction
   // pointer just past it.
@@ -134,6 +179,7 @@ FaultGuard::FaultGuard(BlockMemory& memory, bool has_avx) {
   if (g_memory) throw std::logic_error("only one FaultGuard per process");
   g_memory = &memory;
   g_has_avx = has_avx;
+  g_has_fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
   g_alt_stack = mmap(nullptr, kAltStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (g_alt_stack == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap(sigaltstack)");
   stack_t ss{};
@@ -160,17 +206,20 @@ FaultGuard::~FaultGuard() {
   g_memory = nullptr;
 }
 
-bool FaultGuard::run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fault* fault) {
+bool FaultGuard::run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fault* fault,
+                     std::optional<uint64_t> block_fs) {
   g_faults = 0;
   g_fault = Fault{};
   g_allow_mapping = allow_mapping;
-  g_harness_fs = read_fs_base();
+  g_harness_fs = harness_fs_base();
+  g_block_fs = block_fs.value_or(g_harness_fs);
   g_end_marker = code.slot_address(slot) + code.code_size(slot) - sizeof kTimedCodeEnd;
   const unsigned harness_mxcsr = _mm_getcsr();
   const int how = sigsetjmp(g_jump, 0);
   if (how == 0) {
     g_armed = 1;
-    code.run(slot);  // returning code comes back here; trapping code ends at g_end_marker
+    if (block_fs) jump_with_fs(code.slot_address(slot), *block_fs);  // ends at g_end_marker
+    code.run(slot);                                                  // returning code comes back here
     g_armed = 0;
     return true;
   }
@@ -179,7 +228,15 @@ bool FaultGuard::run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fa
   asm volatile("cld\n\tfninit" ::: "memory");
   if (g_has_avx) asm volatile("vzeroupper" ::: "memory");
   _mm_setcsr(harness_mxcsr);
-  write_gs_base(0);  // Linux starts processes with GS base 0; the harness does not use it
+  // Linux starts processes with GS base 0; the harness does not use it. A
+  // hypervisor may hide FSGSBASE from the kernel while the instructions still
+  // run (a Firecracker Zen 5 guest): there the block's wrgsbase works too, and
+  // only arch_prctl resets GS for the kernel and the CPU alike.
+  if (g_has_fsgsbase) {
+    write_gs_base(0);
+  } else {
+    syscall(SYS_arch_prctl, ARCH_SET_GS, 0UL);
+  }
   if (how == kFinished) return true;
   if (fault) *fault = g_fault;
   return false;

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace surrogate::measure {
@@ -46,7 +47,12 @@ class FaultGuard {
 
   // Runs code slot `slot`. Returns true when it reached its end (possibly
   // after mapping pages: see faults_in_last_run()); false with *fault filled.
-  bool run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fault* fault);
+  // Trapping code (it ends in int3, timed_code.h) is given `block_fs`, the FS
+  // base it runs with: its TLS accesses (%fs:0x28, the stack protector's)
+  // reach block memory, not the harness's thread control block. Returning
+  // code (harness-authored) is given nothing and runs with the harness's FS.
+  bool run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fault* fault,
+           std::optional<uint64_t> block_fs = std::nullopt);
   // Pages mapped (faults resolved) during the last run.
   size_t faults_in_last_run() const;
 };

@@ -51,6 +51,7 @@ HostInfo host_info() {
     h.stepping = a & 0xF;
     h.family = base_family == 0xF ? base_family + ext_family : base_family;
     h.model = (base_family == 0x6 || base_family == 0xF) ? (ext_model << 4) + base_model : base_model;
+    h.has_tsc = (d >> 4) & 1;
     // AVX usable: CPU has it (ECX[28]) and the OS saves ymm state (OSXSAVE + XCR0).
     bool osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
     if (osxsave && avx) {
@@ -71,11 +72,8 @@ HostInfo host_info() {
     }
     h.hypervisor = (c >> 31) & 1;
   }
+  h.has_fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
   unsigned max_ext = __get_cpuid_max(0x80000000, nullptr);
-  if (max_ext >= 0x80000001) {
-    __cpuid(0x80000001, a, b, c, d);
-    h.has_rdtscp = (d >> 27) & 1;
-  }
   if (max_ext >= 0x80000004) {
     char brand[49] = {};
     for (unsigned i = 0; i < 3; ++i) {
@@ -104,12 +102,7 @@ std::optional<std::string> unsupported_host_reason() {
 #else
   HostInfo h = host_info();
   if (h.machine != "x86_64") return "surrogate measure runs only on x86-64 hosts (uname reports " + h.machine + ")";
-  if (!h.has_rdtscp) return std::string("surrogate measure needs rdtscp, which this CPU lacks");
-  // The sandbox moves FS off the harness's TLS while a block runs (timed_code.h).
-  if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE))
-    return std::string(
-        "surrogate measure needs the FSGSBASE instructions (CPU flag fsgsbase, Linux 5.9 or later), which this host "
-        "does not enable");
+  if (!h.has_tsc) return std::string("surrogate measure needs rdtsc, which this CPU lacks");
   return std::nullopt;
 #endif
 }

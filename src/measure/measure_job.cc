@@ -78,7 +78,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"hypervisor", h.hypervisor},
         {"invariant_tsc", h.invariant_tsc}}},
       {"method",
-       {{"timer", "rdtsc/rdtscp; unroll-and-difference (L_b - L_a) / ((b - a) M), in core cycles"},
+       {{"timer", "lfence; rdtsc; unroll-and-difference (L_b - L_a) / ((b - a) M), in core cycles"},
         {"unroll_factors", {options.unroll_a, options.unroll_b}},
         {"min_unrolled_bytes", options.min_unrolled_bytes},
         {"max_unrolled_bytes", options.max_unrolled_bytes},

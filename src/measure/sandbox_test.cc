@@ -71,7 +71,7 @@ struct InProcessRun {
     inputs.vector_init[0] = inputs.vector_init[1] = options.init_value;
     code.context() = inputs;
     memory.reset();
-    return guard.run(code, 0, /*allow_mapping=*/true, fault);
+    return guard.run(code, 0, /*allow_mapping=*/true, fault, /*block_fs=*/options.init_value);
   }
 };
 

@@ -1,5 +1,6 @@
 #include "measure/seccomp_filter.h"
 
+#include <asm/prctl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -69,6 +70,14 @@ void install_allowlist(const SeccompPolicy& p) {
   // getrusage of the calling thread: its context-switch counts tell the timer
   // that another task ran on its CPU inside a repetition (block_timer.cc).
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getrusage), 1, SCMP_A0(SCMP_CMP_EQ, RUSAGE_THREAD));
+  // arch_prctl(ARCH_SET_FS or ARCH_SET_GS): on hosts without FSGSBASE,
+  // FaultGuard moves FS between the harness's TLS and block memory, and resets
+  // GS, with it. Blocks cannot call it: the code-range filter traps every
+  // system call made from their code.
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl), 1, SCMP_A0(SCMP_CMP_EQ, ARCH_SET_FS));
+  if (rc == 0)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl), 2, SCMP_A0(SCMP_CMP_EQ, ARCH_SET_GS),
+                          SCMP_A1(SCMP_CMP_EQ, 0));
   allow(SCMP_SYS(munmap));
   allow(SCMP_SYS(brk));
   allow(SCMP_SYS(madvise));

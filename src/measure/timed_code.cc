@@ -62,16 +62,8 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
     e.bytes({0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57});  // push rbx, rbp, r12-r15
     e.rip_relative({0x48, 0x89, 0x25}, CTX(saved_rsp));                     // mov [saved_rsp], rsp
   }
-  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(block_mxcsr));  // ldmxcsr [block_mxcsr]
-  e.bytes({0xDB, 0xE3});                                 // fninit
-  if (!spec.returns) {
-    // FS base <- init value: the block's TLS accesses (%fs:0x28, the stack
-    // protector's) reach block memory like its other accesses, not the
-    // harness's thread control block.
-    e.bytes({0x48, 0xB8});  // movabs rax, init_value
-    e.imm64(spec.init_value);
-    e.bytes({0xF3, 0x48, 0x0F, 0xAE, 0xD0});  // wrfsbase rax
-  }
+  e.rip_relative({0x0F, 0xAE, 0x15}, CTX(block_mxcsr));   // ldmxcsr [block_mxcsr]
+  e.bytes({0xDB, 0xE3});                                  // fninit
   e.rip_relative({0x48, 0x8B, 0x05}, CTX(iterations));    // mov rax, [iterations]
   e.rip_relative({0x48, 0x89, 0x05}, CTX(loop_counter));  // mov [loop_counter], rax
   e.bytes({0x0F, 0xAE, 0xE8});                            // lfence
@@ -122,7 +114,10 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
   e.imm32(static_cast<uint32_t>(static_cast<int32_t>(rel)));
 
   // --- epilogue ---
-  e.bytes({0x0F, 0x01, 0xF9});                    // rdtscp (waits for the loop to execute)
+  // lfence; rdtsc rather than rdtscp, which some hypervisors hide (a KVM
+  // Zen 5 guest): the lfence waits for the loop to execute, as rdtscp would.
+  e.bytes({0x0F, 0xAE, 0xE8});                    // lfence
+  e.bytes({0x0F, 0x31});                          // rdtsc (edx:eax)
   e.bytes({0x0F, 0xAE, 0xE8});                    // lfence
   e.rip_relative({0x89, 0x05}, CTX(tsc_end_lo));  // mov [tsc_end_lo], eax
   e.rip_relative({0x89, 0x15}, CTX(tsc_end_hi));  // mov [tsc_end_hi], edx

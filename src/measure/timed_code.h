@@ -1,13 +1,14 @@
 // The timed function generated around a basic block, as raw x86-64 bytes.
 //
 //   prologue  [returning code: save callee-saved GPRs and rsp] set MXCSR
-//             (denormal policy), fninit, [trapping code: FS base <- init
-//             value]; lfence; rdtsc -> RunContext::tsc_start; lfence
+//             (denormal policy), fninit; lfence; rdtsc ->
+//             RunContext::tsc_start; lfence (trapping code starts with FS
+//             base = init value: FaultGuard::run sets it before the jump)
 //   loop      (64-byte aligned) lfence; rsp <- block_rsp; vzeroupper;
 //             [AVX-512: zmm16-31 and k0-k7 <- 0]
 //             xmm0-15 <- RunContext::vector_init; the 15 other GPRs <- init value;
 //             the block `unroll` times; dec loop_counter; jnz loop
-//   epilogue  rdtscp; lfence -> RunContext::tsc_end; then
+//   epilogue  lfence; rdtsc; lfence -> RunContext::tsc_end; then
 //             trapping code: int3 (kTimedCodeEnd);
 //             returning code: restore rsp, DF, x87, upper vector state,
 //             MXCSR and callee-saved GPRs; ret
@@ -15,10 +16,9 @@
 // Code that runs a block must trap (the default): it ends at a known
 // address, and FaultGuard's handler jumps back into the harness, which
 // restores its registers (sigsetjmp), DF, x87, upper vector state, MXCSR, FS
-// and GS. So nothing the block can read or write holds a harness address
-// (no saved rsp, no return address). The trap costs a signal (~0.9 us for
-// int3 in a KVM guest; ud2 cost 7.5 us there: KVM intercepts #UD), so the
-// harness's own code (calibration, canaries: 10 of the 12 runs of a
+// and GS. Neither rdtscp nor FSGSBASE is needed: some hypervisors hide both. So nothing the block can read or write
+// holds a harness address (no saved rsp, no return address). The trap costs a signal (~0.9 us for int3 in a KVM guest;
+// ud2 cost 7.5 us there: KVM intercepts #UD), so the harness's own code (calibration, canaries: 10 of the 12 runs of a
 // repetition) returns with `ret` instead, from a buffer the block cannot
 // find. Code reaches its RunContext RIP-relatively, so code and context must
 // lie within +-2 GiB (code_buffer.h).
