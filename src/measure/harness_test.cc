@@ -140,7 +140,10 @@ TEST_F(HarnessTest, OtherLoadOnTheMeasuringCpusNeverPassesAsData) {
       continue;
     }
     ++measured;
-    EXPECT_NEAR(*r[i].throughput / 100 / known[i].cycles, 1.0, 0.03)
+    // 5%: the bug this guards against read 7-15% low; the worst clean value
+    // seen is 4.07% high (a 6-cycle chain on a CI host, with ctest -j2
+    // running another test beside this load).
+    EXPECT_NEAR(*r[i].throughput / 100 / known[i].cycles, 1.0, 0.05)
         << "block " << i << " (" << known[i].cycles << " cycles) read " << *r[i].throughput / 100;
   }
   // Not vacuous: most blocks are measured despite the load.
