@@ -41,6 +41,20 @@ constexpr double kReferenceAgreement = 0.05;
 // the two agree within 0.5%; under load on a KVM host 4% apart was seen,
 // with the block between them reading 2.4% low).
 constexpr double kCalibrationDrift = 0.02;
+// A canary cannot run faster than its clean cost: one below kCanaryFloor x
+// its baseline means the clock reference itself read slow. On a Firecracker
+// Zen 5 guest the add-chain reference ran 5.3x slower (3.0 instead of 0.57
+// TSC ticks per cycle) in both calibrations of a few repetitions while the
+// block's ticks did not change; its canaries then read ~0.19x and so did the
+// block (in ~0.1% of blocks, one -81% value per 2,000).
+constexpr double kCanaryFloor = 0.8;
+// The same event can slow the canaries with the reference (one -82% value
+// passed the floor), so a repetition's clock ratio must also stay within
+// kClockBand of the worker's start-up ratio (checked against the imul
+// chain). The core clock does move (0.637 and 0.702 TSC ticks per cycle a
+// second apart on a KVM Sapphire Rapids guest), but not 5x; a larger move
+// only costs coverage (the block is given up as disturbed), never a value.
+constexpr double kClockBand = 0.25;
 // Quantile of the start-up canary readings taken as their undisturbed cost.
 constexpr double kCanaryBaselineQuantile = 0.2;
 // Twelve zero idioms (xor eax,eax; xor ecx,ecx; ... over six registers,
@@ -181,7 +195,9 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
 
 bool BlockTimer::canaries_disturbed(const CanaryCycles& c) const {
   const double tol = options_.canary_tolerance;
-  return c.zero_idioms > tol * canary_baseline_.zero_idioms || c.loads > tol * canary_baseline_.loads;
+  const CanaryCycles& base = canary_baseline_;
+  return c.zero_idioms > tol * base.zero_idioms || c.loads > tol * base.loads ||
+         c.zero_idioms < kCanaryFloor * base.zero_idioms || c.loads < kCanaryFloor * base.loads;
 }
 
 void BlockTimer::lower_canary_baseline(const CanaryCycles& c) {
@@ -358,6 +374,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
                      blk.faulted || cal.faulted || cal_after.faulted ||
                      std::abs(cal_after.ticks_per_iteration / cal.ticks_per_iteration - 1) > kCalibrationDrift;
     const double tsc_per_cycle = (cal.ticks_per_iteration + cal_after.ticks_per_iteration) / 2;
+    disturbed = disturbed || std::abs(tsc_per_cycle / reference_check_.tsc_per_cycle - 1) > kClockBand;
     if (!disturbed) {
       const Canaries c = canaries_of(zero, load, tsc_per_cycle);
       worst.zero_idioms = std::max(worst.zero_idioms, c.cycles.zero_idioms);

@@ -11,11 +11,11 @@
 //   canaries     `xor eax,eax; xor ecx,ecx` (dispatch-bound) and three
 //                independent loads (load-port-bound), in cycles
 // A repetition is disturbed (and retried) when a canary exceeds
-// canary_tolerance x its undisturbed value, when the imul chain timed beside
-// the reference reads more than 5% off its start-up value (other load slowed
-// one chain and not the other: a slowed reference would make the block read
-// low, and its canaries too, since both are in reference cycles), or when a
-// timed run faulted.
+// canary_tolerance x its undisturbed value or reads below 0.8 x it (the
+// reference itself read slow), when its clock ratio is more than 25% off the
+// worker's start-up ratio, when its two calibrations differ by more than 2%,
+// when the worker was context-switched inside it, or when a timed run
+// faulted.
 // Two canaries because a busy SMT sibling or another tenant can contend for
 // load ports without slowing dispatch: on this host load-heavy blocks read up
 // to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as

@@ -40,14 +40,18 @@ std::string now_utc() {
 
 // Hosts on which the known-answer tests (harness_test.cc: add chain 1.00,
 // imul chain 3.00, zero idioms free, independent adds overlap, chains under
-// deliberate other load within 3%) passed, as "vendor family model", with
+// deliberate other load within 5%) passed, as "vendor family model", with
 // the method version (job_fingerprint) they passed with.
 nlohmann::json known_answer_hosts() {
-  return {"GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5, this method",
-          "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
-          "repetition, one calibration per repetition, ud2 end marker), not yet v5",
-          "AuthenticAMD family 25 model 17 (Zen 4, EPYC under KVM): the first method (add rax,1 reference), "
-          "not yet v5"};
+  return {
+      "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
+      "CPUID): measure v6, this method",
+      "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v6 without the canary "
+      "floor; rdtscp and wrfsbase), not yet v6",
+      "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
+      "repetition, one calibration per repetition, ud2 end marker), not yet v6",
+      "AuthenticAMD family 25 model 17 (Zen 4, EPYC under KVM): the first method (add rax,1 reference), "
+      "not yet v6"};
 }
 
 // Journal notes: "tsc=<ratio>" for a measured block, else the reason.
@@ -101,7 +105,9 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"known_answer_tests_passed_on", known_answer_hosts()},
         {"canaries",
          "twelve zero idioms and three independent loads, timed in every repetition; baseline: 20th "
-         "percentile of a worker's start-up repetitions whose reference agreed with the imul chain"},
+         "percentile of a worker's start-up repetitions whose reference agreed with the imul chain; a repetition "
+         "is disturbed when a canary reads above canary_tolerance x or below 0.8 x its baseline (below: the "
+         "clock reference read slow), or its clock ratio is more than 25% off the worker's start-up ratio"},
         {"canary_tolerance", options.canary_tolerance},
         {"init_value", init},
         {"registers",
@@ -133,7 +139,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v5 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
+  s << "measure v6 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
