@@ -33,7 +33,6 @@ Measurement combine_passes(const Measurement& first, const Measurement& second) 
 }
 
 // Starts of a worker whose self-check may have been spoiled by other load.
-constexpr int kSelfCheckRetries = 7;
 
 }  // namespace
 
@@ -95,12 +94,13 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
                 if (c.loads > 0 && (clean_canary.loads == 0 || c.loads < clean_canary.loads))
                   clean_canary.loads = c.loads;
                 reference_check_ = worker->reference_check();
+                failed_starts = 0;  // the limits below are on failures in a row
               } catch (const StartError& e) {
                 // A self-check that other load may have spoiled is tried
-                // again after waits of 0.5, 1, 2, ... 32 s (~1 min in all);
-                // any other failure three times at once.
+                // again after waits of 0.5, 1, 2, ... (options_.start_retries
+                // waits: 7 = ~1 min in all); any other failure three times at once.
                 ++failed_starts;
-                if (!e.retryable() ? failed_starts >= 3 : failed_starts > kSelfCheckRetries)
+                if (!e.retryable() ? failed_starts >= 3 : failed_starts > static_cast<int>(options_.start_retries))
                   throw std::runtime_error("on " + host_.identity() + ": " + e.what());
                 if (e.retryable())
                   for (double w = 0; w < 0.5 * (1 << (failed_starts - 1)) && !cancelled(); w += 0.1)

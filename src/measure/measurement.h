@@ -81,6 +81,10 @@ struct Options {
   size_t batch_size = 50;
   // The parent kills a worker whose block takes longer than this.
   double block_timeout_seconds = 10.0;
+  // A worker start whose self-check other load may have spoiled is retried
+  // this many times in a row, after waits of 0.5, 1, 2, ... s, before the job
+  // stops with the reason (7: about a minute).
+  uint32_t start_retries = 7;
   // Pin worker i to the i-th allowed CPU.
   bool pin_workers = true;
 
