@@ -3,7 +3,9 @@
 #include <sched.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -14,6 +16,10 @@
 
 namespace surrogate::measure {
 namespace {
+
+// A worker start is refused (and retried) when its TSC ticks per reference
+// cycle exceed this factor x the lowest of the job's accepted starts.
+constexpr double kStartRatioBand = 1.25;
 
 // A block that faulted, hung or is too long will do so again; a measured one,
 // or one given up because of other load, may read differently another time.
@@ -61,7 +67,43 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
   std::mutex deliver_mutex;
   std::exception_ptr failure;
   std::atomic<bool> stop{false};
-  CanaryCycles clean_canary;  // lowest worker start-up canaries so far (under deliver_mutex)
+  // Workers' start-up readings (under deliver_mutex). A clock reference that
+  // ran slow through a start-up (2.4-5.3x on a Firecracker Zen 5 guest, with
+  // the imul check slowed alike) shows as more TSC ticks per reference cycle
+  // than other starts, and its canary baseline reads low by the same factor;
+  // taken into clean_canary, it flagged every later repetition as disturbed.
+  // So a start whose ratio is over kStartRatioBand x the lowest is refused
+  // (retryable), and clean_canary is the lowest canary of starts in the band.
+  struct Start {
+    double tsc_per_cycle;
+    CanaryCycles canary;
+  };
+  std::vector<Start> starts;
+  CanaryCycles clean_canary;
+  auto accept_start = [&](const ReferenceCheck& check, const CanaryCycles& c) {
+    std::lock_guard<std::mutex> lock(deliver_mutex);
+    double lowest = check.tsc_per_cycle;
+    for (const Start& s : starts) lowest = std::min(lowest, s.tsc_per_cycle);
+    if (check.tsc_per_cycle > kStartRatioBand * lowest) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    "clock reference read slow at start-up: %.3f TSC ticks per reference cycle, other starts %.3f "
+                    "(other load)",
+                    check.tsc_per_cycle, lowest);
+      throw StartError(buf, /*retryable=*/true);
+    }
+    starts.push_back({check.tsc_per_cycle, c});
+    clean_canary = {};
+    for (const Start& s : starts) {
+      if (s.tsc_per_cycle > kStartRatioBand * lowest) continue;
+      if (s.canary.zero_idioms > 0 &&
+          (clean_canary.zero_idioms == 0 || s.canary.zero_idioms < clean_canary.zero_idioms))
+        clean_canary.zero_idioms = s.canary.zero_idioms;
+      if (s.canary.loads > 0 && (clean_canary.loads == 0 || s.canary.loads < clean_canary.loads))
+        clean_canary.loads = s.canary.loads;
+    }
+    reference_check_ = check;
+  };
 
   auto cancelled = [&] { return stop || (cancel && cancel->load()); };
   auto deliver = [&](size_t index, Measurement m) {
@@ -87,15 +129,10 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
               worker.reset();
               try {
                 worker = std::make_unique<WorkerProcess>(options_, cpu, host_.has_avx);
-                std::lock_guard<std::mutex> lock(deliver_mutex);
-                CanaryCycles c = worker->canary_baseline();
-                if (c.zero_idioms > 0 && (clean_canary.zero_idioms == 0 || c.zero_idioms < clean_canary.zero_idioms))
-                  clean_canary.zero_idioms = c.zero_idioms;
-                if (c.loads > 0 && (clean_canary.loads == 0 || c.loads < clean_canary.loads))
-                  clean_canary.loads = c.loads;
-                reference_check_ = worker->reference_check();
+                accept_start(worker->reference_check(), worker->canary_baseline());
                 failed_starts = 0;  // the limits below are on failures in a row
               } catch (const StartError& e) {
+                worker.reset();  // also one that started but was refused
                 // A self-check that other load may have spoiled is tried
                 // again after waits of 0.5, 1, 2, ... (options_.start_retries
                 // waits: 7 = ~1 min in all); any other failure three times at once.
