@@ -179,6 +179,10 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
     }
   if (zero_idioms.size() < 3) throw StartError("clock reference unsteady: disturbed by other load", true);
   canary_baseline_ = {quantile(zero_idioms, kCanaryBaselineQuantile), quantile(loads, kCanaryBaselineQuantile)};
+  // A canary costs something: a baseline at or below zero (one start on a
+  // Zen 5 guest read -0.84 cycles for the loads) would flag every repetition.
+  if (canary_baseline_.zero_idioms <= 0 || canary_baseline_.loads <= 0)
+    throw StartError("could not time the canary blocks: a baseline read zero or less (other load)", true);
   // A reference the core runs faster than one per cycle (Intel Golden Cove
   // folds `add reg, imm8` at rename, ~6 per cycle) or slower would scale
   // every result: refuse instead of writing wrong numbers. A reading below 3,

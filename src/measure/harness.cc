@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "measure/estimate.h"
 #include "measure/worker.h"
 
 namespace surrogate::measure {
@@ -20,6 +21,9 @@ namespace {
 // A worker start is refused (and retried) when its TSC ticks per reference
 // cycle exceed this factor x the lowest of the job's accepted starts.
 constexpr double kStartRatioBand = 1.25;
+// The shared canary baseline: this quantile of the accepted starts' own
+// baselines (each a low quantile of its start-up repetitions).
+constexpr double kStartCanaryQuantile = 0.2;
 
 // A block that faulted, hung or is too long will do so again; a measured one,
 // or one given up because of other load, may read differently another time.
@@ -73,7 +77,10 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
   // than other starts, and its canary baseline reads low by the same factor;
   // taken into clean_canary, it flagged every later repetition as disturbed.
   // So a start whose ratio is over kStartRatioBand x the lowest is refused
-  // (retryable), and clean_canary is the lowest canary of starts in the band.
+  // (retryable), and clean_canary is a low quantile of the canaries of starts
+  // in the band. Not their minimum: with a start per batch of 50 blocks, the
+  // minimum of ~1,000 starts' baselines fell low enough that from block ~45k
+  // of a 219k job every repetition was flagged disturbed.
   struct Start {
     double tsc_per_cycle;
     CanaryCycles canary;
@@ -93,15 +100,14 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
       throw StartError(buf, /*retryable=*/true);
     }
     starts.push_back({check.tsc_per_cycle, c});
-    clean_canary = {};
+    std::vector<double> zero_idioms, loads;
     for (const Start& s : starts) {
       if (s.tsc_per_cycle > kStartRatioBand * lowest) continue;
-      if (s.canary.zero_idioms > 0 &&
-          (clean_canary.zero_idioms == 0 || s.canary.zero_idioms < clean_canary.zero_idioms))
-        clean_canary.zero_idioms = s.canary.zero_idioms;
-      if (s.canary.loads > 0 && (clean_canary.loads == 0 || s.canary.loads < clean_canary.loads))
-        clean_canary.loads = s.canary.loads;
+      if (s.canary.zero_idioms > 0) zero_idioms.push_back(s.canary.zero_idioms);
+      if (s.canary.loads > 0) loads.push_back(s.canary.loads);
     }
+    clean_canary = {zero_idioms.empty() ? 0 : quantile(zero_idioms, kStartCanaryQuantile),
+                    loads.empty() ? 0 : quantile(loads, kStartCanaryQuantile)};
     reference_check_ = check;
   };
 
