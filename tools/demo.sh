@@ -72,11 +72,19 @@ for ADAPTED in models/*.srg; do  # an adapted model is named after its host
   "$BIN" predict --model "$ADAPTED" "$HELD_MEASURED" -o "$OUT/$HOST-adapted.csv" 2>/dev/null
   printf '| %-44s | %6s | %8s | %6s | %8s |\n' predictor blocks MAPE tau p50
   printf '|:%s|%s:|%s:|%s:|%s:|\n' "$(printf -- '-%.0s' {1..45})" "-------" "---------" "-------" "---------"
-  for cpu in znver2 sapphirerapids; do
+  # The host's own LLVM model; znver2 was the best LLVM model on both hosts'
+  # held-out blocks (BENCHMARKS.md sections 14 and 15).
+  case "$HOST" in
+    authenticamd-f26-*) OWN=znver5 ;;
+    authenticamd-f25-m1[0-9a-f]-*|authenticamd-f25-m9[0-9a-f]-*) OWN=znver4 ;;
+    authenticamd-f25-*) OWN=znver3 ;;
+    *) OWN=sapphirerapids ;;
+  esac
+  for cpu in znver2 $OWN; do
     "$BIN" simulate -mcpu="$cpu" "$HELD_MEASURED" -o "$OUT/$HOST-$cpu.csv" 2>/dev/null
   done
   for pred in "llvm-mca -mcpu=znver2 (best LLVM model here):$OUT/$HOST-znver2.csv" \
-              "llvm-mca -mcpu=sapphirerapids (the host's):$OUT/$HOST-sapphirerapids.csv" \
+              "llvm-mca -mcpu=$OWN (the host's):$OUT/$HOST-$OWN.csv" \
               "adapted surrogate:$OUT/$HOST-adapted.csv"; do
     "$BIN" evaluate --labels "$HELD_MEASURED" --predictions "${pred#*:}" 2>/dev/null |
       awk -F'|' -v name="${pred%%:*}" '/^\| predictions / && !done { for (i = 4; i <= 6; i++) gsub(/ /, "", $i)
