@@ -228,14 +228,17 @@ bool FaultGuard::run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fa
   asm volatile("cld\n\tfninit" ::: "memory");
   if (g_has_avx) asm volatile("vzeroupper" ::: "memory");
   _mm_setcsr(harness_mxcsr);
-  // Linux starts processes with GS base 0; the harness does not use it. A
-  // hypervisor may hide FSGSBASE from the kernel while the instructions still
-  // run (a Firecracker Zen 5 guest): there the block's wrgsbase works too, and
-  // only arch_prctl resets GS for the kernel and the CPU alike.
-  if (g_has_fsgsbase) {
-    write_gs_base(0);
-  } else {
-    syscall(SYS_arch_prctl, ARCH_SET_GS, 0UL);
+  // After a block: Linux starts processes with GS base 0; the harness does
+  // not use it. A hypervisor may hide FSGSBASE from the kernel while the
+  // instructions still run (a Firecracker Zen 5 guest): there the block's
+  // wrgsbase works too, and only arch_prctl resets GS for the kernel and the
+  // CPU alike. (Harness code leaves GS alone: no system call after it.)
+  if (block_fs) {
+    if (g_has_fsgsbase) {
+      write_gs_base(0);
+    } else {
+      syscall(SYS_arch_prctl, ARCH_SET_GS, 0UL);
+    }
   }
   if (how == kFinished) return true;
   if (fault) *fault = g_fault;

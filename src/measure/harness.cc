@@ -42,8 +42,6 @@ Measurement combine_passes(const Measurement& first, const Measurement& second) 
   return out;
 }
 
-// Starts of a worker whose self-check may have been spoiled by other load.
-
 }  // namespace
 
 Harness::Harness(Options options) : options_(std::move(options)), host_(host_info()) {
@@ -78,9 +76,8 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
   // taken into clean_canary, it flagged every later repetition as disturbed.
   // So a start whose ratio is over kStartRatioBand x the lowest is refused
   // (retryable), and clean_canary is a low quantile of the canaries of starts
-  // in the band. Not their minimum: with a start per batch of 50 blocks, the
-  // minimum of ~1,000 starts' baselines fell low enough that from block ~45k
-  // of a 219k job every repetition was flagged disturbed.
+  // in the band: not their minimum, which can only fall as starts accumulate
+  // (one per batch of 50 blocks), each outlier start lowering it for good.
   struct Start {
     double tsc_per_cycle;
     CanaryCycles canary;
