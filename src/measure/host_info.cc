@@ -7,8 +7,6 @@
 #include <cstring>
 
 #if defined(__x86_64__)
-#include <asm/hwcap2.h>
-#include <sys/auxv.h>
 #include <cpuid.h>
 #endif
 
@@ -72,7 +70,6 @@ HostInfo host_info() {
     }
     h.hypervisor = (c >> 31) & 1;
   }
-  h.has_fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
   unsigned max_ext = __get_cpuid_max(0x80000000, nullptr);
   if (max_ext >= 0x80000004) {
     char brand[49] = {};

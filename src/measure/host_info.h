@@ -16,7 +16,6 @@ struct HostInfo {
   bool has_avx512 = false;     // AVX512F and AVX512VL, and the OS saves zmm/opmask state
   bool has_amx = false;        // AMX-TILE (CPUID 7.0 EDX[24]); a process still needs the kernel's permission to use it
   bool has_tsc = false;        // rdtsc (CPUID 1 EDX[4]); rdtscp is not needed
-  bool has_fsgsbase = false;   // FSGSBASE enabled by the kernel (HWCAP2); used when present, not needed
   bool invariant_tsc = false;  // CPUID 0x80000007 EDX[8]
   bool hypervisor = false;     // running under a hypervisor (CPUID 1 ECX[31])
   std::string machine;         // uname -m
