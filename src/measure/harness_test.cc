@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "measure/host_info.h"
 #include "measure/other_load_test_support.h"
 #include "measure/retry_on_noise_test_support.h"
@@ -126,25 +129,33 @@ TEST_F(HarnessTest, OtherLoadOnTheMeasuringCpusNeverPassesAsData) {
   for (const Known& k : known) batch.push_back(k.block);
   Options o = test_options();
   o.jobs = 0;  // a worker per CPU, as `measure` runs
-  std::vector<Measurement> r;
-  {
-    OtherLoad load;
-    ASSERT_GT(load.processes(), 0u);
-    r = Harness(o).measure(batch);
-  }
-  ASSERT_EQ(r.size(), known.size());
+  // Every value of every attempt is checked; only too few measured values
+  // (the host's own noise on top of this load gives most blocks up as
+  // disturbed: 8 of 24 once on a Zen 5 guest under ctest -j2) earns another
+  // attempt, after waits of 1, 2, 4 s.
   size_t measured = 0;
-  for (size_t i = 0; i < r.size(); ++i) {
-    if (!r[i].measured()) {
-      EXPECT_NE(r[i].reason.find("disturbed"), std::string::npos) << i << ": " << r[i].reason;
-      continue;
+  for (int attempt = 0, wait = 1; attempt < 4 && measured < known.size() / 2; ++attempt, wait *= 2) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(wait / 2));
+    std::vector<Measurement> r;
+    {
+      OtherLoad load;
+      ASSERT_GT(load.processes(), 0u);
+      r = Harness(o).measure(batch);
     }
-    ++measured;
-    // 5%: the bug this guards against read 7-15% low; the worst clean value
-    // seen is 4.07% high (a 6-cycle chain on a CI host, with ctest -j2
-    // running another test beside this load).
-    EXPECT_NEAR(*r[i].throughput / 100 / known[i].cycles, 1.0, 0.05)
-        << "block " << i << " (" << known[i].cycles << " cycles) read " << *r[i].throughput / 100;
+    ASSERT_EQ(r.size(), known.size());
+    measured = 0;
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (!r[i].measured()) {
+        EXPECT_NE(r[i].reason.find("disturbed"), std::string::npos) << i << ": " << r[i].reason;
+        continue;
+      }
+      ++measured;
+      // 5%: the bug this guards against read 7-15% low; the worst clean value
+      // seen is 4.07% high (a 6-cycle chain on a CI host, with ctest -j2
+      // running another test beside this load).
+      EXPECT_NEAR(*r[i].throughput / 100 / known[i].cycles, 1.0, 0.05)
+          << "block " << i << " (" << known[i].cycles << " cycles) read " << *r[i].throughput / 100;
+    }
   }
   // Not vacuous: most blocks are measured despite the load.
   EXPECT_GE(measured, known.size() / 2);
@@ -266,16 +277,21 @@ TEST_F(HarnessTest, RefusesAClockReferenceThatIsNotOneCycle) {
     Options o = test_options();
     o.reference_instruction = reference;
     o.start_retries = 1;  // the imul reference's low reading is retried first
-    Harness harness(o);
-    try {
-      harness.measure({kAddChain});
-      ADD_FAILURE() << "measured with a wrong clock reference " << int(reference[0]);
-    } catch (const std::runtime_error& e) {
-      std::string what = e.what();
-      EXPECT_NE(what.find("self-check"), std::string::npos) << what;
-      EXPECT_NE(what.find(host_info().identity()), std::string::npos) << what;
-      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
-    }
+    // Retried on noise: a start-up the host's load spoils ends as "clock
+    // reference unsteady" instead; a harness that accepts the reference fails
+    // every attempt.
+    with_retries([&] {
+      Harness harness(o);
+      try {
+        harness.measure({kAddChain});
+        ADD_FAILURE() << "measured with a wrong clock reference " << int(reference[0]);
+      } catch (const std::runtime_error& e) {
+        std::string what = e.what();
+        EXPECT_NE(what.find("self-check"), std::string::npos) << what;
+        EXPECT_NE(what.find(host_info().identity()), std::string::npos) << what;
+        EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+      }
+    });
   }
 }
 
