@@ -184,7 +184,21 @@ std::pair<std::size_t, std::size_t> line_and_column(const std::string& text, std
 
 }  // namespace
 
-std::string params_to_json(const CpuParams& p) {
+namespace {
+
+// The members of `object` whose values differ from those in `base` (all of
+// them when base is null or not an object).
+json changed_members(const json& object, const json* base) {
+  if (!base || !base->is_object()) return object;
+  json out = json::object();
+  for (auto& [key, value] : object.items())
+    if (!base->contains(key) || (*base)[key] != value) out[key] = value;
+  return out;
+}
+
+// The params file of `p`; with `base`, only what differs from it (sections
+// with nothing changed are left out, "opcodes" and "classes" stay).
+std::string params_json(const CpuParams& p, const CpuParams* base) {
   std::string out = "{\n";
   auto field = [&](const std::string& key, const json& value, bool last = false) {
     out += "  " + json(key).dump() + ": " + value.dump() + (last ? "\n" : ",\n");
@@ -194,34 +208,49 @@ std::string params_to_json(const CpuParams& p) {
   field("llvm", LLVM_VERSION_STRING);
   field("cpu", p.cpu);
   field("sched_model", p.sched_model);
-  field("global", global_to_json(p.global));
+  const json base_global = base ? global_to_json(base->global) : json();
+  const json global = changed_members(global_to_json(p.global), base ? &base_global : nullptr);
+  if (!base || !global.empty()) field("global", global);
 
-  json resources = json::object();
-  for (std::size_t i = 1; i < p.resources.size(); ++i) {
-    const Resource& r = p.resources[i];
+  auto resource_json = [](const CpuParams& q, std::size_t i) {
+    const Resource& r = q.resources[i];
     json jr{{"units", r.units}, {"buffer_size", r.buffer_size}};
-    if (is_queue(p, i)) {  // its size is global.load_queue_size / store_queue_size
+    if (is_queue(q, i)) {  // its size is global.load_queue_size / store_queue_size
       jr.erase("buffer_size");
-      jr["queue"] = i == p.load_queue_resource ? "load" : "store";
+      jr["queue"] = i == q.load_queue_resource ? "load" : "store";
     }
     if (r.is_group()) {
       jr["members"] = json::array();
-      for (unsigned m : r.members) jr["members"].push_back(p.resources[m].name);
+      for (unsigned m : r.members) jr["members"].push_back(q.resources[m].name);
     }
-    resources[r.name] = jr;
+    return jr;
+  };
+  json resources = json::object();
+  for (std::size_t i = 1; i < p.resources.size(); ++i) {
+    const json base_jr = base ? resource_json(*base, i) : json();
+    const json jr = changed_members(resource_json(p, i), base ? &base_jr : nullptr);
+    if (!base || !jr.empty()) resources[p.resources[i].name] = jr;
   }
-  out += "  \"resources\": {\n";
-  std::size_t n = 0;
-  for (auto& [name, value] : resources.items())
-    out += "    " + json(name).dump() + ": " + value.dump() + (++n < resources.size() ? ",\n" : "\n");
-  out += "  },\n";
+  if (!base || !resources.empty()) {
+    out += "  \"resources\": {\n";
+    std::size_t n = 0;
+    for (auto& [name, value] : resources.items())
+      out += "    " + json(name).dump() + ": " + value.dump() + (++n < resources.size() ? ",\n" : "\n");
+    out += "  },\n";
+  }
 
+  auto file_json = [](const RegisterFile& f) {
+    return json{{"physical_registers", f.physical_registers},
+                {"max_moves_eliminated_per_cycle", f.max_moves_eliminated_per_cycle},
+                {"zero_move_elimination_only", f.zero_move_elimination_only}};
+  };
   json files = json::object();
-  for (const RegisterFile& f : p.register_files)
-    files[f.name] = {{"physical_registers", f.physical_registers},
-                     {"max_moves_eliminated_per_cycle", f.max_moves_eliminated_per_cycle},
-                     {"zero_move_elimination_only", f.zero_move_elimination_only}};
-  field("register_files", files);
+  for (std::size_t i = 0; i < p.register_files.size(); ++i) {
+    const json base_jf = base ? file_json(base->register_files[i]) : json();
+    const json jf = changed_members(file_json(p.register_files[i]), base ? &base_jf : nullptr);
+    if (!base || !jf.empty()) files[p.register_files[i].name] = jf;
+  }
+  if (!base || !files.empty()) field("register_files", files);
 
   auto rows = [&](const std::string& key, const std::map<std::string, const SchedRow*>& sorted, bool last) {
     out += "  " + json(key).dump() + ": {\n";
@@ -233,15 +262,30 @@ std::string params_to_json(const CpuParams& p) {
   };
   const block::X86Target& x86 = block::X86Target::get();
   std::map<std::string, const SchedRow*> opcodes;
-  for (auto& [op, row] : p.opcodes) opcodes[x86.opcode_name(op)] = &row;
+  for (auto& [op, row] : p.opcodes) {
+    const auto it = base ? base->opcodes.find(op) : p.opcodes.end();
+    if (!base || it == base->opcodes.end() || it->second != row) opcodes[x86.opcode_name(op)] = &row;
+  }
   rows("opcodes", opcodes, false);
   std::map<std::string, const SchedRow*> classes;
   std::vector<std::string> keys = class_keys(p);
   for (std::size_t c = 0; c < p.classes.size(); ++c)
-    if (p.class_is_valid[c] && !p.class_is_variant[c]) classes[keys[c]] = &p.classes[c];
+    if (p.class_is_valid[c] && !p.class_is_variant[c] && (!base || p.classes[c] != base->classes[c]))
+      classes[keys[c]] = &p.classes[c];
   rows("classes", classes, true);
   out += "}\n";
   return out;
+}
+
+}  // namespace
+
+std::string params_to_json(const CpuParams& p) { return params_json(p, nullptr); }
+
+std::string params_changes_to_json(const CpuParams& p, const CpuParams& base) {
+  if (p.sched_model != base.sched_model || p.resources.size() != base.resources.size() ||
+      p.register_files.size() != base.register_files.size() || p.classes.size() != base.classes.size())
+    throw std::invalid_argument("params_changes_to_json: parameters of " + p.cpu + " against a table of " + base.cpu);
+  return params_json(p, &base);
 }
 
 CpuParams params_from_json(const std::string& text, const std::string& input) {

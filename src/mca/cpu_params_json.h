@@ -24,6 +24,13 @@ inline constexpr int kCpuParamsVersion = 1;
 
 std::string params_to_json(const CpuParams& params);
 
+// Only what `params` changes from `base` (both of the same CPU; base is
+// normally CpuParams::stock(params.cpu)): the header, then the global
+// fields, resources, register files and whole opcode/class rows that differ,
+// in the dump's layout. Loading it gives `params` back when base is LLVM's
+// table; it reads as a patch of the scheduling model (what `tune` writes).
+std::string params_changes_to_json(const CpuParams& params, const CpuParams& base);
+
 // `input` names the source in errors; throws InputError.
 CpuParams params_from_json(const std::string& text, const std::string& input);
 

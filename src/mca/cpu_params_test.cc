@@ -90,6 +90,30 @@ TEST(CpuParamsJson, PartialFileOverlaysStockValues) {
   EXPECT_EQ(row.ports.at(q.find_resource("HWPort15")).acquire_at, 1);
 }
 
+// A changes file holds exactly what differs and loads back to the edited table.
+TEST(CpuParamsJson, ChangesFileHoldsOnlyTheChangesAndLoadsBack) {
+  const CpuParams stock = CpuParams::stock("znver4");
+  EXPECT_EQ(params_changes_to_json(stock, stock).find("\"global\""), std::string::npos);
+  CpuParams p = stock;
+  p.global.dispatch_width = 11;
+  const unsigned imul = block::X86Target::get().find_opcode("IMUL64rr");
+  p.opcodes.at(imul).latencies.at(0).cycles = 7;
+  p.register_files.at(1).physical_registers += 4;
+  const std::string json = params_changes_to_json(p, stock);
+  EXPECT_NE(json.find("\"IMUL64rr\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"dispatch_width\":11"), std::string::npos) << json;
+  EXPECT_EQ(json.find("\"issue_width\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("\"ADD64rr\""), std::string::npos) << json;
+  EXPECT_LT(json.size(), 2000u) << json;
+  const CpuParams q = params_from_json(json, "changes.json");
+  EXPECT_EQ(q.global, p.global);
+  EXPECT_EQ(q.opcodes, p.opcodes);
+  EXPECT_EQ(q.classes, p.classes);
+  EXPECT_EQ(params_to_json(q), params_to_json(p));
+  CpuParams other = CpuParams::stock("haswell");
+  EXPECT_THROW(params_changes_to_json(other, stock), std::invalid_argument);
+}
+
 std::string load_error(const std::string& json) {
   try {
     params_from_json(json, "bad.json");
