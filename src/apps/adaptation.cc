@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/measured_host.h"
 #include "apps/surrogate_training.h"
 #include "mca/simulator_labeller.h"
 #include "runtime/model_file.h"
@@ -61,18 +62,6 @@ nlohmann::json summary_json(const dataset::ErrorSummary& s) {
 }
 
 }  // namespace
-
-std::string measured_host(const std::string& measured) {
-  const std::string meta = measured + ".meta.json";
-  if (!std::filesystem::exists(meta)) return "";
-  try {
-    const nlohmann::json j = nlohmann::json::parse(util::read_file(meta));
-    if (j.contains("cpu") && j["cpu"].is_object() && j["cpu"].contains("identity") && j["cpu"]["identity"].is_string())
-      return j["cpu"]["identity"];
-  } catch (const nlohmann::json::exception&) {
-  }
-  return "";
-}
 
 std::vector<std::string> shipped_models() {
   const std::filesystem::path bin = util::executable_directory();

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/measured_host.h"
 #include "dataset/metrics.h"
 #include "nn/trainer.h"
 
@@ -55,8 +56,5 @@ AdaptResult adapt(const AdaptOptions& options, std::ostream& log, const std::fun
 // The models shipped with the toolkit (share/surrogate/models beside an
 // installed binary, or models/ of the source tree of a built one), sorted.
 std::vector<std::string> shipped_models();
-
-// The host identity in MEASURED.meta.json ("cpu"."identity"), or "".
-std::string measured_host(const std::string& measured);
 
 }  // namespace surrogate::apps

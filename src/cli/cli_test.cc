@@ -290,7 +290,7 @@ TEST(Cli, LabellingKilledWithSigkillResumesByteIdentical) { expect_killed_run_re
 
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* cmd : {"", "simulate", "params", "params dump", "cpus", "disasm", "measure", "evaluate", "label",
-                          "train", "compile", "adapt", "predict"}) {
+                          "train", "compile", "adapt", "predict", "tune"}) {
     if (!SURROGATE_WITH_TORCH &&
         (std::string(cmd) == "train" || std::string(cmd) == "compile" || std::string(cmd) == "adapt"))
       continue;
@@ -298,6 +298,46 @@ TEST(Cli, EveryCommandHasHelp) {
     EXPECT_EQ(r.status, 0) << cmd;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd << ": " << r.out;
   }
+}
+
+// tune as a user runs it: haswell's parameters fitted to blocks "measured"
+// by skylake's model; the params file it writes is what simulate --params
+// reads, and is closer to the "host" on the test split (the report says);
+// kill -9 midway, run again: the same bytes. Bad input: one line, no output.
+TEST(Cli, TuneWritesParamsThatSimulateAndResumesAfterSigkill) {
+  const std::string blocks = write_sample_rows("tune_blocks.csv", 300);
+  const std::string measured = dir() + "/tune_measured.csv";
+  ASSERT_EQ(run("simulate -mcpu=skylake " + blocks + " -o " + measured).status, 0);
+  const std::string reference = dir() + "/tune_ref.json", killed = dir() + "/tune_killed.json";
+  fs::remove(reference);
+  fs::remove(killed);
+  const std::string args = " -mcpu=haswell --measured " + measured + " --max-sweeps 2 --min-support 10 -j 1 -o ";
+  Result r = run("tune" + args + reference);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("| **test (unused until now)** |"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("simulate --params " + reference), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir() + "/tune_ref.report.md"));
+  Result sim = run("simulate --params " + reference + " " + blocks);
+  ASSERT_EQ(sim.status, 0) << sim.err;
+  EXPECT_EQ(lines(sim.out), 301u);
+
+  const int status = run_and_signal_when({"tune", "-mcpu=haswell", "--measured", measured, "--max-sweeps", "2",
+                                          "--min-support", "10", "-j", "1", "-o", killed},
+                                         [&] { return fs::exists(killed + ".state"); }, SIGKILL);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "tune finished before the kill";
+  EXPECT_FALSE(fs::exists(killed));
+  Result resumed = run("tune" + args + killed);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming"), std::string::npos) << resumed.err;
+  EXPECT_TRUE(slurp(killed) == slurp(reference)) << "different bytes after the resume";
+  EXPECT_FALSE(fs::exists(killed + ".state"));
+
+  const std::string out = dir() + "/tune_bad.json";
+  expect_clean_failure("tune -mcpu=pentium9 --measured " + measured, out, "unknown CPU 'pentium9'");
+  expect_clean_failure("tune -mcpu=haswell --measured " + dir() + "/missing.csv", out, "missing.csv");
+  expect_clean_failure("tune -mcpu=haswell --measured " + write("tune_few.csv", "hex,throughput\n4801d8,100\n"),
+                       out, "tuning needs at least");
+  expect_clean_failure("tune -mcpu=haswell --method=annealing --measured " + measured, out, "unknown method");
 }
 
 // optimize on two hand-written blocks: a dead mov goes with everything live;

@@ -1,0 +1,81 @@
+#include "cli/tune_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "apps/tuning.h"
+#include "util/parallel.h"
+
+namespace surrogate::cli {
+
+namespace {
+
+struct Options {
+  apps::TuneOptions tune;
+  double max_minutes = 20;
+};
+
+int run(Options o) {
+  std::optional<std::string> cpu = resolve_mcpu(o.tune.cpu, "tune");
+  if (!cpu) return 0;
+  o.tune.cpu = *cpu;
+  o.tune.max_seconds = o.max_minutes * 60;
+  install_interrupt_handler();
+  const apps::TuneResult r = apps::tune(o.tune, std::cerr, [] { return interrupted.load(); });
+  if (r.interrupted) {
+    std::cerr << "surrogate tune: interrupted; run the same command again to resume\n";
+    return 130;
+  }
+  apps::write_tune_report(std::cout, o.tune, r);
+  std::cerr << "surrogate tune: wrote " << o.tune.output << " (use it with 'surrogate simulate --params "
+            << o.tune.output << "')\n";
+  return 0;
+}
+
+}  // namespace
+
+Command add_tune_command(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  o->tune.jobs = util::default_jobs();
+  CLI::App* sub = app.add_subcommand(
+      "tune",
+      "Surrogate optimisation's goal (Renda et al., section 5; DiffTune): fit llvm-mca's CPU parameters (per-opcode "
+      "micro-ops, latencies, port cycles, ReadAdvance; global widths and buffers) to throughputs measured on this "
+      "machine ('surrogate measure' output), starting from LLVM's values, and write them as a params file for "
+      "'surrogate simulate --params'. The measured blocks are split 80/10/10 by hash: fitted on the first part, "
+      "the sweep with the lowest validation error is kept, the test part compares LLVM's values with the tuned "
+      "ones. Blocks of openssl, sqlite and redis are never tuned on. Resumable: run the same command again after "
+      "an interruption. Writes TUNED.json and TUNED.report.md; prints the report.");
+  sub->add_option("--mcpu", o->tune.cpu, "LLVM CPU whose parameters start the tuning ('native': this host's)")
+      ->required();
+  sub->add_option("--measured", o->tune.measured, "measured throughputs (CSV hex,throughput[,sources] or label store)")
+      ->required();
+  sub->add_option("-o,--output", o->tune.output, "the tuned parameters, TUNED.json (TUNED.report.md beside it)")
+      ->required();
+  sub->add_option("--method", o->tune.method, "search method: coordinate (coordinate descent on the simulator)")
+      ->default_val("coordinate");
+  sub->add_option("--max-minutes", o->max_minutes,
+                  "time budget of the search (0: none); the best values so far are kept")
+      ->default_val(20);
+  sub->add_option("--budget-simulations", o->tune.budget_simulations,
+                  "at most this many block simulations in the search (0: none)")
+      ->default_val(0);
+  sub->add_option("--max-blocks", o->tune.max_blocks, "measured blocks drawn (by hash) before the split (0: all)")
+      ->default_val(o->tune.max_blocks);
+  sub->add_option("--min-support", o->tune.min_support,
+                  "an opcode's fields move only if it occurs in at least this many training blocks")
+      ->default_val(o->tune.min_support)
+      ->check(CLI::Range(1, 1000000));
+  sub->add_option("--penalty", o->tune.penalty,
+                  "cost of a one-unit change of a per-opcode field, in relative error summed over blocks (a global "
+                  "field: of a 10% change)")
+      ->default_val(o->tune.penalty)
+      ->check(CLI::Range(0.0, 1e9));
+  sub->add_option("--max-sweeps", o->tune.max_sweeps, "passes over every field")
+      ->default_val(o->tune.max_sweeps)
+      ->check(CLI::Range(1u, 1000u));
+  sub->add_option("-j,--jobs", o->tune.jobs, "simulator threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+  return {sub, [o] { return run(*o); }};
+}
+
+}  // namespace surrogate::cli
