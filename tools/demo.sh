@@ -83,8 +83,16 @@ for ADAPTED in models/*.srg; do  # an adapted model is named after its host
   for cpu in znver2 $OWN; do
     "$BIN" simulate -mcpu="$cpu" "$HELD_MEASURED" -o "$OUT/$HOST-$cpu.csv" 2>/dev/null
   done
+  # llvm-mca with $OWN's parameters tuned to this host (surrogate tune; params/README.md).
+  TUNED=params/$HOST-$OWN.json
+  tuned_row=()
+  if [ -f "$TUNED" ]; then
+    "$BIN" simulate --params "$TUNED" "$HELD_MEASURED" -o "$OUT/$HOST-tuned.csv" 2>/dev/null
+    tuned_row=("llvm-mca -mcpu=$OWN, tuned (params/):$OUT/$HOST-tuned.csv")
+  fi
   for pred in "llvm-mca -mcpu=znver2 (best LLVM model here):$OUT/$HOST-znver2.csv" \
               "llvm-mca -mcpu=$OWN (the host's):$OUT/$HOST-$OWN.csv" \
+              "${tuned_row[@]}" \
               "adapted surrogate:$OUT/$HOST-adapted.csv"; do
     "$BIN" evaluate --labels "$HELD_MEASURED" --predictions "${pred#*:}" 2>/dev/null |
       awk -F'|' -v name="${pred%%:*}" '/^\| predictions / && !done { for (i = 4; i <= 6; i++) gsub(/ /, "", $i)
