@@ -35,12 +35,10 @@ constexpr std::size_t kMinTrainBlocks = 50;
 // divided by LLVM's value: a 10% change of a global costs one unit.
 constexpr double kGlobalPenaltyPerRelativeChange = 10;
 
-// The sample's order: a hash of the bytes unrelated to the split's (FNV-1a
-// then SplitMix64's finaliser), so drawing max_blocks keeps the 80/10/10.
+// The sample's order: a hash of the bytes unrelated to the split's (its
+// hash through SplitMix64's finaliser), so drawing max_blocks keeps the 80/10/10.
 std::uint64_t sample_key(const std::vector<std::uint8_t>& bytes) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (std::uint8_t b : bytes) h = (h ^ b) * 1099511628211ull;
-  h += 0x9e3779b97f4a7c15ull;
+  std::uint64_t h = dataset::block_hash(bytes) + 0x9e3779b97f4a7c15ull;
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
   h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
   return h ^ (h >> 31);
@@ -129,9 +127,8 @@ TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<boo
       ++r.unusable;
       continue;
     }
-    BlockSet& set = dataset::split_of(decoded[i].bytes) == dataset::Split::kTrain        ? train
-                    : dataset::split_of(decoded[i].bytes) == dataset::Split::kValidation ? validation
-                                                                                         : test;
+    const dataset::Split split = dataset::split_of(decoded[i].bytes);
+    BlockSet& set = split == dataset::Split::kTrain ? train : split == dataset::Split::kValidation ? validation : test;
     set.blocks.push_back(std::move(decoded[i]));
     set.measured.push_back(measured[i]);
   }

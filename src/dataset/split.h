@@ -10,12 +10,16 @@ namespace surrogate::dataset {
 
 enum class Split { kTrain, kValidation, kTest };
 
-// FNV-1a 64 of the block's bytes, bucket = hash % 100: [0,80) train,
-// [80,90) validation, [90,100) test.
-inline Split split_of(std::span<const std::uint8_t> bytes) {
+// FNV-1a 64 of a block's bytes: the split's hash.
+inline std::uint64_t block_hash(std::span<const std::uint8_t> bytes) {
   std::uint64_t h = 1469598103934665603ull;
   for (std::uint8_t b : bytes) h = (h ^ b) * 1099511628211ull;
-  std::uint64_t bucket = h % 100;
+  return h;
+}
+
+// bucket = block_hash % 100: [0,80) train, [80,90) validation, [90,100) test.
+inline Split split_of(std::span<const std::uint8_t> bytes) {
+  std::uint64_t bucket = block_hash(bytes) % 100;
   return bucket < 80 ? Split::kTrain : bucket < 90 ? Split::kValidation : Split::kTest;
 }
 
