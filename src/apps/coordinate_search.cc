@@ -25,8 +25,6 @@ constexpr double kSaveEverySeconds = 2;
 // Seconds between progress lines within a sweep.
 constexpr double kProgressEverySeconds = 30;
 
-double relative_error(double predicted, double measured) { return std::abs(predicted - measured) / measured; }
-
 // Simulates rows (all when `rows` is null) under `params` into out[row];
 // false when the parameters cannot be materialised or a block fails.
 bool simulate_rows(const mca::CpuParams& params, const BlockSet& set, const std::vector<std::uint32_t>* rows,
@@ -50,11 +48,9 @@ bool simulate_rows(const mca::CpuParams& params, const BlockSet& set, const std:
   return ok;
 }
 
-double mape_of(const std::vector<double>& predicted, const std::vector<double>& measured) {
-  if (measured.empty()) return 0;
-  double sum = 0;
-  for (std::size_t i = 0; i < measured.size(); ++i) sum += relative_error(predicted[i], measured[i]);
-  return sum / static_cast<double>(measured.size());
+// MAPE of the whole set (0.05 = 5%), 0 for an empty one.
+double mape_of(const std::vector<double>& predicted, const BlockSet& set) {
+  return set.measured.empty() ? 0 : summed_relative_error(predicted, set) / static_cast<double>(set.measured.size());
 }
 
 struct State {
@@ -119,6 +115,17 @@ bool load(State& s, const SearchOptions& o, std::size_t fields, std::ostream& lo
 
 }  // namespace
 
+double summed_relative_error(const std::vector<double>& predicted, const BlockSet& set,
+                             const std::vector<std::uint32_t>* rows) {
+  auto error = [&](std::size_t b) { return std::abs(predicted[b] - set.measured[b]) / set.measured[b]; };
+  double sum = 0;
+  if (rows)
+    for (std::uint32_t b : *rows) sum += error(b);
+  else
+    for (std::size_t b = 0; b < set.measured.size(); ++b) sum += error(b);
+  return sum;
+}
+
 std::vector<double> simulate_all(const mca::CpuParams& params, std::span<const block::BasicBlock> blocks,
                                  unsigned jobs) {
   std::vector<double> out(blocks.size(), kNan);
@@ -172,7 +179,7 @@ SearchResult coordinate_search(const SearchProblem& p, const SearchOptions& o, s
       if (!simulate_rows(*p.stock, validation, nullptr, o.jobs, v))
         throw std::runtime_error("a validation block cannot be simulated under LLVM's own values");
       s.simulations += validation.blocks.size();
-      s.validation_stock = s.best_validation = mape_of(v, validation.measured);
+      s.validation_stock = s.best_validation = mape_of(v, validation);
     }
   }
 
@@ -187,15 +194,15 @@ SearchResult coordinate_search(const SearchProblem& p, const SearchOptions& o, s
       std::vector<double> v(validation.blocks.size(), kNan);
       const bool ok = simulate_rows(layout.apply(*p.stock, s.values), validation, nullptr, o.jobs, v);
       s.simulations += validation.blocks.size();
-      const double mape = ok ? mape_of(v, validation.measured) : kInfinity;
+      const double mape = ok ? mape_of(v, validation) : kInfinity;
       if (mape < s.best_validation) {
         s.best_validation = mape;
         s.best_values = s.values;
       }
       log << "coordinate search: sweep " << s.sweep + 1 << (whole ? "" : " (stopped midway)") << ": "
-          << s.moves_this_sweep << " moves, train MAPE " << 100 * mape_of(current, train.measured)
-          << "%, validation MAPE " << 100 * mape << "% (best " << 100 * s.best_validation << "%), " << s.simulations
-          << " simulations, " << elapsed() << " s\n";
+          << s.moves_this_sweep << " moves, train MAPE " << 100 * mape_of(current, train) << "%, validation MAPE "
+          << 100 * mape << "% (best " << 100 * s.best_validation << "%), " << s.simulations << " simulations, "
+          << elapsed() << " s\n";
     } else {
       s.best_values = s.values;
     }
@@ -216,11 +223,7 @@ SearchResult coordinate_search(const SearchProblem& p, const SearchOptions& o, s
       const std::size_t i = s.next_field;
       const std::vector<std::uint32_t>* rows = p.affected[i].empty() ? nullptr : &p.affected[i];
       const double value = s.values[i];
-      double current_error = 0;
-      if (rows)
-        for (std::uint32_t b : *rows) current_error += relative_error(current[b], train.measured[b]);
-      else
-        for (std::size_t b = 0; b < current.size(); ++b) current_error += relative_error(current[b], train.measured[b]);
+      const double current_error = summed_relative_error(current, train, rows);
       // The change of the objective (error + penalty) for `candidate`.
       auto try_value = [&](double candidate, double& error_change) {
         std::vector<double> values = s.values;
@@ -228,12 +231,7 @@ SearchResult coordinate_search(const SearchProblem& p, const SearchOptions& o, s
         const std::size_t n = rows ? rows->size() : train.blocks.size();
         s.simulations += n;
         if (!simulate_rows(layout.apply(*p.stock, values), train, rows, o.jobs, trial)) return kInfinity;
-        double error = 0;
-        if (rows)
-          for (std::uint32_t b : *rows) error += relative_error(trial[b], train.measured[b]);
-        else
-          for (std::size_t b = 0; b < trial.size(); ++b) error += relative_error(trial[b], train.measured[b]);
-        error_change = error - current_error;
+        error_change = summed_relative_error(trial, train, rows) - current_error;
         return error_change + p.weight[i] * (std::abs(candidate - start[i]) - std::abs(value - start[i]));
       };
       double best_change = -1e-9, best_value = value;
@@ -281,8 +279,8 @@ SearchResult coordinate_search(const SearchProblem& p, const SearchOptions& o, s
       }
       if (elapsed() - last_progress >= kProgressEverySeconds) {
         log << "coordinate search: sweep " << s.sweep + 1 << ": field " << i + 1 << " of " << fields.size() << ", "
-            << s.moves_this_sweep << " moves, train MAPE " << 100 * mape_of(current, train.measured) << "%, "
-            << s.simulations << " simulations, " << elapsed() << " s\n";
+            << s.moves_this_sweep << " moves, train MAPE " << 100 * mape_of(current, train) << "%, " << s.simulations
+            << " simulations, " << elapsed() << " s\n";
         last_progress = elapsed();
       }
       if (elapsed() - last_save >= kSaveEverySeconds) {

@@ -79,6 +79,11 @@ struct SearchResult {
 SearchResult coordinate_search(const SearchProblem& problem, const SearchOptions& options, std::ostream& log,
                                const std::function<bool()>& cancel);
 
+// The sum of the relative errors |predicted[b] - measured[b]| / measured[b]
+// over the blocks `rows` of `set` (every block when rows is null), in order.
+double summed_relative_error(const std::vector<double>& predicted, const BlockSet& set,
+                             const std::vector<std::uint32_t>* rows = nullptr);
+
 // Simulated throughputs of `blocks` under `params` (cycles per 100
 // iterations), NaN where the simulator refuses a block.
 std::vector<double> simulate_all(const mca::CpuParams& params, std::span<const block::BasicBlock> blocks,

@@ -44,16 +44,11 @@ std::uint64_t sample_key(const std::vector<std::uint8_t>& bytes) {
   return h ^ (h >> 31);
 }
 
+// Mean relative error over the blocks `rows` of `set` (every block when empty).
 double mean_relative_error(const std::vector<double>& predicted, const BlockSet& set,
                            const std::vector<std::uint32_t>& rows) {
-  double sum = 0;
-  if (rows.empty()) {
-    for (std::size_t b = 0; b < set.measured.size(); ++b)
-      sum += std::abs(predicted[b] - set.measured[b]) / set.measured[b];
-    return set.measured.empty() ? 0 : sum / static_cast<double>(set.measured.size());
-  }
-  for (std::uint32_t b : rows) sum += std::abs(predicted[b] - set.measured[b]) / set.measured[b];
-  return sum / static_cast<double>(rows.size());
+  const std::size_t n = rows.empty() ? set.measured.size() : rows.size();
+  return n == 0 ? 0 : summed_relative_error(predicted, set, rows.empty() ? nullptr : &rows) / static_cast<double>(n);
 }
 
 std::string percent(double x) {
