@@ -24,6 +24,11 @@ struct EncodedBlock {
   // block/dependencies.h: feature_count(set) floats per instruction, in
   // order, for the set the data were tokenized with (empty for kNone).
   std::vector<float> features;
+  // Parameter conditioning (nn/hierarchical_lstm.h P and G), empty when the
+  // surrogate is not conditioned: the CPU parameters the label was made
+  // under, P floats per instruction in order and G global floats.
+  std::vector<float> parameters;
+  std::vector<float> globals;
 };
 
 // Blocks decoded and tokenized, before the vocabulary exists.

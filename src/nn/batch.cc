@@ -36,6 +36,13 @@ Batch make_batch(std::span<const dataset::EncodedBlock* const> blocks) {
   const std::int64_t F =
       features ? static_cast<std::int64_t>(blocks[0]->features.size() / blocks[0]->instructions.size()) : 0;
   if (features) batch.instruction_features = torch::zeros({B, max_instructions, F}, torch::kFloat32);
+  // Parameter rows and globals likewise (parameter-conditioned surrogates).
+  const bool conditioned = !blocks[0]->parameters.empty();
+  const std::int64_t P =
+      conditioned ? static_cast<std::int64_t>(blocks[0]->parameters.size() / blocks[0]->instructions.size()) : 0;
+  const std::int64_t G = blocks[0]->globals.size();
+  if (conditioned) batch.instruction_params = torch::zeros({B, max_instructions, P}, torch::kFloat32);
+  if (G) batch.global_params = torch::empty({B, G}, torch::kFloat32);
   batch.instruction_index = torch::full({B, max_instructions}, U, torch::kInt64);
   batch.block_lengths = torch::empty({B}, torch::kInt64);
   batch.throughput = torch::empty({B}, torch::kFloat32);
@@ -51,6 +58,16 @@ Batch make_batch(std::span<const dataset::EncodedBlock* const> blocks) {
       if (e.features.size() != e.instructions.size() * static_cast<std::size_t>(F))
         throw std::logic_error("make_batch: a block without its dependency features");
       std::copy(e.features.begin(), e.features.end(), batch.instruction_features[b].data_ptr<float>());
+    }
+    if (conditioned) {
+      if (e.parameters.size() != e.instructions.size() * static_cast<std::size_t>(P))
+        throw std::logic_error("make_batch: a block without its parameter rows");
+      std::copy(e.parameters.begin(), e.parameters.end(), batch.instruction_params[b].data_ptr<float>());
+    }
+    if (G) {
+      if (e.globals.size() != static_cast<std::size_t>(G))
+        throw std::logic_error("make_batch: a block without its globals");
+      std::copy(e.globals.begin(), e.globals.end(), batch.global_params[b].data_ptr<float>());
     }
   }
   return batch;
