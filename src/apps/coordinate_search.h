@@ -72,7 +72,12 @@ struct SearchResult {
   double seconds = 0;                                 // wall clock, across resumed runs
   std::string stop_reason;   // "converged", "max sweeps", "simulation budget", "time budget", "interrupted"
   bool interrupted = false;  // cancel(): the state is saved, values are those of the last sweep
+  std::string summary;       // one line a method adds to the report ("" = none)
 };
+
+// A search method over a SearchProblem (coordinate_search, gradient_search).
+using SearchMethod = std::function<SearchResult(const SearchProblem&, const SearchOptions&, std::ostream&,
+                                                const std::function<bool()>&)>;
 
 // Throws std::runtime_error when a training block cannot be simulated under
 // LLVM's own values (the caller leaves such blocks out first).

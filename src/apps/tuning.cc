@@ -65,9 +65,13 @@ std::string fixed(double x, int digits) {
 
 }  // namespace
 
-TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<bool()>& cancel) {
-  if (o.method != "coordinate")
-    throw std::runtime_error("unknown method '" + o.method + "' (this build has: coordinate)");
+TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<bool()>& cancel,
+                const std::map<std::string, SearchMethod>& methods) {
+  if (o.method != "coordinate" && o.method != "nlopt" && !methods.count(o.method)) {
+    std::string known = "coordinate, nlopt";
+    for (const auto& [name, method] : methods) known += ", " + name;
+    throw std::runtime_error("unknown method '" + o.method + "' (this build has: " + known + ")");
+  }
   if (o.output.size() < 6 || o.output.substr(o.output.size() - 5) != ".json")
     throw std::runtime_error(o.output + ": the tuned parameters' name must end in .json");
   util::refuse_output_over_input(o.output, {o.measured});
@@ -200,12 +204,15 @@ TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<boo
                           std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   search.jobs = jobs;
   search.state_path = o.output + ".state";
-  search.fingerprint = "tune v1 coordinate measured=" + util::fingerprint_of(measured_bytes) + " cpu=" + o.cpu +
+  search.fingerprint = "tune v1 " + o.method + " measured=" + util::fingerprint_of(measured_bytes) + " cpu=" + o.cpu +
                        " layout=" + layout.fingerprint() + " max_blocks=" + std::to_string(o.max_blocks) +
                        " min_support=" + std::to_string(o.min_support) + " penalty=" + fixed(o.penalty, 6) +
                        " max_sweeps=" + std::to_string(o.max_sweeps) +
                        " budget=" + std::to_string(o.budget_simulations);
-  const SearchResult s = coordinate_search(problem, search, log, cancel);
+  const SearchResult s = o.method == "coordinate" ? coordinate_search(problem, search, log, cancel)
+                         : o.method == "nlopt"    ? nlopt_search(problem, search, o.nlopt, log, cancel)
+                                                  : methods.at(o.method)(problem, search, log, cancel);
+  r.method_summary = s.summary;
   r.simulations = s.simulations;
   r.sweeps = s.sweeps;
   r.moves = s.moves;
@@ -262,9 +269,14 @@ TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<boo
 void write_tune_report(std::ostream& out, const TuneOptions& o, const TuneResult& r) {
   out << "# surrogate tune: " << o.cpu << " fitted to " << o.measured << "\n\n";
   out << "Host: " << (r.host.empty() ? "(not named: no .meta.json)" : r.host) << ". Method: " << o.method
-      << " (on the real simulator), penalty " << fixed(o.penalty, 3) << ", " << r.sweeps << " sweeps, " << r.moves
-      << " moves, stopped: " << r.stop_reason << "; " << r.simulations << " block simulations, " << fixed(r.seconds, 1)
-      << " s.\n\n";
+      << (o.method == "gradient" ? " (through a surrogate, judged by the simulator)" : " (on the real simulator)")
+      << ", penalty " << fixed(o.penalty, 3) << ", " << r.sweeps
+      << (o.method == "coordinate" ? " sweeps, "
+          : o.method == "gradient" ? " epochs, "
+                                   : " evaluations, ")
+      << r.moves << " moves, stopped: " << r.stop_reason << "; " << r.simulations
+      << " block simulations (all of them, the surrogate's data included), " << fixed(r.seconds, 1) << " s.\n\n";
+  if (!r.method_summary.empty()) out << r.method_summary << ".\n\n";
   out << r.measured_blocks << " measured blocks; " << r.held_out_left_out << " of held-out programs left out; "
       << r.unusable << " not decodable or not simulable; split " << r.train_blocks << " train / " << r.validation_blocks
       << " validation / " << r.test_blocks << " test. Tuned: " << r.tuned_opcodes << " opcodes in at least "

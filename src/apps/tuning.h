@@ -20,9 +20,13 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "apps/coordinate_search.h"
+#include "apps/gradient_search.h"
+#include "apps/nlopt_search.h"
 #include "dataset/metrics.h"
 
 namespace surrogate::apps {
@@ -32,7 +36,7 @@ struct TuneOptions {
   std::string measured;               // measured label set (CSV hex,throughput[,sources] or label store)
   std::string output;                 // TUNED.json (what differs from LLVM's table); TUNED.report.md and
                                       // TUNED.json.state beside it
-  std::string method = "coordinate";  // the only method so far
+  std::string method = "coordinate";  // coordinate, nlopt, or a method given to tune() (gradient)
   std::size_t max_blocks = 20000;     // measured blocks drawn before the split, 0 = all
   std::size_t min_support = 20;       // training blocks an opcode must occur in for its fields to move
   double penalty = 1.0;               // coordinate_search.h weight of a one-unit change of a per-opcode field
@@ -40,6 +44,8 @@ struct TuneOptions {
   std::uint64_t budget_simulations = 0;  // block simulations, 0 = none
   double max_seconds = 0;                // the whole call's wall clock (the search stops early), 0 = none
   unsigned jobs = 1;
+  GradientOptions gradient;  // method "gradient" (apps/gradient_search.h)
+  NloptOptions nlopt;        // method "nlopt" (apps/nlopt_search.h)
 };
 
 // One parameter the tuning moved.
@@ -65,6 +71,7 @@ struct TuneResult {
   std::size_t moves = 0;
   double seconds = 0;
   std::string stop_reason;
+  std::string method_summary;  // SearchResult::summary
   std::vector<ParameterChange>
       changes;               // every moved field, largest worth first (error_without - error_tuned, summed over blocks)
   bool interrupted = false;  // nothing written but TUNED.state
@@ -72,7 +79,10 @@ struct TuneResult {
 
 // Throws std::runtime_error (one line) for an unknown CPU, a method it does
 // not know, an unreadable or too small measured file; writes nothing then.
-TuneResult tune(const TuneOptions& options, std::ostream& log, const std::function<bool()>& cancel);
+// `methods` adds search methods by name to "coordinate" and "nlopt" (builds with
+// LibTorch pass {"gradient", gradient_search}: this library has no LibTorch).
+TuneResult tune(const TuneOptions& options, std::ostream& log, const std::function<bool()>& cancel,
+                const std::map<std::string, SearchMethod>& methods = {});
 
 // The Markdown report written beside the params file: what was tuned on, the
 // error before and after, and the changes (the 30 largest first), a list an

@@ -3,6 +3,7 @@
 // hidden value; an interrupted search resumes to the same bytes; bad input
 // fails with one line and writes nothing.
 #include "apps/tuning.h"
+#include "apps/tuning_test_support.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -21,52 +22,6 @@
 
 namespace surrogate::apps {
 namespace {
-
-struct Scratch {
-  std::string dir = ::testing::TempDir() + "surrogate_tune_" + std::to_string(::getpid());
-  Scratch() { std::filesystem::create_directories(dir); }
-  ~Scratch() { std::filesystem::remove_all(dir); }
-  std::string path(const std::string& name) const { return dir + "/" + name; }
-};
-
-constexpr const char* kHiddenField = "opcodes.IMUL64rr.latency[0]";
-constexpr double kHiddenLatency = 7;  // haswell's own: 3
-
-// 400 distinct blocks of 1-6 instructions drawn from a few integer ones
-// (dependent and independent imul, add, load, xor), labelled by the
-// simulator under haswell with IMUL64rr's latency set to kHiddenLatency.
-void write_measurements(const std::string& path) {
-  const std::vector<std::vector<std::uint8_t>> instructions = {
-      {0x48, 0x0f, 0xaf, 0xc0},  // imul rax, rax
-      {0x48, 0x0f, 0xaf, 0xca},  // imul rcx, rdx
-      {0x48, 0x01, 0xd8},        // add rax, rbx
-      {0x48, 0x01, 0xc1},        // add rcx, rax
-      {0x48, 0x8b, 0x0f},        // mov rcx, [rdi]
-      {0x48, 0x31, 0xd6},        // xor rsi, rdx
-  };
-  mca::CpuParams hidden = mca::CpuParams::stock("haswell");
-  const mca::ParameterLayout layout(hidden);
-  std::vector<double> values = layout.values(hidden);
-  values[*layout.find(kHiddenField)] = kHiddenLatency;
-  hidden = layout.apply(hidden, values);
-  const mca::Simulator simulator(hidden);
-  block::Decoder decoder;
-  std::mt19937 random(1);
-  std::set<std::vector<std::uint8_t>> seen;
-  std::string csv = "hex,throughput\n";
-  while (seen.size() < 400) {
-    std::vector<std::uint8_t> bytes;
-    const int n = 1 + static_cast<int>(random() % 6);
-    for (int i = 0; i < n; ++i) {
-      const auto& inst = instructions[random() % instructions.size()];
-      bytes.insert(bytes.end(), inst.begin(), inst.end());
-    }
-    if (!seen.insert(bytes).second) continue;
-    const block::BasicBlock b = decoder.decode_block(bytes, "test", {}, nullptr);
-    csv += util::to_hex(bytes) + "," + std::to_string(simulator.throughput(b)) + "\n";
-  }
-  util::write_file_atomically(path, csv);
-}
 
 TuneOptions options_for(const Scratch& s) {
   TuneOptions o;
@@ -104,6 +59,31 @@ TEST(Tuning, RecoversAHiddenLatencyAndWritesItBack) {
   EXPECT_TRUE(std::filesystem::exists(s.path("tuned.report.md")));
   EXPECT_NE(util::read_file(s.path("tuned.report.md")).find(kHiddenField), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(s.path("tuned.json.state")));
+}
+
+// The derivative-free baseline (NLopt Subplex on the simulator) also finds
+// the hidden latency's effect within its simulation budget, and keeps to it.
+TEST(Tuning, NloptBaselineImprovesWithinItsBudget) {
+  Scratch s;
+  write_measurements(s.path("measured.csv"));
+  TuneOptions o = options_for(s);
+  o.method = "nlopt";
+  o.nlopt.sample_blocks = 100;
+  o.budget_simulations = 30000;
+  std::ostringstream log;
+  const TuneResult r = tune(o, log, {});
+  ASSERT_FALSE(r.interrupted) << log.str();
+  EXPECT_TRUE(r.stop_reason == "converged" || r.stop_reason == "simulation budget") << r.stop_reason;
+  // The budget, plus LLVM's values and the final point on the training and validation blocks.
+  EXPECT_LE(r.simulations, o.budget_simulations + 2 * (r.train_blocks + r.validation_blocks) + 100);
+  EXPECT_GT(r.test_llvm.mape, 0.2);
+  EXPECT_LT(r.test_tuned.mape, 0.7 * r.test_llvm.mape) << log.str();
+  EXPECT_NE(util::read_file(s.path("tuned.report.md")).find("Subplex"), std::string::npos);
+  // A budget it cannot converge within stops it there.
+  o.budget_simulations = 2000;
+  const TuneResult small = tune(o, log, {});
+  EXPECT_EQ(small.stop_reason, "simulation budget");
+  EXPECT_LE(small.simulations, o.budget_simulations + 2 * (r.train_blocks + r.validation_blocks) + 100);
 }
 
 TEST(Tuning, AnInterruptedSearchResumesToTheSameBytes) {

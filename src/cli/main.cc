@@ -29,7 +29,6 @@
 #include "cli/params_command.h"
 #include "cli/predict_command.h"
 #include "cli/synth_command.h"
-#include "cli/tune_command.h"
 #include "cli/verify_command.h"
 #include "cli/simulate_command.h"
 #include "util/executable.h"
@@ -43,9 +42,12 @@ const char* const kNnCommands[][2] = {
      "(runs surrogate-nn compile; see its --help)"},
     {"adapt",
      "Neural adaptation: fine-tune a surrogate on throughputs measured on this machine "
-     "(runs surrogate-nn adapt; see its --help)"}};
+     "(runs surrogate-nn adapt; see its --help)"},
+    {"tune",
+     "Surrogate optimisation: fit llvm-mca's CPU parameters to throughputs measured on this machine "
+     "(runs surrogate-nn tune; see its --help)"}};
 
-const char* const kMcaCommands[] = {"simulate", "label", "synth", "measure", "optimize", "tune"};
+const char* const kMcaCommands[] = {"simulate", "label", "synth", "measure", "optimize"};
 
 // The path of `binary` in this program's directory, or "" if unknown.
 std::string sibling(const char* binary) {
@@ -87,7 +89,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands{add_cpus_command(app),     add_simulate_command(app), add_label_command(app),
                                 add_params_command(app),   add_disasm_command(app),   add_measure_command(app),
                                 add_evaluate_command(app), add_predict_command(app),  add_synth_command(app),
-                                add_optimize_command(app), add_verify_command(app),   add_tune_command(app)};
+                                add_optimize_command(app), add_verify_command(app)};
   for (const auto& c : kNnCommands) app.add_subcommand(c[0], c[1]);  // listed in --help; run by surrogate-nn
   return run_command_line(app, commands, argc, argv);
 }

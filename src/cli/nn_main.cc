@@ -1,4 +1,4 @@
-// surrogate-nn: the commands of surrogate that need LibTorch (train, compile, adapt).
+// surrogate-nn: the commands of surrogate that need LibTorch (train, compile, adapt, tune).
 // Users run them as `surrogate train` / `surrogate compile` (see main.cc).
 #include <CLI/CLI.hpp>
 
@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/compile_command.h"
 #include "cli/train_command.h"
+#include "cli/tune_command.h"
 
 int main(int argc, char** argv) {
   using namespace surrogate::cli;
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.name("surrogate");
   app.require_subcommand(1);
   app.set_version_flag("-V,--version", std::string("surrogate 0.1.0"));
-  std::vector<Command> commands{add_train_command(app), add_compile_command(app), add_adapt_command(app)};
+  std::vector<Command> commands{add_train_command(app), add_compile_command(app), add_adapt_command(app),
+                                add_tune_command(app)};
   return run_command_line(app, commands, argc, argv);
 }

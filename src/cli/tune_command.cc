@@ -1,6 +1,8 @@
 #include "cli/tune_command.h"
 
 #include <iostream>
+#include <functional>
+#include <map>
 #include <memory>
 
 #include "apps/tuning.h"
@@ -21,7 +23,12 @@ int run(Options o) {
   o.tune.cpu = *cpu;
   o.tune.max_seconds = o.max_minutes * 60;
   install_interrupt_handler();
-  const apps::TuneResult r = apps::tune(o.tune, std::cerr, [] { return interrupted.load(); });
+  const apps::GradientOptions gradient = o.tune.gradient;
+  const std::map<std::string, apps::SearchMethod> methods{
+      {"gradient",
+       [gradient](const apps::SearchProblem& p, const apps::SearchOptions& s, std::ostream& log,
+                  const std::function<bool()>& cancel) { return apps::gradient_search(p, s, gradient, log, cancel); }}};
+  const apps::TuneResult r = apps::tune(o.tune, std::cerr, [] { return interrupted.load(); }, methods);
   if (r.interrupted) {
     std::cerr << "surrogate tune: interrupted; run the same command again to resume\n";
     return 130;
@@ -52,8 +59,30 @@ Command add_tune_command(CLI::App& app) {
       ->required();
   sub->add_option("-o,--output", o->tune.output, "the tuned parameters, TUNED.json (TUNED.report.md beside it)")
       ->required();
-  sub->add_option("--method", o->tune.method, "search method: coordinate (coordinate descent on the simulator)")
+  sub->add_option("--method", o->tune.method,
+                  "search method: coordinate (coordinate descent on the simulator) or gradient (DiffTune: descent "
+                  "through a parameter-conditioned surrogate trained in the run on tables sampled around LLVM's "
+                  "values; every candidate judged by the simulator) or nlopt (NLopt's Subplex on the simulator, a "
+                  "derivative-free baseline)")
       ->default_val("coordinate");
+  sub->add_option("--rounds", o->tune.gradient.rounds,
+                  "gradient: trust regions (sample around the best values so far, continue the surrogate, descend)")
+      ->default_val(o->tune.gradient.rounds)
+      ->check(CLI::Range(1u, 1000u));
+  sub->add_option("--tables", o->tune.gradient.tables, "gradient: parameter tables sampled per round")
+      ->default_val(o->tune.gradient.tables)
+      ->check(CLI::Range(10ul, 10000000ul));
+  sub->add_option("--blocks-per-table", o->tune.gradient.blocks_per_table,
+                  "gradient: training blocks simulated under each sampled table")
+      ->default_val(o->tune.gradient.blocks_per_table)
+      ->check(CLI::Range(1ul, 1000000ul));
+  sub->add_option("--sample-blocks", o->tune.nlopt.sample_blocks, "nlopt: training blocks simulated per evaluation")
+      ->default_val(o->tune.nlopt.sample_blocks)
+      ->check(CLI::Range(10ul, 10000000ul));
+  sub->add_option("--descent-epochs", o->tune.gradient.descent_epochs,
+                  "gradient: passes of the descent over the training blocks per round")
+      ->default_val(o->tune.gradient.descent_epochs)
+      ->check(CLI::Range(1, 10000));
   sub->add_option("--max-minutes", o->max_minutes,
                   "time budget of the search (0: none); the best values so far are kept")
       ->default_val(20);

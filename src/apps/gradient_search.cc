@@ -1,0 +1,447 @@
+#include "apps/gradient_search.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "block/dependencies.h"
+#include "block/tokenizer.h"
+#include "block/vocabulary.h"
+#include "dataset/encoded_dataset.h"
+#include "dataset/parameter_rows.h"
+#include "mca/simulator.h"
+#include "nn/batch.h"
+#include "nn/hierarchical_lstm.h"
+#include "nn/trainer.h"
+#include "util/atomic_file.h"
+#include "util/parallel.h"
+#include "util/result_journal.h"
+
+namespace surrogate::apps {
+namespace {
+
+constexpr auto kFeatures = block::DependencyFeatureSet::kV2;
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t z = a * 0x9e3779b97f4a7c15ULL + b + 0x632be59bd9b4e019ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// A training block as the surrogate reads it, without label or parameters.
+struct EncodedInput {
+  std::vector<std::vector<std::int32_t>> instructions;
+  std::vector<float> features;
+  std::vector<std::int32_t> gather;  // dataset::ParameterRows::gather
+};
+
+// One sampled table and its simulations: (training block, cycles per 100 iterations).
+struct LabelledTable {
+  mca::SampledTable table;
+  std::vector<std::pair<std::uint32_t, float>> cycles;
+};
+
+// What survives a round (and a kill): the search's position.
+struct RoundState {
+  unsigned rounds_done = 0;
+  std::vector<double> centre, best;
+  double validation_stock = 0, validation_best = 0;
+  std::uint64_t simulations = 0;
+  unsigned epochs = 0;
+  double seconds = 0;
+  std::string summary;
+  unsigned shrinks = 0;  // rounds without a better candidate so far: each halves the region (log scale)
+  bool stalled = false;  // more than kMaxShrinks of them
+};
+constexpr unsigned kMaxShrinks = 2;
+
+std::string model_bytes(nn::HierarchicalLstm& model) {
+  torch::serialize::OutputArchive a;
+  model->save(a);
+  std::ostringstream s;
+  a.save_to(s);
+  return s.str();
+}
+
+void save_round(const std::string& path, const std::string& fingerprint, const RoundState& s,
+                nn::HierarchicalLstm& model) {
+  const std::string bytes = model_bytes(model);
+  util::write_file_atomically(path + ".model", bytes);
+  nlohmann::json j{{"fingerprint", fingerprint},
+                   {"model", util::fingerprint_of(bytes)},
+                   {"rounds_done", s.rounds_done},
+                   {"centre", s.centre},
+                   {"best", s.best},
+                   {"validation_stock", s.validation_stock},
+                   {"validation_best", s.validation_best},
+                   {"simulations", s.simulations},
+                   {"epochs", s.epochs},
+                   {"seconds", s.seconds},
+                   {"summary", s.summary},
+                   {"shrinks", s.shrinks},
+                   {"stalled", s.stalled}};
+  util::write_file_atomically(path, j.dump());
+}
+
+// The saved state if it belongs to this search and its model file is intact.
+bool load_round(const std::string& path, const std::string& fingerprint, std::size_t fields, RoundState& s,
+                nn::HierarchicalLstm& model) {
+  if (path.empty() || !std::filesystem::exists(path)) return false;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(util::read_file(path));
+    const std::string bytes = util::read_file(path + ".model");
+    if (j.at("fingerprint") != fingerprint || j.at("model") != util::fingerprint_of(bytes)) return false;
+    RoundState t;
+    t.rounds_done = j.at("rounds_done");
+    t.centre = j.at("centre").get<std::vector<double>>();
+    t.best = j.at("best").get<std::vector<double>>();
+    if (t.centre.size() != fields || t.best.size() != fields) return false;
+    t.validation_stock = j.at("validation_stock");
+    t.validation_best = j.at("validation_best");
+    t.simulations = j.at("simulations");
+    t.epochs = j.at("epochs");
+    t.seconds = j.at("seconds");
+    t.summary = j.at("summary");
+    t.shrinks = j.at("shrinks");
+    t.stalled = j.at("stalled");
+    torch::serialize::InputArchive a;
+    std::istringstream in(bytes);
+    a.load_from(in);
+    model->load(a);
+    s = std::move(t);
+    return true;
+  } catch (const std::exception&) {
+    return false;  // torn or foreign: start again
+  }
+}
+
+}  // namespace
+
+SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, const GradientOptions& g,
+                             std::ostream& log, const std::function<bool()>& cancel) {
+  const mca::ParameterLayout& layout = *p.layout;
+  const std::size_t n = layout.size();
+  const BlockSet& train = *p.train;
+  const BlockSet empty;
+  const BlockSet& validation = p.validation ? *p.validation : empty;
+  if (p.affected.size() != n || p.weight.size() != n)
+    throw std::invalid_argument("gradient_search: affected and weight need one entry per field");
+  if (g.tables < 10 || g.blocks_per_table < 1 || g.rounds < 1)
+    throw std::invalid_argument("gradient_search: too few tables or rounds");
+  const auto began = std::chrono::steady_clock::now();
+  const unsigned jobs = std::max(1u, o.jobs);
+  const std::vector<double> start = layout.values(*p.stock);
+  auto simulate_train = [&](const std::vector<double>& values) {
+    return simulate_all(layout.apply(*p.stock, values), train.blocks, jobs);
+  };
+  auto mape = [](const std::vector<double>& predicted, const BlockSet& set) {
+    if (set.blocks.empty()) return 0.0;
+    const double e = summed_relative_error(predicted, set) / static_cast<double>(set.blocks.size());
+    return std::isnan(e) ? std::numeric_limits<double>::infinity() : e;  // NaN: the simulator refused a block
+  };
+
+  // The surrogate's view of the training blocks.
+  dataset::ParameterRows rows(*p.stock, layout);
+  std::vector<block::InstructionTokens> vocabulary_source;
+  std::vector<std::vector<block::InstructionTokens>> tokens;
+  for (const block::BasicBlock& b : train.blocks) {
+    tokens.push_back(block::tokenize_block(b));
+    vocabulary_source.insert(vocabulary_source.end(), tokens.back().begin(), tokens.back().end());
+  }
+  const block::Vocabulary vocabulary = block::Vocabulary::build(vocabulary_source);
+  std::vector<EncodedInput> inputs(train.blocks.size());
+  for (std::size_t b = 0; b < train.blocks.size(); ++b) {
+    for (const block::InstructionTokens& inst : tokens[b]) inputs[b].instructions.push_back(vocabulary.encode(inst));
+    inputs[b].features.resize(train.blocks[b].instructions.size() * block::feature_count(kFeatures));
+    block::dependency_features(train.blocks[b], kFeatures, inputs[b].features.data());
+    inputs[b].gather = rows.gather(train.blocks[b]);
+  }
+  torch::manual_seed(g.seed);
+  torch::set_num_threads(static_cast<int>(jobs));
+  nn::LstmShape shape;
+  shape.vocabulary = static_cast<std::int64_t>(vocabulary.size());
+  shape.width = g.width;
+  shape.depth = 1;
+  shape.instruction_params = static_cast<std::int64_t>(rows.width());
+  shape.global_params = static_cast<std::int64_t>(rows.global_count());
+  shape.instruction_features = static_cast<std::int64_t>(block::feature_count(kFeatures));
+  nn::HierarchicalLstm model(shape);
+
+  const std::string fingerprint = "gradient search v2 " + o.fingerprint + " rounds=" + std::to_string(g.rounds) +
+                                  " tables=" + std::to_string(g.tables) +
+                                  " per_table=" + std::to_string(g.blocks_per_table) +
+                                  " width=" + std::to_string(g.width) + " seed=" + std::to_string(g.seed);
+  const std::string state_path = o.state_path.empty() ? "" : o.state_path + ".gradient";
+  RoundState st;
+  const bool resumed = load_round(state_path, fingerprint, n, st, model);
+  if (resumed) {
+    log << "gradient search: resuming after round " << st.rounds_done << " (validation " << std::fixed
+        << std::setprecision(2) << 100 * st.validation_best << "%)\n";
+  } else {
+    st.centre = st.best = start;
+  }
+  const double seconds_before = st.seconds;
+  auto elapsed = [&] {
+    return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  };
+  auto out_of_budget = [&] {
+    return (o.max_seconds > 0 && elapsed() >= o.max_seconds) ||
+           (o.budget_simulations && st.simulations >= o.budget_simulations);
+  };
+
+  SearchResult r;
+  r.train_stock = simulate_train(start);
+  if (!resumed) st.simulations += train.blocks.size();
+  for (double c : r.train_stock)
+    if (std::isnan(c)) throw std::runtime_error("a training block cannot be simulated under LLVM's own values");
+  auto validation_mape = [&](const std::vector<double>& values) {
+    st.simulations += validation.blocks.size();
+    return mape(simulate_all(layout.apply(*p.stock, values), validation.blocks, jobs), validation);
+  };
+  if (!resumed) st.validation_stock = st.validation_best = validation_mape(start);
+
+  r.stop_reason = "rounds";
+  while (st.rounds_done < g.rounds && !st.stalled) {
+    if (out_of_budget()) {
+      r.stop_reason = o.max_seconds > 0 && elapsed() >= o.max_seconds ? "time budget" : "simulation budget";
+      break;
+    }
+    const unsigned round = st.rounds_done + 1;
+    const double round_began = elapsed();
+    const double round_seconds =
+        o.max_seconds > 0 ? (o.max_seconds - round_began) / static_cast<double>(g.rounds - st.rounds_done) : 0;
+
+    // The round's region: halved (on a log scale) after each round that found nothing better.
+    mca::SamplerOptions sampler = g.sampler;
+    const double shrink = std::pow(0.5, static_cast<double>(st.shrinks));
+    sampler.max_factor = std::pow(g.sampler.max_factor, shrink);
+    sampler.max_step = std::max(1LL, g.sampler.max_step >> st.shrinks);
+
+    // 1. Tables around the centre; the centre itself on every training block.
+    const std::vector<double> centre_cycles = st.centre == start ? r.train_stock : simulate_train(st.centre);
+    if (st.centre != start) st.simulations += train.blocks.size();
+    std::vector<LabelledTable> tables(g.tables);
+    const std::uint64_t round_seed = mix(g.seed, round);
+    for (std::size_t t = 0; t < g.tables; ++t)
+      tables[t].table = mca::sample_around(layout, st.centre, sampler, mix(round_seed, t));
+    util::parallel_for(g.tables, jobs, [&](std::size_t t, unsigned) {
+      std::set<std::uint32_t> reached;
+      bool every = false;
+      for (std::size_t f : tables[t].table.changed) {
+        if (p.affected[f].empty()) every = true;
+        reached.insert(p.affected[f].begin(), p.affected[f].end());
+      }
+      std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed;
+      if (every)
+        for (std::uint32_t b = 0; b < train.blocks.size(); ++b) keyed.push_back({mix(round_seed + t, b), b});
+      else
+        for (std::uint32_t b : reached) keyed.push_back({mix(round_seed + t, b), b});
+      const std::size_t keep = std::min(keyed.size(), g.blocks_per_table);
+      std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(keep), keyed.end());
+      const mca::Simulator sim(layout.apply(*p.stock, tables[t].table.values));
+      for (std::size_t k = 0; k < keep; ++k) {
+        try {
+          const double c = sim.throughput(train.blocks[keyed[k].second]);
+          tables[t].cycles.push_back({keyed[k].second, static_cast<float>(c)});
+        } catch (const mca::SimulationError&) {
+        }
+      }
+      std::sort(tables[t].cycles.begin(), tables[t].cycles.end());
+    });
+    std::size_t samples = 0;
+    for (const LabelledTable& t : tables) samples += t.cycles.size();
+    st.simulations += samples;
+    log << "gradient search: round " << round << ", " << g.tables << " tables around the centre, " << samples
+        << " block simulations under them (" << std::fixed << std::setprecision(0) << elapsed() << " s)\n";
+
+    // 2. The surrogate, trained (round 1) or continued on the round's data.
+    std::vector<dataset::EncodedBlock> data;
+    data.reserve(samples + train.blocks.size());
+    auto add_sample = [&](std::uint32_t b, const std::vector<double>& values, float cycles, dataset::Split split) {
+      if (!(cycles > 0)) return;
+      dataset::EncodedBlock e;
+      e.instructions = inputs[b].instructions;
+      e.features = inputs[b].features;
+      e.parameters = rows.rows(inputs[b].gather, values);
+      e.globals = rows.globals(values);
+      e.throughput = cycles;
+      e.split = split;
+      e.row = b;
+      data.push_back(std::move(e));
+    };
+    for (std::uint32_t b = 0; b < train.blocks.size(); ++b)
+      add_sample(b, st.centre, static_cast<float>(centre_cycles[b]), dataset::Split::kTrain);
+    for (std::size_t t = 0; t < g.tables; ++t)
+      for (const auto& [b, cycles] : tables[t].cycles)
+        add_sample(b, tables[t].table.values, cycles,
+                   t % 10 == 9 ? dataset::Split::kValidation : dataset::Split::kTrain);
+    tables.clear();
+    nn::TrainOptions topts;
+    topts.max_epochs = round == 1 ? g.surrogate_epochs : g.refine_epochs;
+    topts.threads = static_cast<int>(jobs);
+    topts.seed = mix(g.seed, round);
+    topts.loss = nn::TrainOptions::Loss::kLogError;
+    topts.batch_size = 64;
+    topts.start_head_at_mean = round == 1;
+    if (o.max_seconds > 0) topts.max_seconds = std::max(1.0, round_seconds * g.surrogate_share);
+    if (!o.state_path.empty()) {
+      topts.checkpoint = o.state_path + ".surrogate";
+      topts.config = fingerprint + " round=" + std::to_string(round);
+    }
+    const nn::TrainResult trained = nn::train(model, data, topts, log, cancel);
+    data.clear();
+    data.shrink_to_fit();
+    if (trained.interrupted) {
+      r.interrupted = true;
+      r.stop_reason = "interrupted";
+      return r;
+    }
+    log << "gradient search: round " << round << ", surrogate error against the simulator on unseen tables "
+        << std::setprecision(2) << 100 * trained.best_validation_mape << "% (" << std::setprecision(0) << elapsed()
+        << " s)\n";
+    if (round == 1) {
+      std::ostringstream summary;
+      summary << "surrogate: width " << g.width << ", " << g.tables << " tables sampled per round, " << samples
+              << " block simulations under them in round 1; its error against the simulator on unseen tables "
+              << std::fixed << std::setprecision(2) << 100 * trained.best_validation_mape << "% MAPE after round 1";
+      st.summary = summary.str();
+    }
+
+    // 3-4. Descent from the centre through the frozen surrogate; candidates judged on validation.
+    model->eval();
+    for (auto& w : model->parameters()) w.set_requires_grad(false);
+    const std::vector<std::pair<double, double>> box = mca::sampler_reach(layout, st.centre, sampler);
+    // The values are centre + step * u, Adam moving u: a step of u moves a
+    // field by about a quarter of its box, so a 100-cycle latency can move as
+    // fast (relative to its box) as a 1-cycle one.
+    std::vector<float> lo, hi, centre_f, start_f, weight_f, step_f;
+    for (std::size_t i = 0; i < n; ++i) {
+      step_f.push_back(static_cast<float>(std::max(1.0, (box[i].second - box[i].first) / 4)));
+      lo.push_back(static_cast<float>((box[i].first - st.centre[i]) / step_f.back()));
+      hi.push_back(static_cast<float>((box[i].second - st.centre[i]) / step_f.back()));
+      centre_f.push_back(static_cast<float>(st.centre[i]));
+      start_f.push_back(static_cast<float>(start[i]));
+      weight_f.push_back(static_cast<float>(p.weight[i]));
+    }
+    const torch::Tensor lo_t = torch::tensor(lo), hi_t = torch::tensor(hi), start_t = torch::tensor(start_f),
+                        weight_t = torch::tensor(weight_f), step_t = torch::tensor(step_f),
+                        centre_t = torch::tensor(centre_f);
+    const torch::Tensor constants_t =
+        torch::tensor(std::vector<float>(rows.constants().begin(), rows.constants().end()));
+    const torch::Tensor scale_t = torch::tensor(rows.scale());
+    const torch::Tensor global_index = torch::tensor(rows.global_fields()).to(torch::kInt64);
+    const torch::Tensor global_scale = torch::tensor(rows.global_scale());
+    const std::int64_t P = static_cast<std::int64_t>(rows.width());
+    torch::Tensor u = torch::zeros({static_cast<std::int64_t>(n)}).set_requires_grad(true);
+    torch::optim::Adam adam({u}, torch::optim::AdamOptions(g.learning_rate * shrink));
+    const double n_train = static_cast<double>(train.blocks.size());
+    bool improved = false;
+    for (int epoch = 1; epoch <= g.descent_epochs; ++epoch) {
+      double fit_sum = 0;
+      for (std::size_t first = 0; first < train.blocks.size(); first += static_cast<std::size_t>(g.batch_size)) {
+        const std::size_t last = std::min(train.blocks.size(), first + static_cast<std::size_t>(g.batch_size));
+        std::vector<dataset::EncodedBlock> holders(last - first);
+        std::vector<const dataset::EncodedBlock*> ptrs;
+        for (std::size_t k = first; k < last; ++k) {
+          holders[k - first].instructions = inputs[k].instructions;
+          holders[k - first].features = inputs[k].features;
+          holders[k - first].throughput = static_cast<float>(train.measured[k]);
+          ptrs.push_back(&holders[k - first]);
+        }
+        nn::Batch batch = nn::make_batch(ptrs);
+        const std::int64_t B = static_cast<std::int64_t>(ptrs.size()), I = batch.instruction_index.size(1);
+        torch::Tensor slots = torch::full({B, I, P}, static_cast<std::int64_t>(n), torch::kInt64);  // X[n] = 0
+        auto acc = slots.accessor<std::int64_t, 3>();
+        for (std::int64_t b = 0; b < B; ++b) {
+          const std::vector<std::int32_t>& gather = inputs[first + static_cast<std::size_t>(b)].gather;
+          for (std::size_t k = 0; k < gather.size(); ++k)
+            acc[b][static_cast<std::int64_t>(k) / P][static_cast<std::int64_t>(k) % P] = gather[k];
+        }
+        const torch::Tensor theta = centre_t + step_t * u;
+        const torch::Tensor x = torch::cat({theta, constants_t});
+        batch.instruction_params = x.index_select(0, slots.flatten()).view({B, I, P}) / scale_t;
+        batch.global_params = (x.index_select(0, global_index) / global_scale).unsqueeze(0).expand({B, -1});
+        const torch::Tensor fit = nn::mape_loss(model->forward(batch), batch.throughput);
+        const torch::Tensor penalty = (weight_t * (theta - start_t).abs()).sum() / n_train;
+        adam.zero_grad();
+        (fit + penalty).backward();
+        adam.step();
+        {
+          torch::NoGradGuard no_grad;
+          u.copy_(torch::max(torch::min(u, hi_t), lo_t));
+        }
+        fit_sum += fit.item<double>() * static_cast<double>(B);
+      }
+      ++st.epochs;
+      std::vector<double> values(n);
+      const torch::Tensor theta = (centre_t + step_t * u).detach();
+      auto th = theta.accessor<float, 1>();
+      for (std::size_t i = 0; i < n; ++i) values[i] = th[static_cast<std::int64_t>(i)];
+      values = layout.project(values);
+      std::size_t off = 0;
+      for (std::size_t i = 0; i < n; ++i) off += values[i] != start[i];
+      const double v = values == st.best ? st.validation_best : validation_mape(values);
+      if (v < st.validation_best) {
+        st.validation_best = v;
+        st.best = values;
+        improved = true;
+      }
+      log << "gradient search: round " << round << " descent " << epoch << ", surrogate's error against measured "
+          << std::setprecision(2) << 100 * fit_sum / n_train << "%, " << off << " fields off LLVM's values, validation "
+          << 100 * v << "% (best " << 100 * st.validation_best << "%, LLVM's " << 100 * st.validation_stock << "%)\n";
+      if (out_of_budget() || (cancel && cancel())) break;
+    }
+    for (auto& w : model->parameters()) w.set_requires_grad(true);
+    model->train();
+    if (cancel && cancel()) {
+      r.interrupted = true;
+      r.stop_reason = "interrupted";
+      return r;
+    }
+    st.rounds_done = round;
+    if (!improved) {
+      ++st.shrinks;
+      log << "gradient search: round " << round << " found nothing better; "
+          << (st.shrinks > kMaxShrinks ? "stopping" : "halving the region") << "\n";
+    }
+    st.stalled = st.shrinks > kMaxShrinks;
+    st.centre = st.best;
+    st.seconds = elapsed();
+    if (!state_path.empty()) {
+      save_round(state_path, fingerprint, st, model);
+      std::error_code ignored;
+      std::filesystem::remove(topts.checkpoint, ignored);
+    }
+  }
+  if (st.stalled && r.stop_reason == "rounds") r.stop_reason = "no better candidate in the smallest region";
+
+  r.values = st.best;
+  r.validation_stock = st.validation_stock;
+  r.validation_final = st.validation_best;
+  r.sweeps = st.epochs;
+  for (std::size_t i = 0; i < n; ++i) r.moves += r.values[i] != start[i];
+  r.train_final = r.values == start ? r.train_stock : simulate_train(r.values);
+  if (r.values != start) st.simulations += train.blocks.size();
+  r.simulations = st.simulations;
+  r.seconds = elapsed();
+  r.summary = st.summary + "; " + std::to_string(st.rounds_done) + " rounds";
+  if (!state_path.empty()) {
+    std::error_code ignored;
+    for (const char* suffix : {"", ".model"}) std::filesystem::remove(state_path + suffix, ignored);
+    std::filesystem::remove(o.state_path + ".surrogate", ignored);
+  }
+  return r;
+}
+
+}  // namespace surrogate::apps
