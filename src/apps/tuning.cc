@@ -275,7 +275,8 @@ void write_tune_report(std::ostream& out, const TuneOptions& o, const TuneResult
           : o.method == "gradient" ? " epochs, "
                                    : " evaluations, ")
       << r.moves << " moves, stopped: " << r.stop_reason << "; " << r.simulations
-      << " block simulations (all of them, the surrogate's data included), " << fixed(r.seconds, 1) << " s.\n\n";
+      << " block simulations" << (o.method == "gradient" ? " (all of them, the surrogate's data included)" : "")
+      << ", " << fixed(r.seconds, 1) << " s.\n\n";
   if (!r.method_summary.empty()) out << r.method_summary << ".\n\n";
   out << r.measured_blocks << " measured blocks; " << r.held_out_left_out << " of held-out programs left out; "
       << r.unusable << " not decodable or not simulable; split " << r.train_blocks << " train / " << r.validation_blocks
