@@ -20,14 +20,8 @@ namespace surrogate::apps {
 namespace {
 
 TuneOptions gradient_options(const Scratch& s) {
-  TuneOptions o;
-  o.cpu = "haswell";
-  o.measured = s.path("measured.csv");
-  o.output = s.path("tuned.json");
+  TuneOptions o = options_for(s);
   o.method = "gradient";
-  o.min_support = 20;
-  o.penalty = 0.01;
-  o.jobs = 2;
   o.gradient.tables = 400;
   o.gradient.blocks_per_table = 24;
   o.gradient.width = 16;

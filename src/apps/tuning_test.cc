@@ -23,17 +23,6 @@
 namespace surrogate::apps {
 namespace {
 
-TuneOptions options_for(const Scratch& s) {
-  TuneOptions o;
-  o.cpu = "haswell";
-  o.measured = s.path("measured.csv");
-  o.output = s.path("tuned.json");
-  o.min_support = 20;
-  o.penalty = 0.01;
-  o.jobs = 2;
-  return o;
-}
-
 TEST(Tuning, RecoversAHiddenLatencyAndWritesItBack) {
   Scratch s;
   write_measurements(s.path("measured.csv"));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/tuning.h"
 #include "block/decoder.h"
 #include "mca/parameter_vector.h"
 #include "mca/simulator.h"
@@ -64,6 +65,18 @@ inline void write_measurements(const std::string& path) {
     csv += util::to_hex(bytes) + "," + std::to_string(simulator.throughput(b)) + "\n";
   }
   util::write_file_atomically(path, csv);
+}
+
+// Options that tune the hidden-latency measurements of `s` on haswell.
+inline TuneOptions options_for(const Scratch& s) {
+  TuneOptions o;
+  o.cpu = "haswell";
+  o.measured = s.path("measured.csv");
+  o.output = s.path("tuned.json");
+  o.min_support = 20;
+  o.penalty = 0.01;
+  o.jobs = 2;
+  return o;
 }
 
 }  // namespace surrogate::apps
