@@ -48,11 +48,6 @@ bool simulate_rows(const mca::CpuParams& params, const BlockSet& set, const std:
   return ok;
 }
 
-// MAPE of the whole set (0.05 = 5%), 0 for an empty one.
-double mape_of(const std::vector<double>& predicted, const BlockSet& set) {
-  return set.measured.empty() ? 0 : summed_relative_error(predicted, set) / static_cast<double>(set.measured.size());
-}
-
 struct State {
   std::vector<double> values, best_values;
   double best_validation = kInfinity, validation_stock = kNan;
@@ -126,6 +121,12 @@ double summed_relative_error(const std::vector<double>& predicted, const BlockSe
   return sum;
 }
 
+double mean_relative_error(const std::vector<double>& predicted, const BlockSet& set,
+                           const std::vector<std::uint32_t>* rows) {
+  const std::size_t n = rows ? rows->size() : set.measured.size();
+  return n == 0 ? 0 : summed_relative_error(predicted, set, rows) / static_cast<double>(n);
+}
+
 std::vector<double> simulate_all(const mca::CpuParams& params, std::span<const block::BasicBlock> blocks,
                                  unsigned jobs) {
   std::vector<double> out(blocks.size(), kNan);
@@ -179,7 +180,7 @@ SearchResult coordinate_search(const SearchProblem& p, const SearchOptions& o, s
       if (!simulate_rows(*p.stock, validation, nullptr, o.jobs, v))
         throw std::runtime_error("a validation block cannot be simulated under LLVM's own values");
       s.simulations += validation.blocks.size();
-      s.validation_stock = s.best_validation = mape_of(v, validation);
+      s.validation_stock = s.best_validation = mean_relative_error(v, validation);
     }
   }
 
@@ -194,15 +195,15 @@ SearchResult coordinate_search(const SearchProblem& p, const SearchOptions& o, s
       std::vector<double> v(validation.blocks.size(), kNan);
       const bool ok = simulate_rows(layout.apply(*p.stock, s.values), validation, nullptr, o.jobs, v);
       s.simulations += validation.blocks.size();
-      const double mape = ok ? mape_of(v, validation) : kInfinity;
+      const double mape = ok ? mean_relative_error(v, validation) : kInfinity;
       if (mape < s.best_validation) {
         s.best_validation = mape;
         s.best_values = s.values;
       }
       log << "coordinate search: sweep " << s.sweep + 1 << (whole ? "" : " (stopped midway)") << ": "
-          << s.moves_this_sweep << " moves, train MAPE " << 100 * mape_of(current, train) << "%, validation MAPE "
-          << 100 * mape << "% (best " << 100 * s.best_validation << "%), " << s.simulations << " simulations, "
-          << elapsed() << " s\n";
+          << s.moves_this_sweep << " moves, train MAPE " << 100 * mean_relative_error(current, train)
+          << "%, validation MAPE " << 100 * mape << "% (best " << 100 * s.best_validation << "%), " << s.simulations
+          << " simulations, " << elapsed() << " s\n";
     } else {
       s.best_values = s.values;
     }
@@ -279,8 +280,8 @@ SearchResult coordinate_search(const SearchProblem& p, const SearchOptions& o, s
       }
       if (elapsed() - last_progress >= kProgressEverySeconds) {
         log << "coordinate search: sweep " << s.sweep + 1 << ": field " << i + 1 << " of " << fields.size() << ", "
-            << s.moves_this_sweep << " moves, train MAPE " << 100 * mape_of(current, train) << "%, " << s.simulations
-            << " simulations, " << elapsed() << " s\n";
+            << s.moves_this_sweep << " moves, train MAPE " << 100 * mean_relative_error(current, train) << "%, "
+            << s.simulations << " simulations, " << elapsed() << " s\n";
         last_progress = elapsed();
       }
       if (elapsed() - last_save >= kSaveEverySeconds) {

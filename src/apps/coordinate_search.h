@@ -89,6 +89,10 @@ SearchResult coordinate_search(const SearchProblem& problem, const SearchOptions
 double summed_relative_error(const std::vector<double>& predicted, const BlockSet& set,
                              const std::vector<std::uint32_t>* rows = nullptr);
 
+// The same divided by the number of blocks summed (0.05 = 5%), 0 for none.
+double mean_relative_error(const std::vector<double>& predicted, const BlockSet& set,
+                           const std::vector<std::uint32_t>* rows = nullptr);
+
 // Simulated throughputs of `blocks` under `params` (cycles per 100
 // iterations), NaN where the simulator refuses a block.
 std::vector<double> simulate_all(const mca::CpuParams& params, std::span<const block::BasicBlock> blocks,

@@ -146,8 +146,7 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
     return simulate_all(layout.apply(*p.stock, values), train.blocks, jobs);
   };
   auto mape = [](const std::vector<double>& predicted, const BlockSet& set) {
-    if (set.blocks.empty()) return 0.0;
-    const double e = summed_relative_error(predicted, set) / static_cast<double>(set.blocks.size());
+    const double e = mean_relative_error(predicted, set);
     return std::isnan(e) ? std::numeric_limits<double>::infinity() : e;  // NaN: the simulator refused a block
   };
 
@@ -166,6 +165,39 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
     inputs[b].features.resize(train.blocks[b].instructions.size() * block::feature_count(kFeatures));
     block::dependency_features(train.blocks[b], kFeatures, inputs[b].features.data());
     inputs[b].gather = rows.gather(train.blocks[b]);
+  }
+  // The descent's mini-batches of the measured training blocks (the same in
+  // every round): tokens, features, and each instruction's parameter slots
+  // as indices into X = [values, constants] (X[n] is the constant 0).
+  struct DescentBatch {
+    nn::Batch batch;
+    torch::Tensor slots;  // [B, I, P] int64
+  };
+  std::vector<DescentBatch> descent_batches;
+  {
+    const std::int64_t P = static_cast<std::int64_t>(rows.width());
+    for (std::size_t first = 0; first < train.blocks.size(); first += static_cast<std::size_t>(g.batch_size)) {
+      const std::size_t last = std::min(train.blocks.size(), first + static_cast<std::size_t>(g.batch_size));
+      std::vector<dataset::EncodedBlock> holders(last - first);
+      std::vector<const dataset::EncodedBlock*> ptrs;
+      for (std::size_t k = first; k < last; ++k) {
+        holders[k - first].instructions = inputs[k].instructions;
+        holders[k - first].features = inputs[k].features;
+        holders[k - first].throughput = static_cast<float>(train.measured[k]);
+        ptrs.push_back(&holders[k - first]);
+      }
+      DescentBatch d;
+      d.batch = nn::make_batch(ptrs);
+      const std::int64_t B = static_cast<std::int64_t>(ptrs.size()), I = d.batch.instruction_index.size(1);
+      d.slots = torch::full({B, I, P}, static_cast<std::int64_t>(n), torch::kInt64);
+      auto acc = d.slots.accessor<std::int64_t, 3>();
+      for (std::int64_t b = 0; b < B; ++b) {
+        const std::vector<std::int32_t>& gather = inputs[first + static_cast<std::size_t>(b)].gather;
+        for (std::size_t k = 0; k < gather.size(); ++k)
+          acc[b][static_cast<std::int64_t>(k) / P][static_cast<std::int64_t>(k) % P] = gather[k];
+      }
+      descent_batches.push_back(std::move(d));
+    }
   }
   torch::manual_seed(g.seed);
   torch::set_num_threads(static_cast<int>(jobs));
@@ -349,28 +381,12 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
     bool improved = false;
     for (int epoch = 1; epoch <= g.descent_epochs; ++epoch) {
       double fit_sum = 0;
-      for (std::size_t first = 0; first < train.blocks.size(); first += static_cast<std::size_t>(g.batch_size)) {
-        const std::size_t last = std::min(train.blocks.size(), first + static_cast<std::size_t>(g.batch_size));
-        std::vector<dataset::EncodedBlock> holders(last - first);
-        std::vector<const dataset::EncodedBlock*> ptrs;
-        for (std::size_t k = first; k < last; ++k) {
-          holders[k - first].instructions = inputs[k].instructions;
-          holders[k - first].features = inputs[k].features;
-          holders[k - first].throughput = static_cast<float>(train.measured[k]);
-          ptrs.push_back(&holders[k - first]);
-        }
-        nn::Batch batch = nn::make_batch(ptrs);
-        const std::int64_t B = static_cast<std::int64_t>(ptrs.size()), I = batch.instruction_index.size(1);
-        torch::Tensor slots = torch::full({B, I, P}, static_cast<std::int64_t>(n), torch::kInt64);  // X[n] = 0
-        auto acc = slots.accessor<std::int64_t, 3>();
-        for (std::int64_t b = 0; b < B; ++b) {
-          const std::vector<std::int32_t>& gather = inputs[first + static_cast<std::size_t>(b)].gather;
-          for (std::size_t k = 0; k < gather.size(); ++k)
-            acc[b][static_cast<std::int64_t>(k) / P][static_cast<std::int64_t>(k) % P] = gather[k];
-        }
+      for (const DescentBatch& d : descent_batches) {
+        nn::Batch batch = d.batch;  // shares its tensors; the parameter inputs are set below
+        const std::int64_t B = d.slots.size(0), I = d.slots.size(1);
         const torch::Tensor theta = centre_t + step_t * u;
         const torch::Tensor x = torch::cat({theta, constants_t});
-        batch.instruction_params = x.index_select(0, slots.flatten()).view({B, I, P}) / scale_t;
+        batch.instruction_params = x.index_select(0, d.slots.flatten()).view({B, I, P}) / scale_t;
         batch.global_params = (x.index_select(0, global_index) / global_scale).unsqueeze(0).expand({B, -1});
         const torch::Tensor fit = nn::mape_loss(model->forward(batch), batch.throughput);
         const torch::Tensor penalty = (weight_t * (theta - start_t).abs()).sum() / n_train;

@@ -41,7 +41,7 @@ double evaluate(unsigned n, const double* x, double*, void* data) {
   ++f.evaluations;
   double penalty = 0;
   for (unsigned i = 0; i < n; ++i) penalty += f.p->weight[i] * std::abs(values[i] - f.start[i]);
-  double error = summed_relative_error(cycles, f.sample) / static_cast<double>(f.sample.blocks.size());
+  double error = mean_relative_error(cycles, f.sample);
   if (std::isnan(error)) error = std::numeric_limits<double>::infinity();  // the simulator refused a block
   const double value = error + penalty / static_cast<double>(f.p->train->blocks.size());
   f.best = std::min(f.best, value);
@@ -114,10 +114,8 @@ SearchResult nlopt_search(const SearchProblem& p, const SearchOptions& o, const 
   const std::vector<double> best = layout.project(x);
   auto validation_mape = [&](const std::vector<double>& values) {
     r.simulations += validation.blocks.size();
-    if (validation.blocks.empty()) return 0.0;
     const double e =
-        summed_relative_error(simulate_all(layout.apply(*p.stock, values), validation.blocks, o.jobs), validation) /
-        static_cast<double>(validation.blocks.size());
+        mean_relative_error(simulate_all(layout.apply(*p.stock, values), validation.blocks, o.jobs), validation);
     return std::isnan(e) ? std::numeric_limits<double>::infinity() : e;
   };
   r.validation_stock = validation_mape(f.start);

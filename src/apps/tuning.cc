@@ -44,13 +44,6 @@ std::uint64_t sample_key(const std::vector<std::uint8_t>& bytes) {
   return h ^ (h >> 31);
 }
 
-// Mean relative error over the blocks `rows` of `set` (every block when empty).
-double mean_relative_error(const std::vector<double>& predicted, const BlockSet& set,
-                           const std::vector<std::uint32_t>& rows) {
-  const std::size_t n = rows.empty() ? set.measured.size() : rows.size();
-  return n == 0 ? 0 : summed_relative_error(predicted, set, rows.empty() ? nullptr : &rows) / static_cast<double>(n);
-}
-
 std::string percent(double x) {
   char s[32];
   std::snprintf(s, sizeof s, "%.2f%%", 100 * x);
@@ -235,6 +228,7 @@ TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<boo
   for (std::size_t i = 0; i < layout.size(); ++i) {
     if (s.values[i] == start[i]) continue;
     const std::vector<std::uint32_t>& affected = problem.affected[i];
+    const std::vector<std::uint32_t>* rows = affected.empty() ? nullptr : &affected;  // empty: a global, every block
     std::vector<double> without = s.values;
     without[i] = start[i];
     std::vector<double> predicted = s.train_final;
@@ -246,10 +240,10 @@ TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<boo
       const std::vector<double> p = simulate_all(layout.apply(small, without), some, jobs);
       for (std::size_t k = 0; k < affected.size(); ++k) predicted[affected[k]] = p[k];
     }
-    r.changes.push_back(
-        {layout.fields()[i].name, static_cast<long long>(start[i]), static_cast<long long>(s.values[i]),
-         affected.empty() ? train.blocks.size() : affected.size(), mean_relative_error(s.train_stock, train, affected),
-         mean_relative_error(s.train_final, train, affected), mean_relative_error(predicted, train, affected)});
+    r.changes.push_back({layout.fields()[i].name, static_cast<long long>(start[i]), static_cast<long long>(s.values[i]),
+                         affected.empty() ? train.blocks.size() : affected.size(),
+                         mean_relative_error(s.train_stock, train, rows),
+                         mean_relative_error(s.train_final, train, rows), mean_relative_error(predicted, train, rows)});
   }
   std::stable_sort(r.changes.begin(), r.changes.end(), [](const ParameterChange& a, const ParameterChange& b) {
     return (a.error_without - a.error_tuned) * static_cast<double>(a.support) >
@@ -274,9 +268,9 @@ void write_tune_report(std::ostream& out, const TuneOptions& o, const TuneResult
       << (o.method == "coordinate" ? " sweeps, "
           : o.method == "gradient" ? " epochs, "
                                    : " evaluations, ")
-      << r.moves << " moves, stopped: " << r.stop_reason << "; " << r.simulations
-      << " block simulations" << (o.method == "gradient" ? " (all of them, the surrogate's data included)" : "")
-      << ", " << fixed(r.seconds, 1) << " s.\n\n";
+      << r.moves << " moves, stopped: " << r.stop_reason << "; " << r.simulations << " block simulations"
+      << (o.method == "gradient" ? " (all of them, the surrogate's data included)" : "") << ", " << fixed(r.seconds, 1)
+      << " s.\n\n";
   if (!r.method_summary.empty()) out << r.method_summary << ".\n\n";
   out << r.measured_blocks << " measured blocks; " << r.held_out_left_out << " of held-out programs left out; "
       << r.unusable << " not decodable or not simulable; split " << r.train_blocks << " train / " << r.validation_blocks
