@@ -78,7 +78,7 @@ Command add_train_command(CLI::App& app) {
                   "llvm19-x86-dependencies (its first version); ignored with --init")
       ->default_val(runtime::kModelFrontend)
       ->check(CLI::IsMember({"llvm19-x86-tokens", "llvm19-x86-dependencies", "llvm19-x86-dependencies-v2"}));
-  sub->add_option("--max-minutes", o->max_minutes, "stop at the end of the epoch that passes this budget (0: none)");
+  sub->add_option("--max-minutes", o->max_minutes, "training time budget: no epoch begins that would end past it, judged by the one before (0: none)");
   sub->add_option("-j,--jobs", o->jobs, "threads decoding and tokenizing the labels (default: all cores)")
       ->check(CLI::Range(1u, 1024u));
   sub->add_option("--threads", o->train.threads,

@@ -13,7 +13,8 @@ struct TrainOptions {
   int max_epochs = 30;
   int patience = 4;        // epochs without a better validation MAPE before stopping
   int decay_after = 2;     // ... and before each halving of the learning rate
-  double max_seconds = 0;  // wall-clock budget of this run (0: none); stops at an epoch's end
+  double max_seconds = 0;  // wall-clock budget of this run (0: none); ends at the last epoch
+                           // expected (as long as the one before) to end within it
   double clip_norm = 10;   // gradient norm clipping
   std::uint64_t seed = 1;
   // Set the head's bias to the training blocks' mean log throughput first

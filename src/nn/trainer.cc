@@ -278,9 +278,12 @@ TrainResult train(HierarchicalLstm& model, const std::vector<dataset::EncodedBlo
     progress.finish();
     double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
     end_epoch(model, best, optimizer, validation_set, options, seconds, blocks_this_run, s, log);
+    // Within the budget: no epoch is begun that would end past it if it took
+    // as long as this one (validation included).
+    const double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
     stop = s.bad_epochs >= options.patience ||
            (options.max_seconds > 0 &&
-            std::chrono::duration<double>(Clock::now() - run_start).count() > options.max_seconds);
+            std::chrono::duration<double>(Clock::now() - run_start).count() + epoch_seconds > options.max_seconds);
     checkpoint();
   }
   copy_weights(best, model);
