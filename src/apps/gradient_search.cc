@@ -14,6 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "apps/parameter_surrogate.h"
+#include "apps/table_samples.h"
 #include "block/dependencies.h"
 #include "block/tokenizer.h"
 #include "block/vocabulary.h"
@@ -29,28 +31,6 @@
 
 namespace surrogate::apps {
 namespace {
-
-constexpr auto kFeatures = block::DependencyFeatureSet::kV2;
-
-std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
-  std::uint64_t z = a * 0x9e3779b97f4a7c15ULL + b + 0x632be59bd9b4e019ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-// A training block as the surrogate reads it, without label or parameters.
-struct EncodedInput {
-  std::vector<std::vector<std::int32_t>> instructions;
-  std::vector<float> features;
-  std::vector<std::int32_t> gather;  // dataset::ParameterRows::gather
-};
-
-// One sampled table and its simulations: (training block, cycles per 100 iterations).
-struct LabelledTable {
-  mca::SampledTable table;
-  std::vector<std::pair<std::uint32_t, float>> cycles;
-};
 
 // What survives a round (and a kill): the search's position.
 struct RoundState {
@@ -150,22 +130,24 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
     return std::isnan(e) ? std::numeric_limits<double>::infinity() : e;  // NaN: the simulator refused a block
   };
 
-  // The surrogate's view of the training blocks.
+  // The surrogate: a shipped one (continued on this problem's data from
+  // round 1) or a new one of the training blocks' vocabulary.
   dataset::ParameterRows rows(*p.stock, layout);
-  std::vector<block::InstructionTokens> vocabulary_source;
-  std::vector<std::vector<block::InstructionTokens>> tokens;
-  for (const block::BasicBlock& b : train.blocks) {
-    tokens.push_back(block::tokenize_block(b));
-    vocabulary_source.insert(vocabulary_source.end(), tokens.back().begin(), tokens.back().end());
+  ParameterSurrogate start_from;
+  if (!g.surrogate.empty()) {
+    start_from = load_parameter_surrogate_of(g.surrogate, p.stock->cpu);
+    if (start_from.model->shape().instruction_params != static_cast<std::int64_t>(rows.width()) ||
+        start_from.model->shape().global_params != static_cast<std::int64_t>(rows.global_count()))
+      throw std::runtime_error(g.surrogate + ": its parameter rows do not match " + p.stock->cpu + "'s");
+  } else {
+    std::vector<block::InstructionTokens> vocabulary_source;
+    for (const block::BasicBlock& b : train.blocks)
+      for (block::InstructionTokens& t : block::tokenize_block(b)) vocabulary_source.push_back(std::move(t));
+    start_from.vocabulary = block::Vocabulary::build(vocabulary_source);
   }
-  const block::Vocabulary vocabulary = block::Vocabulary::build(vocabulary_source);
-  std::vector<EncodedInput> inputs(train.blocks.size());
-  for (std::size_t b = 0; b < train.blocks.size(); ++b) {
-    for (const block::InstructionTokens& inst : tokens[b]) inputs[b].instructions.push_back(vocabulary.encode(inst));
-    inputs[b].features.resize(train.blocks[b].instructions.size() * block::feature_count(kFeatures));
-    block::dependency_features(train.blocks[b], kFeatures, inputs[b].features.data());
-    inputs[b].gather = rows.gather(train.blocks[b]);
-  }
+  const bool shipped = static_cast<bool>(start_from.model);
+  std::vector<ConditionedInput> inputs;
+  for (const block::BasicBlock& b : train.blocks) inputs.push_back(encode_conditioned(b, start_from.vocabulary, rows));
   // The descent's mini-batches of the measured training blocks (the same in
   // every round): tokens, features, and each instruction's parameter slots
   // as indices into X = [values, constants] (X[n] is the constant 0).
@@ -201,19 +183,23 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
   }
   torch::manual_seed(g.seed);
   torch::set_num_threads(static_cast<int>(jobs));
-  nn::LstmShape shape;
-  shape.vocabulary = static_cast<std::int64_t>(vocabulary.size());
-  shape.width = g.width;
-  shape.depth = 1;
-  shape.instruction_params = static_cast<std::int64_t>(rows.width());
-  shape.global_params = static_cast<std::int64_t>(rows.global_count());
-  shape.instruction_features = static_cast<std::int64_t>(block::feature_count(kFeatures));
-  nn::HierarchicalLstm model(shape);
+  nn::HierarchicalLstm model = start_from.model;
+  if (!shipped) {
+    nn::LstmShape shape;
+    shape.vocabulary = static_cast<std::int64_t>(start_from.vocabulary.size());
+    shape.width = g.width;
+    shape.depth = 1;
+    shape.instruction_params = static_cast<std::int64_t>(rows.width());
+    shape.global_params = static_cast<std::int64_t>(rows.global_count());
+    shape.instruction_features = static_cast<std::int64_t>(block::feature_count(kConditionedFeatures));
+    model = nn::HierarchicalLstm(shape);
+  }
 
   const std::string fingerprint = "gradient search v2 " + o.fingerprint + " rounds=" + std::to_string(g.rounds) +
                                   " tables=" + std::to_string(g.tables) +
                                   " per_table=" + std::to_string(g.blocks_per_table) +
-                                  " width=" + std::to_string(g.width) + " seed=" + std::to_string(g.seed);
+                                  " width=" + std::to_string(g.width) + " seed=" + std::to_string(g.seed) +
+                                  " surrogate=" + (shipped ? start_from.fingerprint : "new");
   const std::string state_path = o.state_path.empty() ? "" : o.state_path + ".gradient";
   RoundState st;
   const bool resumed = load_round(state_path, fingerprint, n, st, model);
@@ -263,36 +249,11 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
     // 1. Tables around the centre; the centre itself on every training block.
     const std::vector<double> centre_cycles = st.centre == start ? r.train_stock : simulate_train(st.centre);
     if (st.centre != start) st.simulations += train.blocks.size();
-    std::vector<LabelledTable> tables(g.tables);
-    const std::uint64_t round_seed = mix(g.seed, round);
-    for (std::size_t t = 0; t < g.tables; ++t)
-      tables[t].table = mca::sample_around(layout, st.centre, sampler, mix(round_seed, t));
-    util::parallel_for(g.tables, jobs, [&](std::size_t t, unsigned) {
-      std::set<std::uint32_t> reached;
-      bool every = false;
-      for (std::size_t f : tables[t].table.changed) {
-        if (p.affected[f].empty()) every = true;
-        reached.insert(p.affected[f].begin(), p.affected[f].end());
-      }
-      std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed;
-      if (every)
-        for (std::uint32_t b = 0; b < train.blocks.size(); ++b) keyed.push_back({mix(round_seed + t, b), b});
-      else
-        for (std::uint32_t b : reached) keyed.push_back({mix(round_seed + t, b), b});
-      const std::size_t keep = std::min(keyed.size(), g.blocks_per_table);
-      std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(keep), keyed.end());
-      const mca::Simulator sim(layout.apply(*p.stock, tables[t].table.values));
-      for (std::size_t k = 0; k < keep; ++k) {
-        try {
-          const double c = sim.throughput(train.blocks[keyed[k].second]);
-          tables[t].cycles.push_back({keyed[k].second, static_cast<float>(c)});
-        } catch (const mca::SimulationError&) {
-        }
-      }
-      std::sort(tables[t].cycles.begin(), tables[t].cycles.end());
-    });
+    std::vector<SimulatedTable> tables =
+        simulate_sampled_tables(*p.stock, layout, st.centre, sampler, g.tables, g.blocks_per_table, train.blocks,
+                                p.affected, mix_seed(g.seed, round), jobs);
     std::size_t samples = 0;
-    for (const LabelledTable& t : tables) samples += t.cycles.size();
+    for (const SimulatedTable& t : tables) samples += t.cycles.size();
     st.simulations += samples;
     log << "gradient search: round " << round << ", " << g.tables << " tables around the centre, " << samples
         << " block simulations under them (" << std::fixed << std::setprecision(0) << elapsed() << " s)\n";
@@ -301,16 +262,7 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
     std::vector<dataset::EncodedBlock> data;
     data.reserve(samples + train.blocks.size());
     auto add_sample = [&](std::uint32_t b, const std::vector<double>& values, float cycles, dataset::Split split) {
-      if (!(cycles > 0)) return;
-      dataset::EncodedBlock e;
-      e.instructions = inputs[b].instructions;
-      e.features = inputs[b].features;
-      e.parameters = rows.rows(inputs[b].gather, values);
-      e.globals = rows.globals(values);
-      e.throughput = cycles;
-      e.split = split;
-      e.row = b;
-      data.push_back(std::move(e));
+      if (cycles > 0) data.push_back(conditioned_sample(inputs[b], rows, values, cycles, split, b));
     };
     for (std::uint32_t b = 0; b < train.blocks.size(); ++b)
       add_sample(b, st.centre, static_cast<float>(centre_cycles[b]), dataset::Split::kTrain);
@@ -320,12 +272,12 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
                    t % 10 == 9 ? dataset::Split::kValidation : dataset::Split::kTrain);
     tables.clear();
     nn::TrainOptions topts;
-    topts.max_epochs = round == 1 ? g.surrogate_epochs : g.refine_epochs;
+    topts.max_epochs = round == 1 && !shipped ? g.surrogate_epochs : g.refine_epochs;
     topts.threads = static_cast<int>(jobs);
-    topts.seed = mix(g.seed, round);
+    topts.seed = mix_seed(g.seed, round);
     topts.loss = nn::TrainOptions::Loss::kLogError;
     topts.batch_size = 64;
-    topts.start_head_at_mean = round == 1;
+    topts.start_head_at_mean = round == 1 && !shipped;
     if (o.max_seconds > 0) topts.max_seconds = std::max(1.0, round_seconds * g.surrogate_share);
     if (!o.state_path.empty()) {
       topts.checkpoint = o.state_path + ".surrogate";
@@ -344,7 +296,11 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
         << " s)\n";
     if (round == 1) {
       std::ostringstream summary;
-      summary << "surrogate: width " << g.width << ", " << g.tables << " tables sampled per round, " << samples
+      summary << "surrogate: "
+              << (shipped ? g.surrogate + " (made from " + std::to_string(start_from.info.value("samples", 0)) +
+                                " simulations) continued"
+                          : "width " + std::to_string(g.width) + ", trained in the run")
+              << ", " << g.tables << " tables sampled per round, " << samples
               << " block simulations under them in round 1; its error against the simulator on unseen tables "
               << std::fixed << std::setprecision(2) << 100 * trained.best_validation_mape << "% MAPE after round 1";
       st.summary = summary.str();

@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <string>
 
 #include "apps/coordinate_search.h"
 #include "mca/parameter_sampler.h"
@@ -59,6 +60,10 @@ struct GradientOptions {
   int descent_epochs = 6;             // passes over the training blocks per round
   std::int64_t batch_size = 256;
   std::uint64_t seed = 1;
+  // A parameter surrogate of the problem's scheduling model to start from
+  // (apps/parameter_surrogate.h; round 1 then continues it for
+  // refine_epochs), or "" to train one from nothing in round 1.
+  std::string surrogate;
 };
 
 SearchResult gradient_search(const SearchProblem& problem, const SearchOptions& options,

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "apps/parameter_surrogate.h"
 #include "apps/tuning.h"
 #include "apps/tuning_test_support.h"
 #include "mca/cpu_params_json.h"
@@ -61,6 +62,55 @@ TEST(GradientSearch, MovesAHiddenLatencyThroughTheSurrogate) {
 
   std::ostringstream unknown;
   EXPECT_THROW(tune(o, unknown, {}), std::runtime_error);  // not given to tune(): this library has no LibTorch
+}
+
+// Started from a parameter surrogate made beforehand from other blocks
+// (apps/parameter_surrogate.h), continued for refine_epochs only: the same
+// hidden latency found; a surrogate of another scheduling model refused.
+TEST(GradientSearch, StartsFromASurrogateMadeBeforehand) {
+  Scratch s;
+  write_measurements(s.path("measured.csv"));
+  write_measurements(s.path("blocks.csv"), 2);
+  ParameterSurrogateOptions m;
+  m.cpu = "haswell";
+  m.blocks = s.path("blocks.csv");
+  m.output = s.path("params-haswell.pt");
+  m.min_support = 20;
+  m.tables = 400;
+  m.blocks_per_table = 24;
+  m.sampler.fields_per_table = 2;
+  m.width = 16;
+  m.epochs = 40;
+  m.jobs = 2;
+  std::ostringstream log;
+  ASSERT_FALSE(make_parameter_surrogate(m, log, {}).interrupted);
+
+  TuneOptions o = gradient_options(s);
+  o.gradient.surrogate = m.output;
+  o.gradient.surrogate_epochs = 0;  // not used: the made surrogate is continued
+  o.gradient.refine_epochs = 5;
+  const TuneResult r = tune(o, log, {}, gradient_method(o.gradient));
+  ASSERT_FALSE(r.interrupted) << log.str();
+  EXPECT_NE(r.method_summary.find("params-haswell.pt"), std::string::npos) << r.method_summary;
+  EXPECT_LT(r.test_tuned.mape, 0.5 * r.test_llvm.mape) << log.str();
+  const mca::CpuParams tuned = mca::load_params(s.path("tuned.json"));
+  const mca::ParameterLayout layout(tuned);
+  EXPECT_GE(layout.values(tuned)[*layout.find(kHiddenField)], 5) << log.str();
+
+  m.cpu = "skylake";
+  m.output = s.path("params-skylake.pt");
+  m.tables = 20;
+  m.epochs = 1;
+  ASSERT_FALSE(make_parameter_surrogate(m, log, {}).interrupted);
+  std::filesystem::remove(o.output);
+  o.gradient.surrogate = m.output;
+  try {
+    tune(o, log, {}, gradient_method(o.gradient));
+    ADD_FAILURE() << "a skylake surrogate tuned haswell";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not of haswell"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(o.output));
 }
 
 // Interrupted in round 1's training and again in round 2, then run to the

@@ -13,8 +13,8 @@
 
 #include "apps/coordinate_search.h"
 #include "apps/measured_host.h"
+#include "apps/table_samples.h"
 #include "block/decoder.h"
-#include "block/x86_target.h"
 #include "dataset/held_out_programs.h"
 #include "dataset/label_store.h"
 #include "dataset/split.h"
@@ -34,15 +34,6 @@ constexpr std::size_t kMinTrainBlocks = 50;
 // A global field's penalty per unit is this many times the per-opcode one
 // divided by LLVM's value: a 10% change of a global costs one unit.
 constexpr double kGlobalPenaltyPerRelativeChange = 10;
-
-// The sample's order: a hash of the bytes unrelated to the split's (its
-// hash through SplitMix64's finaliser), so drawing max_blocks keeps the 80/10/10.
-std::uint64_t sample_key(const std::vector<std::uint8_t>& bytes) {
-  std::uint64_t h = dataset::block_hash(bytes) + 0x9e3779b97f4a7c15ull;
-  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
-  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
-  return h ^ (h >> 31);
-}
 
 std::string percent(double x) {
   char s[32];
@@ -89,7 +80,7 @@ TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<boo
   }
   if (o.max_blocks && rows.size() > o.max_blocks) {
     std::vector<std::pair<std::uint64_t, std::size_t>> keyed;
-    for (std::size_t i = 0; i < rows.size(); ++i) keyed.push_back({sample_key(rows[i]->bytes), i});
+    for (std::size_t i = 0; i < rows.size(); ++i) keyed.push_back({dataset::sample_key(rows[i]->bytes), i});
     std::sort(keyed.begin(), keyed.end());
     keyed.resize(o.max_blocks);
     std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
@@ -167,22 +158,11 @@ TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<boo
   problem.layout = &layout;
   problem.train = &train;
   problem.validation = &validation;
-  const block::X86Target& x86 = block::X86Target::get();
-  for (std::size_t i = 0; i < layout.size(); ++i) {
-    const mca::ParameterField& f = layout.fields()[i];
-    if (f.kind == mca::ParameterField::Kind::kGlobal) {
-      problem.affected.emplace_back();
-      problem.weight.push_back(o.penalty * kGlobalPenaltyPerRelativeChange / std::max(1.0, start[i]));
-      continue;
-    }
-    // "opcodes.NAME.field"
-    const std::size_t dot = f.name.find('.', 8);
-    const int opcode = x86.find_opcode(f.name.substr(8, dot - 8));
-    if (opcode < 0 || !blocks_of_opcode.count(static_cast<unsigned>(opcode)))
-      throw std::logic_error("tune: no blocks for field " + f.name);
-    problem.affected.push_back(blocks_of_opcode.at(static_cast<unsigned>(opcode)));
-    problem.weight.push_back(o.penalty);
-  }
+  problem.affected = blocks_per_field(layout, train.blocks);
+  for (std::size_t i = 0; i < layout.size(); ++i)
+    problem.weight.push_back(layout.fields()[i].kind == mca::ParameterField::Kind::kGlobal
+                                 ? o.penalty * kGlobalPenaltyPerRelativeChange / std::max(1.0, start[i])
+                                 : o.penalty);
   log << "surrogate tune: " << o.cpu << ", " << r.tuned_opcodes << " opcodes in at least " << o.min_support
       << " training blocks, " << r.fields << " fields (" << layout.fingerprint() << ")\n";
 

@@ -33,8 +33,9 @@ constexpr double kHiddenLatency = 7;  // haswell's own: 3
 
 // 400 distinct blocks of 1-6 instructions drawn from a few integer ones
 // (dependent and independent imul, add, load, xor), labelled by the
-// simulator under haswell with IMUL64rr's latency set to kHiddenLatency.
-inline void write_measurements(const std::string& path) {
+// simulator under haswell with IMUL64rr's latency set to kHiddenLatency;
+// another seed draws other blocks (some the same).
+inline void write_measurements(const std::string& path, unsigned seed = 1) {
   const std::vector<std::vector<std::uint8_t>> instructions = {
       {0x48, 0x0f, 0xaf, 0xc0},  // imul rax, rax
       {0x48, 0x0f, 0xaf, 0xca},  // imul rcx, rdx
@@ -50,7 +51,7 @@ inline void write_measurements(const std::string& path) {
   hidden = layout.apply(hidden, values);
   const mca::Simulator simulator(hidden);
   block::Decoder decoder;
-  std::mt19937 random(1);
+  std::mt19937 random(seed);
   std::set<std::vector<std::uint8_t>> seen;
   std::string csv = "hex,throughput\n";
   while (seen.size() < 400) {

@@ -338,6 +338,14 @@ TEST(Cli, TuneWritesParamsThatSimulateAndResumesAfterSigkill) {
   expect_clean_failure("tune -mcpu=haswell --measured " + write("tune_few.csv", "hex,throughput\n4801d8,100\n"),
                        out, "tuning needs at least");
   expect_clean_failure("tune -mcpu=haswell --method=annealing --measured " + measured, out, "unknown method");
+  // The gradient method's parameter surrogate: none shipped for haswell's model, a missing file, another model's.
+  expect_clean_failure("tune -mcpu=haswell --method=gradient --surrogate shipped --measured " + measured, out,
+                       "no parameter surrogate shipped for haswell's model; 'surrogate train-conditioned");
+  expect_clean_failure("tune -mcpu=haswell --method=gradient --surrogate " + dir() + "/none.pt --measured " + measured,
+                       out, "none.pt: no such parameter surrogate file");
+  expect_clean_failure("tune -mcpu=haswell --method=gradient --surrogate " + std::string(SURROGATE_SOURCE_DIR) +
+                           "/models/params-znver4.pt --measured " + measured,
+                       out, "not of haswell");
 }
 
 // optimize on two hand-written blocks: a dead mov goes with everything live;

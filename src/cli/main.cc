@@ -45,7 +45,10 @@ const char* const kNnCommands[][2] = {
      "(runs surrogate-nn adapt; see its --help)"},
     {"tune",
      "Surrogate optimisation: fit llvm-mca's CPU parameters to throughputs measured on this machine "
-     "(runs surrogate-nn tune; see its --help)"}};
+     "(runs surrogate-nn tune; see its --help)"},
+    {"train-conditioned",
+     "Make the parameter-conditioned surrogate of a CPU that 'tune --method gradient' starts from "
+     "(runs surrogate-nn train-conditioned; see its --help)"}};
 
 const char* const kMcaCommands[] = {"simulate", "label", "synth", "measure", "optimize"};
 

@@ -1,4 +1,4 @@
-// surrogate-nn: the commands of surrogate that need LibTorch (train, compile, adapt, tune).
+// surrogate-nn: the commands of surrogate that need LibTorch (train, compile, adapt, tune, train-conditioned).
 // Users run them as `surrogate train` / `surrogate compile` (see main.cc).
 #include <CLI/CLI.hpp>
 
@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/compile_command.h"
 #include "cli/train_command.h"
+#include "cli/train_conditioned_command.h"
 #include "cli/tune_command.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,6 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("-V,--version", std::string("surrogate 0.1.0"));
   std::vector<Command> commands{add_train_command(app), add_compile_command(app), add_adapt_command(app),
-                                add_tune_command(app)};
+                                add_tune_command(app), add_train_conditioned_command(app)};
   return run_command_line(app, commands, argc, argv);
 }

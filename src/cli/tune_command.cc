@@ -1,11 +1,17 @@
 #include "cli/tune_command.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 
+#include "apps/parameter_surrogate.h"
 #include "apps/tuning.h"
+#include "mca/cpu_catalog.h"
+#include "util/executable.h"
 #include "util/parallel.h"
 
 namespace surrogate::cli {
@@ -15,13 +21,44 @@ namespace {
 struct Options {
   apps::TuneOptions tune;
   double max_minutes = 20;
+  std::string surrogate = "auto";
 };
+
+// The gradient method's parameter surrogate: "shipped" is the one shipped
+// for the CPU's scheduling model (models/ here or beside the build), "auto"
+// that one if there is one, "none" one trained in the run.
+std::string surrogate_path(const std::string& choice, const std::string& cpu) {
+  if (choice == "none") return "";
+  if (choice != "auto" && choice != "shipped") return choice;
+  const auto& cpus = mca::x86_cpus();
+  if (std::none_of(cpus.begin(), cpus.end(), [&](const mca::CpuInfo& c) { return c.name == cpu; }))
+    return "";  // tune() says it is unknown
+  for (const std::filesystem::path& dir :
+       {std::filesystem::path("models"), util::executable_directory() / "../../models"}) {
+    std::string path = apps::find_shipped_parameter_surrogate(cpu, dir.string());
+    if (!path.empty()) return path;
+  }
+  const std::string make = "'surrogate train-conditioned --mcpu " + cpu +
+                           " ../shared/data/bhive-blocks.csv -o models/params-" + cpu +
+                           ".pt' makes one (about 20 minutes)";
+  if (choice == "shipped") throw std::runtime_error("no parameter surrogate shipped for " + cpu + "'s model; " + make);
+  std::cerr << "surrogate tune: no parameter surrogate shipped for " << cpu << "'s model; training one in this run ("
+            << make << ")\n";
+  return "";
+}
 
 int run(Options o) {
   std::optional<std::string> cpu = resolve_mcpu(o.tune.cpu, "tune");
   if (!cpu) return 0;
   o.tune.cpu = *cpu;
   o.tune.max_seconds = o.max_minutes * 60;
+  if (o.tune.method == "gradient") {
+    o.tune.gradient.surrogate = surrogate_path(o.surrogate, o.tune.cpu);
+    if (!o.tune.gradient.surrogate.empty()) {
+      apps::load_parameter_surrogate_of(o.tune.gradient.surrogate, o.tune.cpu);  // bad input: before any work
+      std::cerr << "surrogate tune: starting from the parameter surrogate " << o.tune.gradient.surrogate << "\n";
+    }
+  }
   install_interrupt_handler();
   const apps::GradientOptions gradient = o.tune.gradient;
   const std::map<std::string, apps::SearchMethod> methods{
@@ -69,6 +106,11 @@ Command add_tune_command(CLI::App& app) {
                   "gradient: trust regions (sample around the best values so far, continue the surrogate, descend)")
       ->default_val(o->tune.gradient.rounds)
       ->check(CLI::Range(1u, 1000u));
+  sub->add_option("--surrogate", o->surrogate,
+                  "gradient: the parameter surrogate to start from: auto (the one shipped for the CPU's model, "
+                  "models/params-CPU.pt, else one trained in the run), shipped (that one, or an error), none (train "
+                  "one in the run), or a file made by 'surrogate train-conditioned'")
+      ->default_val(o->surrogate);
   sub->add_option("--tables", o->tune.gradient.tables, "gradient: parameter tables sampled per round")
       ->default_val(o->tune.gradient.tables)
       ->check(CLI::Range(10ul, 10000000ul));

@@ -23,6 +23,15 @@ inline Split split_of(std::span<const std::uint8_t> bytes) {
   return bucket < 80 ? Split::kTrain : bucket < 90 ? Split::kValidation : Split::kTest;
 }
 
+// A draw order of blocks unrelated to the split's (block_hash through
+// SplitMix64's finaliser): the first N blocks by this key keep the 80/10/10.
+inline std::uint64_t sample_key(std::span<const std::uint8_t> bytes) {
+  std::uint64_t h = block_hash(bytes) + 0x9e3779b97f4a7c15ull;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
+}
+
 inline const char* split_name(Split s) {
   return s == Split::kTrain ? "train" : s == Split::kValidation ? "validation" : "test";
 }
