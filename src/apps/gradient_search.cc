@@ -183,17 +183,8 @@ SearchResult gradient_search(const SearchProblem& p, const SearchOptions& o, con
   }
   torch::manual_seed(g.seed);
   torch::set_num_threads(static_cast<int>(jobs));
-  nn::HierarchicalLstm model = start_from.model;
-  if (!shipped) {
-    nn::LstmShape shape;
-    shape.vocabulary = static_cast<std::int64_t>(start_from.vocabulary.size());
-    shape.width = g.width;
-    shape.depth = 1;
-    shape.instruction_params = static_cast<std::int64_t>(rows.width());
-    shape.global_params = static_cast<std::int64_t>(rows.global_count());
-    shape.instruction_features = static_cast<std::int64_t>(block::feature_count(kConditionedFeatures));
-    model = nn::HierarchicalLstm(shape);
-  }
+  nn::HierarchicalLstm model =
+      shipped ? start_from.model : nn::HierarchicalLstm(conditioned_shape(start_from.vocabulary.size(), g.width, rows));
 
   const std::string fingerprint = "gradient search v2 " + o.fingerprint + " rounds=" + std::to_string(g.rounds) +
                                   " tables=" + std::to_string(g.tables) +

@@ -71,6 +71,17 @@ dataset::EncodedBlock conditioned_sample(const ConditionedInput& input, const da
   return e;
 }
 
+nn::LstmShape conditioned_shape(std::size_t vocabulary, std::int64_t width, const dataset::ParameterRows& rows) {
+  nn::LstmShape shape;
+  shape.vocabulary = static_cast<std::int64_t>(vocabulary);
+  shape.width = width;
+  shape.depth = 1;
+  shape.instruction_params = static_cast<std::int64_t>(rows.width());
+  shape.global_params = static_cast<std::int64_t>(rows.global_count());
+  shape.instruction_features = static_cast<std::int64_t>(block::feature_count(kConditionedFeatures));
+  return shape;
+}
+
 void save_parameter_surrogate(const std::string& path, ParameterSurrogate& s) {
   torch::serialize::OutputArchive a;
   s.model->save(a);
@@ -262,14 +273,7 @@ ParameterSurrogateResult make_parameter_surrogate(const ParameterSurrogateOption
 
   torch::manual_seed(o.seed);
   torch::set_num_threads(static_cast<int>(jobs));
-  nn::LstmShape shape;
-  shape.vocabulary = static_cast<std::int64_t>(s.vocabulary.size());
-  shape.width = o.width;
-  shape.depth = 1;
-  shape.instruction_params = static_cast<std::int64_t>(rows.width());
-  shape.global_params = static_cast<std::int64_t>(rows.global_count());
-  shape.instruction_features = static_cast<std::int64_t>(block::feature_count(kConditionedFeatures));
-  s.model = nn::HierarchicalLstm(shape);
+  s.model = nn::HierarchicalLstm(conditioned_shape(s.vocabulary.size(), o.width, rows));
   nn::TrainOptions topts;
   topts.max_epochs = o.epochs;
   topts.threads = static_cast<int>(jobs);

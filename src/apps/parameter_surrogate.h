@@ -61,6 +61,10 @@ dataset::EncodedBlock conditioned_sample(const ConditionedInput& input, const da
                                          std::span<const double> values, float cycles, dataset::Split split,
                                          std::uint32_t row);
 
+// A new conditioned surrogate's shape: depth 1, reading `rows`' parameters
+// and kConditionedFeatures.
+nn::LstmShape conditioned_shape(std::size_t vocabulary, std::int64_t width, const dataset::ParameterRows& rows);
+
 struct ParameterSurrogate {
   std::string cpu;          // the CPU it was made with, e.g. "znver4"
   std::string sched_model;  // its scheduling model (mca/cpu_catalog.h), e.g. "Zn4": it serves every CPU of it
