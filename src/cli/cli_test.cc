@@ -192,6 +192,9 @@ TEST(Cli, LlvmMcaHabits) {
   EXPECT_NE(native.err.find("-mcpu=native is "), std::string::npos) << native.err;
   EXPECT_EQ(run("help simulate").status, 0);
   EXPECT_NE(run("help simulate").out.find("--mcpu"), std::string::npos);
+#if SURROGATE_WITH_TORCH
+  EXPECT_NE(run("help tune").out.find("--surrogate"), std::string::npos);  // run by surrogate-nn: its help
+#endif
   EXPECT_EQ(run("-V").status, 0);
   Result json = run("simulate -mcpu=haswell -json " + write("j.csv", "hex,id\n4801d8,a\n4801d,b\n"));
   EXPECT_EQ(json.status, 1) << json.err;  // the second row is bad

@@ -76,8 +76,15 @@ int exec_sibling(const char* binary, char** argv) {
 int main(int argc, char** argv) {
   using namespace surrogate::cli;
   if (argc > 1) {
-    for (const auto& c : kNnCommands)
+    for (const auto& c : kNnCommands) {
       if (std::strcmp(argv[1], c[0]) == 0) return exec_sibling("surrogate-nn", argv);
+      // `surrogate help tune`: the help of the program that runs it, not of this stub.
+      if (argc == 3 && std::strcmp(argv[1], "help") == 0 && std::strcmp(argv[2], c[0]) == 0) {
+        char help[] = "--help";
+        char* args[] = {argv[0], argv[2], help, nullptr};
+        return exec_sibling("surrogate-nn", args);
+      }
+    }
 #ifndef SURROGATE_MCA_BINARY
     for (const char* c : kMcaCommands)
       if (std::strcmp(argv[1], c) == 0) {
