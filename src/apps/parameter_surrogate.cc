@@ -215,19 +215,9 @@ ParameterSurrogateResult make_parameter_surrogate(const ParameterSurrogateOption
     log << o.blocks << ": " << held_out << " blocks of held-out programs (openssl, sqlite, redis) left out\n";
 
   // The fields sampled: every field of the opcodes in min_support training blocks, and the globals.
-  std::map<unsigned, std::size_t> support;
-  std::set<unsigned> used;
-  for (const std::vector<block::BasicBlock>* set : {&train, &unseen})
-    for (const block::BasicBlock& b : *set) {
-      std::set<unsigned> seen;
-      for (const llvm::MCInst& inst : b.instructions) seen.insert(inst.getOpcode());
-      used.insert(seen.begin(), seen.end());
-      if (set == &train)
-        for (unsigned op : seen) ++support[op];
-    }
-  std::set<unsigned> sampled;
-  for (const auto& [opcode, count] : support)
-    if (count >= o.min_support && stock.opcodes.count(opcode)) sampled.insert(opcode);
+  const std::set<unsigned> sampled = supported_opcodes(stock, train, o.min_support);
+  std::set<unsigned> used = opcodes_of(train);
+  used.merge(opcodes_of(unseen));
   const mca::CpuParams small = stock.only_opcodes(used);
   mca::LayoutOptions layout_options;
   layout_options.classes = false;

@@ -42,6 +42,24 @@ std::vector<std::vector<std::uint32_t>> blocks_per_field(const mca::ParameterLay
   return affected;
 }
 
+std::set<unsigned> opcodes_of(std::span<const block::BasicBlock> blocks) {
+  std::set<unsigned> opcodes;
+  for (const block::BasicBlock& b : blocks)
+    for (const llvm::MCInst& inst : b.instructions) opcodes.insert(inst.getOpcode());
+  return opcodes;
+}
+
+std::set<unsigned> supported_opcodes(const mca::CpuParams& stock, std::span<const block::BasicBlock> blocks,
+                                     std::size_t min_support) {
+  std::map<unsigned, std::size_t> support;
+  for (const block::BasicBlock& b : blocks)
+    for (unsigned opcode : opcodes_of(std::span<const block::BasicBlock>(&b, 1))) ++support[opcode];
+  std::set<unsigned> supported;
+  for (const auto& [opcode, count] : support)
+    if (count >= min_support && stock.opcodes.count(opcode)) supported.insert(opcode);
+  return supported;
+}
+
 std::vector<SimulatedTable> simulate_sampled_tables(const mca::CpuParams& stock, const mca::ParameterLayout& layout,
                                                     std::span<const double> centre, const mca::SamplerOptions& sampler,
                                                     std::size_t count, std::size_t blocks_per_table,

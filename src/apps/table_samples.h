@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <span>
 #include <utility>
 #include <vector>
@@ -30,6 +31,13 @@ struct SimulatedTable {
 // global field (it changes every block) and for an opcode none of them has.
 std::vector<std::vector<std::uint32_t>> blocks_per_field(const mca::ParameterLayout& layout,
                                                          std::span<const block::BasicBlock> blocks);
+
+// The opcodes of `blocks`, and those of them `stock` has a row for that
+// occur in at least `min_support` blocks (the opcodes whose fields a fit
+// moves; a block counts once however often it uses one).
+std::set<unsigned> opcodes_of(std::span<const block::BasicBlock> blocks);
+std::set<unsigned> supported_opcodes(const mca::CpuParams& stock, std::span<const block::BasicBlock> blocks,
+                                     std::size_t min_support);
 
 // `tables` tables sampled around `centre` (table t from seed mix(seed, t)),
 // each simulated (under layout.apply(stock, values)) on at most

@@ -130,22 +130,12 @@ TuneResult tune(const TuneOptions& o, std::ostream& log, const std::function<boo
       << " not decodable or not simulable under " << o.cpu << ")\n";
 
   // The fields: the opcodes the training blocks use often enough, and the globals.
-  std::map<unsigned, std::vector<std::uint32_t>> blocks_of_opcode;
-  for (std::uint32_t b = 0; b < train.blocks.size(); ++b) {
-    std::set<unsigned> seen;
-    for (const llvm::MCInst& inst : train.blocks[b].instructions)
-      if (seen.insert(inst.getOpcode()).second) blocks_of_opcode[inst.getOpcode()].push_back(b);
-  }
-  std::set<unsigned> tuned;
-  for (const auto& [opcode, blocks] : blocks_of_opcode)
-    if (blocks.size() >= o.min_support && stock.opcodes.count(opcode)) tuned.insert(opcode);
+  const std::set<unsigned> tuned = supported_opcodes(stock, train.blocks, o.min_support);
   r.tuned_opcodes = tuned.size();
   // The search simulates under a table of only the opcodes of the blocks:
   // the same cycles, and a Simulator 7.7x cheaper to build (cpu_params.h).
   std::set<unsigned> used;
-  for (const BlockSet* set : {&train, &validation, &test})
-    for (const block::BasicBlock& b : set->blocks)
-      for (const llvm::MCInst& inst : b.instructions) used.insert(inst.getOpcode());
+  for (const BlockSet* set : {&train, &validation, &test}) used.merge(opcodes_of(set->blocks));
   const mca::CpuParams small = stock.only_opcodes(used);
   mca::LayoutOptions layout_options;
   layout_options.classes = false;
