@@ -11,6 +11,7 @@
 #include "llvm/MC/MCContext.h"
 #include "llvm/MC/MCFixup.h"
 #include "llvm/MC/MCObjectFileInfo.h"
+#include "llvm/MC/MCParser/MCAsmLexer.h"
 #include "llvm/MC/MCParser/MCAsmParser.h"
 #include "llvm/MC/MCParser/MCTargetAsmParser.h"
 #include "llvm/MC/MCStreamer.h"
@@ -83,6 +84,9 @@ class Assembly {
         x86_.target().createMCAsmParser(sti, *parser, x86_.instr_info(), options));
     parser->setTargetParser(*target_parser);
     if (syntax == AsmSyntax::kIntel) parser->setAssemblerDialect(1);
+    // MASM integer literals (05h, 101b), as llvm-mca's own reader takes them
+    // (its test print-imm-hex-1.s: `shl $5h, %eax`).
+    parser->getLexer().setLexMasmIntegers(true);
     // LLVM's assembler aborts on some hostile text (report_fatal_error: a
     // 57-byte Intel expression of '~'s asks a SmallVector for 2^32 slots):
     // run it under LLVM's crash recovery, so that text is an input error, not

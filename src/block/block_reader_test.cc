@@ -93,6 +93,15 @@ TEST(AsmReader, AttAndIntelGiveTheSameBytes) {
   EXPECT_EQ(att.blocks[0].instructions.size(), 2u);
 }
 
+// llvm-mca reads MASM integer literals (LLVM's print-imm-hex-1.s test), so
+// do we; GNU's 0x form keeps its meaning.
+TEST(AsmReader, MasmIntegerLiteralsAsLlvmMcaReadsThem) {
+  const std::string plain = read_asm("shl $5, %eax\nshl $10, %ebx\nshl $3, %ecx\n", "p.s").blocks.at(0).hex();
+  EXPECT_EQ(read_asm("shl $5h, %eax\nshl $0xa, %ebx\nshl $11b, %ecx\n", "m.s").blocks.at(0).hex(), plain);
+  EXPECT_EQ(read_asm(".intel_syntax noprefix\nshl eax, 5h\nshl ebx, 0ah\nshl ecx, 11b\n", "i.s").blocks.at(0).hex(),
+            plain);
+}
+
 TEST(AsmReader, BlankLinesSeparateBlocksAndTrailingBranchDrops) {
   BlockFile f = read_asm("loop:\n  addq $1, %rax\n  jne loop\n\n\n  xorl %eax, %eax # zero\n", "b.s");
   ASSERT_EQ(f.blocks.size(), 2u);
