@@ -18,7 +18,12 @@ build: deps $(BUILD)/CMakeCache.txt
 demo: build
 	@./tools/demo.sh $(BUILD)/bin/surrogate "$(CPUS)"
 
-test: build
+# LLVM 19's own llvm-mca x86 test inputs, for the parity test: from Debian's
+# llvm-toolchain-19 source package (the installed version), fetched with apt.
+$(BUILD)/llvm-mca-tests/README.md:
+	@./tools/extract_llvm_mca_tests.py $(BUILD)/llvm-mca-tests
+
+test: build $(BUILD)/llvm-mca-tests/README.md
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # libFuzzer + ASan/UBSan on every parser of untrusted input (tools/fuzz.sh):
