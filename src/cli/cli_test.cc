@@ -324,9 +324,10 @@ TEST(Cli, TuneWritesParamsThatSimulateAndResumesAfterSigkill) {
   ASSERT_EQ(sim.status, 0) << sim.err;
   EXPECT_EQ(lines(sim.out), 301u);
 
-  const int status = run_and_signal_when({"tune", "-mcpu=haswell", "--measured", measured, "--max-sweeps", "2",
-                                          "--min-support", "10", "-j", "1", "-o", killed},
-                                         [&] { return fs::exists(killed + ".state"); }, SIGKILL);
+  const int status = run_and_signal_when(
+      {"tune", "-mcpu=haswell", "--measured", measured, "--max-sweeps", "2", "--min-support", "10", "-j", "1", "-o",
+       killed},
+      [&] { return fs::exists(killed + ".state"); }, SIGKILL);
   ASSERT_TRUE(WIFSIGNALED(status)) << "tune finished before the kill";
   EXPECT_FALSE(fs::exists(killed));
   Result resumed = run("tune" + args + killed);
@@ -338,8 +339,8 @@ TEST(Cli, TuneWritesParamsThatSimulateAndResumesAfterSigkill) {
   const std::string out = dir() + "/tune_bad.json";
   expect_clean_failure("tune -mcpu=pentium9 --measured " + measured, out, "unknown CPU 'pentium9'");
   expect_clean_failure("tune -mcpu=haswell --measured " + dir() + "/missing.csv", out, "missing.csv");
-  expect_clean_failure("tune -mcpu=haswell --measured " + write("tune_few.csv", "hex,throughput\n4801d8,100\n"),
-                       out, "tuning needs at least");
+  expect_clean_failure("tune -mcpu=haswell --measured " + write("tune_few.csv", "hex,throughput\n4801d8,100\n"), out,
+                       "tuning needs at least");
   expect_clean_failure("tune -mcpu=haswell --method=annealing --measured " + measured, out, "unknown method");
   // The gradient method's parameter surrogate: none shipped for haswell's model, a missing file, another model's.
   expect_clean_failure("tune -mcpu=haswell --method=gradient --surrogate shipped --measured " + measured, out,
@@ -433,7 +434,7 @@ TEST(Cli, OptimizeFindsVerifiedFasterRewrites) {
   Result caught = run("verify " + forged);
   EXPECT_EQ(caught.status, 1);
   EXPECT_NE(caught.out.find("forged.csv:2: rax: 0x2 vs 0x3"), std::string::npos) << caught.out;
-  for (const std::string& bad : {"--mcpu haswell --live-out rax,bogus", "--mcpu nosuchcpu"}) {
+  for (const std::string bad : {"--mcpu haswell --live-out rax,bogus", "--mcpu nosuchcpu"}) {
     std::string out = dir() + "/opt-bad.csv";
     Result e = run("optimize " + bad + " " + in + " -o " + out);
     EXPECT_NE(e.status, 0) << bad;
@@ -543,6 +544,8 @@ TEST(Cli, EvaluateComparesPredictionsWithLabels) {
   ASSERT_EQ(same.status, 0) << same.err;
   EXPECT_NE(same.out.find("|   0.00% |  1.000 |"), std::string::npos) << same.out;
   EXPECT_NE(same.out.find("| application"), std::string::npos) << same.out;
+  // simulate keeps the input's columns, so rows are matched by them too.
+  EXPECT_NE(same.out.find("rows matched by hex, sources, may_alias\n"), std::string::npos) << same.out;
   Result other = run("evaluate --labels " + hsw + " --predictions " + skl);
   ASSERT_EQ(other.status, 0) << other.err;
   EXPECT_EQ(other.out.find("|   0.00% |  1.000 |"), std::string::npos) << other.out;

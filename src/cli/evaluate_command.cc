@@ -35,26 +35,23 @@ int run(Options o) {
     if (family.empty()) throw std::runtime_error(o.sources + ":1: no 'sources' column with values");
   }
   dataset::PredictBlock predict;
-  std::unordered_map<std::string, double> predicted;
+  dataset::JoinedPredictions joined;
   std::unique_ptr<runtime::Predictor> model;
   if (!o.predictions.empty()) {
     dataset::LabelSet predictions = dataset::read_labels(o.predictions);
     unreadable.insert(unreadable.end(), predictions.unreadable_rows.begin(), predictions.unreadable_rows.end());
-    predicted = dataset::predictions_by_hex(predictions);
-    predict = [&](const block::BasicBlock&, const std::string& hex) -> std::optional<double> {
-      auto it = predicted.find(hex);
-      if (it == predicted.end()) return std::nullopt;
-      return it->second;
-    };
+    joined = dataset::join_predictions(labels, predictions);
+    predict = [&](const block::BasicBlock&, std::size_t row) { return joined.by_row[row]; };
   } else {
     model = std::make_unique<runtime::Predictor>(runtime::read_model_file(o.model));
-    predict = [&](const block::BasicBlock& block, const std::string&) -> std::optional<double> {
+    predict = [&](const block::BasicBlock& block, std::size_t) -> std::optional<double> {
       return model->predict(block);
     };
   }
   if (o.title.empty()) o.title = o.model.empty() ? "predictions" : std::filesystem::path(o.model).filename().string();
 
   dataset::Evaluation e = dataset::evaluate(labels, o.labels, predict, family);
+  if (!o.predictions.empty()) e.join = joined.description();
   dataset::write_evaluation_report(std::cout, e, o.title, o.labels);
   if (!o.plots.empty()) {
     dataset::write_evaluation_plots(o.plots, o.title, e);
@@ -74,8 +71,9 @@ Command add_evaluate_command(CLI::App& app) {
       "evaluate",
       "Accuracy of predicted throughputs against true ones (a surrogate model's or llvm-mca's against labels or "
       "measurements): MAPE, Kendall's tau, error percentiles, overall and per block kind, length and source "
-      "application; optionally a predicted-vs-true scatter and an error histogram as PNG. Blocks are matched by "
-      "their bytes; Markdown tables on standard output.");
+      "application; optionally a predicted-vs-true scatter and an error histogram as PNG. Rows are matched by "
+      "identity: hex plus the columns both files have (name, sources, ...), identical rows in order; Markdown "
+      "tables on standard output.");
   sub->add_option("--labels", o->labels,
                   "true throughputs: label set or CSV hex,throughput (blocks without one are skipped)")
       ->required();

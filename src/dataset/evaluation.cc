@@ -118,7 +118,7 @@ Evaluation evaluate(const LabelSet& labels, const std::string& labels_name, cons
       continue;
     }
     const std::string hex = util::to_hex(row.bytes);
-    std::optional<double> p = predict(block, hex);
+    std::optional<double> p = predict(block, i);
     if (!p) {
       ++e.unpredicted;
       continue;
@@ -137,11 +137,53 @@ Evaluation evaluate(const LabelSet& labels, const std::string& labels_name, cons
   return e;
 }
 
-std::unordered_map<std::string, double> predictions_by_hex(const LabelSet& predictions) {
-  std::unordered_map<std::string, double> out;
-  for (const LabelledBlock& b : predictions.blocks)
-    if (b.labelled()) out.emplace(util::to_hex(b.bytes), b.throughput);
+JoinedPredictions join_predictions(const LabelSet& labels, const LabelSet& predictions) {
+  JoinedPredictions out;
+  std::vector<std::size_t> label_cols, prediction_cols;  // the shared columns' positions in each file
+  for (std::size_t c = 0; c < labels.column_names.size(); ++c) {
+    const std::string& name = labels.column_names[c];
+    auto it = std::find(predictions.column_names.begin(), predictions.column_names.end(), name);
+    if (name.empty() || it == predictions.column_names.end()) continue;
+    out.identity_columns.push_back(name);
+    label_cols.push_back(c);
+    prediction_cols.push_back(static_cast<std::size_t>(it - predictions.column_names.begin()));
+  }
+  auto identity = [](const LabelledBlock& b, const std::vector<std::size_t>& cols) {
+    std::string key = util::to_hex(b.bytes);
+    for (std::size_t c : cols) {
+      key += '\x1f';  // unit separator: in no hex and no CSV cell we write
+      if (c < b.columns.size()) key += b.columns[c];
+    }
+    return key;
+  };
+  std::unordered_map<std::string, std::vector<double>> by_identity;
+  std::unordered_map<std::string, double> by_bytes;
+  for (const LabelledBlock& b : predictions.blocks) {
+    if (!b.labelled()) continue;
+    by_identity[identity(b, prediction_cols)].push_back(b.throughput);
+    by_bytes.emplace(util::to_hex(b.bytes), b.throughput);
+  }
+  std::unordered_map<std::string, std::size_t> seen;  // labelled rows of each identity so far
+  out.by_row.resize(labels.blocks.size());
+  for (std::size_t i = 0; i < labels.blocks.size(); ++i) {
+    const std::string key = identity(labels.blocks[i], label_cols);
+    const std::size_t k = seen[key]++;
+    if (auto it = by_identity.find(key); it != by_identity.end()) {
+      out.by_row[i] = it->second[std::min(k, it->second.size() - 1)];
+    } else if (auto b = by_bytes.find(util::to_hex(labels.blocks[i].bytes)); b != by_bytes.end()) {
+      out.by_row[i] = b->second;
+      out.by_bytes_alone += !out.identity_columns.empty();
+    }
+  }
   return out;
+}
+
+std::string JoinedPredictions::description() const {
+  std::string s = "hex";
+  for (const std::string& c : identity_columns) s += ", " + c;
+  if (by_bytes_alone)
+    s += " (" + std::to_string(by_bytes_alone) + (by_bytes_alone == 1 ? " row" : " rows") + " by hex alone)";
+  return s;
 }
 
 std::unordered_map<std::string, std::string> source_families_by_hex(const LabelSet& labels) {
@@ -158,8 +200,9 @@ void write_evaluation_report(std::ostream& out, const Evaluation& e, const std::
   out << buf;
   std::snprintf(buf, sizeof buf, " (skipped: %zu unlabelled, %zu undecodable, %zu without a prediction)\n",
                 e.unlabelled, e.undecodable, e.unpredicted);
-  out << buf
-      << "MAPE, p50/p90/p99: relative error |pred - true| / true; tau: Kendall's tau-b; means in cycles per 100 "
+  out << buf;
+  if (!e.join.empty()) out << "rows matched by " << e.join << "\n";
+  out << "MAPE, p50/p90/p99: relative error |pred - true| / true; tau: Kendall's tau-b; means in cycles per 100 "
          "iterations\n";
   write_table(out, "all", {{title, e.overall()}});
   write_table(out, "block kind", e.by_kind());

@@ -3,9 +3,10 @@
 // source application, as Markdown tables and PNG plots (gnuplot).
 //
 // What `surrogate evaluate` prints, and what adapt, tune and compile call to
-// judge a model or a parameter set. Blocks are joined by their bytes; a
-// labelled row is skipped (and counted) when it has no positive label, does
-// not decode, or has no prediction. Throughputs: cycles per 100 iterations.
+// judge a model or a parameter set. Predictions given as a file are joined to
+// the labelled rows by identity (join_predictions); a labelled row is skipped
+// (and counted) when it has no positive label, does not decode, or has no
+// prediction. Throughputs: cycles per 100 iterations.
 #pragma once
 
 #include <functional>
@@ -29,6 +30,7 @@ struct Evaluation {
   std::vector<std::string> hex;                                  // the block's machine code
   std::size_t unlabelled = 0, undecodable = 0, unpredicted = 0;  // rows skipped, by reason
   bool any_source = false;                                       // some row has a source application
+  std::string join;  // how rows were matched to predictions, for the report; empty: not said
 
   ErrorSummary overall() const { return summarize_errors(predicted, truth); }
   std::map<std::string, ErrorSummary> by_kind() const { return summarize_errors_by(predicted, truth, kind); }
@@ -36,9 +38,9 @@ struct Evaluation {
   std::map<std::string, ErrorSummary> by_source() const { return summarize_errors_by(predicted, truth, source); }
 };
 
-// The prediction for one decoded block (hex: its bytes as hex); nullopt when
-// there is none.
-using PredictBlock = std::function<std::optional<double>(const block::BasicBlock& block, const std::string& hex)>;
+// The prediction for labelled row `row` (an index into LabelSet::blocks),
+// decoded as `block`; nullopt when there is none.
+using PredictBlock = std::function<std::optional<double>(const block::BasicBlock& block, std::size_t row)>;
 
 // Joins `labels` (named `labels_name` in messages) to predict(). A row's
 // source family comes from `family_by_hex` when it has the block, else from
@@ -46,8 +48,19 @@ using PredictBlock = std::function<std::optional<double>(const block::BasicBlock
 Evaluation evaluate(const LabelSet& labels, const std::string& labels_name, const PredictBlock& predict,
                     const std::unordered_map<std::string, std::string>& family_by_hex = {});
 
-// Predictions of a label set (e.g. `simulate` output), keyed by hex.
-std::unordered_map<std::string, double> predictions_by_hex(const LabelSet& predictions);
+// Predictions given as a file (e.g. `simulate` output) for each row of
+// `labels`, joined by identity: the row's bytes and the values of the CSV
+// columns both files have (`name`, `sources`, ...); the k-th labelled row of
+// an identity takes the k-th prediction of it (identical blocks of one input
+// told apart by order), or its last. A row whose identity no prediction has
+// falls back to the first prediction of its bytes (counted).
+struct JoinedPredictions {
+  std::vector<std::optional<double>> by_row;  // one per labels.blocks
+  std::vector<std::string> identity_columns;  // the shared columns, beside hex
+  std::size_t by_bytes_alone = 0;             // rows joined by the fallback
+  std::string description() const;            // e.g. "hex, name (2 rows by hex alone)"
+};
+JoinedPredictions join_predictions(const LabelSet& labels, const LabelSet& predictions);
 // Source families of the rows that have a `sources` column, keyed by hex.
 std::unordered_map<std::string, std::string> source_families_by_hex(const LabelSet& labels);
 

@@ -26,7 +26,8 @@ TEST(Evaluation, JoinsByBytesCountsSkippedRowsAndGroups) {
                    row("31c0", 25)};                              // no prediction
   std::unordered_map<std::string, double> predicted = {{"4801d8", 110}, {"480fafc0", 300}, {"ffff", 1}};
   Evaluation e =
-      evaluate(labels, "labels.csv", [&](const block::BasicBlock& b, const std::string& hex) -> std::optional<double> {
+      evaluate(labels, "labels.csv", [&](const block::BasicBlock& b, std::size_t i) -> std::optional<double> {
+        const std::string hex = util::to_hex(labels.blocks.at(i).bytes);
         EXPECT_EQ(util::to_hex(b.bytes), hex);
         auto it = predicted.find(hex);
         if (it == predicted.end()) return std::nullopt;
@@ -63,10 +64,9 @@ TEST(Evaluation, LengthTableInOrderAndPlotsUnderAnyPath) {
   for (int i = 0; i < 20; ++i) long_block += "4801d8";
   labels.blocks = {row("4801d8", 100), row(long_block, 2000), row("4801d84801d84801d8", 300), row("4801d84801d8", 200),
                    row("480fafc0", 300)};
-  Evaluation e =
-      evaluate(labels, "labels.csv", [&](const block::BasicBlock& b, const std::string&) -> std::optional<double> {
-        return b.instructions.size() == 1 && b.bytes[1] == 0x0f ? 3000.0 : 100.0 * b.instructions.size();
-      });
+  Evaluation e = evaluate(labels, "labels.csv", [&](const block::BasicBlock& b, std::size_t) -> std::optional<double> {
+    return b.instructions.size() == 1 && b.bytes[1] == 0x0f ? 3000.0 : 100.0 * b.instructions.size();
+  });
   std::ostringstream report;
   write_evaluation_report(report, e, "model", "labels.csv");
   const std::string r = report.str();
@@ -87,12 +87,50 @@ TEST(Evaluation, NothingJoinedIsAnErrorNamingTheLabels) {
   LabelSet labels;
   labels.blocks = {row("4801d8", 100)};
   try {
-    evaluate(labels, "labels.csv",
-             [](const block::BasicBlock&, const std::string&) { return std::optional<double>(); });
+    evaluate(labels, "labels.csv", [](const block::BasicBlock&, std::size_t) { return std::optional<double>(); });
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "labels.csv: no block has both a label and a prediction");
   }
+}
+
+// Rows of a file joined to predictions of the same rows in another order:
+// by hex and the columns both have (here `name`), identical rows in order,
+// and by hex alone where the identity has no prediction.
+TEST(Evaluation, JoinsPredictionsByIdentityNotBytesAlone) {
+  LabelSet labels = parse_labels(
+      "hex,throughput,name\n"
+      "4801c3,100,a.s:1\n"  // same bytes as the next row, another block of the input
+      "4801c3,200,a.s:3\n"
+      "31c0,25,a.s:5\n"
+      "31c0,26,a.s:5\n"        // the same identity twice: the second prediction of it
+      "480fafc0,300,b.s:9\n",  // no prediction with this name: by its bytes
+      "measured.csv");
+  LabelSet predictions = parse_labels(
+      "hex,throughput,sources,name\n"
+      "31c0,24,x,a.s:5\n"
+      "4801c3,210,x,a.s:3\n"
+      "31c0,27,x,a.s:5\n"
+      "4801c3,90,x,a.s:1\n"
+      "480fafc0,310,x,c.s:1\n",
+      "predicted.csv");
+  JoinedPredictions joined = join_predictions(labels, predictions);
+  EXPECT_EQ(joined.identity_columns, (std::vector<std::string>{"name"}));
+  ASSERT_EQ(joined.by_row.size(), 5u);
+  EXPECT_EQ(joined.by_row[0], 90);
+  EXPECT_EQ(joined.by_row[1], 210);
+  EXPECT_EQ(joined.by_row[2], 24);
+  EXPECT_EQ(joined.by_row[3], 27);
+  EXPECT_EQ(joined.by_row[4], 310);
+  EXPECT_EQ(joined.by_bytes_alone, 1u);
+  EXPECT_EQ(joined.description(), "hex, name (1 row by hex alone)");
+  // Without shared columns: bytes, identical rows still in order.
+  LabelSet bare = parse_labels("hex,throughput\n4801c3,100\n4801c3,200\n", "bare.csv");
+  JoinedPredictions by_hex = join_predictions(bare, predictions);
+  EXPECT_TRUE(by_hex.identity_columns.empty());
+  EXPECT_EQ(by_hex.by_row[0], 210);
+  EXPECT_EQ(by_hex.by_row[1], 90);
+  EXPECT_EQ(by_hex.by_bytes_alone, 0u);
 }
 
 }  // namespace

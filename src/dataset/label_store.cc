@@ -134,7 +134,6 @@ LabelSet read_csv(const std::string& data, const std::string& path) {
   LabelSet set;
   set.description = path;
   std::istringstream in(data);
-  std::vector<std::vector<std::string>> extra;  // each kept row's extra columns
   const std::vector<std::string> names = block::visit_bhive_csv(
       in, path,
       [&](block::BhiveRow& row) {
@@ -145,16 +144,17 @@ LabelSet read_csv(const std::string& data, const std::string& path) {
         LabelledBlock b;
         b.bytes = std::move(row.bytes);
         b.throughput = row.throughput ? static_cast<float>(*row.throughput) : std::numeric_limits<float>::quiet_NaN();
+        b.columns = std::move(row.extra_columns);
         set.blocks.push_back(std::move(b));
-        extra.push_back(std::move(row.extra_columns));
       },
       /*keep_bad_rows=*/true);
   const auto sources = std::find(names.begin(), names.end(), "sources");
   if (sources != names.end()) {
     const std::size_t c = static_cast<std::size_t>(sources - names.begin());
-    for (std::size_t i = 0; i < set.blocks.size(); ++i)
-      if (c < extra[i].size()) set.blocks[i].source = std::move(extra[i][c]);
+    for (LabelledBlock& b : set.blocks)
+      if (c < b.columns.size()) b.source = b.columns[c];
   }
+  set.column_names = names;
   return set;
 }
 

@@ -37,12 +37,18 @@ struct LabelledBlock {
   float throughput = 0;             // cycles per 100 iterations; NaN when unknown
   std::string source;               // BHive `sources` column, when known
   std::uint32_t parameter_set = 0;  // index into LabelSet::parameter_sets (0: the base values)
+  // A CSV row's columns beyond hex and throughput (LabelSet::column_names),
+  // verbatim: the row's identity (e.g. `name`, `sources`) for joins.
+  std::vector<std::string> columns = {};
   bool labelled() const { return throughput == throughput; }
 };
 
 struct LabelSet {
   std::string description;  // what produced the labels
   std::vector<LabelledBlock> blocks;
+  // Names of a CSV file's columns beyond hex and throughput, in order (empty
+  // for the binary store and header-less CSV).
+  std::vector<std::string> column_names;
   // Parameter-conditioned labels: the layout the field indices refer to
   // (ParameterLayout::fingerprint()) and the sets rows refer to. Set 0 is
   // always the empty set (base values); with only that set (or none) the
