@@ -118,8 +118,11 @@ TEST(Sandbox, NothingABlockCanReachHoldsAHarnessAddress) {
 
   // No writable mapping of the code's memfd: the block cannot patch the
   // calibration code the later blocks are measured against.
-  for (const auto& m : maps)
-    if (m.name.find("surrogate-code") != std::string::npos) EXPECT_EQ(m.perms.find('w'), std::string::npos) << m.name;
+  for (const auto& m : maps) {
+    if (m.name.find("surrogate-code") != std::string::npos) {
+      EXPECT_EQ(m.perms.find('w'), std::string::npos) << m.name;
+    }
+  }
 }
 
 // An attacker who knows the layout exactly (here: the test embeds the
