@@ -156,12 +156,14 @@ JoinedPredictions join_predictions(const LabelSet& labels, const LabelSet& predi
     }
     return key;
   };
-  std::unordered_map<std::string, std::vector<double>> by_identity;
+  // Every prediction row in its place, with or without a value, so the k-th
+  // rows of an identity stay paired when one of them has none.
+  std::unordered_map<std::string, std::vector<std::optional<double>>> by_identity;
   std::unordered_map<std::string, double> by_bytes;
   for (const LabelledBlock& b : predictions.blocks) {
-    if (!b.labelled()) continue;
-    by_identity[identity(b, prediction_cols)].push_back(b.throughput);
-    by_bytes.emplace(util::to_hex(b.bytes), b.throughput);
+    by_identity[identity(b, prediction_cols)].push_back(b.labelled() ? std::optional<double>(b.throughput)
+                                                                     : std::nullopt);
+    if (b.labelled()) by_bytes.emplace(util::to_hex(b.bytes), b.throughput);
   }
   std::unordered_map<std::string, std::size_t> seen;  // labelled rows of each identity so far
   out.by_row.resize(labels.blocks.size());

@@ -124,6 +124,12 @@ TEST(Evaluation, JoinsPredictionsByIdentityNotBytesAlone) {
   EXPECT_EQ(joined.by_row[4], 310);
   EXPECT_EQ(joined.by_bytes_alone, 1u);
   EXPECT_EQ(joined.description(), "hex, name (1 row by hex alone)");
+  // A prediction row without a value keeps its place: the row it pairs
+  // with has no prediction, the next row still gets its own.
+  LabelSet gap = parse_labels("hex,throughput,name\n31c0,,a.s:5\n31c0,27,a.s:5\n", "gap.csv");
+  JoinedPredictions gapped = join_predictions(labels, gap);
+  EXPECT_EQ(gapped.by_row[2], std::nullopt);
+  EXPECT_EQ(gapped.by_row[3], 27);
   // Without shared columns: bytes, identical rows still in order.
   LabelSet bare = parse_labels("hex,throughput\n4801c3,100\n4801c3,200\n", "bare.csv");
   JoinedPredictions by_hex = join_predictions(bare, predictions);
