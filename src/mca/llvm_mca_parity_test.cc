@@ -225,13 +225,14 @@ std::vector<LlvmTestRegion> straight_line_pieces(const std::string& text, const 
         return true;
     return false;
   };
-  auto add = [&](std::size_t from, std::size_t to) {
+  // `read`: the piece as already read, when the caller has it.
+  auto add = [&](std::size_t from, std::size_t to, std::optional<block::BlockFile> read = std::nullopt) {
     if (!instructions(from, to)) return;
     LlvmTestRegion r{input, piece_text(from, to), std::nullopt, ""};
     try {
-      block::BlockFile read = block::read_asm(r.text, input);
-      if (read.blocks.size() == 1 && read.notes.empty())
-        r.block = std::move(read.blocks[0]);
+      if (!read) read = block::read_asm(r.text, input);
+      if (read->blocks.size() == 1 && read->notes.empty())
+        r.block = std::move(read->blocks[0]);
       else
         r.left_out = "not one block";
     } catch (const std::exception& e) {
@@ -248,7 +249,7 @@ std::vector<LlvmTestRegion> straight_line_pieces(const std::string& text, const 
     try {
       block::BlockFile read = block::read_asm(piece_text(from, lines.size()), input);
       if (read.notes.empty()) {
-        add(from, lines.size());
+        add(from, lines.size(), std::move(read));
         break;
       }
       why = "a branch at the end";
