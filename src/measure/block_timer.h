@@ -14,8 +14,10 @@
 // canary_tolerance x its undisturbed value or reads below 0.8 x it (the
 // reference itself read slow), when its clock ratio is more than 25% off the
 // worker's start-up ratio, when its two calibrations differ by more than 2%,
-// when the worker was context-switched inside it, or when a timed run
-// faulted.
+// when the worker was context-switched inside it, when a timed run
+// faulted, or when the block's b run read shorter than its a run (the a run
+// was slowed; the two run in random order so that load recurring with the
+// period of a repetition does not slow the same one every time).
 // Two canaries because a busy SMT sibling or another tenant can contend for
 // load ports without slowing dispatch: on this host load-heavy blocks read up
 // to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as
@@ -28,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <utility>
@@ -100,9 +103,15 @@ class BlockTimer {
   void emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll);
   uint64_t run_ticks(Slot slot, uint64_t iterations, bool* faulted, std::string* reason);
   uint64_t choose_iterations(Slot slot_b, std::string* reason);
-  Pair time_pair(Slot a, Slot b, uint32_t unroll_a, uint32_t unroll_b, uint64_t iterations);
+  static bool grows_with_unrolling(const Pair& p);
+  // Times the a run, then the b run (the b run first when `b_first`).
+  Pair time_pair(Slot a, Slot b, uint32_t unroll_a, uint32_t unroll_b, uint64_t iterations, bool b_first = false);
 
   Options options_;
+  // Which of a block's two runs comes first in a repetition: random, so that
+  // other load that recurs with the period of a repetition does not slow the
+  // same run every time.
+  std::minstd_rand run_order_{1};
   bool has_avx_;
   bool has_avx512_;  // zero zmm16-31 and k0-k7 at each iteration
   std::unique_ptr<BlockMemory> memory_;

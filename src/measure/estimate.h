@@ -26,15 +26,21 @@ inline double quantile(std::vector<double> v, double q) {
   return v[k];
 }
 
-// The minimum that a second value confirms: the second smallest (the smallest
-// when fewer than 3 values; NaN when empty). Timing noise is mostly one-sided
-// (interrupts, a busy sibling: slower), but not entirely: under KVM one run
-// in tens can read ~7% fewer TSC ticks than its neighbours (the core clock
-// changing for microseconds), and a plain minimum would keep it.
-inline double confirmed_minimum(std::vector<double> v) {
-  if (v.empty()) return std::nan("");
+// The minimum that a second value confirms: the larger value of the lowest
+// pair of values (adjacent when sorted) within `tolerance` of each other; NaN
+// when no two values are that close (or fewer than two). Timing noise is
+// mostly one-sided (interrupts, a busy sibling: slower), but not entirely:
+// under KVM one run in tens can read ~7% fewer TSC ticks than its neighbours
+// (the core clock changing for microseconds), and a plain minimum would keep
+// it. Nor is "the second smallest" confirmation: on a Zen 5 guest under
+// other load, L_a read {19,889, 21,770, 106,540} (one clean run, two slowed
+// by interrupts no context switch counted), and its second smallest made a
+// 2-cycle chain read 1.81.
+inline double confirmed_minimum(std::vector<double> v, double tolerance) {
   std::sort(v.begin(), v.end());
-  return v.size() >= 3 ? v[1] : v[0];
+  for (size_t i = 0; i + 1 < v.size(); ++i)
+    if (v[i + 1] <= (1 + tolerance) * v[i]) return v[i + 1];
+  return std::nan("");
 }
 
 // Per-iteration cost by unroll-and-difference: (L_b - L_a) / ((b - a) * M),

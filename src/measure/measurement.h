@@ -48,11 +48,13 @@ struct Options {
   // How the clean repetitions become one figure (both in core cycles, with the
   // median ticks-per-cycle ratio of the block's calibrations):
   //  kMinimum  (min' L_b - min' L_a) / ((b - a) M), L in core cycles per
-  //            repetition, min' the second smallest (estimate.h,
-  //            confirmed_minimum): each discards runs slowed by anything
-  //            (interrupts, a busy SMT sibling sharing load ports, which the
-  //            canary does not see), and the second smallest also a lone run
-  //            that read fast (the core clock changing under KVM);
+  //            repetition, min' the confirmed minimum (estimate.h): the
+  //            larger of the lowest two runs that agree within 2%. It
+  //            discards runs slowed by anything (interrupts, a busy SMT
+  //            sibling sharing load ports, which the canary does not see)
+  //            and a lone run that read fast (the core clock changing under
+  //            KVM); repetitions go on (up to max_attempts) until both
+  //            series are confirmed, else the block is disturbed;
   //  kMedian   median over repetitions of each repetition's own difference.
   enum class Estimator { kMinimum, kMedian };
   Estimator estimator = Estimator::kMinimum;
@@ -91,8 +93,8 @@ struct Options {
   uint32_t mxcsr() const { return flush_denormals ? 0x9FC0u : 0x1F80u; }
   std::string estimator_name() const {
     return estimator == Estimator::kMinimum ? "confirmed minimum: (min2 L_b - min2 L_a) / ((b - a) M) over clean "
-                                              "repetitions, min2 the second smallest, L in core cycles by each "
-                                              "repetition's own calibration"
+                                              "repetitions, min2 the larger of the lowest two runs within 2% of each "
+                                              "other, L in core cycles by each repetition's own calibration"
                                             : "median over clean repetitions of (L_b - L_a) / ((b - a) M)";
   }
   std::string denormal_policy() const {
