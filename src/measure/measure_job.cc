@@ -45,13 +45,13 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v6, this method",
-      "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v6 without the canary "
-      "floor; rdtscp and wrfsbase), not yet v6",
+      "CPUID): measure v7, this method",
+      "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
+      "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v7",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
-      "repetition, one calibration per repetition, ud2 end marker), not yet v6",
+      "repetition, one calibration per repetition, ud2 end marker), not yet v7",
       "AuthenticAMD family 25 model 17 (Zen 4, EPYC under KVM): the first method (add rax,1 reference), "
-      "not yet v6"};
+      "not yet v7"};
 }
 
 // Journal notes: "tsc=<ratio>" for a measured block, else the reason.
@@ -94,8 +94,8 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"calibration",
          "dependent add rax,rbx chain (register-register add: 1 cycle on AMD and Intel; Intel Golden "
          "Cove and later fold add reg,imm8 at rename), timed before and after the block in every repetition; "
-         "a repetition whose two readings differ by more than 2% or during which the worker was context-switched "
-         "is disturbed"},
+         "a repetition whose two readings differ by more than 2%, during which the worker was context-switched, "
+         "or whose b run read shorter than its a run (the two in random order) is disturbed"},
         {"reference_self_check",
          {{"rule",
            "at every worker start a dependent imul r64 chain must read 3 reference cycles per instruction "
@@ -139,7 +139,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v6 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
+  s << "measure v7 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
