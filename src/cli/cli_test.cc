@@ -434,13 +434,30 @@ TEST(Cli, OptimizeFindsVerifiedFasterRewrites) {
   Result caught = run("verify " + forged);
   EXPECT_EQ(caught.status, 1);
   EXPECT_NE(caught.out.find("forged.csv:2: rax: 0x2 vs 0x3"), std::string::npos) << caught.out;
-  for (const std::string bad : {"--mcpu haswell --live-out rax,bogus", "--mcpu nosuchcpu"}) {
+  for (const std::string bad :
+       {"--mcpu haswell --live-out rax,bogus", "--mcpu nosuchcpu", "--mcpu haswell --guide sgd"}) {
     std::string out = dir() + "/opt-bad.csv";
     Result e = run("optimize " + bad + " " + in + " -o " + out);
     EXPECT_NE(e.status, 0) << bad;
     EXPECT_EQ(lines(e.err), 1u) << e.err;
     EXPECT_FALSE(fs::exists(out)) << bad;
   }
+}
+
+// --guide gradient runs in surrogate-nn (LibTorch) behind the same command
+// line, finds the same dead mov on the same block, and journals apart from
+// an unguided run.
+TEST(Cli, OptimizeGuidedByTheSurrogatesGradient) {
+  if (!SURROGATE_WITH_TORCH) GTEST_SKIP() << "built without LibTorch";
+  const std::string model = std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg";
+  std::string in = write("guided.s", "movl $1, %eax\nmovl $2, %eax\nmovl %ecx, %edx\n");
+  Result r = run("optimize --mcpu haswell --guide gradient --budget 300 --model " + model + " " + in);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("b801000000b80200000089ca,89cab802000000,78,53,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",all,tested:1000,delete 0;"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("1 of 1 blocks rewritten faster"), std::string::npos) << r.err;
+  Result again = run("optimize --mcpu haswell --guide=gradient --budget 300 --model " + model + " " + in);
+  EXPECT_EQ(again.out, r.out) << "the same seed gives the same rewrite";
 }
 
 TEST(Cli, CpusListsModels) {

@@ -76,6 +76,7 @@ int exec_sibling(const char* binary, char** argv) {
 int main(int argc, char** argv) {
   using namespace surrogate::cli;
   if (argc > 1) {
+    if (optimize_needs_torch(argc, argv)) return exec_sibling("surrogate-nn", argv);
     for (const auto& c : kNnCommands) {
       if (std::strcmp(argv[1], c[0]) == 0) return exec_sibling("surrogate-nn", argv);
       // `surrogate help tune`: the help of the program that runs it, not of this stub.

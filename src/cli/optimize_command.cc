@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 #include <random>
@@ -24,8 +25,14 @@
 namespace surrogate::cli {
 namespace {
 
+OperandGuideMaker& gradient_guide_maker() {
+  static OperandGuideMaker maker;
+  return maker;
+}
+
 struct Options {
   std::string cpu, model, live_out, output = "-";  // live_out empty: from the input, else all
+  std::string guide = "none";                      // none | gradient (operand_guide.h)
   std::size_t budget = 2000;
   std::size_t sample = 0;  // 0: every block
   bool asm_listing = false;
@@ -89,6 +96,8 @@ void print_side_by_side(const block::BasicBlock& original, const std::string& ce
 
 int run(Options o) {
   util::refuse_output_over_input(o.output, o.input.inputs);
+  if (o.guide != "none" && o.guide != "gradient")
+    throw std::runtime_error("--guide: '" + o.guide + "' is neither 'none' nor 'gradient'");
   const std::optional<std::string> cpu = resolve_mcpu(o.cpu, "optimize");
   if (!cpu) return 0;
   optimize::OptimizeOptions options;
@@ -104,6 +113,13 @@ int run(Options o) {
   }
   std::vector<std::unique_ptr<runtime::Surrogate>> surrogates(std::max(1u, o.jobs));  // one per thread
   surrogates[0] = std::make_unique<runtime::Surrogate>(o.model);  // a bad model fails before any block is read
+  std::vector<std::unique_ptr<optimize::OperandGuide>> guides(std::max(1u, o.jobs));  // one per thread, or none
+  const bool guided = o.guide == "gradient";
+  if (guided) {
+    if (!gradient_guide_maker())
+      throw std::runtime_error("--guide gradient needs LibTorch: run it as 'surrogate optimize' (surrogate-nn)");
+    guides[0] = gradient_guide_maker()(o.model);
+  }
   block::ReadOptions read_options = o.input.read_options();
   read_options.liveness = !given;
   block::BlockInputs inputs = block::read_block_inputs(o.input.inputs, read_options);
@@ -125,7 +141,8 @@ int run(Options o) {
   // job is the inputs, CPU, model bytes and search options.
   std::string job = "optimize v2 cpu=" + *cpu + " model=" + util::fingerprint_of(util::read_file(o.model)) +
                     " live=" + live_text + " sample=" + std::to_string(o.sample) +
-                    " budget=" + std::to_string(o.budget) + " seed=" + std::to_string(o.seed);
+                    " budget=" + std::to_string(o.budget) + " seed=" + std::to_string(o.seed) +
+                    (guided ? " guide=gradient" : "");
   for (const block::BasicBlock& b : blocks) job += "\n" + b.hex_column() + " " + live_out_of(b, given).describe();
   util::ResultJournal journal(o.output, util::fingerprint_of(job), /*flush_every=*/1);
   std::vector<std::string> cells(blocks.size()), failures(blocks.size());  // failures: why a block has no answer
@@ -151,6 +168,8 @@ int run(Options o) {
       note = "bad row";
     } else {
       if (!surrogates[worker]) surrogates[worker] = std::make_unique<runtime::Surrogate>(o.model);
+      if (guided && !guides[worker]) guides[worker] = gradient_guide_maker()(o.model);
+      block_options.guide = guides[worker].get();
       optimize::Optimizer optimizer(*surrogates[worker], simulator, block_options);
       try {
         const optimize::OptimizeResult r = optimizer.optimize(b);
@@ -210,6 +229,10 @@ Command add_optimize_command(CLI::App& app) {
                   "rax,rbx,flags,memory. Default: for ELF input, the registers and flags live after each block "
                   "by its section's control flow (System V ABI at calls and returns; memory always live), "
                   "written in each row's live_out; for other input, all");
+  sub->add_option("--guide", o->guide,
+                  "how register-operand moves are drawn: 'none' (uniformly) or 'gradient' (by the surrogate's "
+                  "gradient with respect to its inputs: first-order estimates of each register's effect on the "
+                  "predicted cycles, the Project Silicon idea)");
   sub->add_option("--budget", o->budget, "surrogate evaluations per block")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
   sub->add_flag("--asm", o->asm_listing,
@@ -223,6 +246,17 @@ Command add_optimize_command(CLI::App& app) {
   sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output)");
   add_input_options(sub, o->input);
   return {sub, [o] { return run(*o); }};
+}
+
+void set_gradient_guide_maker(OperandGuideMaker maker) { gradient_guide_maker() = std::move(maker); }
+
+bool optimize_needs_torch(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "optimize") != 0) return false;
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--guide=gradient") == 0) return true;
+    if (std::strcmp(argv[i], "--guide") == 0 && i + 1 < argc && std::strcmp(argv[i + 1], "gradient") == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace surrogate::cli

@@ -19,14 +19,22 @@ HierarchicalLstmImpl::HierarchicalLstmImpl(const LstmShape& shape) : shape_(shap
 }
 
 torch::Tensor HierarchicalLstmImpl::embed_instructions(const torch::Tensor& tokens, const torch::Tensor& lengths) {
-  torch::Tensor x = embedding(tokens);  // [U, L, W]
-  auto packed = rnn::pack_padded_sequence(x, lengths, /*batch_first=*/true, /*enforce_sorted=*/false);
+  return summarise_tokens(embedding(tokens), lengths);
+}
+
+torch::Tensor HierarchicalLstmImpl::summarise_tokens(const torch::Tensor& token_embeddings,
+                                                     const torch::Tensor& lengths) {
+  auto packed = rnn::pack_padded_sequence(token_embeddings, lengths, /*batch_first=*/true, /*enforce_sorted=*/false);
   auto [out, state] = token_lstm->forward_with_packed_input(packed);
   return std::get<0>(state)[0];  // final h of the single layer: [U, W]
 }
 
 torch::Tensor HierarchicalLstmImpl::forward(const Batch& batch) {
-  torch::Tensor instructions = embed_instructions(batch.tokens, batch.token_lengths);
+  return forward_embedded(batch, embedding(batch.tokens));
+}
+
+torch::Tensor HierarchicalLstmImpl::forward_embedded(const Batch& batch, const torch::Tensor& token_embeddings) {
+  torch::Tensor instructions = summarise_tokens(token_embeddings, batch.token_lengths);
   // Row U is the padding of blocks shorter than the longest one.
   instructions = torch::cat({instructions, torch::zeros({1, shape_.width}, instructions.options())});
   const int64_t B = batch.instruction_index.size(0), I = batch.instruction_index.size(1);

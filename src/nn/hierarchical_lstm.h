@@ -51,6 +51,9 @@ class HierarchicalLstmImpl : public torch::nn::Module {
 
   // log of the predicted throughput, [B].
   torch::Tensor forward(const Batch& batch);
+  // The same from the token embeddings of batch.tokens given, [U, L, W]:
+  // e.g. a leaf tensor whose gradient is wanted (optimize's operand guide).
+  torch::Tensor forward_embedded(const Batch& batch, const torch::Tensor& token_embeddings);
   // Instruction embeddings of the batch's distinct instructions, [U, W].
   torch::Tensor embed_instructions(const torch::Tensor& tokens, const torch::Tensor& lengths);
 
@@ -62,6 +65,9 @@ class HierarchicalLstmImpl : public torch::nn::Module {
   torch::nn::Linear head{nullptr};
 
  private:
+  // The token LSTM's final state for each distinct instruction, [U, W].
+  torch::Tensor summarise_tokens(const torch::Tensor& token_embeddings, const torch::Tensor& lengths);
+
   LstmShape shape_;
 };
 TORCH_MODULE(HierarchicalLstm);

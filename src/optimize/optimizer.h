@@ -28,6 +28,8 @@ class Surrogate;
 
 namespace surrogate::optimize {
 
+class OperandGuide;
+
 // The columns of `surrogate optimize` output, in order (`surrogate verify`
 // reads them back; a `name` column may follow).
 inline constexpr const char* kOutputHeader =
@@ -42,6 +44,9 @@ struct OptimizeOptions {
   std::size_t quick_states = 16;     // test states inside the search
   std::size_t verify_states = 1000;  // fresh states for the final check
   std::size_t finalists = 8;         // best candidates by prediction checked at the end
+  // Steers operand moves (operand_guide.h); null: uniform. Not owned; one
+  // per thread (a guide keeps the gradient of the block it last saw).
+  OperandGuide* guide = nullptr;
 };
 
 struct OptimizeResult {

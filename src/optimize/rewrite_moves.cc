@@ -1,9 +1,11 @@
 #include "optimize/rewrite_moves.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "block/x86_operands.h"
 #include "block/x86_target.h"
+#include "optimize/operand_guide.h"
 #include "llvm/MC/MCInstrInfo.h"
 #include "llvm/MC/MCRegisterInfo.h"
 
@@ -146,9 +148,79 @@ bool memory_allows_swap(const llvm::MCInst& a, const llvm::MCInst& b) {
   return gap >= 64;
 }
 
+// The GPR family (64- or 32-bit, in the same order) `reg` belongs to, or null.
+const std::vector<unsigned>* family_of(unsigned reg) {
+  const Names& n = names();
+  if (std::find(n.gr64.begin(), n.gr64.end(), reg) != n.gr64.end()) return &n.gr64;
+  if (std::find(n.gr32.begin(), n.gr32.end(), reg) != n.gr32.end()) return &n.gr32;
+  return nullptr;
+}
+
+// Registers of `family` that `block` names, other than `reg`, in first-use order.
+std::vector<unsigned> other_registers_of(const std::vector<llvm::MCInst>& block, const std::vector<unsigned>& family,
+                                         unsigned reg) {
+  std::vector<unsigned> used;
+  for (const llvm::MCInst& other : block)
+    for (unsigned k = 0; k < other.getNumOperands(); ++k)
+      if (other.getOperand(k).isReg()) {
+        const unsigned r = other.getOperand(k).getReg();
+        if (r != reg && std::find(family.begin(), family.end(), r) != family.end() &&
+            std::find(used.begin(), used.end(), r) == used.end())
+          used.push_back(r);
+      }
+  return used;
+}
+
+// One operand move of block[i]: a register operand -> another GPR of the
+// block of the same width. Uniform without a guide; with one, over every
+// (operand, register) pair of the instruction by the guide's estimates.
+std::optional<Rewrite> operand_move(const std::vector<llvm::MCInst>& block, std::size_t i, std::mt19937_64& rng,
+                                    OperandGuide* guide) {
+  const llvm::MCInst& inst = block[i];
+  std::vector<unsigned> slots;
+  for (unsigned k = 0; k < inst.getNumOperands(); ++k)
+    if (inst.getOperand(k).isReg() && inst.getOperand(k).getReg() != 0) slots.push_back(k);
+  if (slots.empty()) return std::nullopt;
+  std::vector<std::pair<unsigned, unsigned>> choices;  // (operand, register)
+  if (!guide) {
+    const unsigned slot = slots[rng() % slots.size()];
+    const unsigned reg = inst.getOperand(slot).getReg();
+    const std::vector<unsigned>* family = family_of(reg);
+    if (!family) return std::nullopt;
+    const std::vector<unsigned> used = other_registers_of(block, *family, reg);
+    if (used.empty()) return std::nullopt;
+    choices.emplace_back(slot, used[rng() % used.size()]);
+  } else {
+    std::vector<llvm::MCInst> variants;
+    for (unsigned slot : slots) {
+      const unsigned reg = inst.getOperand(slot).getReg();
+      const std::vector<unsigned>* family = family_of(reg);
+      if (!family) continue;
+      for (unsigned to : other_registers_of(block, *family, reg)) {
+        choices.emplace_back(slot, to);
+        variants.push_back(inst);
+        variants.back().getOperand(slot).setReg(to);
+      }
+    }
+    if (choices.empty()) return std::nullopt;
+    const std::vector<double> estimates = guide->estimate(block, i, variants);
+    const double best = *std::min_element(estimates.begin(), estimates.end());
+    std::vector<double> weights;
+    for (double e : estimates) weights.push_back(std::exp(-(e - best) / kGuideTemperature));
+    const std::size_t pick = std::discrete_distribution<std::size_t>(weights.begin(), weights.end())(rng);
+    choices = {choices[pick]};
+  }
+  Rewrite out{block, {}};
+  const auto [slot, to] = choices.front();
+  out.instructions[i].getOperand(slot).setReg(to);
+  out.move = "operand " + std::to_string(i) + "." + std::to_string(slot) + " " +
+             block::X86Target::get().reg_info().getName(to);
+  return out;
+}
+
 }  // namespace
 
-std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::mt19937_64& rng) {
+std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::mt19937_64& rng, OperandGuide* guide) {
   if (block.empty()) return std::nullopt;
   const std::size_t i = rng() % block.size();
   Rewrite out{block, {}};
@@ -166,36 +238,8 @@ std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::
       std::swap(out.instructions[i], out.instructions[i + 1]);
       out.move = "swap " + std::to_string(i) + "-" + std::to_string(i + 1);
       return out;
-    case 2: {
-      // A register operand -> another GPR of the block of the same width.
-      const Names& n = names();
-      llvm::MCInst& inst = out.instructions[i];
-      std::vector<unsigned> slots;
-      for (unsigned k = 0; k < inst.getNumOperands(); ++k)
-        if (inst.getOperand(k).isReg() && inst.getOperand(k).getReg() != 0) slots.push_back(k);
-      if (slots.empty()) return std::nullopt;
-      const unsigned slot = slots[rng() % slots.size()];
-      const unsigned reg = inst.getOperand(slot).getReg();
-      const std::vector<unsigned>* family = nullptr;
-      if (std::find(n.gr64.begin(), n.gr64.end(), reg) != n.gr64.end()) family = &n.gr64;
-      if (std::find(n.gr32.begin(), n.gr32.end(), reg) != n.gr32.end()) family = &n.gr32;
-      if (!family) return std::nullopt;
-      std::vector<unsigned> used;  // registers of this width the block already names
-      for (const llvm::MCInst& other : block)
-        for (unsigned k = 0; k < other.getNumOperands(); ++k)
-          if (other.getOperand(k).isReg()) {
-            const unsigned r = other.getOperand(k).getReg();
-            if (r != reg && std::find(family->begin(), family->end(), r) != family->end() &&
-                std::find(used.begin(), used.end(), r) == used.end())
-              used.push_back(r);
-          }
-      if (used.empty()) return std::nullopt;
-      const unsigned to = used[rng() % used.size()];
-      inst.getOperand(slot).setReg(to);
-      out.move = "operand " + std::to_string(i) + "." + std::to_string(slot) + " " +
-                 block::X86Target::get().reg_info().getName(to);
-      return out;
-    }
+    case 2:
+      return operand_move(block, i, rng, guide);
     default: {
       auto cheaper = catalogue(block[i]);
       if (!cheaper) return std::nullopt;
