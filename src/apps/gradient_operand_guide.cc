@@ -100,6 +100,8 @@ std::vector<double> GradientOperandGuide::estimate(const std::vector<llvm::MCIns
   std::vector<double> out;
   out.reserve(variants.size());
   std::vector<llvm::MCInst> changed = block;
+  const torch::Tensor feature_gradient =
+      m.features > 0 ? m.feature_gradient.contiguous() : torch::Tensor();  // [I, F], row-major as the features
   for (const llvm::MCInst& variant : variants) {
     const std::vector<std::int32_t> after = m.vocabulary.encode(block::tokenize_instruction(variant));
     if (after.size() != before.size()) {
@@ -115,8 +117,7 @@ std::vector<double> GradientOperandGuide::estimate(const std::vector<llvm::MCIns
     if (m.features > 0) {
       changed[index] = variant;
       const std::vector<float> f = m.features_of(changed);
-      auto g = m.feature_gradient.contiguous();
-      const float* gp = g.data_ptr<float>();
+      const float* gp = feature_gradient.data_ptr<float>();
       for (std::size_t k = 0; k < f.size(); ++k) change += gp[k] * (f[k] - m.block_features[k]);
       changed[index] = block[index];
     }

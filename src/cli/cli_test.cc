@@ -445,8 +445,8 @@ TEST(Cli, OptimizeFindsVerifiedFasterRewrites) {
 }
 
 // --guide gradient runs in surrogate-nn (LibTorch) behind the same command
-// line, finds the same dead mov on the same block, and journals apart from
-// an unguided run.
+// line, finds the dead mov as the unguided search does, and gives the same
+// rewrite for the same seed.
 TEST(Cli, OptimizeGuidedByTheSurrogatesGradient) {
   if (!SURROGATE_WITH_TORCH) GTEST_SKIP() << "built without LibTorch";
   const std::string model = std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg";
