@@ -567,6 +567,12 @@ TEST(Cli, EvaluateComparesPredictionsWithLabels) {
   ASSERT_EQ(other.status, 0) << other.err;
   EXPECT_EQ(other.out.find("|   0.00% |  1.000 |"), std::string::npos) << other.out;
   EXPECT_NE(other.out.find("| block kind"), std::string::npos) << other.out;
+  // Plots into a directory that is not there: one line, no tables.
+  Result nowhere = run("evaluate --labels " + hsw + " --predictions " + skl + " --plots '" + dir() + "/no such dir/x'");
+  EXPECT_NE(nowhere.status, 0);
+  EXPECT_EQ(nowhere.out, "");
+  EXPECT_NE(nowhere.err.find("no directory"), std::string::npos) << nowhere.err;
+  EXPECT_EQ(lines(nowhere.err), 1u) << nowhere.err;
 }
 
 // kill -9 of `compile` while its second width trains (the first one done,

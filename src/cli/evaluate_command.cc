@@ -27,6 +27,10 @@ struct Options {
 int run(Options o) {
   if (o.predictions.empty() == o.model.empty())
     throw std::runtime_error("give exactly one of --predictions or --model");
+  // A plot that cannot be written is a bad whole input: said before any table is printed.
+  const std::filesystem::path plot_dir = std::filesystem::path(o.plots).parent_path();
+  if (!o.plots.empty() && !plot_dir.empty() && !std::filesystem::is_directory(plot_dir))
+    throw std::runtime_error("--plots " + o.plots + ": no directory " + plot_dir.string());
   dataset::LabelSet labels = dataset::read_labels(o.labels);
   std::vector<util::RowError> unreadable = labels.unreadable_rows;  // rows of either file that could not be read
   std::unordered_map<std::string, std::string> family;
