@@ -212,7 +212,15 @@ TEST(Cli, LlvmMcaHabits) {
   Result piped = run("simulate -mcpu=haswell < " + in);  // no file: standard input, as llvm-mca
   EXPECT_EQ(piped.status, 0) << piped.err;
   EXPECT_EQ(piped.out, "hex,throughput\n4801d8,103\n");
-  EXPECT_EQ(run("simulate --widht 8 " + in).status, 2);
+  Result misspelt = run("simulate --jbos 8 " + in);  // a misspelt option is named, with the nearest one
+  EXPECT_EQ(misspelt.status, 2);
+  EXPECT_EQ(misspelt.err,
+            "surrogate simulate: unknown option '--jbos'; did you mean '--jobs'? ('surrogate help simulate' lists "
+            "them)\n");
+  // Named even where it makes a required option look missing.
+  EXPECT_EQ(run("optimize --mcpuu haswell " + in).err,
+            "surrogate optimize: unknown option '--mcpuu'; did you mean '--mcpu'? ('surrogate help optimize' lists "
+            "them)\n");
   EXPECT_EQ(run("").status, 2);
   if (std::filesystem::exists("/dev/full")) {
     const std::string err = dir() + "/full-stderr";

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "llvm/ADT/StringRef.h"
 #include "llvm/TargetParser/Host.h"
 #include "mca/cpu_catalog.h"
 
@@ -116,6 +117,37 @@ std::vector<std::string> llvm_style_args(const CLI::App& app, int argc, char** a
   return args;
 }
 
+// The subcommand the words chose (the deepest parsed one), else `app`.
+const CLI::App& chosen_command(const CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands())
+    if (sub->parsed()) return chosen_command(*sub);
+  return app;
+}
+
+// "--widht 8" is a misspelt option, not two stray words: name the option
+// and the nearest one the command has (edit distance <= 2), as LLVM's tools
+// do ("Did you mean '--width'?"). Empty when no extra word is an option.
+std::string unknown_option_message(const CLI::App& app, const std::vector<std::string>& extras) {
+  const CLI::App& command = chosen_command(app);
+  std::set<std::string> names;
+  collect_long_names(command, names);
+  for (const std::string& word : extras) {
+    const std::size_t start = word.find_first_not_of('-');
+    if (word.empty() || word[0] != '-' || start == std::string::npos) continue;
+    const std::string name = word.substr(start, word.find('=') - start);
+    std::string best;
+    unsigned best_distance = 3;
+    for (const std::string& n : names) {
+      const unsigned d = llvm::StringRef(n).edit_distance(name, true, best_distance);
+      if (d < best_distance) best = n, best_distance = d;
+    }
+    std::string cmd = command.get_parent() ? " " + command.get_name() : "";
+    return "surrogate" + cmd + ": unknown option '" + word + "'" +
+           (best.empty() ? "" : "; did you mean '--" + best + "'?") + " ('surrogate help" + cmd + "' lists them)";
+  }
+  return "";
+}
+
 }  // namespace
 
 int run_command_line(CLI::App& app, const std::vector<Command>& commands, int argc, char** argv) {
@@ -124,7 +156,12 @@ int run_command_line(CLI::App& app, const std::vector<Command>& commands, int ar
     app.parse(args);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; usage errors exit 2, as getopt tools do.
-    return app.exit(e) == 0 ? 0 : 2;
+    // A misspelt option is named first: it is why a required one may look
+    // missing ("--mdel m.srg" is not "--model is required").
+    const std::string misspelt = e.get_exit_code() == 0 ? "" : unknown_option_message(app, app.remaining(true));
+    if (misspelt.empty()) return app.exit(e) == 0 ? 0 : 2;
+    std::cerr << misspelt << '\n';
+    return 2;
   }
   for (const Command& c : commands) {
     if (!c.app->parsed()) continue;
