@@ -19,6 +19,8 @@ PACKAGES=(
   libseccomp-dev libgoogle-perftools-dev hyperfine gnuplot-nox
   # Unicorn (QEMU's x86-64 emulator): the semantics layer's equivalence checks.
   libunicorn-dev
+  # Z3: proofs that a rewrite is equivalent (semantics/equivalence_proof.h).
+  libz3-dev
   # NLopt: the derivative-free baseline of `surrogate tune --method=nlopt`.
   libnlopt-dev
 )

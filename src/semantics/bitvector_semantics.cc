@@ -1,0 +1,474 @@
+#include "semantics/bitvector_semantics.h"
+
+#include <cctype>
+#include <cstring>
+#include <optional>
+
+#include "block/x86_operands.h"
+#include "block/x86_registers.h"
+#include "block/x86_target.h"
+
+namespace surrogate::semantics {
+namespace {
+
+// An LLVM opcode name split as MNEMONIC WIDTH FORM: "ADD64ri8" -> ADD, 64,
+// "ri8"; "MOVZX32rr8" -> MOVZX, 32, "rr8"; "SETCCr" -> SETCC, 0, "r";
+// "LEA64_32r" -> LEA, 64, "_32r". The decoder's "_REV" and "_NOREX" twins
+// compute the same and are read as their plain forms.
+struct OpcodeName {
+  std::string mnemonic;
+  unsigned width = 0;
+  std::string form;
+};
+
+OpcodeName split(std::string name) {
+  for (const char* suffix : {"_REV", "_NOREX"})
+    if (name.size() > std::strlen(suffix) && name.ends_with(suffix)) name.resize(name.size() - std::strlen(suffix));
+  OpcodeName n;
+  std::size_t i = 0;
+  while (i < name.size() && std::isupper(static_cast<unsigned char>(name[i]))) ++i;
+  n.mnemonic = name.substr(0, i);
+  std::size_t j = i;
+  while (j < name.size() && std::isdigit(static_cast<unsigned char>(name[j]))) ++j;
+  if (j > i) n.width = static_cast<unsigned>(std::stoul(name.substr(i, j - i)));
+  n.form = name.substr(j);
+  return n;
+}
+
+// X86 condition codes (X86::CondCode) as a formula of the flags.
+std::optional<z3::expr> condition(const SymbolicState& s, std::int64_t code) {
+  const z3::expr &cf = s.flags[kCF], &pf = s.flags[kPF], &zf = s.flags[kZF], &sf = s.flags[kSF], &of = s.flags[kOF];
+  switch (code) {
+    case 0:
+      return of;
+    case 1:
+      return !of;
+    case 2:
+      return cf;
+    case 3:
+      return !cf;
+    case 4:
+      return zf;
+    case 5:
+      return !zf;
+    case 6:
+      return cf || zf;
+    case 7:
+      return !cf && !zf;
+    case 8:
+      return sf;
+    case 9:
+      return !sf;
+    case 10:
+      return pf;
+    case 11:
+      return !pf;
+    case 12:
+      return sf != of;
+    case 13:
+      return sf == of;
+    case 14:
+      return zf || sf != of;
+    case 15:
+      return !zf && sf == of;
+    default:
+      return std::nullopt;
+  }
+}
+
+// One instruction applied to one state: the operand and flag plumbing every
+// family shares.
+class Step {
+ public:
+  Step(z3::context& z3, const llvm::MCInst& inst, SymbolicState& s, const OpcodeName& name)
+      : z3_(z3), inst_(inst), s_(s), name_(name) {}
+
+  z3::context& z3() { return z3_; }
+  unsigned operands() const { return inst_.getNumOperands(); }
+  bool is_register(unsigned i) const {
+    return i < operands() && inst_.getOperand(i).isReg() && block::gpr_part(inst_.getOperand(i).getReg());
+  }
+  bool is_immediate(unsigned i) const { return i < operands() && inst_.getOperand(i).isImm(); }
+  block::GprPart part(unsigned i) const { return *block::gpr_part(inst_.getOperand(i).getReg()); }
+  std::int64_t immediate(unsigned i) const { return inst_.getOperand(i).getImm(); }
+
+  z3::expr read(const block::GprPart& p) const { return s_.gpr[p.index].extract(p.shift + p.bits - 1, p.shift); }
+  z3::expr read(unsigned i) const { return read(part(i)); }
+  z3::expr constant(std::int64_t value, unsigned bits) const {
+    const std::uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
+    return z3_.bv_val(static_cast<std::uint64_t>(value) & mask, bits);
+  }
+  // A 32-bit write zeroes bits 32-63; 8- and 16-bit writes keep the rest.
+  void write(const block::GprPart& p, const z3::expr& value) {
+    z3::expr& r = s_.gpr[p.index];
+    if (p.bits == 64) {
+      r = value;
+    } else if (p.bits == 32) {
+      r = z3::zext(value, 32);
+    } else {
+      const unsigned top = p.shift + p.bits;
+      z3::expr merged = value;
+      if (p.shift > 0) merged = z3::concat(merged, r.extract(p.shift - 1, 0));
+      r = z3::concat(r.extract(63, top), merged);
+    }
+  }
+  void write(unsigned i, const z3::expr& value) { write(part(i), value); }
+
+  z3::expr& flag(Flag f) { return s_.flags[f]; }
+  // An undefined flag: a function of this instruction's name, the flag and
+  // `inputs`, the same for the same computation.
+  z3::expr undefined(Flag f, const std::vector<z3::expr>& inputs) const {
+    const std::string fn = name_.mnemonic + std::to_string(name_.width) + "_undefined_" + kFlagName[f];
+    z3::sort_vector domain(z3_);
+    z3::expr_vector args(z3_);
+    for (const z3::expr& e : inputs) {
+      domain.push_back(e.get_sort());
+      args.push_back(e);
+    }
+    return z3_.function(fn.c_str(), domain, z3_.bool_sort())(args);
+  }
+  static z3::expr bit(const z3::expr& v, unsigned i) { return v.extract(i, i) == 1; }
+  static z3::expr msb(const z3::expr& v) { return bit(v, v.get_sort().bv_size() - 1); }
+  // ZF, SF and PF of a result (PF: the low byte has an even number of ones).
+  void set_result_flags(const z3::expr& r) {
+    flag(kZF) = r == 0;
+    flag(kSF) = msb(r);
+    z3::expr parity = r.extract(0, 0);
+    for (unsigned b = 1; b < 8; ++b) parity = parity ^ r.extract(b, b);
+    flag(kPF) = parity == 0;
+  }
+  SymbolicState& state() { return s_; }
+
+ private:
+  z3::context& z3_;
+  const llvm::MCInst& inst_;
+  SymbolicState& s_;
+  const OpcodeName& name_;
+};
+
+bool width_ok(unsigned w) { return w == 8 || w == 16 || w == 32 || w == 64; }
+
+// add, adc, sub, sbb, and, or, xor, cmp, test.
+std::string binary_alu(Step& st, const OpcodeName& n) {
+  const std::string& m = n.mnemonic;
+  const bool writes = m != "CMP" && m != "TEST";
+  const unsigned w = n.width;
+  std::optional<block::GprPart> dst;
+  std::optional<z3::expr> a, b;
+  const unsigned first = writes ? 1 : 0;  // operand index of the first source
+  if (n.form == "rr" && st.is_register(first) && st.is_register(first + 1)) {
+    a = st.read(first);
+    b = st.read(first + 1);
+    if (writes) dst = st.part(0);
+  } else if ((n.form == "ri" || n.form == "ri8" || n.form == "ri32") && st.is_register(first) &&
+             st.is_immediate(first + 1)) {
+    a = st.read(first);
+    b = st.constant(st.immediate(first + 1), w);
+    if (writes) dst = st.part(0);
+  } else if ((n.form == "i8" || n.form == "i16" || n.form == "i32") && st.is_immediate(0)) {
+    const block::GprPart acc{0, w, 0};  // al, ax, eax, rax
+    a = st.read(acc);
+    b = st.constant(st.immediate(0), w);
+    if (writes) dst = acc;
+  } else {
+    return "operands of " + m + n.form;
+  }
+  z3::expr r(st.z3());
+  const z3::expr carry_in = z3::ite(st.flag(kCF), st.constant(1, w), st.constant(0, w));
+  if (m == "ADD" || m == "ADC") {
+    const z3::expr c = m == "ADC" ? carry_in : st.constant(0, w);
+    r = *a + *b + c;
+    const z3::expr wide = z3::zext(*a, 1) + z3::zext(*b, 1) + z3::zext(c, 1);
+    st.flag(kCF) = Step::bit(wide, w);
+    st.flag(kOF) = Step::msb((*a ^ r) & (*b ^ r));
+    st.flag(kAF) = Step::bit(*a ^ *b ^ r, 4);
+  } else if (m == "SUB" || m == "SBB" || m == "CMP") {
+    const z3::expr c = m == "SBB" ? carry_in : st.constant(0, w);
+    r = *a - *b - c;
+    st.flag(kCF) = z3::ult(z3::zext(*a, 1), z3::zext(*b, 1) + z3::zext(c, 1));
+    st.flag(kOF) = Step::msb((*a ^ *b) & (*a ^ r));
+    st.flag(kAF) = Step::bit(*a ^ *b ^ r, 4);
+  } else {
+    r = m == "AND" || m == "TEST" ? (*a & *b) : m == "OR" ? (*a | *b) : (*a ^ *b);
+    st.flag(kCF) = st.z3().bool_val(false);
+    st.flag(kOF) = st.z3().bool_val(false);
+    st.flag(kAF) = st.undefined(kAF, {*a, *b});
+  }
+  st.set_result_flags(r);
+  if (dst) st.write(*dst, r);
+  return "";
+}
+
+// inc, dec, neg, not: one register, read and written.
+std::string unary_alu(Step& st, const OpcodeName& n) {
+  if (n.form != "r" || !st.is_register(0) || !st.is_register(1)) return "operands of " + n.mnemonic + n.form;
+  const unsigned w = n.width;
+  const z3::expr a = st.read(1);
+  const z3::expr min = st.constant(std::int64_t(1) << (w - 1), w);  // the most negative value
+  z3::expr r(st.z3());
+  if (n.mnemonic == "NOT") {
+    st.write(0, ~a);
+    return "";
+  }
+  if (n.mnemonic == "INC") {
+    r = a + 1;
+    st.flag(kOF) = r == min;
+    st.flag(kAF) = Step::bit(a ^ st.constant(1, w) ^ r, 4);
+  } else if (n.mnemonic == "DEC") {
+    r = a - 1;
+    st.flag(kOF) = a == min;
+    st.flag(kAF) = Step::bit(a ^ st.constant(1, w) ^ r, 4);
+  } else {  // NEG
+    r = st.constant(0, w) - a;
+    st.flag(kCF) = a != 0;
+    st.flag(kOF) = a == min;
+    st.flag(kAF) = Step::bit(a ^ r, 4);
+  }
+  st.set_result_flags(r);
+  st.write(0, r);
+  return "";
+}
+
+// shl, shr, sar, rol, ror by an immediate, by 1 or by cl. The count is
+// masked to 5 bits (6 for 64-bit operands); a count of 0 changes nothing.
+std::string shift(Step& st, const OpcodeName& n) {
+  const unsigned w = n.width;
+  if (!st.is_register(0) || !st.is_register(1)) return "operands of " + n.mnemonic + n.form;
+  z3::expr count8(st.z3());
+  if (n.form == "ri" && st.is_immediate(2))
+    count8 = st.constant(st.immediate(2), 8);
+  else if (n.form == "r1")
+    count8 = st.constant(1, 8);
+  else if (n.form == "rCL")
+    count8 = st.read(block::GprPart{1, 8, 0});
+  else
+    return "operands of " + n.mnemonic + n.form;
+  const z3::expr c8 = count8 & st.constant(w == 64 ? 63 : 31, 8);
+  const z3::expr c = w > 8 ? z3::zext(c8, w - 8) : c8;  // the masked count at the operand's width
+  const z3::expr a = st.read(1);
+  const z3::expr zero = c8 == 0, one = c8 == 1;
+  const std::string& m = n.mnemonic;
+  const std::vector<z3::expr> inputs{a, c8};
+  z3::expr r(st.z3()), cf(st.z3()), of(st.z3());
+  const z3::expr width = st.constant(w, w);
+  if (m == "SHL" || m == "SHR" || m == "SAR") {
+    // The last bit shifted out; undefined for SHL/SHR (and here SAR) once
+    // the count reaches the width (8- and 16-bit operands only).
+    const z3::expr in_range = z3::ult(c, width);
+    if (m == "SHL") {
+      r = z3::shl(a, c);
+      cf = Step::bit(z3::lshr(a, width - c), 0);
+      of = Step::msb(r) != cf;
+    } else {
+      r = m == "SHR" ? z3::lshr(a, c) : z3::ashr(a, c);
+      cf = Step::bit(z3::lshr(a, c - 1), 0);
+      of = m == "SHR" ? Step::msb(a) : st.z3().bool_val(false);
+    }
+    cf = z3::ite(in_range, cf, st.undefined(kCF, inputs));
+    st.flag(kAF) = z3::ite(zero, st.flag(kAF), st.undefined(kAF, inputs));
+    const z3::expr old_zf = st.flag(kZF), old_sf = st.flag(kSF), old_pf = st.flag(kPF);
+    st.set_result_flags(r);
+    st.flag(kZF) = z3::ite(zero, old_zf, st.flag(kZF));
+    st.flag(kSF) = z3::ite(zero, old_sf, st.flag(kSF));
+    st.flag(kPF) = z3::ite(zero, old_pf, st.flag(kPF));
+  } else {  // ROL, ROR: by the count modulo the width; SF, ZF, AF, PF kept
+    const z3::expr k = z3::urem(c, width);
+    if (m == "ROL") {
+      r = z3::shl(a, k) | z3::lshr(a, width - k);
+      cf = Step::bit(r, 0);
+      of = Step::msb(r) != cf;
+    } else {
+      r = z3::lshr(a, k) | z3::shl(a, width - k);
+      cf = Step::msb(r);
+      of = Step::msb(r) != Step::bit(r, w - 2);
+    }
+  }
+  st.flag(kCF) = z3::ite(zero, st.flag(kCF), cf);
+  st.flag(kOF) = z3::ite(zero, st.flag(kOF), z3::ite(one, of, st.undefined(kOF, inputs)));
+  st.write(0, r);
+  return "";
+}
+
+// imul dst, src (rr) and imul dst, src, imm (rri, rri8, rri32): CF = OF =
+// the signed product does not fit; SF, ZF, AF, PF undefined.
+std::string multiply(Step& st, const OpcodeName& n) {
+  const unsigned w = n.width;
+  if (!st.is_register(0) || !st.is_register(1)) return "operands of IMUL" + n.form;
+  z3::expr a = st.read(1), b(st.z3());
+  if (n.form == "rr" && st.is_register(2))
+    b = st.read(2);
+  else if ((n.form == "rri" || n.form == "rri8" || n.form == "rri32") && st.is_immediate(2))
+    b = st.constant(st.immediate(2), w);
+  else
+    return "operands of IMUL" + n.form;
+  const z3::expr full = z3::sext(a, w) * z3::sext(b, w);
+  const z3::expr r = full.extract(w - 1, 0);
+  const z3::expr overflow = full != z3::sext(r, w);
+  st.flag(kCF) = overflow;
+  st.flag(kOF) = overflow;
+  for (Flag f : {kSF, kZF, kAF, kPF}) st.flag(f) = st.undefined(f, {a, b});
+  st.write(0, r);
+  return "";
+}
+
+// lea dst, [base + index * scale + disp]: no memory access, no flags.
+std::string load_effective_address(Step& st, const llvm::MCInst& inst) {
+  if (st.operands() < 1 + block::kMemoryOperands || !st.is_register(0)) return "operands of LEA";
+  const llvm::MCOperand &base = inst.getOperand(1), &scale = inst.getOperand(2), &index = inst.getOperand(3),
+                        &disp = inst.getOperand(4), &segment = inst.getOperand(5);
+  if (!base.isReg() || !scale.isImm() || !index.isReg() || !disp.isImm() || !segment.isReg() || segment.getReg() != 0)
+    return "an lea with a symbol or segment";
+  // The address is computed at the width of its registers (64, or 32 with
+  // an address-size prefix); a register that is not a GPR (rip) is outside.
+  unsigned bits = 64;
+  for (const llvm::MCOperand* r : {&base, &index}) {
+    if (r->getReg() == 0) continue;
+    const auto p = block::gpr_part(r->getReg());
+    if (!p || p->shift != 0 || p->bits < 32) return "an lea relative to rip";
+    bits = p->bits;
+  }
+  z3::expr address = st.constant(disp.getImm(), bits);
+  if (base.getReg() != 0) address = address + st.read(*block::gpr_part(base.getReg()));
+  if (index.getReg() != 0)
+    address = address + st.read(*block::gpr_part(index.getReg())) * st.constant(scale.getImm(), bits);
+  const block::GprPart dst = st.part(0);
+  st.write(dst, dst.bits <= bits ? address.extract(dst.bits - 1, 0) : z3::zext(address, dst.bits - bits));
+  return "";
+}
+
+// mov, movzx, movsx, cmov, setcc, xchg, bswap, the sign extensions.
+std::string data_movement(Step& st, const OpcodeName& n) {
+  const std::string& m = n.mnemonic;
+  const unsigned w = n.width;
+  if (m == "MOV") {
+    if (n.form == "rr" && st.is_register(0) && st.is_register(1)) {
+      st.write(0, st.read(1));
+    } else if ((n.form == "ri" || n.form == "ri32") && st.is_register(0) && st.is_immediate(1)) {
+      const z3::expr v = st.constant(st.immediate(1), w);
+      st.write(0, v);
+    } else {
+      return "operands of MOV" + n.form;
+    }
+    return "";
+  }
+  if (m == "MOVZX" || m == "MOVSX") {
+    const unsigned from = n.form == "rr8" ? 8 : n.form == "rr16" ? 16 : n.form == "rr32" ? 32 : 0;
+    if (from == 0 || from >= w || !st.is_register(0) || !st.is_register(1)) return "operands of " + m + n.form;
+    const z3::expr v = st.read(1);
+    st.write(0, m == "MOVZX" ? z3::zext(v, w - from) : z3::sext(v, w - from));
+    return "";
+  }
+  if (m == "CMOV" && n.form == "rr" && st.is_register(0) && st.is_register(1) && st.is_register(2) &&
+      st.is_immediate(3)) {
+    const auto cond = condition(st.state(), st.immediate(3));
+    if (!cond) return "a condition code";
+    st.write(0, z3::ite(*cond, st.read(2), st.read(1)));  // a 32-bit cmov zero-extends either way
+    return "";
+  }
+  if (m == "SETCC" && n.form == "r" && st.is_register(0) && st.is_immediate(1)) {
+    const auto cond = condition(st.state(), st.immediate(1));
+    if (!cond) return "a condition code";
+    st.write(0, z3::ite(*cond, st.constant(1, 8), st.constant(0, 8)));
+    return "";
+  }
+  if (m == "XCHG" && n.form == "rr" && st.operands() == 4 && st.is_register(2) && st.is_register(3)) {
+    const z3::expr first = st.read(2), second = st.read(3);
+    st.write(0, second);
+    st.write(1, first);
+    return "";
+  }
+  if (m == "XCHG" && n.form == "ar" && st.is_register(0)) {
+    const block::GprPart acc{0, w, 0};
+    const z3::expr reg = st.read(0), a = st.read(acc);
+    st.write(0, a);
+    st.write(acc, reg);
+    return "";
+  }
+  if (m == "BSWAP" && n.form == "r" && st.is_register(0)) {
+    const z3::expr v = st.read(st.is_register(1) ? 1 : 0);
+    z3::expr r = v.extract(7, 0);
+    for (unsigned byte = 1; byte < w / 8; ++byte) r = z3::concat(r, v.extract(8 * byte + 7, 8 * byte));
+    st.write(0, r);
+    return "";
+  }
+  // cbw cwde cdqe: sign-extend the accumulator's lower half into it; cwd
+  // cdq cqo: fill dx/edx/rdx with the accumulator's sign.
+  struct Extension {
+    const char* name;
+    unsigned bits;
+    bool into_rdx;
+  };
+  for (const Extension& e : {Extension{"CBW", 16, false}, Extension{"CWDE", 32, false}, Extension{"CDQE", 64, false},
+                             Extension{"CWD", 16, true}, Extension{"CDQ", 32, true}, Extension{"CQO", 64, true}}) {
+    if (m != e.name || n.width != 0) continue;
+    if (e.into_rdx) {
+      const z3::expr a = st.read(block::GprPart{0, e.bits, 0});
+      st.write(block::GprPart{2, e.bits, 0}, z3::ashr(a, static_cast<int>(e.bits - 1)));
+    } else {
+      const z3::expr half = st.read(block::GprPart{0, e.bits / 2, 0});
+      st.write(block::GprPart{0, e.bits, 0}, z3::sext(half, e.bits / 2));
+    }
+    return "";
+  }
+  return "the instruction " + m + (w ? std::to_string(w) : "") + n.form;
+}
+
+}  // namespace
+
+SymbolicState BitvectorSemantics::any_state() const {
+  SymbolicState s;
+  for (int i = 0; i < 16; ++i) s.gpr.push_back(z3_.bv_const(gpr_name(i), 64));
+  for (unsigned f = 0; f < kFlagCount; ++f) s.flags.push_back(z3_.bool_const(kFlagName[f]));
+  return s;
+}
+
+SymbolicState BitvectorSemantics::state_of(const MachineState& state) const {
+  SymbolicState s;
+  for (int i = 0; i < 16; ++i) s.gpr.push_back(z3_.bv_val(state.gpr[i], 64));
+  for (unsigned f = 0; f < kFlagCount; ++f) s.flags.push_back(z3_.bool_val((state.flags >> kFlagBit[f]) & 1));
+  return s;
+}
+
+MachineState BitvectorSemantics::values_of(const SymbolicState& s, std::uint64_t* known_flags) const {
+  MachineState m;
+  *known_flags = 0;
+  for (int i = 0; i < 16; ++i) {
+    const z3::expr v = s.gpr[i].simplify();
+    if (v.is_numeral()) m.gpr[i] = v.get_numeral_uint64();
+  }
+  for (unsigned f = 0; f < kFlagCount; ++f) {
+    const z3::expr v = s.flags[f].simplify();
+    if (v.is_true() || v.is_false()) {
+      *known_flags |= 1ull << kFlagBit[f];
+      if (v.is_true()) m.flags |= 1ull << kFlagBit[f];
+    }
+  }
+  return m;
+}
+
+std::string BitvectorSemantics::apply(const llvm::MCInst& inst, SymbolicState& s) const {
+  const block::X86Target& x86 = block::X86Target::get();
+  if (inst.getFlags() & (block::kLockPrefixFlag | block::kRepeatPrefixFlag | block::kRepeatNePrefixFlag))
+    return "a lock or rep prefix";
+  const OpcodeName n = split(x86.opcode_name(x86.canonical_opcode(inst.getOpcode())));
+  const std::string& m = n.mnemonic;
+  // Without effect on registers and flags (the nop forms name an address
+  // they do not access).
+  if (m == "NOOP" || m == "NOOPW" || m == "NOOPL" || m == "NOOPQ" || m == "ENDBR") return "";
+  if (n.form.find('m') != std::string::npos) return "a memory operand";
+  Step st(z3_, inst, s, n);
+  if (m == "ADD" || m == "ADC" || m == "SUB" || m == "SBB" || m == "AND" || m == "OR" || m == "XOR" || m == "CMP" ||
+      m == "TEST")
+    return width_ok(n.width) ? binary_alu(st, n) : "the instruction " + m + n.form;
+  if (m == "INC" || m == "DEC" || m == "NEG" || m == "NOT")
+    return width_ok(n.width) ? unary_alu(st, n) : "the instruction " + m + n.form;
+  if (m == "SHL" || m == "SHR" || m == "SAR" || m == "ROL" || m == "ROR")
+    return width_ok(n.width) ? shift(st, n) : "the instruction " + m + n.form;
+  if (m == "IMUL" && n.width >= 16 && width_ok(n.width) && n.form.rfind("rr", 0) == 0) return multiply(st, n);
+  if (m == "LEA" && (n.width == 64 || n.width == 32 || n.width == 16)) return load_effective_address(st, inst);
+  if ((m == "MOV" || m == "XCHG" || m == "BSWAP" || m == "CMOV") && !width_ok(n.width))
+    return "the instruction " + m + n.form;
+  return data_movement(st, n);
+}
+
+}  // namespace surrogate::semantics

@@ -1,0 +1,62 @@
+// BitvectorSemantics: what an instruction of a register-only subset of x86-64
+// computes, as Z3 bit-vector formulas over the 16 general-purpose registers
+// and the six status flags (issue 17's proofs of equivalence).
+//
+// The subset: integer ALU (add, adc, sub, sbb, and, or, xor, cmp, test, inc,
+// dec, neg, not), shifts and rotates by an immediate, by 1 or by cl, imul
+// (two and three operands), mov (register, immediate), movzx/movsx, lea (no
+// rip, no segment), cmovcc, setcc, xchg, cbw/cwde/cdqe/cwd/cdq/cqo, bswap and
+// the instructions without effect on this state (nop forms, endbr). All
+// operand widths, ah-dh included; 32-bit writes zero the upper half, 8- and
+// 16-bit writes keep the rest. Anything else (memory, vector, stack, control,
+// prefixes) is outside: apply() says so and the caller falls back to tests.
+//
+// Flags the manual leaves undefined (AF after a logical op, OF after a shift
+// by more than 1, SF/ZF/AF/PF after imul, ...) are an uninterpreted function
+// of the instruction and its inputs: unknown, but the same for the same
+// computation, as on any one (deterministic) CPU. A proof thus holds whatever
+// value a CPU gives them. The semantics are tested against Unicorn.
+#pragma once
+
+#include <z3++.h>
+
+#include <string>
+#include <vector>
+
+#include "llvm/MC/MCInst.h"
+#include "semantics/machine_state.h"
+
+namespace surrogate::semantics {
+
+// The status flags in the order SymbolicState keeps them, with their RFLAGS bits.
+enum Flag : unsigned { kCF, kPF, kAF, kZF, kSF, kOF, kFlagCount };
+inline constexpr unsigned kFlagBit[kFlagCount] = {0, 2, 4, 6, 7, 11};
+inline constexpr const char* kFlagName[kFlagCount] = {"CF", "PF", "AF", "ZF", "SF", "OF"};
+
+struct SymbolicState {
+  std::vector<z3::expr> gpr;    // 16 bit-vectors of 64 bits, encoding order
+  std::vector<z3::expr> flags;  // kFlagCount Booleans
+};
+
+class BitvectorSemantics {
+ public:
+  explicit BitvectorSemantics(z3::context& z3) : z3_(z3) {}
+
+  // Free constants rax..r15 and CF..OF: any state.
+  SymbolicState any_state() const;
+  // The state's values as numerals.
+  SymbolicState state_of(const MachineState& state) const;
+  // The values of `s` read back where they are numerals: the GPRs (any
+  // register that is not a numeral reads 0) and the flags that are numerals;
+  // `known_flags` gets their RFLAGS bits (an undefined flag is not known).
+  MachineState values_of(const SymbolicState& s, std::uint64_t* known_flags) const;
+
+  // Applies `inst` to `s`. Returns "" when it is in the subset, else why not
+  // (one phrase, e.g. "a memory operand"; `s` is then unspecified).
+  std::string apply(const llvm::MCInst& inst, SymbolicState& s) const;
+
+ private:
+  z3::context& z3_;
+};
+
+}  // namespace surrogate::semantics
