@@ -25,12 +25,14 @@
 #include "cli/disasm_command.h"
 #include "cli/evaluate_command.h"
 #include "cli/measure_command.h"
-#include "cli/optimize_command.h"
 #include "cli/params_command.h"
 #include "cli/predict_command.h"
-#include "cli/synth_command.h"
-#include "cli/verify_command.h"
 #include "cli/simulate_command.h"
+#include "cli/synth_command.h"
+#ifdef SURROGATE_MCA_BINARY
+#include "cli/optimize_command.h"
+#include "cli/verify_command.h"
+#endif
 #include "util/executable.h"
 
 namespace {
@@ -50,7 +52,27 @@ const char* const kNnCommands[][2] = {
      "Make the parameter-conditioned surrogate of a CPU that 'tune --method gradient' starts from "
      "(runs surrogate-nn train-conditioned; see its --help)"}};
 
-const char* const kMcaCommands[] = {"simulate", "label", "synth", "measure", "optimize"};
+const char* const kMcaCommands[] = {"simulate", "label", "synth", "measure", "optimize", "verify"};
+
+// Commands only surrogate-mca has: they prove rewrites with Z3, whose
+// library (23 MB) costs every process that links it ~4 ms at start, which a
+// short `predict` should not pay.
+const char* const kMcaOnlyCommands[][2] = {
+    {"optimize",
+     "Faster rewrites of basic blocks that compute the same live state, proven with Z3 or tested on the emulator "
+     "(runs surrogate-mca optimize; see its --help)"},
+    {"verify",
+     "Verify the rewrites of an 'optimize' output again, on new states (runs surrogate-mca verify; see its --help)"}};
+
+// Whether `optimize` is asked for a guide that needs LibTorch (surrogate-nn).
+bool optimize_needs_torch(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "optimize") != 0) return false;
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--guide=gradient") == 0) return true;
+    if (std::strcmp(argv[i], "--guide") == 0 && i + 1 < argc && std::strcmp(argv[i + 1], "gradient") == 0) return true;
+  }
+  return false;
+}
 
 // The path of `binary` in this program's directory, or "" if unknown.
 std::string sibling(const char* binary) {
@@ -92,6 +114,14 @@ int main(int argc, char** argv) {
         std::string mca = sibling("surrogate-mca");
         if (!mca.empty() && access(mca.c_str(), X_OK) == 0) return exec_sibling("surrogate-mca", argv);
       }
+    for (const auto& c : kMcaOnlyCommands) {
+      if (std::strcmp(argv[1], c[0]) == 0) return exec_sibling("surrogate-mca", argv);
+      if (argc == 3 && std::strcmp(argv[1], "help") == 0 && std::strcmp(argv[2], c[0]) == 0) {
+        char help[] = "--help";
+        char* args[] = {argv[0], argv[2], help, nullptr};
+        return exec_sibling("surrogate-mca", args);
+      }
+    }
 #endif
   }
   CLI::App app("surrogate: neural surrogates of x86-64 basic-block performance models (LLVM 19 llvm-mca)");
@@ -99,8 +129,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", std::string("surrogate 0.1.0"));
   std::vector<Command> commands{add_cpus_command(app),     add_simulate_command(app), add_label_command(app),
                                 add_params_command(app),   add_disasm_command(app),   add_measure_command(app),
-                                add_evaluate_command(app), add_predict_command(app),  add_synth_command(app),
-                                add_optimize_command(app), add_verify_command(app)};
+                                add_evaluate_command(app), add_predict_command(app),  add_synth_command(app)};
+#ifdef SURROGATE_MCA_BINARY
+  commands.push_back(add_optimize_command(app));
+  commands.push_back(add_verify_command(app));
+#else
+  for (const auto& c : kMcaOnlyCommands) app.add_subcommand(c[0], c[1]);  // listed in --help; run by surrogate-mca
+#endif
   for (const auto& c : kNnCommands) app.add_subcommand(c[0], c[1]);  // listed in --help; run by surrogate-nn
   return run_command_line(app, commands, argc, argv);
 }

@@ -250,13 +250,4 @@ Command add_optimize_command(CLI::App& app) {
 
 void set_gradient_guide_maker(OperandGuideMaker maker) { gradient_guide_maker() = std::move(maker); }
 
-bool optimize_needs_torch(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "optimize") != 0) return false;
-  for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--guide=gradient") == 0) return true;
-    if (std::strcmp(argv[i], "--guide") == 0 && i + 1 < argc && std::strcmp(argv[i + 1], "gradient") == 0) return true;
-  }
-  return false;
-}
-
 }  // namespace surrogate::cli

@@ -18,8 +18,4 @@ Command add_optimize_command(CLI::App& app);
 // there.
 using OperandGuideMaker = std::function<std::unique_ptr<optimize::OperandGuide>(const std::string& model_path)>;
 void set_gradient_guide_maker(OperandGuideMaker maker);
-
-// Whether these arguments (after the program name) ask optimize for a guide
-// that needs LibTorch.
-bool optimize_needs_torch(int argc, char** argv);
 }  // namespace surrogate::cli

@@ -9,6 +9,7 @@
 #include "block/machine_code_encoder.h"
 #include "mca/simulator.h"
 #include "optimize/rewrite_moves.h"
+#include "semantics/equivalence_proof.h"
 #include "runtime/surrogate_runtime.h"
 
 namespace surrogate::optimize {
@@ -84,16 +85,24 @@ OptimizeResult Optimizer::optimize(const block::BasicBlock& block) {
         semantics::check_equivalence(block.bytes, c->bytes, options_.live, fresh, options_.verify_states);
     if (!check.equivalent || check.tested < options_.verify_states) continue;
     double simulated = 0;
+    block::BasicBlock rewrite;
     try {
-      simulated = simulator_.throughput(decoder.decode_block(c->bytes, block.name, {}, nullptr));
+      rewrite = decoder.decode_block(c->bytes, block.name, {}, nullptr);
+      simulated = simulator_.throughput(rewrite);
     } catch (const std::exception&) {
       continue;  // not simulatable (or not decodable): not an answer
     }
     if (simulated >= r.cycles) continue;
+    // Proven where both blocks are in Z3's subset; a refutation is a
+    // difference the tests missed (a rare value, an undefined flag).
+    const semantics::ProofResult proof =
+        semantics::prove_equivalence(block.instructions, rewrite.instructions, options_.live);
+    if (proof.verdict == semantics::ProofResult::Verdict::kRefuted) continue;
     r.optimized = c->bytes;
     r.optimized_cycles = simulated;
     r.predicted_cycles = c->predicted;
-    r.verified = "tested:" + std::to_string(check.tested);
+    r.verified =
+        proof.verdict == semantics::ProofResult::Verdict::kProven ? "z3" : "tested:" + std::to_string(check.tested);
     r.moves = c->moves;
     break;
   }

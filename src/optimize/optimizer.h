@@ -6,8 +6,10 @@
 // the original on a few quick test states (STOKE's correctness term). The
 // best candidates by prediction are then checked in order: tested on 1,000
 // fresh states that both run to the end (semantics/equivalence.h; up to
-// 4,000 tried, fewer is no verdict) and simulated by llvm-mca's model
-// of the CPU; the first that is equivalent and simulates faster is the
+// 4,000 tried, fewer is no verdict), simulated by llvm-mca's model of the
+// CPU, and, where both blocks are in the register-only subset, proven
+// equivalent with Z3 (semantics/equivalence_proof.h: a refutation rejects
+// the rewrite); the first that is equivalent and simulates faster is the
 // answer. So every accepted rewrite is verified and confirmed by the real
 // simulator; the surrogate only steers the search.
 #pragma once
@@ -54,7 +56,7 @@ struct OptimizeResult {
   double cycles = 0;                    // simulated cycles / 100 iterations, original
   double optimized_cycles = 0;          // simulated, rewrite (= cycles when unchanged)
   double predicted_cycles = 0;          // the surrogate's, rewrite
-  std::string verified;                 // "tested:N", or "" when unchanged
+  std::string verified;                 // "z3" (proven; tested too), "tested:N", or "" when unchanged
   std::string moves;                    // moves from the original, ";"-separated
   std::size_t evaluations = 0;          // surrogate evaluations spent
 };
