@@ -472,6 +472,7 @@ TEST(Cli, OptimizeGuidedByTheSurrogatesGradient) {
   EXPECT_NE(r.out.find("b801000000b80200000089ca,89cab802000000,78,53,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(",all,z3,delete 0;"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("1 of 1 blocks rewritten faster"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(", 1 of them proven with Z3"), std::string::npos) << r.err;
   Result again = run("optimize --mcpu haswell --guide=gradient --budget 300 --model " + model + " " + in);
   EXPECT_EQ(again.out, r.out) << "the same seed gives the same rewrite";
 }

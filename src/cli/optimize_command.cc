@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <iostream>
 #include <iterator>
@@ -156,6 +157,7 @@ int run(Options o) {
       ++resumed;
     }
   util::Progress progress("optimize", blocks.size(), resumed);
+  std::atomic<std::size_t> refuted{0};  // this run's finalists that passed the tests and Z3 refuted
   util::parallel_for(blocks.size(), o.jobs, [&](std::size_t i, unsigned worker) {
     if (interrupted.load() || !cells[i].empty()) return;
     const block::BasicBlock& b = blocks[i];
@@ -173,6 +175,7 @@ int run(Options o) {
       optimize::Optimizer optimizer(*surrogates[worker], simulator, block_options);
       try {
         const optimize::OptimizeResult r = optimizer.optimize(b);
+        refuted += r.refuted;
         improved[i] = r.optimized != b.bytes;
         cells[i] = util::to_hex(r.optimized) + "," + util::format_throughput(r.cycles) + "," +
                    util::format_throughput(r.optimized_cycles) + "," + util::format_throughput(r.predicted_cycles) +
@@ -204,10 +207,16 @@ int run(Options o) {
     for (std::size_t i = 0; i < blocks.size(); ++i)
       if (!blocks[i].error && failures[i].empty()) print_side_by_side(blocks[i], cells[i], listing);
   }
-  std::size_t n_improved = 0, n_failed = 0;
-  for (std::size_t i = 0; i < blocks.size(); ++i) n_improved += improved[i], n_failed += !failures[i].empty();
+  std::size_t n_improved = 0, n_failed = 0, n_proven = 0;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    n_improved += improved[i], n_failed += !failures[i].empty();
+    n_proven += improved[i] && cells[i].find(",z3,") != std::string::npos;
+  }
   std::cerr << "surrogate optimize: " << n_improved << " of " << blocks.size()
-            << " blocks rewritten faster (simulated), each tested equal on " << live_text
+            << " blocks rewritten faster (simulated), each tested equal on " << live_text << ", " << n_proven
+            << " of them proven with Z3"
+            << (refuted ? "; " + std::to_string(refuted.load()) + " candidates that passed the tests were refuted by Z3"
+                        : "")
             << (resumed ? "; " + std::to_string(resumed) + " taken from " + o.output + ".partial" : "") << "\n";
   return block::report_bad_rows(blocks, "optimize", std::cerr) || n_failed ? 1 : 0;
 }

@@ -39,11 +39,10 @@ int run(const Options& o) {
       throw std::runtime_error(b.name + ": optimized_hex: " + why);
     const semantics::LiveOut live = semantics::LiveOut::parse(b.extra_columns[optimize::kLiveOutColumn]);
     const semantics::EquivalenceResult r = semantics::check_equivalence(b.bytes, optimized, live, states, o.states);
-    // Proven too where both blocks are in Z3's register-only subset.
+    // Proven too where both blocks are in the subset Z3 knows.
     semantics::ProofResult proof;
     try {
-      proof = semantics::prove_equivalence(b.instructions,
-                                           decoder.decode_block(optimized, b.name, {}, nullptr).instructions, live);
+      proof = semantics::prove_equivalence(b, decoder.decode_block(optimized, b.name, {}, nullptr), live);
     } catch (const std::exception& e) {
       proof = {semantics::ProofResult::Verdict::kOutsideSubset, e.what(), std::nullopt};
     }
@@ -71,7 +70,8 @@ Command add_verify_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "verify",
       "Test every rewrite of a 'surrogate optimize' output again on fresh emulator states (another seed), under the "
-      "live-out its row names, and prove it with Z3 where both blocks are in the register-only subset; prints the "
+      "live-out its row names, and prove it with Z3 where both blocks are in the subset it knows (integer, memory, no "
+      "vector); prints the "
       "rows that differ, exits 1 if any");
   sub->add_option("input", o->input, "CSV written by 'surrogate optimize'")->required();
   sub->add_option("--seed", o->seed, "seed of the fresh states (optimize's own are derived from its --seed)");

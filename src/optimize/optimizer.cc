@@ -93,11 +93,13 @@ OptimizeResult Optimizer::optimize(const block::BasicBlock& block) {
       continue;  // not simulatable (or not decodable): not an answer
     }
     if (simulated >= r.cycles) continue;
-    // Proven where both blocks are in Z3's subset; a refutation is a
+    // Proven where both blocks are in the subset Z3 knows; a refutation is a
     // difference the tests missed (a rare value, an undefined flag).
-    const semantics::ProofResult proof =
-        semantics::prove_equivalence(block.instructions, rewrite.instructions, options_.live);
-    if (proof.verdict == semantics::ProofResult::Verdict::kRefuted) continue;
+    const semantics::ProofResult proof = semantics::prove_equivalence(block, rewrite, options_.live);
+    if (proof.verdict == semantics::ProofResult::Verdict::kRefuted) {
+      ++r.refuted;
+      continue;
+    }
     r.optimized = c->bytes;
     r.optimized_cycles = simulated;
     r.predicted_cycles = c->predicted;

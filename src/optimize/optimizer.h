@@ -7,10 +7,10 @@
 // best candidates by prediction are then checked in order: tested on 1,000
 // fresh states that both run to the end (semantics/equivalence.h; up to
 // 4,000 tried, fewer is no verdict), simulated by llvm-mca's model of the
-// CPU, and, where both blocks are in the register-only subset, proven
-// equivalent with Z3 (semantics/equivalence_proof.h: a refutation rejects
-// the rewrite); the first that is equivalent and simulates faster is the
-// answer. So every accepted rewrite is verified and confirmed by the real
+// CPU, and, where both blocks are in the subset Z3 knows (integer and
+// memory, no vector), proven equivalent (semantics/equivalence_proof.h: a
+// refutation rejects the rewrite); the first that is equivalent and
+// simulates faster is the answer. So every accepted rewrite is verified and confirmed by the real
 // simulator; the surrogate only steers the search.
 #pragma once
 
@@ -59,6 +59,7 @@ struct OptimizeResult {
   std::string verified;                 // "z3" (proven; tested too), "tested:N", or "" when unchanged
   std::string moves;                    // moves from the original, ";"-separated
   std::size_t evaluations = 0;          // surrogate evaluations spent
+  std::size_t refuted = 0;              // finalists that passed the tests and Z3 refuted
 };
 
 class Optimizer {

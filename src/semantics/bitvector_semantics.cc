@@ -3,10 +3,12 @@
 #include <cctype>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 #include "block/x86_operands.h"
 #include "block/x86_registers.h"
 #include "block/x86_target.h"
+#include "semantics/emulator.h"
 
 namespace surrogate::semantics {
 namespace {
@@ -76,12 +78,19 @@ std::optional<z3::expr> condition(const SymbolicState& s, std::int64_t code) {
   }
 }
 
+// Where an operand is: a register part, or `bits` of memory at `address`.
+struct Place {
+  std::optional<block::GprPart> reg;
+  std::optional<z3::expr> address;
+  unsigned bits = 0;
+};
+
 // One instruction applied to one state: the operand and flag plumbing every
 // family shares.
 class Step {
  public:
-  Step(z3::context& z3, const llvm::MCInst& inst, SymbolicState& s, const OpcodeName& name)
-      : z3_(z3), inst_(inst), s_(s), name_(name) {}
+  Step(z3::context& z3, const llvm::MCInst& inst, SymbolicState& s, const OpcodeName& name, std::uint64_t next_offset)
+      : z3_(z3), inst_(inst), s_(s), name_(name), next_offset_(next_offset) {}
 
   z3::context& z3() { return z3_; }
   unsigned operands() const { return inst_.getNumOperands(); }
@@ -92,8 +101,69 @@ class Step {
   block::GprPart part(unsigned i) const { return *block::gpr_part(inst_.getOperand(i).getReg()); }
   std::int64_t immediate(unsigned i) const { return inst_.getOperand(i).getImm(); }
 
+  // The address of the memory reference at operands i..i+4 (base, scale,
+  // index, displacement, segment), computed at the width of its registers
+  // (64, or 32 with an address-size prefix; `bits` gets it). rip is the
+  // next instruction's address; %fs and %gs add their base (the other
+  // segments have base 0 in 64-bit mode). Empty, with `why`, for eip and
+  // symbols.
+  std::optional<z3::expr> address(unsigned i, unsigned* bits, std::string* why) const {
+    if (i + block::kMemoryOperands > operands()) return *why = "operands", std::nullopt;
+    const llvm::MCOperand &base = inst_.getOperand(i), &scale = inst_.getOperand(i + 1),
+                          &index = inst_.getOperand(i + 2), &disp = inst_.getOperand(i + 3),
+                          &segment = inst_.getOperand(i + 4);
+    if (!base.isReg() || !scale.isImm() || !index.isReg() || !disp.isImm() || !segment.isReg())
+      return *why = "an address with a symbol", std::nullopt;
+    const llvm::MCRegisterInfo& registers = block::X86Target::get().reg_info();
+    const bool rip = base.getReg() != 0 && std::string_view(registers.getName(base.getReg())) == "RIP";
+    *bits = 64;
+    for (const llvm::MCOperand* r : {&base, &index}) {
+      if (r->getReg() == 0 || (rip && r == &base)) continue;
+      const auto p = block::gpr_part(r->getReg());
+      if (!p || p->shift != 0 || p->bits < 32) return *why = "an address relative to eip", std::nullopt;
+      *bits = p->bits;
+    }
+    z3::expr a = constant(disp.getImm(), *bits);
+    if (rip)
+      a = a + s_.code_address + constant(static_cast<std::int64_t>(next_offset_), 64);
+    else if (base.getReg() != 0)
+      a = a + read(*block::gpr_part(base.getReg()));
+    if (index.getReg() != 0) a = a + read(*block::gpr_part(index.getReg())) * constant(scale.getImm(), *bits);
+    if (segment.getReg() != 0) {
+      const std::string_view name = registers.getName(segment.getReg());
+      if (name == "FS" || name == "GS") {
+        const z3::expr segment_base = name == "FS" ? s_.fs_base : s_.gs_base;
+        a = (*bits == 64 ? a : z3::zext(a, 64 - *bits)) + segment_base;
+        *bits = 64;
+      }
+    }
+    return a;
+  }
+
+  // Operand i as a place: a general-purpose register, or the memory
+  // reference starting at i holding `bits`.
+  std::optional<Place> register_at(unsigned i) const {
+    if (!is_register(i)) return std::nullopt;
+    return Place{part(i), std::nullopt, part(i).bits};
+  }
+  std::optional<Place> memory_at(unsigned i, unsigned bits, std::string* why) const {
+    unsigned address_bits = 64;
+    std::optional<z3::expr> a = address(i, &address_bits, why);
+    if (!a) return std::nullopt;
+    return Place{std::nullopt, address_bits == 64 ? *a : z3::zext(*a, 64 - address_bits), bits};
+  }
+
   z3::expr read(const block::GprPart& p) const { return s_.gpr[p.index].extract(p.shift + p.bits - 1, p.shift); }
   z3::expr read(unsigned i) const { return read(part(i)); }
+  // Little-endian: the byte at the address is the low byte.
+  z3::expr read(const Place& p) {
+    if (p.reg) return read(*p.reg);
+    note_access(*p.address, p.bits / 8);
+    z3::expr v = z3::select(s_.memory, *p.address);
+    for (unsigned k = 1; k < p.bits / 8; ++k)
+      v = z3::concat(z3::select(s_.memory, *p.address + static_cast<int>(k)), v);
+    return v;
+  }
   z3::expr constant(std::int64_t value, unsigned bits) const {
     const std::uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
     return z3_.bv_val(static_cast<std::uint64_t>(value) & mask, bits);
@@ -113,6 +183,12 @@ class Step {
     }
   }
   void write(unsigned i, const z3::expr& value) { write(part(i), value); }
+  void write(const Place& p, const z3::expr& value) {
+    if (p.reg) return write(*p.reg, value);
+    note_access(*p.address, p.bits / 8);
+    for (unsigned k = 0; k < p.bits / 8; ++k)
+      s_.memory = z3::store(s_.memory, *p.address + static_cast<int>(k), value.extract(8 * k + 7, 8 * k));
+  }
 
   z3::expr& flag(Flag f) { return s_.flags[f]; }
   // An undefined flag: a function of this instruction's name, the flag and
@@ -140,74 +216,98 @@ class Step {
   SymbolicState& state() { return s_; }
 
  private:
+  void note_access(const z3::expr& address, unsigned bytes) {
+    s_.accesses.push_back({address, address + static_cast<int>(bytes - 1)});
+  }
+
   z3::context& z3_;
   const llvm::MCInst& inst_;
   SymbolicState& s_;
   const OpcodeName& name_;
+  std::uint64_t next_offset_;
 };
 
 bool width_ok(unsigned w) { return w == 8 || w == 16 || w == 32 || w == 64; }
+bool is_immediate_form(const std::string& f, const char* stem) {
+  const std::string s(stem);
+  return f == s || f == s + "8" || f == s + "32";
+}
 
 // add, adc, sub, sbb, and, or, xor, cmp, test.
 std::string binary_alu(Step& st, const OpcodeName& n) {
   const std::string& m = n.mnemonic;
   const bool writes = m != "CMP" && m != "TEST";
   const unsigned w = n.width;
-  std::optional<block::GprPart> dst;
-  std::optional<z3::expr> a, b;
-  const unsigned first = writes ? 1 : 0;  // operand index of the first source
-  if (n.form == "rr" && st.is_register(first) && st.is_register(first + 1)) {
-    a = st.read(first);
-    b = st.read(first + 1);
-    if (writes) dst = st.part(0);
-  } else if ((n.form == "ri" || n.form == "ri8" || n.form == "ri32") && st.is_register(first) &&
-             st.is_immediate(first + 1)) {
-    a = st.read(first);
-    b = st.constant(st.immediate(first + 1), w);
-    if (writes) dst = st.part(0);
-  } else if ((n.form == "i8" || n.form == "i16" || n.form == "i32") && st.is_immediate(0)) {
-    const block::GprPart acc{0, w, 0};  // al, ax, eax, rax
-    a = st.read(acc);
-    b = st.constant(st.immediate(0), w);
-    if (writes) dst = acc;
-  } else {
-    return "operands of " + m + n.form;
+  std::optional<Place> dst, a;
+  std::optional<z3::expr> b;
+  std::string why = "operands of " + m + n.form;
+  const unsigned first = writes ? 1 : 0;  // operand index of the first source in the register forms
+  if (n.form == "rr" || is_immediate_form(n.form, "ri") || n.form == "rm") {
+    a = st.register_at(first);
+    if (writes) dst = st.register_at(0);
+    if (n.form == "rr" && st.is_register(first + 1)) {
+      b = st.read(first + 1);
+    } else if (n.form == "rm") {
+      if (const auto mem = st.memory_at(first + 1, w, &why)) b = st.read(*mem);
+    } else if (st.is_immediate(first + 1)) {
+      b = st.constant(st.immediate(first + 1), w);
+    }
+  } else if (n.form == "mr" || is_immediate_form(n.form, "mi")) {
+    a = st.memory_at(0, w, &why);
+    if (writes) dst = a;
+    const unsigned source = block::kMemoryOperands;
+    if (n.form == "mr" && st.is_register(source))
+      b = st.read(source);
+    else if (n.form != "mr" && st.is_immediate(source))
+      b = st.constant(st.immediate(source), w);
+  } else if (n.form == "i8" || n.form == "i16" || n.form == "i32") {
+    a = Place{block::GprPart{0, w, 0}, std::nullopt, w};  // al, ax, eax, rax
+    if (writes) dst = a;
+    if (st.is_immediate(0)) b = st.constant(st.immediate(0), w);
   }
+  if (!a || !b || (writes && !dst)) return why;
+  const z3::expr x = st.read(*a), y = *b;
   z3::expr r(st.z3());
   const z3::expr carry_in = z3::ite(st.flag(kCF), st.constant(1, w), st.constant(0, w));
   if (m == "ADD" || m == "ADC") {
     const z3::expr c = m == "ADC" ? carry_in : st.constant(0, w);
-    r = *a + *b + c;
-    const z3::expr wide = z3::zext(*a, 1) + z3::zext(*b, 1) + z3::zext(c, 1);
+    r = x + y + c;
+    const z3::expr wide = z3::zext(x, 1) + z3::zext(y, 1) + z3::zext(c, 1);
     st.flag(kCF) = Step::bit(wide, w);
-    st.flag(kOF) = Step::msb((*a ^ r) & (*b ^ r));
-    st.flag(kAF) = Step::bit(*a ^ *b ^ r, 4);
+    st.flag(kOF) = Step::msb((x ^ r) & (y ^ r));
+    st.flag(kAF) = Step::bit(x ^ y ^ r, 4);
   } else if (m == "SUB" || m == "SBB" || m == "CMP") {
     const z3::expr c = m == "SBB" ? carry_in : st.constant(0, w);
-    r = *a - *b - c;
-    st.flag(kCF) = z3::ult(z3::zext(*a, 1), z3::zext(*b, 1) + z3::zext(c, 1));
-    st.flag(kOF) = Step::msb((*a ^ *b) & (*a ^ r));
-    st.flag(kAF) = Step::bit(*a ^ *b ^ r, 4);
+    r = x - y - c;
+    st.flag(kCF) = z3::ult(z3::zext(x, 1), z3::zext(y, 1) + z3::zext(c, 1));
+    st.flag(kOF) = Step::msb((x ^ y) & (x ^ r));
+    st.flag(kAF) = Step::bit(x ^ y ^ r, 4);
   } else {
-    r = m == "AND" || m == "TEST" ? (*a & *b) : m == "OR" ? (*a | *b) : (*a ^ *b);
+    r = m == "AND" || m == "TEST" ? (x & y) : m == "OR" ? (x | y) : (x ^ y);
     st.flag(kCF) = st.z3().bool_val(false);
     st.flag(kOF) = st.z3().bool_val(false);
-    st.flag(kAF) = st.undefined(kAF, {*a, *b});
+    st.flag(kAF) = st.undefined(kAF, {x, y});
   }
   st.set_result_flags(r);
   if (dst) st.write(*dst, r);
   return "";
 }
 
-// inc, dec, neg, not: one register, read and written.
+// inc, dec, neg, not of a register or of memory (read and written).
 std::string unary_alu(Step& st, const OpcodeName& n) {
-  if (n.form != "r" || !st.is_register(0) || !st.is_register(1)) return "operands of " + n.mnemonic + n.form;
   const unsigned w = n.width;
-  const z3::expr a = st.read(1);
+  std::string why = "operands of " + n.mnemonic + n.form;
+  std::optional<Place> place;
+  if (n.form == "r" && st.is_register(1))
+    place = st.register_at(0);
+  else if (n.form == "m")
+    place = st.memory_at(0, w, &why);
+  if (!place) return why;
+  const z3::expr a = st.read(*place);
   const z3::expr min = st.constant(std::int64_t(1) << (w - 1), w);  // the most negative value
   z3::expr r(st.z3());
   if (n.mnemonic == "NOT") {
-    st.write(0, ~a);
+    st.write(*place, ~a);
     return "";
   }
   if (n.mnemonic == "INC") {
@@ -225,27 +325,39 @@ std::string unary_alu(Step& st, const OpcodeName& n) {
     st.flag(kAF) = Step::bit(a ^ r, 4);
   }
   st.set_result_flags(r);
-  st.write(0, r);
+  st.write(*place, r);
   return "";
 }
 
-// shl, shr, sar, rol, ror by an immediate, by 1 or by cl. The count is
-// masked to 5 bits (6 for 64-bit operands); a count of 0 changes nothing.
+// shl, shr, sar, rol, ror of a register or memory, by an immediate, by 1 or
+// by cl. The count is masked to 5 bits (6 for 64-bit operands); a count of
+// 0 changes nothing.
 std::string shift(Step& st, const OpcodeName& n) {
   const unsigned w = n.width;
-  if (!st.is_register(0) || !st.is_register(1)) return "operands of " + n.mnemonic + n.form;
+  std::string why = "operands of " + n.mnemonic + n.form;
+  std::optional<Place> place;
+  unsigned count_operand = 0;  // of the immediate forms
+  if (!n.form.empty() && n.form[0] == 'r' && st.is_register(1)) {
+    place = st.register_at(0);
+    count_operand = 2;
+  } else if (!n.form.empty() && n.form[0] == 'm') {
+    place = st.memory_at(0, w, &why);
+    count_operand = block::kMemoryOperands;
+  }
+  const std::string count_form = n.form.substr(1);
   z3::expr count8(st.z3());
-  if (n.form == "ri" && st.is_immediate(2))
-    count8 = st.constant(st.immediate(2), 8);
-  else if (n.form == "r1")
+  if (count_form == "i" && st.is_immediate(count_operand))
+    count8 = st.constant(st.immediate(count_operand), 8);
+  else if (count_form == "1")
     count8 = st.constant(1, 8);
-  else if (n.form == "rCL")
+  else if (count_form == "CL")
     count8 = st.read(block::GprPart{1, 8, 0});
   else
-    return "operands of " + n.mnemonic + n.form;
+    place.reset();
+  if (!place) return why;
   const z3::expr c8 = count8 & st.constant(w == 64 ? 63 : 31, 8);
   const z3::expr c = w > 8 ? z3::zext(c8, w - 8) : c8;  // the masked count at the operand's width
-  const z3::expr a = st.read(1);
+  const z3::expr a = st.read(*place);
   const z3::expr zero = c8 == 0, one = c8 == 1;
   const std::string& m = n.mnemonic;
   const std::vector<z3::expr> inputs{a, c8};
@@ -285,90 +397,142 @@ std::string shift(Step& st, const OpcodeName& n) {
   }
   st.flag(kCF) = z3::ite(zero, st.flag(kCF), cf);
   st.flag(kOF) = z3::ite(zero, st.flag(kOF), z3::ite(one, of, st.undefined(kOF, inputs)));
-  st.write(0, r);
+  st.write(*place, r);
   return "";
 }
 
-// imul dst, src (rr) and imul dst, src, imm (rri, rri8, rri32): CF = OF =
+// imul dst, src (rr, rm) and imul dst, src, imm (rri*, rmi*): CF = OF =
 // the signed product does not fit; SF, ZF, AF, PF undefined.
 std::string multiply(Step& st, const OpcodeName& n) {
   const unsigned w = n.width;
-  if (!st.is_register(0) || !st.is_register(1)) return "operands of IMUL" + n.form;
-  z3::expr a = st.read(1), b(st.z3());
-  if (n.form == "rr" && st.is_register(2))
+  std::string why = "operands of IMUL" + n.form;
+  std::optional<z3::expr> a, b;
+  if (!st.is_register(0)) return why;
+  if (n.form == "rr" && st.is_register(1) && st.is_register(2)) {
+    a = st.read(1);
     b = st.read(2);
-  else if ((n.form == "rri" || n.form == "rri8" || n.form == "rri32") && st.is_immediate(2))
+  } else if (is_immediate_form(n.form, "rri") && st.is_register(1) && st.is_immediate(2)) {
+    a = st.read(1);
     b = st.constant(st.immediate(2), w);
-  else
-    return "operands of IMUL" + n.form;
-  const z3::expr full = z3::sext(a, w) * z3::sext(b, w);
+  } else if (n.form == "rm" && st.is_register(1)) {
+    a = st.read(1);
+    if (const auto mem = st.memory_at(2, w, &why)) b = st.read(*mem);
+  } else if (is_immediate_form(n.form, "rmi") && st.is_immediate(1 + block::kMemoryOperands)) {
+    if (const auto mem = st.memory_at(1, w, &why)) a = st.read(*mem);
+    b = st.constant(st.immediate(1 + block::kMemoryOperands), w);
+  }
+  if (!a || !b) return why;
+  const z3::expr full = z3::sext(*a, w) * z3::sext(*b, w);
   const z3::expr r = full.extract(w - 1, 0);
   const z3::expr overflow = full != z3::sext(r, w);
   st.flag(kCF) = overflow;
   st.flag(kOF) = overflow;
-  for (Flag f : {kSF, kZF, kAF, kPF}) st.flag(f) = st.undefined(f, {a, b});
+  for (Flag f : {kSF, kZF, kAF, kPF}) st.flag(f) = st.undefined(f, {*a, *b});
   st.write(0, r);
   return "";
 }
 
 // lea dst, [base + index * scale + disp]: no memory access, no flags.
-std::string load_effective_address(Step& st, const llvm::MCInst& inst) {
-  if (st.operands() < 1 + block::kMemoryOperands || !st.is_register(0)) return "operands of LEA";
-  const llvm::MCOperand &base = inst.getOperand(1), &scale = inst.getOperand(2), &index = inst.getOperand(3),
-                        &disp = inst.getOperand(4), &segment = inst.getOperand(5);
-  if (!base.isReg() || !scale.isImm() || !index.isReg() || !disp.isImm() || !segment.isReg() || segment.getReg() != 0)
-    return "an lea with a symbol or segment";
-  // The address is computed at the width of its registers (64, or 32 with
-  // an address-size prefix); a register that is not a GPR (rip) is outside.
+std::string load_effective_address(Step& st) {
+  std::string why;
   unsigned bits = 64;
-  for (const llvm::MCOperand* r : {&base, &index}) {
-    if (r->getReg() == 0) continue;
-    const auto p = block::gpr_part(r->getReg());
-    if (!p || p->shift != 0 || p->bits < 32) return "an lea relative to rip";
-    bits = p->bits;
-  }
-  z3::expr address = st.constant(disp.getImm(), bits);
-  if (base.getReg() != 0) address = address + st.read(*block::gpr_part(base.getReg()));
-  if (index.getReg() != 0)
-    address = address + st.read(*block::gpr_part(index.getReg())) * st.constant(scale.getImm(), bits);
+  if (!st.is_register(0)) return "operands of LEA";
+  const std::optional<z3::expr> address = st.address(1, &bits, &why);
+  if (!address) return why;
   const block::GprPart dst = st.part(0);
-  st.write(dst, dst.bits <= bits ? address.extract(dst.bits - 1, 0) : z3::zext(address, dst.bits - bits));
+  st.write(dst, dst.bits <= bits ? address->extract(dst.bits - 1, 0) : z3::zext(*address, dst.bits - bits));
   return "";
+}
+
+// push and pop of a 64-bit register or immediate: rsp moves by 8 and the
+// value goes to or comes from [rsp].
+std::string stack(Step& st, const OpcodeName& n) {
+  const block::GprPart rsp{4, 64, 0};
+  std::string why;
+  if (n.width != 64) return "the instruction " + n.mnemonic + std::to_string(n.width) + n.form;
+  if (n.mnemonic == "PUSH" && (n.form == "r" || n.form == "i8" || n.form == "i32")) {
+    const bool reg = n.form == "r";
+    if (reg ? !st.is_register(0) : !st.is_immediate(0)) return "operands of PUSH" + n.form;
+    const z3::expr value = reg ? st.read(0) : st.constant(st.immediate(0), 64);  // push rsp pushes the old rsp
+    const z3::expr top = st.read(rsp) - 8;
+    st.write(rsp, top);
+    st.write(Place{std::nullopt, top, 64}, value);
+    return "";
+  }
+  if (n.mnemonic == "POP" && n.form == "r" && st.is_register(0)) {
+    const z3::expr top = st.read(rsp);
+    const z3::expr value = st.read(Place{std::nullopt, top, 64});
+    st.write(rsp, top + 8);
+    st.write(0, value);  // pop rsp: rsp is the value read
+    return "";
+  }
+  return "the instruction " + n.mnemonic + std::to_string(n.width) + n.form;
 }
 
 // mov, movzx, movsx, cmov, setcc, xchg, bswap, the sign extensions.
 std::string data_movement(Step& st, const OpcodeName& n) {
   const std::string& m = n.mnemonic;
   const unsigned w = n.width;
+  std::string why = "operands of " + m + n.form;
   if (m == "MOV") {
-    if (n.form == "rr" && st.is_register(0) && st.is_register(1)) {
-      st.write(0, st.read(1));
-    } else if ((n.form == "ri" || n.form == "ri32") && st.is_register(0) && st.is_immediate(1)) {
-      const z3::expr v = st.constant(st.immediate(1), w);
-      st.write(0, v);
-    } else {
-      return "operands of MOV" + n.form;
+    std::optional<Place> dst;
+    std::optional<z3::expr> value;
+    if (n.form == "rr" && st.is_register(1)) {
+      dst = st.register_at(0);
+      value = st.read(1);
+    } else if ((n.form == "ri" || n.form == "ri32") && st.is_immediate(1)) {
+      dst = st.register_at(0);
+      value = st.constant(st.immediate(1), w);
+    } else if (n.form == "rm") {
+      dst = st.register_at(0);
+      if (const auto mem = st.memory_at(1, w, &why)) value = st.read(*mem);
+    } else if (n.form == "mr" && st.is_register(block::kMemoryOperands)) {
+      dst = st.memory_at(0, w, &why);
+      value = st.read(block::kMemoryOperands);
+    } else if ((n.form == "mi" || n.form == "mi32") && st.is_immediate(block::kMemoryOperands)) {
+      dst = st.memory_at(0, w, &why);
+      value = st.constant(st.immediate(block::kMemoryOperands), w);
     }
+    if (!dst || !value) return why;
+    st.write(*dst, *value);
     return "";
   }
   if (m == "MOVZX" || m == "MOVSX") {
-    const unsigned from = n.form == "rr8" ? 8 : n.form == "rr16" ? 16 : n.form == "rr32" ? 32 : 0;
-    if (from == 0 || from >= w || !st.is_register(0) || !st.is_register(1)) return "operands of " + m + n.form;
-    const z3::expr v = st.read(1);
-    st.write(0, m == "MOVZX" ? z3::zext(v, w - from) : z3::sext(v, w - from));
+    const std::string source = n.form.size() > 2 ? n.form.substr(2) : "";
+    const unsigned from = source == "8" ? 8 : source == "16" ? 16 : source == "32" ? 32 : 0;
+    if (from == 0 || from >= w || !st.is_register(0)) return why;
+    std::optional<z3::expr> v;
+    if (n.form.rfind("rr", 0) == 0 && st.is_register(1))
+      v = st.read(1);
+    else if (n.form.rfind("rm", 0) == 0)
+      if (const auto mem = st.memory_at(1, from, &why)) v = st.read(*mem);
+    if (!v) return why;
+    st.write(0, m == "MOVZX" ? z3::zext(*v, w - from) : z3::sext(*v, w - from));
     return "";
   }
-  if (m == "CMOV" && n.form == "rr" && st.is_register(0) && st.is_register(1) && st.is_register(2) &&
-      st.is_immediate(3)) {
-    const auto cond = condition(st.state(), st.immediate(3));
+  if (m == "CMOV" && (n.form == "rr" || n.form == "rm") && st.is_register(0) && st.is_register(1)) {
+    // The memory form loads whatever the condition (and may fault).
+    std::optional<z3::expr> source;
+    unsigned code_operand = 3;
+    if (n.form == "rr" && st.is_register(2)) {
+      source = st.read(2);
+    } else if (n.form == "rm") {
+      if (const auto mem = st.memory_at(2, w, &why)) source = st.read(*mem);
+      code_operand = 2 + block::kMemoryOperands;
+    }
+    if (!source || !st.is_immediate(code_operand)) return why;
+    const auto cond = condition(st.state(), st.immediate(code_operand));
     if (!cond) return "a condition code";
-    st.write(0, z3::ite(*cond, st.read(2), st.read(1)));  // a 32-bit cmov zero-extends either way
+    st.write(0, z3::ite(*cond, *source, st.read(1)));  // a 32-bit cmov zero-extends either way
     return "";
   }
-  if (m == "SETCC" && n.form == "r" && st.is_register(0) && st.is_immediate(1)) {
-    const auto cond = condition(st.state(), st.immediate(1));
+  if (m == "SETCC" && (n.form == "r" || n.form == "m")) {
+    const std::optional<Place> dst = n.form == "r" ? st.register_at(0) : st.memory_at(0, 8, &why);
+    const unsigned code_operand = n.form == "r" ? 1 : block::kMemoryOperands;
+    if (!dst || !st.is_immediate(code_operand)) return why;
+    const auto cond = condition(st.state(), st.immediate(code_operand));
     if (!cond) return "a condition code";
-    st.write(0, z3::ite(*cond, st.constant(1, 8), st.constant(0, 8)));
+    st.write(*dst, z3::ite(*cond, st.constant(1, 8), st.constant(0, 8)));
     return "";
   }
   if (m == "XCHG" && n.form == "rr" && st.operands() == 4 && st.is_register(2) && st.is_register(3)) {
@@ -416,14 +580,24 @@ std::string data_movement(Step& st, const OpcodeName& n) {
 }  // namespace
 
 SymbolicState BitvectorSemantics::any_state() const {
-  SymbolicState s;
+  SymbolicState s{{},
+                  {},
+                  z3_.constant("memory", z3_.array_sort(z3_.bv_sort(64), z3_.bv_sort(8))),
+                  z3_.bv_const("code_address", 64),
+                  z3_.bv_const("fs_base", 64),
+                  z3_.bv_const("gs_base", 64),
+                  {}};
   for (int i = 0; i < 16; ++i) s.gpr.push_back(z3_.bv_const(gpr_name(i), 64));
   for (unsigned f = 0; f < kFlagCount; ++f) s.flags.push_back(z3_.bool_const(kFlagName[f]));
   return s;
 }
 
-SymbolicState BitvectorSemantics::state_of(const MachineState& state) const {
-  SymbolicState s;
+SymbolicState BitvectorSemantics::state_of(const MachineState& state,
+                                           const std::vector<std::uint64_t>& addresses) const {
+  z3::expr memory(z3_, Z3_mk_const_array(z3_, z3_.bv_sort(64), z3_.bv_val(0, 8)));
+  for (std::uint64_t a : addresses)
+    memory = z3::store(memory, z3_.bv_val(a, 64), z3_.bv_val(initial_memory_byte(state, a), 8));
+  SymbolicState s{{}, {}, memory, z3_.bv_val(Emulator::kCodeAddress, 64), z3_.bv_val(0, 64), z3_.bv_val(0, 64), {}};
   for (int i = 0; i < 16; ++i) s.gpr.push_back(z3_.bv_val(state.gpr[i], 64));
   for (unsigned f = 0; f < kFlagCount; ++f) s.flags.push_back(z3_.bool_val((state.flags >> kFlagBit[f]) & 1));
   return s;
@@ -446,7 +620,7 @@ MachineState BitvectorSemantics::values_of(const SymbolicState& s, std::uint64_t
   return m;
 }
 
-std::string BitvectorSemantics::apply(const llvm::MCInst& inst, SymbolicState& s) const {
+std::string BitvectorSemantics::apply(const llvm::MCInst& inst, SymbolicState& s, std::uint64_t next_offset) const {
   const block::X86Target& x86 = block::X86Target::get();
   if (inst.getFlags() & (block::kLockPrefixFlag | block::kRepeatPrefixFlag | block::kRepeatNePrefixFlag))
     return "a lock or rep prefix";
@@ -455,8 +629,7 @@ std::string BitvectorSemantics::apply(const llvm::MCInst& inst, SymbolicState& s
   // Without effect on registers and flags (the nop forms name an address
   // they do not access).
   if (m == "NOOP" || m == "NOOPW" || m == "NOOPL" || m == "NOOPQ" || m == "ENDBR") return "";
-  if (n.form.find('m') != std::string::npos) return "a memory operand";
-  Step st(z3_, inst, s, n);
+  Step st(z3_, inst, s, n, next_offset);
   if (m == "ADD" || m == "ADC" || m == "SUB" || m == "SBB" || m == "AND" || m == "OR" || m == "XOR" || m == "CMP" ||
       m == "TEST")
     return width_ok(n.width) ? binary_alu(st, n) : "the instruction " + m + n.form;
@@ -464,8 +637,9 @@ std::string BitvectorSemantics::apply(const llvm::MCInst& inst, SymbolicState& s
     return width_ok(n.width) ? unary_alu(st, n) : "the instruction " + m + n.form;
   if (m == "SHL" || m == "SHR" || m == "SAR" || m == "ROL" || m == "ROR")
     return width_ok(n.width) ? shift(st, n) : "the instruction " + m + n.form;
-  if (m == "IMUL" && n.width >= 16 && width_ok(n.width) && n.form.rfind("rr", 0) == 0) return multiply(st, n);
-  if (m == "LEA" && (n.width == 64 || n.width == 32 || n.width == 16)) return load_effective_address(st, inst);
+  if (m == "IMUL" && n.width >= 16 && width_ok(n.width)) return multiply(st, n);
+  if (m == "LEA" && (n.width == 64 || n.width == 32 || n.width == 16)) return load_effective_address(st);
+  if (m == "PUSH" || m == "POP") return stack(st, n);
   if ((m == "MOV" || m == "XCHG" || m == "BSWAP" || m == "CMOV") && !width_ok(n.width))
     return "the instruction " + m + n.form;
   return data_movement(st, n);

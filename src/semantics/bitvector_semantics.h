@@ -1,15 +1,16 @@
-// BitvectorSemantics: what an instruction of a register-only subset of x86-64
-// computes, as Z3 bit-vector formulas over the 16 general-purpose registers
-// and the six status flags (issue 17's proofs of equivalence).
+// BitvectorSemantics: what an instruction of the integer subset of x86-64
+// computes, as Z3 formulas over the 16 general-purpose registers, the six
+// status flags and memory (issue 17's proofs of equivalence).
 //
 // The subset: integer ALU (add, adc, sub, sbb, and, or, xor, cmp, test, inc,
 // dec, neg, not), shifts and rotates by an immediate, by 1 or by cl, imul
-// (two and three operands), mov (register, immediate), movzx/movsx, lea (no
-// rip, no segment), cmovcc, setcc, xchg, cbw/cwde/cdqe/cwd/cdq/cqo, bswap and
-// the instructions without effect on this state (nop forms, endbr). All
-// operand widths, ah-dh included; 32-bit writes zero the upper half, 8- and
-// 16-bit writes keep the rest. Anything else (memory, vector, stack, control,
-// prefixes) is outside: apply() says so and the caller falls back to tests.
+// (two and three operands), mov, movzx/movsx, lea, cmovcc, setcc, xchg of
+// registers, push/pop of 64 bits, cbw/cwde/cdqe/cwd/cdq/cqo, bswap and the
+// instructions without effect on this state (nop forms, endbr); register
+// and memory operands (an array of bytes: every address may alias every
+// other): base, index, scale and displacement, rip-relative, %fs and %gs. All operand widths, ah-dh included; 32-bit
+// writes zero the upper half, 8- and 16-bit writes keep the rest. Anything else (vector, control, string, lock/rep
+// prefixes, x87) is outside: apply() says so and the caller falls back to tests.
 //
 // Flags the manual leaves undefined (AF after a logical op, OF after a shift
 // by more than 1, SF/ZF/AF/PF after imul, ...) are an uninterpreted function
@@ -33,27 +34,41 @@ enum Flag : unsigned { kCF, kPF, kAF, kZF, kSF, kOF, kFlagCount };
 inline constexpr unsigned kFlagBit[kFlagCount] = {0, 2, 4, 6, 7, 11};
 inline constexpr const char* kFlagName[kFlagCount] = {"CF", "PF", "AF", "ZF", "SF", "OF"};
 
+// A memory access: the addresses of its first and last byte.
+struct MemoryAccess {
+  z3::expr first, last;
+};
+
 struct SymbolicState {
-  std::vector<z3::expr> gpr;    // 16 bit-vectors of 64 bits, encoding order
-  std::vector<z3::expr> flags;  // kFlagCount Booleans
+  std::vector<z3::expr> gpr;           // 16 bit-vectors of 64 bits, encoding order
+  std::vector<z3::expr> flags;         // kFlagCount Booleans
+  z3::expr memory;                     // an array from 64-bit addresses to bytes
+  z3::expr code_address;               // where the block's first byte is (rip-relative addresses)
+  z3::expr fs_base, gs_base;           // the bases of %fs: and %gs: addresses
+  std::vector<MemoryAccess> accesses;  // every load and store so far, in order
 };
 
 class BitvectorSemantics {
  public:
   explicit BitvectorSemantics(z3::context& z3) : z3_(z3) {}
 
-  // Free constants rax..r15 and CF..OF: any state.
+  // Free constants rax..r15, CF..OF, memory, the code address and the
+  // segment bases: any state (of a block at any address).
   SymbolicState any_state() const;
-  // The state's values as numerals.
-  SymbolicState state_of(const MachineState& state) const;
+  // The state's values as numerals; memory holds the state's initial bytes
+  // (initial_memory_byte) at `addresses` and 0 elsewhere; the code is at
+  // Emulator::kCodeAddress and the segment bases are 0, as on the emulator.
+  SymbolicState state_of(const MachineState& state, const std::vector<std::uint64_t>& addresses = {}) const;
   // The values of `s` read back where they are numerals: the GPRs (any
   // register that is not a numeral reads 0) and the flags that are numerals;
   // `known_flags` gets their RFLAGS bits (an undefined flag is not known).
   MachineState values_of(const SymbolicState& s, std::uint64_t* known_flags) const;
 
-  // Applies `inst` to `s`. Returns "" when it is in the subset, else why not
-  // (one phrase, e.g. "a memory operand"; `s` is then unspecified).
-  std::string apply(const llvm::MCInst& inst, SymbolicState& s) const;
+  // Applies `inst`, whose next instruction is `next_offset` bytes from the
+  // block's start (rip-relative addresses count from there), to `s`.
+  // Returns "" when it is in the subset, else why not (one phrase, e.g.
+  // "the instruction MUL64r"; `s` is then unspecified).
+  std::string apply(const llvm::MCInst& inst, SymbolicState& s, std::uint64_t next_offset = 0) const;
 
  private:
   z3::context& z3_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "block/asm_reader.h"
@@ -60,6 +61,7 @@ TEST(BitvectorSemantics, AgreesWithUnicornOnEveryFormOfTheSubset) {
                                        "shlq %rax",
                                        "shlq %cl, %rax",
                                        "shrl $5, %ebx",
+                                       "shrq %cl, %rax",
                                        "shrb %cl, %bl",
                                        "shrw %cl, %dx",
                                        "sarq $63, %rax",
@@ -98,6 +100,8 @@ TEST(BitvectorSemantics, AgreesWithUnicornOnEveryFormOfTheSubset) {
                                        "leal -1(%rdi), %eax",
                                        "leaq (%rax,%rax,2), %rax",
                                        "leaq -100(,%rsi,8), %rdx",
+                                       "leaq -8(%rip), %rcx",
+                                       "leaq 100(%rip), %rdx",
                                        "leal (%eax,%ebx), %ecx",
                                        "leaw 3(%rax), %dx",
                                        "cmovneq %rbx, %rax",
@@ -137,12 +141,12 @@ TEST(BitvectorSemantics, AgreesWithUnicornOnEveryFormOfTheSubset) {
     z3::context z3;
     const BitvectorSemantics semantics(z3);
     SymbolicState probe = semantics.any_state();
-    ASSERT_EQ(semantics.apply(block.instructions[0], probe), "") << text;
+    ASSERT_EQ(semantics.apply(block.instructions[0], probe, block.bytes.size()), "") << text;
     for (const MachineState& state : states) {
       const Outcome out = emulator.run(block.bytes, state);
       ASSERT_TRUE(out.ok) << text << ": " << out.fault;
       SymbolicState s = semantics.state_of(state);
-      ASSERT_EQ(semantics.apply(block.instructions[0], s), "") << text;
+      ASSERT_EQ(semantics.apply(block.instructions[0], s, block.bytes.size()), "") << text;
       std::uint64_t known = 0;
       const MachineState ours = semantics.values_of(s, &known);
       for (int r = 0; r < 16; ++r)
@@ -164,15 +168,177 @@ TEST(BitvectorSemantics, AgreesWithUnicornOnEveryFormOfTheSubset) {
   EXPECT_GT(flags_defined * 2, flags_compared);
 }
 
+// Memory operands, push and pop against Unicorn: registers, defined flags,
+// and every byte the instruction accessed (its final value: written by the
+// emulator, or the state's initial byte). States on which the emulator
+// faults (a register that is no pointer) are skipped; most run.
+TEST(BitvectorSemantics, AgreesWithUnicornOnMemoryOperands) {
+  const char* const kInstructions[] = {"movq (%rdi), %rax",
+                                       "movl 4(%rdi), %eax",
+                                       "movb -1(%rsi), %dl",
+                                       "movw 6(%rdi), %r8w",
+                                       "movq %rax, 8(%rdi)",
+                                       "movb %ah, 3(%rsi)",
+                                       "movw $0x1234, (%rsi)",
+                                       "movq $-5, 16(%rdi)",
+                                       "movl $7, (%rdi)",
+                                       "movzbl (%rdi), %eax",
+                                       "movsbq 3(%rsi), %rcx",
+                                       "movslq (%rdi), %rax",
+                                       "movzwq 2(%rdi), %rdx",
+                                       "addq (%rdi), %rax",
+                                       "addl %eax, 4(%rdi)",
+                                       "subq $7, (%rdi)",
+                                       "adcq (%rdi), %rax",
+                                       "sbbq %rax, (%rdi)",
+                                       "xorq %rax, (%rdi)",
+                                       "andl $0xff, (%rdi)",
+                                       "orb $0x81, 1(%rsi)",
+                                       "cmpq %rax, (%rdi)",
+                                       "cmpq (%rdi), %rax",
+                                       "cmpb $3, (%rsi)",
+                                       "testq %rax, (%rdi)",
+                                       "testl $0x10, 8(%rdi)",
+                                       "incq (%rdi)",
+                                       "decw 2(%rsi)",
+                                       "negl 4(%rsi)",
+                                       "notq (%rdi)",
+                                       "shlq $3, (%rdi)",
+                                       "sarl (%rdi)",
+                                       "rolq $5, (%rdi)",
+                                       "rorb %cl, (%rsi)",
+                                       "imulq (%rdi), %rax",
+                                       "imulq $7, (%rdi), %rcx",
+                                       "imull $-300, 4(%rsi), %edx",
+                                       "cmovneq (%rdi), %rax",
+                                       "cmovll 4(%rsi), %ecx",
+                                       "sete (%rdi)",
+                                       "setg 1(%rsi)",
+                                       "pushq %rbx",
+                                       "popq %rax",
+                                       "pushq $-3",
+                                       "pushq $100000",
+                                       "popq %rsp",
+                                       "pushq %rsp",
+                                       "movq %fs:8(%rdi), %rax",
+                                       "addl %ecx, %gs:(%rsi)",
+                                       "leaq 8(%rdi,%rsi,4), %rax"};
+  const std::vector<MachineState> states = test_states(400, 23);
+  Emulator emulator;
+  std::size_t ran = 0, runs = 0;
+  for (const char* text : kInstructions) {
+    const block::BasicBlock block = assemble(text);
+    ASSERT_EQ(block.instructions.size(), 1u) << text;
+    z3::context z3;
+    const BitvectorSemantics semantics(z3);
+    std::size_t ran_here = 0;
+    for (const MachineState& state : states) {
+      const Outcome out = emulator.run(block.bytes, state);
+      ++runs;
+      if (!out.ok) continue;
+      ++ran_here;
+      // The addresses the instruction accesses, from its registers; then
+      // again from memory holding the state's bytes there.
+      SymbolicState probe = semantics.state_of(state);
+      ASSERT_EQ(semantics.apply(block.instructions[0], probe, block.bytes.size()), "") << text;
+      std::vector<std::uint64_t> bytes;
+      for (const MemoryAccess& a : probe.accesses) {
+        const z3::expr first = a.first.simplify(), last = a.last.simplify();
+        ASSERT_TRUE(first.is_numeral() && last.is_numeral()) << text;
+        for (std::uint64_t b = first.get_numeral_uint64(); b != last.get_numeral_uint64() + 1; ++b) bytes.push_back(b);
+      }
+      SymbolicState s = semantics.state_of(state, bytes);
+      ASSERT_EQ(semantics.apply(block.instructions[0], s, block.bytes.size()), "") << text;
+      std::uint64_t known = 0;
+      const MachineState ours = semantics.values_of(s, &known);
+      for (int r = 0; r < 16; ++r) ASSERT_EQ(ours.gpr[r], out.state.gpr[r]) << text << ": " << gpr_name(r);
+      ASSERT_EQ(ours.flags & known, out.state.flags & known)
+          << text << " rcx=" << state.gpr[1] << " flags=" << state.flags << " first byte "
+          << (bytes.empty() ? 0 : int(initial_memory_byte(state, bytes[0])));
+      for (std::uint64_t b : bytes) {
+        const auto written = out.written.find(b);
+        const std::uint64_t expected = written != out.written.end() ? written->second : initial_memory_byte(state, b);
+        const z3::expr mine = z3::select(s.memory, z3.bv_val(b, 64)).simplify();
+        ASSERT_TRUE(mine.is_numeral()) << text;
+        ASSERT_EQ(mine.get_numeral_uint64(), expected) << text << ": byte at 0x" << std::hex << b;
+      }
+      for (const auto& [address, value] : out.written)
+        ASSERT_NE(std::find(bytes.begin(), bytes.end(), address), bytes.end())
+            << text << ": the emulator wrote 0x" << std::hex << address << ", the semantics did not";
+    }
+    EXPECT_GE(ran_here, 100u) << text;
+    ran += ran_here;
+  }
+  std::printf("%zu memory instructions: %zu of %zu states ran and agree\n", std::size(kInstructions), ran, runs);
+}
+
+#if defined(__x86_64__)
+// shl, shr, sar of 64-bit memory by cl on this CPU: the flags it ends with.
+std::uint64_t host_shift(int which, std::uint64_t* value, std::uint8_t count, std::uint64_t flags) {
+  std::uint64_t out = 0;
+  switch (which) {
+    case 0:
+      __asm__ volatile("push %2; popf; shlq %%cl, %0; pushf; pop %1"
+                       : "+m"(*value), "=r"(out)
+                       : "r"(flags), "c"(count)
+                       : "cc");
+      break;
+    case 1:
+      __asm__ volatile("push %2; popf; shrq %%cl, %0; pushf; pop %1"
+                       : "+m"(*value), "=r"(out)
+                       : "r"(flags), "c"(count)
+                       : "cc");
+      break;
+    default:
+      __asm__ volatile("push %2; popf; sarq %%cl, %0; pushf; pop %1"
+                       : "+m"(*value), "=r"(out)
+                       : "r"(flags), "c"(count)
+                       : "cc");
+  }
+  return out & kStatusFlags;
+}
+
+// Unicorn 2.0.1 sets CF wrongly after a shift of memory by cl (shrq %cl of
+// a word ending in 1 bit, by 1: CF 0; this CPU and the register form: 1), so
+// these forms are checked against the CPU the tests run on instead.
+TEST(BitvectorSemantics, MemoryShiftsByClAgreeWithThisCpu) {
+  const char* const kText[] = {"shlq %cl, (%rdi)", "shrq %cl, (%rdi)", "sarq %cl, (%rdi)"};
+  const std::vector<MachineState> states = test_states(300, 29);
+  for (int which = 0; which < 3; ++which) {
+    const block::BasicBlock block = assemble(kText[which]);
+    z3::context z3;
+    const BitvectorSemantics semantics(z3);
+    for (const MachineState& state : states) {
+      MachineState start = state;
+      start.gpr[7] = 0x1000;  // rdi: the word is at 0x1000 in the symbolic memory
+      std::uint64_t value = 0;
+      for (int b = 7; b >= 0; --b) value = value << 8 | initial_memory_byte(start, 0x1000 + b);
+      const std::uint64_t flags = host_shift(which, &value, static_cast<std::uint8_t>(start.gpr[1]), start.flags);
+      std::vector<std::uint64_t> bytes;
+      for (int b = 0; b < 8; ++b) bytes.push_back(0x1000 + b);
+      SymbolicState s = semantics.state_of(start, bytes);
+      ASSERT_EQ(semantics.apply(block.instructions[0], s, block.bytes.size()), "");
+      std::uint64_t known = 0;
+      const MachineState ours = semantics.values_of(s, &known);
+      std::uint64_t result = 0;
+      for (int b = 7; b >= 0; --b)
+        result = result << 8 | z3::select(s.memory, z3.bv_val(0x1000 + b, 64)).simplify().get_numeral_uint64();
+      ASSERT_EQ(result, value) << kText[which] << " count " << (start.gpr[1] & 255);
+      ASSERT_EQ(ours.flags & known, flags & known) << kText[which] << " count " << (start.gpr[1] & 255);
+    }
+  }
+}
+#endif
+
 TEST(BitvectorSemantics, SaysWhatIsOutsideTheSubset) {
   z3::context z3;
   const BitvectorSemantics semantics(z3);
   for (const auto& [text, reason] :
-       std::vector<std::pair<std::string, std::string>>{{"movq (%rdi), %rax", "a memory operand"},
-                                                        {"addq %rax, 8(%rsp)", "a memory operand"},
-                                                        {"pushq %rbx", "the instruction PUSH64r"},
+       std::vector<std::pair<std::string, std::string>>{{"rep stosq %rax, %es:(%rdi)", "a lock or rep prefix"},
+                                                        {"movaps %xmm0, (%rdi)", "the instruction MOVAPSmr"},
+                                                        {"lock addq %rax, (%rdi)", "a lock or rep prefix"},
+                                                        {"pushw %ax", "the instruction PUSH16r"},
                                                         {"mulq %rbx", "the instruction MUL64r"},
-                                                        {"leaq 8(%rip), %rax", "an lea relative to rip"},
                                                         {"vaddps %ymm1, %ymm2, %ymm0", "the instruction VADDPSYrr"}}) {
     const block::BasicBlock block = assemble(text);
     SymbolicState s = semantics.any_state();

@@ -6,16 +6,18 @@
 
 namespace surrogate::semantics {
 
-ProofResult prove_equivalence(std::span<const llvm::MCInst> a, std::span<const llvm::MCInst> b, const LiveOut& live,
-                              unsigned timeout_ms) {
+ProofResult prove_equivalence(const block::BasicBlock& a, const block::BasicBlock& b, const LiveOut& live,
+                              unsigned resource_limit) {
   using Verdict = ProofResult::Verdict;
   z3::context z3;
   const BitvectorSemantics semantics(z3);
   const SymbolicState start = semantics.any_state();
   SymbolicState end_a = start, end_b = start;
-  for (auto [block, end, which] : {std::tuple{a, &end_a, "first"}, std::tuple{b, &end_b, "second"}}) {
-    for (std::size_t i = 0; i < block.size(); ++i) {
-      const std::string why = semantics.apply(block[i], *end);
+  for (auto [block, end, which] : {std::tuple{&a, &end_a, "first"}, std::tuple{&b, &end_b, "second"}}) {
+    const std::vector<llvm::MCInst>& instructions = block->instructions;
+    for (std::size_t i = 0; i < instructions.size(); ++i) {
+      const std::uint64_t next = i + 1 < block->offsets.size() ? block->offsets[i + 1] : block->bytes.size();
+      const std::string why = semantics.apply(instructions[i], *end, next);
       if (!why.empty())
         return {Verdict::kOutsideSubset,
                 std::string(which) + " block, instruction " + std::to_string(i + 1) + ": " + why, std::nullopt};
@@ -34,10 +36,30 @@ ProofResult prove_equivalence(std::span<const llvm::MCInst> a, std::span<const l
       differences.push_back(end_a.flags[f] != end_b.flags[f]);
       names.push_back(kFlagName[f]);
     }
+  if (live.memory) {
+    differences.push_back(end_a.memory != end_b.memory);
+    names.push_back("memory");
+  }
+  // The rewrite may not fault where the original does not: every page it
+  // touches, the original touches too (it may touch fewer: a dead load can go).
+  const auto page = [](const z3::expr& address) { return z3::lshr(address, 12); };
+  for (const MemoryAccess& x : end_b.accesses) {
+    z3::expr_vector covered(z3);
+    for (const z3::expr& byte : {x.first, x.last}) {
+      z3::expr_vector pages(z3);
+      for (const MemoryAccess& y : end_a.accesses) {
+        pages.push_back(page(byte) == page(y.first));
+        pages.push_back(page(byte) == page(y.last));
+      }
+      covered.push_back(pages.empty() ? z3.bool_val(false) : z3::mk_or(pages));
+    }
+    differences.push_back(!z3::mk_and(covered));
+    names.push_back("a page only the second block touches");
+  }
   if (differences.empty()) return {Verdict::kProven, "", std::nullopt};
   z3::solver solver(z3);
   z3::params params(z3);
-  params.set("timeout", timeout_ms);
+  params.set("rlimit", resource_limit);
   solver.set(params);
   solver.add(z3::mk_or(differences));
   switch (solver.check()) {
@@ -55,7 +77,8 @@ ProofResult prove_equivalence(std::span<const llvm::MCInst> a, std::span<const l
     if (model.eval(start.flags[f], true).is_true()) state.flags |= 1ull << kFlagBit[f];
   std::string differ;
   for (unsigned k = 0; k < differences.size(); ++k)
-    if (model.eval(differences[k], true).is_true()) differ += (differ.empty() ? "" : ", ") + names[k];
+    if (model.eval(differences[k], true).is_true() && differ.find(names[k]) == std::string::npos)
+      differ += (differ.empty() ? "" : ", ") + names[k];
   return {Verdict::kRefuted, "differ in " + differ, state};
 }
 
