@@ -215,8 +215,7 @@ int run(Options o) {
   std::cerr << "surrogate optimize: " << n_improved << " of " << blocks.size()
             << " blocks rewritten faster (simulated), each tested equal on " << live_text << ", " << n_proven
             << " of them proven with Z3"
-            << (refuted ? "; " + std::to_string(refuted.load()) + " candidates that passed the tests were refuted by Z3"
-                        : "")
+            << (refuted ? "; Z3 refuted " + std::to_string(refuted.load()) + " more that the tests had passed" : "")
             << (resumed ? "; " + std::to_string(resumed) + " taken from " + o.output + ".partial" : "") << "\n";
   return block::report_bad_rows(blocks, "optimize", std::cerr) || n_failed ? 1 : 0;
 }
@@ -229,8 +228,9 @@ Command add_optimize_command(CLI::App& app) {
       "optimize",
       "Search for faster versions of basic blocks that compute the same live state: moves (delete, swap, "
       "register, catalogue of cheaper forms) scored by the surrogate, every rewrite tested equal on 1,000 states of "
-      "the Unicorn emulator and confirmed faster by llvm-mca. Writes CSV hex,optimized_hex,cycles,"
-      "optimized_cycles,predicted_cycles,live_out,verified,moves (cycles per 100 iterations)");
+      "the Unicorn emulator, proven equal with Z3 where both blocks are in its subset (integer and memory, no "
+      "vector), and confirmed faster by llvm-mca. Writes CSV hex,optimized_hex,cycles,optimized_cycles,"
+      "predicted_cycles,live_out,verified (z3 or tested:N),moves (cycles per 100 iterations)");
   sub->add_option("--mcpu", o->cpu, "LLVM x86 CPU name (see 'surrogate cpus')")->required();
   sub->add_option("--model", o->model, "surrogate model (default: models/CPU.srg)");
   sub->add_option("--live-out", o->live_out,
