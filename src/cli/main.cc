@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/command.h"
 #include "cli/cpus_command.h"
@@ -93,35 +94,36 @@ int exec_sibling(const char* binary, char** argv) {
   return 1;
 }
 
+// `surrogate CMD ...` and `surrogate help CMD` for a CMD of `commands`: the
+// same words run by `binary` (its help is the command's real one, not this
+// program's stub). Empty when argv[1] names none of them.
+template <std::size_t N>
+std::optional<int> hand_over(const char* const (&commands)[N][2], const char* binary, int argc, char** argv) {
+  for (const auto& c : commands) {
+    if (std::strcmp(argv[1], c[0]) == 0) return exec_sibling(binary, argv);
+    if (argc == 3 && std::strcmp(argv[1], "help") == 0 && std::strcmp(argv[2], c[0]) == 0) {
+      char help[] = "--help";
+      char* args[] = {argv[0], argv[2], help, nullptr};
+      return exec_sibling(binary, args);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace surrogate::cli;
   if (argc > 1) {
     if (optimize_needs_torch(argc, argv)) return exec_sibling("surrogate-nn", argv);
-    for (const auto& c : kNnCommands) {
-      if (std::strcmp(argv[1], c[0]) == 0) return exec_sibling("surrogate-nn", argv);
-      // `surrogate help tune`: the help of the program that runs it, not of this stub.
-      if (argc == 3 && std::strcmp(argv[1], "help") == 0 && std::strcmp(argv[2], c[0]) == 0) {
-        char help[] = "--help";
-        char* args[] = {argv[0], argv[2], help, nullptr};
-        return exec_sibling("surrogate-nn", args);
-      }
-    }
+    if (const std::optional<int> status = hand_over(kNnCommands, "surrogate-nn", argc, argv)) return *status;
 #ifndef SURROGATE_MCA_BINARY
     for (const char* c : kMcaCommands)
       if (std::strcmp(argv[1], c) == 0) {
         std::string mca = sibling("surrogate-mca");
         if (!mca.empty() && access(mca.c_str(), X_OK) == 0) return exec_sibling("surrogate-mca", argv);
       }
-    for (const auto& c : kMcaOnlyCommands) {
-      if (std::strcmp(argv[1], c[0]) == 0) return exec_sibling("surrogate-mca", argv);
-      if (argc == 3 && std::strcmp(argv[1], "help") == 0 && std::strcmp(argv[2], c[0]) == 0) {
-        char help[] = "--help";
-        char* args[] = {argv[0], argv[2], help, nullptr};
-        return exec_sibling("surrogate-mca", args);
-      }
-    }
+    if (const std::optional<int> status = hand_over(kMcaOnlyCommands, "surrogate-mca", argc, argv)) return *status;
 #endif
   }
   CLI::App app("surrogate: neural surrogates of x86-64 basic-block performance models (LLVM 19 llvm-mca)");
