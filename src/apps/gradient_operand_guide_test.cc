@@ -7,8 +7,7 @@
 #include <string>
 
 #include "block/block_reader.h"
-#include "block/x86_target.h"
-#include "llvm/MC/MCRegisterInfo.h"
+#include "block/x86_registers.h"
 #include "runtime/model_file.h"
 
 namespace surrogate::apps {
@@ -16,12 +15,9 @@ namespace {
 
 // The 64-bit GPRs but rsp, as LLVM numbers them.
 std::vector<unsigned> gr64() {
-  const llvm::MCRegisterInfo& ri = block::X86Target::get().reg_info();
   std::vector<unsigned> out;
-  for (const char* name :
-       {"RAX", "RCX", "RDX", "RBX", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"})
-    for (unsigned r = 1; r < ri.getNumRegs(); ++r)
-      if (std::string(ri.getName(r)) == name) out.push_back(r);
+  for (unsigned i = 0; i < 16; ++i)
+    if (i != 4) out.push_back(block::gpr_register(i, 64));
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "block/dependencies.h"
+#include "block/x86_registers.h"
 #include "block/x86_target.h"
 #include "llvm/MC/MCInstrDesc.h"
 
@@ -54,14 +55,11 @@ const WriteKills& write_kills() {
     WriteKills k;
     k.gpr_full.assign(info.getNumRegs(), 0);
     k.vector.assign(info.getNumRegs(), 0);
-    const char* r64[] = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
-                         "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
-    const char* r32[] = {"EAX", "ECX", "EDX",  "EBX",  "ESP",  "EBP",  "ESI",  "EDI",
-                         "R8D", "R9D", "R10D", "R11D", "R12D", "R13D", "R14D", "R15D"};
     for (unsigned reg = 1; reg < info.getNumRegs(); ++reg) {
       const std::string_view name = info.getName(reg);
+      const std::optional<GprPart> part = gpr_part(reg);
+      if (part && part->bits >= 32) k.gpr_full[reg] = gpr(part->index);
       for (unsigned i = 0; i < 16; ++i) {
-        if (name == r64[i] || name == r32[i]) k.gpr_full[reg] = gpr(i);
         const std::string n = std::to_string(i);
         if (name == "XMM" + n || name == "YMM" + n || name == "ZMM" + n) k.vector[reg] = xmm(i);
       }

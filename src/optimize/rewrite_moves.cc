@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "block/x86_operands.h"
+#include "block/x86_registers.h"
 #include "block/x86_target.h"
 #include "optimize/operand_guide.h"
 #include "llvm/MC/MCInstrInfo.h"
@@ -35,19 +36,10 @@ struct Names {
     sub32ri8 = x86.find_opcode("SUB32ri8");
     inc32r = x86.find_opcode("INC32r");
     dec32r = x86.find_opcode("DEC32r");
-    const llvm::MCRegisterInfo& ri = x86.reg_info();
-    static const char* const k64[] = {"RAX", "RCX", "RDX", "RBX", "RBP", "RSI", "RDI", "R8",
-                                      "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
-    static const char* const k32[] = {"EAX", "ECX",  "EDX",  "EBX",  "EBP",  "ESI",  "EDI", "R8D",
-                                      "R9D", "R10D", "R11D", "R12D", "R13D", "R14D", "R15D"};
-    auto find = [&](const char* name) {
-      for (unsigned r = 1; r < ri.getNumRegs(); ++r)
-        if (std::string(ri.getName(r)) == name) return r;
-      return 0u;
-    };
-    for (std::size_t i = 0; i < std::size(k64); ++i) {
-      gr64.push_back(find(k64[i]));
-      gr32.push_back(find(k32[i]));
+    for (unsigned i = 0; i < 16; ++i) {
+      if (i == 4) continue;  // not rsp
+      gr64.push_back(block::gpr_register(i, 64));
+      gr32.push_back(block::gpr_register(i, 32));
     }
   }
 };
