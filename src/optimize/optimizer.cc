@@ -9,8 +9,8 @@
 #include "block/machine_code_encoder.h"
 #include "mca/simulator.h"
 #include "optimize/rewrite_moves.h"
-#include "semantics/equivalence_proof.h"
 #include "runtime/surrogate_runtime.h"
+#include "semantics/equivalence_proof.h"
 
 namespace surrogate::optimize {
 namespace {
@@ -94,7 +94,7 @@ OptimizeResult Optimizer::optimize(const block::BasicBlock& block) {
     }
     if (simulated >= r.cycles) continue;
     // Proven where both blocks are in the subset Z3 knows; a refutation is a
-    // difference the tests missed (a rare value, an undefined flag).
+    // difference the tests missed (aliasing, a rare value, an undefined flag).
     const semantics::ProofResult proof = semantics::prove_equivalence(block, rewrite, options_.live);
     if (proof.verdict == semantics::ProofResult::Verdict::kRefuted) {
       ++r.refuted;

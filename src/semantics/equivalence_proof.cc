@@ -23,7 +23,8 @@ ProofResult prove_equivalence(const block::BasicBlock& a, const block::BasicBloc
                 std::string(which) + " block, instruction " + std::to_string(i + 1) + ": " + why, std::nullopt};
     }
   }
-  // What differs, one disjunct per live register and flag.
+  // What may differ: one disjunct per live register and flag, memory when
+  // live, and each access of the rewrite to a page the original leaves alone.
   z3::expr_vector differences(z3);
   std::vector<std::string> names;
   for (int i = 0; i < 16; ++i)
