@@ -10,6 +10,7 @@ namespace {
 
 struct Table {
   std::vector<std::optional<GprPart>> by_register;  // by LLVM register number
+  std::vector<std::optional<unsigned>> xmm;         // by LLVM register number
   unsigned by_index[16][4] = {};                    // [index][log2(bits) - 3]
 
   Table() {
@@ -23,6 +24,7 @@ struct Table {
     static const char* const high[4] = {"AH", "CH", "DH", "BH"};
     const llvm::MCRegisterInfo& info = X86Target::get().reg_info();
     by_register.resize(info.getNumRegs());
+    xmm.resize(info.getNumRegs());
     for (unsigned reg = 1; reg < info.getNumRegs(); ++reg) {
       const std::string name = info.getName(reg);
       for (unsigned w = 0; w < 4; ++w)
@@ -33,6 +35,8 @@ struct Table {
           }
       for (unsigned i = 0; i < 4; ++i)
         if (name == high[i]) by_register[reg] = GprPart{i, 8, 8};
+      for (unsigned i = 0; i < 16; ++i)
+        if (name == "XMM" + std::to_string(i)) xmm[reg] = i;
     }
   }
 };
@@ -52,6 +56,11 @@ std::optional<GprPart> gpr_part(unsigned reg) {
 unsigned gpr_register(unsigned index, unsigned bits) {
   const unsigned w = bits == 8 ? 0 : bits == 16 ? 1 : bits == 32 ? 2 : 3;
   return index < 16 ? table().by_index[index][w] : 0;
+}
+
+std::optional<unsigned> xmm_index(unsigned reg) {
+  const Table& t = table();
+  return reg < t.xmm.size() ? t.xmm[reg] : std::nullopt;
 }
 
 }  // namespace surrogate::block

@@ -20,4 +20,7 @@ std::optional<GprPart> gpr_part(unsigned reg);
 // LLVM's register number for GPR `index` at `bits` (8: the low byte).
 unsigned gpr_register(unsigned index, unsigned bits);
 
+// The index (0-15) of xmm register `reg`; nullopt for any other register.
+std::optional<unsigned> xmm_index(unsigned reg);
+
 }  // namespace surrogate::block

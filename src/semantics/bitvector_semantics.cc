@@ -1,5 +1,6 @@
 #include "semantics/bitvector_semantics.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <optional>
@@ -155,10 +156,16 @@ class Step {
 
   z3::expr read(const block::GprPart& p) const { return s_.gpr[p.index].extract(p.shift + p.bits - 1, p.shift); }
   z3::expr read(unsigned i) const { return read(part(i)); }
-  // Little-endian: the byte at the address is the low byte.
-  z3::expr read(const Place& p) {
+  bool is_xmm(unsigned i) const {
+    return i < operands() && inst_.getOperand(i).isReg() && block::xmm_index(inst_.getOperand(i).getReg());
+  }
+  z3::expr& xmm(unsigned i) { return s_.xmm[*block::xmm_index(inst_.getOperand(i).getReg())]; }
+
+  // Little-endian: the byte at the address is the low byte. An aligned
+  // place faults unless its address is a multiple of 16 (movaps, movdqa).
+  z3::expr read(const Place& p, bool aligned = false) {
     if (p.reg) return read(*p.reg);
-    note_access(*p.address, p.bits / 8);
+    note_access(*p.address, p.bits / 8, aligned);
     z3::expr v = z3::select(s_.memory, *p.address);
     for (unsigned k = 1; k < p.bits / 8; ++k)
       v = z3::concat(z3::select(s_.memory, *p.address + static_cast<int>(k)), v);
@@ -183,9 +190,9 @@ class Step {
     }
   }
   void write(unsigned i, const z3::expr& value) { write(part(i), value); }
-  void write(const Place& p, const z3::expr& value) {
+  void write(const Place& p, const z3::expr& value, bool aligned = false) {
     if (p.reg) return write(*p.reg, value);
-    note_access(*p.address, p.bits / 8);
+    note_access(*p.address, p.bits / 8, aligned);
     for (unsigned k = 0; k < p.bits / 8; ++k)
       s_.memory = z3::store(s_.memory, *p.address + static_cast<int>(k), value.extract(8 * k + 7, 8 * k));
   }
@@ -216,8 +223,8 @@ class Step {
   SymbolicState& state() { return s_; }
 
  private:
-  void note_access(const z3::expr& address, unsigned bytes) {
-    s_.accesses.push_back({address, address + static_cast<int>(bytes - 1)});
+  void note_access(const z3::expr& address, unsigned bytes, bool aligned = false) {
+    s_.accesses.push_back({address, address + static_cast<int>(bytes - 1), aligned});
   }
 
   z3::context& z3_;
@@ -469,6 +476,77 @@ std::string stack(Step& st, const OpcodeName& n) {
   return "the instruction " + n.mnemonic + std::to_string(n.width) + n.form;
 }
 
+// The SSE moves and logic of 128 bits, and movq/movd between GPRs, memory
+// and xmm. Empty optional: not one of them.
+std::optional<std::string> sse(Step& st, const std::string& name) {
+  static const std::vector<std::string> kCopies = {"MOVAPS", "MOVUPS", "MOVDQA", "MOVDQU", "MOVAPD", "MOVUPD"};
+  static const std::vector<std::string> kXor = {"PXOR", "XORPS", "XORPD"}, kAnd = {"PAND", "ANDPS", "ANDPD"},
+                                        kOr = {"POR", "ORPS", "ORPD"};
+  const auto in = [](const std::vector<std::string>& names, const std::string& n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  std::string why = "operands of " + name;
+  if (name.size() > 2) {
+    const std::string stem = name.substr(0, name.size() - 2), form = name.substr(name.size() - 2);
+    const bool aligned = stem == "MOVAPS" || stem == "MOVDQA" || stem == "MOVAPD";
+    if (in(kCopies, stem)) {
+      if (form == "rr" && st.is_xmm(0) && st.is_xmm(1)) {
+        st.xmm(0) = z3::expr(st.xmm(1));
+      } else if (form == "rm" && st.is_xmm(0)) {
+        const auto mem = st.memory_at(1, 128, &why);
+        if (!mem) return why;
+        st.xmm(0) = st.read(*mem, aligned);
+      } else if (form == "mr" && st.is_xmm(block::kMemoryOperands)) {
+        const auto mem = st.memory_at(0, 128, &why);
+        if (!mem) return why;
+        st.write(*mem, z3::expr(st.xmm(block::kMemoryOperands)), aligned);
+      } else {
+        return why;
+      }
+      return std::string();
+    }
+    if ((in(kXor, stem) || in(kAnd, stem) || in(kOr, stem)) && form == "rr") {
+      if (!st.is_xmm(0) || !st.is_xmm(1) || !st.is_xmm(2)) return why;
+      const z3::expr a = st.xmm(1), b = st.xmm(2);
+      st.xmm(0) = in(kXor, stem) ? (a ^ b) : in(kAnd, stem) ? (a & b) : (a | b);
+      return std::string();
+    }
+  }
+  if (name == "MOV64toPQIrr" || name == "MOVDI2PDIrr") {  // movq/movd gpr -> xmm, upper bits zeroed
+    if (!st.is_xmm(0) || !st.is_register(1)) return why;
+    const z3::expr v = st.read(1);
+    st.xmm(0) = z3::zext(v, 128 - v.get_sort().bv_size());
+    return std::string();
+  }
+  if (name == "MOVPQIto64rr" || name == "MOVPDI2DIrr") {  // movq/movd xmm -> gpr
+    if (!st.is_register(0) || !st.is_xmm(1)) return why;
+    st.write(0, st.xmm(1).extract(st.part(0).bits - 1, 0));
+    return std::string();
+  }
+  if (name == "MOVZPQILo2PQIrr") {  // movq xmm -> xmm: the low half, the upper zeroed
+    if (!st.is_xmm(0) || !st.is_xmm(1)) return why;
+    st.xmm(0) = z3::zext(st.xmm(1).extract(63, 0), 64);
+    return std::string();
+  }
+  if (name == "MOVQI2PQIrm" || name == "MOVDI2PDIrm") {  // movq/movd memory -> xmm
+    const unsigned bits = name == "MOVQI2PQIrm" ? 64 : 32;
+    if (!st.is_xmm(0)) return why;
+    const auto mem = st.memory_at(1, bits, &why);
+    if (!mem) return why;
+    st.xmm(0) = z3::zext(st.read(*mem), 128 - bits);
+    return std::string();
+  }
+  if (name == "MOVPQI2QImr" || name == "MOVPDI2DImr") {  // movq/movd xmm -> memory
+    const unsigned bits = name == "MOVPQI2QImr" ? 64 : 32;
+    if (!st.is_xmm(block::kMemoryOperands)) return why;
+    const auto mem = st.memory_at(0, bits, &why);
+    if (!mem) return why;
+    st.write(*mem, st.xmm(block::kMemoryOperands).extract(bits - 1, 0));
+    return std::string();
+  }
+  return std::nullopt;
+}
+
 // mov, movzx, movsx, cmov, setcc, xchg, bswap, the sign extensions.
 std::string data_movement(Step& st, const OpcodeName& n) {
   const std::string& m = n.mnemonic;
@@ -582,6 +660,7 @@ std::string data_movement(Step& st, const OpcodeName& n) {
 SymbolicState BitvectorSemantics::any_state() const {
   SymbolicState s{{},
                   {},
+                  {},
                   z3_.constant("memory", z3_.array_sort(z3_.bv_sort(64), z3_.bv_sort(8))),
                   z3_.bv_const("code_address", 64),
                   z3_.bv_const("fs_base", 64),
@@ -589,6 +668,7 @@ SymbolicState BitvectorSemantics::any_state() const {
                   {}};
   for (int i = 0; i < 16; ++i) s.gpr.push_back(z3_.bv_const(gpr_name(i), 64));
   for (unsigned f = 0; f < kFlagCount; ++f) s.flags.push_back(z3_.bool_const(kFlagName[f]));
+  for (int i = 0; i < 16; ++i) s.xmm.push_back(z3_.bv_const(("xmm" + std::to_string(i)).c_str(), 128));
   return s;
 }
 
@@ -597,9 +677,11 @@ SymbolicState BitvectorSemantics::state_of(const MachineState& state,
   z3::expr memory(z3_, Z3_mk_const_array(z3_, z3_.bv_sort(64), z3_.bv_val(0, 8)));
   for (std::uint64_t a : addresses)
     memory = z3::store(memory, z3_.bv_val(a, 64), z3_.bv_val(initial_memory_byte(state, a), 8));
-  SymbolicState s{{}, {}, memory, z3_.bv_val(Emulator::kCodeAddress, 64), z3_.bv_val(0, 64), z3_.bv_val(0, 64), {}};
+  SymbolicState s{{}, {}, {}, memory, z3_.bv_val(Emulator::kCodeAddress, 64), z3_.bv_val(0, 64), z3_.bv_val(0, 64), {}};
   for (int i = 0; i < 16; ++i) s.gpr.push_back(z3_.bv_val(state.gpr[i], 64));
   for (unsigned f = 0; f < kFlagCount; ++f) s.flags.push_back(z3_.bool_val((state.flags >> kFlagBit[f]) & 1));
+  for (int i = 0; i < 16; ++i)
+    s.xmm.push_back(z3::concat(z3_.bv_val(state.xmm[i][1], 64), z3_.bv_val(state.xmm[i][0], 64)));
   return s;
 }
 
@@ -609,6 +691,10 @@ MachineState BitvectorSemantics::values_of(const SymbolicState& s, std::uint64_t
   for (int i = 0; i < 16; ++i) {
     const z3::expr v = s.gpr[i].simplify();
     if (v.is_numeral()) m.gpr[i] = v.get_numeral_uint64();
+  }
+  for (int i = 0; i < 16; ++i) {
+    const z3::expr low = s.xmm[i].extract(63, 0).simplify(), high = s.xmm[i].extract(127, 64).simplify();
+    if (low.is_numeral() && high.is_numeral()) m.xmm[i] = {low.get_numeral_uint64(), high.get_numeral_uint64()};
   }
   for (unsigned f = 0; f < kFlagCount; ++f) {
     const z3::expr v = s.flags[f].simplify();
@@ -624,12 +710,15 @@ std::string BitvectorSemantics::apply(const llvm::MCInst& inst, SymbolicState& s
   const block::X86Target& x86 = block::X86Target::get();
   if (inst.getFlags() & (block::kLockPrefixFlag | block::kRepeatPrefixFlag | block::kRepeatNePrefixFlag))
     return "a lock or rep prefix";
-  const OpcodeName n = split(x86.opcode_name(x86.canonical_opcode(inst.getOpcode())));
+  std::string full_name = x86.opcode_name(x86.canonical_opcode(inst.getOpcode()));
+  if (full_name.ends_with("_REV")) full_name.resize(full_name.size() - 4);
+  const OpcodeName n = split(full_name);
   const std::string& m = n.mnemonic;
   // Without effect on registers and flags (the nop forms name an address
   // they do not access).
   if (m == "NOOP" || m == "NOOPW" || m == "NOOPL" || m == "NOOPQ" || m == "ENDBR") return "";
   Step st(z3_, inst, s, n, next_offset);
+  if (const std::optional<std::string> why = sse(st, full_name)) return *why;
   if (m == "ADD" || m == "ADC" || m == "SUB" || m == "SBB" || m == "AND" || m == "OR" || m == "XOR" || m == "CMP" ||
       m == "TEST")
     return width_ok(n.width) ? binary_alu(st, n) : "the instruction " + m + n.form;

@@ -131,7 +131,24 @@ TEST(BitvectorSemantics, AgreesWithUnicornOnEveryFormOfTheSubset) {
                                        "bswapl %ecx",
                                        "nop",
                                        "nopw (%rax,%rax)",
-                                       "endbr64"};
+                                       "endbr64",
+                                       "pxor %xmm1, %xmm0",
+                                       "xorps %xmm3, %xmm3",
+                                       "xorpd %xmm8, %xmm2",
+                                       "pand %xmm1, %xmm0",
+                                       "andps %xmm15, %xmm4",
+                                       "por %xmm5, %xmm6",
+                                       "orpd %xmm1, %xmm0",
+                                       "movaps %xmm1, %xmm0",
+                                       "movups %xmm9, %xmm2",
+                                       "movdqa %xmm3, %xmm12",
+                                       "movdqu %xmm1, %xmm0",
+                                       "movapd %xmm1, %xmm7",
+                                       "movq %rax, %xmm0",
+                                       "movq %xmm3, %rbx",
+                                       "movd %ecx, %xmm5",
+                                       "movd %xmm2, %edx",
+                                       "movq %xmm1, %xmm0"};
   const std::vector<MachineState> states = test_states(400, 17);
   Emulator emulator;
   std::size_t flags_compared = 0, flags_defined = 0;
@@ -149,6 +166,7 @@ TEST(BitvectorSemantics, AgreesWithUnicornOnEveryFormOfTheSubset) {
       ASSERT_EQ(semantics.apply(block.instructions[0], s, block.bytes.size()), "") << text;
       std::uint64_t known = 0;
       const MachineState ours = semantics.values_of(s, &known);
+      for (int r = 0; r < 16; ++r) ASSERT_EQ(ours.xmm[r], out.state.xmm[r]) << text << ": xmm" << r;
       for (int r = 0; r < 16; ++r)
         ASSERT_EQ(ours.gpr[r], out.state.gpr[r]) << text << ": " << gpr_name(r) << " from rax=" << std::hex
                                                  << state.gpr[0] << " rbx=" << state.gpr[3] << " rcx=" << state.gpr[1];
@@ -222,7 +240,15 @@ TEST(BitvectorSemantics, AgreesWithUnicornOnMemoryOperands) {
                                        "pushq %rsp",
                                        "movq %fs:8(%rdi), %rax",
                                        "addl %ecx, %gs:(%rsi)",
-                                       "leaq 8(%rdi,%rsi,4), %rax"};
+                                       "leaq 8(%rdi,%rsi,4), %rax",
+                                       "movups (%rdi), %xmm0",
+                                       "movdqu 3(%rsi), %xmm4",
+                                       "movups %xmm2, 8(%rdi)",
+                                       "movdqu %xmm7, (%rsi)",
+                                       "movq (%rdi), %xmm1",
+                                       "movd 4(%rsi), %xmm2",
+                                       "movq %xmm3, (%rdi)",
+                                       "movd %xmm4, 12(%rsi)"};
   const std::vector<MachineState> states = test_states(400, 23);
   Emulator emulator;
   std::size_t ran = 0, runs = 0;
@@ -252,6 +278,7 @@ TEST(BitvectorSemantics, AgreesWithUnicornOnMemoryOperands) {
       std::uint64_t known = 0;
       const MachineState ours = semantics.values_of(s, &known);
       for (int r = 0; r < 16; ++r) ASSERT_EQ(ours.gpr[r], out.state.gpr[r]) << text << ": " << gpr_name(r);
+      for (int r = 0; r < 16; ++r) ASSERT_EQ(ours.xmm[r], out.state.xmm[r]) << text << ": xmm" << r;
       ASSERT_EQ(ours.flags & known, out.state.flags & known)
           << text << " rcx=" << state.gpr[1] << " flags=" << state.flags << " first byte "
           << (bytes.empty() ? 0 : int(initial_memory_byte(state, bytes[0])));
@@ -335,7 +362,7 @@ TEST(BitvectorSemantics, SaysWhatIsOutsideTheSubset) {
   const BitvectorSemantics semantics(z3);
   for (const auto& [text, reason] :
        std::vector<std::pair<std::string, std::string>>{{"rep stosq %rax, %es:(%rdi)", "a lock or rep prefix"},
-                                                        {"movaps %xmm0, (%rdi)", "the instruction MOVAPSmr"},
+                                                        {"addps %xmm1, %xmm0", "the instruction ADDPSrr"},
                                                         {"lock addq %rax, (%rdi)", "a lock or rep prefix"},
                                                         {"pushw %ax", "the instruction PUSH16r"},
                                                         {"mulq %rbx", "the instruction MUL64r"},

@@ -4,10 +4,12 @@
 //
 // Memory is an array of bytes from any contents: two stores through
 // different registers may alias, as they may on the machine. Only blocks
-// of the subset can be proven (bitvector_semantics.h); vector registers and
+// of the subset can be proven (bitvector_semantics.h); other vector code and
 // the rest are left to testing (equivalence.h), and the result says which
 // instruction was outside. A rewrite must not touch a page the original
-// does not (it could fault where the original runs); it may touch fewer.
+// does not, nor make a 16-byte-aligned access (movaps) that could be
+// misaligned where the original's are not (it could fault where the
+// original runs); it may touch fewer.
 #pragma once
 
 #include <optional>
@@ -31,8 +33,9 @@ struct ProofResult {
   std::optional<MachineState> counterexample;
 };
 
-// Proves that `b` leaves what `live` names (GPRs, flags, memory) as `a`
-// does. Vector registers are equal because the subset does not touch them.
+// Proves that `b` leaves what `live` names (GPRs, flags, xmm, memory) as
+// `a` does. The ymm/zmm bits above xmm are equal: the subset does not
+// write them.
 // Both blocks start at the same (any) address: the rewrite takes the
 // original's place, so rip-relative operands of each are read from its own
 // instruction offsets.

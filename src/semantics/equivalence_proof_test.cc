@@ -92,6 +92,26 @@ TEST(EquivalenceProof, ReasonsAboutMemoryAsTheMachineDoes) {
 }
 
 // Z3's work is bounded in its own units: a tiny bound is no verdict.
+// SSE moves: a struct zeroed through xmm0 is the same bytes; an aligned
+// store may not appear where the original's stores could be misaligned.
+TEST(EquivalenceProof, ProvesSseMovesAndKeepsAlignmentFaults) {
+  EXPECT_EQ(prove("pxor %xmm0, %xmm0\nmovq %rdi, %rax\nmovups %xmm0, 16(%rsp)",
+                  "movq %rdi, %rax\npxor %xmm0, %xmm0\nmovups %xmm0, 16(%rsp)")
+                .verdict,
+            Verdict::kProven);
+  EXPECT_EQ(prove("pxor %xmm0, %xmm0\nmovaps %xmm0, 16(%rsp)", "xorps %xmm0, %xmm0\nmovaps %xmm0, 16(%rsp)").verdict,
+            Verdict::kProven);
+  EXPECT_EQ(prove("movq $0, 16(%rsp)\nmovq $0, 24(%rsp)", "pxor %xmm0, %xmm0\nmovups %xmm0, 16(%rsp)", "all").reason,
+            "differ in xmm0");
+  EXPECT_EQ(
+      prove("movq $0, 16(%rsp)\nmovq $0, 24(%rsp)", "pxor %xmm0, %xmm0\nmovups %xmm0, 16(%rsp)", "rsp,memory").verdict,
+      Verdict::kProven);
+  EXPECT_EQ(
+      prove("movq $0, 16(%rsp)\nmovq $0, 24(%rsp)", "pxor %xmm0, %xmm0\nmovaps %xmm0, 16(%rsp)", "rsp,memory").reason,
+      "differ in an aligned access only the second block may miss");
+  EXPECT_EQ(prove("movq %rax, %xmm0\nmovq %xmm0, %rbx", "movq %rax, %rbx\nmovq %rax, %xmm0").verdict, Verdict::kProven);
+}
+
 TEST(EquivalenceProof, GivesUpAtItsResourceLimit) {
   const block::BasicBlock a = assemble("imulq %rbx, %rax\nimulq %rcx, %rax"),
                           b = assemble("imulq %rcx, %rax\nimulq %rbx, %rax");
@@ -102,7 +122,7 @@ TEST(EquivalenceProof, GivesUpAtItsResourceLimit) {
 }
 
 TEST(EquivalenceProof, LeavesBlocksOutsideTheSubsetToTesting) {
-  const ProofResult p = prove("vaddps %ymm1, %ymm2, %ymm0\naddq %rbx, %rax", "addq %rbx, %rax");
+  const ProofResult p = prove("vaddps %ymm1, %ymm2, %ymm0\naddq %rbx, %rax", "addq %rbx, %rax");  // VEX: outside
   EXPECT_EQ(p.verdict, Verdict::kOutsideSubset);
   EXPECT_EQ(p.reason, "first block, instruction 1: the instruction VADDPSYrr");
   EXPECT_EQ(prove("addq %rbx, %rax", "rep stosq %rax, %es:(%rdi)").reason,
