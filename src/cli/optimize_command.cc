@@ -228,8 +228,8 @@ Command add_optimize_command(CLI::App& app) {
       "optimize",
       "Search for faster versions of basic blocks that compute the same live state: moves (delete, swap, "
       "register, catalogue of cheaper forms) scored by the surrogate, every rewrite tested equal on 1,000 states of "
-      "the Unicorn emulator, proven equal with Z3 where both blocks are in its subset (integer and memory, no "
-      "vector), and confirmed faster by llvm-mca. Writes CSV hex,optimized_hex,cycles,optimized_cycles,"
+      "the Unicorn emulator, proven equal with Z3 where both blocks are in its subset (integer, SSE moves, "
+      "memory), and confirmed faster by llvm-mca. Writes CSV hex,optimized_hex,cycles,optimized_cycles,"
       "predicted_cycles,live_out,verified (z3 or tested:N),moves (cycles per 100 iterations)");
   sub->add_option("--mcpu", o->cpu, "LLVM x86 CPU name (see 'surrogate cpus')")->required();
   sub->add_option("--model", o->model, "surrogate model (default: models/CPU.srg)");

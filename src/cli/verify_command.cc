@@ -70,8 +70,8 @@ Command add_verify_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "verify",
       "Test every rewrite of a 'surrogate optimize' output again on fresh emulator states (another seed), under the "
-      "live-out its row names, and prove it with Z3 where both blocks are in the subset it knows (integer, memory, "
-      "no vector); prints the rows that differ, exits 1 if any");
+      "live-out its row names, and prove it with Z3 where both blocks are in the subset it knows (integer, SSE "
+      "moves, memory); prints the rows that differ, exits 1 if any");
   sub->add_option("input", o->input, "CSV written by 'surrogate optimize'")->required();
   sub->add_option("--seed", o->seed, "seed of the fresh states (optimize's own are derived from its --seed)");
   sub->add_option("--states", o->states, "states both blocks must run")

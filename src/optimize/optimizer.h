@@ -7,8 +7,8 @@
 // best candidates by prediction are then checked in order: tested on 1,000
 // fresh states that both run to the end (semantics/equivalence.h; up to
 // 4,000 tried, fewer is no verdict), simulated by llvm-mca's model of the
-// CPU, and, where both blocks are in the subset Z3 knows (integer and
-// memory, no vector), proven equivalent (semantics/equivalence_proof.h: a
+// CPU, and, where both blocks are in the subset Z3 knows (integer, SSE
+// moves, memory), proven equivalent (semantics/equivalence_proof.h: a
 // refutation rejects the rewrite); the first that is equivalent and
 // simulates faster is the answer. So every accepted rewrite is verified and confirmed by the real
 // simulator; the surrogate only steers the search.
