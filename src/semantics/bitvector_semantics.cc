@@ -14,19 +14,24 @@
 namespace surrogate::semantics {
 namespace {
 
-// An LLVM opcode name split as MNEMONIC WIDTH FORM: "ADD64ri8" -> ADD, 64,
+// The opcode's LLVM name without the suffix of a twin that computes the
+// same: the decoder's "_REV" encodings and the "_NOREX" register forms.
+std::string plain_name(std::string name) {
+  for (const char* suffix : {"_REV", "_NOREX"})
+    if (name.size() > std::strlen(suffix) && name.ends_with(suffix)) name.resize(name.size() - std::strlen(suffix));
+  return name;
+}
+
+// A plain opcode name split as MNEMONIC WIDTH FORM: "ADD64ri8" -> ADD, 64,
 // "ri8"; "MOVZX32rr8" -> MOVZX, 32, "rr8"; "SETCCr" -> SETCC, 0, "r";
-// "LEA64_32r" -> LEA, 64, "_32r". The decoder's "_REV" and "_NOREX" twins
-// compute the same and are read as their plain forms.
+// "LEA64_32r" -> LEA, 64, "_32r".
 struct OpcodeName {
   std::string mnemonic;
   unsigned width = 0;
   std::string form;
 };
 
-OpcodeName split(std::string name) {
-  for (const char* suffix : {"_REV", "_NOREX"})
-    if (name.size() > std::strlen(suffix) && name.ends_with(suffix)) name.resize(name.size() - std::strlen(suffix));
+OpcodeName split(const std::string& name) {
   OpcodeName n;
   std::size_t i = 0;
   while (i < name.size() && std::isupper(static_cast<unsigned char>(name[i]))) ++i;
@@ -710,8 +715,7 @@ std::string BitvectorSemantics::apply(const llvm::MCInst& inst, SymbolicState& s
   const block::X86Target& x86 = block::X86Target::get();
   if (inst.getFlags() & (block::kLockPrefixFlag | block::kRepeatPrefixFlag | block::kRepeatNePrefixFlag))
     return "a lock or rep prefix";
-  std::string full_name = x86.opcode_name(x86.canonical_opcode(inst.getOpcode()));
-  if (full_name.ends_with("_REV")) full_name.resize(full_name.size() - 4);
+  const std::string full_name = plain_name(x86.opcode_name(x86.canonical_opcode(inst.getOpcode())));
   const OpcodeName n = split(full_name);
   const std::string& m = n.mnemonic;
   // Without effect on registers and flags (the nop forms name an address
