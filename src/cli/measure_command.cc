@@ -20,6 +20,7 @@ struct Options {
   InputOptions input;
   bool ieee_denormals = false;
   bool median = false;
+  std::string memory = "shared";
   double disturbed_retry_seconds = 120;
 };
 
@@ -49,6 +50,7 @@ int run(Options o) {
   if (auto why = measure::unsupported_host_reason()) throw std::runtime_error(*why);
   o.harness.flush_denormals = !o.ieee_denormals;
   if (o.median) o.harness.estimator = measure::Options::Estimator::kMedian;
+  if (o.memory == "distinct") o.harness.memory_layout = measure::Options::MemoryLayout::kDistinct;
   block::BlockInputs inputs = block::read_block_inputs(o.input.inputs, o.input.read_options());
   std::vector<block::BasicBlock>& blocks = inputs.blocks;
   std::vector<measure::JobBlock> job_blocks;
@@ -114,6 +116,11 @@ Command add_measure_command(CLI::App& app) {
          "seconds of waiting (1, 2, 4, ... s between rounds) spent re-measuring blocks disturbed by other load")
       ->default_val(o->disturbed_retry_seconds)
       ->check(CLI::Range(0.0, 86400.0));
+  sub->add_option("--memory", o->memory,
+                  "where memory operands point: 'shared' (BHive: every register the same address, all accesses "
+                  "alias) or 'distinct' (each base register its own page and 256-byte window)")
+      ->default_val(o->memory)
+      ->check(CLI::IsMember({"shared", "distinct"}));
   sub->add_flag("--ieee-denormals", o->ieee_denormals, "run with denormals (default: FTZ and DAZ on)");
   add_input_options(sub, o->input);
   return {sub, [o] { return run(*o); }};

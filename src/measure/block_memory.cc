@@ -16,17 +16,22 @@ constexpr uint64_t kUserLimit = uint64_t{1} << 47;
 
 }  // namespace
 
-BlockMemory::BlockMemory(uint64_t init_value, size_t max_faulted_pages)
-    : init_value_(init_value), max_faulted_(max_faulted_pages) {
+BlockMemory::BlockMemory(uint64_t init_value, size_t max_faulted_pages, bool distinct_pages)
+    : init_value_(init_value),
+      max_faulted_(max_faulted_pages),
+      distinct_(distinct_pages),
+      file_pages_(distinct_pages ? 2 + max_faulted_pages : 1) {
   fd_ = memfd_create("surrogate-data", MFD_CLOEXEC);
   if (fd_ < 0) fail("memfd_create(data)");
-  if (ftruncate(fd_, kPageBytes) != 0) fail("ftruncate(data)");
-  void* view = mmap(nullptr, kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (ftruncate(fd_, static_cast<off_t>(file_pages_ * kPageBytes)) != 0) fail("ftruncate(data)");
+  void* view = mmap(nullptr, file_pages_ * kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
   if (view == MAP_FAILED) fail("mmap(data view)");
   view_ = static_cast<uint64_t*>(view);
-  for (uint64_t page : {kBlockRsp - kPageBytes, kBlockRsp}) {  // one view of the 1-page file each
+  size_t stack_page = 0;
+  for (uint64_t page : {kBlockRsp - kPageBytes, kBlockRsp}) {  // file pages 0 and 1, or 0 and 0
+    const off_t offset = static_cast<off_t>((distinct_ ? stack_page++ : 0) * kPageBytes);
     if (mmap(reinterpret_cast<void*>(page), kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd_,
-             0) != reinterpret_cast<void*>(page))
+             offset) != reinterpret_cast<void*>(page))
       fail("mmap(block stack)");
   }
   stack_mapped_ = true;
@@ -41,12 +46,13 @@ BlockMemory::~BlockMemory() {
   release_faulted_pages();
   if (faulted_) munmap(faulted_, (max_faulted_ + 1) * sizeof(uint64_t));
   if (stack_mapped_) munmap(reinterpret_cast<void*>(kBlockRsp - kPageBytes), 2 * kPageBytes);
-  if (view_) munmap(view_, kPageBytes);
+  if (view_) munmap(view_, file_pages_ * kPageBytes);
   if (fd_ >= 0) close(fd_);
 }
 
 void BlockMemory::reset() {
-  for (size_t i = 0; i < kPageBytes / sizeof(uint64_t); ++i) view_[i] = init_value_;
+  const size_t pages_in_use = distinct_ ? 2 + faulted_count_ : 1;
+  for (size_t i = 0; i < pages_in_use * kPageBytes / sizeof(uint64_t); ++i) view_[i] = init_value_;
 }
 
 BlockMemory::MapResult BlockMemory::map_page(uint64_t address) {
@@ -54,12 +60,17 @@ BlockMemory::MapResult BlockMemory::map_page(uint64_t address) {
   if (faulted_count_ >= max_faulted_) return MapResult::kCapReached;
   uint64_t page = address & ~uint64_t{kPageBytes - 1};
   // MAP_FIXED_NOREPLACE: never clobber an existing mapping (harness memory, code).
-  void* p =
-      mmap(reinterpret_cast<void*>(page), kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd_, 0);
+  const off_t offset = static_cast<off_t>(file_page_of_fault(faulted_count_) * kPageBytes);
+  void* p = mmap(reinterpret_cast<void*>(page), kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE,
+                 fd_, offset);
   if (p == MAP_FAILED) return MapResult::kNotMappable;
   if (reinterpret_cast<uint64_t>(p) != page) {  // old kernels ignore NOREPLACE
     munmap(p, kPageBytes);
     return MapResult::kNotMappable;
+  }
+  if (distinct_) {  // a fresh page starts like every other: init value throughout
+    uint64_t* words = view_ + file_page_of_fault(faulted_count_) * (kPageBytes / sizeof(uint64_t));
+    for (size_t i = 0; i < kPageBytes / sizeof(uint64_t); ++i) words[i] = init_value_;
   }
   faulted_[faulted_count_++] = page;
   return MapResult::kMapped;

@@ -105,7 +105,9 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
     : options_(options), has_avx_(has_avx), has_avx512_(has_avx && host_info().has_avx512) {
   if (options_.unroll_a == 0 || options_.unroll_a >= options_.unroll_b)
     throw std::invalid_argument("unroll factors must satisfy 0 < a < b");
-  memory_ = std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages);
+  memory_ =
+      std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages,
+                                    /*distinct_pages=*/options_.memory_layout == Options::MemoryLayout::kDistinct);
   // The harness's code runs bodies of at most a few bytes, unrolled to fit.
   harness_code_ = std::make_unique<CodeBuffer>(kBlockA, options_.max_unrolled_bytes + kTimedCodeOverhead);
   block_code_ = std::make_unique<CodeBuffer>(kSlots - kBlockA, options_.max_unrolled_bytes + kTimedCodeOverhead);
@@ -114,7 +116,7 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   // block can write that page): each run starts from these values, so a
   // block that overwrites them (e.g. zeroes the MXCSR field) cannot harm the
   // blocks after it.
-  run_inputs_.block_rsp = memory_->block_rsp();
+  run_inputs_.block_rsp = memory_->block_rsp() + options_.rsp_page_offset();
   run_inputs_.block_mxcsr = options_.mxcsr();
   run_inputs_.harness_mxcsr = _mm_getcsr();
   run_inputs_.vector_init[0] = run_inputs_.vector_init[1] = options_.init_value;
@@ -260,7 +262,14 @@ std::pair<uint32_t, uint32_t> BlockTimer::unroll_factors(size_t bytes) const {
 }
 
 void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll) {
-  TimedCodeSpec spec{body, unroll, options_.init_value, has_avx_, has_avx512_, /*returns=*/slot < kBlockA};
+  const bool harness_code = slot < kBlockA;  // calibration and canaries keep equal registers in every layout
+  TimedCodeSpec spec{body,
+                     unroll,
+                     options_.init_value,
+                     has_avx_,
+                     has_avx512_,
+                     /*returns=*/harness_code,
+                     /*register_stride=*/harness_code ? 0 : options_.register_stride()};
   CodeBuffer& code = buffer_of(slot);
   code.write(index_of(slot), emit_timed_code(spec, code.slot_address(index_of(slot)), code.context_address()));
 }

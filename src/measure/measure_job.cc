@@ -110,11 +110,22 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
          "clock reference read slow), or its clock ratio is more than 25% off the worker's start-up ratio"},
         {"canary_tolerance", options.canary_tolerance},
         {"init_value", init},
+        {"memory_layout", options.memory_layout_name()},
         {"registers",
-         "GPRs but rsp and each 64-bit lane of xmm0-15 = init value, upper bits of ymm/zmm0-15 zero "
-         "(vzeroupper), zmm16-31 and k0-k7 zero on AVX-512 hosts, at every loop iteration; x87 fninit; "
-         "FS base = init value (TLS accesses reach block memory), GS base 0"},
-        {"memory", "every page one shared 4 KiB page filled with the init value; pages mapped on fault"},
+         std::string(options.memory_layout == Options::MemoryLayout::kDistinct
+                         ? "GPR number r (rax=0 ... r15=15) but rsp = init value + r x 0x10100, rsp 0x400 into its "
+                           "page; each 64-bit lane of xmm0-15 = init value"
+                         : "GPRs but rsp and each 64-bit lane of xmm0-15 = init value") +
+             ", upper bits of ymm/zmm0-15 zero "
+             "(vzeroupper), zmm16-31 and k0-k7 zero on AVX-512 hosts, at every loop iteration; x87 fninit; "
+             "FS base = init value (TLS accesses reach block memory), GS base 0"},
+        {"memory",
+         options.memory_layout == Options::MemoryLayout::kDistinct
+             ? "every page its own 4 KiB page filled with the init value; pages mapped on fault; distinct base "
+               "registers reach distinct pages at distinct 256-byte page offsets (no aliasing between them)"
+             : "every page one shared 4 KiB page filled with the init value; pages mapped on fault; every base "
+               "register holds the same address, so all memory operands alias at page offset 0 (BHive's "
+               "method)"},
         {"denormal_policy", options.denormal_policy()},
         {"mxcsr", mxcsr},
         {"max_faulted_pages", options.max_faulted_pages},
@@ -143,7 +154,9 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
-    << " tol=" << o.canary_tolerance << "\n";
+    << " tol=" << o.canary_tolerance;
+  if (o.memory_layout != Options::MemoryLayout::kShared) s << " memory=" << o.memory_layout_name();
+  s << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
   return util::fingerprint_of(s.str());
 }

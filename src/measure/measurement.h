@@ -70,6 +70,25 @@ struct Options {
   // Every GPR but rsp, each 64-bit lane of xmm0-15 and each 64-bit word of
   // data memory start at this value.
   uint64_t init_value = 0x100000;
+  // Where a block's memory operands point (BENCHMARKS.md, "memory layout").
+  //  kShared   (default; BHive's method) every GPR but rsp holds init_value,
+  //            so (%rax) and (%rbx) are one address, and rsp's page offset
+  //            is 0 like init_value's: every access may alias every other.
+  //  kDistinct GPR r holds init_value + r x kRegisterStride and rsp sits at
+  //            (4 x kRegisterStride) mod 4 KiB into its page, and every
+  //            virtual page is its own physical page: distinct base registers
+  //            reach distinct pages at distinct 256-byte page offsets (no
+  //            4K aliasing between them for displacements within +-128
+  //            bytes), and no two pages share a byte.
+  // The harness's own code (calibration, canaries) runs the same in both.
+  enum class MemoryLayout { kShared, kDistinct };
+  MemoryLayout memory_layout = MemoryLayout::kShared;
+  static constexpr uint64_t kRegisterStride = 0x10100;  // 64 KiB + 256 bytes
+  // Bytes between consecutive GPR numbers' initial values (0: all equal).
+  uint64_t register_stride() const { return memory_layout == MemoryLayout::kDistinct ? kRegisterStride : 0; }
+  // Offset of the block's rsp within its page.
+  uint64_t rsp_page_offset() const { return (4 * register_stride()) % 4096; }
+  std::string memory_layout_name() const { return memory_layout == MemoryLayout::kDistinct ? "distinct" : "shared"; }
   // MXCSR during runs: true = FTZ and DAZ on (0x9FC0), false = default (0x1F80).
   bool flush_denormals = true;
   // A repetition is disturbed when the canary measures more than

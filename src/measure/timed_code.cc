@@ -102,10 +102,10 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
       e.rip_relative({0x66, 0x44, 0x0F, 0x6F, static_cast<uint8_t>(((n & 7) << 3) | 5)}, CTX(vector_init));
     }
   }
-  for (uint8_t r = 0; r < 16; ++r) {  // movabs r, init_value (all but rsp)
+  for (uint8_t r = 0; r < 16; ++r) {  // movabs r, init_value + r x stride (all but rsp)
     if (r == 4) continue;
     e.bytes({static_cast<uint8_t>(r < 8 ? 0x48 : 0x49), static_cast<uint8_t>(0xB8 + (r & 7))});
-    e.imm64(spec.init_value);
+    e.imm64(spec.init_value + r * spec.register_stride);
   }
   for (uint32_t i = 0; i < spec.unroll; ++i) e.bytes(spec.block);
   e.rip_relative({0x48, 0xFF, 0x0D}, CTX(loop_counter));  // dec qword [loop_counter]

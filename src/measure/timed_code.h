@@ -37,11 +37,13 @@ namespace surrogate::measure {
 struct TimedCodeSpec {
   std::span<const uint8_t> block;  // the block's machine code, executed `unroll` times
   uint32_t unroll = 1;
-  uint64_t init_value = 0;  // loaded into every GPR but rsp at each iteration
+  uint64_t init_value = 0;  // loaded into every GPR but rsp at each iteration (+ register_stride x r)
   bool has_avx = false;     // emit vzeroupper (only when the CPU has AVX)
   bool has_avx512 = false;  // also zero zmm16-31 and k0-k7 (only when the CPU has AVX-512F)
   // End with `ret` (harness-authored code only), not the trap.
   bool returns = false;
+  // GPR number r starts at init_value + r x register_stride (Options::MemoryLayout).
+  uint64_t register_stride = 0;
 };
 
 // Bytes of the timed function for `spec`, to be executed at address `code_address`
