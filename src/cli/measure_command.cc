@@ -20,7 +20,7 @@ struct Options {
   InputOptions input;
   bool ieee_denormals = false;
   bool median = false;
-  std::string memory = "shared";
+  std::string memory = "distinct";
   double disturbed_retry_seconds = 120;
 };
 
@@ -50,7 +50,8 @@ int run(Options o) {
   if (auto why = measure::unsupported_host_reason()) throw std::runtime_error(*why);
   o.harness.flush_denormals = !o.ieee_denormals;
   if (o.median) o.harness.estimator = measure::Options::Estimator::kMedian;
-  if (o.memory == "distinct") o.harness.memory_layout = measure::Options::MemoryLayout::kDistinct;
+  o.harness.memory_layout =
+      o.memory == "shared" ? measure::Options::MemoryLayout::kShared : measure::Options::MemoryLayout::kDistinct;
   block::BlockInputs inputs = block::read_block_inputs(o.input.inputs, o.input.read_options());
   std::vector<block::BasicBlock>& blocks = inputs.blocks;
   std::vector<measure::JobBlock> job_blocks;
@@ -92,7 +93,8 @@ Command add_measure_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "measure",
       "Measure blocks on this CPU (x86-64 only) with BHive's method: rdtsc, unroll-and-difference, "
-      "interleaved calibration and canaries, faulting pages mapped to one shared page, each batch in a "
+      "interleaved calibration and canaries, faulting pages mapped on demand (each base register its own page: "
+      "--memory), each batch in a "
       "sandboxed worker. Writes CSV 'hex,throughput' (cycles per 100 iterations, empty where "
       "unmeasurable; the reason goes to stderr) and OUT.meta.json; resumable.");
   sub->add_option("-j,--jobs", o->harness.jobs, "worker processes (default: one per CPU)")
@@ -117,8 +119,8 @@ Command add_measure_command(CLI::App& app) {
       ->default_val(o->disturbed_retry_seconds)
       ->check(CLI::Range(0.0, 86400.0));
   sub->add_option("--memory", o->memory,
-                  "where memory operands point: 'shared' (BHive: every register the same address, all accesses "
-                  "alias) or 'distinct' (each base register its own page and 256-byte window)")
+                  "where memory operands point: 'distinct' (each base register its own page and 256-byte offset, "
+                  "every page its own memory) or 'shared' (BHive's: every register one address, one page for all)")
       ->default_val(o->memory)
       ->check(CLI::IsMember({"shared", "distinct"}));
   sub->add_flag("--ieee-denormals", o->ieee_denormals, "run with denormals (default: FTZ and DAZ on)");

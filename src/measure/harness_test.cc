@@ -110,6 +110,7 @@ TEST_F(HarnessTest, MemoryLayoutDecidesWhetherBaseRegistersAlias) {
                                 0x48, 0x8B, 0x06};  // mov rax, [rsi]
   with_retries([&] {
     Options shared = test_options();
+    shared.memory_layout = Options::MemoryLayout::kShared;
     Options distinct = test_options();
     distinct.memory_layout = Options::MemoryLayout::kDistinct;
     auto in_shared = Harness(shared).measure({kStoreThenLoad, kAddChain});

@@ -155,6 +155,7 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
     << " tol=" << o.canary_tolerance;
+  // Journals of shared-layout runs from before the option existed match --memory shared.
   if (o.memory_layout != Options::MemoryLayout::kShared) s << " memory=" << o.memory_layout_name();
   s << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";

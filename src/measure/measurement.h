@@ -71,7 +71,7 @@ struct Options {
   // data memory start at this value.
   uint64_t init_value = 0x100000;
   // Where a block's memory operands point (BENCHMARKS.md, "memory layout").
-  //  kShared   (default; BHive's method) every GPR but rsp holds init_value,
+  //  kShared   (BHive's method) every GPR but rsp holds init_value,
   //            so (%rax) and (%rbx) are one address, and rsp's page offset
   //            is 0 like init_value's: every access may alias every other.
   //  kDistinct GPR r holds init_value + r x kRegisterStride and rsp sits at
@@ -79,10 +79,13 @@ struct Options {
   //            virtual page is its own physical page: distinct base registers
   //            reach distinct pages at distinct 256-byte page offsets (no
   //            4K aliasing between them for displacements within +-128
-  //            bytes), and no two pages share a byte.
+  //            bytes), and no two pages share a byte. The default: real
+  //            code's pointers seldom point at the data beside them, and the
+  //            shared layout made 11.7% of real blocks >10% slower through
+  //            chains that exist only because of it (BENCHMARKS.md 23).
   // The harness's own code (calibration, canaries) runs the same in both.
   enum class MemoryLayout { kShared, kDistinct };
-  MemoryLayout memory_layout = MemoryLayout::kShared;
+  MemoryLayout memory_layout = MemoryLayout::kDistinct;
   static constexpr uint64_t kRegisterStride = 0x10100;  // 64 KiB + 256 bytes
   // Bytes between consecutive GPR numbers' initial values (0: all equal).
   uint64_t register_stride() const { return memory_layout == MemoryLayout::kDistinct ? kRegisterStride : 0; }
