@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "block/block_reader.h"
+#include "block/rip_relative.h"
 #include "block/x86_target.h"
 #include "measure/host_info.h"
 #include "measure/measure_job.h"
@@ -60,8 +61,10 @@ int run(Options o) {
   for (block::BasicBlock& b : blocks) {
     std::string hex = b.hex_column(), identity = inputs.identity.cells(b);
     std::string hint = amx_hint(b, host_has_amx);
-    job_blocks.push_back(
-        {b.name, std::move(b.bytes), std::move(hex), b.error.has_value(), std::move(identity), std::move(hint)});
+    std::vector<measure::RipDisplacement> rip;
+    for (const block::RipRelativeField& f : block::rip_relative_fields(b)) rip.push_back({f.offset, f.instruction_end});
+    job_blocks.push_back({b.name, std::move(b.bytes), std::move(hex), b.error.has_value(), std::move(identity),
+                          std::move(hint), std::move(rip)});
   }
 
   measure::JobOptions job;

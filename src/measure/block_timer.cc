@@ -261,7 +261,7 @@ std::pair<uint32_t, uint32_t> BlockTimer::unroll_factors(size_t bytes) const {
   return {static_cast<uint32_t>(a), static_cast<uint32_t>(b)};
 }
 
-void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll) {
+void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll, std::span<const RipDisplacement> rip) {
   const bool harness_code = slot < kBlockA;  // calibration and canaries keep equal registers in every layout
   TimedCodeSpec spec{body,
                      unroll,
@@ -269,7 +269,8 @@ void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll)
                      has_avx_,
                      has_avx512_,
                      /*returns=*/harness_code,
-                     /*register_stride=*/harness_code ? 0 : options_.register_stride()};
+                     /*register_stride=*/harness_code ? 0 : options_.register_stride(),
+                     rip};
   CodeBuffer& code = buffer_of(slot);
   code.write(index_of(slot), emit_timed_code(spec, code.slot_address(index_of(slot)), code.context_address()));
 }
@@ -349,7 +350,7 @@ BlockTimer::Pair BlockTimer::time_pair(Slot a, Slot b, uint32_t unroll_a, uint32
   return p;
 }
 
-Measurement BlockTimer::measure(std::span<const uint8_t> block) {
+Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const RipDisplacement> rip) {
   Measurement m;
   if (block.empty()) {
     m.reason = "empty block";
@@ -364,8 +365,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block) {
   m.unroll_b = ub;
 
   memory_->release_faulted_pages();
-  emit(kBlockA, block, ua);
-  emit(kBlockB, block, ub);
+  emit(kBlockA, block, ua, rip);
+  emit(kBlockB, block, ub, rip);
   std::string reason;
   uint64_t iterations = choose_iterations(kBlockB, &reason);  // also the warm-up at b
   if (iterations == 0 || run_ticks(kBlockA, 1, nullptr, &reason) == 0) {

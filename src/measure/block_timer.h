@@ -37,6 +37,7 @@
 
 #include "measure/measurement.h"
 #include "measure/run_context.h"
+#include "measure/timed_code.h"
 
 namespace surrogate::measure {
 
@@ -64,7 +65,8 @@ class BlockTimer {
   BlockTimer(const Options& options, bool has_avx);
   ~BlockTimer();
 
-  Measurement measure(std::span<const uint8_t> block);
+  // rip: the block's RIP-relative displacements (TimedCodeSpec::rip_displacements).
+  Measurement measure(std::span<const uint8_t> block, std::span<const RipDisplacement> rip = {});
 
   // For the seccomp policy: the executable code range.
   // For the seccomp policy: the range of the code that runs blocks, and its
@@ -100,7 +102,7 @@ class BlockTimer {
 
   // Unroll factors (a, b) for a body of `bytes` bytes; b == 0 when too long.
   std::pair<uint32_t, uint32_t> unroll_factors(size_t bytes) const;
-  void emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll);
+  void emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll, std::span<const RipDisplacement> rip = {});
   uint64_t run_ticks(Slot slot, uint64_t iterations, bool* faulted, std::string* reason);
   uint64_t choose_iterations(Slot slot_b, std::string* reason);
   static bool grows_with_unrolling(const Pair& p);

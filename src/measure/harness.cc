@@ -61,7 +61,10 @@ Harness::Harness(Options options) : options_(std::move(options)), host_(host_inf
 }
 
 std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>>& blocks,
-                                          const ResultCallback& on_result, const std::atomic<bool>* cancel) {
+                                          const ResultCallback& on_result, const std::atomic<bool>* cancel,
+                                          const std::vector<std::vector<RipDisplacement>>& rip_displacements) {
+  if (!rip_displacements.empty() && rip_displacements.size() != blocks.size())
+    throw std::invalid_argument("rip_displacements: one list per block");
   std::vector<Measurement> results(blocks.size());
   const size_t batch = options_.batch_size;
   const size_t batches = (blocks.size() + batch - 1) / batch;
@@ -152,7 +155,9 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
               std::lock_guard<std::mutex> lock(deliver_mutex);
               canary = clean_canary;
             }
-            Measurement m = worker->measure(blocks[i], options_.block_timeout_seconds, canary);
+            Measurement m = worker->measure(
+                blocks[i], options_.block_timeout_seconds, canary,
+                rip_displacements.empty() ? std::span<const RipDisplacement>{} : std::span(rip_displacements[i]));
             prev = pass == 0 ? std::move(m) : combine_passes(prev, m);
             if (last_pass || !worth_another_pass(prev)) deliver(i, prev);
           }

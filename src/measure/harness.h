@@ -32,8 +32,11 @@ class Harness {
   // std::runtime_error only when no worker can start at all. When *cancel
   // turns true, no further block is started and unfinished blocks are left
   // default (unmeasurable, empty reason) and not passed to on_result.
+  // rip_displacements: empty, or each block's RIP-relative displacements
+  // (TimedCodeSpec::rip_displacements), in the order of `blocks`.
   std::vector<Measurement> measure(const std::vector<std::vector<uint8_t>>& blocks,
-                                   const ResultCallback& on_result = {}, const std::atomic<bool>* cancel = nullptr);
+                                   const ResultCallback& on_result = {}, const std::atomic<bool>* cancel = nullptr,
+                                   const std::vector<std::vector<RipDisplacement>>& rip_displacements = {});
 
   const Options& options() const { return options_; }
   const HostInfo& host() const { return host_; }

@@ -126,6 +126,27 @@ TEST_F(HarnessTest, MemoryLayoutDecidesWhetherBaseRegistersAlias) {
   });
 }
 
+// Each unrolled copy reaches the global the first copy does, as each
+// iteration of a real loop does: incrementing one global is a chain through
+// memory (store-to-load forwarding, several cycles), while copies that each
+// reached a global of their own (the harness before RIP-relative fields were
+// patched) overlap. A pointer read from a global is the aligned init value.
+TEST_F(HarnessTest, RipRelativeOperandsReachOneGlobalInEveryCopy) {
+  const Bytes kIncrementGlobal = {0x83, 0x05, 0x00, 0x00, 0x10, 0x00, 0x01};     // add dword [rip + 0x100000], 1
+  const Bytes kCountThroughPointer = {0x48, 0x8B, 0x05, 0x00, 0x00, 0x10, 0x00,  // mov rax, [rip + 0x100000]
+                                      0x83, 0x40, 0x20, 0x01};                   // add dword [rax + 32], 1
+  with_retries([&] {
+    Harness harness(test_options());
+    auto r = harness.measure({kIncrementGlobal, kIncrementGlobal, kCountThroughPointer}, {}, nullptr,
+                             {{{2, 7}}, {}, {{3, 7}}});
+    ASSERT_EQ(r.size(), 3u);
+    const double one_global = per_instruction(r[0], 1), own_globals = per_instruction(r[1], 1);
+    EXPECT_GT(one_global, 3.0) << "one global: each increment waits for the one before";
+    EXPECT_LT(own_globals, 2.0) << "a global per copy: nothing links the copies";
+    EXPECT_GT(per_instruction(r[2], 2), 1.5) << "the counter behind the pointer is one address too";
+  });
+}
+
 // Other load on every measuring CPU (spinners, wakers, cache thrashers)
 // must never pass as data: each block reads its known answer or is given up
 // as disturbed. Not retried: one wrong value fails. Before the calibration

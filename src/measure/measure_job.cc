@@ -45,13 +45,14 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v7, this method",
+      "CPUID): measure v8, this method (v7 with distinct memory and each unrolled copy's RIP-relative "
+      "displacements pointing where the first copy's do)",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
-      "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v7",
+      "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v8",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
-      "repetition, one calibration per repetition, ud2 end marker), not yet v7",
+      "repetition, one calibration per repetition, ud2 end marker), not yet v8",
       "AuthenticAMD family 25 model 17 (Zen 4, EPYC under KVM): the first method (add rax,1 reference), "
-      "not yet v7"};
+      "not yet v8"};
 }
 
 // Journal notes: "tsc=<ratio>" for a measured block, else the reason.
@@ -150,7 +151,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v7 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
+  s << "measure v8 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
@@ -205,8 +206,13 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   double waited = 0, wait = 1;
   for (int round = 0; !todo.empty(); ++round) {
     std::vector<std::vector<uint8_t>> todo_bytes;
+    std::vector<std::vector<RipDisplacement>> todo_rip;
     todo_bytes.reserve(todo.size());
-    for (size_t i : todo) todo_bytes.push_back(blocks[i].bytes);
+    todo_rip.reserve(todo.size());
+    for (size_t i : todo) {
+      todo_bytes.push_back(blocks[i].bytes);
+      todo_rip.push_back(blocks[i].rip_displacements);
+    }
     std::vector<size_t> disturbed;
     harness.measure(
         todo_bytes,
@@ -227,7 +233,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
           done[todo[k]] = e;
           if (round == 0) progress.advance();
         },
-        job.cancel);
+        job.cancel, todo_rip);
     if (job.cancel && job.cancel->load()) break;
     if (disturbed.empty() || waited + wait > job.disturbed_retry_seconds) break;
     progress.finish();

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "measure/measurement.h"
+#include "measure/timed_code.h"
 
 namespace surrogate::measure {
 
@@ -40,6 +41,10 @@ struct JobBlock {
   // Said after the reason when the block dies of SIGILL (an instruction the
   // caller knows needs a feature this process lacks, e.g. AMX), or "".
   std::string illegal_instruction_hint;
+  // Where the block's RIP-relative displacements sit (the caller decodes the
+  // block; block::rip_relative_fields), so every unrolled copy reaches the
+  // same globals. Empty: none, or unknown.
+  std::vector<RipDisplacement> rip_displacements;
 };
 
 struct JobOptions {

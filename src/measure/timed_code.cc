@@ -40,6 +40,16 @@ class Emitter {
   }
 
   uint64_t address() const { return code_ + out_.size(); }
+  size_t size() const { return out_.size(); }
+  // Adds `delta` to the little-endian int32 at byte `at` (false, unchanged, if the sum overflows).
+  bool add_to_int32(size_t at, int64_t delta) {
+    int32_t v = 0;
+    for (int i = 0; i < 4; ++i) v = static_cast<int32_t>(static_cast<uint32_t>(v) | uint32_t{out_[at + i]} << (8 * i));
+    const int64_t sum = int64_t{v} + delta;
+    if (sum < INT32_MIN || sum > INT32_MAX) return false;
+    for (int i = 0; i < 4; ++i) out_[at + i] = static_cast<uint8_t>(static_cast<uint32_t>(sum) >> (8 * i));
+    return true;
+  }
   std::vector<uint8_t> take() { return std::move(out_); }
 
  private:
@@ -48,6 +58,33 @@ class Emitter {
 };
 
 #define CTX(field) offsetof(RunContext, field)
+
+// The block `unroll` times; see TimedCodeSpec::rip_displacements.
+void emit_unrolled(Emitter& e, const TimedCodeSpec& spec) {
+  const uint64_t first = e.address();
+  int64_t align = 0;  // added to every target: makes the most common residue mod 8 zero
+  if (!spec.rip_displacements.empty()) {
+    int count[8] = {};
+    for (const RipDisplacement& r : spec.rip_displacements) {
+      if (r.offset + 4 > spec.block.size()) continue;
+      int32_t disp = 0;
+      for (int i = 0; i < 4; ++i)
+        disp = static_cast<int32_t>(static_cast<uint32_t>(disp) | uint32_t{spec.block[r.offset + i]} << (8 * i));
+      ++count[(first + r.instruction_end + static_cast<uint64_t>(int64_t{disp})) % 8];
+    }
+    int mode = 0;
+    for (int m = 1; m < 8; ++m)
+      if (count[m] > count[mode]) mode = m;
+    align = (8 - mode) % 8;
+  }
+  for (uint32_t k = 0; k < spec.unroll; ++k) {
+    const size_t start = e.size();
+    e.bytes(spec.block);
+    const int64_t delta = align - static_cast<int64_t>(k) * static_cast<int64_t>(spec.block.size());
+    for (const RipDisplacement& r : spec.rip_displacements)
+      if (r.offset + 4 <= spec.block.size()) e.add_to_int32(start + r.offset, delta);
+  }
+}
 
 }  // namespace
 
@@ -107,7 +144,7 @@ std::vector<uint8_t> emit_timed_code(const TimedCodeSpec& spec, uint64_t code_ad
     e.bytes({static_cast<uint8_t>(r < 8 ? 0x48 : 0x49), static_cast<uint8_t>(0xB8 + (r & 7))});
     e.imm64(spec.init_value + r * spec.register_stride);
   }
-  for (uint32_t i = 0; i < spec.unroll; ++i) e.bytes(spec.block);
+  emit_unrolled(e, spec);
   e.rip_relative({0x48, 0xFF, 0x0D}, CTX(loop_counter));  // dec qword [loop_counter]
   e.bytes({0x0F, 0x85});                                  // jnz loop_top (rel32)
   int64_t rel = static_cast<int64_t>(loop_top) - static_cast<int64_t>(e.address() + 4);

@@ -34,6 +34,14 @@
 
 namespace surrogate::measure {
 
+// A RIP-relative displacement in a block: the disp32 at bytes [offset,
+// offset + 4) of the block's code, relative to the end of its instruction,
+// instruction_end bytes into the block.
+struct RipDisplacement {
+  uint32_t offset = 0;
+  uint32_t instruction_end = 0;
+};
+
 struct TimedCodeSpec {
   std::span<const uint8_t> block;  // the block's machine code, executed `unroll` times
   uint32_t unroll = 1;
@@ -44,6 +52,14 @@ struct TimedCodeSpec {
   bool returns = false;
   // GPR number r starts at init_value + r x register_stride (Options::MemoryLayout).
   uint64_t register_stride = 0;
+  // The block's RIP-relative displacements. Each unrolled copy gets its own
+  // so that every copy reaches the same addresses as the first, as every
+  // iteration of the real loop does (unpatched, copy k's globals would lie
+  // k x block bytes further on: a new line every few copies, pointers read
+  // across the init value's 8-byte pattern, no chain through a global);
+  // the first copy's targets are moved by up to 7 bytes so that most of
+  // them are 8-byte aligned, as a compiler lays out globals.
+  std::span<const RipDisplacement> rip_displacements;
 };
 
 // Bytes of the timed function for `spec`, to be executed at address `code_address`

@@ -11,6 +11,34 @@
 namespace surrogate::measure {
 namespace {
 
+// Every unrolled copy's RIP-relative operand reaches the same address as
+// the first copy's, and that address is 8-byte aligned.
+TEST(TimedCode, EveryCopyReachesTheFirstCopysGlobals) {
+  const uint8_t body[] = {0x48, 0x8B, 0x05, 0x34, 0x12, 0x10, 0x00,  // mov rax, [rip + 0x101234]
+                          0x83, 0x40, 0x20, 0x01};                   // add dword [rax + 32], 1
+  const RipDisplacement rip[] = {{3, 7}};
+  const uint64_t code = 0x7f0000001000, ctx = code + 0x10000;
+  const uint32_t unroll = 9;
+  TimedCodeSpec spec{body, unroll, 0x100000, true};
+  spec.rip_displacements = rip;
+  const auto bytes = emit_timed_code(spec, code, ctx);
+  // Find the copies by their unpatched tail (the add), 11 bytes apart.
+  const uint8_t tail[] = {0x83, 0x40, 0x20, 0x01};
+  std::vector<uint64_t> targets;
+  for (auto at = bytes.begin(); (at = std::search(at, bytes.end(), std::begin(tail), std::end(tail))) != bytes.end();
+       ++at) {
+    const size_t copy = static_cast<size_t>(at - bytes.begin()) - 7;
+    ASSERT_EQ(bytes[copy + 2], 0x05);
+    int32_t disp;
+    std::memcpy(&disp, &bytes[copy + 3], 4);
+    targets.push_back(code + copy + 7 + static_cast<int64_t>(disp));
+  }
+  ASSERT_EQ(targets.size(), unroll);
+  for (uint64_t t : targets) EXPECT_EQ(t, targets[0]);
+  EXPECT_EQ(targets[0] % 8, 0u);
+  EXPECT_LT(targets[0] - (code + 0x101234), 0x1000u) << "near the unpatched first copy's target";
+}
+
 // The block must appear exactly `unroll` times, back to back, in the 64-byte
 // aligned loop, and the function must end with its end marker (int3), not a
 // `ret` that would need a harness address the block could reach.

@@ -46,7 +46,8 @@ struct ReadyMessage {
 // where no block can read it; a result without the job's key is not taken.
 struct JobHeader {
   uint32_t bytes = 0;
-  CanaryCycles clean_canary;  // lowest start-up canaries of any worker so far (0: none)
+  uint32_t rip_displacements = 0;  // RipDisplacement records after the bytes
+  CanaryCycles clean_canary;       // lowest start-up canaries of any worker so far (0: none)
   uint64_t key = 0;
 };
 
@@ -157,6 +158,7 @@ void close_other_fds(int keep) {
     }
     BlockTimer timer(options, has_avx);
     std::vector<uint8_t> block;
+    std::vector<RipDisplacement> rip;
     block.reserve(kMaxBlockBytes);
     set_limit(RLIMIT_CORE, 0);
     set_limit(RLIMIT_AS, virtual_memory_bytes() + (uint64_t{1} << 30));
@@ -182,16 +184,19 @@ void close_other_fds(int keep) {
       if (job.bytes > kMaxBlockBytes) {
         copy_text(out.reason, sizeof out.reason, "block too long");
         std::vector<char> sink(4096);
-        for (uint32_t left = job.bytes; left > 0;) {
-          uint32_t n = std::min<uint32_t>(left, 4096);
+        for (uint64_t left = job.bytes + uint64_t{job.rip_displacements} * sizeof(RipDisplacement); left > 0;) {
+          uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(left, 4096));
           if (!read_full(fd, sink.data(), n)) _exit(1);
           left -= n;
         }
       } else {
         block.resize(job.bytes);
         if (!read_full(fd, block.data(), job.bytes)) _exit(1);
+        if (job.rip_displacements > job.bytes) _exit(1);  // at most one per byte: a broken parent
+        rip.resize(job.rip_displacements);
+        if (!read_full(fd, rip.data(), rip.size() * sizeof(RipDisplacement))) _exit(1);
         timer.lower_canary_baseline(job.clean_canary);
-        Measurement m = timer.measure(block);
+        Measurement m = timer.measure(block, rip);
         out.measured = m.measured();
         out.throughput = m.throughput.value_or(0);
         out.tsc_per_cycle = m.tsc_per_cycle;
@@ -319,14 +324,15 @@ std::string WorkerProcess::reap() {
 }
 
 Measurement WorkerProcess::measure(std::span<const uint8_t> block, double timeout_seconds,
-                                   const CanaryCycles& clean_canary) {
+                                   const CanaryCycles& clean_canary, std::span<const RipDisplacement> rip) {
   Measurement m;
   if (!alive_) {
     m.reason = "worker not running";
     return m;
   }
-  JobHeader job{static_cast<uint32_t>(block.size()), clean_canary, job_key()};
-  if (!write_full(fd_, &job, sizeof job) || !write_full(fd_, block.data(), block.size())) {
+  JobHeader job{static_cast<uint32_t>(block.size()), static_cast<uint32_t>(rip.size()), clean_canary, job_key()};
+  if (!write_full(fd_, &job, sizeof job) || !write_full(fd_, block.data(), block.size()) ||
+      !write_full(fd_, rip.data(), rip.size() * sizeof(RipDisplacement))) {
     m.reason = "lost the worker: " + reap();
     return m;
   }

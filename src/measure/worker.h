@@ -35,7 +35,8 @@ class WorkerProcess {
   // an SMT sibling busy, would otherwise accept a whole batch of slow runs).
   // On a timeout or the child's death the result is unmeasurable with the
   // reason, and alive() turns false.
-  Measurement measure(std::span<const uint8_t> block, double timeout_seconds, const CanaryCycles& clean_canary = {});
+  Measurement measure(std::span<const uint8_t> block, double timeout_seconds, const CanaryCycles& clean_canary = {},
+                      std::span<const RipDisplacement> rip = {});
   bool alive() const { return alive_; }
   // The child's canary at start-up (median, cycles per iteration).
   CanaryCycles canary_baseline() const { return canary_baseline_; }
