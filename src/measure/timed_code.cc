@@ -9,6 +9,12 @@
 namespace surrogate::measure {
 namespace {
 
+int32_t read_int32(const uint8_t* p) {  // little-endian
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= uint32_t{p[i]} << (8 * i);
+  return static_cast<int32_t>(v);
+}
+
 // Appends instructions at a known run-time address, so RIP-relative
 // displacements to RunContext fields can be computed.
 class Emitter {
@@ -41,14 +47,12 @@ class Emitter {
 
   uint64_t address() const { return code_ + out_.size(); }
   size_t size() const { return out_.size(); }
-  // Adds `delta` to the little-endian int32 at byte `at` (false, unchanged, if the sum overflows).
-  bool add_to_int32(size_t at, int64_t delta) {
-    int32_t v = 0;
-    for (int i = 0; i < 4; ++i) v = static_cast<int32_t>(static_cast<uint32_t>(v) | uint32_t{out_[at + i]} << (8 * i));
-    const int64_t sum = int64_t{v} + delta;
-    if (sum < INT32_MIN || sum > INT32_MAX) return false;
+  // Adds `delta` to the little-endian int32 at byte `at`; left as it is if the sum would overflow
+  // (a displacement within 16 KiB of +-2 GiB: the copy then reaches its own target, as before v8).
+  void add_to_int32(size_t at, int64_t delta) {
+    const int64_t sum = int64_t{read_int32(&out_[at])} + delta;
+    if (sum < INT32_MIN || sum > INT32_MAX) return;
     for (int i = 0; i < 4; ++i) out_[at + i] = static_cast<uint8_t>(static_cast<uint32_t>(sum) >> (8 * i));
-    return true;
   }
   std::vector<uint8_t> take() { return std::move(out_); }
 
@@ -67,10 +71,8 @@ void emit_unrolled(Emitter& e, const TimedCodeSpec& spec) {
     int count[8] = {};
     for (const RipDisplacement& r : spec.rip_displacements) {
       if (r.offset + 4 > spec.block.size()) continue;
-      int32_t disp = 0;
-      for (int i = 0; i < 4; ++i)
-        disp = static_cast<int32_t>(static_cast<uint32_t>(disp) | uint32_t{spec.block[r.offset + i]} << (8 * i));
-      ++count[(first + r.instruction_end + static_cast<uint64_t>(int64_t{disp})) % 8];
+      const int64_t disp = read_int32(&spec.block[r.offset]);
+      ++count[(first + r.instruction_end + static_cast<uint64_t>(disp)) % 8];
     }
     int mode = 0;
     for (int m = 1; m < 8; ++m)
