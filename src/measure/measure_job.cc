@@ -64,9 +64,14 @@ bool is_disturbed(const util::JournalEntry& e) { return e.value.empty() && e.not
 nlohmann::json metadata(const Options& options, const Harness& harness, const JobOptions& job,
                         const JobSummary& summary, const std::vector<double>& ratios) {
   const HostInfo& h = harness.host();
-  char init[32], mxcsr[16];
+  char init[32], mxcsr[16], distinct_registers[160];
   std::snprintf(init, sizeof init, "0x%llx", static_cast<unsigned long long>(options.init_value));
   std::snprintf(mxcsr, sizeof mxcsr, "0x%04x", options.mxcsr());
+  std::snprintf(distinct_registers, sizeof distinct_registers,
+                "GPR number r (rax=0 ... r15=15) but rsp = init value + r x 0x%llx, rsp 0x%llx into its page; each "
+                "64-bit lane of xmm0-15 = init value",
+                static_cast<unsigned long long>(Options::kRegisterStride),
+                static_cast<unsigned long long>(options.rsp_page_offset()));
   return {
       {"tool", "surrogate measure"},
       {"version", job.tool_version},
@@ -114,8 +119,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"memory_layout", options.memory_layout_name()},
         {"registers",
          std::string(options.memory_layout == Options::MemoryLayout::kDistinct
-                         ? "GPR number r (rax=0 ... r15=15) but rsp = init value + r x 0x10100, rsp 0x400 into its "
-                           "page; each 64-bit lane of xmm0-15 = init value"
+                         ? distinct_registers
                          : "GPRs but rsp and each 64-bit lane of xmm0-15 = init value") +
              ", upper bits of ymm/zmm0-15 zero "
              "(vzeroupper), zmm16-31 and k0-k7 zero on AVX-512 hosts, at every loop iteration; x87 fninit; "
@@ -155,10 +159,7 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
-    << " tol=" << o.canary_tolerance;
-  // Journals of shared-layout runs from before the option existed match --memory shared.
-  if (o.memory_layout != Options::MemoryLayout::kShared) s << " memory=" << o.memory_layout_name();
-  s << "\n";
+    << " tol=" << o.canary_tolerance << " memory=" << o.memory_layout_name() << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
   return util::fingerprint_of(s.str());
 }
