@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -222,6 +223,12 @@ TEST(Cli, LlvmMcaHabits) {
             "surrogate optimize: unknown option '--mcpuu'; did you mean '--mcpu'? ('surrogate help optimize' lists "
             "them)\n");
   EXPECT_EQ(run("").status, 2);
+  // Any other usage error is one line, naming the command (CLI11 alone adds "Run with --help ...").
+  Result range = run("simulate -mcpu=haswell --jobs 0 " + in);
+  EXPECT_EQ(range.status, 2);
+  EXPECT_EQ(range.err.rfind("surrogate simulate: --jobs: ", 0), 0u) << range.err;
+  EXPECT_EQ(std::count(range.err.begin(), range.err.end(), '\n'), 1) << range.err;
+  EXPECT_TRUE(range.out.empty()) << range.out;
   if (std::filesystem::exists("/dev/full")) {
     const std::string err = dir() + "/full-stderr";
     const int rc = std::system((kBinary + " simulate -mcpu=haswell " + in + " >/dev/full 2>" + err).c_str());

@@ -158,9 +158,16 @@ int run_command_line(CLI::App& app, const std::vector<Command>& commands, int ar
     // --help and --version exit 0; usage errors exit 2, as getopt tools do.
     // A misspelt option is named first: it is why a required one may look
     // missing ("--mdel m.srg" is not "--model is required").
-    const std::string misspelt = e.get_exit_code() == 0 ? "" : unknown_option_message(app, app.remaining(true));
-    if (misspelt.empty()) return app.exit(e) == 0 ? 0 : 2;
-    std::cerr << misspelt << '\n';
+    // Any other usage error is one line too (CLI11's own adds a second,
+    // "Run with --help ..."), naming the command.
+    if (e.get_exit_code() == 0) return app.exit(e) == 0 ? 0 : 2;
+    std::string message = unknown_option_message(app, app.remaining(true));
+    if (message.empty()) {
+      const CLI::App& command = chosen_command(app);
+      const std::string cmd = command.get_parent() ? " " + command.get_name() : "";
+      message = "surrogate" + cmd + ": " + e.what() + " ('surrogate help" + cmd + "' lists the options)";
+    }
+    std::cerr << message << '\n';
     return 2;
   }
   for (const Command& c : commands) {
