@@ -44,7 +44,7 @@ struct JobBlock {
   // Where the block's RIP-relative displacements sit (the caller decodes the
   // block; block::rip_relative_fields), so every unrolled copy reaches the
   // same globals. Empty: none, or unknown.
-  std::vector<RipDisplacement> rip_displacements;
+  std::vector<RipDisplacement> rip_displacements = {};
 };
 
 struct JobOptions {

@@ -36,7 +36,9 @@ namespace surrogate::measure {
 
 // A RIP-relative displacement in a block: the disp32 at bytes [offset,
 // offset + 4) of the block's code, relative to the end of its instruction,
-// instruction_end bytes into the block.
+// instruction_end bytes into the block. The same two numbers as
+// block::RipRelativeField (which finds them by decoding): the measure layer
+// and its worker do not link the block layer or LLVM.
 struct RipDisplacement {
   uint32_t offset = 0;
   uint32_t instruction_end = 0;
@@ -59,7 +61,7 @@ struct TimedCodeSpec {
   // across the init value's 8-byte pattern, no chain through a global);
   // the first copy's targets are moved by up to 7 bytes so that most of
   // them are 8-byte aligned, as a compiler lays out globals.
-  std::span<const RipDisplacement> rip_displacements;
+  std::span<const RipDisplacement> rip_displacements = {};
 };
 
 // Bytes of the timed function for `spec`, to be executed at address `code_address`
