@@ -591,6 +591,14 @@ TEST(Cli, EvaluateComparesPredictionsWithLabels) {
   ASSERT_EQ(other.status, 0) << other.err;
   EXPECT_EQ(other.out.find("|   0.00% |  1.000 |"), std::string::npos) << other.out;
   EXPECT_NE(other.out.find("| block kind"), std::string::npos) << other.out;
+  // Rows that cannot be read are named, left out, and counted in the header.
+  std::string broken = slurp(skl);
+  broken.insert(broken.find('\n') + 1, "4801c,103\nzz,5\n");
+  Result unreadable = run("evaluate --labels " + hsw + " --predictions " + write("broken.csv", broken));
+  EXPECT_EQ(unreadable.status, 1) << unreadable.err;
+  EXPECT_NE(unreadable.out.find(", 0 without a prediction, 2 unreadable)\n"), std::string::npos) << unreadable.out;
+  EXPECT_NE(unreadable.err.find("broken.csv:2:"), std::string::npos) << unreadable.err;
+  EXPECT_NE(unreadable.err.find("2 rows could not be read"), std::string::npos) << unreadable.err;
   // Plots into a directory that is not there: one line, no tables.
   Result nowhere = run("evaluate --labels " + hsw + " --predictions " + skl + " --plots '" + dir() + "/no such dir/x'");
   EXPECT_NE(nowhere.status, 0);

@@ -56,6 +56,7 @@ int run(Options o) {
 
   dataset::Evaluation e = dataset::evaluate(labels, o.labels, predict, family);
   if (!o.predictions.empty()) e.join = joined.description();
+  e.unreadable = unreadable.size();
   dataset::write_evaluation_report(std::cout, e, o.title, o.labels);
   if (!o.plots.empty()) {
     dataset::write_evaluation_plots(o.plots, o.title, e);

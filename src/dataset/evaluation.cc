@@ -200,9 +200,11 @@ void write_evaluation_report(std::ostream& out, const Evaluation& e, const std::
   char buf[512];
   std::snprintf(buf, sizeof buf, "%s vs %s: %zu blocks compared", title.c_str(), labels_name.c_str(), e.truth.size());
   out << buf;
-  std::snprintf(buf, sizeof buf, " (skipped: %zu unlabelled, %zu undecodable, %zu without a prediction)\n",
-                e.unlabelled, e.undecodable, e.unpredicted);
+  std::snprintf(buf, sizeof buf, " (skipped: %zu unlabelled, %zu undecodable, %zu without a prediction", e.unlabelled,
+                e.undecodable, e.unpredicted);
   out << buf;
+  if (e.unreadable) out << ", " << e.unreadable << " unreadable";
+  out << ")\n";
   if (!e.join.empty()) out << "rows matched by " << e.join << "\n";
   out << "MAPE, p50/p90/p99: relative error |pred - true| / true; tau: Kendall's tau-b; means in cycles per 100 "
          "iterations\n";

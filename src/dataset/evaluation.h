@@ -29,6 +29,7 @@ struct Evaluation {
   std::vector<std::string> kind, length, source;                 // block_category, block_length_bucket, source family
   std::vector<std::string> hex;                                  // the block's machine code
   std::size_t unlabelled = 0, undecodable = 0, unpredicted = 0;  // rows skipped, by reason
+  std::size_t unreadable = 0;  // rows of either file that could not be read (the caller counts them)
   bool any_source = false;                                       // some row has a source application
   std::string join;  // how rows were matched to predictions, for the report; empty: not said
 
