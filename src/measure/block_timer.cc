@@ -277,15 +277,15 @@ void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll,
 
 // One timed run of `slot` with loop count `iterations`; ticks from RunContext.
 // Trapping code (block slots) runs with FS base `block_fs`, returning code with
-// the harness's (nullopt).
+// the harness's (nullopt); `keeps_segment_bases`: see FaultGuard::run.
 static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, const RunContext& inputs, size_t slot,
-                    uint64_t iterations, std::optional<uint64_t> block_fs) {
+                    uint64_t iterations, std::optional<uint64_t> block_fs, bool keeps_segment_bases) {
   Run r;
   code.context() = inputs;
   code.context().iterations = iterations;
   memory.reset();
   Fault fault;
-  if (!guard.run(code, slot, /*allow_mapping=*/true, &fault, block_fs)) {
+  if (!guard.run(code, slot, /*allow_mapping=*/true, &fault, block_fs, keeps_segment_bases)) {
     r.reason = fault.describe();
     return r;
   }
@@ -296,7 +296,8 @@ static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, co
 }
 
 uint64_t BlockTimer::run_ticks(Slot slot, uint64_t iterations, bool* faulted, std::string* reason) {
-  Run r = run_once(buffer_of(slot), *memory_, *guard_, run_inputs_, index_of(slot), iterations, fs_of(slot));
+  Run r = run_once(buffer_of(slot), *memory_, *guard_, run_inputs_, index_of(slot), iterations, fs_of(slot),
+                   keeps_segment_bases(slot));
   if (!r.ok) {
     *reason = r.reason;
     return 0;
@@ -327,7 +328,8 @@ BlockTimer::Pair BlockTimer::time_pair(Slot a, Slot b, uint32_t unroll_a, uint32
                                        bool b_first) {
   Pair p;
   auto run = [&](Slot s) {
-    return run_once(buffer_of(s), *memory_, *guard_, run_inputs_, index_of(s), iterations, fs_of(s));
+    return run_once(buffer_of(s), *memory_, *guard_, run_inputs_, index_of(s), iterations, fs_of(s),
+                    keeps_segment_bases(s));
   };
   Run first = run(b_first ? b : a);
   if (!first.ok) {
@@ -365,6 +367,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   m.unroll_b = ub;
 
   memory_->release_faulted_pages();
+  block_keeps_segment_bases_ = !may_touch_segment_bases(block);
   emit(kBlockA, block, ua, rip);
   emit(kBlockB, block, ub, rip);
   std::string reason;

@@ -127,6 +127,10 @@ class BlockTimer {
   std::optional<uint64_t> fs_of(Slot slot) const {
     return slot >= kBlockA ? std::optional<uint64_t>(options_.init_value) : std::nullopt;
   }
+  // The block being measured can neither read nor change a segment base
+  // (may_touch_segment_bases): its runs keep the harness's FS (FaultGuard::run).
+  bool block_keeps_segment_bases_ = false;
+  bool keeps_segment_bases(Slot slot) const { return slot >= kBlockA && block_keeps_segment_bases_; }
   RunContext run_inputs_;  // the harness's values for every run (block_rsp, MXCSRs, vector init)
   std::unique_ptr<FaultGuard> guard_;
   uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0,

@@ -76,6 +76,12 @@ inline uint64_t harness_fs_base() {
   return v;
 }
 
+// Jumps to trapping code that keeps the harness's FS base.
+[[noreturn]] inline void jump_to(uint64_t target) {
+  asm volatile("jmp *%0" ::"r"(target) : "memory");
+  __builtin_unreachable();
+}
+
 // Jumps to trapping code with FS base `fs`, in one asm statement so that no
 // compiled code runs (and touches TLS) in between. The code never returns: it
 // ends in the handler, which siglongjmps back to run(). `jmp`, not `call`: the
@@ -95,7 +101,8 @@ inline uint64_t harness_fs_base() {
 // this function must not use the stack protector (it reads %fs:0x28).
 __attribute__((no_stack_protector)) void on_signal(int sig, siginfo_t* info, void* ucontext) {
   const uint64_t block_fs = g_has_fsgsbase ? read_fs_base() : g_block_fs;
-  if (g_armed) write_fs_base(g_harness_fs);
+  // (Equal when the running code kept the harness's FS: nothing to write.)
+  if (g_armed && block_fs != g_harness_fs) write_fs_base(g_harness_fs);
   // int3 reports no address: the end marker is known by the instruction
   // pointer just past it.
   const auto rip = static_cast<uint64_t>(static_cast<ucontext_t*>(ucontext)->uc_mcontext.gregs[REG_RIP]);
@@ -119,7 +126,7 @@ __attribute__((no_stack_protector)) void on_signal(int sig, siginfo_t* info, voi
     auto r = g_memory->map_page(address);
     if (r == BlockMemory::MapResult::kMapped) {
       g_faults = g_faults + 1;
-      write_fs_base(block_fs);
+      if (block_fs != g_harness_fs) write_fs_base(block_fs);
       return;  // resume: the access now hits the shared page
     }
     g_fault.page_cap = (r == BlockMemory::MapResult::kCapReached);
@@ -206,18 +213,31 @@ FaultGuard::~FaultGuard() {
   g_memory = nullptr;
 }
 
+bool may_touch_segment_bases(std::span<const uint8_t> code) {
+  for (size_t i = 0; i < code.size(); ++i) {
+    const uint8_t b = code[i];
+    if (b == 0x64 || b == 0x65 || b == 0x8E) return true;
+    if (b == 0x0F && i + 1 < code.size()) {
+      const uint8_t next = code[i + 1];
+      if (next == 0xAE || next == 0xA1 || next == 0xA9 || next == 0xB4 || next == 0xB5) return true;
+    }
+  }
+  return false;
+}
+
 bool FaultGuard::run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fault* fault,
-                     std::optional<uint64_t> block_fs) {
+                     std::optional<uint64_t> block_fs, bool keeps_segment_bases) {
   g_faults = 0;
   g_fault = Fault{};
   g_allow_mapping = allow_mapping;
   g_harness_fs = harness_fs_base();
-  g_block_fs = block_fs.value_or(g_harness_fs);
+  g_block_fs = keeps_segment_bases ? g_harness_fs : block_fs.value_or(g_harness_fs);
   g_end_marker = code.slot_address(slot) + code.code_size(slot) - sizeof kTimedCodeEnd;
   const unsigned harness_mxcsr = _mm_getcsr();
   const int how = sigsetjmp(g_jump, 0);
   if (how == 0) {
     g_armed = 1;
+    if (keeps_segment_bases) jump_to(code.slot_address(slot));       // ends at g_end_marker
     if (block_fs) jump_with_fs(code.slot_address(slot), *block_fs);  // ends at g_end_marker
     code.run(slot);                                                  // returning code comes back here
     g_armed = 0;
@@ -233,7 +253,7 @@ bool FaultGuard::run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fa
   // instructions still run (a Firecracker Zen 5 guest): there the block's
   // wrgsbase works too, and only arch_prctl resets GS for the kernel and the
   // CPU alike. (Harness code leaves GS alone: no system call after it.)
-  if (block_fs) {
+  if (block_fs && !keeps_segment_bases) {
     if (g_has_fsgsbase) {
       write_gs_base(0);
     } else {

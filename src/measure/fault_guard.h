@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 
 namespace surrogate::measure {
@@ -38,6 +39,12 @@ struct Fault {
 
 inline constexpr int kHarnessFaultExit = 100;
 
+// Whether machine code may read or change the FS or GS base or selector: it
+// holds a byte of an FS/GS prefix (64, 65), of rd/wr{fs,gs}base (0F AE), a
+// segment load (8E: mov Sreg; 0F A1/A9: pop fs/gs; 0F B4/B5: lfs/lgs).
+// Conservative: any such byte anywhere, operand bytes included, counts.
+bool may_touch_segment_bases(std::span<const uint8_t> code);
+
 class FaultGuard {
  public:
   FaultGuard(BlockMemory& memory, bool has_avx);
@@ -51,8 +58,12 @@ class FaultGuard {
   // base it runs with: its TLS accesses (%fs:0x28, the stack protector's)
   // reach block memory, not the harness's thread control block. Returning
   // code (harness-authored) is given nothing and runs with the harness's FS.
+  // `keeps_segment_bases`: trapping code that can neither read nor change the
+  // FS or GS base (may_touch_segment_bases() is false for its block) runs
+  // with the harness's FS: no FS switch and no GS reset (three system calls
+  // per run on a host without FSGSBASE), and nothing the block can observe.
   bool run(const CodeBuffer& code, size_t slot, bool allow_mapping, Fault* fault,
-           std::optional<uint64_t> block_fs = std::nullopt);
+           std::optional<uint64_t> block_fs = std::nullopt, bool keeps_segment_bases = false);
   // Pages mapped (faults resolved) during the last run.
   size_t faults_in_last_run() const;
 };

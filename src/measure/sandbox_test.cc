@@ -162,3 +162,20 @@ TEST(Sandbox, CodeBuffersAreNotNeighbours) {
 
 }  // namespace
 }  // namespace surrogate::measure
+
+// Which blocks run without the FS switch (FaultGuard::run): only those with
+// no byte of an instruction that reads or changes a segment base.
+TEST(Sandbox, SegmentBaseUseIsFoundInTheBytes) {
+  using B = std::vector<uint8_t>;
+  using surrogate::measure::may_touch_segment_bases;
+  EXPECT_FALSE(may_touch_segment_bases(B{0x48, 0x01, 0xD8}));                            // add rax, rbx
+  EXPECT_FALSE(may_touch_segment_bases(B{0x48, 0x8B, 0x07, 0x0F, 0xAF, 0xC0}));          // mov rax,[rdi]; imul eax,eax
+  EXPECT_TRUE(may_touch_segment_bases(B{0x64, 0x48, 0x8B, 0x04, 0x25, 0x28, 0, 0, 0}));  // mov rax, fs:0x28
+  EXPECT_TRUE(may_touch_segment_bases(B{0x65, 0x48, 0x8B, 0x07}));                       // mov rax, gs:[rdi]
+  EXPECT_TRUE(may_touch_segment_bases(B{0xF3, 0x48, 0x0F, 0xAE, 0xD8}));                 // wrgsbase rax
+  EXPECT_TRUE(may_touch_segment_bases(B{0xF3, 0x48, 0x0F, 0xAE, 0xC0}));                 // rdfsbase rax
+  EXPECT_TRUE(may_touch_segment_bases(B{0x8E, 0xE8}));                                   // mov gs, eax
+  EXPECT_TRUE(may_touch_segment_bases(B{0x0F, 0xA9}));                                   // pop gs
+  EXPECT_TRUE(may_touch_segment_bases(B{0x0F, 0xB5, 0x07}));                             // lgs eax, [rdi]
+  EXPECT_TRUE(may_touch_segment_bases(B{0x48, 0x83, 0xC0, 0x64}));  // add rax, 0x64: any such byte counts
+}
