@@ -6,7 +6,11 @@ difference |a - b| / ((a + b) / 2) over those: median, p90, p99, and the share
 within 1% / 5%. Blocks under --floor cycles/100 iterations in both runs are
 compared on an absolute scale instead (relative error is meaningless near 0).
 
-Usage: tools/compare_runs.py RUN1.csv RUN2.csv [--floor 5] [--worst 10]
+--by-speed: the ratio run 1 / run 2 (median, p10, p90) per class of run 2's
+value (cycles per 100 iterations), to see whether one run is slow on fast
+blocks only (other load contending for dispatch or ports) or on all.
+
+Usage: tools/compare_runs.py RUN1.csv RUN2.csv [--floor 5] [--worst 10] [--by-speed]
 """
 import argparse, csv, statistics, sys
 
@@ -27,6 +31,7 @@ def main():
     ap.add_argument("b")
     ap.add_argument("--floor", type=float, default=5.0)
     ap.add_argument("--worst", type=int, default=0)
+    ap.add_argument("--by-speed", action="store_true")
     args = ap.parse_args()
     a, b = load(args.a), load(args.b)
     keys = [k for k in a if k in b]
@@ -48,6 +53,13 @@ def main():
           f"within 5%: {100.0 * sum(v <= 0.05 for v in r) / len(r):.1f}%")
     if small:
         print(f"{len(small)} blocks under {args.floor}: median absolute difference {statistics.median(small):.3f}")
+    if args.by_speed:
+        classes = ((0, 100), (100, 300), (300, 1000), (1000, float("inf")))
+        for lo, hi in classes:
+            ratios = [a[k] / b[k] for k in both if lo <= b[k] < hi and b[k] > 0]
+            if ratios:
+                print(f"  run 2 in [{lo}, {hi}): {len(ratios)} blocks, ratio run 1 / run 2 median "
+                      f"{statistics.median(ratios):.3f}, p10 {quantile(ratios, 0.1):.3f}, p90 {quantile(ratios, 0.9):.3f}")
     for v, k in sorted(rel, reverse=True)[: args.worst]:
         print(f"  {100 * v:7.2f}%  {a[k]:10.2f} {b[k]:10.2f}  {k}")
 
