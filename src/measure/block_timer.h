@@ -45,12 +45,6 @@ class BlockMemory;
 class CodeBuffer;
 class FaultGuard;
 
-// Undisturbed cost of each canary, cycles per iteration (0: unknown).
-struct CanaryCycles {
-  double zero_idioms = 0;
-  double loads = 0;
-};
-
 // The clock reference's start-up self-check (medians over the start-up repetitions).
 struct ReferenceCheck {
   double imul_cycles = 0;    // dependent imul r64 chain, reference cycles per instruction (3 when right)

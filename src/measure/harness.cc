@@ -106,8 +106,13 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
       if (s.canary.zero_idioms > 0) zero_idioms.push_back(s.canary.zero_idioms);
       if (s.canary.loads > 0) loads.push_back(s.canary.loads);
     }
-    clean_canary = {zero_idioms.empty() ? 0 : quantile(zero_idioms, kStartCanaryQuantile),
-                    loads.empty() ? 0 : quantile(loads, kStartCanaryQuantile)};
+    run_canary_ = {zero_idioms.empty() ? 0 : quantile(zero_idioms, kStartCanaryQuantile),
+                   loads.empty() ? 0 : quantile(loads, kStartCanaryQuantile)};
+    // The host's quiet record, where lower: this run may have started while
+    // the core was shared (Options::quiet_canary).
+    auto lower = [](double run, double quiet) { return quiet > 0 && (run <= 0 || quiet < run) ? quiet : run; };
+    clean_canary = {lower(run_canary_.zero_idioms, options_.quiet_canary.zero_idioms),
+                    lower(run_canary_.loads, options_.quiet_canary.loads)};
     reference_check_ = check;
   };
 

@@ -46,6 +46,10 @@ class Harness {
   // (zeros before any). A worker whose check fails does not start: measure()
   // throws after three such starts, naming the host and the figures.
   ReferenceCheck reference_check() const { return reference_check_; }
+  // This run's own clean canary baseline (a low quantile of its accepted
+  // worker starts' baselines; zeros before any), before
+  // Options::quiet_canary lowers it: what QuietCanaryRecord remembers.
+  CanaryCycles run_canary() const { return run_canary_; }
 
  private:
   Options options_;
@@ -53,6 +57,7 @@ class Harness {
   unsigned jobs_ = 1;
   std::vector<int> cpus_;           // CPUs this process may run on
   ReferenceCheck reference_check_;  // written under measure()'s delivery lock
+  CanaryCycles run_canary_;         // likewise
 };
 
 }  // namespace surrogate::measure

@@ -352,6 +352,32 @@ TEST_F(HarnessTest, ReportsTheReferenceSelfCheck) {
   });
 }
 
+// A run that starts while another tenant shares the core learns a contended
+// canary baseline; the host's quiet record (Options::quiet_canary) is what
+// repetitions are judged against when it is lower. A record far below what
+// the canaries can read flags every repetition: no value is written. One
+// above this run's baseline changes nothing (the record only ever lowers it).
+TEST_F(HarnessTest, AQuietCanaryRecordBelowThisRunsBaselineJudgesTheRepetitions) {
+  Options o = test_options();
+  o.passes = 1;
+  o.quiet_canary = {0.05, 0.05};  // cycles per iteration: far below any core's 12 zero idioms or 3 loads
+  Harness strict(o);
+  for (const Measurement& m : strict.measure({kAddChain, kZeroIdiom})) {
+    EXPECT_FALSE(m.measured()) << m.throughput.value_or(0);
+    EXPECT_EQ(m.reason.rfind("disturbed by other load", 0), 0u) << m.reason;
+  }
+  EXPECT_GT(strict.run_canary().zero_idioms, 0.05);
+  EXPECT_GT(strict.run_canary().loads, 0.05);
+  with_retries([&] {
+    Options lenient = test_options();
+    lenient.quiet_canary = {1000, 1000};
+    Harness harness(lenient);
+    auto r = harness.measure({kAddChain});
+    EXPECT_NEAR(per_instruction(r[0], 8), 1.0, 0.05);
+    EXPECT_LT(harness.run_canary().zero_idioms, 1000);
+  });
+}
+
 TEST(HostInfo, IdentifiesTheCpu) {
   HostInfo h = host_info();
 #if defined(__x86_64__)

@@ -15,6 +15,7 @@
 #include "measure/estimate.h"
 #include "measure/harness.h"
 #include "measure/host_info.h"
+#include "measure/quiet_canary_record.h"
 #include "util/atomic_file.h"
 #include "util/hex.h"
 #include "util/progress.h"
@@ -55,6 +56,10 @@ nlohmann::json known_answer_hosts() {
       "not yet v8"};
 }
 
+// The method's name and version, in the journal fingerprint and the quiet
+// canary record (a new version forgets both).
+constexpr const char* kMethod = "measure v8";
+
 // Journal notes: "tsc=<ratio>" for a measured block, else the reason.
 constexpr const char* kRatioNote = "tsc=";
 
@@ -62,7 +67,8 @@ constexpr const char* kRatioNote = "tsc=";
 bool is_disturbed(const util::JournalEntry& e) { return e.value.empty() && e.note.rfind("disturbed", 0) == 0; }
 
 nlohmann::json metadata(const Options& options, const Harness& harness, const JobOptions& job,
-                        const JobSummary& summary, const std::vector<double>& ratios) {
+                        const JobSummary& summary, const std::vector<double>& ratios, const CanaryCycles& run_canary,
+                        const CanaryCycles& quiet, size_t quiet_runs) {
   const HostInfo& h = harness.host();
   char init[32], mxcsr[16], distinct_registers[160];
   std::snprintf(init, sizeof init, "0x%llx", static_cast<unsigned long long>(options.init_value));
@@ -111,10 +117,18 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"known_answer_tests_passed_on", known_answer_hosts()},
         {"canaries",
          "twelve zero idioms and three independent loads, timed in every repetition; baseline: 20th "
-         "percentile of a worker's start-up repetitions whose reference agreed with the imul chain; a repetition "
+         "percentile of a worker's start-up repetitions whose reference agreed with the imul chain, 20th "
+         "percentile over the run's worker starts, or the host's quiet record where lower; a repetition "
          "is disturbed when a canary reads above canary_tolerance x or below 0.8 x its baseline (below: the "
          "clock reference read slow), or its clock ratio is more than 25% off the worker's start-up ratio"},
         {"canary_tolerance", options.canary_tolerance},
+        {"canary_baseline_cycles",
+         {{"this_run", {{"zero_idioms", run_canary.zero_idioms}, {"loads", run_canary.loads}}},
+          {"quiet_record", {{"zero_idioms", quiet.zero_idioms}, {"loads", quiet.loads}}},
+          {"quiet_record_runs", quiet_runs},
+          {"rule",
+           "repetitions judged against the lower of this run's baseline and the quiet record (the 25th "
+           "percentile of the last runs' baselines on this host, kept in the user's state directory)"}}},
         {"init_value", init},
         {"memory_layout", options.memory_layout_name()},
         {"registers",
@@ -155,7 +169,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
 
 std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& o) {
   std::ostringstream s;
-  s << "measure v8 " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
+  s << kMethod << " " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
@@ -166,7 +180,12 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
 
 JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& options, const JobOptions& job,
                            std::ostream& log) {
-  Harness harness(options);  // refuses unsupported hosts
+  // Repetitions are judged against the host's quiet canary record where it
+  // is lower than this run's own start-up baseline (quiet_canary_record.h).
+  QuietCanaryRecord record(host_info().identity(), kMethod);
+  Options judged = options;
+  judged.quiet_canary = record.quiet();
+  Harness harness(judged);  // refuses unsupported hosts
   JobSummary summary;
   summary.blocks = blocks.size();
 
@@ -265,6 +284,24 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     }
   }
   summary.tsc_per_cycle = ratios.empty() ? 0.0 : median(ratios);
+  // This run's canaries against the host's record: a run whose baseline sat
+  // well above the record shared its cores the whole time (its repetitions
+  // were judged against the record, and fewer blocks passed).
+  const CanaryCycles run_canary = harness.run_canary(), quiet = judged.quiet_canary;
+  if (quiet.zero_idioms > 0 && run_canary.zero_idioms > 0 &&
+      (run_canary.zero_idioms > options.canary_tolerance * quiet.zero_idioms ||
+       run_canary.loads > options.canary_tolerance * quiet.loads)) {
+    char buf[300];
+    std::snprintf(buf, sizeof buf,
+                  "surrogate measure: the canaries read %.2fx and %.2fx this host's quiet record (%s): other load "
+                  "shared the cores; repetitions were judged against the record\n",
+                  run_canary.zero_idioms / quiet.zero_idioms, run_canary.loads / quiet.loads, record.path().c_str());
+    log << buf;
+  }
+  const size_t quiet_runs = record.runs();
+  std::string why;
+  if (!record.remember(run_canary, &why))
+    log << "surrogate measure: warning: could not update the quiet canary record: " << why << "\n";
 
   util::AtomicFile out(job.output);
   out.stream() << "hex,throughput" << job.identity_header << "\n";
@@ -276,7 +313,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   out.commit();
   if (job.output != "-")
     util::write_file_atomically(job.output + ".meta.json",
-                                metadata(options, harness, job, summary, ratios).dump(2) + "\n");
+                                metadata(options, harness, job, summary, ratios, run_canary, quiet, quiet_runs).dump(2) + "\n");
   journal.remove();
   return summary;
 }

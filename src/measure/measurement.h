@@ -22,6 +22,12 @@
 
 namespace surrogate::measure {
 
+// Undisturbed cost of each canary (block_timer.h), cycles per iteration (0: unknown).
+struct CanaryCycles {
+  double zero_idioms = 0;
+  double loads = 0;
+};
+
 struct Options {
   // Unroll factors a < b; throughput = (L_b - L_a) / (b - a) per iteration.
   // Per block they are scaled up together (same ratio) until a x bytes >=
@@ -97,6 +103,13 @@ struct Options {
   // A repetition is disturbed when the canary measures more than
   // canary_tolerance x the lowest worker start-up median of the canary.
   double canary_tolerance = 1.1;
+  // What this host's canaries read when it was quiet, from earlier runs
+  // (quiet_canary_record.h; zeros: nothing remembered). Repetitions are
+  // judged against the lower of it and this run's own start-up baseline: a
+  // run that starts while another tenant shares the core learns a contended
+  // baseline, and on a Zen 5 guest such a run wrote values 1.17x the quiet
+  // ones at the median (up to 4x) with every canary check passing.
+  CanaryCycles quiet_canary;
   // Cap on pages one block may fault in (each mapped onto the shared page).
   size_t max_faulted_pages = 256;
   // Worker processes in parallel; 0 = one per CPU this process may run on.
