@@ -63,6 +63,14 @@ constexpr double kClockBand = 0.25;
 // was slowed too (grows_with_unrolling). Quiet, the runs of a series agree
 // within 0.5%.
 constexpr double kRunAgreement = 0.02;
+// The harness's own runs are shorter than the block's (Options::target_ticks):
+// the calibration's b run lasts half as long, each canary's a quarter. Together
+// they were 3/4 of the timed code (one pair each of calibration, two canaries
+// and the block per repetition). A canary has only to see a 10% slowdown, and
+// two calibrations still bracket each block; on 2,000 held-out blocks of a
+// Zen 5 guest two runs agreed with a full-length run as closely as two
+// full-length runs did (median 0.34%, p90 1.2-1.3%; BENCHMARKS.md 26).
+constexpr uint64_t kCalibrationTicksDivisor = 2, kCanaryTicksDivisor = 4;
 // Quantile of the start-up canary readings taken as their undisturbed cost.
 constexpr double kCanaryBaselineQuantile = 0.2;
 // Twelve zero idioms (xor eax,eax; xor ecx,ecx; ... over six registers,
@@ -137,13 +145,14 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   emit(kLoadA, kLoadCanary, load_a_);
   emit(kLoadB, kLoadCanary, load_b_);
   std::string reason;
-  cal_iterations_ = choose_iterations(kCalB, &reason);
+  const uint64_t ticks = options_.target_ticks;
+  cal_iterations_ = choose_iterations(kCalB, ticks / kCalibrationTicksDivisor, &reason);
   if (cal_iterations_ == 0) throw std::runtime_error("calibration code failed: " + reason);
-  canary_iterations_ = choose_iterations(kCanB, &reason);
+  canary_iterations_ = choose_iterations(kCanB, ticks / kCanaryTicksDivisor, &reason);
   if (canary_iterations_ == 0) throw std::runtime_error("canary code failed: " + reason);
-  load_iterations_ = choose_iterations(kLoadB, &reason);
+  load_iterations_ = choose_iterations(kLoadB, ticks / kCanaryTicksDivisor, &reason);
   if (load_iterations_ == 0) throw std::runtime_error("load canary code failed: " + reason);
-  imul_iterations_ = choose_iterations(kImulB, &reason);
+  imul_iterations_ = choose_iterations(kImulB, ticks, &reason);
   if (imul_iterations_ == 0) throw std::runtime_error("imul check code failed: " + reason);
 
   // Start-up repetitions: the reference, the imul chain and both canaries.
@@ -277,13 +286,16 @@ void BlockTimer::emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll,
 
 // One timed run of `slot` with loop count `iterations`; ticks from RunContext.
 // Trapping code (block slots) runs with FS base `block_fs`, returning code with
-// the harness's (nullopt); `keeps_segment_bases`: see FaultGuard::run.
+// the harness's (nullopt); `keeps_segment_bases`: see FaultGuard::run. Block
+// runs start from freshly filled memory; the harness's own code only reads
+// the stack page (the load canary), whatever it holds, and a refill before
+// each of its runs cost 3% of a worker's time.
 static Run run_once(CodeBuffer& code, BlockMemory& memory, FaultGuard& guard, const RunContext& inputs, size_t slot,
                     uint64_t iterations, std::optional<uint64_t> block_fs, bool keeps_segment_bases) {
   Run r;
   code.context() = inputs;
   code.context().iterations = iterations;
-  memory.reset();
+  if (block_fs) memory.reset();
   Fault fault;
   if (!guard.run(code, slot, /*allow_mapping=*/true, &fault, block_fs, keeps_segment_bases)) {
     r.reason = fault.describe();
@@ -307,19 +319,19 @@ uint64_t BlockTimer::run_ticks(Slot slot, uint64_t iterations, bool* faulted, st
 }
 
 // Loop count M such that a run of `slot_b` lasts about target_ticks; 0 on a fault.
-uint64_t BlockTimer::choose_iterations(Slot slot_b, std::string* reason) {
+uint64_t BlockTimer::choose_iterations(Slot slot_b, uint64_t target_ticks, std::string* reason) {
   uint64_t best = std::numeric_limits<uint64_t>::max();
   for (int i = 0; i < 3; ++i) {  // the first run may fault pages in
     uint64_t t = run_ticks(slot_b, 1, nullptr, reason);
     if (t == 0 && !reason->empty()) return 0;
     best = std::min(best, std::max<uint64_t>(t, 1));
   }
-  uint64_t m = std::clamp<uint64_t>(options_.target_ticks / best, 1, kMaxIterations);
+  uint64_t m = std::clamp<uint64_t>(target_ticks / best, 1, kMaxIterations);
   // The M=1 run is dominated by fixed overhead for short bodies: correct once.
   uint64_t t = run_ticks(slot_b, m, nullptr, reason);
   if (t == 0 && !reason->empty()) return 0;
-  if (t > 0 && t < options_.target_ticks / 2)
-    m = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(m) * options_.target_ticks / t), 1,
+  if (t > 0 && t < target_ticks / 2)
+    m = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(m) * target_ticks / t), 1,
                              kMaxIterations);
   return m;
 }
@@ -371,7 +383,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   emit(kBlockA, block, ua, rip);
   emit(kBlockB, block, ub, rip);
   std::string reason;
-  uint64_t iterations = choose_iterations(kBlockB, &reason);  // also the warm-up at b
+  uint64_t iterations = choose_iterations(kBlockB, options_.target_ticks, &reason);  // also the warm-up at b
   if (iterations == 0 || run_ticks(kBlockA, 1, nullptr, &reason) == 0) {
     m.reason = reason.empty() ? "timing failed" : reason;
     m.faulted_pages = static_cast<uint32_t>(memory_->faulted_pages());

@@ -4,7 +4,8 @@
 // warm up once at b with page mapping on (every page the loop touches is
 // faulted in then: registers are reset at each iteration, so the touched set
 // does not depend on M), choose the loop count M so that a run at b lasts
-// about Options::target_ticks, then repeat until `repetitions` clean results:
+// about Options::target_ticks (the harness's own runs below: shorter), then
+// repeat until `repetitions` clean results:
 //   calibration  a dependent chain of Options::reference_instruction (`add
 //                rax, rbx`, 1 cycle each) -> ticks per cycle
 //   block        (L_b - L_a) / ((b - a) M) ticks, / ticks per cycle -> cycles
@@ -98,7 +99,7 @@ class BlockTimer {
   std::pair<uint32_t, uint32_t> unroll_factors(size_t bytes) const;
   void emit(Slot slot, std::span<const uint8_t> body, uint32_t unroll, std::span<const RipDisplacement> rip = {});
   uint64_t run_ticks(Slot slot, uint64_t iterations, bool* faulted, std::string* reason);
-  uint64_t choose_iterations(Slot slot_b, std::string* reason);
+  uint64_t choose_iterations(Slot slot_b, uint64_t target_ticks, std::string* reason);
   static bool grows_with_unrolling(const Pair& p);
   // Times the a run, then the b run (the b run first when `b_first`).
   Pair time_pair(Slot a, Slot b, uint32_t unroll_a, uint32_t unroll_b, uint64_t iterations, bool b_first = false);

@@ -99,6 +99,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"min_unrolled_bytes", options.min_unrolled_bytes},
         {"max_unrolled_bytes", options.max_unrolled_bytes},
         {"target_ticks_per_run", options.target_ticks},
+        {"harness_runs", "calibration runs last 1/2 and canary runs 1/4 of target_ticks_per_run"},
         {"repetitions", options.repetitions},
         {"passes", options.passes},
         {"max_attempts", options.max_attempts},
@@ -171,7 +172,7 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
   std::ostringstream s;
   s << kMethod << " " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
-    << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
+    << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks << "/2/4"
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
     << " tol=" << o.canary_tolerance << " memory=" << o.memory_layout_name() << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
