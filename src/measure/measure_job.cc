@@ -56,9 +56,16 @@ nlohmann::json known_answer_hosts() {
       "not yet v8"};
 }
 
-// The method's name and version, in the journal fingerprint and the quiet
-// canary record (a new version forgets both).
+// The method's name and version, in the journal fingerprint.
 constexpr const char* kMethod = "measure v8";
+
+// What the quiet canary record is kept per: the method and the length of the
+// timed runs. The canaries' cycles per iteration depend on their run length
+// (twelve zero idioms read 1.95-1.98 cycles at full length, 2.09-2.13 at a
+// quarter, on a Zen 5 guest), so a record of another length is not this one's.
+std::string canary_record_method(const Options& o) {
+  return std::string(kMethod) + " ticks=" + std::to_string(o.target_ticks) + "/2/4";
+}
 
 // Journal notes: "tsc=<ratio>" for a measured block, else the reason.
 constexpr const char* kRatioNote = "tsc=";
@@ -183,7 +190,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
                            std::ostream& log) {
   // Repetitions are judged against the host's quiet canary record where it
   // is lower than this run's own start-up baseline (quiet_canary_record.h).
-  QuietCanaryRecord record(host_info().identity(), kMethod);
+  QuietCanaryRecord record(host_info().identity(), canary_record_method(options));
   Options judged = options;
   judged.quiet_canary = record.quiet();
   Harness harness(judged);  // refuses unsupported hosts
