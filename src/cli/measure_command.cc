@@ -64,7 +64,7 @@ int run(Options o) {
     std::vector<measure::RipDisplacement> rip;
     for (const block::RipRelativeField& f : block::rip_relative_fields(b)) rip.push_back({f.offset, f.instruction_end});
     job_blocks.push_back({b.name, std::move(b.bytes), std::move(hex), b.error.has_value(), std::move(identity),
-                          std::move(hint), std::move(rip)});
+                          std::move(hint), std::move(rip), static_cast<uint32_t>(b.instructions.size())});
   }
 
   measure::JobOptions job;

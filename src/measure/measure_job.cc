@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "measure/estimate.h"
 #include "measure/harness.h"
@@ -107,6 +108,9 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"max_unrolled_bytes", options.max_unrolled_bytes},
         {"target_ticks_per_run", options.target_ticks},
         {"harness_runs", "calibration runs last 1/2 and canary runs 1/4 of target_ticks_per_run"},
+        {"plausibility",
+         "a reading faster than 16 instructions per cycle (8 macro-ops renamed per cycle, two instructions per "
+         "fused macro-op) is a misreading: measured again in the next round, then left unmeasured"},
         {"repetitions", options.repetitions},
         {"passes", options.passes},
         {"max_attempts", options.max_attempts},
@@ -179,7 +183,8 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
   std::ostringstream s;
   s << kMethod << " " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
-    << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks << "/2/4"
+    << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
+    << "/2/4"
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
     << " tol=" << o.canary_tolerance << " memory=" << o.memory_layout_name() << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
@@ -232,6 +237,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   // round, after a wait that doubles each time (the load comes in bursts of
   // seconds on shared hosts).
   double waited = 0, wait = 1;
+  std::unordered_set<size_t> misread;  // blocks that read faster than any core runs them, once
   for (int round = 0; !todo.empty(); ++round) {
     std::vector<std::vector<uint8_t>> todo_bytes;
     std::vector<std::vector<RipDisplacement>> todo_rip;
@@ -246,7 +252,19 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
         todo_bytes,
         [&](size_t k, const Measurement& m) {
           util::JournalEntry e;
-          if (m.throughput) {
+          const uint32_t n = blocks[todo[k]].instructions;
+          if (m.throughput && n > 0 && *m.throughput < 0.97 * 100 * n / kMaxInstructionsPerCycle) {
+            // The first time like a disturbed block (measured again, also on
+            // resume); the second time final.
+            const bool first = misread.insert(todo[k]).second;
+            char reason[200];
+            std::snprintf(reason, sizeof reason,
+                          "%s: %.2f cycles per 100 iterations is faster than %g instructions per cycle (%u "
+                          "instructions)",
+                          first ? "disturbed or misread" : "misread twice", *m.throughput, kMaxInstructionsPerCycle, n);
+            e = {"", reason};
+            if (first) disturbed.push_back(todo[k]);
+          } else if (m.throughput) {
             char note[32];
             std::snprintf(note, sizeof note, "%s%.5f", kRatioNote, m.tsc_per_cycle);
             e = {format_throughput(*m.throughput), note};
@@ -320,8 +338,9 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   }
   out.commit();
   if (job.output != "-")
-    util::write_file_atomically(job.output + ".meta.json",
-                                metadata(options, harness, job, summary, ratios, run_canary, quiet, quiet_runs).dump(2) + "\n");
+    util::write_file_atomically(
+        job.output + ".meta.json",
+        metadata(options, harness, job, summary, ratios, run_canary, quiet, quiet_runs).dump(2) + "\n");
   journal.remove();
   return summary;
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "measure/host_info.h"
+#include "measure/retry_on_noise_test_support.h"
 #include "util/result_journal.h"
 
 namespace surrogate::measure {
@@ -61,6 +62,31 @@ TEST_F(MeasureJobTest, WritesCsvMetadataAndReasons) {
   EXPECT_EQ(meta["cpu"]["identity"], host_info().identity());
   EXPECT_GT(meta["tsc_ticks_per_core_cycle"]["median"].get<double>(), 0);
   EXPECT_EQ(meta["method"]["denormal_policy"], options_.denormal_policy());
+}
+
+// A block cannot run faster than 16 instructions per cycle: a reading below
+// that (here forced by claiming 100 instructions for one add, 100 cycles per
+// 100 iterations) is not written; the block is measured again in the next
+// round, then left unmeasured with the reason. The true count passes.
+// Retried on noise: other load can give either block up as disturbed.
+TEST_F(MeasureJobTest, AReadingFasterThanAnyCoreIsNotWritten) {
+  std::vector<JobBlock> blocks = {{"in:1", {0x48, 0x01, 0xCB}, "", false, "", ""},
+                                  {"in:2", {0x48, 0x01, 0xC0}, "", false, "", ""}};
+  blocks[0].instructions = 100;  // floor 0.97 x 100 x 100 / 16 = 606 cycles per 100 iterations
+  blocks[1].instructions = 1;
+  job_.disturbed_retry_seconds = 1;  // one more round after a 1 s wait
+  with_retries([&] {
+    fs::remove(out_);
+    log_.str("");
+    JobSummary s = run_measure_job(blocks, options_, job_, log_);
+    EXPECT_EQ(s.measured, 1u);
+    std::string csv = slurp(out_);
+    EXPECT_NE(csv.find("\n4801cb,\n"), std::string::npos) << csv;
+    EXPECT_EQ(csv.find("\n4801c0,\n"), std::string::npos) << csv;
+    EXPECT_NE(log_.str().find("in:1: unmeasurable 4801cb: misread twice: "), std::string::npos) << log_.str();
+    EXPECT_NE(log_.str().find("is faster than 16 instructions per cycle (100 instructions)"), std::string::npos)
+        << log_.str();
+  });
 }
 
 // A journal left by a killed run is reused: its finished block is not
