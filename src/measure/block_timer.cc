@@ -63,14 +63,14 @@ constexpr double kClockBand = 0.25;
 // was slowed too (grows_with_unrolling). Quiet, the runs of a series agree
 // within 0.5%.
 constexpr double kRunAgreement = 0.02;
-// The harness's own runs are shorter than the block's (Options::target_ticks):
-// the calibration's b run lasts half as long, each canary's a quarter. Together
+// The harness's own runs are shorter than the block's (Options::target_ticks,
+// Options::kCalibrationTicksDivisor and kCanaryTicksDivisor): the
+// calibration's b run lasts half as long, each canary's a quarter. Together
 // they were 3/4 of the timed code (one pair each of calibration, two canaries
 // and the block per repetition). A canary has only to see a 10% slowdown, and
 // two calibrations still bracket each block; on 2,000 held-out blocks of a
 // Zen 5 guest two runs agreed with a full-length run as closely as two
 // full-length runs did (median 0.34%, p90 1.2-1.3%; BENCHMARKS.md 26).
-constexpr uint64_t kCalibrationTicksDivisor = 2, kCanaryTicksDivisor = 4;
 // Quantile of the start-up canary readings taken as their undisturbed cost.
 constexpr double kCanaryBaselineQuantile = 0.2;
 // Twelve zero idioms (xor eax,eax; xor ecx,ecx; ... over six registers,
@@ -146,11 +146,11 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   emit(kLoadB, kLoadCanary, load_b_);
   std::string reason;
   const uint64_t ticks = options_.target_ticks;
-  cal_iterations_ = choose_iterations(kCalB, ticks / kCalibrationTicksDivisor, &reason);
+  cal_iterations_ = choose_iterations(kCalB, ticks / Options::kCalibrationTicksDivisor, &reason);
   if (cal_iterations_ == 0) throw std::runtime_error("calibration code failed: " + reason);
-  canary_iterations_ = choose_iterations(kCanB, ticks / kCanaryTicksDivisor, &reason);
+  canary_iterations_ = choose_iterations(kCanB, ticks / Options::kCanaryTicksDivisor, &reason);
   if (canary_iterations_ == 0) throw std::runtime_error("canary code failed: " + reason);
-  load_iterations_ = choose_iterations(kLoadB, ticks / kCanaryTicksDivisor, &reason);
+  load_iterations_ = choose_iterations(kLoadB, ticks / Options::kCanaryTicksDivisor, &reason);
   if (load_iterations_ == 0) throw std::runtime_error("load canary code failed: " + reason);
   imul_iterations_ = choose_iterations(kImulB, ticks, &reason);
   if (imul_iterations_ == 0) throw std::runtime_error("imul check code failed: " + reason);

@@ -64,9 +64,7 @@ constexpr const char* kMethod = "measure v8";
 // timed runs. The canaries' cycles per iteration depend on their run length
 // (twelve zero idioms read 1.95-1.98 cycles at full length, 2.09-2.13 at a
 // quarter, on a Zen 5 guest), so a record of another length is not this one's.
-std::string canary_record_method(const Options& o) {
-  return std::string(kMethod) + " ticks=" + std::to_string(o.target_ticks) + "/2/4";
-}
+std::string canary_record_method(const Options& o) { return std::string(kMethod) + " ticks=" + o.run_lengths(); }
 
 // Journal notes: "tsc=<ratio>" for a measured block, else the reason.
 constexpr const char* kRatioNote = "tsc=";
@@ -107,7 +105,9 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"min_unrolled_bytes", options.min_unrolled_bytes},
         {"max_unrolled_bytes", options.max_unrolled_bytes},
         {"target_ticks_per_run", options.target_ticks},
-        {"harness_runs", "calibration runs last 1/2 and canary runs 1/4 of target_ticks_per_run"},
+        {"harness_runs", "calibration runs last 1/" + std::to_string(Options::kCalibrationTicksDivisor) +
+                             " and canary runs 1/" + std::to_string(Options::kCanaryTicksDivisor) +
+                             " of target_ticks_per_run"},
         {"plausibility",
          "a reading faster than 16 instructions per cycle (8 macro-ops renamed per cycle, two instructions per "
          "fused macro-op) is a misreading: measured again in the next round, then left unmeasured"},
@@ -183,8 +183,7 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
   std::ostringstream s;
   s << kMethod << " " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
-    << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.target_ticks
-    << "/2/4"
+    << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.run_lengths()
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
     << " tol=" << o.canary_tolerance << " memory=" << o.memory_layout_name() << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";

@@ -69,6 +69,14 @@ struct Options {
   // TSC ticks aimed at for one timed run of the b-unrolled loop (about 10 us),
   // far above the TSC granularity.
   uint64_t target_ticks = 25000;
+  // The harness's own runs last target_ticks / these: the calibration's and
+  // the canaries' (block_timer.cc says why).
+  static constexpr uint64_t kCalibrationTicksDivisor = 2, kCanaryTicksDivisor = 4;
+  // "25000/2/4": the run lengths, for the journal fingerprint and the quiet canary record.
+  std::string run_lengths() const {
+    return std::to_string(target_ticks) + "/" + std::to_string(kCalibrationTicksDivisor) + "/" +
+           std::to_string(kCanaryTicksDivisor);
+  }
   // One instruction of the reference chain (see above); BlockTimer checks it
   // at start-up against a dependent imul chain. Tests replace it by ones that
   // must be refused.
