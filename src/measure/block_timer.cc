@@ -73,30 +73,14 @@ constexpr double kRunAgreement = 0.02;
 // full-length runs did (median 0.34%, p90 1.2-1.3%; BENCHMARKS.md 26).
 // Quantile of the start-up canary readings taken as their undisturbed cost.
 constexpr double kCanaryBaselineQuantile = 0.2;
-// The width canary: six independent loads from the stack interleaved with
-// six immediate moves, twelve instructions that run at the front end's full
-// width (1.69 cycles, 7.1 per cycle, on a Zen 5 guest), as the fastest real
-// blocks do. It replaced twelve zero idioms (xor eax,eax ... over six
-// registers), which run at ~5.5 per cycle there: a busy SMT sibling slowed
-// those <10% while it slowed two-instruction blocks that run at 8 per cycle
-// 1.8-4.6x, and 371 of 2,000 values passed 1.1x slow in one burst. A probe
-// of both (minimum of 30 timings every 0.5 s, 1,290 samples on two vCPUs,
-// BENCHMARKS.md 26) found the width canary over 1.1x its quiet value in
-// every sample where the zero idioms or the loads were, and in 7-13% of
-// samples where neither was. Twelve, not two: a tiny difference is TSC
-// noise (two zero idioms read 0.2-0.95 cycles on a Zen 3 VM).
-constexpr uint8_t kCanary[] = {0x48, 0x8B, 0x04, 0x24,               // mov rax, [rsp]
-                               0xBE, 0x01, 0x00, 0x00, 0x00,         // mov esi, 1
-                               0x48, 0x8B, 0x4C, 0x24, 0x08,         // mov rcx, [rsp+8]
-                               0xBF, 0x02, 0x00, 0x00, 0x00,         // mov edi, 2
-                               0x48, 0x8B, 0x54, 0x24, 0x10,         // mov rdx, [rsp+16]
-                               0x41, 0xBB, 0x03, 0x00, 0x00, 0x00,   // mov r11d, 3
-                               0x4C, 0x8B, 0x44, 0x24, 0x18,         // mov r8, [rsp+24]
-                               0xBB, 0x04, 0x00, 0x00, 0x00,         // mov ebx, 4
-                               0x4C, 0x8B, 0x4C, 0x24, 0x20,         // mov r9, [rsp+32]
-                               0xBD, 0x05, 0x00, 0x00, 0x00,         // mov ebp, 5
-                               0x4C, 0x8B, 0x54, 0x24, 0x28,         // mov r10, [rsp+40]
-                               0x41, 0xBC, 0x06, 0x00, 0x00, 0x00};  // mov r12d, 6
+// Twelve zero idioms (xor eax,eax; xor ecx,ecx; ... over six registers,
+// twice): no execution unit, only dispatch slots, so bound by the front end
+// the core shares with an SMT sibling, about 2 cycles an iteration when the
+// core is ours alone. Twelve, not two: two read 0.2-0.95 cycles on a Zen 3
+// VM (TSC noise on a tiny difference), too loose to see a sibling halve the
+// dispatch rate.
+constexpr uint8_t kCanary[] = {0x31, 0xC0, 0x31, 0xC9, 0x31, 0xD2, 0x31, 0xF6, 0x31, 0xFF, 0x45, 0x31, 0xC0,
+                               0x31, 0xC0, 0x31, 0xC9, 0x31, 0xD2, 0x31, 0xF6, 0x31, 0xFF, 0x45, 0x31, 0xC0};
 // mov rax, [rsp]; mov rcx, [rsp+8]; mov rdx, [rsp+16]: independent L1 hits,
 // bound by the load ports.
 constexpr uint8_t kLoadCanary[] = {0x48, 0x8B, 0x04, 0x24, 0x48, 0x8B, 0x4C, 0x24, 0x08, 0x48, 0x8B, 0x54, 0x24, 0x10};
@@ -204,17 +188,17 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   // the SMT sibling can be busy half the time, and the twelve-idiom canary
   // then reads ~4 cycles in one repetition, ~2 in the next; a median
   // baseline would accept the contended half.
-  std::vector<double> width, loads;
+  std::vector<double> zero_idioms, loads;
   for (const Repetition& r : reps)
     if (std::abs(r.imul_cycles / reference_check_.imul_cycles - 1) <= kReferenceAgreement) {
-      width.push_back(r.canaries.width);
+      zero_idioms.push_back(r.canaries.zero_idioms);
       loads.push_back(r.canaries.loads);
     }
-  if (width.size() < 3) throw StartError("clock reference unsteady: disturbed by other load", true);
-  canary_baseline_ = {quantile(width, kCanaryBaselineQuantile), quantile(loads, kCanaryBaselineQuantile)};
+  if (zero_idioms.size() < 3) throw StartError("clock reference unsteady: disturbed by other load", true);
+  canary_baseline_ = {quantile(zero_idioms, kCanaryBaselineQuantile), quantile(loads, kCanaryBaselineQuantile)};
   // A canary costs something: a baseline at or below zero (one start on a
   // Zen 5 guest read -0.84 cycles for the loads) would flag every repetition.
-  if (canary_baseline_.width <= 0 || canary_baseline_.loads <= 0)
+  if (canary_baseline_.zero_idioms <= 0 || canary_baseline_.loads <= 0)
     throw StartError("could not time the canary blocks: a baseline read zero or less (other load)", true);
   // A reference the core runs faster than one per cycle (Intel Golden Cove
   // folds `add reg, imm8` at rename, ~6 per cycle) or slower would scale
@@ -245,12 +229,12 @@ bool BlockTimer::grows_with_unrolling(const Pair& p) { return p.ticks_b >= (1 - 
 bool BlockTimer::canaries_disturbed(const CanaryCycles& c) const {
   const double tol = options_.canary_tolerance;
   const CanaryCycles& base = canary_baseline_;
-  return c.width > tol * base.width || c.loads > tol * base.loads || c.width < kCanaryFloor * base.width ||
-         c.loads < kCanaryFloor * base.loads;
+  return c.zero_idioms > tol * base.zero_idioms || c.loads > tol * base.loads ||
+         c.zero_idioms < kCanaryFloor * base.zero_idioms || c.loads < kCanaryFloor * base.loads;
 }
 
 void BlockTimer::lower_canary_baseline(const CanaryCycles& c) {
-  if (c.width > 0 && c.width < canary_baseline_.width) canary_baseline_.width = c.width;
+  if (c.zero_idioms > 0 && c.zero_idioms < canary_baseline_.zero_idioms) canary_baseline_.zero_idioms = c.zero_idioms;
   if (c.loads > 0 && c.loads < canary_baseline_.loads) canary_baseline_.loads = c.loads;
 }
 
@@ -347,7 +331,8 @@ uint64_t BlockTimer::choose_iterations(Slot slot_b, uint64_t target_ticks, std::
   uint64_t t = run_ticks(slot_b, m, nullptr, reason);
   if (t == 0 && !reason->empty()) return 0;
   if (t > 0 && t < target_ticks / 2)
-    m = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(m) * target_ticks / t), 1, kMaxIterations);
+    m = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(m) * target_ticks / t), 1,
+                             kMaxIterations);
   return m;
 }
 
@@ -426,7 +411,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   };
   while ((cycles.size() < options_.repetitions || !confirmed()) && m.attempts < options_.max_attempts) {
     ++m.attempts;
-    // The calibration before and after, the width canary before the
+    // The calibration before and after, the zero-idiom canary before the
     // block and the load canary after it: both bracket the block in time.
     uint64_t switches = carried_switches;
     Pair cal;
@@ -452,7 +437,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     disturbed = disturbed || std::abs(tsc_per_cycle / reference_check_.tsc_per_cycle - 1) > kClockBand;
     if (!disturbed) {
       const Canaries c = canaries_of(zero, load, tsc_per_cycle);
-      worst.width = std::max(worst.width, c.cycles.width);
+      worst.zero_idioms = std::max(worst.zero_idioms, c.cycles.zero_idioms);
       worst.loads = std::max(worst.loads, c.cycles.loads);
       disturbed = !c.ok || canaries_disturbed(c.cycles);
     }
@@ -474,8 +459,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     std::snprintf(buf, sizeof buf,
                   "disturbed by other load: %u of %u repetitions flagged%s (canaries up to %.2f/%.2f cycles, clean "
                   "%.2f/%.2f)",
-                  m.disturbed, m.attempts, confirmed() ? "" : ", no two runs agreeing", worst.width, worst.loads,
-                  canary_baseline_.width, canary_baseline_.loads);
+                  m.disturbed, m.attempts, confirmed() ? "" : ", no two runs agreeing", worst.zero_idioms, worst.loads,
+                  canary_baseline_.zero_idioms, canary_baseline_.loads);
     m.reason = buf;
     return m;
   }

@@ -9,9 +9,8 @@
 //   calibration  a dependent chain of Options::reference_instruction (`add
 //                rax, rbx`, 1 cycle each) -> ticks per cycle
 //   block        (L_b - L_a) / ((b - a) M) ticks, / ticks per cycle -> cycles
-//   canaries     six loads interleaved with six immediate moves (bound by
-//                the front end's width) and three independent loads
-//                (load-port-bound), in cycles
+//   canaries     `xor eax,eax; xor ecx,ecx` (dispatch-bound) and three
+//                independent loads (load-port-bound), in cycles
 // A repetition is disturbed (and retried) when a canary exceeds
 // canary_tolerance x its undisturbed value or reads below 0.8 x it (the
 // reference itself read slow), when its clock ratio is more than 25% off the
@@ -22,7 +21,7 @@
 // period of a repetition does not slow the same one every time).
 // Two canaries because a busy SMT sibling or another tenant can contend for
 // load ports without slowing dispatch: on this host load-heavy blocks read up
-// to 1.7x slow in bursts a dispatch canary alone did not flag. The clean repetitions become one figure as
+// to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as
 // Options::estimator says (measurement.h). At start-up the reference checks itself: a dependent `imul rax, rax` chain
 // must read 3 reference cycles per instruction within 10%, else the
 // constructor throws (a reference the core folds away, as Intel Golden Cove
@@ -92,7 +91,7 @@ class BlockTimer {
   };
   Canaries time_canaries(double ticks_per_cycle);
   // Both canaries' timings as cycles (the one place this arithmetic lives).
-  static Canaries canaries_of(const Pair& width, const Pair& loads, double ticks_per_cycle);
+  static Canaries canaries_of(const Pair& zero_idioms, const Pair& loads, double ticks_per_cycle);
   // A canary reads more than canary_tolerance x its baseline.
   bool canaries_disturbed(const CanaryCycles& c) const;
 

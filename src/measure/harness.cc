@@ -100,18 +100,18 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
       throw StartError(buf, /*retryable=*/true);
     }
     starts.push_back({check.tsc_per_cycle, c});
-    std::vector<double> width, loads;
+    std::vector<double> zero_idioms, loads;
     for (const Start& s : starts) {
       if (s.tsc_per_cycle > kStartRatioBand * lowest) continue;
-      if (s.canary.width > 0) width.push_back(s.canary.width);
+      if (s.canary.zero_idioms > 0) zero_idioms.push_back(s.canary.zero_idioms);
       if (s.canary.loads > 0) loads.push_back(s.canary.loads);
     }
-    run_canary_ = {width.empty() ? 0 : quantile(width, kStartCanaryQuantile),
+    run_canary_ = {zero_idioms.empty() ? 0 : quantile(zero_idioms, kStartCanaryQuantile),
                    loads.empty() ? 0 : quantile(loads, kStartCanaryQuantile)};
     // The host's quiet record, where lower: this run may have started while
     // the core was shared (Options::quiet_canary).
     auto lower = [](double run, double quiet) { return quiet > 0 && (run <= 0 || quiet < run) ? quiet : run; };
-    clean_canary = {lower(run_canary_.width, options_.quiet_canary.width),
+    clean_canary = {lower(run_canary_.zero_idioms, options_.quiet_canary.zero_idioms),
                     lower(run_canary_.loads, options_.quiet_canary.loads)};
     reference_check_ = check;
   };

@@ -57,19 +57,14 @@ nlohmann::json known_answer_hosts() {
       "not yet v8"};
 }
 
-// The method's name and version, and its canaries (block_timer.cc), in the
-// journal fingerprint.
+// The method's name and version, in the journal fingerprint.
 constexpr const char* kMethod = "measure v8";
-constexpr const char* kCanaries = "width12,loads3";
 
 // What the quiet canary record is kept per: the method and the length of the
 // timed runs. The canaries' cycles per iteration depend on their run length
 // (twelve zero idioms read 1.95-1.98 cycles at full length, 2.09-2.13 at a
-// quarter, on a Zen 5 guest), so a record of another length is not this
-// one's, nor one of other canaries.
-std::string canary_record_method(const Options& o) {
-  return std::string(kMethod) + " ticks=" + o.run_lengths() + " canaries=" + kCanaries;
-}
+// quarter, on a Zen 5 guest), so a record of another length is not this one's.
+std::string canary_record_method(const Options& o) { return std::string(kMethod) + " ticks=" + o.run_lengths(); }
 
 // Journal notes: "tsc=<ratio>" for a measured block, else the reason.
 constexpr const char* kRatioNote = "tsc=";
@@ -133,16 +128,15 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
           {"tsc_ticks_per_reference_cycle", harness.reference_check().tsc_per_cycle}}},
         {"known_answer_tests_passed_on", known_answer_hosts()},
         {"canaries",
-         "width (six loads from the stack interleaved with six immediate moves) and three independent loads, "
-         "timed in every repetition; baseline: 20th "
+         "twelve zero idioms and three independent loads, timed in every repetition; baseline: 20th "
          "percentile of a worker's start-up repetitions whose reference agreed with the imul chain, 20th "
          "percentile over the run's worker starts, or the host's quiet record where lower; a repetition "
          "is disturbed when a canary reads above canary_tolerance x or below 0.8 x its baseline (below: the "
          "clock reference read slow), or its clock ratio is more than 25% off the worker's start-up ratio"},
         {"canary_tolerance", options.canary_tolerance},
         {"canary_baseline_cycles",
-         {{"this_run", {{"width", run_canary.width}, {"loads", run_canary.loads}}},
-          {"quiet_record", {{"width", quiet.width}, {"loads", quiet.loads}}},
+         {{"this_run", {{"zero_idioms", run_canary.zero_idioms}, {"loads", run_canary.loads}}},
+          {"quiet_record", {{"zero_idioms", quiet.zero_idioms}, {"loads", quiet.loads}}},
           {"quiet_record_runs", quiet_runs},
           {"rule",
            "repetitions judged against the lower of this run's baseline and the quiet record (the 25th "
@@ -190,9 +184,8 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
   s << kMethod << " " << host_info().identity() << " reference=" << util::to_hex(o.reference_instruction)
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.run_lengths()
-    << " canaries=" << kCanaries << " init=" << o.init_value << " mxcsr=" << o.mxcsr()
-    << " est=" << static_cast<int>(o.estimator) << " tol=" << o.canary_tolerance << " memory=" << o.memory_layout_name()
-    << "\n";
+    << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
+    << " tol=" << o.canary_tolerance << " memory=" << o.memory_layout_name() << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
   return util::fingerprint_of(s.str());
 }
@@ -320,14 +313,14 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   // well above the record shared its cores the whole time (its repetitions
   // were judged against the record, and fewer blocks passed).
   const CanaryCycles run_canary = harness.run_canary(), quiet = judged.quiet_canary;
-  if (quiet.width > 0 && run_canary.width > 0 &&
-      (run_canary.width > options.canary_tolerance * quiet.width ||
+  if (quiet.zero_idioms > 0 && run_canary.zero_idioms > 0 &&
+      (run_canary.zero_idioms > options.canary_tolerance * quiet.zero_idioms ||
        run_canary.loads > options.canary_tolerance * quiet.loads)) {
     char buf[300];
     std::snprintf(buf, sizeof buf,
                   "surrogate measure: the canaries read %.2fx and %.2fx this host's quiet record (%s): other load "
                   "shared the cores; repetitions were judged against the record\n",
-                  run_canary.width / quiet.width, run_canary.loads / quiet.loads, record.path().c_str());
+                  run_canary.zero_idioms / quiet.zero_idioms, run_canary.loads / quiet.loads, record.path().c_str());
     log << buf;
   }
   const size_t quiet_runs = record.runs();

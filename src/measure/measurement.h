@@ -24,8 +24,8 @@ namespace surrogate::measure {
 
 // Undisturbed cost of each canary (block_timer.h), cycles per iteration (0: unknown).
 struct CanaryCycles {
-  double width = 0;  // the width canary: six loads and six immediate moves
-  double loads = 0;  // three independent loads
+  double zero_idioms = 0;
+  double loads = 0;
 };
 
 struct Options {

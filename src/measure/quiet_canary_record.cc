@@ -47,10 +47,10 @@ void QuietCanaryRecord::load() {
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || j.value("method", "") != method_ || !j.contains("runs") || !j["runs"].is_array()) return;
   for (const auto& r : j["runs"]) {
-    if (!r.is_object() || !r.contains("width") || !r.contains("loads")) continue;
-    if (!r["width"].is_number() || !r["loads"].is_number()) continue;
-    const CanaryCycles c{r["width"].get<double>(), r["loads"].get<double>()};
-    if (c.width > 0 && c.loads > 0 && std::isfinite(c.width) && std::isfinite(c.loads)) runs_.push_back(c);
+    if (!r.is_object() || !r.contains("zero_idioms") || !r.contains("loads")) continue;
+    if (!r["zero_idioms"].is_number() || !r["loads"].is_number()) continue;
+    const CanaryCycles c{r["zero_idioms"].get<double>(), r["loads"].get<double>()};
+    if (c.zero_idioms > 0 && c.loads > 0 && std::isfinite(c.zero_idioms) && std::isfinite(c.loads)) runs_.push_back(c);
   }
   if (runs_.size() > kRememberedRuns) runs_.erase(runs_.begin(), runs_.end() - kRememberedRuns);
 }
@@ -61,14 +61,14 @@ CanaryCycles QuietCanaryRecord::quiet() const {
   if (runs_.empty()) return {};
   std::vector<double> zero, loads;
   for (const CanaryCycles& c : runs_) {
-    zero.push_back(c.width);
+    zero.push_back(c.zero_idioms);
     loads.push_back(c.loads);
   }
   return {quantile(zero, kQuietQuantile), quantile(loads, kQuietQuantile)};
 }
 
 bool QuietCanaryRecord::remember(const CanaryCycles& run_baseline, std::string* why) {
-  if (!enabled() || !(run_baseline.width > 0) || !(run_baseline.loads > 0)) return true;
+  if (!enabled() || !(run_baseline.zero_idioms > 0) || !(run_baseline.loads > 0)) return true;
   runs_.push_back(run_baseline);
   if (runs_.size() > kRememberedRuns) runs_.erase(runs_.begin());
   nlohmann::json j;
@@ -76,7 +76,7 @@ bool QuietCanaryRecord::remember(const CanaryCycles& run_baseline, std::string* 
       "canary baselines (cycles per iteration) of the last runs of surrogate measure on this host; delete to forget";
   j["method"] = method_;
   j["runs"] = nlohmann::json::array();
-  for (const CanaryCycles& c : runs_) j["runs"].push_back({{"width", c.width}, {"loads", c.loads}});
+  for (const CanaryCycles& c : runs_) j["runs"].push_back({{"zero_idioms", c.zero_idioms}, {"loads", c.loads}});
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
   try {

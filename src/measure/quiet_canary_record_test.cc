@@ -28,14 +28,14 @@ class QuietCanaryRecordTest : public ::testing::Test {
 TEST_F(QuietCanaryRecordTest, RemembersTheLastRunsAndGivesALowQuantile) {
   auto record = QuietCanaryRecord::at(path_, "measure v8");
   EXPECT_EQ(record.runs(), 0u);
-  EXPECT_EQ(record.quiet().width, 0);
+  EXPECT_EQ(record.quiet().zero_idioms, 0);
   std::string why;
-  // 20 runs: baselines 2.0 + i/10 (width canary) and 1.0 + i/10 (loads); the
+  // 20 runs: baselines 2.0 + i/10 (zero idioms) and 1.0 + i/10 (loads); the
   // last 16 (i = 4..19) are kept and their 25th percentile is i = 8 (nearest rank).
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(record.remember({2.0 + i / 10.0, 1.0 + i / 10.0}, &why)) << why;
   auto again = QuietCanaryRecord::at(path_, "measure v8");
   EXPECT_EQ(again.runs(), kRememberedRuns);
-  EXPECT_NEAR(again.quiet().width, 2.8, 1e-9);
+  EXPECT_NEAR(again.quiet().zero_idioms, 2.8, 1e-9);
   EXPECT_NEAR(again.quiet().loads, 1.8, 1e-9);
   // A run with an unknown canary is not remembered.
   ASSERT_TRUE(again.remember({0, 1.0}, &why));
@@ -45,7 +45,7 @@ TEST_F(QuietCanaryRecordTest, RemembersTheLastRunsAndGivesALowQuantile) {
 }
 
 TEST_F(QuietCanaryRecordTest, ADamagedFileIsIgnoredAndReplaced) {
-  for (const char* text : {"{\"method\": \"measure v8\", \"runs\": [{\"width\": \"x\"}, 5, {\"width\": "
+  for (const char* text : {"{\"method\": \"measure v8\", \"runs\": [{\"zero_idioms\": \"x\"}, 5, {\"zero_idioms\": "
                            "-1, \"loads\": 2}]}",
                            "{\"method\": \"measure v8\", \"runs\": [", "", "[1e400]"}) {
     std::ofstream(path_) << text;
@@ -55,7 +55,7 @@ TEST_F(QuietCanaryRecordTest, ADamagedFileIsIgnoredAndReplaced) {
     ASSERT_TRUE(record.remember({2.0, 1.0}, &why)) << why;
     auto again = QuietCanaryRecord::at(path_, "measure v8");
     EXPECT_EQ(again.runs(), 1u) << text;
-    EXPECT_EQ(again.quiet().width, 2.0);
+    EXPECT_EQ(again.quiet().zero_idioms, 2.0);
   }
 }
 
