@@ -387,5 +387,42 @@ TEST(HostInfo, IdentifiesTheCpu) {
 #endif
 }
 
+// What lets a timing test be skipped instead of failed after minutes of
+// retries: the harness's reason with a canary over its tolerance. Flagged
+// repetitions whose canaries read their clean values are no such proof (a
+// harness that flags a quiet machine must fail its tests).
+TEST(RetryOnNoise, OnlyCanariesOverTheirCleanValuesProveOtherLoad) {
+  EXPECT_TRUE(other_load_proof("disturbed by other load: 20 of 20 repetitions flagged, no two runs agreeing "
+                               "(canaries up to 3.32/1.03 cycles, clean 2.46/0.72)"));
+  EXPECT_TRUE(other_load_proof("Value of: m.measured()\ndisturbed by other load: 18 of 20 repetitions flagged "
+                               "(canaries up to 2.50/0.95 cycles, clean 2.46/0.72)"));
+  EXPECT_FALSE(other_load_proof("disturbed by other load: 20 of 20 repetitions flagged "
+                                "(canaries up to 2.50/0.75 cycles, clean 2.46/0.72)"));
+  EXPECT_FALSE(other_load_proof("The difference between add and 1.0 is 0.4, which exceeds 0.05"));
+  EXPECT_FALSE(other_load_proof("clock reference unsteady: disturbed by other load"));
+}
+
+// After the last retry a proof of other load skips the test; any other
+// failure fails it (here with no waits between the attempts).
+TEST(RetryOnNoise, SkipsOnlyWhenTheLastAttemptProvesOtherLoad) {
+  auto outcome = [](const std::string& message) {
+    ::testing::TestPartResultArray results;
+    {
+      ::testing::ScopedFakeTestPartResultReporter capture(
+          ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+      with_retries([&] { ADD_FAILURE() << message; }, /*max_wait_seconds=*/0);
+    }
+    EXPECT_EQ(results.size(), 1);
+    return results.size() == 1 ? results.GetTestPartResult(0).type() : ::testing::TestPartResult::kSuccess;
+  };
+  EXPECT_EQ(outcome("disturbed by other load: 5 of 5 repetitions flagged (canaries up to 3.32/1.03 cycles, clean "
+                    "2.46/0.72)"),
+            ::testing::TestPartResult::kSkip);
+  EXPECT_EQ(outcome("disturbed by other load: 5 of 5 repetitions flagged (canaries up to 2.46/0.72 cycles, clean "
+                    "2.46/0.72)"),
+            ::testing::TestPartResult::kNonFatalFailure);
+  EXPECT_EQ(outcome("add reads 2 cycles"), ::testing::TestPartResult::kNonFatalFailure);
+}
+
 }  // namespace
 }  // namespace surrogate::measure
