@@ -60,6 +60,13 @@ TEST(Cli, SynthWritesBlocksThatSimulate) {
   EXPECT_EQ(lines(r.out), 41u);
   EXPECT_EQ(r.out.find(",,"), std::string::npos) << "every block has a throughput";
   expect_clean_failure("synth -mcpu=pentium-x -n 3", dir() + "/synth-c.csv", "unknown CPU 'pentium-x'");
+  // The census: each row names its form and opcode.
+  const std::string census = dir() + "/census.csv";
+  ASSERT_EQ(run("synth -mcpu=haswell --census -o " + census).status, 0);
+  const std::string text = slurp(census);
+  EXPECT_GT(lines(text), 3000u);
+  for (const char* row : {",synth-census-chain-IMUL64rr\n", ",synth-census-independent-IMUL64rr\n"})
+    EXPECT_NE(text.find(row), std::string::npos) << row;
 }
 
 TEST(Cli, BadInputIsOneLineNamingInputAndPosition) {

@@ -13,7 +13,7 @@ Command add_synth_command(CLI::App& app) {
     std::string cpu, output = "-";
     std::size_t count = 1000;
     std::uint64_t seed = 1;
-    bool list_opcodes = false;
+    bool list_opcodes = false, census = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
@@ -25,6 +25,10 @@ Command add_synth_command(CLI::App& app) {
   sub->add_option("-n,--count", o->count, "blocks to write")->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
   sub->add_option("--seed", o->seed, "random seed: the same seed and CPU give the same bytes");
   sub->add_flag("--list-opcodes", o->list_opcodes, "write the opcodes blocks are drawn from (LLVM names), not blocks");
+  sub->add_flag("--census", o->census,
+                "write, for every opcode, a chain of one instance, a chain of two and four independent instances "
+                "(source synth-census-SHAPE-OPCODE; -n is ignored)")
+      ->excludes("--list-opcodes");
   sub->add_option("-o,--output", o->output, "output file ('-' = standard output)");
   return {sub, [o] {
             const std::optional<std::string> cpu = resolve_mcpu(o->cpu, "synth");
@@ -33,6 +37,11 @@ Command add_synth_command(CLI::App& app) {
             util::AtomicFile out(o->output);
             if (o->list_opcodes) {
               for (const std::string& name : synthesizer.opcodes()) out.stream() << name << "\n";
+            } else if (o->census) {
+              out.stream() << "hex,sources\n";
+              for (const dataset::SynthesizedBlock& b : synthesizer.census())
+                out.stream() << util::to_hex(b.bytes) << ",synth-census-" << dataset::name_of(b.shape) << "-"
+                             << b.opcode << "\n";
             } else {
               out.stream() << "hex,sources\n";
               for (std::size_t i = 0; i < o->count; ++i) {

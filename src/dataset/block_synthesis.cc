@@ -345,6 +345,35 @@ struct BlockSynthesizer::Impl {
   }
 };
 
+std::vector<SynthesizedBlock> BlockSynthesizer::census() {
+  struct Form {
+    BlockShape shape;
+    std::size_t copies;
+  };
+  static constexpr Form kForms[] = {
+      {BlockShape::kChain, 1}, {BlockShape::kChain, 2}, {BlockShape::kIndependent, kCensusStream}};
+  Impl& s = *impl_;
+  std::vector<SynthesizedBlock> out;
+  for (const Impl::Opcode& op : s.pool) {
+    for (const Form& form : kForms) {
+      for (int attempt = 0; attempt < kMaxFailures; ++attempt) {
+        s.new_plan(s.rng);
+        std::vector<llvm::MCInst> instructions;
+        for (std::size_t k = 0; k < form.copies; ++k)
+          instructions.push_back(s.instance(op, form.shape, form.shape == BlockShape::kChain, s.rng));
+        SynthesizedBlock b{{}, form.shape, s.target.opcode_name(op.opcode)};
+        if (!s.encode(instructions, &b.bytes) || s.emitted.count(b.bytes) ||
+            !s.simulates(b.bytes, form.copies, mca::Simulator::kDefaultIterations))
+          continue;
+        s.emitted.insert(b.bytes);
+        out.push_back(std::move(b));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 BlockSynthesizer::BlockSynthesizer(const std::string& cpu, std::uint64_t seed)
     : impl_(std::make_unique<Impl>(cpu, seed)) {}
 BlockSynthesizer::~BlockSynthesizer() = default;

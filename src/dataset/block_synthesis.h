@@ -45,6 +45,7 @@ std::string_view name_of(BlockShape shape);  // "chain", "independent", "pointer
 struct SynthesizedBlock {
   std::vector<std::uint8_t> bytes;  // machine code
   BlockShape shape;
+  std::string opcode;  // census blocks: the LLVM opcode they are made of; empty otherwise
 };
 
 class BlockSynthesizer {
@@ -61,6 +62,18 @@ class BlockSynthesizer {
 
   // The next block (never the same bytes twice from one synthesizer).
   SynthesizedBlock next();
+
+  // The census: for every opcode of opcodes(), in their order, blocks of
+  // that opcode alone: a loop-carried chain of one instance, a chain of two,
+  // and kCensusStream independent instances (its latency and its throughput,
+  // as uops.info and Agner Fog table them). Random draws of next() seldom
+  // give an opcode a block of its own, so a model trained on them alone
+  // prices a short chain of a rare opcode by its neighbours'. A form that
+  // does not encode, decode or simulate in kMaxFailures draws is left out.
+  // Deterministic for (cpu, seed); shares next()'s random state and its
+  // no-block-twice rule.
+  static constexpr std::size_t kCensusStream = 4;
+  std::vector<SynthesizedBlock> census();
 
   // The opcodes blocks are drawn from, by LLVM name, in opcode order: not
   // pseudo, no control flow or unmodelled side effects, one encoding each

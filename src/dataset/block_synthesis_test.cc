@@ -93,5 +93,53 @@ TEST(BlockSynthesis, ShapesGiveTheirDependencyStructure) {
             share(address_producer, BlockShape::kChain) + 0.2);  // 0.33, 0.01
 }
 
+// The census gives every opcode blocks of its own: a chain of one instance,
+// mostly on a recurrence (the instruction reads what it wrote in the last
+// iteration; moves, stores and compares write no register they read), a
+// chain of two, and an independent stream, whose instructions read no
+// register value written in the block.
+TEST(BlockSynthesis, CensusGivesEveryOpcodeBlocksOfItsOwn) {
+  BlockSynthesizer synthesizer("haswell", 2);
+  const std::vector<std::string> opcodes = synthesizer.opcodes();
+  const std::vector<SynthesizedBlock> census = synthesizer.census();
+  const block::Decoder decoder;
+  const auto set = block::DependencyFeatureSet::kV2;
+  const std::size_t n_features = block::feature_count(set);
+  std::map<std::string, int> forms;
+  std::set<std::vector<std::uint8_t>> seen;
+  int one_chains = 0, one_chains_on_recurrence = 0, stream_instructions = 0, stream_value_producers = 0;
+  for (const SynthesizedBlock& s : census) {
+    EXPECT_TRUE(seen.insert(s.bytes).second) << "a block twice";
+    ++forms[s.opcode];
+    const block::BasicBlock b = decoder.decode_block(s.bytes, "census", {}, nullptr);
+    std::vector<float> f(b.instructions.size() * n_features);
+    block::dependency_features(b, set, f.data());
+    if (s.shape == BlockShape::kChain && b.instructions.size() == 1) {
+      ++one_chains;
+      one_chains_on_recurrence += f[5] > 0;
+    } else if (s.shape == BlockShape::kIndependent) {
+      EXPECT_EQ(b.instructions.size(), BlockSynthesizer::kCensusStream);
+      for (std::size_t k = 0; k < b.instructions.size(); ++k, ++stream_instructions)
+        stream_value_producers += f[k * n_features + 0] > 0;
+    } else {
+      EXPECT_EQ(s.shape, BlockShape::kChain);
+      EXPECT_EQ(b.instructions.size(), 2u);
+    }
+  }
+  std::size_t with_three = 0;
+  for (const std::string& name : opcodes) with_three += forms[name] == 3;
+  EXPECT_EQ(forms.size(), opcodes.size()) << "an opcode without a block, or a block of none";
+  EXPECT_GT(with_three, opcodes.size() * 9 / 10);
+  for (const char* name : {"BLSR64rr", "IMUL64rr", "DIV64r", "VFMADD213SDr", "SHL64rCL", "CRC32r64r64"})
+    EXPECT_EQ(forms[name], 3) << name;
+  EXPECT_GT(one_chains_on_recurrence, one_chains * 6 / 10);     // 2,362 of 3,171
+  EXPECT_LT(stream_value_producers, stream_instructions / 10);  // 654 of 12,684: flags, implicit registers
+  std::printf(
+      "%zu opcodes, %zu blocks, %zu opcodes with all three forms, %d of %d one-instruction chains on a "
+      "recurrence, %d of %d stream instructions with a value producer\n",
+      opcodes.size(), census.size(), with_three, one_chains_on_recurrence, one_chains, stream_value_producers,
+      stream_instructions);
+}
+
 }  // namespace
 }  // namespace surrogate::dataset
