@@ -4,17 +4,20 @@
 # 10,000 blocks of `surrogate synth` (seed 21), labelled by the simulator;
 # with --census also `surrogate synth --census` (seed 22: every opcode the
 # CPU's model schedules as a chain of one, a chain of two and four
-# independent instances). No block of an evaluation set (build/eval/*.csv)
+# independent instances). REAL=N takes N blocks of the training set (default
+# 90000). No block of an evaluation set (build/eval/*.csv)
 # goes in:
 #
 #   tools/make_synth_mix.sh CPU [--census]  -> build/synth-mix-CPU.labels
-#                                              (build/synth-census-mix-CPU.labels)
+#                                              (build/synth-census-mix-CPU.labels;
+#                                              REAL=N: build/synth-...-CPU-N.labels)
 #   surrogate train --labels build/synth-mix-CPU.labels --init build/train/hasv3.srg (znvv3) \
 #     --lr 0.0003 --epochs 6 --patience 3 -o build/train/hasv3s (see models/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CPU=${1:?usage: tools/make_synth_mix.sh CPU [--census]}
 CENSUS=${2:-}
+REAL=${REAL:-90000}  # blocks of the training set in the mix
 BIN=${SURROGATE:-build/bin/surrogate}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -26,10 +29,11 @@ if [ "$CENSUS" = --census ]; then
 else
   echo "hex,sources" > "$T/census.csv"
 fi
-python3 - "$T/synth.csv" "$T/census.csv" "$T/mix.csv" <<'PY'
+[ "$REAL" = 90000 ] || OUT=${OUT%.labels}-$REAL.labels
+python3 - "$T/synth.csv" "$T/census.csv" "$T/mix.csv" "$REAL" <<'PY'
 import csv, glob, random, sys
 csv.field_size_limit(1 << 30)
-synth, census, out = sys.argv[1:]
+synth, census, out, real = sys.argv[1:]
 rows = list(csv.DictReader(open("build/training-blocks.csv")))
 random.Random(5).shuffle(rows)
 evaluation = set()
@@ -39,7 +43,7 @@ for path in glob.glob("build/eval/*.csv"):
 left_out = 0
 with open(out, "w") as f:
     f.write("hex,sources\n")
-    for r in rows[:90000]:
+    for r in rows[:int(real)]:
         f.write(f"{r['hex']},{r['sources']}\n")
     for path in (synth, census):
         for r in csv.DictReader(open(path)):
