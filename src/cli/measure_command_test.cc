@@ -33,6 +33,7 @@ TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
     std::getline(csv, ud2);
     EXPECT_EQ(header, "hex,throughput,name");
     ASSERT_EQ(add.substr(0, 25), "4801cb4801cb4801cb4801cb,");
+    ASSERT_GT(add.size(), 25u) << r.err;              // measured (else the reason is in r.err)
     EXPECT_NEAR(std::stod(add.substr(25)), 400, 20);  // cycles per 100 iterations
     EXPECT_EQ(ud2, "0f0b,," + in + ":6");             // assembly rows are named by file and line
     EXPECT_NE(r.err.find("measure.s:6: unmeasurable 0f0b: SIGILL"), std::string::npos) << r.err;
@@ -77,6 +78,7 @@ TEST(Cli, MeasureSkipsBadRows) {
     EXPECT_EQ(rows[2], "4801c,");
     EXPECT_EQ(rows[3], "4801cb75fa4801cb,");
     ASSERT_EQ(rows[1].substr(0, 13), "4801cb4801cb,");
+    ASSERT_GT(rows[1].size(), 13u) << r.err;  // measured (else the reason is in r.err)
     EXPECT_NEAR(std::stod(rows[1].substr(13)), 200, 15);
     EXPECT_EQ(rows[4], rows[1]);
   });
