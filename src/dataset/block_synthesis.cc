@@ -318,6 +318,16 @@ struct BlockSynthesizer::Impl {
     return inst;
   }
 
+  // Encodes `instructions` into b->bytes (empty on entry); true, and the
+  // bytes remembered, if they are new and simulate as `label` does.
+  bool emit(const std::vector<llvm::MCInst>& instructions, SynthesizedBlock* b) {
+    if (!encode(instructions, &b->bytes) || emitted.count(b->bytes) ||
+        !simulates(b->bytes, instructions.size(), mca::Simulator::kDefaultIterations))
+      return false;
+    emitted.insert(b->bytes);
+    return true;
+  }
+
   SynthesizedBlock next() {
     static constexpr BlockShape kShapes[] = {BlockShape::kChain, BlockShape::kIndependent, BlockShape::kPointerChase,
                                              BlockShape::kMixed};
@@ -336,11 +346,7 @@ struct BlockSynthesizer::Impl {
         instructions.push_back(instance(op, shape, chained, rng));
       }
       SynthesizedBlock b{{}, shape};
-      if (!encode(instructions, &b.bytes) || emitted.count(b.bytes) ||
-          !simulates(b.bytes, n, mca::Simulator::kDefaultIterations))
-        continue;
-      emitted.insert(b.bytes);
-      return b;
+      if (emit(instructions, &b)) return b;
     }
   }
 };
@@ -362,10 +368,7 @@ std::vector<SynthesizedBlock> BlockSynthesizer::census() {
         for (std::size_t k = 0; k < form.copies; ++k)
           instructions.push_back(s.instance(op, form.shape, form.shape == BlockShape::kChain, s.rng));
         SynthesizedBlock b{{}, form.shape, s.target.opcode_name(op.opcode)};
-        if (!s.encode(instructions, &b.bytes) || s.emitted.count(b.bytes) ||
-            !s.simulates(b.bytes, form.copies, mca::Simulator::kDefaultIterations))
-          continue;
-        s.emitted.insert(b.bytes);
+        if (!s.emit(instructions, &b)) continue;
         out.push_back(std::move(b));
         break;
       }
