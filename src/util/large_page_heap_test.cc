@@ -1,0 +1,42 @@
+#include "util/large_page_heap.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace surrogate::util {
+namespace {
+
+// THP as the kernel offers it: "always", "madvise" or "never" (the bracketed word).
+std::string transparent_huge_pages() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  std::getline(in, line);
+  const auto open = line.find('['), close = line.find(']');
+  return open == std::string::npos || close == std::string::npos ? "absent" : line.substr(open + 1, close - open - 1);
+}
+
+TEST(LargePageHeap, BigBuffersComeFromTheAdvisedHeapAndItsPagesAreReused) {
+  const std::string thp = transparent_huge_pages();
+  const bool advised = grow_heap_in_large_pages(std::size_t{8} << 20);
+  // madvise(MADV_HUGEPAGE) is accepted whenever the kernel has THP, even in "never".
+  if (thp != "absent") EXPECT_TRUE(advised) << "THP: " << thp;
+  const auto heap_top = reinterpret_cast<std::uintptr_t>(sbrk(0));
+  // 4 MiB is past glibc's default mmap threshold (128 KiB, at most 32 MiB):
+  // without the policy this buffer would be a mapping of its own, far above the heap.
+  std::vector<char> buffer(std::size_t{4} << 20, 1);
+  const auto at = reinterpret_cast<std::uintptr_t>(buffer.data());
+  EXPECT_LT(at, heap_top) << "a 4 MiB buffer was mapped outside the heap";
+  // Freed and asked again: the same memory (kept, not trimmed or unmapped).
+  std::vector<char>().swap(buffer);
+  std::vector<char> again(std::size_t{4} << 20, 2);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(again.data()), at);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(sbrk(0)), heap_top) << "the heap grew for memory it had";
+}
+
+}  // namespace
+}  // namespace surrogate::util
