@@ -10,6 +10,7 @@ Vocabulary::Vocabulary() : Vocabulary(std::vector<std::string>{"<pad>", "<unk>"}
 Vocabulary::Vocabulary(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {
   if (tokens_.size() < 2 || tokens_[0] != "<pad>" || tokens_[1] != "<unk>")
     throw std::invalid_argument("vocabulary must start with <pad>, <unk>");
+  ids_.reserve(tokens_.size());  // one table, no rehash as it fills (every model load)
   for (std::size_t i = 0; i < tokens_.size(); ++i)
     if (!ids_.emplace(tokens_[i], static_cast<std::int32_t>(i)).second)
       throw std::invalid_argument("vocabulary token '" + tokens_[i] + "' appears twice");
