@@ -67,6 +67,18 @@ TEST(Cli, SynthWritesBlocksThatSimulate) {
   EXPECT_GT(lines(text), 3000u);
   for (const char* row : {",synth-census-chain-IMUL64rr\n", ",synth-census-independent-IMUL64rr\n"})
     EXPECT_NE(text.find(row), std::string::npos) << row;
+  // Fork-join blocks: -n of them, every one so named, and they simulate.
+  const std::string forks = dir() + "/forks.csv";
+  ASSERT_EQ(run("synth -mcpu=znver4 --fork-join -n 30 --seed 2 -o " + forks).status, 0);
+  const std::string fork_text = slurp(forks);
+  EXPECT_EQ(lines(fork_text), 31u);
+  std::size_t named = 0;
+  for (std::size_t at = 0; (at = fork_text.find(",synth-fork-join\n", at)) != std::string::npos; ++at) ++named;
+  EXPECT_EQ(named, 30u);
+  r = run("simulate -mcpu=znver4 " + forks);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find(",,"), std::string::npos) << "every block has a throughput";
+  expect_clean_failure("synth -mcpu=haswell --fork-join --census", dir() + "/synth-d.csv", "excludes");
 }
 
 TEST(Cli, BadInputIsOneLineNamingInputAndPosition) {

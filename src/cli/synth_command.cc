@@ -13,7 +13,7 @@ Command add_synth_command(CLI::App& app) {
     std::string cpu, output = "-";
     std::size_t count = 1000;
     std::uint64_t seed = 1;
-    bool list_opcodes = false, census = false;
+    bool list_opcodes = false, census = false, fork_join = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
@@ -29,6 +29,12 @@ Command add_synth_command(CLI::App& app) {
                 "write, for every opcode, a chain of one instance, a chain of two and four independent instances "
                 "(source synth-census-SHAPE-OPCODE; -n is ignored)")
       ->excludes("--list-opcodes");
+  sub->add_flag("--fork-join", o->fork_join,
+                "write -n blocks whose loop-carried chain runs through register copies: the chain register "
+                "copied to a temporary, the temporary changed, joined back (xorshift's shape; source "
+                "synth-fork-join)")
+      ->excludes("--list-opcodes")
+      ->excludes("--census");
   sub->add_option("-o,--output", o->output, "output file ('-' = standard output)");
   return {sub, [o] {
             const std::optional<std::string> cpu = resolve_mcpu(o->cpu, "synth");
@@ -45,7 +51,7 @@ Command add_synth_command(CLI::App& app) {
             } else {
               out.stream() << "hex,sources\n";
               for (std::size_t i = 0; i < o->count; ++i) {
-                const dataset::SynthesizedBlock b = synthesizer.next();
+                const dataset::SynthesizedBlock b = o->fork_join ? synthesizer.fork_join() : synthesizer.next();
                 out.stream() << util::to_hex(b.bytes) << ",synth-" << dataset::name_of(b.shape) << "\n";
               }
             }

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "block/decoder.h"
+#include "block/dependencies.h"
 #include "block/machine_code_encoder.h"
 #include "block/x86_target.h"
 #include "llvm/MC/MCInst.h"
@@ -26,6 +27,8 @@ std::string_view name_of(BlockShape shape) {
       return "pointer-chase";
     case BlockShape::kMixed:
       return "mixed";
+    case BlockShape::kForkJoin:
+      return "fork-join";
   }
   return "?";
 }
@@ -82,6 +85,14 @@ struct BlockSynthesizer::Impl {
   std::vector<Opcode> pool;
   std::array<std::vector<std::size_t>, static_cast<std::size_t>(Encoding::kKinds)> by_encoding;  // pool indices
   std::vector<std::size_t> encodings;  // the instruction sets (indices of by_encoding) with opcodes
+  // For fork_join(), pool indices by register file: register-to-register
+  // copies, then by instruction set (as next() draws: a set, then an
+  // opcode of it) joins (a write and two reads, all registers of the file:
+  // two-address or VEX three-operand forms) and any opcode whose first
+  // operand writes a register of the file.
+  using BySet = std::array<std::vector<std::size_t>, static_cast<std::size_t>(Encoding::kKinds)>;
+  std::array<std::vector<std::size_t>, kFiles> copies;
+  std::array<BySet, kFiles> joins, writers;
   std::set<std::vector<std::uint8_t>> emitted;
 
   Impl(const std::string& cpu, std::uint64_t seed) : simulator(stock_params(cpu)), rng(seed) {
@@ -194,6 +205,45 @@ struct BlockSynthesizer::Impl {
       pool.push_back(candidate);
     }
     if (pool.empty()) throw std::invalid_argument("no opcode of '" + subtarget->getCPU().str() + "' can be simulated");
+    sort_for_fork_join();
+  }
+
+  void sort_for_fork_join() {
+    static const std::set<std::string_view> kCopies = {
+        "MOV32rr",    "MOV64rr",    "MOVAPSrr",    "MOVDQArr",     "VMOVAPSrr",   "VMOVAPSYrr",
+        "VMOVDQArr",  "VMOVDQAYrr", "VMOVAPSZrr",  "VMOVDQA64Zrr", "VMOVAPSZ256rr", "VMOVDQA64Z256rr"};
+    const llvm::MCInstrInfo& info = target.instr_info();
+    std::vector<std::size_t> set_of(pool.size());
+    for (std::size_t e = 0; e < by_encoding.size(); ++e)
+      for (std::size_t p : by_encoding[e]) set_of[p] = e;
+    for (std::size_t p = 0; p < pool.size(); ++p) {
+      const llvm::MCInstrDesc& d = info.get(pool[p].opcode);
+      const auto ops = d.operands();
+      if (d.getNumDefs() == 0 || ops[0].RegClass < 0) continue;
+      const File f = file_of_class[ops[0].RegClass];
+      if (f != kGprFile && f != kVectorFile) continue;
+      writers[f][set_of[p]].push_back(p);
+      const std::string_view name(info.getName(pool[p].opcode));
+      if (kCopies.count(name)) copies[f].push_back(p);
+      const auto& k = pool[p].kinds;
+      const bool two_sources = k.size() == 3 && k[0] == OperandKind::kRegister && k[2] == OperandKind::kRegister &&
+                               (k[1] == OperandKind::kTied || k[1] == OperandKind::kRegister);
+      if (two_sources && d.getNumDefs() == 1 && file_of_class[ops[2].RegClass] == f &&
+          (k[1] == OperandKind::kTied || file_of_class[ops[1].RegClass] == f))
+        joins[f][set_of[p]].push_back(p);
+    }
+  }
+
+  // An opcode of `by_set`: an instruction set first, then one of its opcodes.
+  const Opcode& draw(const BySet& by_set) {
+    std::vector<std::size_t> sets;
+    for (std::size_t e = 0; e < by_set.size(); ++e)
+      if (!by_set[e].empty()) sets.push_back(e);
+    const auto& of_set = by_set[sets[rng() % sets.size()]];
+    return pool[of_set[rng() % of_set.size()]];
+  }
+  static bool any(const BySet& by_set) {
+    return std::any_of(by_set.begin(), by_set.end(), [](const auto& v) { return !v.empty(); });
   }
 
   bool encode(const std::vector<llvm::MCInst>& instructions, std::vector<std::uint8_t>* bytes) const {
@@ -221,6 +271,10 @@ struct BlockSynthesizer::Impl {
     std::array<std::size_t, kFiles> chain{};
     std::array<std::vector<std::size_t>, kFiles> read_only, write_only;
     std::array<std::size_t, kFiles> next_write{};
+    // fork_join(): a file's first register read not tied to a write reads
+    // this slot (kNoJoin: none).
+    static constexpr std::size_t kNoJoin = SIZE_MAX;
+    std::array<std::size_t, kFiles> join{kNoJoin, kNoJoin, kNoJoin};
   };
   Plan plan;
 
@@ -234,6 +288,7 @@ struct BlockSynthesizer::Impl {
       plan.read_only[f].assign(slots.begin() + 1, slots.begin() + 1 + readers);
       plan.write_only[f].assign(slots.begin() + 1 + readers, slots.end());
       plan.next_write[f] = 0;
+      plan.join[f] = Plan::kNoJoin;
     }
   }
 
@@ -259,7 +314,7 @@ struct BlockSynthesizer::Impl {
     const auto infos = d.operands();
     llvm::MCInst inst;
     inst.setOpcode(op.opcode);
-    std::array<bool, kFiles> chain_read{};
+    std::array<bool, kFiles> chain_read{}, join_read{};
     for (unsigned i = 0; i < op.kinds.size(); ++i) {
       switch (op.kinds[i]) {
         case OperandKind::kTied:
@@ -276,6 +331,9 @@ struct BlockSynthesizer::Impl {
               const auto& w = plan.write_only[f];
               slot = w[plan.next_write[f]++ % w.size()];
             }
+          } else if (plan.join[f] != Plan::kNoJoin && !join_read[f]) {
+            slot = plan.join[f];
+            join_read[f] = true;
           } else if (chained && !chain_read[f]) {
             slot = plan.chain[f];
             chain_read[f] = true;
@@ -345,7 +403,53 @@ struct BlockSynthesizer::Impl {
                              (shape == BlockShape::kMixed && rng() % 2);
         instructions.push_back(instance(op, shape, chained, rng));
       }
-      SynthesizedBlock b{{}, shape};
+      SynthesizedBlock b{{}, shape, {}};
+      if (emit(instructions, &b)) return b;
+    }
+  }
+
+  SynthesizedBlock fork_join() {
+    std::vector<File> files;
+    for (File f : {kGprFile, kVectorFile})
+      if (!copies[f].empty() && any(joins[f])) files.push_back(f);
+    if (files.empty())
+      throw std::invalid_argument("'" + subtarget->getCPU().str() + "' has no register copy and join to fork with");
+    for (;;) {
+      new_plan(rng);
+      const File f = files[rng() % files.size()];
+      const std::size_t chain = plan.chain[f], temporary = plan.write_only[f][0];
+      const std::size_t segments = 1 + rng() % 2;
+      std::vector<llvm::MCInst> instructions;
+      bool joined = true;
+      for (std::size_t s = 0; s < segments && joined; ++s) {
+        // The fork: temporary = chain, by the copy's own operand classes.
+        const Opcode& copy = pool[copies[f][rng() % copies[f].size()]];
+        const auto infos = target.instr_info().get(copy.opcode).operands();
+        llvm::MCInst fork;
+        fork.setOpcode(copy.opcode);
+        fork.addOperand(llvm::MCOperand::createReg(register_in(infos[0].RegClass, f, temporary, rng)));
+        fork.addOperand(llvm::MCOperand::createReg(register_in(infos[1].RegClass, f, chain, rng)));
+        instructions.push_back(fork);
+        // The change: a chain on the temporary.
+        plan.chain[f] = temporary;
+        for (std::size_t k = 1 + rng() % 2; k > 0; --k)
+          instructions.push_back(instance(draw(writers[f]), BlockShape::kChain, true, rng));
+        // The join: chain = op(chain, temporary), by an opcode whose register
+        // classes hold both (some hold only registers without a REX prefix).
+        plan.chain[f] = chain;
+        plan.join[f] = temporary;
+        const block::InstructionDataflow copied = block::dataflow_of(fork);
+        joined = false;
+        for (int attempt = 0; attempt < 8 && !joined; ++attempt) {
+          const llvm::MCInst join = instance(draw(joins[f]), BlockShape::kChain, true, rng);
+          const block::InstructionDataflow d = block::dataflow_of(join);
+          joined = (d.writes & copied.reads) && (d.reads & copied.reads) && (d.reads & copied.writes);
+          if (joined) instructions.push_back(join);
+        }
+        plan.join[f] = Plan::kNoJoin;
+      }
+      if (!joined) continue;
+      SynthesizedBlock b{{}, BlockShape::kForkJoin, {}};
       if (emit(instructions, &b)) return b;
     }
   }
@@ -382,6 +486,7 @@ BlockSynthesizer::BlockSynthesizer(const std::string& cpu, std::uint64_t seed)
 BlockSynthesizer::~BlockSynthesizer() = default;
 
 SynthesizedBlock BlockSynthesizer::next() { return impl_->next(); }
+SynthesizedBlock BlockSynthesizer::fork_join() { return impl_->fork_join(); }
 
 std::vector<std::string> BlockSynthesizer::opcodes() const {
   std::vector<std::string> out;

@@ -22,7 +22,14 @@
 //   kPointerChase as kChain, and memory operands address through the GPR
 //                 chain register: a load-to-use chain;
 //   kMixed        a random part of the instructions is chained, the rest
-//                 independent.
+//                 independent;
+//   kForkJoin     (fork_join() only) the chain register copied to a
+//                 temporary by a register move (one the CPU may eliminate
+//                 at rename), the temporary changed by one or two
+//                 instructions chained on it, then joined back into the
+//                 chain register by a two-source instruction; once or twice:
+//                 the shape of xorshift, hash mixing and multi-word
+//                 arithmetic, whose loop-carried path runs through copies.
 // An opcode enters the pool when one of kMaxFailures instances of it
 // encodes (LLVM's MCCodeEmitter), decodes back to one instruction and
 // simulates on the CPU's model; a block must encode, decode back to its
@@ -39,8 +46,9 @@
 
 namespace surrogate::dataset {
 
-enum class BlockShape { kChain, kIndependent, kPointerChase, kMixed };
-std::string_view name_of(BlockShape shape);  // "chain", "independent", "pointer-chase", "mixed"
+enum class BlockShape { kChain, kIndependent, kPointerChase, kMixed, kForkJoin };
+// "chain", "independent", "pointer-chase", "mixed", "fork-join"
+std::string_view name_of(BlockShape shape);
 
 struct SynthesizedBlock {
   std::vector<std::uint8_t> bytes;  // machine code
@@ -74,6 +82,12 @@ class BlockSynthesizer {
   // no-block-twice rule.
   static constexpr std::size_t kCensusStream = 4;
   std::vector<SynthesizedBlock> census();
+
+  // The next kForkJoin block, in the general-purpose or the vector register
+  // file (its copies: MOV32rr/MOV64rr, (V)MOVAPS/(V)MOVDQA forms the CPU
+  // has). Shares next()'s random state and its no-block-twice rule; next()
+  // never draws this shape (its blocks for a seed stay what they were).
+  SynthesizedBlock fork_join();
 
   // The opcodes blocks are drawn from, by LLVM name, in opcode order: not
   // pseudo, no control flow or unmodelled side effects, one encoding each

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -91,6 +92,54 @@ TEST(BlockSynthesis, ShapesGiveTheirDependencyStructure) {
   EXPECT_LT(share(value_producer, BlockShape::kIndependent), 0.15);  // 0.01
   EXPECT_GT(share(address_producer, BlockShape::kPointerChase),
             share(address_producer, BlockShape::kChain) + 0.2);  // 0.33, 0.01
+}
+
+// Fork-join blocks: a copy of the chain register first (a register move a
+// CPU may eliminate), the join last: it writes the chain register and reads
+// it and the copy's register; the loop-carried recurrence runs through the
+// join always and through the copy in most blocks (unless every change of
+// the temporary overwrote it without reading it).
+TEST(BlockSynthesis, ForkJoinBlocksRunTheirRecurrenceThroughACopy) {
+  const block::Decoder decoder;
+  const auto set = block::DependencyFeatureSet::kV2;
+  const std::size_t n_features = block::feature_count(set);
+  for (const char* cpu : {"haswell", "znver4"}) {
+    BlockSynthesizer synthesizer(cpu, 4);
+    std::set<std::vector<std::uint8_t>> seen;
+    std::map<std::string, int> copies;
+    int blocks = 0, joins_on_recurrence = 0, copies_on_recurrence = 0, two_segments = 0;
+    for (; blocks < 300; ++blocks) {
+      const SynthesizedBlock s = synthesizer.fork_join();
+      EXPECT_EQ(s.shape, BlockShape::kForkJoin);
+      EXPECT_TRUE(seen.insert(s.bytes).second) << "a block twice";
+      const block::BasicBlock b = decoder.decode_block(s.bytes, "fork-join", {}, nullptr);
+      const std::size_t n = b.instructions.size();
+      ASSERT_GE(n, 3u);
+      ASSERT_LE(n, 8u);
+      const std::string copy = block::X86Target::get().opcode_name(b.instructions[0].getOpcode());
+      ++copies[copy];
+      EXPECT_TRUE(copy.starts_with("MOV") || copy.starts_with("VMOV")) << copy;
+      const block::InstructionDataflow fork = block::dataflow_of(b.instructions[0]);
+      const block::InstructionDataflow join = block::dataflow_of(b.instructions[n - 1]);
+      ASSERT_EQ(std::popcount(fork.reads), 1) << copy;
+      EXPECT_TRUE(join.writes & fork.reads) << "the join writes the chain register";
+      EXPECT_TRUE(join.reads & fork.reads) << "the join reads the chain register";
+      EXPECT_TRUE(join.reads & fork.writes) << "the join reads the copy";
+      std::vector<float> f(n * n_features);
+      block::dependency_features(b, set, f.data());
+      joins_on_recurrence += f[(n - 1) * n_features + 5] > 0;
+      copies_on_recurrence += f[5] > 0;
+      for (std::size_t k = 1; k + 1 < n; ++k)  // a second fork: another copy of the chain register
+        two_segments += block::dataflow_of(b.instructions[k]) == fork &&
+                        block::X86Target::get().opcode_name(b.instructions[k].getOpcode()).find("MOV") <= 1;
+    }
+    std::printf("%s: %d blocks, %zu copy opcodes, joins on a recurrence %d, copies %d, second forks %d\n", cpu,
+                blocks, copies.size(), joins_on_recurrence, copies_on_recurrence, two_segments);
+    EXPECT_EQ(joins_on_recurrence, blocks);
+    EXPECT_GT(copies_on_recurrence, blocks / 2);
+    EXPECT_GT(two_segments, blocks / 4);  // one or two segments, half each
+    EXPECT_GE(copies.size(), 4u) << "GPR and vector copies of several widths";
+  }
 }
 
 // The census gives every opcode blocks of its own: a chain of one instance,
