@@ -132,7 +132,7 @@ class Assembly {
 static void refuse_file_directives(const std::string& text, const std::string& input) {
   std::size_t line = 1;
   for (std::size_t at = 0; at < text.size(); ++line) {
-    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::size_t end = std::min(text.find_first_of("\n\r", at), text.size());
     std::size_t col = text.find_first_not_of(" \t", at);
     if (col < end) {
       std::string word;
@@ -162,31 +162,44 @@ static void refuse_stacked_unary_operators(const std::string& text, const std::s
     return i + 3 <= end && (i == 0 || !word_char(i - 1)) && std::tolower(text[i]) == 'n' &&
            std::tolower(text[i + 1]) == 'o' && std::tolower(text[i + 2]) == 't' && (i + 3 == end || !word_char(i + 3));
   };
+  // LLVM's lexer skips NUL as it skips blanks, and ends a statement at '\r' as at '\n'.
+  auto blank = [&](std::size_t i) { return text[i] == ' ' || text[i] == '\t' || text[i] == '\0'; };
   auto skip_blanks = [&](std::size_t i, std::size_t end) {
-    while (i < end && (text[i] == ' ' || text[i] == '\t')) ++i;
+    while (i < end && blank(i)) ++i;
     return i;
   };
   static constexpr std::string_view kBefore = ",+-*/%&|^~([<>=!";  // what a unary operator follows
-  std::size_t line = 1;
-  for (std::size_t at = 0; at < text.size(); ++line) {
-    const std::size_t end = std::min(text.find('\n', at), text.size());
+  std::size_t line = 1, line_start = 0;  // lines end at '\n' alone (an error's position)
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = std::min(text.find_first_of("\n\r", at), text.size());
     const std::size_t comment = std::min(text.find('#', at), end);
     // Statements: ';' separates them in LLVM's x86 assembly, '#' begins a comment.
     for (std::size_t statement = at; statement < comment;) {
       const std::size_t stop = std::min(text.find(';', statement), comment);
-      const std::size_t first = skip_blanks(statement, stop);
+      std::size_t first = skip_blanks(statement, stop);
       std::size_t mnemonic_end = first;
       while (mnemonic_end < stop && word_char(mnemonic_end)) ++mnemonic_end;
-      if (first < stop && text[first] == '.') mnemonic_end = stop;  // a directive: no instruction's expression
+      // Labels ("name:") before the statement's own first word.
+      for (std::size_t colon = skip_blanks(mnemonic_end, stop); mnemonic_end > first && colon < stop &&
+                                                                 text[colon] == ':';
+           colon = skip_blanks(mnemonic_end, stop)) {
+        first = skip_blanks(colon + 1, stop);
+        for (mnemonic_end = first; mnemonic_end < stop && word_char(mnemonic_end);) ++mnemonic_end;
+      }
+      // A directive ('.' and a name) holds no instruction's expression; a
+      // lone '.' (".~~0") is parsed by LLVM as an instruction's name.
+      if (first + 1 < stop && text[first] == '.' &&
+          (std::isalpha(static_cast<unsigned char>(text[first + 1])) || text[first + 1] == '_'))
+        mnemonic_end = stop;
       std::size_t previous = std::string::npos;                     // the last non-blank character after the mnemonic
       for (std::size_t i = mnemonic_end; i < stop; ++i) {
-        if (text[i] == ' ' || text[i] == '\t') continue;
+        if (blank(i)) continue;
         const bool op = text[i] == '~' || text[i] == '-' || is_not(i, stop);
         const bool unary = previous == std::string::npos || kBefore.find(text[previous]) != std::string_view::npos;
         if (op && unary) {
           const std::size_t next = skip_blanks(i + (text[i] == '~' || text[i] == '-' ? 1 : 3), stop);
           if (next < stop && (text[next] == '~' || is_not(next, stop)))
-            throw util::InputError({input, line, i - at},
+            throw util::InputError({input, line, i - line_start},
                                    "a unary operator applied to '~' or NOT in an Intel-syntax expression, which "
                                    "LLVM 19's assembler evaluates wrongly or dies on; write ~(~x) or -(~x)");
         }
@@ -195,6 +208,10 @@ static void refuse_stacked_unary_operators(const std::string& text, const std::s
       statement = stop + 1;
     }
     at = end + 1;
+    if (end < text.size() && text[end] == '\n') {
+      ++line;
+      line_start = at;
+    }
   }
 }
 

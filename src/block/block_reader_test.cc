@@ -142,11 +142,15 @@ TEST(AsmReader, HugeBlocksAreRefused) {
 // wrong value elsewhere; it is refused at its position. One unary operator
 // after a binary one, parentheses, and AT&T syntax parse right.
 TEST(AsmReader, StackedUnaryOperatorsOfIntelExpressionsAreRefusedAtTheirPosition) {
-  for (const char* text : {".intel_syntax noprefix\nadd rax, ~~3\n", ".intel_syntax noprefix\nadd rax, -~3\n",
+  for (const std::string& text : std::vector<std::string>{".intel_syntax noprefix\nadd rax, ~~3\n", ".intel_syntax noprefix\nadd rax, -~3\n",
                            ".intel_syntax noprefix\nadd rax, [~ ~3]\n", ".intel_syntax noprefix\nadd rax, not NOT 3\n",
                            ".intel_syntax noprefix\nadd rax, (~not 3)\n", ".intel_syntax noprefix\nadd rax, 1+~~3\n",
                            ".intel_syntax noprefix\nadd rax, 1+-~3\n", ".intel_syntax noprefix\nadd rax, [rbx+~~3]\n",
-                           "fc~~11\n", ".intel_syntax noprefix\nadd rax, 1; not ~~3\n"}) {  // ';' separates statements
+                           "fc~~11\n", ".intel_syntax noprefix\nadd rax, 1; not ~~3\n",  // ';' separates statements
+                           ".~~0\n", ".intel_syntax\n. ~~0\n",  // a lone '.' is an instruction's name, no directive
+                           ".intel_syntax\nx: add rax, ~~3\n", ".intel_syntax\nx:y: ~~3\n",  // after labels
+                           std::string(".intel_syntax\nx") + std::string(2, '\0') + ": add rax, ~~3\n",  // NUL: a blank
+                           ".intel_syntax\nadd rax, 1\r~~3\n"}) {  // '\r' ends a statement
     try {
       read_asm(text, "u.s");
       FAIL() << text;
@@ -161,6 +165,12 @@ TEST(AsmReader, StackedUnaryOperatorsOfIntelExpressionsAreRefusedAtTheirPosition
   } catch (const util::InputError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("p.s:2:10: ", 0), 0u) << e.what();
   }
+  try {  // CRLF line ends: the same position
+    read_asm(".intel_syntax noprefix\r\nadd rax, ~~3\r\n", "p.s");
+    FAIL();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("p.s:2:10: ", 0), 0u) << e.what();
+  }
   for (const auto& [text, hex] : std::vector<std::pair<std::string, std::string>>{{"add rax, ~(~3)", "4883c003"},
                                                                                   {"add rax, 1+~(~3)", "4883c004"},
                                                                                   {"add rax, 5 - ~3", "4883c009"},
@@ -171,6 +181,7 @@ TEST(AsmReader, StackedUnaryOperatorsOfIntelExpressionsAreRefusedAtTheirPosition
     EXPECT_EQ(read_asm(".intel_syntax noprefix\n" + text + "\n", "ok.s").blocks.at(0).hex(), hex) << text;
   EXPECT_EQ(read_asm("addq $~~1, %rax\n", "ok.s").blocks.at(0).hex(), "4883c001");
   EXPECT_EQ(read_asm(".intel_syntax noprefix\nadd rax, 1 # not ~~3\n", "ok.s").blocks.at(0).hex(), "4883c001");
+  EXPECT_EQ(read_asm(".intel_syntax noprefix\nx: add rax, ~(~3)\n", "ok.s").blocks.at(0).hex(), "4883c003");
 }
 
 TEST(AsmReader, ErrorsNameLineAndColumn) {
