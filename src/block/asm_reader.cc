@@ -129,20 +129,32 @@ class Assembly {
 // Directives that make the assembler read other files are refused: a block
 // file is untrusted input, and `.include "/etc/shadow"` would put another
 // file's content into the error messages.
+// Every statement is looked at, as LLVM's parser splits them: at '\n', '\r'
+// and ';', after labels ("x: .include ..."); lines (an error's position)
+// end at '\n' alone.
 static void refuse_file_directives(const std::string& text, const std::string& input) {
-  std::size_t line = 1;
-  for (std::size_t at = 0; at < text.size(); ++line) {
-    const std::size_t end = std::min(text.find_first_of("\n\r", at), text.size());
-    std::size_t col = text.find_first_not_of(" \t", at);
+  std::size_t line = 1, line_start = 0;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = std::min(text.find_first_of("\n\r;", at), text.size());
+    std::size_t col = text.find_first_not_of(std::string_view(" \t\0", 3), at);
+    while (col < end) {  // past labels
+      const std::size_t colon = text.find(':', col);
+      if (colon >= end || text.find_first_of(std::string_view(" \t\0\"", 4), col) < colon) break;
+      col = text.find_first_not_of(std::string_view(" \t\0", 3), colon + 1);
+    }
     if (col < end) {
       std::string word;
       for (std::size_t i = col; i < end && !std::isspace(static_cast<unsigned char>(text[i])) && text[i] != '"'; ++i)
         word += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
       if (word == ".include" || word == ".incbin")
-        throw util::InputError({input, line, col - at},
+        throw util::InputError({input, line, col - line_start},
                                "'" + word + "' reads another file: not allowed in a block file");
     }
     at = end + 1;
+    if (end < text.size() && text[end] == '\n') {
+      ++line;
+      line_start = at;
+    }
   }
 }
 

@@ -114,13 +114,22 @@ TEST(AsmReader, BlankLinesSeparateBlocksAndTrailingBranchDrops) {
 // A block file is untrusted: directives that read other files are refused
 // (.include would show another file's first line in the error message).
 TEST(AsmReader, DirectivesThatReadFilesAreRefused) {
-  for (const char* text : {"addq %rbx, %rax\n  .include \"/etc/hostname\"\n", "\t.INCBIN \"/etc/hostname\"\n"}) {
+  // After ';', '\r' and labels too: LLVM reads each as a statement of its own.
+  for (const char* text : {"addq %rbx, %rax\n  .include \"/etc/hostname\"\n", "\t.INCBIN \"/etc/hostname\"\n",
+                           "nop; .include \"/etc/hostname\"\n", "nop\r.include \"/etc/hostname\"\n",
+                           "x: .include \"/etc/hostname\"\n", "x:y:\t.incbin \"/etc/hostname\"\n"}) {
     try {
       read_asm(text, "f.s");
       FAIL() << text;
     } catch (const util::InputError& e) {
       EXPECT_NE(std::string(e.what()).find("reads another file: not allowed"), std::string::npos) << e.what();
     }
+  }
+  try {  // CRLF line ends: the position of the line
+    read_asm("nop\r\nnop\r\n  .include \"/etc/hostname\"\r\n", "c.s");
+    FAIL();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("c.s:3:3: ", 0), 0u) << e.what();
   }
 }
 
