@@ -126,35 +126,60 @@ class Assembly {
 
 }  // namespace
 
-// Directives that make the assembler read other files are refused: a block
-// file is untrusted input, and `.include "/etc/shadow"` would put another
-// file's content into the error messages.
-// Every statement is looked at, as LLVM's parser splits them: at '\n', '\r'
-// and ';', after labels ("x: .include ..."); lines (an error's position)
-// end at '\n' alone.
-static void refuse_file_directives(const std::string& text, const std::string& input) {
+// A block file is untrusted input, so directives that make LLVM's assembler
+// read other files or expand text are refused: `.include`/`.incbin` (an
+// error message would show the file's first line: "/etc/shadow"), `.macro`,
+// `.irp` and `.irpc` (an argument spells `.inc\a` into `.include`), and a
+// `.rept`/`.rep` that could expand past kRepeatLimit (`.rept 100000000`: a
+// 30-byte file expanding for minutes). They are looked for as whole words
+// anywhere in the text, not per statement: LLVM begins statements after
+// '\n', '\r', ';', labels (quoted ones too) and block comments, and such a
+// word in a comment or string is refused rather than missed.
+static void refuse_unsafe_directives(const std::string& text, const std::string& input) {
+  // Repetitions in all (the product of every .rept count: nesting is not
+  // tracked) and expanded text (that times the text's size) at most.
+  constexpr std::uint64_t kRepeatLimit = kMaxBlockBytes, kExpandedBytesLimit = std::uint64_t{16} << 20;
+  // LLVM's identifiers have these characters and maybe more ('$', '@', '?'):
+  // a word bounded by anything else holds LLVM's identifier or is within one.
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; };
+  std::uint64_t repeats = 1;
   std::size_t line = 1, line_start = 0;
-  for (std::size_t at = 0; at < text.size();) {
-    const std::size_t end = std::min(text.find_first_of("\n\r;", at), text.size());
-    std::size_t col = text.find_first_not_of(std::string_view(" \t\0", 3), at);
-    while (col < end) {  // past labels
-      const std::size_t colon = text.find(':', col);
-      if (colon >= end || text.find_first_of(std::string_view(" \t\0\"", 4), col) < colon) break;
-      col = text.find_first_not_of(std::string_view(" \t\0", 3), colon + 1);
-    }
-    if (col < end) {
-      std::string word;
-      for (std::size_t i = col; i < end && !std::isspace(static_cast<unsigned char>(text[i])) && text[i] != '"'; ++i)
-        word += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
-      if (word == ".include" || word == ".incbin")
-        throw util::InputError({input, line, col - line_start},
-                               "'" + word + "' reads another file: not allowed in a block file");
-    }
-    at = end + 1;
-    if (end < text.size() && text[end] == '\n') {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') {
       ++line;
-      line_start = at;
+      line_start = i + 1;
+      continue;
     }
+    if (text[i] != '.' || (i > 0 && word_char(text[i - 1]))) continue;
+    std::size_t end = i + 1;
+    while (end < text.size() && word_char(text[end])) ++end;
+    std::string word = text.substr(i, end - i);
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const util::InputPosition at{input, line, i - line_start};
+    if (word == ".include" || word == ".incbin")
+      throw util::InputError(at, "'" + word + "' reads another file: not allowed in a block file");
+    if (word == ".macro" || word == ".irp" || word == ".irpc")
+      throw util::InputError(at, "'" + word + "' expands text: not allowed in a block file (write the instructions)");
+    if (word == ".rept" || word == ".rep") {
+      // The count: a decimal number alone (no expression), at most the limit.
+      std::size_t digit = end;
+      while (digit < text.size() && (text[digit] == ' ' || text[digit] == '\t')) ++digit;
+      std::size_t after = digit;
+      std::uint64_t count = 0;
+      while (after < text.size() && std::isdigit(static_cast<unsigned char>(text[after])) && count <= kRepeatLimit)
+        count = 10 * count + static_cast<std::uint64_t>(text[after++] - '0');
+      while (after < text.size() && (text[after] == ' ' || text[after] == '\t')) ++after;
+      const bool alone = after == text.size() || text[after] == '\n' || text[after] == '\r' || text[after] == ';' ||
+                         text[after] == '#';
+      repeats *= std::max<std::uint64_t>(count, 1);
+      if (after == digit || !alone || count > kRepeatLimit || repeats > kRepeatLimit ||
+          repeats * text.size() > kExpandedBytesLimit)
+        throw util::InputError(at, "'" + word + "' needs a number as its count, and at most " +
+                                       std::to_string(kRepeatLimit) + " repetitions in all and " +
+                                       std::to_string(kExpandedBytesLimit >> 20) +
+                                       " MiB of text expanded in a block file");
+    }
+    i = end - 1;
   }
 }
 
@@ -228,7 +253,7 @@ static void refuse_stacked_unary_operators(const std::string& text, const std::s
 }
 
 BlockFile read_asm(const std::string& text, const std::string& input, std::optional<AsmSyntax> syntax) {
-  refuse_file_directives(text, input);
+  refuse_unsafe_directives(text, input);
   const X86Target& x86 = X86Target::get();
   const llvm::MCSubtargetInfo& sti = x86.all_features_subtarget();
   const AsmSyntax dialect = syntax.value_or(detect_asm_syntax(text));

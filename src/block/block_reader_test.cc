@@ -112,17 +112,32 @@ TEST(AsmReader, BlankLinesSeparateBlocksAndTrailingBranchDrops) {
 }
 
 // A block file is untrusted: directives that read other files are refused
-// (.include would show another file's first line in the error message).
+// (.include would show another file's first line in the error message),
+// wherever LLVM would begin a statement, and so are those that expand text
+// (a macro argument spells `.inc\a` into `.include`; these texts read
+// /etc/hostname before).
 TEST(AsmReader, DirectivesThatReadFilesAreRefused) {
-  // After ';', '\r' and labels too: LLVM reads each as a statement of its own.
+  // After ';', '\r', labels (quoted too) and block comments: LLVM reads each as a statement of its own.
   for (const char* text : {"addq %rbx, %rax\n  .include \"/etc/hostname\"\n", "\t.INCBIN \"/etc/hostname\"\n",
                            "nop; .include \"/etc/hostname\"\n", "nop\r.include \"/etc/hostname\"\n",
-                           "x: .include \"/etc/hostname\"\n", "x:y:\t.incbin \"/etc/hostname\"\n"}) {
+                           "x: .include \"/etc/hostname\"\n", "x:y:\t.incbin \"/etc/hostname\"\n",
+                           "nop\n/* x */ .include \"/etc/hostname\"\n", "nop /* a\n b */.include \"/etc/hostname\"\n",
+                           "\"a b\": .include \"/etc/hostname\"\n", ".include/**/\"/etc/hostname\"\n"}) {
     try {
       read_asm(text, "f.s");
       FAIL() << text;
     } catch (const util::InputError& e) {
       EXPECT_NE(std::string(e.what()).find("reads another file: not allowed"), std::string::npos) << e.what();
+    }
+  }
+  for (const char* text : {".macro m a\n.inc\\a \"/etc/hostname\"\n.endm\nm lude\n",
+                           ".irp x,lude\n.inc\\x \"/etc/hostname\"\n.endr\n",
+                           "nop\n .IRPC x,l\n.inc\\x\\()ude \"/etc/hostname\"\n.endr\n"}) {
+    try {
+      read_asm(text, "m.s");
+      FAIL() << text;
+    } catch (const util::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("expands text: not allowed"), std::string::npos) << e.what();
     }
   }
   try {  // CRLF line ends: the position of the line
@@ -131,19 +146,48 @@ TEST(AsmReader, DirectivesThatReadFilesAreRefused) {
   } catch (const util::InputError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("c.s:3:3: ", 0), 0u) << e.what();
   }
+  try {
+    read_asm("nop\n  nop; .irp x,a\nnop\n.endr\n", "p.s");
+    FAIL();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("p.s:2:8: '.irp' expands text", 0), 0u) << e.what();
+  }
+  // Words that merely contain one are other identifiers.
+  EXPECT_EQ(read_asm("x.include:\nnop\n", "w.s").blocks.size(), 1u);
 }
 
 // `.rept` can make one block of megabytes of code in a few bytes of text:
 // like a CSV field, a block over kMaxBlockBytes is refused, at its start.
+// And before LLVM expands it: a count that is no number, or repetitions
+// over 65,536 in all (`.rept 100000000` expanded for minutes), are refused.
 TEST(AsmReader, HugeBlocksAreRefused) {
   try {
     read_asm("addq %rbx, %rax\n.rept 100000\naddq %rcx, %rdx\n.endr\n", "r.s");
     FAIL() << "a block of 300,003 bytes was read";
   } catch (const util::InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("r.s:2:1: '.rept' needs a number as its count, and at most 65536", 0), 0u)
+        << e.what();
+  }
+  try {
+    read_asm("addq %rbx, %rax\n.rept 30000\naddq %rcx, %rdx\n.endr\n", "r.s");
+    FAIL() << "a block of 90,003 bytes was read";
+  } catch (const util::InputError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "r.s:1:1: block larger than 65536 bytes (300003 bytes of machine code): not a basic block");
+              "r.s:1:1: block larger than 65536 bytes (90003 bytes of machine code): not a basic block");
+  }
+  for (const char* text : {"nop\n.rept 100000000\nnop\n.endr\n", ".rept 1 << 30\nnop\n.endr\n",
+                           ".rept 300\n.rep 300\nnop\n.endr\n.endr\n", ".rept n\nnop\n.endr\n",
+                           ".rept 99999999999999999999999999\nnop\n.endr\n", ".rept\nnop\n.endr\n"}) {
+    try {
+      read_asm(text, "n.s");
+      FAIL() << text;
+    } catch (const util::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("needs a number as its count"), std::string::npos) << e.what();
+    }
   }
   EXPECT_EQ(read_asm(".rept 1000\naddq %rcx, %rdx\n.endr\n", "ok.s").blocks[0].instructions.size(), 1000u);
+  EXPECT_EQ(read_asm(".rept 4 # unrolled\n.rep 3;addq %rcx, %rdx;.endr\n.endr\n", "ok.s").blocks[0].instructions.size(),
+            12u);
 }
 
 // A unary operator applied to '~' or NOT in Intel syntax kills LLVM 19's

@@ -1,0 +1,2 @@
+nop
+/* x */ .include "/etc/hostname"

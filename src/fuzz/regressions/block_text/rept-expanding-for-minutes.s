@@ -1,0 +1,4 @@
+nop
+.rept 100000000
+nop
+.endr
