@@ -201,18 +201,30 @@ static void refuse_stacked_unary_operators(const std::string& text, const std::s
   };
   // LLVM's lexer skips NUL as it skips blanks, and ends a statement at '\r' as at '\n'.
   auto blank = [&](std::size_t i) { return text[i] == ' ' || text[i] == '\t' || text[i] == '\0'; };
+  // Blanks and block comments ('~/* x */~3' is '~~3' to LLVM).
   auto skip_blanks = [&](std::size_t i, std::size_t end) {
-    while (i < end && blank(i)) ++i;
+    while (i < end) {
+      if (blank(i)) {
+        ++i;
+      } else if (i + 1 < end && text[i] == '/' && text[i + 1] == '*') {
+        const std::size_t close = text.find("*/", i + 2);
+        i = close < end ? close + 2 : end;
+      } else {
+        break;
+      }
+    }
     return i;
   };
   static constexpr std::string_view kBefore = ",+-*/%&|^~([<>=!";  // what a unary operator follows
   std::size_t line = 1, line_start = 0;  // lines end at '\n' alone (an error's position)
   for (std::size_t at = 0; at < text.size();) {
     const std::size_t end = std::min(text.find_first_of("\n\r", at), text.size());
-    const std::size_t comment = std::min(text.find('#', at), end);
-    // Statements: ';' separates them in LLVM's x86 assembly, '#' begins a comment.
-    for (std::size_t statement = at; statement < comment;) {
-      const std::size_t stop = std::min(text.find(';', statement), comment);
+    // Statements: ';' separates them in LLVM's x86 assembly. Comments are
+    // scanned too: a '#' in a string or character literal ('.ascii "#"',
+    // '\'#\'') or in a block comment begins none, and cutting the line there
+    // let '1+~~3' through; an operator pair in a comment is refused instead.
+    for (std::size_t statement = at; statement < end;) {
+      const std::size_t stop = std::min(text.find(';', statement), end);
       std::size_t first = skip_blanks(statement, stop);
       std::size_t mnemonic_end = first;
       while (mnemonic_end < stop && word_char(mnemonic_end)) ++mnemonic_end;

@@ -203,7 +203,15 @@ TEST(AsmReader, StackedUnaryOperatorsOfIntelExpressionsAreRefusedAtTheirPosition
                            ".~~0\n", ".intel_syntax\n. ~~0\n",  // a lone '.' is an instruction's name, no directive
                            ".intel_syntax\nx: add rax, ~~3\n", ".intel_syntax\nx:y: ~~3\n",  // after labels
                            std::string(".intel_syntax\nx") + std::string(2, '\0') + ": add rax, ~~3\n",  // NUL: a blank
-                           ".intel_syntax\nadd rax, 1\r~~3\n"}) {  // '\r' ends a statement
+                           ".intel_syntax\nadd rax, 1\r~~3\n",   // '\r' ends a statement
+                           // A '#' that begins no comment: LLVM evaluated 1+~~3 to -6 after these.
+                           ".intel_syntax noprefix\n.ascii \"#\"; add rax, ~~3\n",
+                           ".intel_syntax noprefix\nadd rax, 1 /* # */ ; add rax, 1+~~3\n",
+                           ".intel_syntax noprefix\nmov al, '#'; add rax, 1+~~3\n",
+                           // In a comment too: a refusal rather than a miss.
+                           ".intel_syntax noprefix\nadd rax, 1 # or 2, ~~3\n",
+                           // A block comment between the two: 1+~/**/~3 was -6 too.
+                           ".intel_syntax noprefix\nadd rax, 1+~/**/~3\n", ".intel_syntax noprefix\nadd rax, -/* x */not 3\n"}) {
     try {
       read_asm(text, "u.s");
       FAIL() << text;
@@ -233,7 +241,7 @@ TEST(AsmReader, StackedUnaryOperatorsOfIntelExpressionsAreRefusedAtTheirPosition
                                                                                   {"add rax, [rbx+~(~3)]", "48034303"}})
     EXPECT_EQ(read_asm(".intel_syntax noprefix\n" + text + "\n", "ok.s").blocks.at(0).hex(), hex) << text;
   EXPECT_EQ(read_asm("addq $~~1, %rax\n", "ok.s").blocks.at(0).hex(), "4883c001");
-  EXPECT_EQ(read_asm(".intel_syntax noprefix\nadd rax, 1 # not ~~3\n", "ok.s").blocks.at(0).hex(), "4883c001");
+  EXPECT_EQ(read_asm(".intel_syntax noprefix\nadd rax, 1 # not ~3, ~-3\n", "ok.s").blocks.at(0).hex(), "4883c001");
   EXPECT_EQ(read_asm(".intel_syntax noprefix\nx: add rax, ~(~3)\n", "ok.s").blocks.at(0).hex(), "4883c003");
 }
 

@@ -1,0 +1,2 @@
+.intel_syntax noprefix
+add rax, -/* x */not 3

@@ -1,0 +1,2 @@
+.intel_syntax noprefix
+.ascii "#"; add rax, ~~3
