@@ -183,6 +183,33 @@ static void refuse_unsafe_directives(const std::string& text, const std::string&
   }
 }
 
+// LLVM's AT&T expression parser recurses once per parenthesis and unary
+// operator and once per binary operator of a chain, ~450 bytes of stack a
+// level: 20,000 '(' on one line (`addq $((((...`) overflowed the 8 MiB
+// stack and killed the process (SIGSEGV, which its crash recovery cannot
+// catch on the overflowed stack). A line (LLVM ends statements at '\n' and
+// '\r') with more than kMaxOperators operator characters is refused first:
+// at most ~1 MiB of stack; no real statement comes near.
+static void refuse_deep_expressions(const std::string& text, const std::string& input) {
+  constexpr std::size_t kMaxOperators = 2000;
+  static constexpr std::string_view kOperators = "()[]+-*/%&|^~!<>";
+  std::size_t line = 1, line_start = 0, operators = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n' || c == '\r') {
+      operators = 0;
+      if (c == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    } else if (kOperators.find(c) != std::string_view::npos && ++operators > kMaxOperators) {
+      throw util::InputError({input, line, i - line_start},
+                             "more than " + std::to_string(kMaxOperators) +
+                                 " operators on one line: LLVM's expression parser would recurse through them all");
+    }
+  }
+}
+
 // LLVM 19's Intel expression parser mishandles a unary operator ('~', '-',
 // NOT) applied to another '~' or NOT: at the start of an operand ('~~3',
 // '-~3', 'NOT NOT 3', '[~~3]') it pops an empty operator stack and dies in
@@ -266,6 +293,7 @@ static void refuse_stacked_unary_operators(const std::string& text, const std::s
 
 BlockFile read_asm(const std::string& text, const std::string& input, std::optional<AsmSyntax> syntax) {
   refuse_unsafe_directives(text, input);
+  refuse_deep_expressions(text, input);
   const X86Target& x86 = X86Target::get();
   const llvm::MCSubtargetInfo& sti = x86.all_features_subtarget();
   const AsmSyntax dialect = syntax.value_or(detect_asm_syntax(text));

@@ -190,6 +190,29 @@ TEST(AsmReader, HugeBlocksAreRefused) {
             12u);
 }
 
+// LLVM's AT&T expression parser recurses per parenthesis, unary operator
+// and chained binary operator: 20,000 '(' killed the process (stack
+// overflow). A line of more than 2,000 operator characters is refused at
+// the one past the limit; 900 nested parentheses parse.
+TEST(AsmReader, ExpressionsDeepEnoughToOverflowTheStackAreRefused) {
+  for (const std::string& deep : {std::string(20000, '(') + "1" + std::string(20000, ')'), std::string(30000, '-') + "1",
+                                  "1" + [] {
+                                    std::string chain;
+                                    for (int i = 0; i < 100000; ++i) chain += "+1";
+                                    return chain;
+                                  }()}) {
+    try {
+      read_asm("nop\n  addq $" + deep + ", %rax\n", "d.s");
+      FAIL() << deep.substr(0, 20);
+    } catch (const util::InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("d.s:2:", 0), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find("more than 2000 operators on one line"), std::string::npos) << e.what();
+    }
+  }
+  const std::string fine = "addq $" + std::string(900, '(') + "1" + std::string(900, ')') + ", %rax\n";
+  EXPECT_EQ(read_asm(fine + fine, "ok.s").blocks.at(0).hex(), "4883c0014883c001");
+}
+
 // A unary operator applied to '~' or NOT in Intel syntax kills LLVM 19's
 // expression parser at an operand's start (report_fatal_error) and gives a
 // wrong value elsewhere; it is refused at its position. One unary operator
