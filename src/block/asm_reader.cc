@@ -210,6 +210,104 @@ static void refuse_deep_expressions(const std::string& text, const std::string& 
   }
 }
 
+// LLVM 19 divides constants without a check where the x86 division traps:
+// the Intel expression evaluator on x/0, x%0, x MOD 0 and both dialects on
+// INT64_MIN / -1 (SIGFPE; crash recovery turned it into an input error with
+// no position that leaked the parsed operands, 320 bytes each: the
+// block_text fuzzer). So the divisor of every '/', modulo '%' (not a '%'
+// register) and, in Intel text, MOD must be a number literal from 1 to
+// 2^63-1 (decimal, 0x hex or h-suffixed hex); strings, character literals
+// and comments are skipped as LLVM's lexer skips them.
+static void refuse_trapping_divisions(const std::string& text, const std::string& input, bool intel) {
+  auto ident = [&](std::size_t i) {
+    return i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_' || text[i] == '.' ||
+                               text[i] == '$' || text[i] == '@' || text[i] == '?');
+  };
+  // The position after blanks and block comments from i.
+  auto skip = [&](std::size_t i) {
+    while (i < text.size()) {
+      if (text[i] == ' ' || text[i] == '\t' || text[i] == '\0') {
+        ++i;
+      } else if (text.compare(i, 2, "/*") == 0) {
+        const std::size_t close = text.find("*/", i + 2);
+        i = close == std::string::npos ? text.size() : close + 2;
+      } else {
+        break;
+      }
+    }
+    return i;
+  };
+  // Whether a positive literal below 2^63 starts at i (and ends there).
+  auto positive_literal = [&](std::size_t i) {
+    std::size_t end = i;
+    while (ident(end)) ++end;
+    std::string digits = text.substr(i, end - i);
+    for (char& c : digits) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    int base = 10;
+    if (digits.size() > 2 && digits.compare(0, 2, "0x") == 0) {
+      base = 16;
+      digits.erase(0, 2);
+    } else if (digits.size() > 1 && digits.back() == 'h' && std::isdigit(static_cast<unsigned char>(digits[0]))) {
+      base = 16;
+      digits.pop_back();
+    }
+    if (digits.empty()) return false;
+    std::uint64_t value = 0;
+    for (char c : digits) {
+      const int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : 99;
+      if (d >= base || value > (std::uint64_t{1} << 63) / 16) return false;
+      value = value * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
+    }
+    return value >= 1 && value < (std::uint64_t{1} << 63);
+  };
+  std::size_t line = 1, line_start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      line_start = i + 1;
+    } else if (c == '"') {  // a string: to its closing quote, '\\' escaping the next character
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+        if (i < text.size() && text[i] == '\n') {
+          ++line;
+          line_start = i + 1;
+        }
+      }
+    } else if (c == '\'') {  // a character literal: 'x' or '\x'
+      std::size_t close = i + 1 + (i + 1 < text.size() && text[i + 1] == '\\' ? 1 : 0) + 1;
+      if (close < text.size() && text[close] == '\'' && text[close - 1] != '\n') i = close;
+    } else if (c == '#' || text.compare(i, 2, "//") == 0) {  // a comment to the line's end
+      while (i + 1 < text.size() && text[i + 1] != '\n' && text[i + 1] != '\r') ++i;
+    } else if (text.compare(i, 2, "/*") == 0) {
+      const std::size_t close = text.find("*/", i + 2);
+      const std::size_t stop = close == std::string::npos ? text.size() : close + 2;
+      for (; i + 1 < stop; ++i)
+        if (text[i] == '\n') {
+          ++line;
+          line_start = i + 1;
+        }
+    } else {
+      std::size_t divisor = std::string::npos;
+      if (c == '/') {
+        divisor = skip(i + 1);
+      } else if (c == '%' && !ident(i + 1)) {
+        divisor = skip(i + 1);
+      } else if (intel && (c == 'm' || c == 'M') && (i == 0 || !ident(i - 1)) && i + 3 <= text.size() &&
+                 std::tolower(static_cast<unsigned char>(text[i + 1])) == 'o' &&
+                 std::tolower(static_cast<unsigned char>(text[i + 2])) == 'd' && !ident(i + 3)) {
+        divisor = skip(i + 3);
+      } else if (ident(i)) {  // a whole word: no operator within it
+        while (ident(i + 1)) ++i;
+      }
+      if (divisor != std::string::npos && !positive_literal(divisor))
+        throw util::InputError({input, line, i - line_start},
+                               "a division or modulo whose divisor is not a number from 1 to 2^63-1, where LLVM 19's "
+                               "assembler may divide by zero or overflow (a trap): write the value");
+    }
+  }
+}
+
 // LLVM 19's Intel expression parser mishandles a unary operator ('~', '-',
 // NOT) applied to another '~' or NOT: at the start of an operand ('~~3',
 // '-~3', 'NOT NOT 3', '[~~3]') it pops an empty operator stack and dies in
@@ -298,6 +396,7 @@ BlockFile read_asm(const std::string& text, const std::string& input, std::optio
   const llvm::MCSubtargetInfo& sti = x86.all_features_subtarget();
   const AsmSyntax dialect = syntax.value_or(detect_asm_syntax(text));
   if (dialect == AsmSyntax::kIntel) refuse_stacked_unary_operators(text, input);
+  refuse_trapping_divisions(text, input, dialect == AsmSyntax::kIntel);
   Assembly assembly(text, input, sti, dialect);
   if (assembly.crashed)
     throw util::InputError({input, 0}, "LLVM's assembler cannot handle this text" +

@@ -213,6 +213,44 @@ TEST(AsmReader, ExpressionsDeepEnoughToOverflowTheStackAreRefused) {
   EXPECT_EQ(read_asm(fine + fine, "ok.s").blocks.at(0).hex(), "4883c0014883c001");
 }
 
+// LLVM 19 divides constants unchecked where x86 division traps (Intel x/0,
+// x%0, x MOD 0; INT64_MIN/-1 in both dialects): SIGFPE, which crash
+// recovery turned into an unpositioned error leaking the operands (the
+// block_text fuzzer). A divisor must be a number literal from 1 to 2^63-1;
+// strings, character literals and comments are not expressions.
+TEST(AsmReader, DivisionsThatTrapAreRefused) {
+  for (const std::string& text :
+       std::vector<std::string>{"addq $(-9223372036854775807-1)/-1, %rax\n", "addq $(-9223372036854775807-1)%-1, %rax\n",
+                                ".intel_syntax noprefix\nadd rax, 5/(1-1)\n", ".intel_syntax noprefix\nadd rax, 5 mod 0\n",
+                                ".intel_syntax noprefix\nadd rax, 5 % 0\n", "addq $8/0x8000000000000000, %rax\n",
+                                ".intel_syntax noprefix\nadd rax, 1/ /* x */ 0\n", "addq $5/(1-1), %rax\n",
+                                // A multi-line string before it: LLVM's strings span lines.
+                                "a\"g\n7\n\"/0\n"}) {
+    try {
+      read_asm(text, "v.s");
+      FAIL() << text;
+    } catch (const util::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("a division or modulo whose divisor is not a number"), std::string::npos)
+          << e.what();
+    }
+  }
+  try {
+    read_asm(".intel_syntax noprefix\nadd rax, 5/(1-1)\n", "p.s");
+    FAIL();
+  } catch (const util::InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("p.s:2:11: ", 0), 0u) << e.what();
+  }
+  for (const auto& [text, hex] : std::vector<std::pair<std::string, std::string>>{
+           {".intel_syntax noprefix\nadd rax, 8/2\n", "4883c004"},
+           {"addq $8/2, %rax\n", "4883c004"},
+           {".intel_syntax noprefix\nadd rax, 16 mod 0x3\n", "4883c001"},
+           {".intel_syntax noprefix\nadd rax, 9 % 0ah\n", "4883c009"},
+           {".file 1 \"/usr/include/x/0\"\naddq %rax, %rbx # x/0 and 1%0\n", "4801c3"},
+           {"movb $'/', %al /* /0 */\n", "b02f"},
+           {".intel_syntax noprefix\nmov rax, [rbx + rcx*8] // 1/0\n", "488b04cb"}})
+    EXPECT_EQ(read_asm(text, "ok.s").blocks.at(0).hex(), hex) << text;
+}
+
 // A unary operator applied to '~' or NOT in Intel syntax kills LLVM 19's
 // expression parser at an operand's start (report_fatal_error) and gives a
 // wrong value elsewhere; it is refused at its position. One unary operator
