@@ -341,7 +341,7 @@ static void refuse_stacked_unary_operators(const std::string& text, const std::s
     return i;
   };
   static constexpr std::string_view kBefore = ",+-*/%&|^~([<>=!";  // what a unary operator follows
-  std::size_t line = 1, line_start = 0;  // lines end at '\n' alone (an error's position)
+  std::size_t line = 1, line_start = 0;                            // lines end at '\n' alone (an error's position)
   for (std::size_t at = 0; at < text.size();) {
     const std::size_t end = std::min(text.find_first_of("\n\r", at), text.size());
     // Statements: ';' separates them in LLVM's x86 assembly. Comments are
@@ -354,9 +354,8 @@ static void refuse_stacked_unary_operators(const std::string& text, const std::s
       std::size_t mnemonic_end = first;
       while (mnemonic_end < stop && word_char(mnemonic_end)) ++mnemonic_end;
       // Labels ("name:") before the statement's own first word.
-      for (std::size_t colon = skip_blanks(mnemonic_end, stop); mnemonic_end > first && colon < stop &&
-                                                                 text[colon] == ':';
-           colon = skip_blanks(mnemonic_end, stop)) {
+      for (std::size_t colon = skip_blanks(mnemonic_end, stop);
+           mnemonic_end > first && colon < stop && text[colon] == ':'; colon = skip_blanks(mnemonic_end, stop)) {
         first = skip_blanks(colon + 1, stop);
         for (mnemonic_end = first; mnemonic_end < stop && word_char(mnemonic_end);) ++mnemonic_end;
       }
@@ -365,7 +364,7 @@ static void refuse_stacked_unary_operators(const std::string& text, const std::s
       if (first + 1 < stop && text[first] == '.' &&
           (std::isalpha(static_cast<unsigned char>(text[first + 1])) || text[first + 1] == '_'))
         mnemonic_end = stop;
-      std::size_t previous = std::string::npos;                     // the last non-blank character after the mnemonic
+      std::size_t previous = std::string::npos;  // the last non-blank character after the mnemonic
       for (std::size_t i = mnemonic_end; i < stop; ++i) {
         if (blank(i)) continue;
         const bool op = text[i] == '~' || text[i] == '-' || is_not(i, stop);

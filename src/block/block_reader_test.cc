@@ -84,6 +84,18 @@ TEST(BhiveCsv, MalformedRowsNameLineAndByte) {
   EXPECT_EQ(error_of("hex,throughput\n4801d8,abc\n"), "t.csv:2:8: throughput is not a non-negative number: 'abc'");
 }
 
+// The message of read_asm's InputError for `text` read as `name`; a failure
+// (and "") if the text is read.
+std::string refusal(const std::string& text, const std::string& name = "r.s") {
+  try {
+    read_asm(text, name);
+  } catch (const util::InputError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "read: " << text;
+  return "";
+}
+
 TEST(AsmReader, AttAndIntelGiveTheSameBytes) {
   BlockFile att = read_asm("addq %rbx, %rax\nvpaddd %zmm1, %zmm2, %zmm3 {%k1}\n", "a.s");
   BlockFile intel = read_asm("add rax, rbx\nvpaddd zmm3 {k1}, zmm2, zmm1\n", "i.s");
@@ -122,36 +134,15 @@ TEST(AsmReader, DirectivesThatReadFilesAreRefused) {
                            "nop; .include \"/etc/hostname\"\n", "nop\r.include \"/etc/hostname\"\n",
                            "x: .include \"/etc/hostname\"\n", "x:y:\t.incbin \"/etc/hostname\"\n",
                            "nop\n/* x */ .include \"/etc/hostname\"\n", "nop /* a\n b */.include \"/etc/hostname\"\n",
-                           "\"a b\": .include \"/etc/hostname\"\n", ".include/**/\"/etc/hostname\"\n"}) {
-    try {
-      read_asm(text, "f.s");
-      FAIL() << text;
-    } catch (const util::InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("reads another file: not allowed"), std::string::npos) << e.what();
-    }
-  }
-  for (const char* text : {".macro m a\n.inc\\a \"/etc/hostname\"\n.endm\nm lude\n",
-                           ".irp x,lude\n.inc\\x \"/etc/hostname\"\n.endr\n",
-                           "nop\n .IRPC x,l\n.inc\\x\\()ude \"/etc/hostname\"\n.endr\n"}) {
-    try {
-      read_asm(text, "m.s");
-      FAIL() << text;
-    } catch (const util::InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("expands text: not allowed"), std::string::npos) << e.what();
-    }
-  }
-  try {  // CRLF line ends: the position of the line
-    read_asm("nop\r\nnop\r\n  .include \"/etc/hostname\"\r\n", "c.s");
-    FAIL();
-  } catch (const util::InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("c.s:3:3: ", 0), 0u) << e.what();
-  }
-  try {
-    read_asm("nop\n  nop; .irp x,a\nnop\n.endr\n", "p.s");
-    FAIL();
-  } catch (const util::InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("p.s:2:8: '.irp' expands text", 0), 0u) << e.what();
-  }
+                           "\"a b\": .include \"/etc/hostname\"\n", ".include/**/\"/etc/hostname\"\n"})
+    EXPECT_NE(refusal(text).find("reads another file: not allowed"), std::string::npos) << text;
+  for (const char* text :
+       {".macro m a\n.inc\\a \"/etc/hostname\"\n.endm\nm lude\n", ".irp x,lude\n.inc\\x \"/etc/hostname\"\n.endr\n",
+        "nop\n .IRPC x,l\n.inc\\x\\()ude \"/etc/hostname\"\n.endr\n"})
+    EXPECT_NE(refusal(text).find("expands text: not allowed"), std::string::npos) << text;
+  // CRLF line ends: the position of the line
+  EXPECT_EQ(refusal("nop\r\nnop\r\n  .include \"/etc/hostname\"\r\n", "c.s").rfind("c.s:3:3: ", 0), 0u);
+  EXPECT_EQ(refusal("nop\n  nop; .irp x,a\nnop\n.endr\n", "p.s").rfind("p.s:2:8: '.irp' expands text", 0), 0u);
   // Words that merely contain one are other identifiers.
   EXPECT_EQ(read_asm("x.include:\nnop\n", "w.s").blocks.size(), 1u);
 }
@@ -161,13 +152,9 @@ TEST(AsmReader, DirectivesThatReadFilesAreRefused) {
 // And before LLVM expands it: a count that is no number, or repetitions
 // over 65,536 in all (`.rept 100000000` expanded for minutes), are refused.
 TEST(AsmReader, HugeBlocksAreRefused) {
-  try {
-    read_asm("addq %rbx, %rax\n.rept 100000\naddq %rcx, %rdx\n.endr\n", "r.s");
-    FAIL() << "a block of 300,003 bytes was read";
-  } catch (const util::InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("r.s:2:1: '.rept' needs a number as its count, and at most 65536", 0), 0u)
-        << e.what();
-  }
+  EXPECT_EQ(refusal("addq %rbx, %rax\n.rept 100000\naddq %rcx, %rdx\n.endr\n", "r.s")
+                .rfind("r.s:2:1: '.rept' needs a number as its count, and at most 65536", 0),
+            0u);
   try {
     read_asm("addq %rbx, %rax\n.rept 30000\naddq %rcx, %rdx\n.endr\n", "r.s");
     FAIL() << "a block of 90,003 bytes was read";
@@ -175,16 +162,10 @@ TEST(AsmReader, HugeBlocksAreRefused) {
     EXPECT_EQ(std::string(e.what()),
               "r.s:1:1: block larger than 65536 bytes (90003 bytes of machine code): not a basic block");
   }
-  for (const char* text : {"nop\n.rept 100000000\nnop\n.endr\n", ".rept 1 << 30\nnop\n.endr\n",
-                           ".rept 300\n.rep 300\nnop\n.endr\n.endr\n", ".rept n\nnop\n.endr\n",
-                           ".rept 99999999999999999999999999\nnop\n.endr\n", ".rept\nnop\n.endr\n"}) {
-    try {
-      read_asm(text, "n.s");
-      FAIL() << text;
-    } catch (const util::InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("needs a number as its count"), std::string::npos) << e.what();
-    }
-  }
+  for (const char* text :
+       {"nop\n.rept 100000000\nnop\n.endr\n", ".rept 1 << 30\nnop\n.endr\n", ".rept 300\n.rep 300\nnop\n.endr\n.endr\n",
+        ".rept n\nnop\n.endr\n", ".rept 99999999999999999999999999\nnop\n.endr\n", ".rept\nnop\n.endr\n"})
+    EXPECT_NE(refusal(text).find("needs a number as its count"), std::string::npos) << text;
   EXPECT_EQ(read_asm(".rept 1000\naddq %rcx, %rdx\n.endr\n", "ok.s").blocks[0].instructions.size(), 1000u);
   EXPECT_EQ(read_asm(".rept 4 # unrolled\n.rep 3;addq %rcx, %rdx;.endr\n.endr\n", "ok.s").blocks[0].instructions.size(),
             12u);
@@ -195,19 +176,15 @@ TEST(AsmReader, HugeBlocksAreRefused) {
 // overflow). A line of more than 2,000 operator characters is refused at
 // the one past the limit; 900 nested parentheses parse.
 TEST(AsmReader, ExpressionsDeepEnoughToOverflowTheStackAreRefused) {
-  for (const std::string& deep : {std::string(20000, '(') + "1" + std::string(20000, ')'), std::string(30000, '-') + "1",
-                                  "1" + [] {
-                                    std::string chain;
-                                    for (int i = 0; i < 100000; ++i) chain += "+1";
-                                    return chain;
-                                  }()}) {
-    try {
-      read_asm("nop\n  addq $" + deep + ", %rax\n", "d.s");
-      FAIL() << deep.substr(0, 20);
-    } catch (const util::InputError& e) {
-      EXPECT_EQ(std::string(e.what()).rfind("d.s:2:", 0), 0u) << e.what();
-      EXPECT_NE(std::string(e.what()).find("more than 2000 operators on one line"), std::string::npos) << e.what();
-    }
+  for (const std::string& deep :
+       {std::string(20000, '(') + "1" + std::string(20000, ')'), std::string(30000, '-') + "1", "1" + [] {
+          std::string chain;
+          for (int i = 0; i < 100000; ++i) chain += "+1";
+          return chain;
+        }()}) {
+    const std::string message = refusal("nop\n  addq $" + deep + ", %rax\n", "d.s");
+    EXPECT_EQ(message.rfind("d.s:2:", 0), 0u) << message;
+    EXPECT_NE(message.find("more than 2000 operators on one line"), std::string::npos) << message;
   }
   const std::string fine = "addq $" + std::string(900, '(') + "1" + std::string(900, ')') + ", %rax\n";
   EXPECT_EQ(read_asm(fine + fine, "ok.s").blocks.at(0).hex(), "4883c0014883c001");
@@ -219,27 +196,15 @@ TEST(AsmReader, ExpressionsDeepEnoughToOverflowTheStackAreRefused) {
 // block_text fuzzer). A divisor must be a number literal from 1 to 2^63-1;
 // strings, character literals and comments are not expressions.
 TEST(AsmReader, DivisionsThatTrapAreRefused) {
-  for (const std::string& text :
-       std::vector<std::string>{"addq $(-9223372036854775807-1)/-1, %rax\n", "addq $(-9223372036854775807-1)%-1, %rax\n",
-                                ".intel_syntax noprefix\nadd rax, 5/(1-1)\n", ".intel_syntax noprefix\nadd rax, 5 mod 0\n",
-                                ".intel_syntax noprefix\nadd rax, 5 % 0\n", "addq $8/0x8000000000000000, %rax\n",
-                                ".intel_syntax noprefix\nadd rax, 1/ /* x */ 0\n", "addq $5/(1-1), %rax\n",
-                                // A multi-line string before it: LLVM's strings span lines.
-                                "a\"g\n7\n\"/0\n"}) {
-    try {
-      read_asm(text, "v.s");
-      FAIL() << text;
-    } catch (const util::InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("a division or modulo whose divisor is not a number"), std::string::npos)
-          << e.what();
-    }
-  }
-  try {
-    read_asm(".intel_syntax noprefix\nadd rax, 5/(1-1)\n", "p.s");
-    FAIL();
-  } catch (const util::InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("p.s:2:11: ", 0), 0u) << e.what();
-  }
+  for (const std::string& text : std::vector<std::string>{
+           "addq $(-9223372036854775807-1)/-1, %rax\n", "addq $(-9223372036854775807-1)%-1, %rax\n",
+           ".intel_syntax noprefix\nadd rax, 5/(1-1)\n", ".intel_syntax noprefix\nadd rax, 5 mod 0\n",
+           ".intel_syntax noprefix\nadd rax, 5 % 0\n", "addq $8/0x8000000000000000, %rax\n",
+           ".intel_syntax noprefix\nadd rax, 1/ /* x */ 0\n", "addq $5/(1-1), %rax\n",
+           // A multi-line string before it: LLVM's strings span lines.
+           "a\"g\n7\n\"/0\n"})
+    EXPECT_NE(refusal(text).find("a division or modulo whose divisor is not a number"), std::string::npos) << text;
+  EXPECT_EQ(refusal(".intel_syntax noprefix\nadd rax, 5/(1-1)\n", "p.s").rfind("p.s:2:11: ", 0), 0u);
   for (const auto& [text, hex] : std::vector<std::pair<std::string, std::string>>{
            {".intel_syntax noprefix\nadd rax, 8/2\n", "4883c004"},
            {"addq $8/2, %rax\n", "4883c004"},
@@ -256,43 +221,31 @@ TEST(AsmReader, DivisionsThatTrapAreRefused) {
 // wrong value elsewhere; it is refused at its position. One unary operator
 // after a binary one, parentheses, and AT&T syntax parse right.
 TEST(AsmReader, StackedUnaryOperatorsOfIntelExpressionsAreRefusedAtTheirPosition) {
-  for (const std::string& text : std::vector<std::string>{".intel_syntax noprefix\nadd rax, ~~3\n", ".intel_syntax noprefix\nadd rax, -~3\n",
-                           ".intel_syntax noprefix\nadd rax, [~ ~3]\n", ".intel_syntax noprefix\nadd rax, not NOT 3\n",
-                           ".intel_syntax noprefix\nadd rax, (~not 3)\n", ".intel_syntax noprefix\nadd rax, 1+~~3\n",
-                           ".intel_syntax noprefix\nadd rax, 1+-~3\n", ".intel_syntax noprefix\nadd rax, [rbx+~~3]\n",
-                           "fc~~11\n", ".intel_syntax noprefix\nadd rax, 1; not ~~3\n",  // ';' separates statements
-                           ".~~0\n", ".intel_syntax\n. ~~0\n",  // a lone '.' is an instruction's name, no directive
-                           ".intel_syntax\nx: add rax, ~~3\n", ".intel_syntax\nx:y: ~~3\n",  // after labels
-                           std::string(".intel_syntax\nx") + std::string(2, '\0') + ": add rax, ~~3\n",  // NUL: a blank
-                           ".intel_syntax\nadd rax, 1\r~~3\n",   // '\r' ends a statement
-                           // A '#' that begins no comment: LLVM evaluated 1+~~3 to -6 after these.
-                           ".intel_syntax noprefix\n.ascii \"#\"; add rax, ~~3\n",
-                           ".intel_syntax noprefix\nadd rax, 1 /* # */ ; add rax, 1+~~3\n",
-                           ".intel_syntax noprefix\nmov al, '#'; add rax, 1+~~3\n",
-                           // In a comment too: a refusal rather than a miss.
-                           ".intel_syntax noprefix\nadd rax, 1 # or 2, ~~3\n",
-                           // A block comment between the two: 1+~/**/~3 was -6 too.
-                           ".intel_syntax noprefix\nadd rax, 1+~/**/~3\n", ".intel_syntax noprefix\nadd rax, -/* x */not 3\n"}) {
-    try {
-      read_asm(text, "u.s");
-      FAIL() << text;
-    } catch (const util::InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("a unary operator applied to '~' or NOT"), std::string::npos) << e.what();
-      EXPECT_EQ(std::string(e.what()).rfind("u.s:", 0), 0u) << e.what();
-    }
+  for (const std::string& text : std::vector<std::string>{
+           ".intel_syntax noprefix\nadd rax, ~~3\n", ".intel_syntax noprefix\nadd rax, -~3\n",
+           ".intel_syntax noprefix\nadd rax, [~ ~3]\n", ".intel_syntax noprefix\nadd rax, not NOT 3\n",
+           ".intel_syntax noprefix\nadd rax, (~not 3)\n", ".intel_syntax noprefix\nadd rax, 1+~~3\n",
+           ".intel_syntax noprefix\nadd rax, 1+-~3\n", ".intel_syntax noprefix\nadd rax, [rbx+~~3]\n", "fc~~11\n",
+           ".intel_syntax noprefix\nadd rax, 1; not ~~3\n",  // ';' separates statements
+           ".~~0\n", ".intel_syntax\n. ~~0\n",               // a lone '.' is an instruction's name, no directive
+           ".intel_syntax\nx: add rax, ~~3\n", ".intel_syntax\nx:y: ~~3\n",              // after labels
+           std::string(".intel_syntax\nx") + std::string(2, '\0') + ": add rax, ~~3\n",  // NUL: a blank
+           ".intel_syntax\nadd rax, 1\r~~3\n",                                           // '\r' ends a statement
+           // A '#' that begins no comment: LLVM evaluated 1+~~3 to -6 after these.
+           ".intel_syntax noprefix\n.ascii \"#\"; add rax, ~~3\n",
+           ".intel_syntax noprefix\nadd rax, 1 /* # */ ; add rax, 1+~~3\n",
+           ".intel_syntax noprefix\nmov al, '#'; add rax, 1+~~3\n",
+           // In a comment too: a refusal rather than a miss.
+           ".intel_syntax noprefix\nadd rax, 1 # or 2, ~~3\n",
+           // A block comment between the two: 1+~/**/~3 was -6 too.
+           ".intel_syntax noprefix\nadd rax, 1+~/**/~3\n", ".intel_syntax noprefix\nadd rax, -/* x */not 3\n"}) {
+    const std::string message = refusal(text, "u.s");
+    EXPECT_NE(message.find("a unary operator applied to '~' or NOT"), std::string::npos) << text;
+    EXPECT_EQ(message.rfind("u.s:", 0), 0u) << message;
   }
-  try {
-    read_asm(".intel_syntax noprefix\nadd rax, ~~3\n", "p.s");
-    FAIL();
-  } catch (const util::InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("p.s:2:10: ", 0), 0u) << e.what();
-  }
-  try {  // CRLF line ends: the same position
-    read_asm(".intel_syntax noprefix\r\nadd rax, ~~3\r\n", "p.s");
-    FAIL();
-  } catch (const util::InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("p.s:2:10: ", 0), 0u) << e.what();
-  }
+  EXPECT_EQ(refusal(".intel_syntax noprefix\nadd rax, ~~3\n", "p.s").rfind("p.s:2:10: ", 0), 0u);
+  // CRLF line ends: the same position
+  EXPECT_EQ(refusal(".intel_syntax noprefix\r\nadd rax, ~~3\r\n", "p.s").rfind("p.s:2:10: ", 0), 0u);
   for (const auto& [text, hex] : std::vector<std::pair<std::string, std::string>>{{"add rax, ~(~3)", "4883c003"},
                                                                                   {"add rax, 1+~(~3)", "4883c004"},
                                                                                   {"add rax, 5 - ~3", "4883c009"},
@@ -414,9 +367,7 @@ TEST(ElfReader, SymbolTableLargerThanTheFileIsAnError) {
     patched = true;
   }
   ASSERT_TRUE(patched);
-  {
-    std::ofstream(obj, std::ios::binary | std::ios::trunc) << bytes;
-  }
+  { std::ofstream(obj, std::ios::binary | std::ios::trunc) << bytes; }
   try {
     read_blocks(obj);
     FAIL();
