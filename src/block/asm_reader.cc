@@ -214,8 +214,9 @@ static void refuse_deep_expressions(const std::string& text, const std::string& 
 // the Intel expression evaluator on x/0, x%0, x MOD 0 and both dialects on
 // INT64_MIN / -1 (SIGFPE; crash recovery turned it into an input error with
 // no position that leaked the parsed operands, 320 bytes each: the
-// block_text fuzzer). So the divisor of every '/', modulo '%' (not a '%'
-// register) and, in Intel text, MOD must be a number literal from 1 to
+// block_text fuzzer). So the divisor of every '/', modulo '%' (in AT&T
+// text not a '%' and a letter: a register) and, in Intel text, MOD must be
+// a number literal from 1 to
 // 2^63-1 (decimal, 0x hex or h-suffixed hex); strings, character literals
 // and comments are skipped as LLVM's lexer skips them.
 static void refuse_trapping_divisions(const std::string& text, const std::string& input, bool intel) {
@@ -274,9 +275,17 @@ static void refuse_trapping_divisions(const std::string& text, const std::string
           line_start = i + 1;
         }
       }
-    } else if (c == '\'') {  // a character literal: 'x' or '\x'
-      std::size_t close = i + 1 + (i + 1 < text.size() && text[i + 1] == '\\' ? 1 : 0) + 1;
-      if (close < text.size() && text[close] == '\'' && text[close - 1] != '\n') i = close;
+    } else if (c == '\'') {
+      // A character literal: LLVM takes the next character ('\\' and one
+      // more) and one more, its closing quote or not ('"a is an error, and
+      // no string).
+      const std::size_t stop = std::min(text.size(), i + (i + 1 < text.size() && text[i + 1] == '\\' ? 4 : 3));
+      for (++i; i < stop; ++i)
+        if (text[i] == '\n') {
+          ++line;
+          line_start = i + 1;
+        }
+      --i;
     } else if (c == '#' || text.compare(i, 2, "//") == 0) {  // a comment to the line's end
       while (i + 1 < text.size() && text[i + 1] != '\n' && text[i + 1] != '\r') ++i;
     } else if (text.compare(i, 2, "/*") == 0) {
@@ -291,7 +300,8 @@ static void refuse_trapping_divisions(const std::string& text, const std::string
       std::size_t divisor = std::string::npos;
       if (c == '/') {
         divisor = skip(i + 1);
-      } else if (c == '%' && !ident(i + 1)) {
+      } else if (c == '%' &&
+                 (intel || !(i + 1 < text.size() && std::isalpha(static_cast<unsigned char>(text[i + 1]))))) {
         divisor = skip(i + 1);
       } else if (intel && (c == 'm' || c == 'M') && (i == 0 || !ident(i - 1)) && i + 3 <= text.size() &&
                  std::tolower(static_cast<unsigned char>(text[i + 1])) == 'o' &&

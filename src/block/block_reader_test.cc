@@ -202,7 +202,12 @@ TEST(AsmReader, DivisionsThatTrapAreRefused) {
            ".intel_syntax noprefix\nadd rax, 5 % 0\n", "addq $8/0x8000000000000000, %rax\n",
            ".intel_syntax noprefix\nadd rax, 1/ /* x */ 0\n", "addq $5/(1-1), %rax\n",
            // A multi-line string before it: LLVM's strings span lines.
-           "a\"g\n7\n\"/0\n"})
+           "a\"g\n7\n\"/0\n",
+           // Intel has no '%' registers: '%0' and '%x' are modulo.
+           ".intel_syntax noprefix\nadd rax, 5 %0\n",
+           // A quote that starts no string: LLVM's character literal takes it.
+           "movb $'\"a, %al\naddq $(-9223372036854775807-1)/-1, %rax\n\"\n",
+           ".intel_syntax noprefix\n.set x, 0\nadd rax, 5 %x\n"})
     EXPECT_NE(refusal(text).find("a division or modulo whose divisor is not a number"), std::string::npos) << text;
   EXPECT_EQ(refusal(".intel_syntax noprefix\nadd rax, 5/(1-1)\n", "p.s").rfind("p.s:2:11: ", 0), 0u);
   for (const auto& [text, hex] : std::vector<std::pair<std::string, std::string>>{
