@@ -129,9 +129,11 @@ class Assembly {
 // A block file is untrusted input, so directives that make LLVM's assembler
 // read other files or expand text are refused: `.include`/`.incbin` (an
 // error message would show the file's first line: "/etc/shadow"), `.macro`,
-// `.irp` and `.irpc` (an argument spells `.inc\a` into `.include`), and a
+// `.irp` and `.irpc` (an argument spells `.inc\a` into `.include`), a
 // `.rept`/`.rep` that could expand past kRepeatLimit (`.rept 100000000`: a
-// 30-byte file expanding for minutes). They are looked for as whole words
+// 30-byte file expanding for minutes), `.ds`/`.ds.b`... (`.ds.b 10000000`:
+// 1.3 s and 286 MB, a value at a time) and `.print` (text written to
+// standard output, into `-o -`'s CSV). They are looked for as whole words
 // anywhere in the text, not per statement: LLVM begins statements after
 // '\n', '\r', ';', labels (quoted ones too) and block comments, and such a
 // word in a comment or string is refused rather than missed.
@@ -160,6 +162,9 @@ static void refuse_unsafe_directives(const std::string& text, const std::string&
       throw util::InputError(at, "'" + word + "' reads another file: not allowed in a block file");
     if (word == ".macro" || word == ".irp" || word == ".irpc")
       throw util::InputError(at, "'" + word + "' expands text: not allowed in a block file (write the instructions)");
+    if (word == ".print") throw util::InputError(at, "'.print' writes to standard output: not allowed in a block file");
+    if (word == ".ds" || (word.size() == 5 && word.compare(0, 4, ".ds.") == 0))
+      throw util::InputError(at, "'" + word + "' emits its count's values one by one: not allowed in a block file");
     if (word == ".rept" || word == ".rep") {
       // The count: a decimal number alone (no expression), at most the limit.
       std::size_t digit = end;

@@ -143,6 +143,12 @@ TEST(AsmReader, DirectivesThatReadFilesAreRefused) {
   // CRLF line ends: the position of the line
   EXPECT_EQ(refusal("nop\r\nnop\r\n  .include \"/etc/hostname\"\r\n", "c.s").rfind("c.s:3:3: ", 0), 0u);
   EXPECT_EQ(refusal("nop\n  nop; .irp x,a\nnop\n.endr\n", "p.s").rfind("p.s:2:8: '.irp' expands text", 0), 0u);
+  // .print wrote "0f0b,1,injected" to standard output, into `simulate -o -`'s CSV;
+  // `.ds.b 10000000` took 1.3 s and 286 MB (one value at a time).
+  EXPECT_EQ(refusal("nop\n.print \"0f0b,1,injected\"\n", "o.s"),
+            "o.s:2:1: '.print' writes to standard output: not allowed in a block file");
+  for (const char* text : {"nop\n.ds.b 1000000000\n", ".DS 5\n", "nop; .ds.l 3\n"})
+    EXPECT_NE(refusal(text).find("emits its count's values one by one"), std::string::npos) << text;
   // Words that merely contain one are other identifiers.
   EXPECT_EQ(read_asm("x.include:\nnop\n", "w.s").blocks.size(), 1u);
 }

@@ -1,0 +1,3 @@
+nop
+.print "0f0b,1,injected"
+nop
