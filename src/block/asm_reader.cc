@@ -75,6 +75,13 @@ class Assembly {
     source_.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, input), llvm::SMLoc());
     source_.setDiagHandler(on_diagnostic, &error);
     context_ = std::make_unique<llvm::MCContext>(x86_.triple(), &x86_.asm_info(), &x86_.reg_info(), &sti, &source_);
+    // Errors reported through the context (a .cfi_ directive outside
+    // .cfi_startproc) go where the parser's go: LLVM's own handler printed
+    // them to stderr as three lines beside ours.
+    context_->setDiagnosticHandler(
+        [this](const llvm::SMDiagnostic& d, bool, const llvm::SourceMgr&, std::vector<const llvm::MDNode*>&) {
+          on_diagnostic(d, &error);
+        });
     object_info_.reset(x86_.target().createMCObjectFileInfo(*context_, false));
     context_->setObjectFileInfo(object_info_.get());
     InstructionCollector collector(*context_);

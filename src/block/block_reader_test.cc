@@ -271,6 +271,12 @@ TEST(AsmReader, StackedUnaryOperatorsOfIntelExpressionsAreRefusedAtTheirPosition
 }
 
 TEST(AsmReader, ErrorsNameLineAndColumn) {
+  // An error the streamer reports through LLVM's context, not its parser:
+  // LLVM printed it to stderr in three lines and ours said only "cannot parse".
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(refusal("nop\n.cfi_escape 1\n", "f.s"),
+            "f.s:2:1: this directive must appear between .cfi_startproc and .cfi_endproc directives");
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
   try {
     read_asm("addq %rbx, %rax\n  bogus %rax\n", "c.s");
     FAIL();
