@@ -4,14 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "block/decoder.h"
+#include "block/machine_code_encoder.h"
 #include "optimize/operand_guide.h"
 #include "optimize/rewrite_moves.h"
 #include "mca/cpu_params.h"
 #include "mca/simulator.h"
 #include "runtime/surrogate_runtime.h"
+#include "semantics/equivalence_proof.h"
 
 namespace surrogate::optimize {
 namespace {
@@ -91,6 +94,69 @@ TEST(RewriteMoves, StoresAreReorderedOnlyWithAccessesProvablyApart) {
   EXPECT_TRUE(ever_swapped({0x48, 0x89, 0x53, 0x08, 0x48, 0x89, 0x4B, 0x50}));   // 8(%rbx), 0x50(%rbx): apart
   EXPECT_TRUE(ever_swapped({0x48, 0x8B, 0x08, 0x48, 0x8B, 0x13}));               // two loads
   EXPECT_TRUE(ever_swapped({0x48, 0x89, 0x53, 0x08, 0x48, 0x01, 0xC1}));         // a store and an add
+}
+
+// The block as one line: instructions separated by "; ".
+std::string disassemble(const block::BasicBlock& b) {
+  std::string out;
+  for (const llvm::MCInst& inst : b.instructions) out += (out.empty() ? "" : "; ") + block::format_instruction(inst);
+  return out;
+}
+
+// Every stack move the move set draws for `bytes`, by its description.
+std::map<std::string, block::BasicBlock> stack_moves(std::vector<std::uint8_t> bytes) {
+  const block::BasicBlock b = decoded(std::move(bytes));
+  block::MachineCodeEncoder encoder;
+  std::map<std::string, block::BasicBlock> out;
+  std::mt19937_64 rng(5);
+  for (int k = 0; k < 4000; ++k)
+    if (auto r = random_move(b.instructions, rng); r && r->move.rfind("stack ", 0) == 0) {
+      std::vector<std::uint8_t> rewritten;
+      for (const llvm::MCInst& inst : r->instructions) EXPECT_TRUE(encoder.encode(inst, &rewritten, nullptr));
+      out.emplace(r->move, decoded(rewritten));
+    }
+  return out;
+}
+
+// Pushes (pops) with stack-neutral instructions between them become one lea
+// of rsp and plain stores (loads) at the same addresses; folding the rsp
+// adjustment in is equal only where the flags are dead. Z3 decides every
+// rewrite, for every input and aliasing.
+TEST(RewriteMoves, StackMovesKeepEveryAddressAndValue) {
+  const semantics::LiveOut all = semantics::LiveOut::parse("all");
+  // push %rbx; mov %rdi,%rax; push %rbp; sub $16,%rsp; mov %rsp,%rbp; push %r12
+  const std::vector<std::uint8_t> prologue = {0x53, 0x48, 0x89, 0xF8, 0x55, 0x48, 0x83,
+                                              0xEC, 0x10, 0x48, 0x89, 0xE5, 0x41, 0x54};
+  const auto pushes = stack_moves(prologue);
+  // The push after `mov %rsp,%rbp` (it reads rsp) is a group of its own.
+  ASSERT_EQ(pushes.size(), 3u);
+  ASSERT_TRUE(pushes.count("stack 0-2 push->mov"));
+  ASSERT_TRUE(pushes.count("stack 0-3 push->mov+fold"));
+  ASSERT_TRUE(pushes.count("stack 5-5 push->mov"));
+  const block::BasicBlock original = decoded(prologue);
+  EXPECT_EQ(disassemble(pushes.at("stack 0-3 push->mov+fold")),
+            "leaq -32(%rsp), %rsp; movq %rbx, 24(%rsp); movq %rdi, %rax; movq %rbp, 16(%rsp); "
+            "movq %rsp, %rbp; pushq %r12");
+  using Verdict = semantics::ProofResult::Verdict;
+  EXPECT_EQ(semantics::prove_equivalence(original, pushes.at("stack 0-2 push->mov"), all).verdict, Verdict::kProven);
+  EXPECT_EQ(semantics::prove_equivalence(original, pushes.at("stack 5-5 push->mov"), all).verdict, Verdict::kProven);
+  const block::BasicBlock& folded = pushes.at("stack 0-3 push->mov+fold");
+  EXPECT_EQ(semantics::prove_equivalence(original, folded, all).verdict, Verdict::kRefuted);  // sub's flags
+  EXPECT_EQ(
+      semantics::prove_equivalence(original, folded, semantics::LiveOut::parse("rax,rbx,rsp,rbp,r12,memory")).verdict,
+      Verdict::kProven);
+
+  // add $24,%rsp; xor %ecx,%ecx; pop %rbx; pop %rbp; pop %r12
+  const std::vector<std::uint8_t> epilogue = {0x48, 0x83, 0xC4, 0x18, 0x31, 0xC9, 0x5B, 0x5D, 0x41, 0x5C};
+  const auto pops = stack_moves(epilogue);
+  ASSERT_EQ(pops.size(), 2u);
+  const block::BasicBlock& pop_fold = pops.at("stack 0-4 pop->mov+fold");
+  EXPECT_EQ(disassemble(pop_fold),
+            "xorl %ecx, %ecx; movq 24(%rsp), %rbx; movq 32(%rsp), %rbp; movq 40(%rsp), %r12; leaq 48(%rsp), %rsp");
+  const block::BasicBlock pop_original = decoded(epilogue);
+  // xor writes the flags after the folded add: equal with everything live.
+  EXPECT_EQ(semantics::prove_equivalence(pop_original, pop_fold, all).verdict, Verdict::kProven);
+  EXPECT_EQ(semantics::prove_equivalence(pop_original, pops.at("stack 2-4 pop->mov"), all).verdict, Verdict::kProven);
 }
 
 struct Fixture {

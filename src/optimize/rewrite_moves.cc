@@ -16,7 +16,8 @@ namespace {
 // Opcodes and registers by name, looked up once.
 struct Names {
   int endbr64, endbr32, mov32ri, xor32rr, imul64rri8, imul64rri32, lea64r, add64ri8, sub64ri8, inc64r, dec64r, add32ri8,
-      sub32ri8, inc32r, dec32r;
+      sub32ri8, inc32r, dec32r, push64r, pop64r, mov64mr, mov64rm, add64ri32, sub64ri32;
+  unsigned rsp;
   std::vector<unsigned> gr64, gr32;  // same order: gr32[i] is the low half of gr64[i]
 
   Names() {
@@ -36,6 +37,13 @@ struct Names {
     sub32ri8 = x86.find_opcode("SUB32ri8");
     inc32r = x86.find_opcode("INC32r");
     dec32r = x86.find_opcode("DEC32r");
+    push64r = x86.find_opcode("PUSH64r");
+    pop64r = x86.find_opcode("POP64r");
+    mov64mr = x86.find_opcode("MOV64mr");
+    mov64rm = x86.find_opcode("MOV64rm");
+    add64ri32 = x86.find_opcode("ADD64ri32");
+    sub64ri32 = x86.find_opcode("SUB64ri32");
+    rsp = block::gpr_register(4, 64);
     for (unsigned i = 0; i < 16; ++i) {
       if (i == 4) continue;  // not rsp
       gr64.push_back(block::gpr_register(i, 64));
@@ -83,6 +91,127 @@ std::optional<std::pair<llvm::MCInst, std::string>> catalogue(const llvm::MCInst
     return std::pair{make(to, {inst.getOperand(0), inst.getOperand(1)}), std::string(add1 ? "add->inc" : "sub->dec")};
   }
   return std::nullopt;
+}
+
+// A push (pop) of a 64-bit register other than rsp.
+bool pushes(const llvm::MCInst& inst) {
+  return static_cast<int>(inst.getOpcode()) == names().push64r && inst.getOperand(0).getReg() != names().rsp;
+}
+bool pops(const llvm::MCInst& inst) {
+  return static_cast<int>(inst.getOpcode()) == names().pop64r && inst.getOperand(0).getReg() != names().rsp;
+}
+
+// `add`/`sub` (as `opcodes`) of an immediate to rsp: the immediate, if it is one.
+std::optional<std::int64_t> rsp_adjustment(const llvm::MCInst& inst, int ri8, int ri32) {
+  const int op = static_cast<int>(inst.getOpcode());
+  if ((op != ri8 && op != ri32) || inst.getOperand(0).getReg() != names().rsp || !inst.getOperand(2).isImm())
+    return std::nullopt;
+  return inst.getOperand(2).getImm();
+}
+
+llvm::MCInst rsp_lea(std::int64_t displacement) {
+  using llvm::MCOperand;
+  const unsigned rsp = names().rsp;
+  return make(names().lea64r, {MCOperand::createReg(rsp), MCOperand::createReg(rsp), MCOperand::createImm(1),
+                               MCOperand::createReg(0), MCOperand::createImm(displacement), MCOperand::createReg(0)});
+}
+
+// Does `inst` stay out of the stack's way: no access to memory, no mention of
+// rsp (explicit, in an address or implicit), no control flow? The stack
+// move carries its pushes (pops) across such instructions.
+bool stack_neutral(const llvm::MCInst& inst) {
+  const llvm::MCInstrDesc& desc = block::X86Target::get().instr_info().get(inst.getOpcode());
+  if (desc.mayLoad() || desc.mayStore() || desc.isBranch() || desc.isCall() || desc.isReturn() || desc.isTerminator() ||
+      desc.hasUnmodeledSideEffects())
+    return false;
+  const llvm::MCRegisterInfo& regs = block::X86Target::get().reg_info();
+  for (unsigned k = 0; k < inst.getNumOperands(); ++k)
+    if (inst.getOperand(k).isReg() && inst.getOperand(k).getReg() != 0 &&
+        regs.regsOverlap(inst.getOperand(k).getReg(), names().rsp))
+      return false;
+  for (llvm::MCPhysReg r : desc.implicit_uses())
+    if (regs.regsOverlap(r, names().rsp)) return false;
+  for (llvm::MCPhysReg r : desc.implicit_defs())
+    if (regs.regsOverlap(r, names().rsp)) return false;
+  return true;
+}
+
+// The stack move of block[i]: the pushes (pops) around block[i], with only
+// stack-neutral instructions between them, as one `lea` of rsp and plain
+// stores (loads) at the same addresses, each where its push (pop) stood:
+// pushes -> lea -8k(%rsp),%rsp in place of the first push, then the stores
+// above the new rsp; pops -> the loads, then lea 8k(%rsp),%rsp in place of
+// the last pop (no access is ever below rsp). With probability 1/2 the
+// `sub $n,%rsp` after the pushes (the `add $n,%rsp` before the pops), past
+// neutral instructions only, is folded into the lea; that drops its flags,
+// so it survives only where they are dead. Simulators and cores differ
+// here: llvm-mca puts every pop's load latency on the rsp chain, while cores
+// track rsp in a stack engine that synchronises at an explicit use of rsp
+// after pushes or pops; the cost model decides.
+std::optional<Rewrite> stack_move(const std::vector<llvm::MCInst>& block, std::size_t i, std::mt19937_64& rng) {
+  const Names& n = names();
+  const bool push = pushes(block[i]);
+  if (!push && !pops(block[i])) return std::nullopt;
+  auto member = [&](const llvm::MCInst& inst) { return push ? pushes(inst) : pops(inst); };
+  // The group: members from `first` to `last`, neutral instructions between.
+  std::size_t first = i, last = i;
+  for (std::size_t j = i; j > 0 && (member(block[j - 1]) || stack_neutral(block[j - 1])); --j)
+    if (member(block[j - 1])) first = j - 1;
+  for (std::size_t j = i + 1; j < block.size() && (member(block[j]) || stack_neutral(block[j])); ++j)
+    if (member(block[j])) last = j;
+  // The rsp adjustment to fold, past neutral instructions: after the pushes, before the pops.
+  std::optional<std::size_t> adjustment;
+  std::int64_t folded = 0;
+  if (rng() % 2 == 0) {
+    if (push) {
+      std::size_t j = last + 1;
+      while (j < block.size() && stack_neutral(block[j])) ++j;
+      if (j < block.size())
+        if (auto sub = rsp_adjustment(block[j], n.sub64ri8, n.sub64ri32)) adjustment = j, folded = *sub;
+    } else {
+      std::size_t j = first;
+      while (j > 0 && stack_neutral(block[j - 1])) --j;
+      if (j > 0)
+        if (auto add = rsp_adjustment(block[j - 1], n.add64ri8, n.add64ri32)) adjustment = j - 1, folded = *add;
+    }
+  }
+  std::int64_t k = 0;
+  for (std::size_t j = first; j <= last; ++j) k += member(block[j]);
+  using llvm::MCOperand;
+  auto add_address = [&](llvm::MCInst& inst, std::int64_t displacement) {
+    for (const MCOperand& op : {MCOperand::createReg(n.rsp), MCOperand::createImm(1), MCOperand::createReg(0),
+                                MCOperand::createImm(displacement), MCOperand::createReg(0)})
+      inst.addOperand(op);
+  };
+  Rewrite out{{}, {}};
+  std::int64_t seen = 0;  // members before this one
+  for (std::size_t j = 0; j < block.size(); ++j) {
+    if (adjustment && j == *adjustment) continue;
+    if (j < first || j > last || !member(block[j])) {
+      out.instructions.push_back(block[j]);
+      continue;
+    }
+    llvm::MCInst access;
+    if (push) {  // push m stored at old rsp - 8(m+1) = new rsp + 8(k-1-m) + folded
+      if (seen == 0) out.instructions.push_back(rsp_lea(-(8 * k + folded)));
+      access.setOpcode(static_cast<unsigned>(n.mov64mr));
+      add_address(access, 8 * (k - 1 - seen) + folded);
+      access.addOperand(block[j].getOperand(0));
+      out.instructions.push_back(access);
+    } else {  // pop m loads from old rsp + folded + 8m
+      access.setOpcode(static_cast<unsigned>(n.mov64rm));
+      access.addOperand(block[j].getOperand(0));
+      add_address(access, folded + 8 * seen);
+      out.instructions.push_back(access);
+      if (seen + 1 == k) out.instructions.push_back(rsp_lea(8 * k + folded));
+    }
+    ++seen;
+  }
+  const std::size_t from = adjustment ? std::min(first, *adjustment) : first;
+  const std::size_t to = adjustment ? std::max(last, *adjustment) : last;
+  out.move = "stack " + std::to_string(from) + "-" + std::to_string(to) + (push ? " push->mov" : " pop->mov") +
+             (adjustment ? "+fold" : "");
+  return out;
 }
 
 // An indirect-branch landing pad (CET): a no-op to the emulator, but where it
@@ -233,6 +362,7 @@ std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::
     case 2:
       return operand_move(block, i, rng, guide);
     default: {
+      if (auto stack = stack_move(block, i, rng)) return stack;
       auto cheaper = catalogue(block[i]);
       if (!cheaper) return std::nullopt;
       out.instructions[i] = cheaper->first;

@@ -10,7 +10,9 @@
 //             OperandGuide's estimates (operand_guide.h)
 //   catalogue a known cheaper form: mov r32, 0 -> xor r32, r32;
 //             imul r64, s, 2^k (k <= 3) -> lea r64, [s * 2^k];
-//             add r, 1 -> inc r; sub r, 1 -> dec r
+//             add r, 1 -> inc r; sub r, 1 -> dec r; a run of pushes (pops)
+//             -> one lea of rsp and plain stores (loads), the rsp
+//             adjustment beside the run folded in or not
 // endbr64/endbr32 (CET landing pads) are never deleted or moved. A move
 // says nothing about correctness: every candidate is tested
 // (semantics/equivalence.h); most catalogue forms change the flags, so they
