@@ -140,7 +140,8 @@ int run(Options o) {
 
   // Each block's cells after `hex,`, journaled so a killed run resumes: the
   // job is the inputs, CPU, model bytes and search options.
-  std::string job = "optimize v2 cpu=" + *cpu + " model=" + util::fingerprint_of(util::read_file(o.model)) +
+  // v3: the move set has stack moves (results of v2 jobs would differ).
+  std::string job = "optimize v3 cpu=" + *cpu + " model=" + util::fingerprint_of(util::read_file(o.model)) +
                     " live=" + live_text + " sample=" + std::to_string(o.sample) +
                     " budget=" + std::to_string(o.budget) + " seed=" + std::to_string(o.seed) +
                     (guided ? " guide=gradient" : "");
@@ -232,7 +233,9 @@ Command add_optimize_command(CLI::App& app) {
       "memory), and confirmed faster by llvm-mca. Writes CSV hex,optimized_hex,cycles,optimized_cycles,"
       "predicted_cycles,live_out,verified (z3 or tested:N),moves (cycles per 100 iterations)");
   sub->add_option("--mcpu", o->cpu, "LLVM x86 CPU name (see 'surrogate cpus')")->required();
-  sub->add_option("--model", o->model, "surrogate model (default: models/CPU.srg)");
+  sub->add_option("--model", o->model,
+                  "surrogate model that steers the search (default: models/CPU.srg, which imitates llvm-mca; a "
+                  "model adapted to this host's measurements steers toward rewrites faster on this host)");
   sub->add_option("--live-out", o->live_out,
                   "what must agree after the block: 'all' (every GPR, flags, xmm0-15, memory) or a list, e.g. "
                   "rax,rbx,flags,memory. Default: for ELF input, the registers and flags live after each block "
