@@ -101,7 +101,7 @@ bool pops(const llvm::MCInst& inst) {
   return static_cast<int>(inst.getOpcode()) == names().pop64r && inst.getOperand(0).getReg() != names().rsp;
 }
 
-// `add`/`sub` (as `opcodes`) of an immediate to rsp: the immediate, if it is one.
+// An add (sub) of an immediate to rsp, by opcode `ri8` or `ri32`: the immediate, if it is one.
 std::optional<std::int64_t> rsp_adjustment(const llvm::MCInst& inst, int ri8, int ri32) {
   const int op = static_cast<int>(inst.getOpcode());
   if ((op != ri8 && op != ri32) || inst.getOperand(0).getReg() != names().rsp || !inst.getOperand(2).isImm())
