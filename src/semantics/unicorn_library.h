@@ -11,8 +11,8 @@ namespace surrogate::semantics {
 // The functions the emulator calls, each named once: uc_NAME.
 // clang-format off
 #define SURROGATE_UNICORN_FUNCTIONS(X)                                                  \
-  X(open) X(close) X(strerror) X(mem_map) X(mem_unmap) X(mem_read) X(mem_write)        \
-  X(reg_read) X(reg_write) X(hook_add) X(emu_start) X(ctl)
+  X(open) X(close) X(strerror) X(mem_map) X(mem_map_ptr) X(mem_unmap) X(mem_read)      \
+  X(mem_write) X(reg_read) X(reg_write) X(hook_add) X(emu_start) X(ctl)
 // clang-format on
 
 struct UnicornLibrary {
