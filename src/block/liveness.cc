@@ -70,15 +70,6 @@ const WriteKills& write_kills() {
   return kills;
 }
 
-// Instructions that set all six status flags whatever their operands.
-bool sets_all_flags(std::string_view name) {
-  for (std::string_view no : {"ADCX", "ADOX", "CMPS", "SCAS"})
-    if (name.starts_with(no)) return false;
-  for (std::string_view yes : {"ADD", "SUB", "AND", "OR", "XOR", "CMP", "TEST", "NEG", "ADC", "SBB"})
-    if (name.starts_with(yes)) return true;
-  return false;
-}
-
 enum class Flow { kNext, kConditional, kJump, kIndirect, kCall, kReturn, kOther };
 
 struct Step {
@@ -199,6 +190,14 @@ std::vector<LiveRegisters> live_after_each(std::span<const CodeInstruction> code
   std::vector<LiveRegisters> after(n);
   for (std::size_t i = 0; i < n; ++i) after[i] = registers_of(live_out[i]);
   return after;
+}
+
+bool sets_all_flags(std::string_view name) {
+  for (std::string_view no : {"ADCX", "ADOX", "CMPS", "SCAS"})
+    if (name.starts_with(no)) return false;
+  for (std::string_view yes : {"ADD", "SUB", "AND", "OR", "XOR", "CMP", "TEST", "NEG", "ADC", "SBB"})
+    if (name.starts_with(yes)) return true;
+  return false;
 }
 
 }  // namespace surrogate::block

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <set>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "block/basic_block.h"
@@ -39,6 +40,11 @@ struct CodeInstruction {
   // holds 0 until linked): a branch's target is then unknown.
   bool relocated = false;
 };
+
+// Whether an instruction (by LLVM opcode name) sets all six status flags
+// whatever its operands: add, sub, and, or, xor, cmp, test, neg, adc, sbb
+// (not inc/dec, shifts, adcx/adox, string compares).
+bool sets_all_flags(std::string_view opcode_name);
 
 // For each instruction of `code`, the registers live just after it.
 // `function_starts`: addresses where functions begin (a jmp there is a tail call).

@@ -51,7 +51,7 @@ OptimizeResult Optimizer::optimize(const block::BasicBlock& block) {
   double current_cost = current.predicted;
   std::map<std::vector<std::uint8_t>, Candidate> passing;  // distinct candidates that pass the quick states
   for (std::size_t step = 0; step < options_.budget; ++step) {
-    std::optional<Rewrite> move = random_move(current.instructions, rng, options_.guide);
+    std::optional<Rewrite> move = random_move(current.instructions, rng, options_.guide, options_.live.flags);
     if (!move) continue;
     Candidate next{std::move(move->instructions), {}, 0, joined(current.moves, move->move)};
     std::string why;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "block/liveness.h"
 #include "block/x86_operands.h"
 #include "block/x86_registers.h"
 #include "block/x86_target.h"
@@ -136,19 +137,37 @@ bool stack_neutral(const llvm::MCInst& inst) {
   return true;
 }
 
+// Are the status flags block[j] writes dead: overwritten in full before any
+// instruction of the block reads one, or never read and not live after it?
+bool flags_dead_after(const std::vector<llvm::MCInst>& block, std::size_t j, bool flags_live_out) {
+  const block::X86Target& x86 = block::X86Target::get();
+  auto mentions_flags = [&](llvm::ArrayRef<llvm::MCPhysReg> regs) {
+    return std::any_of(regs.begin(), regs.end(),
+                       [&](llvm::MCPhysReg r) { return x86.reg_info().getName(r) == std::string_view("EFLAGS"); });
+  };
+  for (std::size_t k = j + 1; k < block.size(); ++k) {
+    const llvm::MCInstrDesc& desc = x86.instr_info().get(block[k].getOpcode());
+    if (mentions_flags(desc.implicit_uses())) return false;
+    if (mentions_flags(desc.implicit_defs()) && block::sets_all_flags(x86.instr_info().getName(block[k].getOpcode())))
+      return true;
+  }
+  return !flags_live_out;
+}
+
 // The stack move of block[i]: the pushes (pops) around block[i], with only
 // stack-neutral instructions between them, as one `lea` of rsp and plain
 // stores (loads) at the same addresses, each where its push (pop) stood:
 // pushes -> lea -8k(%rsp),%rsp in place of the first push, then the stores
 // above the new rsp; pops -> the loads, then lea 8k(%rsp),%rsp in place of
-// the last pop (no access is ever below rsp). With probability 1/2 the
-// `sub $n,%rsp` after the pushes (the `add $n,%rsp` before the pops), past
-// neutral instructions only, is folded into the lea; that drops its flags,
-// so it survives only where they are dead. Simulators and cores differ
-// here: llvm-mca puts every pop's load latency on the rsp chain, while cores
-// track rsp in a stack engine that synchronises at an explicit use of rsp
-// after pushes or pops; the cost model decides.
-std::optional<Rewrite> stack_move(const std::vector<llvm::MCInst>& block, std::size_t i, std::mt19937_64& rng) {
+// the last pop (no access is ever below rsp). The `sub $n,%rsp` after the
+// pushes (the `add $n,%rsp` before the pops), past neutral instructions
+// only, is folded into the lea where the flags it writes are dead (the lea
+// writes none), else kept: a search that took the unfolded form first
+// could not fold it later. Simulators and cores differ here: llvm-mca
+// puts every pop's load latency on the rsp chain, while cores track rsp in
+// a stack engine that synchronises at an explicit use of rsp after pushes
+// or pops; the cost model decides.
+std::optional<Rewrite> stack_move(const std::vector<llvm::MCInst>& block, std::size_t i, bool flags_live_out) {
   const Names& n = names();
   const bool push = pushes(block[i]);
   if (!push && !pops(block[i])) return std::nullopt;
@@ -162,19 +181,18 @@ std::optional<Rewrite> stack_move(const std::vector<llvm::MCInst>& block, std::s
   // The rsp adjustment to fold, past neutral instructions: after the pushes, before the pops.
   std::optional<std::size_t> adjustment;
   std::int64_t folded = 0;
-  if (rng() % 2 == 0) {
-    if (push) {
-      std::size_t j = last + 1;
-      while (j < block.size() && stack_neutral(block[j])) ++j;
-      if (j < block.size())
-        if (auto sub = rsp_adjustment(block[j], n.sub64ri8, n.sub64ri32)) adjustment = j, folded = *sub;
-    } else {
-      std::size_t j = first;
-      while (j > 0 && stack_neutral(block[j - 1])) --j;
-      if (j > 0)
-        if (auto add = rsp_adjustment(block[j - 1], n.add64ri8, n.add64ri32)) adjustment = j - 1, folded = *add;
-    }
+  if (push) {
+    std::size_t j = last + 1;
+    while (j < block.size() && stack_neutral(block[j])) ++j;
+    if (j < block.size())
+      if (auto sub = rsp_adjustment(block[j], n.sub64ri8, n.sub64ri32)) adjustment = j, folded = *sub;
+  } else {
+    std::size_t j = first;
+    while (j > 0 && stack_neutral(block[j - 1])) --j;
+    if (j > 0)
+      if (auto add = rsp_adjustment(block[j - 1], n.add64ri8, n.add64ri32)) adjustment = j - 1, folded = *add;
   }
+  if (adjustment && !flags_dead_after(block, *adjustment, flags_live_out)) adjustment.reset(), folded = 0;
   std::int64_t k = 0;
   for (std::size_t j = first; j <= last; ++j) k += member(block[j]);
   using llvm::MCOperand;
@@ -341,7 +359,8 @@ std::optional<Rewrite> operand_move(const std::vector<llvm::MCInst>& block, std:
 
 }  // namespace
 
-std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::mt19937_64& rng, OperandGuide* guide) {
+std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::mt19937_64& rng, OperandGuide* guide,
+                                   bool flags_live_out) {
   if (block.empty()) return std::nullopt;
   const std::size_t i = rng() % block.size();
   Rewrite out{block, {}};
@@ -362,7 +381,7 @@ std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::
     case 2:
       return operand_move(block, i, rng, guide);
     default: {
-      if (auto stack = stack_move(block, i, rng)) return stack;
+      if (auto stack = stack_move(block, i, flags_live_out)) return stack;
       auto cheaper = catalogue(block[i]);
       if (!cheaper) return std::nullopt;
       out.instructions[i] = cheaper->first;

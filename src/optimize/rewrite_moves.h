@@ -12,7 +12,7 @@
 //             imul r64, s, 2^k (k <= 3) -> lea r64, [s * 2^k];
 //             add r, 1 -> inc r; sub r, 1 -> dec r; a run of pushes (pops)
 //             -> one lea of rsp and plain stores (loads), the rsp
-//             adjustment beside the run folded in or not
+//             adjustment beside them folded in where its flags are dead
 // endbr64/endbr32 (CET landing pads) are never deleted or moved. A move
 // says nothing about correctness: every candidate is tested
 // (semantics/equivalence.h); most catalogue forms change the flags, so they
@@ -45,7 +45,9 @@ inline constexpr double kGuideTemperature = 0.05;
 // One random move of `block`, or nothing when the drawn move does not apply.
 // With a guide, an operand move draws its (operand, register) among all of
 // the instruction's by the guide's estimates instead of uniformly.
+// `flags_live_out`: whether the status flags are live after the block (a
+// stack move folds an rsp adjustment only where its flags are dead).
 std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::mt19937_64& rng,
-                                   OperandGuide* guide = nullptr);
+                                   OperandGuide* guide = nullptr, bool flags_live_out = true);
 
 }  // namespace surrogate::optimize
