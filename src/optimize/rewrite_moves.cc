@@ -18,7 +18,7 @@ namespace {
 struct Names {
   int endbr64, endbr32, mov32ri, xor32rr, imul64rri8, imul64rri32, lea64r, add64ri8, sub64ri8, inc64r, dec64r, add32ri8,
       sub32ri8, inc32r, dec32r, push64r, pop64r, mov64mr, mov64rm, add64ri32, sub64ri32;
-  unsigned rsp;
+  unsigned rsp, eflags = 0;
   std::vector<unsigned> gr64, gr32;  // same order: gr32[i] is the low half of gr64[i]
 
   Names() {
@@ -45,6 +45,8 @@ struct Names {
     add64ri32 = x86.find_opcode("ADD64ri32");
     sub64ri32 = x86.find_opcode("SUB64ri32");
     rsp = block::gpr_register(4, 64);
+    for (unsigned reg = 1; reg < x86.reg_info().getNumRegs() && !eflags; ++reg)
+      if (x86.reg_info().getName(reg) == std::string_view("EFLAGS")) eflags = reg;
     for (unsigned i = 0; i < 16; ++i) {
       if (i == 4) continue;  // not rsp
       gr64.push_back(block::gpr_register(i, 64));
@@ -141,9 +143,8 @@ bool stack_neutral(const llvm::MCInst& inst) {
 // instruction of the block reads one, or never read and not live after it?
 bool flags_dead_after(const std::vector<llvm::MCInst>& block, std::size_t j, bool flags_live_out) {
   const block::X86Target& x86 = block::X86Target::get();
-  auto mentions_flags = [&](llvm::ArrayRef<llvm::MCPhysReg> regs) {
-    return std::any_of(regs.begin(), regs.end(),
-                       [&](llvm::MCPhysReg r) { return x86.reg_info().getName(r) == std::string_view("EFLAGS"); });
+  auto mentions_flags = [](llvm::ArrayRef<llvm::MCPhysReg> regs) {
+    return std::find(regs.begin(), regs.end(), names().eflags) != regs.end();
   };
   for (std::size_t k = j + 1; k < block.size(); ++k) {
     const llvm::MCInstrDesc& desc = x86.instr_info().get(block[k].getOpcode());
