@@ -339,8 +339,12 @@ static void refuse_trapping_divisions(const std::string& text, const std::string
 // operator it gives a wrong value ('1+~~3' is -6, '2*~~3' 12, '1+-~3' -5).
 // Such text is refused first, at its position; '~(~3)' parses right.
 static void refuse_stacked_unary_operators(const std::string& text, const std::string& input) {
+  // The characters of LLVM's identifiers (AsmLexer: '$', '?' and '@' too):
+  // an instruction's name ends where LLVM's does ('a@b~~3' is the name
+  // 'a@b' and the operand '~~3', not the name 'a' and a binary '~').
   auto word_char = [&](std::size_t i) {
-    return std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_' || text[i] == '.';
+    const char c = text[i];
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '$' || c == '?' || c == '@';
   };
   auto is_not = [&](std::size_t i, std::size_t end) {  // the word NOT at i
     return i + 3 <= end && (i == 0 || !word_char(i - 1)) && std::tolower(text[i]) == 'n' &&

@@ -249,7 +249,9 @@ TEST(AsmReader, StackedUnaryOperatorsOfIntelExpressionsAreRefusedAtTheirPosition
            // In a comment too: a refusal rather than a miss.
            ".intel_syntax noprefix\nadd rax, 1 # or 2, ~~3\n",
            // A block comment between the two: 1+~/**/~3 was -6 too.
-           ".intel_syntax noprefix\nadd rax, 1+~/**/~3\n", ".intel_syntax noprefix\nadd rax, -/* x */not 3\n"}) {
+           ".intel_syntax noprefix\nadd rax, 1+~/**/~3\n", ".intel_syntax noprefix\nadd rax, -/* x */not 3\n",
+           // Names with LLVM's other identifier characters (the fuzzer's leak: the first).
+           "fbbbbb@bbbbbbbbbvob~~x\n", ".intel_syntax\na$b ~~3\n", ".intel_syntax\na?b~~3\n"}) {
     const std::string message = refusal(text, "u.s");
     EXPECT_NE(message.find("a unary operator applied to '~' or NOT"), std::string::npos) << text;
     EXPECT_EQ(message.rfind("u.s:", 0), 0u) << message;
