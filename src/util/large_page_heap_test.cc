@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -20,17 +22,43 @@ std::string transparent_huge_pages() {
   return open == std::string::npos || close == std::string::npos ? "absent" : line.substr(open + 1, close - open - 1);
 }
 
+// Whether every mapping that holds a byte of [begin, end) may have
+// transparent huge pages ("THPeligible: 1" in /proc/self/smaps).
+bool huge_page_eligible(std::uintptr_t begin, std::uintptr_t end) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool covering = false, all = true;
+  std::uintptr_t covered = 0;
+  while (std::getline(smaps, line)) {
+    unsigned long long lo, hi;
+    if (std::sscanf(line.c_str(), "%llx-%llx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+      covering = lo < end && hi > begin;
+      if (covering) covered += std::min<std::uintptr_t>(hi, end) - std::max<std::uintptr_t>(lo, begin);
+    } else if (covering && line.rfind("THPeligible:", 0) == 0) {
+      all = all && line.find('1') != std::string::npos;
+    }
+  }
+  return all && covered == end - begin;
+}
+
 TEST(LargePageHeap, BigBuffersComeFromTheAdvisedHeapAndItsPagesAreReused) {
   const std::string thp = transparent_huge_pages();
   const bool advised = grow_heap_in_large_pages(std::size_t{8} << 20);
   // madvise(MADV_HUGEPAGE) is accepted whenever the kernel has THP, even in "never".
-  if (thp != "absent") EXPECT_TRUE(advised) << "THP: " << thp;
+  if (thp != "absent") {
+    EXPECT_TRUE(advised) << "THP: " << thp;
+  }
   const auto heap_top = reinterpret_cast<std::uintptr_t>(sbrk(0));
   // 4 MiB is past glibc's default mmap threshold (128 KiB, at most 32 MiB):
   // without the policy this buffer would be a mapping of its own, far above the heap.
   std::vector<char> buffer(std::size_t{4} << 20, 1);
   const auto at = reinterpret_cast<std::uintptr_t>(buffer.data());
   EXPECT_LT(at, heap_top) << "a 4 MiB buffer was mapped outside the heap";
+  // All of it may be huge pages: the heap grew from a 2 MiB boundary, so no
+  // 4 KiB-page stretch lies between the old break and the first huge page.
+  if (thp == "always" || thp == "madvise") {
+    EXPECT_TRUE(huge_page_eligible(at, at + buffer.size())) << "THP: " << thp;
+  }
   // Freed and asked again: the same memory (kept, not trimmed or unmapped).
   std::vector<char>().swap(buffer);
   std::vector<char> again(std::size_t{4} << 20, 2);
