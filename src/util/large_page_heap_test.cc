@@ -1,11 +1,13 @@
 #include "util/large_page_heap.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -49,6 +51,19 @@ TEST(LargePageHeap, BigBuffersComeFromTheAdvisedHeapAndItsPagesAreReused) {
     EXPECT_TRUE(advised) << "THP: " << thp;
   }
   const auto heap_top = reinterpret_cast<std::uintptr_t>(sbrk(0));
+  // Nothing of the new heap is resident before it is used: a 4 KiB page
+  // touched before the advice would keep its 2 MiB frame out of huge pages.
+  {
+    constexpr std::size_t kBytes = std::size_t{4} << 20, kPage = 4096;
+    void* fresh = std::malloc(kBytes);
+    const std::uintptr_t first = (reinterpret_cast<std::uintptr_t>(fresh) + kPage - 1) & ~(kPage - 1);
+    std::vector<unsigned char> resident((kBytes - kPage) / kPage);
+    ASSERT_EQ(mincore(reinterpret_cast<void*>(first), resident.size() * kPage, resident.data()), 0);
+    std::size_t pages = 0;
+    for (unsigned char r : resident) pages += r & 1;
+    EXPECT_EQ(pages, 0u) << "pages of a fresh 4 MiB allocation already resident";
+    std::free(fresh);
+  }
   // 4 MiB is past glibc's default mmap threshold (128 KiB, at most 32 MiB):
   // without the policy this buffer would be a mapping of its own, far above the heap.
   std::vector<char> buffer(std::size_t{4} << 20, 1);
