@@ -140,9 +140,11 @@ int run(Options o) {
 
   // Each block's cells after `hex,`, journaled so a killed run resumes: the
   // job is the inputs, CPU, model bytes and search options.
-  // v4: stack moves fold an rsp adjustment where its flags are dead (v3: at
-  // random; v2: no stack moves). Rows of another version would differ.
-  std::string job = "optimize v4 cpu=" + *cpu + " model=" + util::fingerprint_of(util::read_file(o.model)) +
+  // v5: a swap undone by the next move is not in `moves` (v4: every
+  // accepted move); v4: stack moves fold an rsp adjustment where its flags
+  // are dead (v3: at random; v2: no stack moves). Rows of another version
+  // would differ.
+  std::string job = "optimize v5 cpu=" + *cpu + " model=" + util::fingerprint_of(util::read_file(o.model)) +
                     " live=" + live_text + " sample=" + std::to_string(o.sample) +
                     " budget=" + std::to_string(o.budget) + " seed=" + std::to_string(o.seed) +
                     (guided ? " guide=gradient" : "");

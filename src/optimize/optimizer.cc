@@ -22,8 +22,6 @@ struct Candidate {
   std::string moves;
 };
 
-std::string joined(const std::string& a, const std::string& b) { return a.empty() ? b : a + ";" + b; }
-
 }  // namespace
 
 Optimizer::Optimizer(runtime::Surrogate& surrogate, const mca::Simulator& simulator, OptimizeOptions options)
@@ -53,7 +51,7 @@ OptimizeResult Optimizer::optimize(const block::BasicBlock& block) {
   for (std::size_t step = 0; step < options_.budget; ++step) {
     std::optional<Rewrite> move = random_move(current.instructions, rng, options_.guide, options_.live.flags);
     if (!move) continue;
-    Candidate next{std::move(move->instructions), {}, 0, joined(current.moves, move->move)};
+    Candidate next{std::move(move->instructions), {}, 0, path_with(current.moves, move->move)};
     std::string why;
     bool encoded = true;
     for (const llvm::MCInst& inst : next.instructions) encoded = encoded && encoder.encode(inst, &next.bytes, &why);

@@ -168,6 +168,17 @@ TEST(RewriteMoves, StackMovesKeepEveryAddressAndValue) {
 // The search finds the folded epilogue whatever its seed (with the fold a
 // coin flip, a third of the seeds took the unfolded form first and could
 // not fold it afterwards).
+TEST(RewriteMoves, APathSaysWhatChangedNotTheWalk) {
+  EXPECT_EQ(path_with("", "swap 0-1"), "swap 0-1");
+  EXPECT_EQ(path_with("swap 0-1", "swap 0-1"), "");
+  EXPECT_EQ(path_with("delete 2;swap 0-1", "swap 0-1"), "delete 2");
+  EXPECT_EQ(path_with("delete 2;swap 10-11", "swap 0-1"), "delete 2;swap 10-11;swap 0-1");  // not a suffix match
+  EXPECT_EQ(path_with("delete 1", "delete 1"), "delete 1;delete 1");  // only swaps undo themselves
+  std::string path;
+  for (const char* m : {"swap 0-1", "swap 0-1", "swap 0-1", "swap 0-1", "delete 1"}) path = path_with(path, m);
+  EXPECT_EQ(path, "delete 1");
+}
+
 TEST(Optimizer, FoldsAnEpilogueWhateverTheSeed) {
   mca::Simulator simulator{mca::CpuParams::stock("haswell")};
   runtime::Surrogate surrogate{std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg"};

@@ -392,4 +392,13 @@ std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::
   }
 }
 
+std::string path_with(const std::string& path, const std::string& move) {
+  if (move.rfind("swap ", 0) == 0) {
+    if (path == move) return "";
+    if (path.size() > move.size() && path[path.size() - move.size() - 1] == ';' && path.ends_with(move))
+      return path.substr(0, path.size() - move.size() - 1);
+  }
+  return path.empty() ? move : path + ";" + move;
+}
+
 }  // namespace surrogate::optimize

@@ -50,4 +50,10 @@ inline constexpr double kGuideTemperature = 0.05;
 std::optional<Rewrite> random_move(const std::vector<llvm::MCInst>& block, std::mt19937_64& rng,
                                    OperandGuide* guide = nullptr, bool flags_live_out = true);
 
+// The description of a search path after one more accepted move: `path`
+// and `move` joined by ';', except that a swap right after the same swap
+// (which undoes it) removes both, so the path says what changed rather than
+// the walk ("swap 0-1;swap 0-1;delete 1" is "delete 1").
+std::string path_with(const std::string& path, const std::string& move);
+
 }  // namespace surrogate::optimize
