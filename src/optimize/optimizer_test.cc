@@ -165,9 +165,6 @@ TEST(RewriteMoves, StackMovesKeepEveryAddressAndValue) {
   EXPECT_TRUE(read.count("stack 1-2 pop->mov"));
 }
 
-// The search finds the folded epilogue whatever its seed (with the fold a
-// coin flip, a third of the seeds took the unfolded form first and could
-// not fold it afterwards).
 TEST(RewriteMoves, APathSaysWhatChangedNotTheWalk) {
   EXPECT_EQ(path_with("", "swap 0-1"), "swap 0-1");
   EXPECT_EQ(path_with("swap 0-1", "swap 0-1"), "");
@@ -179,6 +176,9 @@ TEST(RewriteMoves, APathSaysWhatChangedNotTheWalk) {
   EXPECT_EQ(path, "delete 1");
 }
 
+// The search finds the folded epilogue whatever its seed (with the fold a
+// coin flip, a third of the seeds took the unfolded form first and could
+// not fold it afterwards).
 TEST(Optimizer, FoldsAnEpilogueWhateverTheSeed) {
   mca::Simulator simulator{mca::CpuParams::stock("haswell")};
   runtime::Surrogate surrogate{std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg"};
