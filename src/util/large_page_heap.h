@@ -11,8 +11,10 @@
 // the program): buffers of any size come from the main heap, so the pages a
 // growing vector frees are reused rather than unmapped; freed memory at the
 // heap's top is kept; the heap is extended by `step_bytes` (rounded up to
-// 2 MiB) at once, and that range is advised MADV_HUGEPAGE. Only addresses
-// are reserved: memory is committed on first touch, as before.
+// 2 MiB) at once, from a 2 MiB boundary (up to 2 MiB of address space before
+// it is skipped, never touched), and that range is emptied of the pages the
+// growth itself touched and advised MADV_HUGEPAGE. Only addresses are
+// reserved: memory is committed on first touch, as before.
 #pragma once
 
 #include <cstddef>
