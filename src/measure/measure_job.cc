@@ -50,7 +50,8 @@ nlohmann::json known_answer_hosts() {
       "CPUID): measure v8, this method (v7 with distinct memory and each unrolled copy's RIP-relative "
       "displacements pointing where the first copy's do)",
       "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v8, "
-      "this method, quiet and under surrogate_other_load (BENCHMARKS.md section 33)",
+      "this method, with and without surrogate_other_load while other tenants loaded the host (BENCHMARKS.md "
+      "section 33)",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v8",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
