@@ -46,22 +46,22 @@ std::string now_utc() {
 // the method version (job_fingerprint) they passed with.
 nlohmann::json known_answer_hosts() {
   return {
+      "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v9, "
+      "this method (v8 with 3 clean repetitions per block and pass instead of 5), with and without "
+      "surrogate_other_load while other tenants loaded the host (BENCHMARKS.md section 34); v8 too (section 33)",
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v8, this method (v7 with distinct memory and each unrolled copy's RIP-relative "
-      "displacements pointing where the first copy's do)",
-      "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v8, "
-      "this method, with and without surrogate_other_load while other tenants loaded the host (BENCHMARKS.md "
-      "section 33)",
+      "CPUID): measure v8 (v7 with distinct memory and each unrolled copy's RIP-relative displacements pointing "
+      "where the first copy's do; 5 clean repetitions per pass), not yet v9",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
-      "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v8",
+      "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
-      "repetition, one calibration per repetition, ud2 end marker), not yet v8",
+      "repetition, one calibration per repetition, ud2 end marker), not yet v9",
       "AuthenticAMD family 25 model 17 (Zen 4, EPYC under KVM): the first method (add rax,1 reference), "
-      "not yet v8"};
+      "not yet v9"};
 }
 
 // The method's name and version, in the journal fingerprint.
-constexpr const char* kMethod = "measure v8";
+constexpr const char* kMethod = "measure v9";
 
 // What the quiet canary record is kept per: the method and the length of the
 // timed runs. The canaries' cycles per iteration depend on their run length

@@ -41,8 +41,13 @@ struct Options {
   // Cap on b x block bytes; a longer block gets b' = cap / bytes (at least 2),
   // a' = b' * a / b (at least 1), so its unrolled body stays in L1i.
   size_t max_unrolled_bytes = 16384;
-  // Clean (undisturbed) repetitions per block.
-  uint32_t repetitions = 5;
+  // Clean (undisturbed) repetitions per block and pass, at least: more are
+  // taken until both series are confirmed (kMinimum). 3 since measure v9:
+  // on an Intel model 207 guest, 3,000 blocks on one worker took 1.35-2.02 s
+  // against 2.28-4.45 s with 5 (six alternated pairs), and two runs over
+  // 10,001 unseen blocks agreed at median 0.39%, p90 1.20% (5: 0.30%, 0.97%),
+  // ratio 1.000-1.001 at the median against runs with 5 (BENCHMARKS.md 34).
+  uint32_t repetitions = 3;
   // Independent passes over each batch (the same worker measures the whole
   // batch once, then again); a block's figure is the lowest of its passes.
   // The passes are milliseconds apart: on this host (AMD Zen 4 under KVM) some
