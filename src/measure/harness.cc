@@ -5,6 +5,7 @@
 #include <atomic>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -131,11 +132,16 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
         int failed_starts = 0;
         const size_t begin = b * batch, end = std::min(blocks.size(), (b + 1) * batch);
         std::vector<Measurement> earlier(end - begin);
-        for (uint32_t pass = 0; pass < options_.passes && !cancelled(); ++pass) {
-          const bool last_pass = pass + 1 == options_.passes;
+        // Per block: its clean passes' figures, and whether it is delivered.
+        std::vector<std::vector<double>> figures(end - begin);
+        std::vector<char> delivered(end - begin, 0);
+        // After Options::passes, up to kModePasses more for blocks whose
+        // modes are unsettled (estimate.h: modes_unsettled).
+        const uint32_t max_passes = options_.passes + kModePasses;
+        for (uint32_t pass = 0; pass < max_passes && !cancelled(); ++pass) {
           for (size_t i = begin; i < end && !cancelled(); ++i) {
             Measurement& prev = earlier[i - begin];
-            if (pass > 0 && !worth_another_pass(prev)) continue;  // delivered already
+            if (delivered[i - begin]) continue;
             while (!worker || !worker->alive()) {
               worker.reset();
               try {
@@ -163,8 +169,18 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
             Measurement m = worker->measure(
                 blocks[i], options_.block_timeout_seconds, canary,
                 rip_displacements.empty() ? std::span<const RipDisplacement>{} : std::span(rip_displacements[i]));
+            if (m.measured()) figures[i - begin].push_back(*m.throughput);
             prev = pass == 0 ? std::move(m) : combine_passes(prev, m);
-            if (last_pass || !worth_another_pass(prev)) deliver(i, prev);
+            const std::vector<double>& f = figures[i - begin];
+            if (!worth_another_pass(prev) || pass + 1 == max_passes ||
+                (pass + 1 >= options_.passes && !modes_unsettled(f, kTwoModeGap, kModeAgreement))) {
+              if (prev.measured()) {
+                const double other = second_mode(f, kTwoModeGap, kModeAgreement);
+                if (!std::isnan(other)) prev.other_mode = other;
+              }
+              delivered[i - begin] = 1;
+              deliver(i, prev);
+            }
           }
         }
       }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -47,7 +48,8 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v9, "
-      "this method (v8 with 3 clean repetitions per block and pass instead of 5), with and without "
+      "this method (v8 with 3 clean repetitions per block and pass instead of 5, and up to 2 more passes "
+      "for a block with one pass over 5% slower than its fastest), with and without "
       "surrogate_other_load while other tenants loaded the host (BENCHMARKS.md section 34); v8 too (section 33)",
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
       "CPUID): measure v8 (v7 with distinct memory and each unrolled copy's RIP-relative displacements pointing "
@@ -69,15 +71,23 @@ constexpr const char* kMethod = "measure v9";
 // quarter, on a Zen 5 guest), so a record of another length is not this one's.
 std::string canary_record_method(const Options& o) { return std::string(kMethod) + " ticks=" + o.run_lengths(); }
 
-// Journal notes: "tsc=<ratio>" for a measured block, else the reason.
+// Journal notes: "tsc=<ratio>" for a measured block, followed by
+// " other_mode=<throughput>" when its passes read two modes; else the reason.
 constexpr const char* kRatioNote = "tsc=";
+constexpr const char* kOtherModeNote = " other_mode=";
+
+// The slower mode in a measured block's journal note, or empty.
+std::string other_mode_of(const util::JournalEntry& e) {
+  const size_t at = e.note.find(kOtherModeNote);
+  return at == std::string::npos ? "" : e.note.substr(at + std::strlen(kOtherModeNote));
+}
 
 // Given up because the canaries saw other load (worth measuring again later).
 bool is_disturbed(const util::JournalEntry& e) { return e.value.empty() && e.note.rfind("disturbed", 0) == 0; }
 
 nlohmann::json metadata(const Options& options, const Harness& harness, const JobOptions& job,
                         const JobSummary& summary, const std::vector<double>& ratios, const CanaryCycles& run_canary,
-                        const CanaryCycles& quiet, size_t quiet_runs) {
+                        const CanaryCycles& quiet, size_t quiet_runs, const nlohmann::json& two_modes) {
   const HostInfo& h = harness.host();
   char init[32], mxcsr[16], distinct_registers[160];
   std::snprintf(init, sizeof init, "0x%llx", static_cast<unsigned long long>(options.init_value));
@@ -177,6 +187,13 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"unmeasurable", summary.distinct - summary.measured},
         {"measured_again_after_other_load", summary.retried},
         {"coverage", summary.distinct ? static_cast<double>(summary.measured) / summary.distinct : 0.0}}},
+      {"two_modes",
+       {{"rule",
+         "a block with a clean pass (each a confirmed minimum) more than 5% above its fastest is measured in up "
+         "to 2 more passes; when two passes agree within 2% on a figure more than 5% above the fastest, the "
+         "block ran in two modes: its CSV throughput is the fastest pass, other_mode the slower mode"},
+        {"count", summary.two_modes},
+        {"blocks", two_modes}}},
   };
 }
 
@@ -270,6 +287,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
             char note[32];
             std::snprintf(note, sizeof note, "%s%.5f", kRatioNote, m.tsc_per_cycle);
             e = {format_throughput(*m.throughput), note};
+            if (m.other_mode) e.note += kOtherModeNote + format_throughput(*m.other_mode);
             if (round > 0) ++summary.retried;
           } else {
             e = {"", m.reason};
@@ -302,16 +320,23 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   }
 
   std::vector<double> ratios;
+  nlohmann::json two_modes = nlohmann::json::array();
   for (size_t i : distinct) {
     const util::JournalEntry& e = done.at(i);
     if (!e.value.empty()) {
       ++summary.measured;
       if (e.note.rfind(kRatioNote, 0) == 0) ratios.push_back(std::atof(e.note.c_str() + 4));
+      if (const std::string other = other_mode_of(e); !other.empty())
+        two_modes.push_back({{"block", blocks[i].name},
+                             {"hex", util::to_hex(blocks[i].bytes)},
+                             {"throughput", std::stod(e.value)},
+                             {"other_mode", std::stod(other)}});
     } else {
       log << blocks[i].name << ": unmeasurable " << util::to_hex(blocks[i].bytes) << ": " << e.note << "\n";
     }
   }
   summary.tsc_per_cycle = ratios.empty() ? 0.0 : median(ratios);
+  summary.two_modes = two_modes.size();
   // This run's canaries against the host's record: a run whose baseline sat
   // well above the record shared its cores the whole time (its repetitions
   // were judged against the record, and fewer blocks passed).
@@ -342,7 +367,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   if (job.output != "-")
     util::write_file_atomically(
         job.output + ".meta.json",
-        metadata(options, harness, job, summary, ratios, run_canary, quiet, quiet_runs).dump(2) + "\n");
+        metadata(options, harness, job, summary, ratios, run_canary, quiet, quiet_runs, two_modes).dump(2) + "\n");
   journal.remove();
   return summary;
 }

@@ -5,7 +5,8 @@
 //    empty where unmeasurable), one row per input block in input order,
 //    written through a temporary and renamed (never a partial file);
 //  - OUT.meta.json: CPU identity, method and options, TSC ratio observed,
-//    coverage, tool version, date (same temporary-then-rename rule);
+//    coverage, the blocks read in two modes (both figures), tool version,
+//    date (same temporary-then-rename rule);
 //  - OUT.partial (util/result_journal.h): finished blocks, so a killed or
 //    interrupted run resumes where it stopped; removed once OUT is complete.
 //    Blocks given up because of other load on the host are measured again on
@@ -82,6 +83,7 @@ struct JobSummary {
   size_t retried = 0;        // blocks measured again after being disturbed by other load
   double seconds = 0;        // wall time of this run's measuring
   double tsc_per_cycle = 0;  // median over measured blocks
+  size_t two_modes = 0;      // distinct blocks whose passes read two modes (Measurement::other_mode)
   bool interrupted = false;  // cancelled: no output written, journal kept
 };
 

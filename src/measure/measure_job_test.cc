@@ -62,6 +62,7 @@ TEST_F(MeasureJobTest, WritesCsvMetadataAndReasons) {
   EXPECT_EQ(meta["cpu"]["identity"], host_info().identity());
   EXPECT_GT(meta["tsc_ticks_per_core_cycle"]["median"].get<double>(), 0);
   EXPECT_EQ(meta["method"]["denormal_policy"], options_.denormal_policy());
+  EXPECT_EQ(meta["two_modes"]["count"].get<size_t>(), meta["two_modes"]["blocks"].size());
 }
 
 // A block cannot run faster than 16 instructions per cycle: a reading below
@@ -100,6 +101,28 @@ TEST_F(MeasureJobTest, ResumesFromTheJournal) {
   EXPECT_EQ(s.resumed, 1u);
   EXPECT_EQ(slurp(out_), "hex,throughput\n4801cb,123.45\n0f0b,\n4801cb,123.45\n");
   EXPECT_FALSE(fs::exists(out_ + ".partial"));
+}
+
+// A block whose passes read two modes (Measurement::other_mode, kept in its
+// journal note) has the faster in the CSV and both in the metadata, on
+// resume too.
+TEST_F(MeasureJobTest, ABlockReadInTwoModesIsListedWithBothFigures) {
+  {
+    util::ResultJournal journal(out_, job_fingerprint(blocks_, options_));
+    journal.record(0, {"123.45", "tsc=0.60000 other_mode=150.00"});
+    journal.record(1, {"", "SIGILL (illegal instruction) at offset 0"});
+  }
+  JobSummary s = run_measure_job(blocks_, options_, job_, log_);
+  EXPECT_EQ(s.resumed, 2u);
+  EXPECT_EQ(s.two_modes, 1u);
+  EXPECT_EQ(slurp(out_), "hex,throughput\n4801cb,123.45\n0f0b,\n4801cb,123.45\n");
+  auto modes = nlohmann::json::parse(slurp(out_ + ".meta.json"))["two_modes"];
+  EXPECT_EQ(modes["count"], 1);
+  ASSERT_EQ(modes["blocks"].size(), 1u);
+  EXPECT_EQ(modes["blocks"][0]["block"], "in:1");
+  EXPECT_EQ(modes["blocks"][0]["hex"], "4801cb");
+  EXPECT_DOUBLE_EQ(modes["blocks"][0]["throughput"].get<double>(), 123.45);
+  EXPECT_DOUBLE_EQ(modes["blocks"][0]["other_mode"].get<double>(), 150.0);
 }
 
 // Cancelled before it starts: no output, the journal stays for a resume.

@@ -54,7 +54,10 @@ struct Options {
   // blocks run in one of two modes for milliseconds at a time, switching at
   // interrupts (e.g. 0.66 or 1.04 cycles/iteration for a 14-byte pair of
   // loads: op cache or 16-byte/cycle legacy decode), and a single pass of
-  // ~0.3 ms sees one mode only. Faulting blocks are not measured again.
+  // ~0.3 ms sees one mode only. Faulting blocks are not measured again. A
+  // block with a pass more than kTwoModeGap above its fastest gets up to
+  // kModePasses more, until two passes confirm the slower figure (its
+  // Measurement::other_mode) or it stays a lone slow pass (no other mode).
   uint32_t passes = 2;
   // How the clean repetitions become one figure (both in core cycles, with the
   // median ticks-per-cycle ratio of the block's calibrations):
@@ -163,9 +166,21 @@ class StartError : public std::runtime_error {
   bool retryable_;
 };
 
+// Clean passes of one block farther apart than this (relative to the
+// faster) may be two modes (Measurement::other_mode); two passes within
+// kModeAgreement of each other confirm a mode.
+inline constexpr double kTwoModeGap = 0.05, kModeAgreement = 0.02;
+// Passes beyond Options::passes for a block whose modes are unsettled.
+inline constexpr uint32_t kModePasses = 2;
+
 struct Measurement {
   // Cycles per 100 iterations; empty when the block is unmeasurable.
   std::optional<double> throughput;
+  // The block's second mode, cycles per 100 iterations: set when two of its
+  // clean passes agree (within 2%) on a figure more than kTwoModeGap above
+  // `throughput` (the fastest pass). A block with one such pass is measured
+  // in up to kModePasses more passes to settle it. Empty otherwise.
+  std::optional<double> other_mode;
   // Why the block is unmeasurable (one line); empty when measured.
   std::string reason;
   // Median TSC ticks per core cycle over this block's clean repetitions.

@@ -159,5 +159,28 @@ TEST(Estimate, ConfirmedMinimumNeedsTwoAgreeingRuns) {
   EXPECT_DOUBLE_EQ(confirmed_minimum({21770.4, 106540.3, 19888.7, 19913.2}, 0.02), 19913.2);
 }
 
+// A block's passes name two modes only when two of them agree on the slower
+// figure: one slow pass leaves the question open (more passes settle it),
+// and passes within the gap of the fastest are one mode. Figures from an
+// Intel guest: a decrement through memory read {210, 210, 313, 317} in four
+// runs.
+TEST(Estimate, ASecondModeNeedsTwoPassesAgreeingAboveTheGap) {
+  EXPECT_DOUBLE_EQ(second_mode({210, 313, 317}, 0.05, 0.02), 317);
+  EXPECT_FALSE(modes_unsettled({210, 313, 317}, 0.05, 0.02));
+  EXPECT_TRUE(std::isnan(second_mode({210, 313}, 0.05, 0.02)));
+  EXPECT_TRUE(modes_unsettled({210, 313}, 0.05, 0.02));
+  // A third pass back at the fast figure: the slow one stays unconfirmed.
+  EXPECT_TRUE(std::isnan(second_mode({210, 313, 211}, 0.05, 0.02)));
+  EXPECT_TRUE(modes_unsettled({210, 313, 211}, 0.05, 0.02));
+  // Slow passes that disagree with each other confirm nothing.
+  EXPECT_TRUE(std::isnan(second_mode({210, 313, 350, 211}, 0.05, 0.02)));
+  // Within the gap: one mode, settled, whatever the spread below it.
+  EXPECT_TRUE(std::isnan(second_mode({210, 218, 219}, 0.05, 0.02)));
+  EXPECT_FALSE(modes_unsettled({210, 218}, 0.05, 0.02));
+  EXPECT_FALSE(modes_unsettled({210}, 0.05, 0.02));
+  EXPECT_FALSE(modes_unsettled({}, 0.05, 0.02));
+  EXPECT_TRUE(std::isnan(second_mode({}, 0.05, 0.02)));
+}
+
 }  // namespace
 }  // namespace surrogate::measure
