@@ -43,29 +43,32 @@ inline double confirmed_minimum(std::vector<double> v, double tolerance) {
   return std::nan("");
 }
 
-// A block's second mode from the figures of its clean passes (cycles per
-// 100 iterations, each a confirmed minimum of its pass): the figures more
-// than `gap` above the fastest, when two of them agree within `agreement`
-// (confirmed_minimum of them); NaN when there are none, or none agree. A
-// lone slow pass is as likely a pass slowed by other load all through (on an
-// Intel guest under other tenants' load, 63-107 of 10,001 blocks had one
-// pass over 5% slow per run, only 1 of them in both runs).
-inline double second_mode(const std::vector<double>& figures, double gap, double agreement) {
-  if (figures.empty()) return std::nan("");
-  const double fastest = *std::min_element(figures.begin(), figures.end());
+// The figures of a block's clean passes (cycles per 100 iterations, each a
+// confirmed minimum of its pass) more than `gap` above the fastest.
+inline std::vector<double> slow_passes(const std::vector<double>& figures, double gap) {
   std::vector<double> slow;
+  if (figures.empty()) return slow;
+  const double fastest = *std::min_element(figures.begin(), figures.end());
   for (double f : figures)
     if (f > (1 + gap) * fastest) slow.push_back(f);
-  return confirmed_minimum(slow, agreement);
+  return slow;
+}
+
+// A block's second mode: its slow passes' figure when two of them agree
+// within `agreement` (confirmed_minimum of them); NaN when there are none,
+// or none agree. A lone slow pass is as likely a pass slowed by other load
+// all through (on an Intel guest under other tenants' load, 63-107 of
+// 10,001 blocks had one pass over 5% slow per run, only 1 of them in both
+// runs).
+inline double second_mode(const std::vector<double>& figures, double gap, double agreement) {
+  return confirmed_minimum(slow_passes(figures, gap), agreement);
 }
 
 // Whether the figures leave the block's modes open: a pass read more than
 // `gap` above the fastest and no second one confirms it (another pass may).
 inline bool modes_unsettled(const std::vector<double>& figures, double gap, double agreement) {
-  if (figures.empty()) return false;
-  const double fastest = *std::min_element(figures.begin(), figures.end());
-  const bool slow_pass = std::any_of(figures.begin(), figures.end(), [&](double f) { return f > (1 + gap) * fastest; });
-  return slow_pass && std::isnan(second_mode(figures, gap, agreement));
+  const std::vector<double> slow = slow_passes(figures, gap);
+  return !slow.empty() && std::isnan(confirmed_minimum(slow, agreement));
 }
 
 // Per-iteration cost by unroll-and-difference: (L_b - L_a) / ((b - a) * M),

@@ -89,6 +89,13 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
                         const JobSummary& summary, const std::vector<double>& ratios, const CanaryCycles& run_canary,
                         const CanaryCycles& quiet, size_t quiet_runs, const nlohmann::json& two_modes) {
   const HostInfo& h = harness.host();
+  char two_modes_rule[400];
+  std::snprintf(two_modes_rule, sizeof two_modes_rule,
+                "a block with a clean pass (each a confirmed minimum) more than %g%% above its fastest is measured in "
+                "up to %u more passes; when two passes agree within %g%% on a figure more than %g%% above the "
+                "fastest, the block ran in two modes: its CSV throughput is the fastest pass, other_mode the slower "
+                "mode",
+                100 * kTwoModeGap, kModePasses, 100 * kModeAgreement, 100 * kTwoModeGap);
   char init[32], mxcsr[16], distinct_registers[160];
   std::snprintf(init, sizeof init, "0x%llx", static_cast<unsigned long long>(options.init_value));
   std::snprintf(mxcsr, sizeof mxcsr, "0x%04x", options.mxcsr());
@@ -187,13 +194,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"unmeasurable", summary.distinct - summary.measured},
         {"measured_again_after_other_load", summary.retried},
         {"coverage", summary.distinct ? static_cast<double>(summary.measured) / summary.distinct : 0.0}}},
-      {"two_modes",
-       {{"rule",
-         "a block with a clean pass (each a confirmed minimum) more than 5% above its fastest is measured in up "
-         "to 2 more passes; when two passes agree within 2% on a figure more than 5% above the fastest, the "
-         "block ran in two modes: its CSV throughput is the fastest pass, other_mode the slower mode"},
-        {"count", summary.two_modes},
-        {"blocks", two_modes}}},
+      {"two_modes", {{"rule", two_modes_rule}, {"count", summary.two_modes}, {"blocks", two_modes}}},
   };
 }
 
