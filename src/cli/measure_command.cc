@@ -44,6 +44,20 @@ std::string amx_hint(const block::BasicBlock& b, bool host_has_amx) {
   return "";
 }
 
+}  // namespace
+
+measure::JobBlock job_block_of(const block::BasicBlock& b, std::string identity) {
+  static const bool host_has_amx = measure::host_info().has_amx;
+  std::string hex = b.hex_column(), hint = amx_hint(b, host_has_amx);
+  std::vector<measure::RipDisplacement> rip;
+  for (const block::RipRelativeField& f : block::rip_relative_fields(b)) rip.push_back({f.offset, f.instruction_end});
+  const auto instructions = static_cast<uint32_t>(b.instructions.size());
+  return {b.name,          b.bytes,        std::move(hex), b.error.has_value(), std::move(identity),
+          std::move(hint), std::move(rip), instructions};
+}
+
+namespace {
+
 int run(Options o) {
   util::refuse_output_over_input(o.output, o.input.inputs);
   // Runtime guard (the measure library is only built for x86-64; on other
@@ -57,15 +71,7 @@ int run(Options o) {
   std::vector<block::BasicBlock>& blocks = inputs.blocks;
   std::vector<measure::JobBlock> job_blocks;
   job_blocks.reserve(blocks.size());
-  const bool host_has_amx = measure::host_info().has_amx;
-  for (block::BasicBlock& b : blocks) {
-    std::string hex = b.hex_column(), identity = inputs.identity.cells(b);
-    std::string hint = amx_hint(b, host_has_amx);
-    std::vector<measure::RipDisplacement> rip;
-    for (const block::RipRelativeField& f : block::rip_relative_fields(b)) rip.push_back({f.offset, f.instruction_end});
-    job_blocks.push_back({b.name, std::move(b.bytes), std::move(hex), b.error.has_value(), std::move(identity),
-                          std::move(hint), std::move(rip), static_cast<uint32_t>(b.instructions.size())});
-  }
+  for (const block::BasicBlock& b : blocks) job_blocks.push_back(job_block_of(b, inputs.identity.cells(b)));
 
   measure::JobOptions job;
   job.output = o.output;

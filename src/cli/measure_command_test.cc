@@ -135,4 +135,54 @@ TEST(Cli, MeasureKilledWithSigkillKeepsEveryJournaledValue) {
   EXPECT_FALSE(fs::exists(out + ".partial"));
 }
 
+// optimize --measure: each rewrite measured on this host beside its
+// original, in the row's last two columns before the name. With only rax
+// live, the two imuls of a 3-cycle rcx chain are dead: ~600 cycles per 100
+// iterations before, one add of a 1-cycle chain after (~100). An unchanged
+// row has both cells empty; without -o the option is refused.
+TEST(Cli, OptimizeMeasuresEachRewriteBesideItsOriginal) {
+  const std::string model = std::string(SURROGATE_SOURCE_DIR) + "/models/haswell.srg";
+  const std::string in =
+      write("opt-measure.s", "addq %rbx, %rax\nimulq %rcx, %rcx\nimulq %rcx, %rcx\n\nimulq %rax, %rax\n");
+  const std::string args = "optimize --mcpu haswell --measure --live-out rax --model " + model + " " + in;
+  Result refused = run(args);
+  EXPECT_NE(refused.status, 0);
+  EXPECT_EQ(refused.err,
+            "surrogate optimize: error: --measure needs -o FILE: the measurements go to FILE.measured.csv\n");
+  EXPECT_EQ(refused.out, "");
+  surrogate::measure::with_retries([&] {
+    const std::string out = dir() + "/opt-measured.csv";
+    Result r = run(args + " -o " + out);
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::istringstream csv(slurp(out));
+    std::vector<std::vector<std::string>> rows;
+    for (std::string line; std::getline(csv, line);) {
+      std::vector<std::string> cells;
+      std::istringstream row(line);
+      for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
+      if (line.back() == ',') cells.push_back("");
+      rows.push_back(cells);
+    }
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0], (std::vector<std::string>{"hex", "optimized_hex", "cycles", "optimized_cycles",
+                                                 "predicted_cycles", "live_out", "verified", "moves", "measured_cycles",
+                                                 "measured_optimized_cycles", "name"}));
+    ASSERT_EQ(rows[1].size(), 11u);
+    EXPECT_EQ(rows[1][0], "4801d8480fafc9480fafc9");
+    EXPECT_EQ(rows[1][1], "4801d8");
+    ASSERT_FALSE(rows[1][8].empty() || rows[1][9].empty()) << r.err;  // measured (else the reason is in r.err)
+    EXPECT_NEAR(std::stod(rows[1][8]), 600, 40);
+    EXPECT_NEAR(std::stod(rows[1][9]), 100, 10);
+    EXPECT_EQ(rows[1][10], in + ":1");
+    ASSERT_EQ(rows[2].size(), 11u);
+    EXPECT_EQ(rows[2][1], "480fafc0");  // unchanged: not measured
+    EXPECT_EQ(rows[2][8] + rows[2][9], "");
+    EXPECT_NE(r.err.find("surrogate optimize: 1 of 1 rewrites measured on this host, speed-up median "),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(fs::exists(out + ".measured.csv.meta.json"));
+    EXPECT_FALSE(fs::exists(out + ".measured.csv.partial"));
+  });
+}
+
 }  // namespace

@@ -5,13 +5,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <iomanip>
 #include <iostream>
 #include <iterator>
 #include <random>
 #include <memory>
+#include <sstream>
 
 #include "block/block_reader.h"
 #include "block/decoder.h"
+#include "cli/measure_command.h"
+#include "measure/host_info.h"
 #include "mca/cpu_params.h"
 #include "mca/simulator.h"
 #include "optimize/optimizer.h"
@@ -37,6 +41,7 @@ struct Options {
   std::size_t budget = 2000;
   std::size_t sample = 0;  // 0: every block
   bool asm_listing = false;
+  bool measure = false;  // both versions of every rewrite measured on this host
   std::uint64_t seed = 1;
   unsigned jobs = util::default_jobs();
   InputOptions input;
@@ -95,8 +100,89 @@ void print_side_by_side(const block::BasicBlock& original, const std::string& ce
   }
 }
 
+// A row's optimized_hex (the first of its cells) as bytes; false when empty.
+bool optimized_bytes(const std::string& cells, std::vector<std::uint8_t>* bytes) {
+  std::size_t at = 0;
+  std::string why;
+  const std::string hex = cells.substr(0, cells.find(','));
+  return !hex.empty() && util::parse_hex(hex, bytes, &at, &why);
+}
+
+// Every rewritten block measured on this host beside its original, the two
+// adjacent in one worker's input so each pair shares its conditions (passes
+// 3, as tools/measure_rewrites.py), into `path` (a `surrogate measure` output
+// with its metadata and journal). Returns each row's cells
+// ",measured_cycles,measured_optimized_cycles" (cycles per 100 iterations;
+// empty for an unchanged row or an unmeasurable block), or nothing when
+// interrupted (the journal is kept).
+std::optional<std::vector<std::string>> measure_rewrites(const std::vector<block::BasicBlock>& blocks,
+                                                         const std::vector<std::string>& cells,
+                                                         const std::vector<char>& improved, const std::string& path) {
+  std::vector<std::string> measured(blocks.size(), ",,");
+  std::vector<std::size_t> rows;  // the optimize row of each pair
+  std::vector<measure::JobBlock> pairs;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    std::vector<std::uint8_t> bytes;
+    if (!improved[i] || !optimized_bytes(cells[i], &bytes)) continue;
+    pairs.push_back(job_block_of(blocks[i]));  // its bytes: without a dropped branch, as the rewrite
+    pairs.push_back(job_block_of(block::Decoder().decode_block(bytes, blocks[i].name + " rewritten", {}, nullptr)));
+    rows.push_back(i);
+  }
+  if (pairs.empty()) return measured;
+  measure::Options harness;
+  harness.jobs = 1;
+  harness.passes = 3;
+  measure::JobOptions job;
+  job.output = path;
+  job.tool_version = "surrogate 0.1.0";
+  job.cancel = &interrupted;
+  if (measure::run_measure_job(pairs, harness, job, std::cerr).interrupted) return std::nullopt;
+  std::istringstream csv(util::read_file(path));
+  std::string line;
+  std::getline(csv, line);  // hex,throughput
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    std::string cycles[2];
+    for (std::string& c : cycles)
+      if (std::getline(csv, line)) c = line.substr(line.find(',') + 1);
+    measured[rows[k]] = "," + cycles[0] + "," + cycles[1];
+  }
+  return measured;
+}
+
+// The summary of the measured speed-ups (original's cycles over the
+// rewrite's), one line.
+std::string measured_speedups(const std::vector<std::string>& measured, const std::vector<char>& improved,
+                              const std::string& path) {
+  std::vector<double> speedups;
+  std::size_t rewrites = 0;
+  for (std::size_t i = 0; i < measured.size(); ++i) {
+    if (!improved[i]) continue;
+    ++rewrites;
+    const std::string& m = measured[i];
+    const std::size_t comma = m.find(',', 1);
+    const std::string original = m.substr(1, comma - 1), rewrite = m.substr(comma + 1);
+    if (!original.empty() && !rewrite.empty() && std::stod(rewrite) > 0)
+      speedups.push_back(std::stod(original) / std::stod(rewrite));
+  }
+  std::ostringstream line;
+  line << "surrogate optimize: " << speedups.size() << " of " << rewrites << " rewrites measured on this host";
+  if (!speedups.empty()) {
+    std::sort(speedups.begin(), speedups.end());
+    const std::size_t n = speedups.size();
+    const double median = n % 2 ? speedups[n / 2] : (speedups[n / 2 - 1] + speedups[n / 2]) / 2;
+    line << ", speed-up median " << std::fixed << std::setprecision(3) << median << "x, "
+         << std::count_if(speedups.begin(), speedups.end(), [](double x) { return x < 0.97; }) << " below 0.97x";
+  }
+  line << " (" << path << ")\n";
+  return line.str();
+}
+
 int run(Options o) {
   util::refuse_output_over_input(o.output, o.input.inputs);
+  if (o.measure && o.output == "-")
+    throw std::runtime_error("--measure needs -o FILE: the measurements go to FILE.measured.csv");
+  if (o.measure)
+    if (auto why = measure::unsupported_host_reason()) throw std::runtime_error("--measure: " + *why);
   if (o.guide != "none" && o.guide != "gradient")
     throw std::runtime_error("--guide: '" + o.guide + "' is neither 'none' nor 'gradient'");
   const std::optional<std::string> cpu = resolve_mcpu(o.cpu, "optimize");
@@ -198,10 +284,23 @@ int run(Options o) {
               << ".partial: run the same command again to go on\n";
     return 130;
   }
+  std::vector<std::string> measured(blocks.size());  // each row's measured cells, or ""
+  const std::string measured_path = o.output + ".measured.csv";
+  if (o.measure) {
+    std::optional<std::vector<std::string>> m = measure_rewrites(blocks, cells, improved, measured_path);
+    if (!m) {
+      std::cerr << "surrogate optimize: interrupted while measuring; finished blocks are kept in " << o.output
+                << ".partial and " << measured_path << ".partial: run the same command again to go on\n";
+      return 130;
+    }
+    measured = std::move(*m);
+  }
   util::AtomicFile out(o.output);
-  out.stream() << optimize::kOutputHeader << inputs.identity.header() << "\n";
+  out.stream() << optimize::kOutputHeader << (o.measure ? optimize::kMeasuredColumnsHeader : "")
+               << inputs.identity.header() << "\n";
   for (std::size_t i = 0; i < blocks.size(); ++i) {
-    out.stream() << blocks[i].hex_column() << "," << cells[i] << inputs.identity.cells(blocks[i]) << "\n";
+    out.stream() << blocks[i].hex_column() << "," << cells[i] << measured[i] << inputs.identity.cells(blocks[i])
+                 << "\n";
     if (!failures[i].empty()) std::cerr << blocks[i].name << ": " << failures[i] << "\n";
   }
   out.commit();
@@ -221,6 +320,7 @@ int run(Options o) {
             << " of them proven with Z3"
             << (refuted ? "; Z3 refuted " + std::to_string(refuted.load()) + " more that the tests had passed" : "")
             << (resumed ? "; " + std::to_string(resumed) + " taken from " + o.output + ".partial" : "") << "\n";
+  if (o.measure) std::cerr << measured_speedups(measured, improved, measured_path);
   return block::report_bad_rows(blocks, "optimize", std::cerr) || n_failed ? 1 : 0;
 }
 
@@ -253,6 +353,10 @@ Command add_optimize_command(CLI::App& app) {
   sub->add_flag("--asm", o->asm_listing,
                 "also print each rewritten block beside its original (AT&T syntax; to standard output, or to "
                 "standard error when the CSV goes there)");
+  sub->add_flag("--measure", o->measure,
+                "also measure every rewrite and its original on this host (surrogate measure, one worker, the two "
+                "side by side): columns measured_cycles,measured_optimized_cycles, the measurements and their "
+                "metadata in OUT.measured.csv; needs -o");
   sub->add_option("--sample", o->sample,
                   "optimize N blocks of the input drawn at random by --seed (in input order), e.g. of a large ELF");
   sub->add_option("--seed", o->seed, "random seed: the same seed gives the same rewrites (whatever --jobs)");

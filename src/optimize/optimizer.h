@@ -36,6 +36,9 @@ class OperandGuide;
 // reads them back; a `name` column may follow).
 inline constexpr const char* kOutputHeader =
     "hex,optimized_hex,cycles,optimized_cycles,predicted_cycles,live_out,verified,moves";
+// With --measure, after `moves`: both versions measured on the host, cycles
+// per 100 iterations (empty for an unchanged row or an unmeasurable block).
+inline constexpr const char* kMeasuredColumnsHeader = ",measured_cycles,measured_optimized_cycles";
 // Their indices after `hex` (a block's extra_columns when the file is read back).
 inline constexpr std::size_t kOptimizedHexColumn = 0, kLiveOutColumn = 4, kOutputColumnsAfterHex = 7;
 
