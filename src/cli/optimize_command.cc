@@ -69,6 +69,14 @@ semantics::LiveOut live_out_of(const block::BasicBlock& b, const std::optional<s
   return live;
 }
 
+// A row's optimized_hex (the first of its cells) as bytes; false when empty.
+bool optimized_bytes(const std::string& cells, std::vector<std::uint8_t>* bytes) {
+  std::size_t at = 0;
+  std::string why;
+  const std::string hex = cells.substr(0, cells.find(','));
+  return !hex.empty() && util::parse_hex(hex, bytes, &at, &why);
+}
+
 // `original` and its rewrite side by side, one instruction per line, under a
 // line naming the block and its simulated cycles.
 void print_side_by_side(const block::BasicBlock& original, const std::string& cells, std::ostream& os) {
@@ -80,11 +88,7 @@ void print_side_by_side(const block::BasicBlock& original, const std::string& ce
     at = comma + 1;
   }
   std::vector<std::uint8_t> bytes;
-  std::size_t at = 0;
-  std::string why;
-  if (fields.size() < 3 || fields[0].empty() || !util::parse_hex(fields[0], &bytes, &at, &why) ||
-      bytes == original.bytes)
-    return;
+  if (fields.size() < 3 || !optimized_bytes(cells, &bytes) || bytes == original.bytes) return;
   const block::BasicBlock rewrite = block::Decoder().decode_block(bytes, original.name, {}, nullptr);
   const std::string moves = cells.substr(cells.rfind(',') + 1);
   os << original.name << ": " << fields[1] << " -> " << fields[2] << " cycles/100 iterations (" << moves << ")\n";
@@ -98,14 +102,6 @@ void print_side_by_side(const block::BasicBlock& original, const std::string& ce
     os << "    " << l << std::string(width - l.size() + 4, ' ') << "|" << (k < right.size() ? " " + right[k] : "")
        << "\n";
   }
-}
-
-// A row's optimized_hex (the first of its cells) as bytes; false when empty.
-bool optimized_bytes(const std::string& cells, std::vector<std::uint8_t>* bytes) {
-  std::size_t at = 0;
-  std::string why;
-  const std::string hex = cells.substr(0, cells.find(','));
-  return !hex.empty() && util::parse_hex(hex, bytes, &at, &why);
 }
 
 // Every rewritten block measured on this host beside its original, the two
