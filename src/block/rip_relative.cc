@@ -1,11 +1,38 @@
 #include "block/rip_relative.h"
 
 #include <cstring>
+#include <regex>
+#include <string>
 
 #include "block/x86_operands.h"
 #include "block/x86_target.h"
 
 namespace surrogate::block {
+
+std::uint32_t required_alignment(const llvm::MCInst& inst) {
+  const X86Target& t = X86Target::get();
+  const std::string name = t.opcode_name(inst.getOpcode());
+  // VEX and EVEX: only the aligned moves fault, at their vector size
+  // (LLVM names: VMOVAPSrm xmm, VMOVAPSYrm ymm, VMOVDQA64Z128rm / Z256rm / Zrm).
+  static const std::regex aligned_move(
+      "^V(MOVAP[SD]|MOVDQA(32|64)?|MOVNTDQA|MOVNTDQ|MOVNTP[SD])(Y|Z128|Z256|Z)?(rm|mr)");
+  std::smatch m;
+  if (std::regex_search(name, m, aligned_move)) {
+    const std::string size = m[3].str();
+    return size == "Z" ? 64 : size == "Y" || size == "Z256" ? 32 : 16;
+  }
+  if (name[0] == 'V' || name.rfind("MMX_", 0) == 0) return 1;
+  // Legacy SSE: a 16-byte memory operand must be aligned, except in these
+  // (unaligned moves and loads, 8-byte and narrower operands, scalar forms).
+  static const std::regex narrow(
+      "^(MOVUP[SD]|MOVDQU|LDDQU|MOVS[SD]|MOVQ|MOV64|MOVPQI|MOVPDI|MOVDI2|MOVSS2|MOVSD2|MOVLP|MOVHP|MOVDDUP|"
+      "PINSR|PEXTR|INSERTPS|EXTRACTPS|PMOV[SZ]X|CVT|COMIS|UCOMIS|ROUNDS[SD]|MOVNTS|PCMP[EI]STR)|"
+      "S[SD](rm|m|rmi|mi|mr)(_Int)?$");
+  if (std::regex_search(name, narrow)) return 1;
+  for (const llvm::MCOperand& op : inst)
+    if (op.isReg() && op.getReg() != 0 && std::strncmp(t.reg_info().getName(op.getReg()), "XMM", 3) == 0) return 16;
+  return 1;
+}
 
 std::vector<RipRelativeField> rip_relative_fields(const BasicBlock& block) {
   const X86Target& t = X86Target::get();
@@ -28,7 +55,7 @@ std::vector<RipRelativeField> rip_relative_fields(const BasicBlock& block) {
           // The disp32 follows a ModRM byte with mod = 00, rm = 101 (no SIB with RIP).
           for (uint32_t p = begin + 1; p + 4 <= end; ++p) {
             if ((block.bytes[p - 1] & 0xC7) == 0x05 && std::memcmp(&block.bytes[p], le, 4) == 0) {
-              out.push_back({p, end});
+              out.push_back({p, end, required_alignment(inst)});
               return;
             }
           }

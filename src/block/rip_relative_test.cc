@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "block/asm_reader.h"
 #include "block/decoder.h"
 
 namespace surrogate::block {
@@ -35,6 +36,28 @@ TEST(RipRelative, OtherAddressingHasNone) {
                                0x00, 0x64, 0x48, 0x8B, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00});
   ASSERT_EQ(b.instructions.size(), 3u);
   EXPECT_TRUE(rip_relative_fields(b).empty());
+}
+
+// The alignment an operand needs or the instruction faults: legacy SSE with
+// a 16-byte operand 16 (movaps, movdqa, paddd, andpd), the unaligned and
+// narrower forms 1 (movups, movsd, addsd, movq, pmovzxbw), VEX and EVEX only
+// the aligned moves, at their size.
+TEST(RipRelative, AlignmentAnOperandNeeds) {
+  const std::vector<std::pair<std::string, std::uint32_t>> cases = {
+      {"movaps 16(%rip), %xmm0", 16},    {"movdqa %xmm1, 16(%rip)", 16},    {"paddd 16(%rip), %xmm1", 16},
+      {"andpd 16(%rip), %xmm2", 16},     {"pshufb 16(%rip), %xmm3", 16},    {"movups 16(%rip), %xmm0", 1},
+      {"movdqu 16(%rip), %xmm0", 1},     {"movsd 16(%rip), %xmm0", 1},      {"addsd 16(%rip), %xmm0", 1},
+      {"movq 16(%rip), %xmm0", 1},       {"pmovzxbw 16(%rip), %xmm0", 1},   {"cvtsi2sdl 16(%rip), %xmm0", 1},
+      {"movq 16(%rip), %rax", 1},        {"vmovaps 16(%rip), %xmm0", 16},   {"vmovdqa 16(%rip), %ymm0", 32},
+      {"vmovdqa64 16(%rip), %zmm0", 64}, {"vmovdqa32 %ymm1, 16(%rip)", 32}, {"vpaddd 16(%rip), %ymm0, %ymm0", 1},
+      {"vmovups 16(%rip), %ymm0", 1},    {"movntdq %xmm0, 16(%rip)", 16}};
+  for (const auto& [text, alignment] : cases) {
+    const BlockFile in = read_asm(text + "\n", "a.s");
+    ASSERT_EQ(in.blocks.size(), 1u) << text;
+    const auto fields = rip_relative_fields(in.blocks[0]);
+    ASSERT_EQ(fields.size(), 1u) << text;
+    EXPECT_EQ(fields[0].alignment, alignment) << text;
+  }
 }
 
 }  // namespace

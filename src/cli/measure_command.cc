@@ -50,7 +50,8 @@ measure::JobBlock job_block_of(const block::BasicBlock& b, std::string identity)
   static const bool host_has_amx = measure::host_info().has_amx;
   std::string hex = b.hex_column(), hint = amx_hint(b, host_has_amx);
   std::vector<measure::RipDisplacement> rip;
-  for (const block::RipRelativeField& f : block::rip_relative_fields(b)) rip.push_back({f.offset, f.instruction_end});
+  for (const block::RipRelativeField& f : block::rip_relative_fields(b))
+    rip.push_back({f.offset, f.instruction_end, f.alignment});
   const auto instructions = static_cast<uint32_t>(b.instructions.size());
   return {b.name,          b.bytes,        std::move(hex), b.error.has_value(), std::move(identity),
           std::move(hint), std::move(rip), instructions};

@@ -44,6 +44,29 @@ TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
   });
 }
 
+// An instruction that faults on a misaligned operand reads its
+// RIP-relative global at an aligned address, as in the program it came
+// from: a paddd chain through xmm1 (1 cycle per iteration on AMD and Intel)
+// and an aligned 32-byte load are measured (measure v9: #GP).
+TEST(Cli, MeasureAlignsTheGlobalsAlignedVectorAccessesNeed) {
+  surrogate::measure::with_retries([&] {
+    const std::string in = write("aligned.s", "paddd 64(%rip), %xmm1\n\nvmovdqa 32(%rip), %ymm0\n");
+    const std::string out = dir() + "/aligned-measured.csv";
+    Result r = run("measure --jobs=1 " + in + " -o " + out);
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::istringstream csv(slurp(out));
+    std::string header, paddd, vmovdqa;
+    std::getline(csv, header);
+    std::getline(csv, paddd);
+    std::getline(csv, vmovdqa);
+    ASSERT_EQ(paddd.substr(0, 17), "660ffe0d40000000,");
+    ASSERT_NE(paddd.substr(17, 1), ",") << r.err;  // measured (else the reason is in r.err)
+    EXPECT_NEAR(std::stod(paddd.substr(17)), 100, 10);
+    ASSERT_EQ(vmovdqa.substr(0, 17), "c5fd6f0520000000,") << vmovdqa;
+    EXPECT_NE(vmovdqa.substr(17, 1), ",") << r.err;
+  });
+}
+
 // An AMX instruction that touches tile data dies of SIGILL in the worker: #UD
 // where the CPU has no AMX, #NM where it has AMX but the kernel grants the
 // worker no AMX state. The reason says which instruction and which of the two.

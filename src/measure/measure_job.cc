@@ -47,13 +47,14 @@ std::string now_utc() {
 // the method version (job_fingerprint) they passed with.
 nlohmann::json known_answer_hosts() {
   return {
-      "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v9, "
-      "this method (v8 with 3 clean repetitions per block and pass instead of 5, and up to 2 more passes "
-      "for a block with one pass over 5% slower than its fastest), with and without "
-      "surrogate_other_load while other tenants loaded the host (BENCHMARKS.md section 34); v8 too (section 33)",
+      "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v10, "
+      "this method (v9 with RIP-relative targets aligned where an instruction needs them; BENCHMARKS.md "
+      "section 35), and v9 (v8 with 3 clean repetitions per block and pass instead of 5, and up to 2 more "
+      "passes for a block with one pass over 5% slower than its fastest), with and without "
+      "surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33)",
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
       "CPUID): measure v8 (v7 with distinct memory and each unrolled copy's RIP-relative displacements pointing "
-      "where the first copy's do; 5 clean repetitions per pass), not yet v9",
+      "where the first copy's do; 5 clean repetitions per pass), not yet v9 or v10",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
@@ -62,14 +63,21 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint.
-constexpr const char* kMethod = "measure v9";
+// The method's name and version, in the journal fingerprint. v10: v9 with
+// each RIP-relative target that an instruction needs aligned (movaps,
+// paddd, vmovdqa...) aligned (timed_code.h); under v9 such a block faulted
+// unless the 8-byte rule happened to align it, and every block v9 measured
+// runs exactly as it did.
+constexpr const char* kMethod = "measure v10";
+// The canaries and their runs are v9's: the quiet canary record is kept
+// under that name, so v10 starts from the record v9 left.
+constexpr const char* kCanaryMethod = "measure v9";
 
 // What the quiet canary record is kept per: the method and the length of the
 // timed runs. The canaries' cycles per iteration depend on their run length
 // (twelve zero idioms read 1.95-1.98 cycles at full length, 2.09-2.13 at a
 // quarter, on a Zen 5 guest), so a record of another length is not this one's.
-std::string canary_record_method(const Options& o) { return std::string(kMethod) + " ticks=" + o.run_lengths(); }
+std::string canary_record_method(const Options& o) { return std::string(kCanaryMethod) + " ticks=" + o.run_lengths(); }
 
 // Journal notes: "tsc=<ratio>" for a measured block, followed by
 // " other_mode=<throughput>" when its passes read two modes; else the reason.
@@ -161,6 +169,11 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
           {"rule",
            "repetitions judged against the lower of this run's baseline and the quiet record (the 25th "
            "percentile of the last runs' baselines on this host, kept in the user's state directory)"}}},
+        {"rip_relative",
+         "each unrolled copy's RIP-relative displacements patched to reach the first copy's targets; the targets "
+         "moved together by up to 7 bytes so that most are 8-byte aligned, or, where that leaves one an "
+         "instruction needs aligned (legacy SSE 16-byte operands, vmovaps/vmovdqa/vmovnt*) misaligned, by up to "
+         "63 bytes so that the most such are aligned (v10)"},
         {"init_value", init},
         {"memory_layout", options.memory_layout_name()},
         {"registers",

@@ -1,8 +1,11 @@
 #include "measure/timed_code.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "measure/run_context.h"
 
@@ -64,21 +67,49 @@ class Emitter {
 #define CTX(field) offsetof(RunContext, field)
 
 // The block `unroll` times; see TimedCodeSpec::rip_displacements.
-void emit_unrolled(Emitter& e, const TimedCodeSpec& spec) {
-  const uint64_t first = e.address();
-  int64_t align = 0;  // added to every target: makes the most common residue mod 8 zero
-  if (!spec.rip_displacements.empty()) {
-    int count[8] = {};
-    for (const RipDisplacement& r : spec.rip_displacements) {
-      if (r.offset + 4 > spec.block.size()) continue;
-      const int64_t disp = read_int32(&spec.block[r.offset]);
-      ++count[(first + r.instruction_end + static_cast<uint64_t>(disp)) % 8];
+// The first copy's unpatched targets, with the alignment each needs.
+std::vector<std::pair<uint64_t, uint32_t>> rip_targets(const TimedCodeSpec& spec, uint64_t first) {
+  std::vector<std::pair<uint64_t, uint32_t>> targets;
+  for (const RipDisplacement& r : spec.rip_displacements)
+    if (r.offset + 4 <= spec.block.size())
+      targets.push_back({first + r.instruction_end + static_cast<uint64_t>(read_int32(&spec.block[r.offset])),
+                         std::max<uint32_t>(r.alignment, 1)});
+  return targets;
+}
+
+// What to add to every RIP-relative target (TimedCodeSpec::rip_displacements):
+// the most common residue mod 8 made zero, as before measure v10; if that
+// leaves a target that must be aligned misaligned, the smallest shift below
+// 64 that aligns the most of those, then the most targets mod 8.
+int64_t rip_shift(const std::vector<std::pair<uint64_t, uint32_t>>& targets) {
+  if (targets.empty()) return 0;
+  int count[8] = {};
+  for (const auto& [target, alignment] : targets) ++count[target % 8];
+  int mode = 0;
+  for (int m = 1; m < 8; ++m)
+    if (count[m] > count[mode]) mode = m;
+  const int64_t by_mode = (8 - mode) % 8;
+  // Per shift: (aligned targets that must be, targets at 0 mod 8).
+  const auto score = [&](int64_t shift) {
+    std::pair<int, int> s{0, 0};
+    for (const auto& [target, alignment] : targets) {
+      const uint64_t at = target + static_cast<uint64_t>(shift);
+      s.first += alignment > 1 && at % alignment == 0;
+      s.second += at % 8 == 0;
     }
-    int mode = 0;
-    for (int m = 1; m < 8; ++m)
-      if (count[m] > count[mode]) mode = m;
-    align = (8 - mode) % 8;
-  }
+    return s;
+  };
+  const int musts =
+      static_cast<int>(std::count_if(targets.begin(), targets.end(), [](const auto& t) { return t.second > 1; }));
+  if (score(by_mode).first == musts) return by_mode;
+  int64_t best = 0;
+  for (int64_t shift = 1; shift < 64; ++shift)
+    if (score(shift) > score(best)) best = shift;
+  return best;
+}
+
+void emit_unrolled(Emitter& e, const TimedCodeSpec& spec) {
+  const int64_t align = rip_shift(rip_targets(spec, e.address()));  // added to every target
   for (uint32_t k = 0; k < spec.unroll; ++k) {
     const size_t start = e.size();
     e.bytes(spec.block);

@@ -42,6 +42,7 @@ namespace surrogate::measure {
 struct RipDisplacement {
   uint32_t offset = 0;
   uint32_t instruction_end = 0;
+  uint32_t alignment = 1;  // bytes the target must be a multiple of, or the instruction faults (16, 32, 64)
 };
 
 struct TimedCodeSpec {
@@ -60,7 +61,10 @@ struct TimedCodeSpec {
   // k x block bytes further on: a new line every few copies, pointers read
   // across the init value's 8-byte pattern, no chain through a global);
   // the first copy's targets are moved by up to 7 bytes so that most of
-  // them are 8-byte aligned, as a compiler lays out globals.
+  // them are 8-byte aligned, as a compiler lays out globals; where that
+  // leaves a target that must be aligned (RipDisplacement::alignment)
+  // misaligned, by up to 63 bytes so that the most such targets are aligned,
+  // then the most 8-byte aligned (measure v10; before, such a block faulted).
   std::span<const RipDisplacement> rip_displacements = {};
 };
 

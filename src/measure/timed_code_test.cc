@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include "measure/estimate.h"
 #include "measure/run_context.h"
@@ -37,6 +39,47 @@ TEST(TimedCode, EveryCopyReachesTheFirstCopysGlobals) {
   for (uint64_t t : targets) EXPECT_EQ(t, targets[0]);
   EXPECT_EQ(targets[0] % 8, 0u);
   EXPECT_LT(targets[0] - (code + 0x101234), 0x1000u) << "near the unpatched first copy's target";
+}
+
+// The first copy's targets of a block's RIP-relative operands (each copy
+// reaches the same ones), found by the copies' unpatched tail.
+std::vector<uint64_t> first_copy_targets(const std::vector<uint8_t>& body, std::span<const RipDisplacement> rip,
+                                         uint64_t code, size_t tail) {
+  TimedCodeSpec spec{body, 3, 0x100000, true};
+  spec.rip_displacements = rip;
+  const auto bytes = emit_timed_code(spec, code, code + 0x10000);
+  const auto at = std::search(bytes.begin(), bytes.end(), body.end() - tail, body.end());
+  EXPECT_NE(at, bytes.end());
+  const size_t copy = static_cast<size_t>(at - bytes.begin()) + tail - body.size();
+  std::vector<uint64_t> targets;
+  for (const RipDisplacement& r : rip) {
+    int32_t disp;
+    std::memcpy(&disp, &bytes[copy + r.offset], 4);
+    targets.push_back(code + copy + r.instruction_end + static_cast<int64_t>(disp));
+  }
+  return targets;
+}
+
+// A target that must be aligned (movdqa, vmovdqa64 zmm) is, wherever the
+// code lies; the other targets keep their distances to it. Where the mod-8
+// rule already aligns it, the layout is that rule's (measure v9's).
+TEST(TimedCode, ATargetThatMustBeAlignedIs) {
+  const std::vector<uint8_t> body = {0x66, 0x0F, 0x6F, 0x05, 0x34, 0x12, 0x00, 0x00,  // movdqa xmm0, [rip + 0x1234]
+                                     0x48, 0x8B, 0x0D, 0x11, 0x11, 0x00, 0x00,        // mov rcx, [rip + 0x1111]
+                                     0x83, 0x40, 0x20, 0x01};                         // add dword [rax + 32], 1
+  for (uint32_t alignment : {16u, 64u})
+    for (uint64_t code = 0x7f0000001000; code < 0x7f0000001000 + 64; code += 4) {
+      const RipDisplacement rip[] = {{4, 8, alignment}, {11, 15, 1}};
+      const auto targets = first_copy_targets(body, rip, code, 4);
+      ASSERT_EQ(targets.size(), 2u);
+      EXPECT_EQ(targets[0] % alignment, 0u) << std::hex << code;
+      EXPECT_EQ(static_cast<int64_t>(targets[1] - targets[0]), 15 + 0x1111 - (8 + 0x1234)) << std::hex << code;
+      const RipDisplacement loose[] = {{4, 8, 1}, {11, 15, 1}};
+      const auto old = first_copy_targets(body, loose, code, 4);
+      if (old[0] % alignment == 0) {
+        EXPECT_EQ(targets, old) << std::hex << code;
+      }
+    }
 }
 
 // The block must appear exactly `unroll` times, back to back, in the 64-byte
