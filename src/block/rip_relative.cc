@@ -8,7 +8,9 @@
 #include "block/x86_target.h"
 
 namespace surrogate::block {
+namespace {
 
+// RipRelativeField::alignment of `inst`.
 std::uint32_t required_alignment(const llvm::MCInst& inst) {
   const X86Target& t = X86Target::get();
   const std::string name = t.opcode_name(inst.getOpcode());
@@ -33,6 +35,8 @@ std::uint32_t required_alignment(const llvm::MCInst& inst) {
     if (op.isReg() && op.getReg() != 0 && std::strncmp(t.reg_info().getName(op.getReg()), "XMM", 3) == 0) return 16;
   return 1;
 }
+
+}  // namespace
 
 std::vector<RipRelativeField> rip_relative_fields(const BasicBlock& block) {
   const X86Target& t = X86Target::get();

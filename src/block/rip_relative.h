@@ -30,8 +30,4 @@ struct RipRelativeField {
 // One field per RIP-relative memory operand (lea included), in block order.
 std::vector<RipRelativeField> rip_relative_fields(const BasicBlock& block);
 
-// RipRelativeField::alignment of instruction `inst` of a block, whatever its
-// addressing.
-std::uint32_t required_alignment(const llvm::MCInst& inst);
-
 }  // namespace surrogate::block
