@@ -50,6 +50,14 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+// The lines of the file at `path`, without their newlines.
+inline std::vector<std::string> lines_of(const std::string& path) {
+  std::istringstream in(slurp(path));
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
 // The shipped sample's header and its first `rows` rows, written as `name`.
 inline std::string write_sample_rows(const std::string& name, int rows) {
   const std::string text = slurp(kSample);

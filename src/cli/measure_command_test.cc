@@ -26,11 +26,9 @@ TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
     std::string out = dir() + "/measured.csv";
     Result r = run("measure --jobs=1 " + in + " -o " + out);
     ASSERT_EQ(r.status, 0) << r.err;
-    std::istringstream csv(slurp(out));
-    std::string header, add, ud2;
-    std::getline(csv, header);
-    std::getline(csv, add);
-    std::getline(csv, ud2);
+    const std::vector<std::string> rows = lines_of(out);
+    ASSERT_EQ(rows.size(), 3u);
+    const std::string &header = rows[0], &add = rows[1], &ud2 = rows[2];
     EXPECT_EQ(header, "hex,throughput,name");
     ASSERT_EQ(add.substr(0, 25), "4801cb4801cb4801cb4801cb,");
     ASSERT_GT(add.size(), 25u) << r.err;              // measured (else the reason is in r.err)
@@ -54,11 +52,9 @@ TEST(Cli, MeasureAlignsTheGlobalsAlignedVectorAccessesNeed) {
     const std::string out = dir() + "/aligned-measured.csv";
     Result r = run("measure --jobs=1 " + in + " -o " + out);
     ASSERT_EQ(r.status, 0) << r.err;
-    std::istringstream csv(slurp(out));
-    std::string header, paddd, vmovdqa;
-    std::getline(csv, header);
-    std::getline(csv, paddd);
-    std::getline(csv, vmovdqa);
+    const std::vector<std::string> rows = lines_of(out);
+    ASSERT_EQ(rows.size(), 3u);
+    const std::string &paddd = rows[1], &vmovdqa = rows[2];
     ASSERT_EQ(paddd.substr(0, 17), "660ffe0d40000000,");
     ASSERT_NE(paddd.substr(17, 1), ",") << r.err;  // measured (else the reason is in r.err)
     EXPECT_NEAR(std::stod(paddd.substr(17)), 100, 10);
@@ -94,9 +90,7 @@ TEST(Cli, MeasureSkipsBadRows) {
     EXPECT_NE(r.err.find(in + ":2:6: odd number of hex digits"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(in + ":3:7: control flow inside the block"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("surrogate measure: 2 of 4 rows skipped"), std::string::npos) << r.err;
-    std::istringstream csv(slurp(out));
-    std::vector<std::string> rows;
-    for (std::string line; std::getline(csv, line);) rows.push_back(line);
+    const std::vector<std::string> rows = lines_of(out);
     ASSERT_EQ(rows.size(), 5u);
     EXPECT_EQ(rows[2], "4801c,");
     EXPECT_EQ(rows[3], "4801cb75fa4801cb,");
@@ -146,9 +140,7 @@ TEST(Cli, MeasureKilledWithSigkillKeepsEveryJournaledValue) {
   const std::size_t at = resumed.err.find(" resumed");
   ASSERT_NE(at, std::string::npos) << resumed.err;
   EXPECT_GE(std::stoul(resumed.err.substr(resumed.err.rfind(' ', at - 1) + 1)), journaled.size()) << resumed.err;
-  std::vector<std::string> rows;
-  std::istringstream csv(slurp(out));
-  for (std::string row; std::getline(csv, row);) rows.push_back(row);
+  const std::vector<std::string> rows = lines_of(out);
   ASSERT_EQ(rows.size(), lines(slurp(in)));
   for (const auto& [index, value] : journaled) {
     const std::string& row = rows.at(index + 1);
@@ -177,9 +169,8 @@ TEST(Cli, OptimizeMeasuresEachRewriteBesideItsOriginal) {
     const std::string out = dir() + "/opt-measured.csv";
     Result r = run(args + " -o " + out);
     ASSERT_EQ(r.status, 0) << r.err;
-    std::istringstream csv(slurp(out));
     std::vector<std::vector<std::string>> rows;
-    for (std::string line; std::getline(csv, line);) {
+    for (const std::string& line : lines_of(out)) {
       std::vector<std::string> cells;
       std::istringstream row(line);
       for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
