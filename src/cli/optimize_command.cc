@@ -15,6 +15,7 @@
 #include "block/block_reader.h"
 #include "block/decoder.h"
 #include "cli/measure_command.h"
+#include "measure/estimate.h"
 #include "measure/host_info.h"
 #include "mca/cpu_params.h"
 #include "mca/simulator.h"
@@ -163,10 +164,7 @@ std::string measured_speedups(const std::vector<std::string>& measured, const st
   std::ostringstream line;
   line << "surrogate optimize: " << speedups.size() << " of " << rewrites << " rewrites measured on this host";
   if (!speedups.empty()) {
-    std::sort(speedups.begin(), speedups.end());
-    const std::size_t n = speedups.size();
-    const double median = n % 2 ? speedups[n / 2] : (speedups[n / 2 - 1] + speedups[n / 2]) / 2;
-    line << ", speed-up median " << std::fixed << std::setprecision(3) << median << "x, "
+    line << ", speed-up median " << std::fixed << std::setprecision(3) << measure::median(speedups) << "x, "
          << std::count_if(speedups.begin(), speedups.end(), [](double x) { return x < 0.97; }) << " below 0.97x";
   }
   line << " (" << path << ")\n";
