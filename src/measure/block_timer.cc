@@ -63,6 +63,15 @@ constexpr double kClockBand = 0.25;
 // was slowed too (grows_with_unrolling). Quiet, the runs of a series agree
 // within 0.5%.
 constexpr double kRunAgreement = 0.02;
+// The estimate from the two series' confirmed minima must agree within
+// kRunAgreement with the confirmed minimum of the repetitions' own
+// differences (each L_b - L_a of one repetition, converted with its own
+// calibration), relative to the larger of that and this many cycles per
+// iteration (near-free blocks: a floor, not a ratio of noise). The minima of
+// L_a and L_b may come from different repetitions whose calibrations erred
+// apart: under deliberate other load, 13 of 17,805 per-pass estimates of
+// known chains read over 5% off; none of 9,330 with this check.
+constexpr double kAgreementFloorCycles = 0.5;
 // The harness's own runs are shorter than the block's (Options::target_ticks,
 // Options::kCalibrationTicksDivisor and kCanaryTicksDivisor): the
 // calibration's b run lasts half as long, each canary's a quarter. Together
@@ -402,12 +411,21 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   // adjacent in time), with the context-switch count read just before it.
   std::optional<Pair> carried;
   uint64_t carried_switches = 0;
-  // The minimum needs both series confirmed (two runs agreeing), however
-  // many clean repetitions that takes, within max_attempts.
+  // The minimum needs both series confirmed (two runs agreeing) and its
+  // estimate agreeing with the repetitions' own differences (see
+  // kAgreementFloorCycles), however many clean repetitions that takes,
+  // within max_attempts.
   const bool by_minimum = options_.estimator == Options::Estimator::kMinimum;
+  auto minimum_estimate = [&] {
+    return unrolled_difference(confirmed_minimum(cycles_a, kRunAgreement), confirmed_minimum(cycles_b, kRunAgreement),
+                               ua, ub, static_cast<double>(iterations));
+  };
   auto confirmed = [&] {
-    return !by_minimum || (!std::isnan(confirmed_minimum(cycles_a, kRunAgreement)) &&
-                           !std::isnan(confirmed_minimum(cycles_b, kRunAgreement)));
+    if (!by_minimum) return true;
+    const double estimate = minimum_estimate(), by_repetition = confirmed_minimum(cycles, kRunAgreement);
+    if (std::isnan(estimate) || std::isnan(by_repetition)) return false;
+    return std::abs(estimate - by_repetition) <=
+           kRunAgreement * std::max(std::abs(by_repetition), kAgreementFloorCycles);
   };
   while ((cycles.size() < options_.repetitions || !confirmed()) && m.attempts < options_.max_attempts) {
     ++m.attempts;
@@ -465,10 +483,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     return m;
   }
   m.tsc_per_cycle = median(ratios);
-  const double per_iteration = by_minimum ? unrolled_difference(confirmed_minimum(cycles_a, kRunAgreement),
-                                                                confirmed_minimum(cycles_b, kRunAgreement), ua, ub,
-                                                                static_cast<double>(iterations))
-                                          : median(cycles);
+  const double per_iteration = by_minimum ? minimum_estimate() : median(cycles);
   if (per_iteration < -0.05) {  // noise around zero is tolerated, a clearly negative cost is not
     m.reason = "inconsistent timing: L_b < L_a";
     return m;

@@ -145,7 +145,9 @@ struct Options {
   std::string estimator_name() const {
     return estimator == Estimator::kMinimum ? "confirmed minimum: (min2 L_b - min2 L_a) / ((b - a) M) over clean "
                                               "repetitions, min2 the larger of the lowest two runs within 2% of each "
-                                              "other, L in core cycles by each repetition's own calibration"
+                                              "other, L in core cycles by each repetition's own calibration; "
+                                              "repetitions go on until it agrees within 2% (or 0.01 cycles) with "
+                                              "the min2 of the repetitions' own differences (v11)"
                                             : "median over clean repetitions of (L_b - L_a) / ((b - a) M)";
   }
   std::string denormal_policy() const {
