@@ -421,11 +421,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
                                ua, ub, static_cast<double>(iterations));
   };
   auto confirmed = [&] {
-    if (!by_minimum) return true;
-    const double estimate = minimum_estimate(), by_repetition = confirmed_minimum(cycles, kRunAgreement);
-    if (std::isnan(estimate) || std::isnan(by_repetition)) return false;
-    return std::abs(estimate - by_repetition) <=
-           kRunAgreement * std::max(std::abs(by_repetition), kAgreementFloorCycles);
+    return !by_minimum || estimates_agree(minimum_estimate(), confirmed_minimum(cycles, kRunAgreement),
+                                          kRunAgreement, kAgreementFloorCycles);
   };
   while ((cycles.size() < options_.repetitions || !confirmed()) && m.attempts < options_.max_attempts) {
     ++m.attempts;

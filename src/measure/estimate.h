@@ -71,6 +71,18 @@ inline bool modes_unsettled(const std::vector<double>& figures, double gap, doub
   return !slow.empty() && std::isnan(confirmed_minimum(slow, agreement));
 }
 
+// Whether a block's two estimates agree: `by_minima` from the confirmed
+// minima of its L_a and L_b series (which may come from different
+// repetitions, each converted with its own calibration) and
+// `by_repetition`, the confirmed minimum of the repetitions' own
+// differences; within `tolerance` of the larger of |by_repetition| and
+// `floor` (cycles per iteration: near-free blocks get an absolute bound).
+// False when either is NaN (not yet confirmed).
+inline bool estimates_agree(double by_minima, double by_repetition, double tolerance, double floor) {
+  if (std::isnan(by_minima) || std::isnan(by_repetition)) return false;
+  return std::abs(by_minima - by_repetition) <= tolerance * std::max(std::abs(by_repetition), floor);
+}
+
 // Per-iteration cost by unroll-and-difference: (L_b - L_a) / ((b - a) * M),
 // in the unit of L (TSC ticks).
 inline double unrolled_difference(double ticks_a, double ticks_b, double unroll_a, double unroll_b, double iterations) {

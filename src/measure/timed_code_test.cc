@@ -207,6 +207,35 @@ TEST(Estimate, ConfirmedMinimumNeedsTwoAgreeingRuns) {
 // and passes within the gap of the fastest are one mode. Figures from an
 // Intel guest: a decrement through memory read {210, 210, 313, 317} in four
 // runs.
+// The minima of L_a and L_b from different repetitions can disagree with
+// every repetition's own difference (a 6-cycle block, b - a = 256 copies,
+// M = 10: two repetitions read 6.00, two whose calibration erred read
+// L_a low and L_b high, 6.39): the minima's 6.18 is refused until more
+// repetitions agree; alone, the first two agree.
+TEST(Estimate, TheMinimaMustAgreeWithTheRepetitionsOwnDifferences) {
+  const double copies = 256, iterations = 10;
+  auto check = [&](std::vector<std::pair<double, double>> runs) {
+    std::vector<double> a, b, own;
+    for (auto [la, lb] : runs) {
+      a.push_back(la);
+      b.push_back(lb);
+      own.push_back(unrolled_difference(la, lb, 0, copies, iterations));
+    }
+    const double by_minima =
+        unrolled_difference(confirmed_minimum(a, 0.02), confirmed_minimum(b, 0.02), 0, copies, iterations);
+    return estimates_agree(by_minima, confirmed_minimum(own, 0.02), 0.02, 0.5);
+  };
+  const std::pair<double, double> r1{15800, 31160}, r2{15810, 31180}, r3{15340, 31690}, r4{15350, 31700};
+  EXPECT_FALSE(check({r1, r2, r3, r4})) << "6.18 against 6.00";
+  EXPECT_TRUE(check({r1, r2}));
+  EXPECT_FALSE(check({r1})) << "nothing confirmed yet";
+  // Near zero the bound is 2% of 0.5 cycles, not of the figure.
+  EXPECT_TRUE(estimates_agree(0.009, 0.0, 0.02, 0.5));
+  EXPECT_FALSE(estimates_agree(0.02, 0.0, 0.02, 0.5));
+  EXPECT_TRUE(estimates_agree(9.1, 9.0, 0.02, 0.5));
+  EXPECT_FALSE(estimates_agree(9.2, 9.0, 0.02, 0.5));
+}
+
 TEST(Estimate, ASecondModeNeedsTwoPassesAgreeingAboveTheGap) {
   EXPECT_DOUBLE_EQ(second_mode({210, 313, 317}, 0.05, 0.02), 317);
   EXPECT_FALSE(modes_unsettled({210, 313, 317}, 0.05, 0.02));
