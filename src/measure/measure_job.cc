@@ -47,14 +47,15 @@ std::string now_utc() {
 // the method version (job_fingerprint) they passed with.
 nlohmann::json known_answer_hosts() {
   return {
-      "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v10, "
-      "this method (v9 with RIP-relative targets aligned where an instruction needs them; BENCHMARKS.md "
+      "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v11, "
+      "this method (v10 with the minimum estimate agreeing with the repetitions' own differences; "
+      "BENCHMARKS.md section 36), v10 (v9 with RIP-relative targets aligned where an instruction needs them; "
       "section 35), and v9 (v8 with 3 clean repetitions per block and pass instead of 5, and up to 2 more "
       "passes for a block with one pass over 5% slower than its fastest), with and without "
       "surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33)",
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
       "CPUID): measure v8 (v7 with distinct memory and each unrolled copy's RIP-relative displacements pointing "
-      "where the first copy's do; 5 clean repetitions per pass), not yet v9 or v10",
+      "where the first copy's do; 5 clean repetitions per pass), not yet v9, v10 or v11",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
