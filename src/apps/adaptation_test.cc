@@ -13,15 +13,13 @@
 #include "block/tokenizer.h"
 #include "runtime/model_file.h"
 #include "util/atomic_file.h"
+#include "util/scratch_dir_test_support.h"
 
 namespace surrogate::apps {
 namespace {
 
-struct Scratch {
-  std::string dir = ::testing::TempDir() + "surrogate_adapt_" + std::to_string(::getpid());
-  Scratch() { std::filesystem::create_directories(dir); }
-  ~Scratch() { std::filesystem::remove_all(dir); }
-  std::string path(const std::string& name) const { return dir + "/" + name; }
+struct Scratch : util::ScratchDir {
+  Scratch() : util::ScratchDir("surrogate_adapt_") {}
 };
 
 // 400 sample blocks "measured" as 40 cycles per instruction + 60, a host

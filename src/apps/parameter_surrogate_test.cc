@@ -61,9 +61,9 @@ TEST(ParameterSurrogate, LearnsTheSimulatorUnderUnseenTablesAndBlocks) {
   save_parameter_surrogate(s.path("again.pt"), loaded);
   EXPECT_EQ(util::read_file(s.path("again.pt")), util::read_file(m.output));
 
-  EXPECT_EQ(find_shipped_parameter_surrogate("haswell", s.dir), m.output);
-  EXPECT_EQ(find_shipped_parameter_surrogate("x86-64-v3", s.dir), m.output);  // the same model, HW
-  EXPECT_EQ(find_shipped_parameter_surrogate("skylake", s.dir), "");
+  EXPECT_EQ(find_shipped_parameter_surrogate("haswell", s.dir()), m.output);
+  EXPECT_EQ(find_shipped_parameter_surrogate("x86-64-v3", s.dir()), m.output);  // the same model, HW
+  EXPECT_EQ(find_shipped_parameter_surrogate("skylake", s.dir()), "");
   EXPECT_EQ(find_shipped_parameter_surrogate("haswell", s.path("none")), "");
 }
 

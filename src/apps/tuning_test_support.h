@@ -17,15 +17,13 @@
 #include "mca/parameter_vector.h"
 #include "mca/simulator.h"
 #include "util/atomic_file.h"
+#include "util/scratch_dir_test_support.h"
 #include "util/hex.h"
 
 namespace surrogate::apps {
 
-struct Scratch {
-  std::string dir = ::testing::TempDir() + "surrogate_tune_" + std::to_string(::getpid());
-  Scratch() { std::filesystem::create_directories(dir); }
-  ~Scratch() { std::filesystem::remove_all(dir); }
-  std::string path(const std::string& name) const { return dir + "/" + name; }
+struct Scratch : util::ScratchDir {
+  Scratch() : util::ScratchDir("surrogate_tune_") {}
 };
 
 constexpr const char* kHiddenField = "opcodes.IMUL64rr.latency[0]";

@@ -13,14 +13,16 @@
 #include "block/bhive_csv.h"
 #include "block/x86_target.h"
 #include "util/input_error.h"
+#include "util/scratch_dir_test_support.h"
 
 namespace surrogate::block {
 namespace {
 
 std::string write_temp(const std::string& name, const std::string& contents) {
-  auto path = std::filesystem::temp_directory_path() / ("surrogate_block_" + name);
+  static const util::ScratchDir scratch("surrogate_block_");
+  const std::string path = scratch.path(name);
   std::ofstream(path, std::ios::binary) << contents;
-  return path.string();
+  return path;
 }
 
 BlockFile csv(const std::string& text) {

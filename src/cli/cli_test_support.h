@@ -17,6 +17,8 @@
 #include <sstream>
 #include <string>
 
+#include "util/scratch_dir_test_support.h"
+
 namespace surrogate::cli_test {
 
 inline const std::string kBinary = std::string(SURROGATE_BINARY_DIR) + "/bin/surrogate";
@@ -27,14 +29,10 @@ struct Result {
   std::string out, err;
 };
 
-// A directory of this test process's own (ctest runs tests in parallel processes).
-inline std::string dir() {
-  static const std::string d = [] {
-    std::string p = ::testing::TempDir() + "surrogate_cli_" + std::to_string(::getpid());
-    std::filesystem::create_directories(p);
-    return p;
-  }();
-  return d;
+// A directory of this test process's own, removed when the process exits.
+inline const std::string& dir() {
+  static const util::ScratchDir scratch("surrogate_cli_");
+  return scratch.dir();
 }
 
 inline std::string write(const std::string& name, const std::string& contents) {

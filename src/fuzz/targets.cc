@@ -71,6 +71,7 @@ void elf(const std::uint8_t* data, std::size_t size) {
   expect_clean([&] { block::read_block_file(path, elf_format); });
   elf_format.liveness = true;  // optimize's reading: relocations and the control flow too
   expect_clean([&] { block::read_block_file(path, elf_format); });
+  std::remove(path.c_str());  // a run leaves nothing in /tmp
 }
 
 void labels(const std::uint8_t* data, std::size_t size) {

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "util/atomic_file.h"
+#include "util/scratch_dir_test_support.h"
 
 namespace surrogate::runtime {
 namespace {
@@ -17,9 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string temp_path(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "surrogate_model_file_" + std::to_string(::getpid());
-  fs::create_directories(dir);
-  return dir + "/" + name;
+  static const util::ScratchDir scratch("surrogate_model_file_");
+  return scratch.path(name);
 }
 
 ModelFile tiny_model(std::uint64_t seed = 3) {

@@ -12,13 +12,14 @@
 #include "runtime/model_file.h"
 #include "runtime/predictor.h"
 #include "util/input_error.h"
+#include "util/scratch_dir_test_support.h"
 
 namespace surrogate::runtime {
 namespace {
 
 std::string write_tiny_model() {
-  std::string dir = ::testing::TempDir() + "surrogate_runtime_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
+  static const util::ScratchDir scratch("surrogate_runtime_");
+  const std::string& dir = scratch.dir();
   block::Vocabulary vocabulary({"<pad>", "<unk>", "ADD64rr", "<S>", "<D>", "<E>", "RAX", "RBX", "EFLAGS"});
   ModelFile m = random_model_file(vocabulary, 8, 2, 21);
   m.header["metadata"] = {{"cpu", "haswell"}};
