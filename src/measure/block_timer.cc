@@ -72,6 +72,11 @@ constexpr double kRunAgreement = 0.02;
 // apart: under deliberate other load, 13 of 17,805 per-pass estimates of
 // known chains read over 5% off; none of 9,330 with this check.
 constexpr double kAgreementFloorCycles = 0.5;
+// A series whose lowest run reads more than kLoneLowGap below its confirmed
+// minimum needs kLoneLowSupport runs agreeing with that minimum (estimate.h,
+// minimum_stands): equal slowdowns confirm a wrong minimum otherwise.
+constexpr double kLoneLowGap = 0.05;
+constexpr size_t kLoneLowSupport = 3;
 // The harness's own runs are shorter than the block's (Options::target_ticks,
 // Options::kCalibrationTicksDivisor and kCanaryTicksDivisor): the
 // calibration's b run lasts half as long, each canary's a quarter. Together
@@ -421,8 +426,10 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
                                ua, ub, static_cast<double>(iterations));
   };
   auto confirmed = [&] {
-    return !by_minimum || estimates_agree(minimum_estimate(), confirmed_minimum(cycles, kRunAgreement),
-                                          kRunAgreement, kAgreementFloorCycles);
+    return !by_minimum || (estimates_agree(minimum_estimate(), confirmed_minimum(cycles, kRunAgreement), kRunAgreement,
+                                           kAgreementFloorCycles) &&
+                           minimum_stands(cycles_a, kRunAgreement, kLoneLowGap, kLoneLowSupport) &&
+                           minimum_stands(cycles_b, kRunAgreement, kLoneLowGap, kLoneLowSupport));
   };
   while ((cycles.size() < options_.repetitions || !confirmed()) && m.attempts < options_.max_attempts) {
     ++m.attempts;

@@ -43,6 +43,22 @@ inline double confirmed_minimum(std::vector<double> v, double tolerance) {
   return std::nan("");
 }
 
+// Whether a series' confirmed minimum stands: no run reads more than `gap`
+// below it, or at least `support` runs agree with it within `tolerance`.
+// Two runs slowed by the same event agree too: under other load two L_b runs
+// each slowed by the same 14 us confirmed a minimum 3.7x the truth while the
+// series' one clean run stood alone below them. A lone low run is more
+// often a fluke (the core clock changing for microseconds), so more runs
+// settle it: a third agreeing with the minimum, or one confirming the low.
+inline bool minimum_stands(const std::vector<double>& v, double tolerance, double gap, size_t support) {
+  const double minimum = confirmed_minimum(v, tolerance);
+  if (std::isnan(minimum) || v.empty()) return false;
+  if (*std::min_element(v.begin(), v.end()) * (1 + gap) >= minimum) return true;
+  const auto agreeing = std::count_if(
+      v.begin(), v.end(), [&](double x) { return x * (1 + tolerance) >= minimum && x <= minimum * (1 + tolerance); });
+  return static_cast<size_t>(agreeing) >= support;
+}
+
 // The figures of a block's clean passes (cycles per 100 iterations, each a
 // confirmed minimum of its pass) more than `gap` above the fastest.
 inline std::vector<double> slow_passes(const std::vector<double>& figures, double gap) {

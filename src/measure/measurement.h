@@ -143,12 +143,14 @@ struct Options {
 
   uint32_t mxcsr() const { return flush_denormals ? 0x9FC0u : 0x1F80u; }
   std::string estimator_name() const {
-    return estimator == Estimator::kMinimum ? "confirmed minimum: (min2 L_b - min2 L_a) / ((b - a) M) over clean "
-                                              "repetitions, min2 the larger of the lowest two runs within 2% of each "
-                                              "other, L in core cycles by each repetition's own calibration; "
-                                              "repetitions go on until it agrees within 2% (or 0.01 cycles) with "
-                                              "the min2 of the repetitions' own differences (v11)"
-                                            : "median over clean repetitions of (L_b - L_a) / ((b - a) M)";
+    return estimator == Estimator::kMinimum
+               ? "confirmed minimum: (min2 L_b - min2 L_a) / ((b - a) M) over clean "
+                 "repetitions, min2 the larger of the lowest two runs within 2% of each "
+                 "other, L in core cycles by each repetition's own calibration; "
+                 "repetitions go on until it agrees within 2% (or 0.01 cycles) with "
+                 "the min2 of the repetitions' own differences (v11) and, in each series whose lowest "
+                 "run reads over 5% below its min2, three runs agree with that min2 (v12)"
+               : "median over clean repetitions of (L_b - L_a) / ((b - a) M)";
   }
   std::string denormal_policy() const {
     return flush_denormals ? "FTZ+DAZ (MXCSR 0x9FC0)" : "IEEE denormals (MXCSR 0x1F80)";

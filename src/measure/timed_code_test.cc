@@ -236,6 +236,21 @@ TEST(Estimate, TheMinimaMustAgreeWithTheRepetitionsOwnDifferences) {
   EXPECT_FALSE(estimates_agree(9.2, 9.0, 0.02, 0.5));
 }
 
+TEST(Estimate, ALoneLowRunNeedsThreeRunsAtTheConfirmedMinimum) {
+  // Two runs slowed alike confirm 370 (the 3.7x case); the clean run stands
+  // alone below them, so the minimum does not stand yet.
+  EXPECT_FALSE(minimum_stands({370, 371, 100}, 0.02, 0.05, 3));
+  EXPECT_TRUE(minimum_stands({370, 371, 100, 101}, 0.02, 0.05, 3)) << "a second run confirms the low";
+  // A fluke 7% low: outvoted once three runs agree with the minimum.
+  EXPECT_FALSE(minimum_stands({200, 201, 186}, 0.02, 0.05, 3));
+  EXPECT_TRUE(minimum_stands({200, 201, 186, 200.5}, 0.02, 0.05, 3));
+  EXPECT_FALSE(minimum_stands({200, 201, 186, 230}, 0.02, 0.05, 3)) << "a slower run is no support";
+  // Within the gap nothing more is asked; without a confirmed minimum nothing stands.
+  EXPECT_TRUE(minimum_stands({200, 201, 195}, 0.02, 0.05, 3));
+  EXPECT_FALSE(minimum_stands({200}, 0.02, 0.05, 3));
+  EXPECT_FALSE(minimum_stands({}, 0.02, 0.05, 3));
+}
+
 TEST(Estimate, ASecondModeNeedsTwoPassesAgreeingAboveTheGap) {
   EXPECT_DOUBLE_EQ(second_mode({210, 313, 317}, 0.05, 0.02), 317);
   EXPECT_FALSE(modes_unsettled({210, 313, 317}, 0.05, 0.02));
