@@ -131,6 +131,7 @@ class BlockTimer {
   uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0,
            load_b_ = 0;  // unroll factors
   uint64_t cal_iterations_ = 1, imul_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
+  uint64_t imul_check_iterations_ = 1;  // the per-repetition imul check (a canary's length)
   CanaryCycles canary_baseline_;
   ReferenceCheck reference_check_;
 };
