@@ -52,7 +52,7 @@ inline double confirmed_minimum(std::vector<double> v, double tolerance) {
 // settle it: a third agreeing with the minimum, or one confirming the low.
 inline bool minimum_stands(const std::vector<double>& v, double tolerance, double gap, size_t support) {
   const double minimum = confirmed_minimum(v, tolerance);
-  if (std::isnan(minimum) || v.empty()) return false;
+  if (std::isnan(minimum)) return false;  // also when empty
   if (*std::min_element(v.begin(), v.end()) * (1 + gap) >= minimum) return true;
   const auto agreeing = std::count_if(
       v.begin(), v.end(), [&](double x) { return x * (1 + tolerance) >= minimum && x <= minimum * (1 + tolerance); });

@@ -50,11 +50,10 @@ nlohmann::json known_answer_hosts() {
       "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v13, "
       "this method (v12 with an imul chain checked in every repetition; v12: v11 with a series' lone low "
       "run settled; BENCHMARKS.md section 37), v11 (v10 with the minimum estimate agreeing with the "
-      "repetitions' own differences; section 36), v10 (v9 with RIP-relative targets aligned where an instruction needs "
-      "them; "
-      "section 35), and v9 (v8 with 3 clean repetitions per block and pass instead of 5, and up to 2 more "
-      "passes for a block with one pass over 5% slower than its fastest), with and without "
-      "surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33)",
+      "repetitions' own differences; section 36), v10 (v9 with RIP-relative targets aligned where an "
+      "instruction needs them; section 35), and v9 (v8 with 3 clean repetitions per block and pass "
+      "instead of 5, and up to 2 more passes for a block with one pass over 5% slower than its fastest), "
+      "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33)",
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
       "CPUID): measure v8 (v7 with distinct memory and each unrolled copy's RIP-relative displacements pointing "
       "where the first copy's do; 5 clean repetitions per pass), not yet v9 to v13",
