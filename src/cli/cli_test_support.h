@@ -65,15 +65,17 @@ inline std::string write_sample_rows(const std::string& name, int rows) {
 }
 
 // Runs `surrogate ARGS` through the shell, capturing both streams.
-inline Result run(const std::string& args) {
+// `env`: NAME=VALUE assignments for the command, or empty.
+inline Result run_with_env(const std::string& env, const std::string& args) {
   std::string out = dir() + "/stdout", err = dir() + "/stderr";
   Result r;
-  int rc = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
+  int rc = std::system(((env.empty() ? "" : env + " ") + kBinary + " " + args + " >" + out + " 2>" + err).c_str());
   r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
 }
+inline Result run(const std::string& args) { return run_with_env("", args); }
 
 inline std::size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 

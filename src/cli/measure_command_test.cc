@@ -1,6 +1,7 @@
 // surrogate measure as a user runs it (timing: ctest runs it alone, see SERIAL).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -68,6 +69,48 @@ TEST(Cli, MeasureAlignsTheGlobalsAlignedVectorAccessesNeed) {
     EXPECT_NEAR(std::stod(paddd.substr(17)), chain, 0.1 * chain);
     ASSERT_EQ(vmovdqa.substr(0, 17), "c5fd6f0520000000,") << vmovdqa;
     EXPECT_NE(vmovdqa.substr(17, 1), ",") << r.err;
+  });
+}
+
+// SURROGATE_MEASURE_TRACE writes every repetition and every block's result
+// to stderr (measure/repetition_trace.h): the clean repetitions of a 4-add
+// chain read about 4 cycles at the least (a clean repetition may hold a slow
+// run: the minimum drops it), and the output's value is one pass's block line.
+TEST(Cli, MeasureTraceWritesEveryRepetition) {
+  surrogate::measure::with_retries([&] {
+    const std::string in = write("trace.s", "add %rcx, %rbx\nadd %rcx, %rbx\nadd %rcx, %rbx\nadd %rcx, %rbx\n");
+    const std::string out = dir() + "/trace-measured.csv";
+    Result r = run_with_env("SURROGATE_MEASURE_TRACE=1", "measure --jobs=1 " + in + " -o " + out);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const std::vector<std::string> rows = lines_of(out);
+    ASSERT_EQ(rows.size(), 2u);
+    ASSERT_GT(rows[1].size(), 25u) << r.err;
+    std::istringstream err(r.err);
+    int clean = 0;
+    double fastest = 1e300;
+    std::vector<std::string> passes;
+    for (std::string line; std::getline(err, line);) {
+      std::vector<std::string> f;
+      std::istringstream fields(line);
+      for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+      if (f[0] == "repetition") {
+        ASSERT_EQ(f.size(), 16u) << line;
+        EXPECT_EQ(f[2], "4801cb4801cb4801cb4801cb");
+        if (f[15] != "clean") continue;
+        ++clean;
+        fastest = std::min(fastest, std::stod(f[14]));  // cycles per iteration
+        EXPECT_NEAR(std::stod(f[9]), 3, 0.15) << line;  // the imul check
+      } else if (f[0] == "block") {
+        ASSERT_EQ(f.size(), 6u) << line;
+        passes.push_back("4801cb4801cb4801cb4801cb," + f[5] + ",");
+      }
+    }
+    EXPECT_GE(clean, 3);
+    EXPECT_NEAR(fastest, 4, 0.2);
+    ASSERT_GE(passes.size(), 1u);  // a block line per pass
+    EXPECT_TRUE(std::any_of(passes.begin(), passes.end(),
+                            [&](const std::string& p) { return rows[1].rfind(p, 0) == 0; }))
+        << rows[1];
   });
 }
 

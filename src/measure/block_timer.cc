@@ -17,6 +17,7 @@
 #include "measure/estimate.h"
 #include "measure/fault_guard.h"
 #include "measure/host_info.h"
+#include "measure/repetition_trace.h"
 #include "measure/timed_code.h"
 
 namespace surrogate::measure {
@@ -464,20 +465,44 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     Pair imul = time_pair(kImulA, kImulB, imul_a_, imul_b_, imul_check_iterations_);
     const uint64_t switches_before_close = context_switches();
     Pair cal_after = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
-    bool disturbed = context_switches() != switches || !cal.ok || !cal_after.ok || cal.ticks_per_iteration <= 0 ||
-                     blk.faulted || cal.faulted || cal_after.faulted || !grows_with_unrolling(blk) ||
-                     std::abs(cal_after.ticks_per_iteration / cal.ticks_per_iteration - 1) > kCalibrationDrift;
+    // The first check a repetition fails names it (RepetitionTrace's verdict).
+    const char* verdict = nullptr;
+    if (context_switches() != switches)
+      verdict = "context switch";
+    else if (!cal.ok || !cal_after.ok || cal.ticks_per_iteration <= 0 || cal.faulted || cal_after.faulted)
+      verdict = "calibration failed";
+    else if (blk.faulted)
+      verdict = "block faulted";
+    else if (!grows_with_unrolling(blk))
+      verdict = "b run not longer";
+    else if (std::abs(cal_after.ticks_per_iteration / cal.ticks_per_iteration - 1) > kCalibrationDrift)
+      verdict = "calibration drift";
     const double tsc_per_cycle = (cal.ticks_per_iteration + cal_after.ticks_per_iteration) / 2;
-    disturbed = disturbed || std::abs(tsc_per_cycle / reference_check_.tsc_per_cycle - 1) > kClockBand;
-    disturbed = disturbed || !imul.ok || imul.faulted ||
-                std::abs(imul.ticks_per_iteration / tsc_per_cycle / kImulCycles - 1) > kImulRepetitionTolerance;
-    if (!disturbed) {
-      const Canaries c = canaries_of(zero, load, tsc_per_cycle);
+    if (!verdict && std::abs(tsc_per_cycle / reference_check_.tsc_per_cycle - 1) > kClockBand) verdict = "clock band";
+    const double imul_cycles = tsc_per_cycle > 0 ? imul.ticks_per_iteration / tsc_per_cycle : 0;
+    if (!verdict && (!imul.ok || imul.faulted || std::abs(imul_cycles / kImulCycles - 1) > kImulRepetitionTolerance))
+      verdict = "imul check";
+    const Canaries c = tsc_per_cycle > 0 ? canaries_of(zero, load, tsc_per_cycle) : Canaries{};
+    if (!verdict) {
       worst.zero_idioms = std::max(worst.zero_idioms, c.cycles.zero_idioms);
       worst.loads = std::max(worst.loads, c.cycles.loads);
-      disturbed = !c.ok || canaries_disturbed(c.cycles);
+      if (!c.ok || canaries_disturbed(c.cycles)) verdict = "canaries";
     }
-    if (disturbed) {
+    if (trace_.on() && tsc_per_cycle > 0)
+      trace_.repetition(block, {.attempt = m.attempts,
+                                .unroll_a = ua,
+                                .unroll_b = ub,
+                                .iterations = iterations,
+                                .calibration_before = cal.ticks_per_iteration,
+                                .calibration_after = cal_after.ticks_per_iteration,
+                                .imul = imul_cycles,
+                                .zero_idioms = c.cycles.zero_idioms,
+                                .loads = c.cycles.loads,
+                                .cycles_a = blk.ticks_a / tsc_per_cycle,
+                                .cycles_b = blk.ticks_b / tsc_per_cycle,
+                                .difference = blk.ticks_per_iteration / tsc_per_cycle,
+                                .verdict = verdict ? verdict : "clean"});
+    if (verdict) {
       ++m.disturbed;
       continue;
     }
@@ -498,6 +523,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
                   m.disturbed, m.attempts, confirmed() ? "" : ", no two runs agreeing", worst.zero_idioms, worst.loads,
                   canary_baseline_.zero_idioms, canary_baseline_.loads);
     m.reason = buf;
+    trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), -1);
     return m;
   }
   m.tsc_per_cycle = median(ratios);
@@ -507,6 +533,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     return m;
   }
   m.throughput = 100.0 * std::max(0.0, per_iteration);
+  trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), *m.throughput);
   return m;
 }
 

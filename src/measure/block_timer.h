@@ -37,6 +37,7 @@
 #include <utility>
 
 #include "measure/measurement.h"
+#include "measure/repetition_trace.h"
 #include "measure/run_context.h"
 #include "measure/timed_code.h"
 
@@ -134,6 +135,7 @@ class BlockTimer {
   uint64_t imul_check_iterations_ = 1;  // the per-repetition imul check (a canary's length)
   CanaryCycles canary_baseline_;
   ReferenceCheck reference_check_;
+  RepetitionTrace trace_;  // off unless SURROGATE_MEASURE_TRACE is set
 };
 
 }  // namespace surrogate::measure
