@@ -423,6 +423,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   // repetitions: 0.637 and 0.702 TSC ticks per cycle a second apart were seen
   // under KVM, and raw ticks with one median ratio read 10% low).
   std::vector<double> cycles, ratios, cycles_a, cycles_b;
+  // L_a and L_b of flagged repetitions (minimum_stands' witnesses).
+  std::vector<double> witnesses_a, witnesses_b;
   CanaryCycles worst;
   // A clean repetition's closing calibration opens the next one (they are
   // adjacent in time), with the context-switch count read just before it.
@@ -440,8 +442,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   auto confirmed = [&] {
     return !by_minimum || (estimates_agree(minimum_estimate(), confirmed_minimum(cycles, kRunAgreement), kRunAgreement,
                                            kAgreementFloorCycles) &&
-                           minimum_stands(cycles_a, kRunAgreement, kLoneLowGap, kLoneLowSupport) &&
-                           minimum_stands(cycles_b, kRunAgreement, kLoneLowGap, kLoneLowSupport));
+                           minimum_stands(cycles_a, kRunAgreement, kLoneLowGap, kLoneLowSupport, witnesses_a) &&
+                           minimum_stands(cycles_b, kRunAgreement, kLoneLowGap, kLoneLowSupport, witnesses_b));
   };
   while ((cycles.size() < options_.repetitions || !confirmed()) && m.attempts < options_.max_attempts) {
     ++m.attempts;
@@ -504,6 +506,17 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
                                 .verdict = verdict ? verdict : "clean"});
     if (verdict) {
       ++m.disturbed;
+      // The block's runs still witness lows, in cycles by the lower of the
+      // repetition's calibrations (other load only inflates a calibration)
+      // when that one is near the worker's start-up ratio.
+      double lower = 0;
+      for (const Pair* c : {&cal, &cal_after})
+        if (c->ok && !c->faulted && c->ticks_per_iteration > 0 && (lower == 0 || c->ticks_per_iteration < lower))
+          lower = c->ticks_per_iteration;
+      if (!blk.faulted && lower > 0 && std::abs(lower / reference_check_.tsc_per_cycle - 1) <= kClockBand) {
+        witnesses_a.push_back(blk.ticks_a / lower);
+        witnesses_b.push_back(blk.ticks_b / lower);
+      }
       continue;
     }
     carried = cal_after;

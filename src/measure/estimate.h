@@ -50,10 +50,23 @@ inline double confirmed_minimum(std::vector<double> v, double tolerance) {
 // series' one clean run stood alone below them. A lone low run is more
 // often a fluke (the core clock changing for microseconds), so more runs
 // settle it: a third agreeing with the minimum, or one confirming the low.
-inline bool minimum_stands(const std::vector<double>& v, double tolerance, double gap, size_t support) {
+//
+// `witnesses`: the same series' runs from repetitions a check flagged (in
+// cycles by their repetition's lower calibration). They cannot make the
+// minimum, but other load only adds time, so a low among them counts as one
+// among `v` does, and two of them agreeing on a value more than `gap` below
+// the minimum refute it: on a Zen 5 guest under deliberate other load an
+// interrupt costing ~11,000 cycles landed in the L_a run of every clean
+// repetition of a block (a 4-cycle chain read 1.66) while flagged
+// repetitions' L_a runs read the truth.
+inline bool minimum_stands(const std::vector<double>& v, double tolerance, double gap, size_t support,
+                           const std::vector<double>& witnesses = {}) {
   const double minimum = confirmed_minimum(v, tolerance);
   if (std::isnan(minimum)) return false;  // also when empty
-  if (*std::min_element(v.begin(), v.end()) * (1 + gap) >= minimum) return true;
+  std::vector<double> all = v;
+  all.insert(all.end(), witnesses.begin(), witnesses.end());
+  if (*std::min_element(all.begin(), all.end()) * (1 + gap) >= minimum) return true;
+  if (confirmed_minimum(all, tolerance) * (1 + gap) < minimum) return false;  // a confirmed low
   const auto agreeing = std::count_if(
       v.begin(), v.end(), [&](double x) { return x * (1 + tolerance) >= minimum && x <= minimum * (1 + tolerance); });
   return static_cast<size_t>(agreeing) >= support;

@@ -47,16 +47,18 @@ std::string now_utc() {
 // the method version (job_fingerprint) they passed with.
 nlohmann::json known_answer_hosts() {
   return {
-      "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v13, "
-      "this method (v12 with an imul chain checked in every repetition; v12: v11 with a series' lone low "
+      "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
+      "CPUID): measure v14, this method (v13 with the block runs of flagged repetitions as witnesses of a "
+      "series' low; BENCHMARKS.md section 38), and v13, with and without surrogate_other_load and with a "
+      "compiler beside the known chains under deliberate other load; v8 too (section 33)",
+      "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v13 "
+      "(v12 with an imul chain checked in every repetition; v12: v11 with a series' lone low "
       "run settled; BENCHMARKS.md section 37), v11 (v10 with the minimum estimate agreeing with the "
       "repetitions' own differences; section 36), v10 (v9 with RIP-relative targets aligned where an "
       "instruction needs them; section 35), and v9 (v8 with 3 clean repetitions per block and pass "
       "instead of 5, and up to 2 more passes for a block with one pass over 5% slower than its fastest), "
-      "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33)",
-      "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v8 (v7 with distinct memory and each unrolled copy's RIP-relative displacements pointing "
-      "where the first copy's do; 5 clean repetitions per pass), not yet v9 to v13",
+      "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33); "
+      "not yet v14",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
@@ -65,7 +67,9 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v13: v12 with
+// The method's name and version, in the journal fingerprint. v14: v13 with
+// the block runs of flagged repetitions as witnesses of a series' low
+// (estimate.h, minimum_stands). v13: v12 with
 // the imul chain timed in every repetition and held to 3 cycles within 4%
 // by the repetition's own calibration (BlockTimer). v12: v11 with
 // a series' lone low run settled by more runs before its confirmed minimum
@@ -74,9 +78,9 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v13";
+constexpr const char* kMethod = "measure v14";
 // The canaries and their runs are v9's: the quiet canary record is kept
-// under that name, so v13 starts from the record v9 to v12 left.
+// under that name, so v14 starts from the record v9 to v13 left.
 constexpr const char* kCanaryMethod = "measure v9";
 
 // What the quiet canary record is kept per: the method and the length of the

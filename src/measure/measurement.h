@@ -149,7 +149,8 @@ struct Options {
                  "other, L in core cycles by each repetition's own calibration; "
                  "repetitions go on until it agrees within 2% (or 0.01 cycles) with "
                  "the min2 of the repetitions' own differences (v11) and, in each series whose lowest "
-                 "run reads over 5% below its min2, three runs agree with that min2 (v12)"
+                 "run, or a run of a flagged repetition, reads over 5% below its min2, three runs agree with "
+                 "that min2 and no two flagged runs agree on a value that low (v12, v14)"
                : "median over clean repetitions of (L_b - L_a) / ((b - a) M)";
   }
   std::string denormal_policy() const {

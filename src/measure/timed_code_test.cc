@@ -249,6 +249,14 @@ TEST(Estimate, ALoneLowRunNeedsThreeRunsAtTheConfirmedMinimum) {
   EXPECT_TRUE(minimum_stands({200, 201, 195}, 0.02, 0.05, 3));
   EXPECT_FALSE(minimum_stands({200}, 0.02, 0.05, 3));
   EXPECT_FALSE(minimum_stands({}, 0.02, 0.05, 3));
+  // Flagged repetitions' runs witness lows: two agreeing on the truth refute
+  // clean runs that one constant cost slowed alike (the Zen 5 case, L_a in
+  // cycles); one alone asks for a third clean run; none changes nothing.
+  EXPECT_FALSE(minimum_stands({31432, 31486}, 0.02, 0.05, 3, {20747, 20709, 48060}));
+  EXPECT_FALSE(minimum_stands({31432, 31486, 31500}, 0.02, 0.05, 3, {20747, 20709}));
+  EXPECT_FALSE(minimum_stands({31962, 31175, 32093}, 0.02, 0.05, 3, {90552, 20523}));
+  EXPECT_TRUE(minimum_stands({31432, 31486, 31500}, 0.02, 0.05, 3, {20747, 60000}));
+  EXPECT_TRUE(minimum_stands({20747, 20709}, 0.02, 0.05, 3, {31432, 48060}));
 }
 
 TEST(Estimate, ASecondModeNeedsTwoPassesAgreeingAboveTheGap) {
