@@ -29,12 +29,14 @@ namespace {
 constexpr uint8_t kImulCheck[] = {0x48, 0x0F, 0xAF, 0xC0};
 // The self-check accepts the reference when the imul chain reads 3 reference
 // cycles per instruction within this relative tolerance. Beyond it, within
-// kRetryableReferenceError above (up to 4.5 cycles), or anywhere below, the
+// kRetryableReferenceError above (up to 6 cycles), or anywhere below, the
 // reading may be other load: retryable (on a Firecracker Zen 5 guest the add
-// reference ran 2.4x slow through one start-up: imul read 1.24). Beyond 4.5
-// the reference is wrong (`nop`: ~12-20, `add rax, 1` on Golden Cove: ~18);
-// a reference slower than one cycle (imul: 1.0) is refused after the retries.
-constexpr double kImulCycles = 3.0, kReferenceTolerance = 0.10, kRetryableReferenceError = 0.5;
+// reference ran 2.4x slow through one start-up: imul read 1.24; on the same
+// guest three start-ups in a row read 4.53 and ended a 219k-block job after
+// 4 minutes when the bound was 4.5). Beyond 6 the reference is wrong (`nop`:
+// ~12-20, `add rax, 1` on Golden Cove: ~18); a reference slower than one
+// cycle (imul: 1.0) is refused after the retries.
+constexpr double kImulCycles = 3.0, kReferenceTolerance = 0.10, kRetryableReferenceError = 1.0;
 // Every repetition also times the imul chain (a run as long as a canary's)
 // and converts it with the repetition's own calibration: a second reference
 // of another latency, and a canary for port 1 (Intel's only imul port),

@@ -152,13 +152,14 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
                 worker.reset();  // also one that started but was refused
                 // A self-check that other load may have spoiled is tried
                 // again after waits of 0.5, 1, 2, ... (options_.start_retries
-                // waits: 7 = ~1 min in all); any other failure three times at once.
+                // waits: 7 = ~1 min in all); any other failure three times,
+                // after waits of 0.5 and 1 s (a burst of other load outlasts
+                // three start-ups made at once).
                 ++failed_starts;
                 if (!e.retryable() ? failed_starts >= 3 : failed_starts > static_cast<int>(options_.start_retries))
                   throw std::runtime_error("on " + host_.identity() + ": " + e.what());
-                if (e.retryable())
-                  for (double w = 0; w < 0.5 * (1 << (failed_starts - 1)) && !cancelled(); w += 0.1)
-                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                for (double w = 0; w < 0.5 * (1 << (failed_starts - 1)) && !cancelled(); w += 0.1)
+                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
               }
             }
             CanaryCycles canary;
