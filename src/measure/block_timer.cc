@@ -512,9 +512,10 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
       // repetition's calibrations (other load only inflates a calibration)
       // when that one is near the worker's start-up ratio.
       double lower = 0;
-      for (const Pair* c : {&cal, &cal_after})
-        if (c->ok && !c->faulted && c->ticks_per_iteration > 0 && (lower == 0 || c->ticks_per_iteration < lower))
-          lower = c->ticks_per_iteration;
+      for (const Pair* calibration : {&cal, &cal_after})
+        if (calibration->ok && !calibration->faulted && calibration->ticks_per_iteration > 0 &&
+            (lower == 0 || calibration->ticks_per_iteration < lower))
+          lower = calibration->ticks_per_iteration;
       if (!blk.faulted && lower > 0 && std::abs(lower / reference_check_.tsc_per_cycle - 1) <= kClockBand) {
         witnesses_a.push_back(blk.ticks_a / lower);
         witnesses_b.push_back(blk.ticks_b / lower);
