@@ -5,19 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "util/hex.h"
+
 namespace surrogate::measure {
 namespace {
-
-std::string hex_of(std::span<const uint8_t> bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(2 * bytes.size());
-  for (uint8_t b : bytes) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
 
 void write_line(const std::string& line) {
   for (size_t done = 0; done < line.size();) {
@@ -28,6 +19,12 @@ void write_line(const std::string& line) {
 }
 
 }  // namespace
+
+void RepetitionTrace::line(const char* kind, std::span<const uint8_t> block, const char* rest) const {
+  std::string text = std::string(kind) + "," + pid_ + ",";
+  util::append_hex(text, block.data(), block.size());
+  write_line(text + rest);
+}
 
 RepetitionTrace::RepetitionTrace() {
   const char* v = std::getenv("SURROGATE_MEASURE_TRACE");
@@ -41,7 +38,7 @@ void RepetitionTrace::repetition(std::span<const uint8_t> block, const Repetitio
   std::snprintf(buf, sizeof buf, ",%u,%u,%u,%llu,%.5f,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%s\n", r.attempt, r.unroll_a,
                 r.unroll_b, static_cast<unsigned long long>(r.iterations), r.calibration_before, r.calibration_after,
                 r.imul, r.zero_idioms, r.loads, r.cycles_a, r.cycles_b, r.difference, r.verdict);
-  write_line("repetition," + pid_ + "," + hex_of(block) + buf);
+  line("repetition", block, buf);
 }
 
 void RepetitionTrace::block(std::span<const uint8_t> block, uint32_t attempts, uint32_t clean,
@@ -52,7 +49,7 @@ void RepetitionTrace::block(std::span<const uint8_t> block, uint32_t attempts, u
     std::snprintf(buf, sizeof buf, ",%u,%u,%.2f\n", attempts, clean, throughput);
   else
     std::snprintf(buf, sizeof buf, ",%u,%u,\n", attempts, clean);
-  write_line("block," + pid_ + "," + hex_of(block) + buf);
+  line("block", block, buf);
 }
 
 }  // namespace surrogate::measure

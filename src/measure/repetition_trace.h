@@ -11,9 +11,10 @@
 //
 // CAL_* in TSC ticks per reference cycle; IMUL, the canaries and DIFFERENCE
 // ((L_b - L_a) / ((b - a) ITERATIONS)) in core cycles per iteration, L_A and
-// L_B in core cycles per run (ITERATIONS loops of UA or UB copies), all by the
-// repetition's own calibration (the mean of the two); VERDICT is `clean` or the first check
-// that flagged the repetition. THROUGHPUT in cycles per 100 iterations.
+// L_B in core cycles per run (ITERATIONS loops of UA or UB copies), all by
+// the repetition's own calibration (the mean of the two); VERDICT is `clean`
+// or the first check that flagged the repetition. THROUGHPUT in cycles per
+// 100 iterations.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +42,8 @@ class RepetitionTrace {
   void block(std::span<const uint8_t> block, uint32_t attempts, uint32_t clean, double throughput) const;
 
  private:
+  // Writes KIND,PID,HEX then `rest` (which starts with a comma and ends the line).
+  void line(const char* kind, std::span<const uint8_t> block, const char* rest) const;
   bool on_ = false;
   std::string pid_;
 };
