@@ -546,6 +546,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   const double per_iteration = by_minimum ? minimum_estimate() : median(cycles);
   if (per_iteration < -0.05) {  // noise around zero is tolerated, a clearly negative cost is not
     m.reason = "inconsistent timing: L_b < L_a";
+    trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), -1);
     return m;
   }
   m.throughput = 100.0 * std::max(0.0, per_iteration);
