@@ -25,6 +25,9 @@ constexpr double kStartRatioBand = 1.25;
 // The shared canary baseline: this quantile of the accepted starts' own
 // baselines (each a low quantile of its start-up repetitions).
 constexpr double kStartCanaryQuantile = 0.2;
+// Blocks handed to a worker at once: the one it measures and the next, so
+// that it never waits for the parent between blocks.
+constexpr size_t kBlocksInFlight = 2;
 
 // A block that faulted, hung or is too long will do so again; a measured one,
 // or one given up because of other load, may read differently another time.
@@ -139,11 +142,15 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
         // modes are unsettled (estimate.h: modes_unsettled).
         const uint32_t max_passes = options_.passes + kModePasses;
         for (uint32_t pass = 0; pass < max_passes && !cancelled(); ++pass) {
-          for (size_t i = begin; i < end && !cancelled(); ++i) {
-            Measurement& prev = earlier[i - begin];
-            if (delivered[i - begin]) continue;
+          std::vector<size_t> todo;  // this pass's blocks, in order
+          for (size_t i = begin; i < end; ++i)
+            if (!delivered[i - begin]) todo.push_back(i);
+          // todo[done] is the oldest block sent and not received, todo[sent]
+          // the next to send.
+          for (size_t done = 0, sent = 0; done < todo.size() && !cancelled();) {
             while (!worker || !worker->alive()) {
               worker.reset();
+              sent = done;  // the blocks sent after one that ended a worker never ran
               try {
                 worker = std::make_unique<WorkerProcess>(options_, cpu, host_.has_avx);
                 accept_start(worker->reference_check(), worker->canary_baseline());
@@ -162,14 +169,22 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
                   std::this_thread::sleep_for(std::chrono::milliseconds(100));
               }
             }
-            CanaryCycles canary;
-            {
-              std::lock_guard<std::mutex> lock(deliver_mutex);
-              canary = clean_canary;
+            // One block waits in the socket while the worker measures
+            // another (WorkerProcess::send).
+            for (; sent < todo.size() && sent - done < kBlocksInFlight; ++sent) {
+              CanaryCycles canary;
+              {
+                std::lock_guard<std::mutex> lock(deliver_mutex);
+                canary = clean_canary;
+              }
+              const size_t i = todo[sent];
+              worker->send(
+                  blocks[i], canary,
+                  rip_displacements.empty() ? std::span<const RipDisplacement>{} : std::span(rip_displacements[i]));
             }
-            Measurement m = worker->measure(
-                blocks[i], options_.block_timeout_seconds, canary,
-                rip_displacements.empty() ? std::span<const RipDisplacement>{} : std::span(rip_displacements[i]));
+            const size_t i = todo[done++];
+            Measurement m = worker->receive(options_.block_timeout_seconds);
+            Measurement& prev = earlier[i - begin];
             if (m.measured()) figures[i - begin].push_back(*m.throughput);
             prev = pass == 0 ? std::move(m) : combine_passes(prev, m);
             const std::vector<double>& f = figures[i - begin];

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <limits>
 #include <stdexcept>
@@ -323,17 +324,25 @@ std::string WorkerProcess::reap() {
   return buf;
 }
 
-Measurement WorkerProcess::measure(std::span<const uint8_t> block, double timeout_seconds,
-                                   const CanaryCycles& clean_canary, std::span<const RipDisplacement> rip) {
-  Measurement m;
-  if (!alive_) {
-    m.reason = "worker not running";
-    return m;
-  }
+void WorkerProcess::send(std::span<const uint8_t> block, const CanaryCycles& clean_canary,
+                         std::span<const RipDisplacement> rip) {
   JobHeader job{static_cast<uint32_t>(block.size()), static_cast<uint32_t>(rip.size()), clean_canary, job_key()};
+  pending_.push_back(job.key);
+  if (!alive_) return;  // receive() reports it
   if (!write_full(fd_, &job, sizeof job) || !write_full(fd_, block.data(), block.size()) ||
       !write_full(fd_, rip.data(), rip.size() * sizeof(RipDisplacement))) {
-    m.reason = "lost the worker: " + reap();
+    ended_ = reap();  // the results it wrote before it ended can still be read
+    lost_key_ = job.key;
+  }
+}
+
+Measurement WorkerProcess::receive(double timeout_seconds) {
+  Measurement m;
+  if (pending_.empty()) throw std::logic_error("WorkerProcess::receive: no block sent");
+  const uint64_t key = pending_.front();
+  pending_.pop_front();
+  if (fd_ < 0) {
+    m.reason = "worker not running";
     return m;
   }
   ResultMessage out;
@@ -348,16 +357,19 @@ Measurement WorkerProcess::measure(std::span<const uint8_t> block, double timeou
       std::snprintf(buf, sizeof buf, "timeout: no result within %.1f s", timeout_seconds);
       m.reason = buf;
     } else {
-      m.reason = reap() + " while running the block";
+      if (alive_) ended_ = reap();
+      m.reason = key == lost_key_ ? "lost the worker: " + ended_ : ended_ + " while running the block";
     }
     close(fd_);
     fd_ = -1;
+    pending_.clear();  // never run
     return m;
   }
-  if (out.key != job.key) {
+  if (out.key != key) {
     m.reason = "worker answered for another block (a forged result?): " + reap();
     close(fd_);
     fd_ = -1;
+    pending_.clear();
     return m;
   }
   if (out.measured) m.throughput = out.throughput;
