@@ -104,8 +104,8 @@ Command add_measure_command(CLI::App& app) {
       "measure",
       "Measure blocks on this CPU (x86-64 only) with BHive's method: rdtsc, unroll-and-difference, "
       "interleaved calibration and canaries, faulting pages mapped on demand (each base register its own page: "
-      "--memory), each batch in a "
-      "sandboxed worker. Writes CSV 'hex,throughput' (cycles per 100 iterations, empty where "
+      "--memory), in "
+      "sandboxed workers. Writes CSV 'hex,throughput' (cycles per 100 iterations, empty where "
       "unmeasurable; the reason goes to stderr) and OUT.meta.json; resumable.");
   sub->add_option("-j,--jobs", o->harness.jobs, "worker processes (default: one per CPU)")
       ->check(CLI::Range(1u, 1024u));
@@ -120,9 +120,13 @@ Command add_measure_command(CLI::App& app) {
       ->check(CLI::Range(1u, 100u));
   sub->add_option("--timeout", o->harness.block_timeout_seconds, "seconds after which a block counts as hung")
       ->default_val(o->harness.block_timeout_seconds);
-  sub->add_option("--batch", o->harness.batch_size, "blocks per worker process")
+  sub->add_option("--batch", o->harness.batch_size, "blocks per batch (the passes run over a batch)")
       ->default_val(o->harness.batch_size)
       ->check(CLI::Range(size_t{1}, size_t{100000}));
+  sub->add_option("--worker-blocks", o->harness.worker_blocks,
+                  "block measurements per worker process before a fresh one starts")
+      ->default_val(o->harness.worker_blocks)
+      ->check(CLI::Range(size_t{1}, size_t{100000000}));
   sub->add_flag("--median", o->median,
                 "estimate by the median of per-repetition differences (default: difference of minima)");
   sub->add_option(

@@ -52,8 +52,8 @@ Harness::Harness(Options options) : options_(std::move(options)), host_(host_inf
   if (auto why = unsupported_host_reason()) throw std::runtime_error(*why);
   if (options_.unroll_a == 0 || options_.unroll_a >= options_.unroll_b)
     throw std::invalid_argument("unroll factors must satisfy 0 < a < b");
-  if (options_.repetitions == 0 || options_.batch_size == 0)
-    throw std::invalid_argument("repetitions and batch size must be positive");
+  if (options_.repetitions == 0 || options_.batch_size == 0 || options_.worker_blocks == 0)
+    throw std::invalid_argument("repetitions, batch size and blocks per worker must be positive");
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) {
@@ -84,7 +84,7 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
   // So a start whose ratio is over kStartRatioBand x the lowest is refused
   // (retryable), and clean_canary is a low quantile of the canaries of starts
   // in the band: not their minimum, which can only fall as starts accumulate
-  // (one per batch of 50 blocks), each outlier start lowering it for good.
+  // (one per Options::worker_blocks block measurements), each outlier start lowering it for good.
   struct Start {
     double tsc_per_cycle;
     CanaryCycles canary;
@@ -130,9 +130,10 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
   auto pool_thread = [&](unsigned slot) {
     const int cpu = options_.pin_workers && !cpus_.empty() ? cpus_[slot % cpus_.size()] : -1;
     try {
+      std::unique_ptr<WorkerProcess> worker;
+      size_t worker_sent = 0;  // blocks sent to `worker` (Options::worker_blocks)
+      int failed_starts = 0;
       for (size_t b; !cancelled() && (b = next_batch++) < batches;) {
-        std::unique_ptr<WorkerProcess> worker;
-        int failed_starts = 0;
         const size_t begin = b * batch, end = std::min(blocks.size(), (b + 1) * batch);
         std::vector<Measurement> earlier(end - begin);
         // Per block: its clean passes' figures, and whether it is delivered.
@@ -148,9 +149,10 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
           // todo[done] is the oldest block sent and not received, todo[sent]
           // the next to send.
           for (size_t done = 0, sent = 0; done < todo.size() && !cancelled();) {
-            while (!worker || !worker->alive()) {
+            while (!worker || !worker->alive() || (worker_sent >= options_.worker_blocks && worker->in_flight() == 0)) {
               worker.reset();
               sent = done;  // the blocks sent after one that ended a worker never ran
+              worker_sent = 0;
               try {
                 worker = std::make_unique<WorkerProcess>(options_, cpu, host_.has_avx);
                 accept_start(worker->reference_check(), worker->canary_baseline());
@@ -171,7 +173,8 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
             }
             // One block waits in the socket while the worker measures
             // another (WorkerProcess::send).
-            for (; sent < todo.size() && sent - done < kBlocksInFlight; ++sent) {
+            for (; sent < todo.size() && sent - done < kBlocksInFlight && worker_sent < options_.worker_blocks;
+                 ++sent, ++worker_sent) {
               CanaryCycles canary;
               {
                 std::lock_guard<std::mutex> lock(deliver_mutex);
@@ -182,6 +185,7 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
                   blocks[i], canary,
                   rip_displacements.empty() ? std::span<const RipDisplacement>{} : std::span(rip_displacements[i]));
             }
+            if (worker->in_flight() == 0) continue;  // this worker's share is done: the next one starts
             const size_t i = todo[done++];
             Measurement m = worker->receive(options_.block_timeout_seconds);
             Measurement& prev = earlier[i - begin];

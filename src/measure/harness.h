@@ -1,10 +1,11 @@
 // Harness: measures many blocks on this host with a pool of worker processes.
 //
 // Blocks are cut into batches of Options::batch_size; each of Options::jobs
-// threads takes batches in order and runs each batch in a fresh WorkerProcess
-// pinned to its CPU. Every block gets a Measurement (measured, or unmeasurable
-// with a one-line reason); a worker that dies or hangs is replaced and the
-// batch goes on. Results are handed to the callback as they finish, from the
+// threads takes batches in order and measures each batch in passes on its
+// WorkerProcess, pinned to its CPU; a fresh worker takes over after
+// Options::worker_blocks block measurements. Every block gets a Measurement
+// (measured, or unmeasurable with a one-line reason); a worker that dies or
+// hangs is replaced and the batch goes on. Results are handed to the callback as they finish, from the
 // pool threads but never concurrently.
 #pragma once
 

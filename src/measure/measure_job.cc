@@ -206,6 +206,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"mxcsr", mxcsr},
         {"max_faulted_pages", options.max_faulted_pages},
         {"batch_size", options.batch_size},
+        {"worker_blocks", options.worker_blocks},
         {"jobs", harness.jobs()},
         {"block_timeout_seconds", options.block_timeout_seconds}}},
       {"tsc_ticks_per_core_cycle",

@@ -48,8 +48,8 @@ struct Options {
   // 10,001 unseen blocks agreed at median 0.39%, p90 1.20% (5: 0.30%, 0.97%),
   // ratio 1.000-1.001 at the median against runs with 5 (BENCHMARKS.md 34).
   uint32_t repetitions = 3;
-  // Independent passes over each batch (the same worker measures the whole
-  // batch once, then again); a block's figure is the lowest of its passes.
+  // Independent passes over each batch (the batch is measured once, then
+  // again); a block's figure is the lowest of its passes.
   // The passes are milliseconds apart: on this host (AMD Zen 4 under KVM) some
   // blocks run in one of two modes for milliseconds at a time, switching at
   // interrupts (e.g. 0.66 or 1.04 cycles/iteration for a 14-byte pair of
@@ -130,8 +130,16 @@ struct Options {
   size_t max_faulted_pages = 256;
   // Worker processes in parallel; 0 = one per CPU this process may run on.
   unsigned jobs = 0;
-  // Blocks per worker process (a fresh process per batch).
+  // Blocks per batch: the passes run over a batch (a block's passes are a
+  // batch apart), and the pool threads take batches in turn.
   size_t batch_size = 50;
+  // Block measurements (one block in one pass) a worker process makes before
+  // a fresh one takes over. Each start checks the clock reference again and
+  // adds its canary readings to the run's shared baseline (Harness); it costs
+  // ~10 ms (fork, sandbox, self-check, exit) on a Firecracker Zen 5 guest,
+  // where a worker per batch of 50 blocks (~100 measurements) spent 17% of a
+  // one-worker run starting and ending workers.
+  size_t worker_blocks = 1000;
   // The parent kills a worker whose block takes longer than this.
   double block_timeout_seconds = 10.0;
   // A worker start whose self-check other load may have spoiled is retried

@@ -164,7 +164,7 @@ void close_other_fds(int keep) {
     set_limit(RLIMIT_CORE, 0);
     set_limit(RLIMIT_AS, virtual_memory_bytes() + (uint64_t{1} << 30));
     set_limit(RLIMIT_CPU,
-              static_cast<rlim_t>(std::ceil(options.block_timeout_seconds * (options.batch_size + 1))) + 30);
+              static_cast<rlim_t>(std::ceil(options.block_timeout_seconds * (options.worker_blocks + 1))) + 30);
     // glibc's free() gives the top of a thread arena's heap back to the kernel
     // above the trim threshold, and the first time it does so it opens
     // /proc/sys/vm/overcommit_memory, which the filter kills (seen on an
@@ -179,7 +179,7 @@ void close_other_fds(int keep) {
 
     for (;;) {
       JobHeader job;
-      if (!read_full(fd, &job, sizeof job)) _exit(0);  // EOF: batch done
+      if (!read_full(fd, &job, sizeof job)) _exit(0);  // EOF: the parent is done with this worker
       ResultMessage out;
       out.key = job.key;
       if (job.bytes > kMaxBlockBytes) {
