@@ -16,11 +16,12 @@ constexpr uint64_t kUserLimit = uint64_t{1} << 47;
 
 }  // namespace
 
-BlockMemory::BlockMemory(uint64_t init_value, size_t max_faulted_pages, bool distinct_pages)
+BlockMemory::BlockMemory(uint64_t init_value, size_t max_faulted_pages, bool distinct_pages, size_t kept_pages)
     : init_value_(init_value),
       max_faulted_(max_faulted_pages),
+      kept_(kept_pages),
       distinct_(distinct_pages),
-      file_pages_(distinct_pages ? 2 + max_faulted_pages : 1) {
+      file_pages_(distinct_pages ? 2 + max_faulted_pages + kept_pages : 1) {
   fd_ = memfd_create("surrogate-data", MFD_CLOEXEC);
   if (fd_ < 0) fail("memfd_create(data)");
   if (ftruncate(fd_, static_cast<off_t>(file_pages_ * kPageBytes)) != 0) fail("ftruncate(data)");
@@ -35,8 +36,8 @@ BlockMemory::BlockMemory(uint64_t init_value, size_t max_faulted_pages, bool dis
       fail("mmap(block stack)");
   }
   stack_mapped_ = true;
-  void* list =
-      mmap(nullptr, (max_faulted_ + 1) * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* list = mmap(nullptr, (max_faulted_ + kept_ + 1) * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (list == MAP_FAILED) fail("mmap(fault list)");
   faulted_ = static_cast<uint64_t*>(list);
   reset();
@@ -44,7 +45,7 @@ BlockMemory::BlockMemory(uint64_t init_value, size_t max_faulted_pages, bool dis
 
 BlockMemory::~BlockMemory() {
   release_faulted_pages();
-  if (faulted_) munmap(faulted_, (max_faulted_ + 1) * sizeof(uint64_t));
+  if (faulted_) munmap(faulted_, (max_faulted_ + kept_ + 1) * sizeof(uint64_t));
   if (stack_mapped_) munmap(reinterpret_cast<void*>(kBlockRsp - kPageBytes), 2 * kPageBytes);
   if (view_) munmap(view_, file_pages_ * kPageBytes);
   if (fd_ >= 0) close(fd_);
@@ -57,7 +58,7 @@ void BlockMemory::reset() {
 
 BlockMemory::MapResult BlockMemory::map_page(uint64_t address) {
   if (address >= kUserLimit) return MapResult::kNotMappable;
-  if (faulted_count_ >= max_faulted_) return MapResult::kCapReached;
+  if (faulted_count_ - block_first_ >= max_faulted_) return MapResult::kCapReached;
   uint64_t page = address & ~uint64_t{kPageBytes - 1};
   // MAP_FIXED_NOREPLACE: never clobber an existing mapping (harness memory, code).
   const off_t offset = static_cast<off_t>(file_page_of_fault(faulted_count_) * kPageBytes);
@@ -76,9 +77,14 @@ BlockMemory::MapResult BlockMemory::map_page(uint64_t address) {
   return MapResult::kMapped;
 }
 
+void BlockMemory::begin_block() {
+  if (faulted_count_ > kept_) release_faulted_pages();
+  block_first_ = faulted_count_;
+}
+
 void BlockMemory::release_faulted_pages() {
   for (size_t i = 0; i < faulted_count_; ++i) munmap(reinterpret_cast<void*>(faulted_[i]), kPageBytes);
-  faulted_count_ = 0;
+  faulted_count_ = block_first_ = 0;
 }
 
 }  // namespace surrogate::measure

@@ -114,6 +114,11 @@ constexpr uint8_t kLoadCanary[] = {0x48, 0x8B, 0x04, 0x24, 0x48, 0x8B, 0x4C, 0x2
 // Repetitions used to find the canary's undisturbed value at start-up.
 constexpr int kBaselineRepetitions = 15;
 constexpr uint64_t kMaxIterations = uint64_t{1} << 20;
+// Pages mapped on demand that stay mapped from one block to the next
+// (BlockMemory::begin_block). In the shared layout they are all views of one
+// page, so a block sees the same memory either way; in the distinct layout
+// each is refilled before every run, so more would slow every run.
+constexpr size_t kKeptPages = 16;
 
 // Context switches of the calling thread so far (voluntary + involuntary; 0
 // when getrusage fails). A repetition during which this changed shared its
@@ -140,9 +145,9 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
     : options_(options), has_avx_(has_avx), has_avx512_(has_avx && host_info().has_avx512) {
   if (options_.unroll_a == 0 || options_.unroll_a >= options_.unroll_b)
     throw std::invalid_argument("unroll factors must satisfy 0 < a < b");
-  memory_ =
-      std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages,
-                                    /*distinct_pages=*/options_.memory_layout == Options::MemoryLayout::kDistinct);
+  memory_ = std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages,
+                                          /*distinct_pages=*/options_.memory_layout == Options::MemoryLayout::kDistinct,
+                                          kKeptPages);
   // The harness's code runs bodies of at most a few bytes, unrolled to fit.
   harness_code_ = std::make_unique<CodeBuffer>(kBlockA, options_.max_unrolled_bytes + kTimedCodeOverhead);
   block_code_ = std::make_unique<CodeBuffer>(kSlots - kBlockA, options_.max_unrolled_bytes + kTimedCodeOverhead);
@@ -406,7 +411,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   m.unroll_a = ua;
   m.unroll_b = ub;
 
-  memory_->release_faulted_pages();
+  memory_->begin_block();
   block_keeps_segment_bases_ = !may_touch_segment_bases(block);
   emit(kBlockA, block, ua, rip);
   emit(kBlockB, block, ub, rip);
