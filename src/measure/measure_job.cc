@@ -48,8 +48,10 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v14, this method (v13 with the block runs of flagged repetitions as witnesses of a "
-      "series' low; BENCHMARKS.md section 38), and v13, with and without surrogate_other_load and with a "
+      "CPUID): measure v15, this method (v14 with a block's figure confirmed by two passes and a far low clean "
+      "run refuting a series' minimum; BENCHMARKS.md section 39), v14 (v13 with the block runs of flagged "
+      "repetitions as witnesses of a series' low; section 38), and v13, with and without surrogate_other_load and with "
+      "a "
       "compiler beside the known chains under deliberate other load; v8 too (section 33)",
       "GenuineIntel family 6 model 207 (Emerald-Rapids-class under KVM, AVX-512 without AMX): measure v13 "
       "(v12 with an imul chain checked in every repetition; v12: v11 with a series' lone low "
@@ -58,7 +60,7 @@ nlohmann::json known_answer_hosts() {
       "instruction needs them; section 35), and v9 (v8 with 3 clean repetitions per block and pass "
       "instead of 5, and up to 2 more passes for a block with one pass over 5% slower than its fastest), "
       "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33); "
-      "not yet v14",
+      "not yet v14 or v15",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
@@ -67,7 +69,13 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v14: v13 with
+// The method's name and version, in the journal fingerprint. v15: v14 with
+// a block's fastest pass confirmed by a second when its passes are more
+// than kTwoModeGap apart, else no figure (estimate.h, pass_figure); a
+// block with one pass measured and another given up measured in more
+// passes, and given up if none confirms it (Harness); and a clean run more
+// than 10% below its series' confirmed minimum refuting it (minimum_stands'
+// refuting_gap). v14: v13 with
 // the block runs of flagged repetitions as witnesses of a series' low
 // (estimate.h, minimum_stands). v13: v12 with
 // the imul chain timed in every repetition and held to 3 cycles within 4%
@@ -78,9 +86,9 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v14";
+constexpr const char* kMethod = "measure v15";
 // The canaries and their runs are v9's: the quiet canary record is kept
-// under that name, so v14 starts from the record v9 to v13 left.
+// under that name, so v15 starts from the record v9 to v14 left.
 constexpr const char* kCanaryMethod = "measure v9";
 
 // What the quiet canary record is kept per: the method and the length of the
@@ -110,9 +118,9 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
   char two_modes_rule[400];
   std::snprintf(two_modes_rule, sizeof two_modes_rule,
                 "a block with a clean pass (each a confirmed minimum) more than %g%% above its fastest is measured in "
-                "up to %u more passes; when two passes agree within %g%% on a figure more than %g%% above the "
-                "fastest, the block ran in two modes: its CSV throughput is the fastest pass, other_mode the slower "
-                "mode",
+                "up to %u more passes; its CSV throughput is then the fastest pass when a second pass confirms it "
+                "within %g%% (else the block is given up as disturbed), and when two passes agree on a figure more "
+                "than %g%% above that, the block ran in two modes: other_mode is the slower mode",
                 100 * kTwoModeGap, kModePasses, 100 * kModeAgreement, 100 * kTwoModeGap);
   char init[32], mxcsr[16], distinct_registers[160];
   std::snprintf(init, sizeof init, "0x%llx", static_cast<unsigned long long>(options.init_value));

@@ -49,15 +49,18 @@ struct Options {
   // ratio 1.000-1.001 at the median against runs with 5 (BENCHMARKS.md 34).
   uint32_t repetitions = 3;
   // Independent passes over each batch (the batch is measured once, then
-  // again); a block's figure is the lowest of its passes.
+  // again); a block's figure is the lowest of its passes when all are within
+  // kTwoModeGap of it or a second pass confirms it (estimate.h, pass_figure:
+  // a lone fast pass can be one with every L_a run slowed alike).
   // The passes are milliseconds apart: on this host (AMD Zen 4 under KVM) some
   // blocks run in one of two modes for milliseconds at a time, switching at
   // interrupts (e.g. 0.66 or 1.04 cycles/iteration for a 14-byte pair of
   // loads: op cache or 16-byte/cycle legacy decode), and a single pass of
   // ~0.3 ms sees one mode only. Faulting blocks are not measured again. A
   // block with a pass more than kTwoModeGap above its fastest gets up to
-  // kModePasses more, until two passes confirm the slower figure (its
-  // Measurement::other_mode) or it stays a lone slow pass (no other mode).
+  // kModePasses more, until two passes confirm each figure (the slower one
+  // is its Measurement::other_mode); a lone slow pass is no mode, and a
+  // block whose fastest pass stays alone is given up as disturbed.
   uint32_t passes = 2;
   // How the clean repetitions become one figure (both in core cycles, with the
   // median ticks-per-cycle ratio of the block's calibrations):
@@ -191,8 +194,9 @@ struct Measurement {
   std::optional<double> throughput;
   // The block's second mode, cycles per 100 iterations: set when two of its
   // clean passes agree (within 2%) on a figure more than kTwoModeGap above
-  // `throughput` (the fastest pass). A block with one such pass is measured
-  // in up to kModePasses more passes to settle it. Empty otherwise.
+  // `throughput` (the fastest pass, confirmed by a second). A block with one
+  // such pass is measured in up to kModePasses more passes to settle it.
+  // Empty otherwise.
   std::optional<double> other_mode;
   // Why the block is unmeasurable (one line); empty when measured.
   std::string reason;

@@ -259,22 +259,58 @@ TEST(Estimate, ALoneLowRunNeedsThreeRunsAtTheConfirmedMinimum) {
   EXPECT_TRUE(minimum_stands({20747, 20709}, 0.02, 0.05, 3, {31432, 48060}));
 }
 
+// The Zen 5 case under frequent ~11,700-tick events: one clean L_b run
+// (cycles) missed them, three were slowed alike. A low that far below is
+// not a fluke: it refutes the minimum however many runs support it; a low
+// within the refuting gap still only asks for support.
+TEST(Estimate, AFarLowCleanRunRefutesTheMinimum) {
+  EXPECT_TRUE(minimum_stands({68885, 88974, 88350, 88168}, 0.02, 0.05, 3)) << "without the gap (v14)";
+  EXPECT_FALSE(minimum_stands({68885, 88974, 88350, 88168}, 0.02, 0.05, 3, {}, 0.10));
+  EXPECT_TRUE(minimum_stands({200, 201, 186, 200.5}, 0.02, 0.05, 3, {}, 0.10)) << "7% below: support settles it";
+  EXPECT_FALSE(minimum_stands({200, 201, 178, 200.5}, 0.02, 0.05, 3, {}, 0.10));
+  EXPECT_TRUE(minimum_stands({68885, 69000, 88974, 88350}, 0.02, 0.05, 3, {}, 0.10)) << "the low confirmed";
+}
+
 TEST(Estimate, ASecondModeNeedsTwoPassesAgreeingAboveTheGap) {
-  EXPECT_DOUBLE_EQ(second_mode({210, 313, 317}, 0.05, 0.02), 317);
-  EXPECT_FALSE(modes_unsettled({210, 313, 317}, 0.05, 0.02));
+  EXPECT_DOUBLE_EQ(pass_figure({313, 210, 317, 211}, 0.05, 0.02), 210);
+  EXPECT_DOUBLE_EQ(second_mode({313, 210, 317, 211}, 0.05, 0.02), 317);
+  EXPECT_FALSE(modes_unsettled({313, 210, 317, 211}, 0.05, 0.02));
   EXPECT_TRUE(std::isnan(second_mode({210, 313}, 0.05, 0.02)));
   EXPECT_TRUE(modes_unsettled({210, 313}, 0.05, 0.02));
   // A third pass back at the fast figure: the slow one stays unconfirmed.
+  EXPECT_DOUBLE_EQ(pass_figure({210, 313, 211}, 0.05, 0.02), 210);
   EXPECT_TRUE(std::isnan(second_mode({210, 313, 211}, 0.05, 0.02)));
   EXPECT_TRUE(modes_unsettled({210, 313, 211}, 0.05, 0.02));
   // Slow passes that disagree with each other confirm nothing.
   EXPECT_TRUE(std::isnan(second_mode({210, 313, 350, 211}, 0.05, 0.02)));
+  EXPECT_TRUE(modes_unsettled({210, 313, 350, 211}, 0.05, 0.02));
   // Within the gap: one mode, settled, whatever the spread below it.
+  EXPECT_DOUBLE_EQ(pass_figure({219, 210, 218}, 0.05, 0.02), 210);
   EXPECT_TRUE(std::isnan(second_mode({210, 218, 219}, 0.05, 0.02)));
   EXPECT_FALSE(modes_unsettled({210, 218}, 0.05, 0.02));
   EXPECT_FALSE(modes_unsettled({210}, 0.05, 0.02));
   EXPECT_FALSE(modes_unsettled({}, 0.05, 0.02));
   EXPECT_TRUE(std::isnan(second_mode({}, 0.05, 0.02)));
+  EXPECT_TRUE(std::isnan(pass_figure({}, 0.05, 0.02)));
+}
+
+// The Zen 5 cases: passes with every L_a run slowed alike read an 8-cycle
+// chain at 3.60 among two at 8.0; passes with every L_b run slowed read an
+// 11-cycle chain at 17.1 twice, 11.0 once. A lone fast pass is not the
+// figure, nor are two slow ones below it: no figure until a second pass
+// confirms the fastest.
+TEST(Estimate, OnlyAConfirmedFastestPassIsTheFigure) {
+  EXPECT_TRUE(std::isnan(pass_figure({802.90, 360.06}, 0.05, 0.02)));
+  EXPECT_TRUE(modes_unsettled({802.90, 360.06}, 0.05, 0.02));
+  EXPECT_TRUE(std::isnan(pass_figure({802.90, 360.06, 798.50}, 0.05, 0.02)));
+  EXPECT_TRUE(modes_unsettled({802.90, 360.06, 798.50}, 0.05, 0.02));
+  EXPECT_TRUE(std::isnan(second_mode({802.90, 360.06, 798.50}, 0.05, 0.02)));
+  EXPECT_TRUE(std::isnan(pass_figure({1101.84, 1714.05, 1716.04}, 0.05, 0.02)));
+  // Two passes agreeing on the fast figure make it the figure, the slow pair its second mode.
+  EXPECT_DOUBLE_EQ(pass_figure({802.90, 360.06, 798.50, 361.00}, 0.05, 0.02), 360.06);
+  EXPECT_DOUBLE_EQ(second_mode({802.90, 360.06, 798.50, 361.00}, 0.05, 0.02), 802.90);
+  EXPECT_FALSE(modes_unsettled({802.90, 360.06, 798.50, 361.00}, 0.05, 0.02));
+  EXPECT_TRUE(std::isnan(pass_figure({360, 500, 800, 1000}, 0.05, 0.02)));
 }
 
 }  // namespace
