@@ -44,8 +44,8 @@ std::vector<double> figures_of(const std::vector<Measurement>& passes) {
 // A block's result from its passes so far (Options::passes): the pass whose
 // figure pass_figure takes (its second mode, if any, as other_mode); when no
 // two passes agree, unmeasurable as disturbed (measured again in a later
-// round); when none measured, the latest pass. Attempts and flagged
-// repetitions add up over the passes.
+// round); when none measured, the latest pass. Attempts, flagged
+// repetitions and faulted pages add up over the passes.
 Measurement result_of_passes(const std::vector<Measurement>& passes) {
   const std::vector<double> figures = figures_of(passes);
   Measurement out = passes.back();
@@ -67,10 +67,11 @@ Measurement result_of_passes(const std::vector<Measurement>& passes) {
       if (!std::isnan(other)) out.other_mode = other;
     }
   }
-  out.attempts = out.disturbed = 0;
+  out.attempts = out.disturbed = out.faulted_pages = 0;
   for (const Measurement& p : passes) {
     out.attempts += p.attempts;
     out.disturbed += p.disturbed;
+    out.faulted_pages += p.faulted_pages;
   }
   return out;
 }

@@ -207,7 +207,9 @@ struct Measurement {
   uint64_t iterations = 0;
   // Repetitions tried and how many of them the canary flagged as disturbed.
   uint32_t attempts = 0, disturbed = 0;
-  // Pages the block faulted in.
+  // Pages mapped on demand for the block, over its passes; a page still
+  // mapped from an earlier block of the same worker (BlockMemory::begin_block)
+  // is not counted.
   uint32_t faulted_pages = 0;
 
   bool measured() const { return throughput.has_value(); }
