@@ -41,15 +41,33 @@ std::vector<double> figures_of(const std::vector<Measurement>& passes) {
   return figures;
 }
 
-// A block's result from its passes so far (Options::passes): the pass whose
+// Whether a block has one measured pass and another given up as disturbed:
+// no second pass confirms that figure (on a Zen 5 guest one pass read a
+// 15-cycle chain at 23.4 with every L_b run slowed alike, and the next pass
+// was given up), so it is measured in more passes, and given up after the
+// last. `required`: Options::passes.
+bool lone_pass(const std::vector<Measurement>& passes, size_t measured, uint32_t required) {
+  return required >= 2 && measured == 1 && passes.size() >= 2;
+}
+
+// A block's result from all its passes (Options::passes): the pass whose
 // figure pass_figure takes (its second mode, if any, as other_mode); when no
-// two passes agree, unmeasurable as disturbed (measured again in a later
-// round); when none measured, the latest pass. Attempts, flagged
-// repetitions and faulted pages add up over the passes.
-Measurement result_of_passes(const std::vector<Measurement>& passes) {
+// second pass confirms the fastest, or a lone pass stands (lone_pass),
+// unmeasurable as disturbed (measured again in a later round); when none
+// measured, the latest pass. Attempts, flagged repetitions and faulted
+// pages add up over the passes.
+Measurement result_of_passes(const std::vector<Measurement>& passes, uint32_t required) {
   const std::vector<double> figures = figures_of(passes);
   Measurement out = passes.back();
-  if (!figures.empty()) {
+  if (lone_pass(passes, figures.size(), required)) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "disturbed by other load: one of %zu passes measured (%.2f cycles per 100 iterations), no second "
+                  "pass confirms it",
+                  passes.size(), figures.front());
+    out = Measurement{};
+    out.reason = buf;
+  } else if (!figures.empty()) {
     const double figure = pass_figure(figures, kTwoModeGap, kModeAgreement);
     if (std::isnan(figure)) {
       out = Measurement{};
@@ -114,7 +132,8 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
   // So a start whose ratio is over kStartRatioBand x the lowest is refused
   // (retryable), and clean_canary is a low quantile of the canaries of starts
   // in the band: not their minimum, which can only fall as starts accumulate
-  // (one per Options::worker_blocks block measurements), each outlier start lowering it for good.
+  // (one per Options::worker_blocks block measurements), each outlier start
+  // lowering it for good.
   struct Start {
     double tsc_per_cycle;
     CanaryCycles canary;
@@ -219,29 +238,14 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
             std::vector<Measurement>& p = passes[i - begin];
             p.push_back(worker->receive(options_.block_timeout_seconds));
             const std::vector<double> figures = figures_of(p);
-            // One pass measured and another given up as disturbed: no
-            // second pass confirms that figure yet (on a Zen 5 guest one
-            // pass read a 15-cycle chain at 23.4 with every L_b run slowed
-            // alike, and the next pass was given up), so more passes; after
-            // the last, the block is given up too.
-            const bool lone = options_.passes >= 2 && figures.size() == 1 && p.size() >= 2;
-            Measurement result = result_of_passes(p);
-            const bool more =
-                worth_another_pass(result) && pass + 1 < max_passes &&
-                (pass + 1 < options_.passes || lone || modes_unsettled(figures, kTwoModeGap, kModeAgreement));
+            // A measured pass, or one given up as disturbed, may be followed
+            // by another; a faulting, hanging or too long block not.
+            const bool more = (!figures.empty() || worth_another_pass(p.back())) && pass + 1 < max_passes &&
+                              (pass + 1 < options_.passes || lone_pass(p, figures.size(), options_.passes) ||
+                               modes_unsettled(figures, kTwoModeGap, kModeAgreement));
             if (!more) {
-              if (lone && result.measured()) {
-                char buf[160];
-                std::snprintf(buf, sizeof buf,
-                              "disturbed by other load: one of %zu passes measured (%.2f cycles per 100 "
-                              "iterations), no second pass confirms it",
-                              p.size(), *result.throughput);
-                result.throughput.reset();
-                result.other_mode.reset();
-                result.reason = buf;
-              }
               delivered[i - begin] = 1;
-              deliver(i, std::move(result));
+              deliver(i, result_of_passes(p, options_.passes));
             }
           }
         }
