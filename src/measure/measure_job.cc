@@ -245,6 +245,10 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
   return util::fingerprint_of(s.str());
 }
 
+bool met_other_load(uint64_t flagged_repetitions, uint64_t repetitions) {
+  return static_cast<double>(flagged_repetitions) >= kLoadedShare * static_cast<double>(repetitions);
+}
+
 JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& options, const JobOptions& job,
                            std::ostream& log) {
   // Repetitions are judged against the host's quiet canary record where it
@@ -289,7 +293,12 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   auto t0 = std::chrono::steady_clock::now();
   // One round measures `todo`; blocks disturbed by other load go to the next
   // round, after a wait that doubles each time (the load comes in bursts of
-  // seconds on shared hosts).
+  // seconds on shared hosts). The schedule of rounds is fixed by those waits
+  // (JobOptions::disturbed_retry_seconds), but a round starts at once when
+  // the checks saw little load in the one before (met_other_load): then
+  // what gave its blocks up was their own runs, and waiting cannot help (on
+  // a Zen 5 guest, 2-5 blocks of 10,001 with 18-19 of 20 repetitions clean
+  // and no two runs agreeing kept a run waiting 63 s, none recovered).
   double waited = 0, wait = 1;
   std::unordered_set<size_t> misread;  // blocks that read faster than any core runs them, once
   for (int round = 0; !todo.empty(); ++round) {
@@ -302,6 +311,9 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
       todo_rip.push_back(blocks[i].rip_displacements);
     }
     std::vector<size_t> disturbed;
+    // The given-up blocks' repetitions and those the checks flagged; a
+    // misread counts as all flagged (a clock reference misread under load).
+    uint64_t given_up_repetitions = 0, flagged_repetitions = 0;
     harness.measure(
         todo_bytes,
         [&](size_t k, const Measurement& m) {
@@ -317,7 +329,11 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
                           "instructions)",
                           first ? "disturbed or misread" : "misread twice", *m.throughput, kMaxInstructionsPerCycle, n);
             e = {"", reason};
-            if (first) disturbed.push_back(todo[k]);
+            if (first) {
+              disturbed.push_back(todo[k]);
+              given_up_repetitions += std::max<uint32_t>(m.attempts, 1);
+              flagged_repetitions += std::max<uint32_t>(m.attempts, 1);
+            }
           } else if (m.throughput) {
             char note[32];
             std::snprintf(note, sizeof note, "%s%.5f", kRatioNote, m.tsc_per_cycle);
@@ -328,7 +344,11 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
             e = {"", m.reason};
             const std::string& hint = blocks[todo[k]].illegal_instruction_hint;
             if (!hint.empty() && m.reason.rfind("SIGILL", 0) == 0) e.note += " (" + hint + ")";
-            if (is_disturbed(e)) disturbed.push_back(todo[k]);
+            if (is_disturbed(e)) {
+              disturbed.push_back(todo[k]);
+              given_up_repetitions += m.attempts;
+              flagged_repetitions += m.disturbed;
+            }
           }
           journal.record(todo[k], e);
           done[todo[k]] = e;
@@ -338,10 +358,16 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     if (job.cancel && job.cancel->load()) break;
     if (disturbed.empty() || waited + wait > job.disturbed_retry_seconds) break;
     progress.finish();
-    log << "surrogate measure: " << disturbed.size() << " blocks disturbed by other load; measuring them again in "
-        << wait << " s\n";
-    for (double w = 0; w < wait && !(job.cancel && job.cancel->load()); w += 0.1)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const bool loaded = met_other_load(flagged_repetitions, given_up_repetitions);
+    log << "surrogate measure: " << disturbed.size() << " blocks disturbed by other load; measuring them again ";
+    if (loaded) {
+      log << "in " << wait << " s\n";
+      for (double w = 0; w < wait && !(job.cancel && job.cancel->load()); w += 0.1)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } else {
+      log << "now (" << flagged_repetitions << " of " << given_up_repetitions
+          << " of their repetitions flagged: their own runs disagree)\n";
+    }
     waited += wait;
     wait *= 2;
     std::sort(disturbed.begin(), disturbed.end());

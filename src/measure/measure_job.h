@@ -63,6 +63,15 @@ struct JobBlock {
 // twice, it is left unmeasured.
 inline constexpr double kMaxInstructionsPerCycle = 16;
 
+// Whether blocks given up as disturbed met other load: at least
+// kLoadedShare of their repetitions (summed over their passes) flagged by
+// the checks (canaries, clock reference, imul check, context switches); a
+// misread counts as one flagged repetition at least. Else their own runs
+// disagreed (a block whose clean runs never pair within 2%), and a retry
+// round need not wait for the host to calm down. True for no repetitions.
+inline constexpr double kLoadedShare = 0.25;
+bool met_other_load(uint64_t flagged_repetitions, uint64_t repetitions);
+
 struct JobOptions {
   std::string output = "-";         // OUT; "-": CSV to stdout, no journal, no metadata
   std::vector<std::string> inputs;  // recorded in the metadata
@@ -71,7 +80,8 @@ struct JobOptions {
   const std::atomic<bool>* cancel = nullptr;  // set (e.g. by SIGINT): stop, keep the journal
   // Blocks given up as disturbed by other load are measured again in later
   // rounds, after waits of 1, 2, 4, ... seconds, until this many seconds of
-  // waiting are spent (0: no retry round).
+  // that schedule are spent (0: no retry round); a round whose blocks' own
+  // repetitions were mostly clean is followed at once, without its wait.
   double disturbed_retry_seconds = 120;
 };
 
