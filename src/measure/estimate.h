@@ -44,6 +44,28 @@ inline double confirmed_minimum(std::vector<double> v, double tolerance) {
   return std::nan("");
 }
 
+// The value a series' confirmed minimum stands for: the mean of the values
+// within `tolerance` above the lower of the lowest agreeing pair (the pair
+// confirmed_minimum takes its larger value from); NaN where
+// confirmed_minimum is. Those runs are all readings of the clean floor, one
+// apart from another by read noise (the calibration's, the TSC's), which
+// their mean halves where the pair's larger value keeps it: on a Zen 5
+// guest in busy hours, two runs over 10,001 blocks agreed at a median of
+// 0.44-0.54% with it against 0.52-0.60% with the larger value, and 204
+// known-answer chains read as close to their truth (median 0.13-0.18% off
+// against 0.14-0.20%).
+inline double confirmed_floor(std::vector<double> v, double tolerance) {
+  std::sort(v.begin(), v.end());
+  for (size_t i = 0; i + 1 < v.size(); ++i) {
+    if (v[i + 1] > (1 + tolerance) * v[i]) continue;
+    double sum = 0;
+    size_t n = 0;
+    for (size_t j = i; j < v.size() && v[j] <= (1 + tolerance) * v[i]; ++j, ++n) sum += v[j];
+    return sum / static_cast<double>(n);
+  }
+  return std::nan("");
+}
+
 // Whether a series' confirmed minimum stands: no run reads more than `gap`
 // below it, or at least `support` runs agree with it within `tolerance`.
 // Two runs slowed by the same event agree too: under other load two L_b runs

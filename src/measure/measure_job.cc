@@ -48,8 +48,9 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v15, this method (v14 with a block's figure confirmed by two passes and a far low clean "
-      "run refuting a series' minimum; BENCHMARKS.md section 39), v14 (v13 with the block runs of flagged "
+      "CPUID): measure v16, this method (v15 with a block's figure from the mean of the runs at each series' "
+      "confirmed minimum; BENCHMARKS.md section 40), v15 (v14 with a block's figure confirmed by two passes and a "
+      "far low clean run refuting a series' minimum; section 39), v14 (v13 with the block runs of flagged "
       "repetitions as witnesses of a series' low; section 38), and v13, with and without surrogate_other_load and with "
       "a "
       "compiler beside the known chains under deliberate other load; v8 too (section 33)",
@@ -60,7 +61,7 @@ nlohmann::json known_answer_hosts() {
       "instruction needs them; section 35), and v9 (v8 with 3 clean repetitions per block and pass "
       "instead of 5, and up to 2 more passes for a block with one pass over 5% slower than its fastest), "
       "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33); "
-      "not yet v14 or v15",
+      "not yet v14, v15 or v16",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
@@ -69,7 +70,10 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v15: v14 with
+// The method's name and version, in the journal fingerprint. v16: v15 with
+// a block's figure from its series' confirmed floors (estimate.h,
+// confirmed_floor) instead of their confirmed minima; which blocks are
+// measured, and when, is v15's. v15: v14 with
 // a block's fastest pass confirmed by a second when its passes are more
 // than kTwoModeGap apart, else no figure (estimate.h, pass_figure); a
 // block with one pass measured and another given up measured in more
@@ -86,9 +90,9 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v15";
+constexpr const char* kMethod = "measure v16";
 // The canaries and their runs are v9's: the quiet canary record is kept
-// under that name, so v15 starts from the record v9 to v14 left.
+// under that name, so v16 starts from the record v9 to v15 left.
 constexpr const char* kCanaryMethod = "measure v9";
 
 // What the quiet canary record is kept per: the method and the length of the

@@ -65,8 +65,10 @@ struct Options {
   // How the clean repetitions become one figure (both in core cycles, with the
   // median ticks-per-cycle ratio of the block's calibrations):
   //  kMinimum  (min' L_b - min' L_a) / ((b - a) M), L in core cycles per
-  //            repetition, min' the confirmed minimum (estimate.h): the
-  //            larger of the lowest two runs that agree within 2%. It
+  //            repetition, min' the confirmed floor (estimate.h): the mean
+  //            of the runs within 2% above the lower of the lowest two runs
+  //            that agree within 2% (the checks use the confirmed minimum,
+  //            the larger of that pair). It
   //            discards runs slowed by anything (interrupts, a busy SMT
   //            sibling sharing load ports, which the canary does not see)
   //            and a lone run that read fast (the core clock changing under
@@ -155,10 +157,10 @@ struct Options {
   uint32_t mxcsr() const { return flush_denormals ? 0x9FC0u : 0x1F80u; }
   std::string estimator_name() const {
     return estimator == Estimator::kMinimum
-               ? "confirmed minimum: (min2 L_b - min2 L_a) / ((b - a) M) over clean "
-                 "repetitions, min2 the larger of the lowest two runs within 2% of each "
-                 "other, L in core cycles by each repetition's own calibration; "
-                 "repetitions go on until it agrees within 2% (or 0.01 cycles) with "
+               ? "confirmed floor: (floor L_b - floor L_a) / ((b - a) M) over clean "
+                 "repetitions, floor the mean of the runs within 2% above the lower of the lowest two runs within "
+                 "2% of each other (v16; min2: the larger of those two), L in core cycles by each repetition's own "
+                 "calibration; repetitions go on until the min2 estimate agrees within 2% (or 0.01 cycles) with "
                  "the min2 of the repetitions' own differences (v11) and, in each series whose lowest "
                  "run, or a run of a flagged repetition, reads over 5% below its min2, three runs agree with "
                  "that min2 and no two flagged runs agree on a value that low (v12, v14)"

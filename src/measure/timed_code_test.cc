@@ -202,6 +202,24 @@ TEST(Estimate, ConfirmedMinimumNeedsTwoAgreeingRuns) {
   EXPECT_DOUBLE_EQ(confirmed_minimum({21770.4, 106540.3, 19888.7, 19913.2}, 0.02), 19913.2);
 }
 
+// The confirmed floor is the mean of the runs within 2% above the lower of
+// the lowest agreeing pair: the same runs confirmed_minimum confirms from,
+// never a lone low run or a slowed one.
+TEST(Estimate, TheConfirmedFloorAveragesTheRunsAtTheMinimum) {
+  EXPECT_DOUBLE_EQ(confirmed_floor({200, 171, 201, 250, 200.5}, 0.02), (200 + 200.5 + 201) / 3);
+  EXPECT_DOUBLE_EQ(confirmed_floor({171, 171.5, 201}, 0.02), (171 + 171.5) / 2);
+  EXPECT_DOUBLE_EQ(confirmed_floor({21770.4, 106540.3, 19888.7, 19913.2}, 0.02), (19888.7 + 19913.2) / 2);
+  // Within 2% of the pair's lower run, not of its larger one: 204.1 is out.
+  EXPECT_DOUBLE_EQ(confirmed_floor({200, 202, 204.1}, 0.02), 201);
+  EXPECT_TRUE(std::isnan(confirmed_floor({201, 171}, 0.02)));
+  EXPECT_TRUE(std::isnan(confirmed_floor({171}, 0.02)));
+  EXPECT_TRUE(std::isnan(confirmed_floor({}, 0.02)));
+  // Never below the lowest agreeing run, never above the pair's larger by more than the tolerance.
+  const std::vector<double> runs = {19888.7, 19913.2, 20100, 20200, 26000};
+  EXPECT_GE(confirmed_floor(runs, 0.02), 19888.7);
+  EXPECT_LE(confirmed_floor(runs, 0.02), confirmed_minimum(runs, 0.02) * 1.02);
+}
+
 // A block's passes name two modes only when two of them agree on the slower
 // figure: one slow pass leaves the question open (more passes settle it),
 // and passes within the gap of the fastest are one mode. Figures from an
