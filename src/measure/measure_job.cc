@@ -101,6 +101,11 @@ constexpr const char* kCanaryMethod = "measure v9";
 // quarter, on a Zen 5 guest), so a record of another length is not this one's.
 std::string canary_record_method(const Options& o) { return std::string(kCanaryMethod) + " ticks=" + o.run_lengths(); }
 
+// A block that cannot disturb the checks itself: four dependent
+// `add rax, rbx`, no memory, nothing the canaries or the clock reference
+// share. Its flagged repetitions are the host's load.
+const std::vector<uint8_t> kLoadProbe = {0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8};
+
 // Journal notes: "tsc=<ratio>" for a measured block, followed by
 // " other_mode=<throughput>" when its passes read two modes; else the reason.
 constexpr const char* kRatioNote = "tsc=";
@@ -299,10 +304,14 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   // round, after a wait that doubles each time (the load comes in bursts of
   // seconds on shared hosts). The schedule of rounds is fixed by those waits
   // (JobOptions::disturbed_retry_seconds), but a round starts at once when
-  // the checks saw little load in the one before (met_other_load): then
-  // what gave its blocks up was their own runs, and waiting cannot help (on
-  // a Zen 5 guest, 2-5 blocks of 10,001 with 18-19 of 20 repetitions clean
-  // and no two runs agreeing kept a run waiting 63 s, none recovered).
+  // the host shows no load: when the checks saw little in the round before
+  // (met_other_load), what gave its blocks up was their own runs (on a Zen 5
+  // guest, 2-5 blocks of 10,001 with 18-19 of 20 repetitions clean and no
+  // two runs agreeing kept a run waiting 63 s, none recovered); when they
+  // saw more, kLoadProbe measured once tells the host's load from a
+  // block's own (118 BHive blocks flagged the checks in most of their
+  // repetitions on a quiet host too: calibration drift after the block,
+  // slowed canaries; their runs waited 63 s for nothing).
   double waited = 0, wait = 1;
   std::unordered_set<size_t> misread;  // blocks that read faster than any core runs them, once
   for (int round = 0; !todo.empty(); ++round) {
@@ -362,15 +371,18 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     if (job.cancel && job.cancel->load()) break;
     if (disturbed.empty() || waited + wait > job.disturbed_retry_seconds) break;
     progress.finish();
-    const bool loaded = met_other_load(flagged_repetitions, given_up_repetitions);
     log << "surrogate measure: " << disturbed.size() << " blocks disturbed by other load; measuring them again ";
-    if (loaded) {
+    if (!met_other_load(flagged_repetitions, given_up_repetitions)) {
+      log << "now (" << flagged_repetitions << " of " << given_up_repetitions
+          << " of their repetitions flagged: their own runs disagree)\n";
+    } else if (const Measurement probe = harness.measure({kLoadProbe}).front();
+               probe.measured() && !met_other_load(probe.disturbed, probe.attempts)) {
+      log << "now (" << flagged_repetitions << " of " << given_up_repetitions << " of their repetitions flagged, "
+          << probe.disturbed << " of " << probe.attempts << " of a probe block's: no load now)\n";
+    } else {
       log << "in " << wait << " s\n";
       for (double w = 0; w < wait && !(job.cancel && job.cancel->load()); w += 0.1)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    } else {
-      log << "now (" << flagged_repetitions << " of " << given_up_repetitions
-          << " of their repetitions flagged: their own runs disagree)\n";
     }
     waited += wait;
     wait *= 2;

@@ -80,8 +80,10 @@ struct JobOptions {
   const std::atomic<bool>* cancel = nullptr;  // set (e.g. by SIGINT): stop, keep the journal
   // Blocks given up as disturbed by other load are measured again in later
   // rounds, after waits of 1, 2, 4, ... seconds, until this many seconds of
-  // that schedule are spent (0: no retry round); a round whose blocks' own
-  // repetitions were mostly clean is followed at once, without its wait.
+  // that schedule are spent (0: no retry round). A round starts at once,
+  // without its wait, when the host shows no load: the blocks given up in
+  // the round before had their repetitions mostly clean (met_other_load),
+  // or a probe block measured then does.
   double disturbed_retry_seconds = 120;
 };
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "measure/host_info.h"
+#include "measure/other_load_test_support.h"
 #include "measure/retry_on_noise_test_support.h"
 #include "util/result_journal.h"
 
@@ -101,6 +102,19 @@ TEST(MetOtherLoad, OnlyFlaggedRepetitionsMakeARoundWait) {
   EXPECT_FALSE(met_other_load(24, 100));
   EXPECT_FALSE(met_other_load(84, 440));  // ten blocks whose own runs disagreed
   EXPECT_FALSE(met_other_load(0, 20));
+}
+
+// Under other load on the measuring CPUs a round waits: a block given up
+// (here a misread, which counts as flagged) sends the job to its probe
+// block, and the probe sees the load too.
+TEST_F(MeasureJobTest, ARoundWaitsWhenAProbeBlockSeesOtherLoad) {
+  std::vector<JobBlock> blocks = {{"in:1", {0x48, 0x01, 0xCB}, "", false, "", ""}};
+  blocks[0].instructions = 100;  // always read faster than 16 instructions per cycle: misread
+  job_.disturbed_retry_seconds = 1;
+  OtherLoad load;
+  run_measure_job(blocks, options_, job_, log_);
+  EXPECT_NE(log_.str().find("1 blocks disturbed by other load; measuring them again in 1 s\n"), std::string::npos)
+      << log_.str();
 }
 
 // A journal left by a killed run is reused: its finished block is not
