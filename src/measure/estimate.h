@@ -27,6 +27,14 @@ inline double quantile(std::vector<double> v, double q) {
   return v[k];
 }
 
+// In ascending `sorted`, the index of the lower value of the lowest pair of
+// adjacent values within `tolerance` of each other; sorted.size() if none.
+inline size_t lowest_agreeing_pair(const std::vector<double>& sorted, double tolerance) {
+  for (size_t i = 0; i + 1 < sorted.size(); ++i)
+    if (sorted[i + 1] <= (1 + tolerance) * sorted[i]) return i;
+  return sorted.size();
+}
+
 // The minimum that a second value confirms: the larger value of the lowest
 // pair of values (adjacent when sorted) within `tolerance` of each other; NaN
 // when no two values are that close (or fewer than two). Timing noise is
@@ -39,9 +47,8 @@ inline double quantile(std::vector<double> v, double q) {
 // 2-cycle chain read 1.81.
 inline double confirmed_minimum(std::vector<double> v, double tolerance) {
   std::sort(v.begin(), v.end());
-  for (size_t i = 0; i + 1 < v.size(); ++i)
-    if (v[i + 1] <= (1 + tolerance) * v[i]) return v[i + 1];
-  return std::nan("");
+  const size_t i = lowest_agreeing_pair(v, tolerance);
+  return i < v.size() ? v[i + 1] : std::nan("");
 }
 
 // The value a series' confirmed minimum stands for: the mean of the values
@@ -56,14 +63,12 @@ inline double confirmed_minimum(std::vector<double> v, double tolerance) {
 // against 0.14-0.20%).
 inline double confirmed_floor(std::vector<double> v, double tolerance) {
   std::sort(v.begin(), v.end());
-  for (size_t i = 0; i + 1 < v.size(); ++i) {
-    if (v[i + 1] > (1 + tolerance) * v[i]) continue;
-    double sum = 0;
-    size_t n = 0;
-    for (size_t j = i; j < v.size() && v[j] <= (1 + tolerance) * v[i]; ++j, ++n) sum += v[j];
-    return sum / static_cast<double>(n);
-  }
-  return std::nan("");
+  const size_t i = lowest_agreeing_pair(v, tolerance);
+  if (i == v.size()) return std::nan("");
+  double sum = 0;
+  size_t n = 0;
+  for (size_t j = i; j < v.size() && v[j] <= (1 + tolerance) * v[i]; ++j, ++n) sum += v[j];
+  return sum / static_cast<double>(n);
 }
 
 // Whether a series' confirmed minimum stands: no run reads more than `gap`
