@@ -17,8 +17,10 @@
 // worker's start-up ratio, when its two calibrations differ by more than 2%,
 // when the worker was context-switched inside it, when a timed run
 // faulted, or when the block's b run read shorter than its a run (the a run
-// was slowed; the two run in random order so that load recurring with the
-// period of a repetition does not slow the same one every time).
+// was slowed) or longer than 1.1 x b / a times it (the b run was: both pay
+// the same loop cost per iteration); the two run in random order so that load
+// recurring with the period of a repetition does not slow the same one every
+// time.
 // Two canaries because a busy SMT sibling or another tenant can contend for
 // load ports without slowing dispatch: on this host load-heavy blocks read up
 // to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as

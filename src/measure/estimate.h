@@ -172,6 +172,19 @@ inline bool estimates_agree(double by_minima, double by_repetition, double toler
   return std::abs(by_minima - by_repetition) <= tolerance * std::max(std::abs(by_repetition), floor);
 }
 
+// Whether a b run is no longer than unrolling allows over the a run of the
+// same repetition (unroll factors a < b; L in any one unit): both loops pay
+// the same cost per iteration outside the block (lfence, register resets,
+// counter), so with every copy of the block costing the same,
+// L_b <= (b / a) L_a; `excess` is the tolerance above that. A b run beyond it
+// carried a cost the a run did not: on a Zen 5 guest known chains read
+// L_b / L_a at 0.98-0.99 x b / a clean and at 1.25-1.30 x when an
+// ~11,700-tick event hit the b run, and a run under deliberate other load
+// wrote 134 blocks at 2-15x their quiet figures, both passes agreeing.
+inline bool within_unrolling_ratio(double ticks_a, double ticks_b, double unroll_a, double unroll_b, double excess) {
+  return ticks_b <= (1 + excess) * (unroll_b / unroll_a) * ticks_a;
+}
+
 // Per-iteration cost by unroll-and-difference: (L_b - L_a) / ((b - a) * M),
 // in the unit of L (TSC ticks).
 inline double unrolled_difference(double ticks_a, double ticks_b, double unroll_a, double unroll_b, double iterations) {

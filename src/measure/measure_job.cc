@@ -70,7 +70,9 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v16: v15 with
+// The method's name and version, in the journal fingerprint. v17: v16 with
+// a repetition whose b run reads over 1.1 x b / a times its a run flagged
+// (estimate.h, within_unrolling_ratio). v16: v15 with
 // a block's figure from its series' confirmed floors (estimate.h,
 // confirmed_floor) instead of their confirmed minima; which blocks are
 // measured, and when, is v15's. v15: v14 with
@@ -90,9 +92,9 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v16";
+constexpr const char* kMethod = "measure v17";
 // The canaries and their runs are v9's: the quiet canary record is kept
-// under that name, so v16 starts from the record v9 to v15 left.
+// under that name, so v17 starts from the record v9 to v16 left.
 constexpr const char* kCanaryMethod = "measure v9";
 
 // What the quiet canary record is kept per: the method and the length of the
@@ -174,7 +176,8 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
          "dependent add rax,rbx chain (register-register add: 1 cycle on AMD and Intel; Intel Golden "
          "Cove and later fold add reg,imm8 at rename), timed before and after the block in every repetition; "
          "a repetition whose two readings differ by more than 2%, during which the worker was context-switched, "
-         "or whose b run read shorter than its a run (the two in random order) is disturbed"},
+         "or whose b run read shorter than its a run or longer than 1.1 x b/a times it (the two in random order; "
+         "both pay the same loop cost per iteration) is disturbed"},
         {"reference_self_check",
          {{"rule",
            "at every worker start a dependent imul r64 chain must read 3 reference cycles per instruction "

@@ -289,6 +289,21 @@ TEST(Estimate, AFarLowCleanRunRefutesTheMinimum) {
   EXPECT_TRUE(minimum_stands({68885, 69000, 88974, 88350}, 0.02, 0.05, 3, {}, 0.10)) << "the low confirmed";
 }
 
+// Clean repetitions of a Zen 5 trace (L in cycles per run): a 4-cycle add
+// chain (unroll 171/342) clean, and with its b run carrying an ~11,000-cycle
+// event no check saw; a two-instruction block (256/512) whose loop cost makes
+// L_b well under b / a x L_a; `add rsp, 0x848` and six pops (121/242), whose
+// b copies walk twice as far up the stack, over the bound in every repetition.
+TEST(Estimate, ABRunBeyondTheUnrollingRatioCarriedACostTheARunDidNot) {
+  EXPECT_TRUE(within_unrolling_ratio(19192.06, 37669.52, 171, 342, 0.10));
+  EXPECT_FALSE(within_unrolling_ratio(19192.67, 49028.85, 171, 342, 0.10));
+  EXPECT_TRUE(within_unrolling_ratio(20690.51, 38057.51, 256, 512, 0.10));
+  EXPECT_FALSE(within_unrolling_ratio(12159, 30381, 121, 242, 0.10));
+  EXPECT_TRUE(within_unrolling_ratio(12159, 30381, 121, 242, 0.30)) << "a looser bound lets it through";
+  EXPECT_TRUE(within_unrolling_ratio(100, 220, 50, 100, 0.10)) << "exactly at the bound";
+  EXPECT_FALSE(within_unrolling_ratio(100, 220.1, 50, 100, 0.10));
+}
+
 TEST(Estimate, ASecondModeNeedsTwoPassesAgreeingAboveTheGap) {
   EXPECT_DOUBLE_EQ(pass_figure({313, 210, 317, 211}, 0.05, 0.02), 210);
   EXPECT_DOUBLE_EQ(second_mode({313, 210, 317, 211}, 0.05, 0.02), 317);
