@@ -76,8 +76,8 @@ constexpr double kClockBand = 0.25;
 // was slowed too (grows_with_unrolling). Quiet, the runs of a series agree
 // within 0.5%.
 constexpr double kRunAgreement = 0.02;
-// Nor can it take more than b / a times as long, within this
-// (within_unrolling_ratio). On a Zen 5 guest in a busy hour, 4.7% of
+// Nor can it take more than b / a times as long, within
+// Options::unrolling_excess (within_unrolling_ratio). On a Zen 5 guest in a busy hour, 4.7% of
 // the clean repetitions of 9,900 real blocks read over it (measure v16's
 // trace), and 14 blocks in most of theirs: loops whose copies walk memory
 // (pops advancing rsp, strided vector loops) and go twice as far at b.
@@ -86,7 +86,6 @@ constexpr double kRunAgreement = 0.02;
 // 208 blocks at 1.5-15x their quiet figures, every b run of both passes
 // slowed alike (195 with every clean repetition over the bound; measure
 // v17, BENCHMARKS.md section 41).
-constexpr double kUnrollingExcess = 0.10;
 constexpr const char* kOverUnrollingRatio = "b run over b/a x a run";  // its verdict
 // The estimate from the two series' confirmed minima must agree within
 // kRunAgreement with the confirmed minimum of the repetitions' own
@@ -446,6 +445,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   // L_a and L_b of flagged repetitions (minimum_stands' witnesses).
   std::vector<double> witnesses_a, witnesses_b;
   CanaryCycles worst;
+  // How many repetitions each check flagged first (by verdict), for the reason.
+  std::vector<std::pair<const char*, uint32_t>> flags;
   // A clean repetition's closing calibration opens the next one (they are
   // adjacent in time), with the context-switch count read just before it.
   std::optional<Pair> carried;
@@ -504,7 +505,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
       verdict = "block faulted";
     else if (!grows_with_unrolling(blk))
       verdict = "b run not longer";
-    else if (!within_unrolling_ratio(blk.ticks_a, blk.ticks_b, ua, ub, kUnrollingExcess))
+    else if (!within_unrolling_ratio(blk.ticks_a, blk.ticks_b, ua, ub, options_.unrolling_excess))
       verdict = kOverUnrollingRatio;
     else if (std::abs(cal_after.ticks_per_iteration / cal.ticks_per_iteration - 1) > kCalibrationDrift)
       verdict = "calibration drift";
@@ -535,6 +536,12 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
                                 .verdict = verdict ? verdict : "clean"});
     if (verdict) {
       ++m.disturbed;
+      if (verdict == kOverUnrollingRatio) ++m.unrolling_flagged;
+      auto flag = std::find_if(flags.begin(), flags.end(), [&](const auto& f) { return f.first == verdict; });
+      if (flag == flags.end())
+        flags.emplace_back(verdict, 1);
+      else
+        ++flag->second;
       // The block's runs still witness lows, in cycles by the lower of the
       // repetition's calibrations (other load only inflates a calibration)
       // when that one is near the worker's start-up ratio.
@@ -559,12 +566,20 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   m.faulted_pages = static_cast<uint32_t>(memory_->faulted_pages());
   const size_t needed = (options_.repetitions + 1) / 2;
   if (cycles.size() < needed || !confirmed()) {
-    char buf[200];
-    std::snprintf(buf, sizeof buf,
-                  "disturbed by other load: %u of %u repetitions flagged%s (canaries up to %.2f/%.2f cycles, clean "
-                  "%.2f/%.2f)",
-                  m.disturbed, m.attempts, confirmed() ? "" : ", no two runs agreeing", worst.zero_idioms, worst.loads,
-                  canary_baseline_.zero_idioms, canary_baseline_.loads);
+    // Named after the check that flagged the most repetitions: when that is
+    // the unrolling ratio, the block's own runs are as likely the cause.
+    const auto most =
+        std::max_element(flags.begin(), flags.end(), [](const auto& x, const auto& y) { return x.second < y.second; });
+    char most_flags[80] = "";
+    if (most != flags.end()) std::snprintf(most_flags, sizeof most_flags, ", %u for %s", most->second, most->first);
+    char buf[300];
+    std::snprintf(
+        buf, sizeof buf,
+        "disturbed by %s: %u of %u repetitions flagged%s%s (canaries up to %.2f/%.2f cycles, clean "
+        "%.2f/%.2f)",
+        most != flags.end() && most->first == kOverUnrollingRatio ? "its own runs or other load" : "other load",
+        m.disturbed, m.attempts, most_flags, confirmed() ? "" : ", no two runs agreeing", worst.zero_idioms,
+        worst.loads, canary_baseline_.zero_idioms, canary_baseline_.loads);
     m.reason = buf;
     trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), -1);
     return m;

@@ -85,10 +85,11 @@ Measurement result_of_passes(const std::vector<Measurement>& passes, uint32_t re
       if (!std::isnan(other)) out.other_mode = other;
     }
   }
-  out.attempts = out.disturbed = out.faulted_pages = 0;
+  out.attempts = out.disturbed = out.unrolling_flagged = out.faulted_pages = 0;
   for (const Measurement& p : passes) {
     out.attempts += p.attempts;
     out.disturbed += p.disturbed;
+    out.unrolling_flagged += p.unrolling_flagged;
     out.faulted_pages += p.faulted_pages;
   }
   return out;

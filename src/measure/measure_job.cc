@@ -176,8 +176,9 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
          "dependent add rax,rbx chain (register-register add: 1 cycle on AMD and Intel; Intel Golden "
          "Cove and later fold add reg,imm8 at rename), timed before and after the block in every repetition; "
          "a repetition whose two readings differ by more than 2%, during which the worker was context-switched, "
-         "or whose b run read shorter than its a run or longer than 1.1 x b/a times it (the two in random order; "
-         "both pay the same loop cost per iteration) is disturbed"},
+         "or whose b run read shorter than its a run or longer than " +
+             std::to_string(1 + options.unrolling_excess).substr(0, 4) +
+             " x b/a times it (the two in random order; both pay the same loop cost per iteration) is disturbed"},
         {"reference_self_check",
          {{"rule",
            "at every worker start a dependent imul r64 chain must read 3 reference cycles per instruction "
@@ -252,7 +253,8 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.run_lengths()
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
-    << " tol=" << o.canary_tolerance << " memory=" << o.memory_layout_name() << "\n";
+    << " tol=" << o.canary_tolerance << " excess=" << o.unrolling_excess << " memory=" << o.memory_layout_name()
+    << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
   return util::fingerprint_of(s.str());
 }
@@ -363,7 +365,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
             if (is_disturbed(e)) {
               disturbed.push_back(todo[k]);
               given_up_repetitions += m.attempts;
-              flagged_repetitions += m.disturbed;
+              flagged_repetitions += m.disturbed - m.unrolling_flagged;
             }
           }
           journal.record(todo[k], e);

@@ -117,6 +117,29 @@ TEST_F(MeasureJobTest, ARoundWaitsWhenAProbeBlockSeesOtherLoad) {
       << log_.str();
 }
 
+// A block given up with every repetition's b run over the unrolling ratio
+// (here forced: a bound no b run can meet) is named after that check, and
+// its retry round starts at once: such flags are as often the block's own
+// (copies that walk memory go twice as far at b) and say nothing of the
+// host's load. Retried on noise: other load flags repetitions first.
+TEST_F(MeasureJobTest, ARoundDoesNotWaitForBlocksFlaggedByTheUnrollingRatio) {
+  std::vector<JobBlock> blocks = {{"in:1", {0x48, 0x01, 0xCB}, "", false, "", ""}};
+  options_.unrolling_excess = -0.9;  // L_b <= 0.1 x b/a x L_a
+  job_.disturbed_retry_seconds = 1;
+  with_retries([&] {
+    fs::remove(out_);
+    log_.str("");
+    run_measure_job(blocks, options_, job_, log_);
+    EXPECT_NE(log_.str().find("in:1: unmeasurable 4801cb: disturbed by its own runs or other load: "),
+              std::string::npos)
+        << log_.str();
+    EXPECT_NE(log_.str().find(" for b run over b/a x a run"), std::string::npos) << log_.str();
+    EXPECT_NE(log_.str().find("1 blocks disturbed by other load; measuring them again now ("), std::string::npos)
+        << log_.str();
+    EXPECT_NE(log_.str().find("their own runs disagree)\n"), std::string::npos) << log_.str();
+  });
+}
+
 // A journal left by a killed run is reused: its finished block is not
 // measured again (the marker value survives), a torn last line is ignored.
 TEST_F(MeasureJobTest, ResumesFromTheJournal) {

@@ -124,6 +124,10 @@ struct Options {
   // A repetition is disturbed when the canary measures more than
   // canary_tolerance x the lowest worker start-up median of the canary.
   double canary_tolerance = 1.1;
+  // A repetition is disturbed when its b run reads over (1 +
+  // unrolling_excess) x b/a times its a run (BlockTimer: both loops pay the
+  // same cost per iteration around the block).
+  double unrolling_excess = 0.10;
   // What this host's canaries read when it was quiet, from earlier runs
   // (quiet_canary_record.h; zeros: nothing remembered). Repetitions are
   // judged against the lower of it and this run's own start-up baseline: a
@@ -207,8 +211,13 @@ struct Measurement {
   // Unroll factors used (smaller than Options' for long blocks) and loop count M.
   uint32_t unroll_a = 0, unroll_b = 0;
   uint64_t iterations = 0;
-  // Repetitions tried and how many of them the canary flagged as disturbed.
+  // Repetitions tried and how many of them the checks flagged as disturbed.
   uint32_t attempts = 0, disturbed = 0;
+  // Of the flagged, those whose b run read over 1.1 x b/a times the a run
+  // (BlockTimer): other load slows b runs so, but so do the block's own
+  // copies where they walk memory and go twice as far at b, so these say
+  // nothing of the host's load (MeasureJob's retry rounds).
+  uint32_t unrolling_flagged = 0;
   // Pages mapped on demand for the block, over its passes; a page still
   // mapped from an earlier block of the same worker (BlockMemory::begin_block)
   // is not counted.

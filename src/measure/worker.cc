@@ -59,7 +59,7 @@ struct ResultMessage {
   double tsc_per_cycle = 0;
   uint32_t unroll_a = 0, unroll_b = 0;
   uint64_t iterations = 0;
-  uint32_t attempts = 0, disturbed = 0, faulted_pages = 0;
+  uint32_t attempts = 0, disturbed = 0, unrolling_flagged = 0, faulted_pages = 0;
   char reason[240] = {};
 };
 
@@ -206,6 +206,7 @@ void close_other_fds(int keep) {
         out.iterations = m.iterations;
         out.attempts = m.attempts;
         out.disturbed = m.disturbed;
+        out.unrolling_flagged = m.unrolling_flagged;
         out.faulted_pages = m.faulted_pages;
         copy_text(out.reason, sizeof out.reason, m.reason);
       }
@@ -381,6 +382,7 @@ Measurement WorkerProcess::receive(double timeout_seconds) {
   m.iterations = out.iterations;
   m.attempts = out.attempts;
   m.disturbed = out.disturbed;
+  m.unrolling_flagged = out.unrolling_flagged;
   m.faulted_pages = out.faulted_pages;
   return m;
 }
