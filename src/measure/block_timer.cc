@@ -77,15 +77,15 @@ constexpr double kClockBand = 0.25;
 // within 0.5%.
 constexpr double kRunAgreement = 0.02;
 // Nor can it take more than b / a times as long, within
-// Options::unrolling_excess (within_unrolling_ratio). On a Zen 5 guest in a busy hour, 4.7% of
-// the clean repetitions of 9,900 real blocks read over it (measure v16's
-// trace), and 14 blocks in most of theirs: loops whose copies walk memory
-// (pops advancing rsp, strided vector loops) and go twice as far at b.
-// Those are now given up as disturbed; what the bound catches is a b run
-// slowed by an event the a run missed: in 8 runs of those blocks v16 wrote
-// 208 blocks at 1.5-15x their quiet figures, every b run of both passes
-// slowed alike (195 with every clean repetition over the bound; measure
-// v17, BENCHMARKS.md section 41).
+// Options::unrolling_excess (within_unrolling_ratio). On a Zen 5 guest in a
+// busy hour, 4.7% of the clean repetitions of 9,900 real blocks read over
+// it (measure v16's trace), and 14 blocks in most of theirs: loops whose
+// copies walk memory (pops advancing rsp, strided vector loops) and go
+// twice as far at b. Those are now given up as disturbed; what the bound
+// catches is a b run slowed by an event the a run missed: in 8 runs of
+// 10,001 real blocks v16 wrote 208 at 1.5-16x their quiet figures, every
+// b run of both passes slowed alike (195 with every clean repetition over
+// the bound; measure v17, BENCHMARKS.md section 41).
 constexpr const char* kOverUnrollingRatio = "b run over b/a x a run";  // its verdict
 // The estimate from the two series' confirmed minima must agree within
 // kRunAgreement with the confirmed minimum of the repetitions' own
