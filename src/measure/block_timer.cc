@@ -533,7 +533,13 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
                                 .cycles_a = blk.ticks_a / tsc_per_cycle,
                                 .cycles_b = blk.ticks_b / tsc_per_cycle,
                                 .difference = blk.ticks_per_iteration / tsc_per_cycle,
-                                .verdict = verdict ? verdict : "clean"});
+                                .verdict = verdict ? verdict : "clean",
+                                .zero_idioms_loop = unrolled_intercept(zero.ticks_a, zero.ticks_b, can_a_, can_b_,
+                                                                       static_cast<double>(canary_iterations_)) /
+                                                    tsc_per_cycle,
+                                .loads_loop = unrolled_intercept(load.ticks_a, load.ticks_b, load_a_, load_b_,
+                                                                 static_cast<double>(load_iterations_)) /
+                                              tsc_per_cycle});
     if (verdict) {
       ++m.disturbed;
       if (verdict == kOverUnrollingRatio) ++m.unrolling_flagged;

@@ -191,4 +191,12 @@ inline double unrolled_difference(double ticks_a, double ticks_b, double unroll_
   return (ticks_b - ticks_a) / ((unroll_b - unroll_a) * iterations);
 }
 
+// The loop's own cost per iteration outside the unrolled copies (the
+// intercept of L over the unroll factor): (b L_a - a L_b) / ((b - a) * M),
+// in the unit of L. For the timed loops it is the lfence, register resets
+// and counter (about 31 cycles on a Zen 5 guest).
+inline double unrolled_intercept(double ticks_a, double ticks_b, double unroll_a, double unroll_b, double iterations) {
+  return (unroll_b * ticks_a - unroll_a * ticks_b) / ((unroll_b - unroll_a) * iterations);
+}
+
 }  // namespace surrogate::measure

@@ -6,15 +6,16 @@
 // socket), each line in one write(2) so that workers' lines do not interleave:
 //
 //   repetition,PID,HEX,ATTEMPT,UA,UB,ITERATIONS,CAL_BEFORE,CAL_AFTER,IMUL,
-//     ZERO_IDIOMS,LOADS,L_A,L_B,DIFFERENCE,VERDICT
+//     ZERO_IDIOMS,LOADS,L_A,L_B,DIFFERENCE,VERDICT,ZERO_IDIOMS_LOOP,LOADS_LOOP
 //   block,PID,HEX,ATTEMPTS,CLEAN,THROUGHPUT_OR_EMPTY
 //
 // CAL_* in TSC ticks per reference cycle; IMUL, the canaries and DIFFERENCE
 // ((L_b - L_a) / ((b - a) ITERATIONS)) in core cycles per iteration, L_A and
 // L_B in core cycles per run (ITERATIONS loops of UA or UB copies), all by
 // the repetition's own calibration (the mean of the two); VERDICT is `clean`
-// or the first check that flagged the repetition. THROUGHPUT in cycles per
-// 100 iterations.
+// or the first check that flagged the repetition; *_LOOP each canary's loop
+// cost per iteration outside its copies (estimate.h, unrolled_intercept), in
+// core cycles. THROUGHPUT in cycles per 100 iterations.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,7 @@ struct RepetitionRecord {
   double cycles_a = 0, cycles_b = 0;                     // cycles per run
   double difference = 0;                                 // cycles per iteration
   const char* verdict = "clean";
+  double zero_idioms_loop = 0, loads_loop = 0;  // cycles per iteration
 };
 
 class RepetitionTrace {

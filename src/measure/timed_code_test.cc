@@ -185,6 +185,9 @@ TEST(Estimate, MedianAndDifference) {
   // L_a = M (a T + c), L_b = M (b T + c): the overhead c cancels.
   double T = 3.5, c = 40, M = 10;
   EXPECT_DOUBLE_EQ(unrolled_difference(M * (50 * T + c), M * (100 * T + c), 50, 100, M), T);
+  // and the intercept is that overhead (a Zen 5 canary-like loop: 31 cycles, 0.256 per copy).
+  EXPECT_NEAR(unrolled_intercept(178 * (410 * 0.256 + 31), 178 * (820 * 0.256 + 31), 410, 820, 178), 31, 1e-9);
+  EXPECT_DOUBLE_EQ(unrolled_intercept(M * (50 * T + c), M * (100 * T + c), 50, 100, M), c);
 }
 
 // A lone fast reading (the core clock changed during one run) is not the
