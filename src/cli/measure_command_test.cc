@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -94,8 +95,10 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
       std::istringstream fields(line);
       for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
       if (f[0] == "repetition") {
-        ASSERT_EQ(f.size(), 16u) << line;
+        ASSERT_EQ(f.size(), 18u) << line;
         EXPECT_EQ(f[2], "4801cb4801cb4801cb4801cb");
+        EXPECT_TRUE(std::isfinite(std::stod(f[16])) && std::isfinite(std::stod(f[17])))
+            << line;  // canaries' loop costs
         if (f[15] != "clean") continue;
         ++clean;
         fastest = std::min(fastest, std::stod(f[14]));  // cycles per iteration

@@ -179,8 +179,10 @@ inline bool estimates_agree(double by_minima, double by_repetition, double toler
 // L_b <= (b / a) L_a; `excess` is the tolerance above that. A b run beyond it
 // carried a cost the a run did not: on a Zen 5 guest known chains read
 // L_b / L_a at 0.98-0.99 x b / a clean and at 1.25-1.30 x when an
-// ~11,700-tick event hit the b run, and a run under deliberate other load
-// wrote 134 blocks at 2-15x their quiet figures, both passes agreeing.
+// ~11,700-tick event hit the b run; and in an event of a second or two the
+// b loops of real blocks ran 3-7x their quiet time per iteration while the
+// a loops read as quiet, both passes agreeing: v16 wrote 208 blocks at
+// 1.5-16x their quiet figures in 8 runs of 10,001 (BENCHMARKS.md 41).
 inline bool within_unrolling_ratio(double ticks_a, double ticks_b, double unroll_a, double unroll_b, double excess) {
   return ticks_b <= (1 + excess) * (unroll_b / unroll_a) * ticks_a;
 }
