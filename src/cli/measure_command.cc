@@ -90,9 +90,10 @@ int run(Options o) {
   }
   std::fprintf(stderr,
                "surrogate measure: measured %zu of %zu distinct blocks (%.2f%%; %zu resumed, %zu measured again after "
-               "other load; %zu in two modes, the faster written) in %.1f s; TSC %.4f ticks/cycle\n",
+               "other load; %zu in two modes, the faster written; %zu over the unrolling ratio by their own copies) in "
+               "%.1f s; TSC %.4f ticks/cycle\n",
                s.measured, s.distinct, s.distinct ? 100.0 * s.measured / s.distinct : 0.0, s.resumed, s.retried,
-               s.two_modes, s.seconds, s.tsc_per_cycle);
+               s.two_modes, s.over_unrolling_ratio, s.seconds, s.tsc_per_cycle);
   return block::report_bad_rows(blocks, "measure", std::cerr) ? 1 : 0;
 }
 

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -71,7 +73,10 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v17: v16 with
+// The method's name and version, in the journal fingerprint. v18: v17 with
+// a block given up over the unrolling ratio in two rounds at least
+// JobOptions::unrolling_recheck_seconds apart measured without that check;
+// every other block as v17. v17: v16 with
 // a repetition whose b run reads over 1.1 x b / a times its a run flagged
 // (estimate.h, within_unrolling_ratio). v16: v15 with
 // a block's figure from its series' confirmed floors (estimate.h,
@@ -93,9 +98,9 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v17";
+constexpr const char* kMethod = "measure v18";
 // The canaries and their runs are v9's: the quiet canary record is kept
-// under that name, so v17 starts from the record v9 to v16 left.
+// under that name, so v18 starts from the record v9 to v17 left.
 constexpr const char* kCanaryMethod = "measure v9";
 
 // What the quiet canary record is kept per: the method and the length of the
@@ -110,9 +115,11 @@ std::string canary_record_method(const Options& o) { return std::string(kCanaryM
 const std::vector<uint8_t> kLoadProbe = {0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8};
 
 // Journal notes: "tsc=<ratio>" for a measured block, followed by
+// " over_unrolling_ratio" when measured without that check and by
 // " other_mode=<throughput>" when its passes read two modes; else the reason.
 constexpr const char* kRatioNote = "tsc=";
 constexpr const char* kOtherModeNote = " other_mode=";
+constexpr const char* kOwnRatioNote = " over_unrolling_ratio";
 
 // The slower mode in a measured block's journal note, or empty.
 std::string other_mode_of(const util::JournalEntry& e) {
@@ -125,7 +132,8 @@ bool is_disturbed(const util::JournalEntry& e) { return e.value.empty() && e.not
 
 nlohmann::json metadata(const Options& options, const Harness& harness, const JobOptions& job,
                         const JobSummary& summary, const std::vector<double>& ratios, const CanaryCycles& run_canary,
-                        const CanaryCycles& quiet, size_t quiet_runs, const nlohmann::json& two_modes) {
+                        const CanaryCycles& quiet, size_t quiet_runs, const nlohmann::json& two_modes,
+                        const nlohmann::json& own_ratio_blocks) {
   const HostInfo& h = harness.host();
   char two_modes_rule[400];
   std::snprintf(two_modes_rule, sizeof two_modes_rule,
@@ -179,7 +187,8 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
          "a repetition whose two readings differ by more than 2%, during which the worker was context-switched, "
          "or whose b run read shorter than its a run or longer than " +
              std::to_string(1 + options.unrolling_excess).substr(0, 4) +
-             " x b/a times it (the two in random order; both pay the same loop cost per iteration) is disturbed"},
+             " x b/a times it (the two in random order; both pay the same loop cost per iteration) is disturbed "
+             "(but see over_unrolling_ratio)"},
         {"reference_self_check",
          {{"rule",
            "at every worker start a dependent imul r64 chain must read 3 reference cycles per instruction "
@@ -243,6 +252,14 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"measured_again_after_other_load", summary.retried},
         {"coverage", summary.distinct ? static_cast<double>(summary.measured) / summary.distinct : 0.0}}},
       {"two_modes", {{"rule", two_modes_rule}, {"count", summary.two_modes}, {"blocks", two_modes}}},
+      {"over_unrolling_ratio",
+       {{"rule", "a block given up with its b runs over " + std::to_string(1 + options.unrolling_excess).substr(0, 4) +
+                     " x b/a times its a runs in two rounds at least " +
+                     std::to_string(job.unrolling_recheck_seconds).substr(0, 4) +
+                     " s apart reads so by its own copies (they walk memory and go further at b), not by an event "
+                     "of the host (those seen last 1-2 s): measured once more without that check"},
+        {"count", summary.over_unrolling_ratio},
+        {"blocks", own_ratio_blocks}}},
   };
 }
 
@@ -320,77 +337,124 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   // slowed canaries; their runs waited 63 s for nothing).
   double waited = 0, wait = 1;
   std::unordered_set<size_t> misread;  // blocks that read faster than any core runs them, once
-  for (int round = 0; !todo.empty(); ++round) {
-    std::vector<std::vector<uint8_t>> todo_bytes;
-    std::vector<std::vector<RipDisplacement>> todo_rip;
-    todo_bytes.reserve(todo.size());
-    todo_rip.reserve(todo.size());
-    for (size_t i : todo) {
-      todo_bytes.push_back(blocks[i].bytes);
-      todo_rip.push_back(blocks[i].rip_displacements);
-    }
-    std::vector<size_t> disturbed;
+  // Blocks given up over the unrolling ratio, and when each first was; those
+  // given up so again JobOptions::unrolling_recheck_seconds later read so by
+  // their own copies (`own_ratio`): the next round measures them with
+  // `unbounded`, a harness without that check.
+  using Clock = std::chrono::steady_clock;
+  std::unordered_map<size_t, Clock::time_point> over_ratio_since;
+  std::vector<size_t> own_ratio;
+  std::optional<Harness> unbounded;
+  for (int round = 0; !todo.empty() || !own_ratio.empty(); ++round) {
+    std::vector<size_t> disturbed, own_ratio_next;
     // The given-up blocks' repetitions and those the checks flagged; a
     // misread counts as all flagged (a clock reference misread under load).
     uint64_t given_up_repetitions = 0, flagged_repetitions = 0;
-    harness.measure(
-        todo_bytes,
-        [&](size_t k, const Measurement& m) {
-          util::JournalEntry e;
-          const uint32_t n = blocks[todo[k]].instructions;
-          if (m.throughput && n > 0 && *m.throughput < 0.97 * 100 * n / kMaxInstructionsPerCycle) {
-            // The first time like a disturbed block (measured again, also on
-            // resume); the second time final.
-            const bool first = misread.insert(todo[k]).second;
-            char reason[200];
-            std::snprintf(reason, sizeof reason,
-                          "%s: %.2f cycles per 100 iterations is faster than %g instructions per cycle (%u "
-                          "instructions)",
-                          first ? "disturbed or misread" : "misread twice", *m.throughput, kMaxInstructionsPerCycle, n);
-            e = {"", reason};
-            if (first) {
-              disturbed.push_back(todo[k]);
-              given_up_repetitions += std::max<uint32_t>(m.attempts, 1);
-              flagged_repetitions += std::max<uint32_t>(m.attempts, 1);
-            }
-          } else if (m.throughput) {
-            char note[32];
-            std::snprintf(note, sizeof note, "%s%.5f", kRatioNote, m.tsc_per_cycle);
-            e = {format_throughput(*m.throughput), note};
-            if (m.other_mode) e.note += kOtherModeNote + format_throughput(*m.other_mode);
-            if (round > 0) ++summary.retried;
+    auto record = [&](size_t i, const Measurement& m, bool without_ratio) {
+      util::JournalEntry e;
+      const uint32_t n = blocks[i].instructions;
+      if (m.throughput && n > 0 && *m.throughput < 0.97 * 100 * n / kMaxInstructionsPerCycle) {
+        // The first time like a disturbed block (measured again, also on
+        // resume); the second time final.
+        const bool first = misread.insert(i).second;
+        char reason[200];
+        std::snprintf(reason, sizeof reason,
+                      "%s: %.2f cycles per 100 iterations is faster than %g instructions per cycle (%u "
+                      "instructions)",
+                      first ? "disturbed or misread" : "misread twice", *m.throughput, kMaxInstructionsPerCycle, n);
+        e = {"", reason};
+        if (first) {
+          disturbed.push_back(i);
+          given_up_repetitions += std::max<uint32_t>(m.attempts, 1);
+          flagged_repetitions += std::max<uint32_t>(m.attempts, 1);
+        }
+      } else if (m.throughput) {
+        char note[32];
+        std::snprintf(note, sizeof note, "%s%.5f", kRatioNote, m.tsc_per_cycle);
+        e = {format_throughput(*m.throughput), note};
+        if (without_ratio) e.note += kOwnRatioNote;
+        if (m.other_mode) e.note += kOtherModeNote + format_throughput(*m.other_mode);
+        if (round > 0) ++summary.retried;
+      } else {
+        e = {"", m.reason};
+        const std::string& hint = blocks[i].illegal_instruction_hint;
+        if (!hint.empty() && m.reason.rfind("SIGILL", 0) == 0) e.note += " (" + hint + ")";
+        if (is_disturbed(e)) {
+          const Clock::time_point now = Clock::now();
+          auto [since, first] = over_ratio_since.try_emplace(i, now);
+          if (!without_ratio && m.over_unrolling_ratio() && !first &&
+              std::chrono::duration<double>(now - since->second).count() >= job.unrolling_recheck_seconds) {
+            own_ratio_next.push_back(i);
           } else {
-            e = {"", m.reason};
-            const std::string& hint = blocks[todo[k]].illegal_instruction_hint;
-            if (!hint.empty() && m.reason.rfind("SIGILL", 0) == 0) e.note += " (" + hint + ")";
-            if (is_disturbed(e)) {
-              disturbed.push_back(todo[k]);
-              given_up_repetitions += m.attempts;
-              flagged_repetitions += m.disturbed - m.unrolling_flagged;
-            }
+            if (first && !m.over_unrolling_ratio()) over_ratio_since.erase(since);
+            disturbed.push_back(i);
+            given_up_repetitions += m.attempts;
+            flagged_repetitions += m.disturbed - m.unrolling_flagged;
           }
-          journal.record(todo[k], e);
-          done[todo[k]] = e;
-          if (round == 0) progress.advance();
-        },
-        job.cancel, todo_rip);
+        }
+      }
+      journal.record(i, e);
+      done[i] = e;
+      if (round == 0) progress.advance();
+    };
+    auto measure_with = [&](Harness& h, const std::vector<size_t>& which, bool without_ratio) {
+      std::vector<std::vector<uint8_t>> bytes;
+      std::vector<std::vector<RipDisplacement>> rip;
+      bytes.reserve(which.size());
+      rip.reserve(which.size());
+      for (size_t i : which) {
+        bytes.push_back(blocks[i].bytes);
+        rip.push_back(blocks[i].rip_displacements);
+      }
+      h.measure(
+          bytes, [&](size_t k, const Measurement& m) { record(which[k], m, without_ratio); }, job.cancel, rip);
+    };
+    if (!todo.empty()) measure_with(harness, todo, false);
+    if (!own_ratio.empty() && !(job.cancel && job.cancel->load())) {
+      if (!unbounded) {
+        Options without_ratio = judged;
+        without_ratio.unrolling_excess = std::numeric_limits<double>::infinity();
+        unbounded.emplace(without_ratio);
+      }
+      measure_with(*unbounded, own_ratio, true);
+    }
     if (job.cancel && job.cancel->load()) break;
-    if (disturbed.empty() || waited + wait > job.disturbed_retry_seconds) break;
+    own_ratio = std::move(own_ratio_next);
+    todo.clear();
+    if (!own_ratio.empty()) {
+      progress.finish();
+      log << "surrogate measure: " << own_ratio.size() << " blocks over the unrolling ratio again at least "
+          << job.unrolling_recheck_seconds << " s later (their own copies, not an event); measuring them without it\n";
+    }
+    if (disturbed.empty() || waited + wait > job.disturbed_retry_seconds) continue;
     progress.finish();
     log << "surrogate measure: " << disturbed.size() << " blocks disturbed by other load; measuring them again ";
+    // Seconds before the blocks given up over the unrolling ratio (once) are
+    // that far from their first time: waited for when the schedule allows.
+    double recheck = 0;
+    for (size_t i : disturbed)
+      if (auto it = over_ratio_since.find(i); it != over_ratio_since.end())
+        recheck = std::max(
+            recheck, job.unrolling_recheck_seconds - std::chrono::duration<double>(Clock::now() - it->second).count());
+    if (waited + recheck > job.disturbed_retry_seconds) recheck = 0;
+    double pause = 0;
     if (!met_other_load(flagged_repetitions, given_up_repetitions)) {
-      log << "now (" << flagged_repetitions << " of " << given_up_repetitions
+      log << (recheck > 0 ? "in " + std::to_string(recheck).substr(0, 4) + " s" : std::string("now")) << " ("
+          << flagged_repetitions << " of " << given_up_repetitions
           << " of their repetitions flagged: their own runs disagree)\n";
     } else if (const Measurement probe = harness.measure({kLoadProbe}).front();
                probe.measured() && !met_other_load(probe.disturbed, probe.attempts)) {
-      log << "now (" << flagged_repetitions << " of " << given_up_repetitions << " of their repetitions flagged, "
+      log << (recheck > 0 ? "in " + std::to_string(recheck).substr(0, 4) + " s" : std::string("now")) << " ("
+          << flagged_repetitions << " of " << given_up_repetitions << " of their repetitions flagged, "
           << probe.disturbed << " of " << probe.attempts << " of a probe block's: no load now)\n";
     } else {
-      log << "in " << wait << " s\n";
-      for (double w = 0; w < wait && !(job.cancel && job.cancel->load()); w += 0.1)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      pause = wait;
+      log << "in " << std::max(wait, recheck) << " s\n";
     }
-    waited += wait;
+    pause = std::max(pause, recheck);
+    for (double w = 0; w < pause && !(job.cancel && job.cancel->load()); w += 0.1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    waited += std::max(wait, pause);
     wait *= 2;
     std::sort(disturbed.begin(), disturbed.end());
     todo = std::move(disturbed);
@@ -403,12 +467,15 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   }
 
   std::vector<double> ratios;
-  nlohmann::json two_modes = nlohmann::json::array();
+  nlohmann::json two_modes = nlohmann::json::array(), own_ratio_blocks = nlohmann::json::array();
   for (size_t i : distinct) {
     const util::JournalEntry& e = done.at(i);
     if (!e.value.empty()) {
       ++summary.measured;
       if (e.note.rfind(kRatioNote, 0) == 0) ratios.push_back(std::atof(e.note.c_str() + 4));
+      if (e.note.find(kOwnRatioNote) != std::string::npos)
+        own_ratio_blocks.push_back(
+            {{"block", blocks[i].name}, {"hex", util::to_hex(blocks[i].bytes)}, {"throughput", std::stod(e.value)}});
       if (const std::string other = other_mode_of(e); !other.empty())
         two_modes.push_back({{"block", blocks[i].name},
                              {"hex", util::to_hex(blocks[i].bytes)},
@@ -420,6 +487,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   }
   summary.tsc_per_cycle = ratios.empty() ? 0.0 : median(ratios);
   summary.two_modes = two_modes.size();
+  summary.over_unrolling_ratio = own_ratio_blocks.size();
   // This run's canaries against the host's record: a run whose baseline sat
   // well above the record shared its cores the whole time (its repetitions
   // were judged against the record, and fewer blocks passed).
@@ -448,9 +516,10 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   }
   out.commit();
   if (job.output != "-")
-    util::write_file_atomically(
-        job.output + ".meta.json",
-        metadata(options, harness, job, summary, ratios, run_canary, quiet, quiet_runs, two_modes).dump(2) + "\n");
+    util::write_file_atomically(job.output + ".meta.json", metadata(options, harness, job, summary, ratios, run_canary,
+                                                                    quiet, quiet_runs, two_modes, own_ratio_blocks)
+                                                                   .dump(2) +
+                                                               "\n");
   journal.remove();
   return summary;
 }

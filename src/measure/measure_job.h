@@ -85,6 +85,12 @@ struct JobOptions {
   // the round before had their repetitions mostly clean (met_other_load),
   // or a probe block measured then does.
   double disturbed_retry_seconds = 120;
+  // A block given up over the unrolling ratio (Measurement::
+  // over_unrolling_ratio) in two rounds at least this many seconds apart
+  // reads so by its own copies, not by an event (the events seen last 1-2 s):
+  // it is measured once more without that check. The wait for such a round
+  // counts against disturbed_retry_seconds.
+  double unrolling_recheck_seconds = 5;
 };
 
 struct JobSummary {
@@ -96,6 +102,7 @@ struct JobSummary {
   double seconds = 0;        // wall time of this run's measuring
   double tsc_per_cycle = 0;  // median over measured blocks
   size_t two_modes = 0;      // distinct blocks whose passes read two modes (Measurement::other_mode)
+  size_t over_unrolling_ratio = 0;  // distinct blocks measured without the unrolling ratio (JobOptions)
   bool interrupted = false;  // cancelled: no output written, journal kept
 };
 

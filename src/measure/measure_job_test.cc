@@ -140,6 +140,51 @@ TEST_F(MeasureJobTest, ARoundDoesNotWaitForBlocksFlaggedByTheUnrollingRatio) {
   });
 }
 
+// The same block with the bound forced, but a schedule with room for a
+// round JobOptions::unrolling_recheck_seconds later: over the ratio again
+// then, it is its own copies' doing and is measured without the check (a
+// dependent add chain: 100 cycles per 100 iterations), and listed.
+TEST_F(MeasureJobTest, ABlockOverTheUnrollingRatioInTwoRoundsApartIsMeasuredWithoutIt) {
+  std::vector<JobBlock> blocks = {{"in:1", {0x48, 0x01, 0xCB}, "", false, "", ""}};
+  options_.unrolling_excess = -0.9;
+  job_.disturbed_retry_seconds = 30;
+  job_.unrolling_recheck_seconds = 0.5;
+  with_retries([&] {
+    fs::remove(out_);
+    log_.str("");
+    JobSummary s = run_measure_job(blocks, options_, job_, log_);
+    EXPECT_EQ(s.measured, 1u) << log_.str();
+    EXPECT_EQ(s.over_unrolling_ratio, 1u);
+    EXPECT_NE(log_.str().find("1 blocks disturbed by other load; measuring them again in 0."), std::string::npos)
+        << log_.str();
+    EXPECT_NE(log_.str().find("1 blocks over the unrolling ratio again at least 0.5 s later"), std::string::npos)
+        << log_.str();
+    auto own = nlohmann::json::parse(slurp(out_ + ".meta.json"))["over_unrolling_ratio"];
+    EXPECT_EQ(own["count"], 1);
+    ASSERT_EQ(own["blocks"].size(), 1u);
+    EXPECT_EQ(own["blocks"][0]["hex"], "4801cb");
+    EXPECT_NEAR(own["blocks"][0]["throughput"].get<double>(), 100.0, 5.0);
+  });
+}
+
+// A block measured without the unrolling ratio stays listed on resume, its
+// other mode too (the journal note carries both).
+TEST_F(MeasureJobTest, ABlockMeasuredWithoutTheUnrollingRatioIsListedOnResume) {
+  {
+    util::ResultJournal journal(out_, job_fingerprint(blocks_, options_));
+    journal.record(0, {"123.45", "tsc=0.60000 over_unrolling_ratio other_mode=150.00"});
+    journal.record(1, {"", "SIGILL (illegal instruction) at offset 0"});
+  }
+  JobSummary s = run_measure_job(blocks_, options_, job_, log_);
+  EXPECT_EQ(s.over_unrolling_ratio, 1u);
+  EXPECT_EQ(s.two_modes, 1u);
+  auto meta = nlohmann::json::parse(slurp(out_ + ".meta.json"));
+  ASSERT_EQ(meta["over_unrolling_ratio"]["blocks"].size(), 1u);
+  EXPECT_DOUBLE_EQ(meta["over_unrolling_ratio"]["blocks"][0]["throughput"].get<double>(), 123.45);
+  EXPECT_DOUBLE_EQ(meta["two_modes"]["blocks"][0]["other_mode"].get<double>(), 150.0);
+  EXPECT_NEAR(meta["tsc_ticks_per_core_cycle"]["median"].get<double>(), 0.6, 1e-9);
+}
+
 // A journal left by a killed run is reused: its finished block is not
 // measured again (the marker value survives), a torn last line is ignored.
 TEST_F(MeasureJobTest, ResumesFromTheJournal) {

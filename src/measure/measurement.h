@@ -224,6 +224,12 @@ struct Measurement {
   uint32_t faulted_pages = 0;
 
   bool measured() const { return throughput.has_value(); }
+  // Given up with most of its flagged repetitions over the unrolling ratio:
+  // an event that slowed its b runs, or its own copies' (MeasureJob tells
+  // the two apart by measuring it again later).
+  bool over_unrolling_ratio() const {
+    return !measured() && unrolling_flagged > 0 && 2 * unrolling_flagged >= disturbed;
+  }
 };
 
 }  // namespace surrogate::measure
