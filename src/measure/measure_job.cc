@@ -429,29 +429,36 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     if (disturbed.empty() || waited + wait > job.disturbed_retry_seconds) continue;
     progress.finish();
     log << "surrogate measure: " << disturbed.size() << " blocks disturbed by other load; measuring them again ";
-    // Seconds before the blocks given up over the unrolling ratio (once) are
-    // that far from their first time: waited for when the schedule allows.
+    // When every block left was given up over the unrolling ratio, the round
+    // waits until each is JobOptions::unrolling_recheck_seconds past its
+    // first time (an event has passed by then), if the schedule allows.
     double recheck = 0;
-    for (size_t i : disturbed)
-      if (auto it = over_ratio_since.find(i); it != over_ratio_since.end())
-        recheck = std::max(
-            recheck, job.unrolling_recheck_seconds - std::chrono::duration<double>(Clock::now() - it->second).count());
+    for (size_t i : disturbed) {
+      auto it = over_ratio_since.find(i);
+      if (it == over_ratio_since.end()) {
+        recheck = 0;
+        break;
+      }
+      recheck = std::max(
+          recheck, job.unrolling_recheck_seconds - std::chrono::duration<double>(Clock::now() - it->second).count());
+    }
     if (waited + recheck > job.disturbed_retry_seconds) recheck = 0;
+    std::ostringstream why;
     double pause = 0;
     if (!met_other_load(flagged_repetitions, given_up_repetitions)) {
-      log << (recheck > 0 ? "in " + std::to_string(recheck).substr(0, 4) + " s" : std::string("now")) << " ("
-          << flagged_repetitions << " of " << given_up_repetitions
-          << " of their repetitions flagged: their own runs disagree)\n";
+      why << " (" << flagged_repetitions << " of " << given_up_repetitions
+          << " of their repetitions flagged: their own runs disagree)";
     } else if (const Measurement probe = harness.measure({kLoadProbe}).front();
                probe.measured() && !met_other_load(probe.disturbed, probe.attempts)) {
-      log << (recheck > 0 ? "in " + std::to_string(recheck).substr(0, 4) + " s" : std::string("now")) << " ("
-          << flagged_repetitions << " of " << given_up_repetitions << " of their repetitions flagged, "
-          << probe.disturbed << " of " << probe.attempts << " of a probe block's: no load now)\n";
+      why << " (" << flagged_repetitions << " of " << given_up_repetitions << " of their repetitions flagged, "
+          << probe.disturbed << " of " << probe.attempts << " of a probe block's: no load now)";
     } else {
       pause = wait;
-      log << "in " << std::max(wait, recheck) << " s\n";
     }
     pause = std::max(pause, recheck);
+    char when[32] = "now";
+    if (pause > 0) std::snprintf(when, sizeof when, "in %.3g s", pause);
+    log << when << why.str() << "\n";
     for (double w = 0; w < pause && !(job.cancel && job.cancel->load()); w += 0.1)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     waited += std::max(wait, pause);
