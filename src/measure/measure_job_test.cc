@@ -36,6 +36,16 @@ class MeasureJobTest : public ::testing::Test {
     job_.output = out_;
   }
   void TearDown() override { fs::remove_all(dir_); }
+  // Runs the job over a journal that already holds both distinct blocks of
+  // blocks_: the add measured at 123.45 with journal note `note`, ud2 SIGILL.
+  JobSummary run_over_journal(const std::string& note) {
+    {
+      util::ResultJournal journal(out_, job_fingerprint(blocks_, options_));
+      journal.record(0, {"123.45", note});
+      journal.record(1, {"", "SIGILL (illegal instruction) at offset 0"});
+    }
+    return run_measure_job(blocks_, options_, job_, log_);
+  }
 
   fs::path dir_;
   std::string out_;
@@ -170,12 +180,7 @@ TEST_F(MeasureJobTest, ABlockOverTheUnrollingRatioInTwoRoundsApartIsMeasuredWith
 // A block measured without the unrolling ratio stays listed on resume, its
 // other mode too (the journal note carries both).
 TEST_F(MeasureJobTest, ABlockMeasuredWithoutTheUnrollingRatioIsListedOnResume) {
-  {
-    util::ResultJournal journal(out_, job_fingerprint(blocks_, options_));
-    journal.record(0, {"123.45", "tsc=0.60000 over_unrolling_ratio other_mode=150.00"});
-    journal.record(1, {"", "SIGILL (illegal instruction) at offset 0"});
-  }
-  JobSummary s = run_measure_job(blocks_, options_, job_, log_);
+  JobSummary s = run_over_journal("tsc=0.60000 over_unrolling_ratio other_mode=150.00");
   EXPECT_EQ(s.over_unrolling_ratio, 1u);
   EXPECT_EQ(s.two_modes, 1u);
   auto meta = nlohmann::json::parse(slurp(out_ + ".meta.json"));
@@ -202,12 +207,7 @@ TEST_F(MeasureJobTest, ResumesFromTheJournal) {
 // journal note) has the faster in the CSV and both in the metadata, on
 // resume too.
 TEST_F(MeasureJobTest, ABlockReadInTwoModesIsListedWithBothFigures) {
-  {
-    util::ResultJournal journal(out_, job_fingerprint(blocks_, options_));
-    journal.record(0, {"123.45", "tsc=0.60000 other_mode=150.00"});
-    journal.record(1, {"", "SIGILL (illegal instruction) at offset 0"});
-  }
-  JobSummary s = run_measure_job(blocks_, options_, job_, log_);
+  JobSummary s = run_over_journal("tsc=0.60000 other_mode=150.00");
   EXPECT_EQ(s.resumed, 2u);
   EXPECT_EQ(s.two_modes, 1u);
   EXPECT_EQ(slurp(out_), "hex,throughput\n4801cb,123.45\n0f0b,\n4801cb,123.45\n");
