@@ -380,18 +380,18 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
         e = {"", m.reason};
         const std::string& hint = blocks[i].illegal_instruction_hint;
         if (!hint.empty() && m.reason.rfind("SIGILL", 0) == 0) e.note += " (" + hint + ")";
-        if (is_disturbed(e)) {
+        bool own = false;  // over the ratio again, late enough: its own copies
+        if (is_disturbed(e) && !without_ratio && m.over_unrolling_ratio()) {
           const Clock::time_point now = Clock::now();
           auto [since, first] = over_ratio_since.try_emplace(i, now);
-          if (!without_ratio && m.over_unrolling_ratio() && !first &&
-              std::chrono::duration<double>(now - since->second).count() >= job.unrolling_recheck_seconds) {
-            own_ratio_next.push_back(i);
-          } else {
-            if (first && !m.over_unrolling_ratio()) over_ratio_since.erase(since);
-            disturbed.push_back(i);
-            given_up_repetitions += m.attempts;
-            flagged_repetitions += m.disturbed - m.unrolling_flagged;
-          }
+          own = !first && std::chrono::duration<double>(now - since->second).count() >= job.unrolling_recheck_seconds;
+        }
+        if (own) {
+          own_ratio_next.push_back(i);
+        } else if (is_disturbed(e)) {
+          disturbed.push_back(i);
+          given_up_repetitions += m.attempts;
+          flagged_repetitions += m.disturbed - m.unrolling_flagged;
         }
       }
       journal.record(i, e);
