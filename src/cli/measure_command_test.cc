@@ -95,7 +95,7 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
       std::istringstream fields(line);
       for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
       if (f[0] == "repetition") {
-        ASSERT_EQ(f.size(), 18u) << line;
+        ASSERT_EQ(f.size(), 19u) << line;
         EXPECT_EQ(f[2], "4801cb4801cb4801cb4801cb");
         EXPECT_TRUE(std::isfinite(std::stod(f[16])) && std::isfinite(std::stod(f[17])))
             << line;  // canaries' loop costs
@@ -103,6 +103,9 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
         ++clean;
         fastest = std::min(fastest, std::stod(f[14]));  // cycles per iteration
         EXPECT_NEAR(std::stod(f[9]), 3, 0.15) << line;  // the imul check
+        // The ALU canary: twelve independent adds, 2 cycles on six ALUs, 3 on four.
+        EXPECT_GT(std::stod(f[18]), 1.4) << line;
+        EXPECT_LT(std::stod(f[18]), 4.5) << line;
       } else if (f[0] == "block") {
         ASSERT_EQ(f.size(), 6u) << line;
         passes.push_back("4801cb4801cb4801cb4801cb," + f[5] + ",");

@@ -126,6 +126,14 @@ constexpr uint8_t kCanary[] = {0x31, 0xC0, 0x31, 0xC9, 0x31, 0xD2, 0x31, 0xF6, 0
 // mov rax, [rsp]; mov rcx, [rsp+8]; mov rdx, [rsp+16]: independent L1 hits,
 // bound by the load ports.
 constexpr uint8_t kLoadCanary[] = {0x48, 0x8B, 0x04, 0x24, 0x48, 0x8B, 0x4C, 0x24, 0x08, 0x48, 0x8B, 0x54, 0x24, 0x10};
+// add r13 to each of twelve other GPRs: twelve independent ALU operations, no
+// memory, bound by the ALUs (about 2 cycles an iteration on six). Timed only
+// when the trace is on (ALU in its rows): fast blocks read 5-60% slow through
+// a busy run on a Zen 5 guest while the two canaries above stayed within 4%
+// (BENCHMARKS.md sections 41-42); whether an ALU-bound canary sees it is open.
+constexpr uint8_t kAluCanary[] = {0x4C, 0x01, 0xE8, 0x4C, 0x01, 0xE9, 0x4C, 0x01, 0xEA, 0x4C, 0x01, 0xEB,
+                                  0x4C, 0x01, 0xEE, 0x4C, 0x01, 0xEF, 0x4C, 0x01, 0xED, 0x4D, 0x01, 0xE8,
+                                  0x4D, 0x01, 0xE9, 0x4D, 0x01, 0xEA, 0x4D, 0x01, 0xEB, 0x4D, 0x01, 0xEC};
 // Repetitions used to find the canary's undisturbed value at start-up.
 constexpr int kBaselineRepetitions = 15;
 constexpr uint64_t kMaxIterations = uint64_t{1} << 20;
@@ -191,6 +199,9 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   emit(kCanB, kCanary, can_b_);
   emit(kLoadA, kLoadCanary, load_a_);
   emit(kLoadB, kLoadCanary, load_b_);
+  std::tie(alu_a_, alu_b_) = unroll_factors(sizeof kAluCanary);
+  emit(kAluA, kAluCanary, alu_a_);
+  emit(kAluB, kAluCanary, alu_b_);
   std::string reason;
   const uint64_t ticks = options_.target_ticks;
   cal_iterations_ = choose_iterations(kCalB, ticks / Options::kCalibrationTicksDivisor, &reason);
@@ -202,6 +213,10 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   imul_iterations_ = choose_iterations(kImulB, ticks, &reason);
   if (imul_iterations_ == 0) throw std::runtime_error("imul check code failed: " + reason);
   imul_check_iterations_ = std::max<uint64_t>(1, imul_iterations_ / Options::kCanaryTicksDivisor);
+  if (trace_.on()) {
+    alu_iterations_ = choose_iterations(kAluB, ticks / Options::kCanaryTicksDivisor, &reason);
+    if (alu_iterations_ == 0) throw std::runtime_error("ALU canary code failed: " + reason);
+  }
 
   // Start-up repetitions: the reference, the imul chain and both canaries.
   struct Repetition {
@@ -491,6 +506,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
       m.reason = blk.reason;
       return m;
     }
+    Pair alu;  // the trace's ALU canary, beside the block
+    if (trace_.on()) alu = time_pair(kAluA, kAluB, alu_a_, alu_b_, alu_iterations_);
     Pair load = time_pair(kLoadA, kLoadB, load_a_, load_b_, load_iterations_);
     Pair imul = time_pair(kImulA, kImulB, imul_a_, imul_b_, imul_check_iterations_);
     const uint64_t switches_before_close = context_switches();
@@ -539,7 +556,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
                                                     tsc_per_cycle,
                                 .loads_loop = unrolled_intercept(load.ticks_a, load.ticks_b, load_a_, load_b_,
                                                                  static_cast<double>(load_iterations_)) /
-                                              tsc_per_cycle});
+                                              tsc_per_cycle,
+                                .alu = alu.ok ? alu.ticks_per_iteration / tsc_per_cycle : 0});
     if (verdict) {
       ++m.disturbed;
       if (verdict == kOverUnrollingRatio) ++m.unrolling_flagged;

@@ -87,7 +87,7 @@ class BlockTimer {
     double ticks_a = 0, ticks_b = 0;  // L_a, L_b
     std::string reason;
   };
-  enum Slot { kCalA, kCalB, kImulA, kImulB, kCanA, kCanB, kLoadA, kLoadB, kBlockA, kBlockB, kSlots };
+  enum Slot { kCalA, kCalB, kImulA, kImulB, kCanA, kCanB, kLoadA, kLoadB, kAluA, kAluB, kBlockA, kBlockB, kSlots };
   struct Canaries {  // one repetition of both canaries
     bool ok = false;
     CanaryCycles cycles;
@@ -115,7 +115,7 @@ class BlockTimer {
   bool has_avx_;
   bool has_avx512_;  // zero zmm16-31 and k0-k7 at each iteration
   std::unique_ptr<BlockMemory> memory_;
-  // The harness's own code (slots kCalA..kLoadB; returns with `ret`) and the
+  // The harness's own code (slots kCalA..kAluB; returns with `ret`) and the
   // code that runs blocks (kBlockA, kBlockB; traps), in two buffers at
   // unrelated random addresses: a block can find only its own (timed_code.h).
   std::unique_ptr<CodeBuffer> harness_code_, block_code_;
@@ -131,9 +131,10 @@ class BlockTimer {
   bool keeps_segment_bases(Slot slot) const { return slot >= kBlockA && block_keeps_segment_bases_; }
   RunContext run_inputs_;  // the harness's values for every run (block_rsp, MXCSRs, vector init)
   std::unique_ptr<FaultGuard> guard_;
-  uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0,
-           load_b_ = 0;  // unroll factors
+  uint32_t cal_a_ = 0, cal_b_ = 0, imul_a_ = 0, imul_b_ = 0, can_a_ = 0, can_b_ = 0, load_a_ = 0, load_b_ = 0,
+           alu_a_ = 0, alu_b_ = 0;  // unroll factors
   uint64_t cal_iterations_ = 1, imul_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
+  uint64_t alu_iterations_ = 0;         // the ALU canary's (timed only when the trace is on)
   uint64_t imul_check_iterations_ = 1;  // the per-repetition imul check (a canary's length)
   CanaryCycles canary_baseline_;
   ReferenceCheck reference_check_;

@@ -35,10 +35,10 @@ RepetitionTrace::RepetitionTrace() {
 void RepetitionTrace::repetition(std::span<const uint8_t> block, const RepetitionRecord& r) const {
   if (!on_) return;
   char buf[400];
-  std::snprintf(buf, sizeof buf, ",%u,%u,%u,%llu,%.5f,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%.3f,%.3f\n", r.attempt,
-                r.unroll_a, r.unroll_b, static_cast<unsigned long long>(r.iterations), r.calibration_before,
+  std::snprintf(buf, sizeof buf, ",%u,%u,%u,%llu,%.5f,%.5f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%.3f,%.3f,%.4f\n",
+                r.attempt, r.unroll_a, r.unroll_b, static_cast<unsigned long long>(r.iterations), r.calibration_before,
                 r.calibration_after, r.imul, r.zero_idioms, r.loads, r.cycles_a, r.cycles_b, r.difference, r.verdict,
-                r.zero_idioms_loop, r.loads_loop);
+                r.zero_idioms_loop, r.loads_loop, r.alu);
   line("repetition", block, buf);
 }
 

@@ -6,7 +6,8 @@
 // socket), each line in one write(2) so that workers' lines do not interleave:
 //
 //   repetition,PID,HEX,ATTEMPT,UA,UB,ITERATIONS,CAL_BEFORE,CAL_AFTER,IMUL,
-//     ZERO_IDIOMS,LOADS,L_A,L_B,DIFFERENCE,VERDICT,ZERO_IDIOMS_LOOP,LOADS_LOOP
+//     ZERO_IDIOMS,LOADS,L_A,L_B,DIFFERENCE,VERDICT,ZERO_IDIOMS_LOOP,LOADS_LOOP,
+//     ALU
 //   block,PID,HEX,ATTEMPTS,CLEAN,THROUGHPUT_OR_EMPTY
 //
 // CAL_* in TSC ticks per reference cycle; IMUL, the canaries and DIFFERENCE
@@ -15,7 +16,9 @@
 // the repetition's own calibration (the mean of the two); VERDICT is `clean`
 // or the first check that flagged the repetition; *_LOOP each canary's loop
 // cost per iteration outside its copies (estimate.h, unrolled_intercept), in
-// core cycles. THROUGHPUT in cycles per 100 iterations.
+// core cycles; ALU a third canary timed only for the trace (twelve
+// independent adds, cycles per iteration; BlockTimer). THROUGHPUT in cycles
+// per 100 iterations.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +36,7 @@ struct RepetitionRecord {
   double difference = 0;                                 // cycles per iteration
   const char* verdict = "clean";
   double zero_idioms_loop = 0, loads_loop = 0;  // cycles per iteration
+  double alu = 0;                               // cycles per iteration
 };
 
 class RepetitionTrace {
