@@ -89,6 +89,7 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
     std::istringstream err(r.err);
     int clean = 0;
     double fastest = 1e300;
+    std::vector<double> alu;  // the ALU canary of the clean repetitions, cycles per iteration
     std::vector<std::string> passes;
     for (std::string line; std::getline(err, line);) {
       std::vector<std::string> f;
@@ -103,9 +104,7 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
         ++clean;
         fastest = std::min(fastest, std::stod(f[14]));  // cycles per iteration
         EXPECT_NEAR(std::stod(f[9]), 3, 0.15) << line;  // the imul check
-        // The ALU canary: twelve independent adds, 2 cycles on six ALUs, 3 on four.
-        EXPECT_GT(std::stod(f[18]), 1.4) << line;
-        EXPECT_LT(std::stod(f[18]), 4.5) << line;
+        alu.push_back(std::stod(f[18]));
       } else if (f[0] == "block") {
         ASSERT_EQ(f.size(), 6u) << line;
         passes.push_back("4801cb4801cb4801cb4801cb," + f[5] + ",");
@@ -113,6 +112,12 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
     }
     EXPECT_GE(clean, 3);
     EXPECT_NEAR(fastest, 4, 0.2);
+    // The ALU canary (twelve independent adds): 2 cycles on six ALUs, 3 on
+    // four; its median, since no check holds it in a clean repetition.
+    ASSERT_FALSE(alu.empty());
+    std::nth_element(alu.begin(), alu.begin() + alu.size() / 2, alu.end());
+    EXPECT_GT(alu[alu.size() / 2], 1.4);
+    EXPECT_LT(alu[alu.size() / 2], 4.5);
     ASSERT_GE(passes.size(), 1u);  // a block line per pass
     EXPECT_TRUE(std::any_of(passes.begin(), passes.end(),
                             [&](const std::string& p) { return rows[1].rfind(p, 0) == 0; }))
