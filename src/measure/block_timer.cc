@@ -199,9 +199,6 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   emit(kCanB, kCanary, can_b_);
   emit(kLoadA, kLoadCanary, load_a_);
   emit(kLoadB, kLoadCanary, load_b_);
-  std::tie(alu_a_, alu_b_) = unroll_factors(sizeof kAluCanary);
-  emit(kAluA, kAluCanary, alu_a_);
-  emit(kAluB, kAluCanary, alu_b_);
   std::string reason;
   const uint64_t ticks = options_.target_ticks;
   cal_iterations_ = choose_iterations(kCalB, ticks / Options::kCalibrationTicksDivisor, &reason);
@@ -214,6 +211,9 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   if (imul_iterations_ == 0) throw std::runtime_error("imul check code failed: " + reason);
   imul_check_iterations_ = std::max<uint64_t>(1, imul_iterations_ / Options::kCanaryTicksDivisor);
   if (trace_.on()) {
+    std::tie(alu_a_, alu_b_) = unroll_factors(sizeof kAluCanary);
+    emit(kAluA, kAluCanary, alu_a_);
+    emit(kAluB, kAluCanary, alu_b_);
     alu_iterations_ = choose_iterations(kAluB, ticks / Options::kCanaryTicksDivisor, &reason);
     if (alu_iterations_ == 0) throw std::runtime_error("ALU canary code failed: " + reason);
   }
