@@ -165,7 +165,10 @@ struct Run {
 }  // namespace
 
 BlockTimer::BlockTimer(const Options& options, bool has_avx)
-    : options_(options), has_avx_(has_avx), has_avx512_(has_avx && host_info().has_avx512) {
+    : options_(options),
+      has_avx_(has_avx),
+      has_avx512_(has_avx && host_info().has_avx512),
+      recent_canaries_(options.stretch_repetitions) {
   if (options_.unroll_a == 0 || options_.unroll_a >= options_.unroll_b)
     throw std::invalid_argument("unroll factors must satisfy 0 < a < b");
   memory_ = std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages,
@@ -488,6 +491,11 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
             minimum_stands(cycles_a, kRunAgreement, kLoneLowGap, kLoneLowSupport, witnesses_a, kRefutingLowGap) &&
             minimum_stands(cycles_b, kRunAgreement, kLoneLowGap, kLoneLowSupport, witnesses_b, kRefutingLowGap));
   };
+  // Whether the worker's repetitions before this block read a stretch of
+  // contention (Options::stretch_tolerance), and their medians.
+  const bool in_stretch = recent_canaries_.contended(options_.stretch_tolerance);
+  const CanaryCycles stretch_median = recent_canaries_.median();
+  const size_t stretch_held = recent_canaries_.size();
   while ((cycles.size() < options_.repetitions || !confirmed()) && m.attempts < options_.max_attempts) {
     ++m.attempts;
     // The calibration before and after, the zero-idiom canary before the
@@ -514,9 +522,18 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     Pair cal_after = time_pair(kCalA, kCalB, cal_a_, cal_b_, cal_iterations_);
     // The first check a repetition fails names it (RepetitionTrace's verdict).
     const char* verdict = nullptr;
-    if (context_switches() != switches)
+    // The repetition's clock: its canaries in cycles are worth a window's
+    // reading (recent_canaries_) only when these hold.
+    const bool switched = context_switches() != switches;
+    const bool calibration_failed =
+        !cal.ok || !cal_after.ok || cal.ticks_per_iteration <= 0 || cal.faulted || cal_after.faulted;
+    const bool drift = !calibration_failed &&
+                       std::abs(cal_after.ticks_per_iteration / cal.ticks_per_iteration - 1) > kCalibrationDrift;
+    const double tsc_per_cycle = (cal.ticks_per_iteration + cal_after.ticks_per_iteration) / 2;
+    const bool off_band = std::abs(tsc_per_cycle / reference_check_.tsc_per_cycle - 1) > kClockBand;
+    if (switched)
       verdict = "context switch";
-    else if (!cal.ok || !cal_after.ok || cal.ticks_per_iteration <= 0 || cal.faulted || cal_after.faulted)
+    else if (calibration_failed)
       verdict = "calibration failed";
     else if (blk.faulted)
       verdict = "block faulted";
@@ -524,14 +541,17 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
       verdict = "b run not longer";
     else if (!within_unrolling_ratio(blk.ticks_a, blk.ticks_b, ua, ub, options_.unrolling_excess))
       verdict = kOverUnrollingRatio;
-    else if (std::abs(cal_after.ticks_per_iteration / cal.ticks_per_iteration - 1) > kCalibrationDrift)
+    else if (drift)
       verdict = "calibration drift";
-    const double tsc_per_cycle = (cal.ticks_per_iteration + cal_after.ticks_per_iteration) / 2;
-    if (!verdict && std::abs(tsc_per_cycle / reference_check_.tsc_per_cycle - 1) > kClockBand) verdict = "clock band";
+    if (!verdict && off_band) verdict = "clock band";
     const double imul_cycles = tsc_per_cycle > 0 ? imul.ticks_per_iteration / tsc_per_cycle : 0;
     if (!verdict && (!imul.ok || imul.faulted || std::abs(imul_cycles / kImulCycles - 1) > kImulRepetitionTolerance))
       verdict = "imul check";
     const Canaries c = tsc_per_cycle > 0 ? canaries_of(zero, load, tsc_per_cycle) : Canaries{};
+    if (c.ok && !switched && !calibration_failed && !drift && !off_band && canary_baseline_.zero_idioms > 0 &&
+        canary_baseline_.loads > 0)
+      recent_canaries_.add(
+          {c.cycles.zero_idioms / canary_baseline_.zero_idioms, c.cycles.loads / canary_baseline_.loads});
     if (!verdict) {
       worst.zero_idioms = std::max(worst.zero_idioms, c.cycles.zero_idioms);
       worst.loads = std::max(worst.loads, c.cycles.loads);
@@ -604,6 +624,16 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
         most != flags.end() && most->first == kOverUnrollingRatio ? "its own runs or other load" : "other load",
         m.disturbed, m.attempts, most_flags, confirmed() ? "" : ", no two runs agreeing", worst.zero_idioms,
         worst.loads, canary_baseline_.zero_idioms, canary_baseline_.loads);
+    m.reason = buf;
+    trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), -1);
+    return m;
+  }
+  if (in_stretch) {
+    char buf[240];
+    std::snprintf(buf, sizeof buf,
+                  "disturbed by other load: the canaries read a median %.2fx/%.2fx their clean cost over the "
+                  "worker's last %zu repetitions before this block (a stretch of contention: over %.2fx)",
+                  stretch_median.zero_idioms, stretch_median.loads, stretch_held, options_.stretch_tolerance);
     m.reason = buf;
     trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), -1);
     return m;

@@ -101,8 +101,9 @@ Harness::Harness(Options options) : options_(std::move(options)), host_(host_inf
   if (auto why = unsupported_host_reason()) throw std::runtime_error(*why);
   if (options_.unroll_a == 0 || options_.unroll_a >= options_.unroll_b)
     throw std::invalid_argument("unroll factors must satisfy 0 < a < b");
-  if (options_.repetitions == 0 || options_.batch_size == 0 || options_.worker_blocks == 0)
-    throw std::invalid_argument("repetitions, batch size and blocks per worker must be positive");
+  if (options_.repetitions == 0 || options_.batch_size == 0 || options_.worker_blocks == 0 ||
+      options_.stretch_repetitions == 0)
+    throw std::invalid_argument("repetitions, batch size, blocks per worker and stretch repetitions must be positive");
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) {

@@ -380,6 +380,42 @@ TEST_F(HarnessTest, AQuietCanaryRecordBelowThisRunsBaselineJudgesTheRepetitions)
   });
 }
 
+// A stretch of contention made on purpose: the canaries' baseline set to two
+// thirds of what they cost, and the per-repetition canary check off, so every
+// repetition passes (as the lucky ones do in a real stretch) while the
+// canaries read 1.5x: only the window of recent repetitions can name it.
+TEST_F(HarnessTest, AStretchOfContendedCanariesGivesItsBlocksUp) {
+  Options probe_options = test_options();
+  probe_options.passes = 1;
+  Harness probe(probe_options);
+  probe.measure({kAddChain});
+  const CanaryCycles real = probe.run_canary();
+  ASSERT_GT(real.zero_idioms, 0);
+  ASSERT_GT(real.loads, 0);
+  Options o = test_options();
+  o.passes = 1;
+  o.canary_tolerance = 100;
+  o.quiet_canary = {real.zero_idioms / 1.5, real.loads / 1.5};
+  o.stretch_repetitions = 20;  // judged from 10 held; each block adds at least 3
+  const std::vector<Bytes> blocks(12, kAddChain);
+  with_retries([&] {
+    Harness contended(o);
+    const std::vector<Measurement> r = contended.measure(blocks);
+    EXPECT_NEAR(per_instruction(r[0], 8), 1.0, 0.05);  // a fresh worker holds nothing to judge by
+    for (size_t i = 7; i < r.size(); ++i) {
+      EXPECT_FALSE(r[i].measured()) << i << ": " << r[i].throughput.value_or(0);
+      EXPECT_EQ(r[i].reason.rfind("disturbed by other load", 0), 0u) << r[i].reason;
+      EXPECT_NE(r[i].reason.find("a stretch of contention"), std::string::npos) << r[i].reason;
+    }
+  });
+  with_retries([&] {
+    Options lenient = o;
+    lenient.stretch_tolerance = 3;  // the same readings under a looser tolerance
+    Harness harness(lenient);
+    for (const Measurement& m : harness.measure(blocks)) EXPECT_NEAR(per_instruction(m, 8), 1.0, 0.05);
+  });
+}
+
 TEST(HostInfo, IdentifiesTheCpu) {
   HostInfo h = host_info();
 #if defined(__x86_64__)
@@ -400,6 +436,14 @@ TEST(RetryOnNoise, OnlyCanariesOverTheirCleanValuesProveOtherLoad) {
                                "(canaries up to 2.50/0.95 cycles, clean 2.46/0.72)"));
   EXPECT_FALSE(other_load_proof("disturbed by other load: 20 of 20 repetitions flagged "
                                 "(canaries up to 2.50/0.75 cycles, clean 2.46/0.72)"));
+  EXPECT_TRUE(
+      other_load_proof("disturbed by other load: the canaries read a median 1.27x/1.16x their clean cost "
+                       "over the worker's last 200 repetitions before this block (a stretch of contention: "
+                       "over 1.12x)"));
+  EXPECT_FALSE(
+      other_load_proof("disturbed by other load: the canaries read a median 1.02x/1.01x their clean cost "
+                       "over the worker's last 200 repetitions before this block (a stretch of contention: "
+                       "over 1.12x)"));
   EXPECT_FALSE(other_load_proof("The difference between add and 1.0 is 0.4, which exceeds 0.05"));
   EXPECT_FALSE(other_load_proof("clock reference unsteady: disturbed by other load"));
 }

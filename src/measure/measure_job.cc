@@ -74,7 +74,10 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v18: v17 with
+// The method's name and version, in the journal fingerprint. v19: v18 with
+// a block given up as disturbed when the worker's repetitions before it read
+// the canaries' median over Options::stretch_tolerance (a stretch of
+// contention, recent_canaries.h). v18: v17 with
 // a block given up over the unrolling ratio in two rounds at least
 // JobOptions::unrolling_recheck_seconds apart measured without that check;
 // every other block as v17. v17: v16 with
@@ -99,9 +102,9 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v18";
+constexpr const char* kMethod = "measure v19";
 // The canaries and their runs are v9's: the quiet canary record is kept
-// under that name, so v18 starts from the record v9 to v17 left.
+// under that name, so v19 starts from the record v9 to v18 left.
 constexpr const char* kCanaryMethod = "measure v9";
 
 // What the quiet canary record is kept per: the method and the length of the
@@ -206,6 +209,14 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
          "is disturbed when a canary reads above canary_tolerance x or below 0.8 x its baseline (below: the "
          "clock reference read slow), or its clock ratio is more than 25% off the worker's start-up ratio"},
         {"canary_tolerance", options.canary_tolerance},
+        {"stretch",
+         {{"rule",
+           "a block is given up as disturbed (and measured again in a later round) when the worker's last "
+           "repetitions before it, those whose calibration held, read either canary's median over tolerance x "
+           "its baseline: a stretch of sustained contention (a busy SMT sibling), in which the repetitions that "
+           "pass the canary check are lucky, not undisturbed; judged once half the window is held"},
+          {"repetitions", options.stretch_repetitions},
+          {"tolerance", options.stretch_tolerance}}},
         {"canary_baseline_cycles",
          {{"this_run", {{"zero_idioms", run_canary.zero_idioms}, {"loads", run_canary.loads}}},
           {"quiet_record", {{"zero_idioms", quiet.zero_idioms}, {"loads", quiet.loads}}},
@@ -272,8 +283,8 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.run_lengths()
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
-    << " tol=" << o.canary_tolerance << " excess=" << o.unrolling_excess << " memory=" << o.memory_layout_name()
-    << "\n";
+    << " tol=" << o.canary_tolerance << " stretch=" << o.stretch_repetitions << "/" << o.stretch_tolerance
+    << " excess=" << o.unrolling_excess << " memory=" << o.memory_layout_name() << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
   return util::fingerprint_of(s.str());
 }

@@ -124,6 +124,18 @@ struct Options {
   // A repetition is disturbed when the canary measures more than
   // canary_tolerance x the lowest worker start-up median of the canary.
   double canary_tolerance = 1.1;
+  // A block is given up as disturbed when, over the worker's last
+  // stretch_repetitions repetitions before it (those whose calibration held:
+  // no context switch, failed or drifting calibration or clock out of band;
+  // flagged by another check or clean), the median of either canary read
+  // over stretch_tolerance x its baseline: a stretch of sustained contention
+  // in which the repetitions that pass the canary check are lucky, not
+  // undisturbed (recent_canaries.h). Judged once half that many are held (a
+  // fresh worker holds none). On a Zen 5 guest 83 of the 84 blocks such a
+  // stretch wrote 10-60% slow were so, against 0.95% of the block passes
+  // read right over 34 traced runs of 10,001 blocks (BENCHMARKS.md 43).
+  size_t stretch_repetitions = 200;
+  double stretch_tolerance = 1.12;
   // A repetition is disturbed when its b run reads over (1 +
   // unrolling_excess) x b/a times its a run (BlockTimer: both loops pay the
   // same cost per iteration around the block).

@@ -18,13 +18,22 @@ namespace surrogate::measure {
 
 // The harness's proof that other load spoiled a block, found in a failure
 // message: its reason "disturbed by other load: ... (canaries up to Z/L
-// cycles, clean z/l)" with a canary over canary_tolerance x its clean value.
+// cycles, clean z/l)" with a canary over canary_tolerance x its clean value,
+// or "disturbed by other load: the canaries read a median zx/lx their clean
+// cost ... (a stretch of contention: over tx)" with a median over t.
 // A harness that flags repetitions on a quiet machine shows canaries at their
 // clean values and gives no such proof.
 inline std::optional<std::string> other_load_proof(const std::string& message) {
+  static const std::regex kStretch(
+      R"(disturbed by other load: the canaries read a median ([0-9.]+)x/([0-9.]+)x their clean cost [^\n]*\(a stretch of contention: over ([0-9.]+)x\))");
+  std::smatch m;
+  if (std::regex_search(message, m, kStretch)) {
+    const double tol = std::stod(m[3]);
+    if (std::stod(m[1]) > tol || std::stod(m[2]) > tol) return m[0].str();
+    return std::nullopt;
+  }
   static const std::regex kReason(
       R"(disturbed by other load: [^\n]*\(canaries up to ([0-9.]+)/([0-9.]+) cycles, clean ([0-9.]+)/([0-9.]+)\))");
-  std::smatch m;
   if (!std::regex_search(message, m, kReason)) return std::nullopt;
   const double tol = Options{}.canary_tolerance;
   const double zero = std::stod(m[1]), loads = std::stod(m[2]), clean_zero = std::stod(m[3]),

@@ -1,0 +1,37 @@
+#include "measure/recent_canaries.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include "measure/estimate.h"
+
+namespace surrogate::measure {
+
+RecentCanaries::RecentCanaries(size_t capacity) : capacity_(capacity) {
+  if (capacity_ == 0) throw std::invalid_argument("RecentCanaries: capacity must be positive");
+}
+
+void RecentCanaries::add(const CanaryCycles& ratio) {
+  if (held_.size() == capacity_) held_.pop_front();
+  held_.push_back(ratio);
+}
+
+CanaryCycles RecentCanaries::median() const {
+  if (held_.empty()) return {};
+  std::vector<double> zero_idioms, loads;
+  zero_idioms.reserve(held_.size());
+  loads.reserve(held_.size());
+  for (const CanaryCycles& r : held_) {
+    zero_idioms.push_back(r.zero_idioms);
+    loads.push_back(r.loads);
+  }
+  return {measure::median(std::move(zero_idioms)), measure::median(std::move(loads))};
+}
+
+bool RecentCanaries::contended(double tolerance) const {
+  if (2 * held_.size() < capacity_) return false;
+  const CanaryCycles m = median();
+  return m.zero_idioms > tolerance || m.loads > tolerance;
+}
+
+}  // namespace surrogate::measure
