@@ -133,7 +133,8 @@ struct Options {
   // undisturbed (recent_canaries.h). Judged once half that many are held (a
   // fresh worker holds none). On a Zen 5 guest 83 of the 84 blocks such a
   // stretch wrote 10-60% slow were so, against 0.95% of the block passes
-  // read right over 34 traced runs of 10,001 blocks (BENCHMARKS.md 43).
+  // read right over 34 traced runs of 10,001 blocks (BENCHMARKS.md 43,
+  // tools/trace_stretch.py).
   size_t stretch_repetitions = 200;
   double stretch_tolerance = 1.12;
   // A repetition is disturbed when its b run reads over (1 +

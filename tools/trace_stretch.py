@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Replays `surrogate measure`'s stretch rule (v19, recent_canaries.h) over
+traced runs: per worker, the canaries of its last WINDOW repetitions before
+a block (those whose calibration held), as ratios to a baseline; a block
+pass is flagged when, with at least half the window held, either median
+reads over TOLERANCE. Counts, among the passes of blocks whose quiet figure
+is 5-150 cycles per 100 iterations, those read over 10% slow and those read
+right, and how many flags each got; and, of the blocks each run wrote over
+10% slow, how many had the pass that gave their figure flagged.
+
+    SURROGATE_MEASURE_TRACE=1 surrogate measure blocks.csv -o RUN.csv 2> RUN.trace
+    python3 tools/trace_stretch.py QUIET.csv RUN.trace [RUN2.trace ...] --baseline 2.098 0.714
+
+The runs' figures are read from each trace's RUN.csv beside it. Traces from
+before v19 replay what v19 would have flagged; from v19 on, the flagged
+passes are given up and their blocks measured again later.
+"""
+import argparse
+import collections
+import csv
+
+# Verdicts after which a repetition's clock (and so its canaries in cycles) is not trusted.
+UNTIMED = {"context switch", "calibration failed", "calibration drift", "clock band"}
+
+
+def figures(path):
+    return {r["hex"]: float(r["throughput"]) for r in csv.DictReader(open(path)) if r["throughput"]}
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def replay(trace, quiet, baseline, window, tolerance, counts):
+    zq, lq = baseline
+    held = collections.defaultdict(lambda: collections.deque(maxlen=window))  # per worker PID
+    current = collections.defaultdict(list)  # the block's own repetitions, added after it
+    flagged_figures = collections.defaultdict(list)
+    for line in open(trace):
+        f = line.rstrip("\n").split(",")
+        if f[0] == "repetition" and len(f) >= 16:
+            zero, loads = float(f[10]), float(f[11])
+            if zero > 0 and loads > 0 and f[15] not in UNTIMED:
+                current[f[1]].append((zero / zq, loads / lq))
+        elif f[0] == "block" and len(f) >= 6:
+            w = held[f[1]]
+            flag = 2 * len(w) >= window and (
+                median([x[0] for x in w]) > tolerance or median([x[1] for x in w]) > tolerance
+            )
+            w.extend(current.pop(f[1], []))
+            if not f[5] or float(f[5]) < 0:
+                continue
+            hex_, figure = f[2], float(f[5])
+            flagged_figures[hex_].append((figure, flag))
+            if 5 <= quiet.get(hex_, 0) < 150:
+                kind = "slow" if figure > 1.1 * quiet[hex_] else "right"
+                counts[kind] += 1
+                counts[kind + " flagged"] += flag
+    run = figures(trace[: -len(".trace")] + ".csv")
+    for hex_, v in run.items():
+        if 5 <= quiet.get(hex_, 0) < 150 and v > 1.1 * quiet[hex_]:
+            counts["written slow"] += 1
+            counts["written slow flagged"] += any(fl for t, fl in flagged_figures[hex_] if abs(t - v) < 0.006)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("quiet", help="a run made in quiet minutes (hex,throughput)")
+    ap.add_argument("traces", nargs="+", help="traces (RUN.trace beside RUN.csv)")
+    ap.add_argument("--baseline", nargs=2, type=float, required=True, metavar=("ZERO", "LOADS"),
+                    help="the canaries' clean cost, cycles per iteration (the run's metadata: canary_baseline_cycles)")
+    ap.add_argument("--window", type=int, default=200, help="Options::stretch_repetitions (200)")
+    ap.add_argument("--tolerance", type=float, default=1.12, help="Options::stretch_tolerance (1.12)")
+    args = ap.parse_args()
+    quiet = figures(args.quiet)
+    total = collections.Counter()
+    for t in args.traces:
+        c = collections.Counter()
+        replay(t, quiet, args.baseline, args.window, args.tolerance, c)
+        total += c
+        print(f"{t}: passes read >10% slow {c['slow']}, flagged {c['slow flagged']}; read right {c['right']}, "
+              f"flagged {c['right flagged']}; written >10% slow {c['written slow']}, flagged "
+              f"{c['written slow flagged']}")
+    if len(args.traces) > 1:
+        print(f"all: passes read >10% slow {total['slow']}, flagged {total['slow flagged']}; read right "
+              f"{total['right']}, flagged {total['right flagged']} "
+              f"({100 * total['right flagged'] / max(1, total['right']):.2f}%); written >10% slow "
+              f"{total['written slow']}, flagged {total['written slow flagged']}")
+
+
+if __name__ == "__main__":
+    main()
