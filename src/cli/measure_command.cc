@@ -135,6 +135,11 @@ Command add_measure_command(CLI::App& app) {
          "seconds of waiting (1, 2, 4, ... s between rounds) spent re-measuring blocks disturbed by other load")
       ->default_val(o->disturbed_retry_seconds)
       ->check(CLI::Range(0.0, 86400.0));
+  sub->add_option("--stretch-tolerance", o->harness.stretch_tolerance,
+                  "give a block up as disturbed (measured again later) when the worker's last repetitions read a "
+                  "canary's median over this x its clean cost (a stretch of contention); 0 = never")
+      ->default_val(o->harness.stretch_tolerance)
+      ->check(CLI::Range(0.0, 100.0));
   sub->add_option("--memory", o->memory,
                   "where memory operands point: 'distinct' (each base register its own page and 256-byte offset, "
                   "every page its own memory) or 'shared' (BHive's: every register one address, one page for all)")

@@ -493,7 +493,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   };
   // Whether the worker's repetitions before this block read a stretch of
   // contention (Options::stretch_tolerance), and their medians.
-  const bool in_stretch = recent_canaries_.contended(options_.stretch_tolerance);
+  const bool in_stretch = options_.stretch_tolerance > 0 && recent_canaries_.contended(options_.stretch_tolerance);
   const CanaryCycles stretch_median = recent_canaries_.median();
   const size_t stretch_held = recent_canaries_.size();
   while ((cycles.size() < options_.repetitions || !confirmed()) && m.attempts < options_.max_attempts) {

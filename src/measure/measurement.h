@@ -136,7 +136,7 @@ struct Options {
   // read right over 34 traced runs of 10,001 blocks (BENCHMARKS.md 43,
   // tools/trace_stretch.py).
   size_t stretch_repetitions = 200;
-  double stretch_tolerance = 1.12;
+  double stretch_tolerance = 1.12;  // 0: no such check (v18)
   // A repetition is disturbed when its b run reads over (1 +
   // unrolling_excess) x b/a times its a run (BlockTimer: both loops pay the
   // same cost per iteration around the block).
