@@ -135,6 +135,41 @@ std::string other_mode_of(const util::JournalEntry& e) {
 // Given up because the canaries saw other load (worth measuring again later).
 bool is_disturbed(const util::JournalEntry& e) { return e.value.empty() && e.note.rfind("disturbed", 0) == 0; }
 
+using Clock = std::chrono::steady_clock;
+
+// Seconds until every block of `left` is `recheck_seconds` past the time it
+// was first given up over the unrolling ratio (`since`); 0 when one never was.
+double seconds_until_recheck(const std::vector<size_t>& left,
+                             const std::unordered_map<size_t, Clock::time_point>& since, double recheck_seconds) {
+  double until = 0;
+  for (size_t i : left) {
+    auto it = since.find(i);
+    if (it == since.end()) return 0;
+    until = std::max(until, recheck_seconds - std::chrono::duration<double>(Clock::now() - it->second).count());
+  }
+  return until;
+}
+
+// The wait before a retry round for other load to pass: `wait` when the
+// round's given-up blocks met other load (met_other_load) and kLoadProbe,
+// measured now, does too; else 0, and `why` says what showed no load.
+double load_pause(Harness& harness, uint64_t flagged_repetitions, uint64_t given_up_repetitions, double wait,
+                  std::string* why) {
+  std::ostringstream s;
+  if (!met_other_load(flagged_repetitions, given_up_repetitions)) {
+    s << " (" << flagged_repetitions << " of " << given_up_repetitions
+      << " of their repetitions flagged: their own runs disagree)";
+  } else if (const Measurement probe = harness.measure({kLoadProbe}).front();
+             probe.measured() && !met_other_load(probe.disturbed, probe.attempts)) {
+    s << " (" << flagged_repetitions << " of " << given_up_repetitions << " of their repetitions flagged, "
+      << probe.disturbed << " of " << probe.attempts << " of a probe block's: no load now)";
+  } else {
+    return wait;
+  }
+  *why = s.str();
+  return 0;
+}
+
 nlohmann::json metadata(const Options& options, const Harness& harness, const JobOptions& job,
                         const JobSummary& summary, const std::vector<double>& ratios, const CanaryCycles& run_canary,
                         const CanaryCycles& quiet, size_t quiet_runs, const nlohmann::json& two_modes,
@@ -354,7 +389,6 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   // given up so again JobOptions::unrolling_recheck_seconds later read so by
   // their own copies (`own_ratio`): the next round measures them with
   // `unbounded`, a harness without that check.
-  using Clock = std::chrono::steady_clock;
   std::unordered_map<size_t, Clock::time_point> over_ratio_since;
   std::vector<size_t> own_ratio;
   std::optional<Harness> unbounded;
@@ -445,33 +479,13 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     // When every block left was given up over the unrolling ratio, the round
     // waits until each is JobOptions::unrolling_recheck_seconds past its
     // first time (an event has passed by then), if the schedule allows.
-    double recheck = 0;
-    for (size_t i : disturbed) {
-      auto it = over_ratio_since.find(i);
-      if (it == over_ratio_since.end()) {
-        recheck = 0;
-        break;
-      }
-      recheck = std::max(
-          recheck, job.unrolling_recheck_seconds - std::chrono::duration<double>(Clock::now() - it->second).count());
-    }
+    double recheck = seconds_until_recheck(disturbed, over_ratio_since, job.unrolling_recheck_seconds);
     if (waited + recheck > job.disturbed_retry_seconds) recheck = 0;
-    std::ostringstream why;
-    double pause = 0;
-    if (!met_other_load(flagged_repetitions, given_up_repetitions)) {
-      why << " (" << flagged_repetitions << " of " << given_up_repetitions
-          << " of their repetitions flagged: their own runs disagree)";
-    } else if (const Measurement probe = harness.measure({kLoadProbe}).front();
-               probe.measured() && !met_other_load(probe.disturbed, probe.attempts)) {
-      why << " (" << flagged_repetitions << " of " << given_up_repetitions << " of their repetitions flagged, "
-          << probe.disturbed << " of " << probe.attempts << " of a probe block's: no load now)";
-    } else {
-      pause = wait;
-    }
-    pause = std::max(pause, recheck);
+    std::string why;
+    const double pause = std::max(load_pause(harness, flagged_repetitions, given_up_repetitions, wait, &why), recheck);
     char when[32] = "now";
     if (pause > 0) std::snprintf(when, sizeof when, "in %.3g s", pause);
-    log << when << why.str() << "\n";
+    log << when << why << "\n";
     for (double w = 0; w < pause && !(job.cancel && job.cancel->load()); w += 0.1)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     waited += std::max(wait, pause);
