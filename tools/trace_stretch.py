@@ -11,13 +11,15 @@ right, and how many flags each got; and, of the blocks each run wrote over
     SURROGATE_MEASURE_TRACE=1 surrogate measure blocks.csv -o RUN.csv 2> RUN.trace
     python3 tools/trace_stretch.py QUIET.csv RUN.trace [RUN2.trace ...] --baseline 2.098 0.714
 
-The runs' figures are read from each trace's RUN.csv beside it. Traces from
+The runs' figures are read from each trace's RUN.csv beside it (where
+there is none, the written blocks are not counted). Traces from
 before v19 replay what v19 would have flagged; from v19 on, the flagged
 passes are given up and their blocks measured again later.
 """
 import argparse
 import collections
 import csv
+import os
 
 # Verdicts after which a repetition's clock (and so its canaries in cycles) is not trusted.
 UNTIMED = {"context switch", "calibration failed", "calibration drift", "clock band"}
@@ -58,7 +60,10 @@ def replay(trace, quiet, baseline, window, tolerance, counts):
                 kind = "slow" if figure > 1.1 * quiet[hex_] else "right"
                 counts[kind] += 1
                 counts[kind + " flagged"] += flag
-    run = figures(trace[: -len(".trace")] + ".csv")
+    run_csv = trace[: -len(".trace")] + ".csv"
+    if not os.path.exists(run_csv):  # the passes' counts only
+        return
+    run = figures(run_csv)
     for hex_, v in run.items():
         if 5 <= quiet.get(hex_, 0) < 150 and v > 1.1 * quiet[hex_]:
             counts["written slow"] += 1
