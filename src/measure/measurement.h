@@ -132,9 +132,9 @@ struct Options {
   // in which the repetitions that pass the canary check are lucky, not
   // undisturbed (recent_canaries.h). Judged once half that many are held (a
   // fresh worker holds none). On a Zen 5 guest 83 of the 84 blocks such a
-  // stretch wrote 10-60% slow were so, against 0.95% of the block passes
-  // read right over 34 traced runs of 10,001 blocks (BENCHMARKS.md 43,
-  // tools/trace_stretch.py).
+  // stretch wrote 10-60% slow were so, against 0.94% of the fast blocks'
+  // passes read right over 25 traced runs of 10,001 blocks (BENCHMARKS.md
+  // 43, tools/trace_stretch.py).
   size_t stretch_repetitions = 200;
   double stretch_tolerance = 1.12;  // 0: no such check (v18)
   // A repetition is disturbed when its b run reads over (1 +
