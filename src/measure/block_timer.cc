@@ -491,10 +491,10 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
             minimum_stands(cycles_a, kRunAgreement, kLoneLowGap, kLoneLowSupport, witnesses_a, kRefutingLowGap) &&
             minimum_stands(cycles_b, kRunAgreement, kLoneLowGap, kLoneLowSupport, witnesses_b, kRefutingLowGap));
   };
-  // Whether the worker's repetitions before this block read a stretch of
-  // contention (Options::stretch_tolerance), and their medians.
-  const bool in_stretch = options_.stretch_tolerance > 0 && recent_canaries_.contended(options_.stretch_tolerance);
-  const CanaryCycles stretch_median = recent_canaries_.median();
+  // The canaries' medians when the worker's repetitions before this block
+  // read a stretch of contention (Options::stretch_tolerance).
+  const std::optional<CanaryCycles> stretch =
+      options_.stretch_tolerance > 0 ? recent_canaries_.stretch(options_.stretch_tolerance) : std::nullopt;
   const size_t stretch_held = recent_canaries_.size();
   while ((cycles.size() < options_.repetitions || !confirmed()) && m.attempts < options_.max_attempts) {
     ++m.attempts;
@@ -628,12 +628,12 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), -1);
     return m;
   }
-  if (in_stretch) {
+  if (stretch) {
     char buf[240];
     std::snprintf(buf, sizeof buf,
                   "disturbed by other load: the canaries read a median %.2fx/%.2fx their clean cost over the "
                   "worker's last %zu repetitions before this block (a stretch of contention: over %.2fx)",
-                  stretch_median.zero_idioms, stretch_median.loads, stretch_held, options_.stretch_tolerance);
+                  stretch->zero_idioms, stretch->loads, stretch_held, options_.stretch_tolerance);
     m.reason = buf;
     trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), -1);
     return m;

@@ -28,10 +28,11 @@ CanaryCycles RecentCanaries::median() const {
   return {measure::median(std::move(zero_idioms)), measure::median(std::move(loads))};
 }
 
-bool RecentCanaries::contended(double tolerance) const {
-  if (2 * held_.size() < capacity_) return false;
+std::optional<CanaryCycles> RecentCanaries::stretch(double tolerance) const {
+  if (2 * held_.size() < capacity_) return std::nullopt;
   const CanaryCycles m = median();
-  return m.zero_idioms > tolerance || m.loads > tolerance;
+  if (m.zero_idioms > tolerance || m.loads > tolerance) return m;
+  return std::nullopt;
 }
 
 }  // namespace surrogate::measure

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <optional>
 
 #include "measure/measurement.h"
 
@@ -31,8 +32,9 @@ class RecentCanaries {
   size_t size() const { return held_.size(); }
   // Per canary, the median of the held ratios (zeros when empty).
   CanaryCycles median() const;
-  // At least half the capacity held and either canary's median over `tolerance`.
-  bool contended(double tolerance) const;
+  // The medians, when at least half the capacity is held and either
+  // canary's median reads over `tolerance`; else none.
+  std::optional<CanaryCycles> stretch(double tolerance) const;
 
  private:
   size_t capacity_;

@@ -13,44 +13,44 @@ void add_times(RecentCanaries& r, int n, CanaryCycles ratio) {
 
 TEST(RecentCanaries, AStretchIsAMedianOverTheTolerance) {
   RecentCanaries r(200);
-  EXPECT_FALSE(r.contended(1.12));
+  EXPECT_FALSE(r.stretch(1.12));
   EXPECT_EQ(r.median().zero_idioms, 0);
   add_times(r, 101, {1.0, 1.02});
   add_times(r, 99, {1.5, 1.5});  // 99 of 200 slowed: the median stays quiet
-  EXPECT_FALSE(r.contended(1.12));
+  EXPECT_FALSE(r.stretch(1.12));
   EXPECT_DOUBLE_EQ(r.median().loads, 1.02);
   add_times(r, 2, {1.5, 1.0});  // the two oldest quiet readings go
   EXPECT_EQ(r.size(), 200u);
-  EXPECT_TRUE(r.contended(1.12));  // zero idioms: 101 of 200 at 1.5
-  EXPECT_DOUBLE_EQ(r.median().zero_idioms, 1.5);
-  EXPECT_DOUBLE_EQ(r.median().loads, 1.02);
+  ASSERT_TRUE(r.stretch(1.12));  // zero idioms: 101 of 200 at 1.5
+  EXPECT_DOUBLE_EQ(r.stretch(1.12)->zero_idioms, 1.5);
+  EXPECT_DOUBLE_EQ(r.stretch(1.12)->loads, 1.02);
 }
 
 TEST(RecentCanaries, EitherCanaryNamesAStretch) {
   RecentCanaries r(10);
   add_times(r, 10, {1.0, 1.13});
-  EXPECT_TRUE(r.contended(1.12));
-  EXPECT_FALSE(r.contended(1.14));
+  EXPECT_TRUE(r.stretch(1.12));
+  EXPECT_FALSE(r.stretch(1.14));
   add_times(r, 10, {1.13, 1.0});
-  EXPECT_TRUE(r.contended(1.12));
+  EXPECT_TRUE(r.stretch(1.12));
 }
 
 TEST(RecentCanaries, JudgesOnlyWithHalfItsCapacity) {
   RecentCanaries r(200);
   add_times(r, 99, {2.0, 2.0});
-  EXPECT_FALSE(r.contended(1.12));  // a fresh worker's first blocks: too few readings
+  EXPECT_FALSE(r.stretch(1.12));  // a fresh worker's first blocks: too few readings
   r.add({2.0, 2.0});
-  EXPECT_TRUE(r.contended(1.12));
+  EXPECT_TRUE(r.stretch(1.12));
 }
 
 TEST(RecentCanaries, ForgetsAStretchThatIsOver) {
   RecentCanaries r(200);
   add_times(r, 200, {1.3, 1.3});
-  EXPECT_TRUE(r.contended(1.12));
+  EXPECT_TRUE(r.stretch(1.12));
   add_times(r, 100, {1.0, 1.0});
-  EXPECT_TRUE(r.contended(1.12));  // 100 of 200: the median is between
+  EXPECT_TRUE(r.stretch(1.12));  // 100 of 200: the median is between
   add_times(r, 1, {1.0, 1.0});
-  EXPECT_FALSE(r.contended(1.12));
+  EXPECT_FALSE(r.stretch(1.12));
   EXPECT_THROW(RecentCanaries(0), std::invalid_argument);
 }
 
