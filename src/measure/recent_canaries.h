@@ -8,9 +8,10 @@
 // 10-60% slow with both passes agreeing, BENCHMARKS.md 41-43) flags most
 // repetitions, and the few that pass are lucky, not undisturbed: their
 // blocks read slow all the same. Over a stretch the canaries' median moves
-// (there: 1.22-1.28x for the zero idioms and 1.15-1.19x for the loads,
-// against 1.01-1.12x elsewhere in the same busy run), so a window's median
-// names the stretch that single repetitions do not.
+// (there: 1.20-1.28x the quiet record for the zero idioms and 1.13-1.19x
+// for the loads, against 1.04-1.15x and 1.01-1.09x in the rest of that busy
+// run's first round, 1.00-1.01x in quiet runs), so a window's median names
+// the stretch that single repetitions do not.
 #pragma once
 
 #include <cstddef>
