@@ -25,7 +25,8 @@ namespace surrogate::measure {
 // clean values and gives no such proof.
 inline std::optional<std::string> other_load_proof(const std::string& message) {
   static const std::regex kStretch(
-      R"(disturbed by other load: the canaries read a median ([0-9.]+)x/([0-9.]+)x their clean cost [^\n]*\(a stretch of contention: over ([0-9.]+)x\))");
+      R"(disturbed by other load: the canaries read a median ([0-9.]+)x/([0-9.]+)x their clean cost )"
+      R"([^\n]*\(a stretch of contention: over ([0-9.]+)x\))");
   std::smatch m;
   if (std::regex_search(message, m, kStretch)) {
     const double tol = std::stod(m[3]);
