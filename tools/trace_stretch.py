@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Replays `surrogate measure`'s stretch rule (v19, recent_canaries.h) over
+"""Replays `surrogate measure`'s stretch rule (v19, recent_repetitions.h) over
 traced runs: per worker, the canaries of its last WINDOW repetitions before
 a block (those whose calibration held), as ratios to a baseline; a block
 pass is flagged when, with at least half the window held, either median

@@ -168,7 +168,7 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
     : options_(options),
       has_avx_(has_avx),
       has_avx512_(has_avx && host_info().has_avx512),
-      recent_canaries_(options.stretch_repetitions) {
+      recent_repetitions_(options.stretch_repetitions) {
   if (options_.unroll_a == 0 || options_.unroll_a >= options_.unroll_b)
     throw std::invalid_argument("unroll factors must satisfy 0 < a < b");
   memory_ = std::make_unique<BlockMemory>(options_.init_value, options_.max_faulted_pages,
@@ -494,8 +494,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   // The canaries' medians when the worker's repetitions before this block
   // read a stretch of contention (Options::stretch_tolerance).
   const std::optional<CanaryCycles> stretch =
-      options_.stretch_tolerance > 0 ? recent_canaries_.stretch(options_.stretch_tolerance) : std::nullopt;
-  const size_t stretch_held = recent_canaries_.size();
+      options_.stretch_tolerance > 0 ? recent_repetitions_.stretch(options_.stretch_tolerance) : std::nullopt;
+  const size_t stretch_held = recent_repetitions_.size();
   while ((cycles.size() < options_.repetitions || !confirmed()) && m.attempts < options_.max_attempts) {
     ++m.attempts;
     // The calibration before and after, the zero-idiom canary before the
@@ -523,7 +523,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     // The first check a repetition fails names it (RepetitionTrace's verdict).
     const char* verdict = nullptr;
     // The repetition's clock: its canaries in cycles are worth a window's
-    // reading (recent_canaries_) only when these hold.
+    // reading (recent_repetitions_) only when these hold.
     const bool switched = context_switches() != switches;
     const bool calibration_failed =
         !cal.ok || !cal_after.ok || cal.ticks_per_iteration <= 0 || cal.faulted || cal_after.faulted;
@@ -550,7 +550,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     const Canaries c = tsc_per_cycle > 0 ? canaries_of(zero, load, tsc_per_cycle) : Canaries{};
     if (c.ok && !switched && !calibration_failed && !drift && !off_band && canary_baseline_.zero_idioms > 0 &&
         canary_baseline_.loads > 0)
-      recent_canaries_.add(
+      recent_repetitions_.add(
           {c.cycles.zero_idioms / canary_baseline_.zero_idioms, c.cycles.loads / canary_baseline_.loads});
     if (!verdict) {
       worst.zero_idioms = std::max(worst.zero_idioms, c.cycles.zero_idioms);

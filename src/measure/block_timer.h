@@ -23,7 +23,7 @@
 // time.
 // A block is given up as disturbed, however clean its repetitions, when the
 // worker's repetitions before it read the canaries' median over
-// Options::stretch_tolerance (a stretch of contention: recent_canaries.h).
+// Options::stretch_tolerance (a stretch of contention: recent_repetitions.h).
 // Two canaries because a busy SMT sibling or another tenant can contend for
 // load ports without slowing dispatch: on this host load-heavy blocks read up
 // to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as
@@ -42,7 +42,7 @@
 #include <utility>
 
 #include "measure/measurement.h"
-#include "measure/recent_canaries.h"
+#include "measure/recent_repetitions.h"
 #include "measure/repetition_trace.h"
 #include "measure/run_context.h"
 #include "measure/timed_code.h"
@@ -145,7 +145,7 @@ class BlockTimer {
   RepetitionTrace trace_;  // off unless SURROGATE_MEASURE_TRACE is set
   // This worker's last repetitions' canaries over their baseline, across
   // blocks (Options::stretch_repetitions).
-  RecentCanaries recent_canaries_;
+  RecentRepetitions recent_repetitions_;
 };
 
 }  // namespace surrogate::measure

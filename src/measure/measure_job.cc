@@ -78,7 +78,7 @@ nlohmann::json known_answer_hosts() {
 // The method's name and version, in the journal fingerprint. v19: v18 with
 // a block given up as disturbed when the worker's repetitions before it read
 // the canaries' median over Options::stretch_tolerance (a stretch of
-// contention, recent_canaries.h). v18: v17 with
+// contention, recent_repetitions.h). v18: v17 with
 // a block given up over the unrolling ratio in two rounds at least
 // JobOptions::unrolling_recheck_seconds apart measured without that check;
 // every other block as v17. v17: v16 with

@@ -130,7 +130,7 @@ struct Options {
   // flagged by another check or clean), the median of either canary read
   // over stretch_tolerance x its baseline: a stretch of sustained contention
   // in which the repetitions that pass the canary check are lucky, not
-  // undisturbed (recent_canaries.h). Judged once half that many are held (a
+  // undisturbed (recent_repetitions.h). Judged once half that many are held (a
   // fresh worker holds none). On a Zen 5 guest 83 of the 84 blocks such a
   // stretch wrote 10-60% slow were so, against 0.94% of the fast blocks'
   // passes read right over 25 traced runs of 10,001 blocks (BENCHMARKS.md

@@ -1,4 +1,4 @@
-#include "measure/recent_canaries.h"
+#include "measure/recent_repetitions.h"
 
 #include <gtest/gtest.h>
 
@@ -7,12 +7,12 @@
 namespace surrogate::measure {
 namespace {
 
-void add_times(RecentCanaries& r, int n, CanaryCycles ratio) {
+void add_times(RecentRepetitions& r, int n, CanaryCycles ratio) {
   for (int i = 0; i < n; ++i) r.add(ratio);
 }
 
-TEST(RecentCanaries, AStretchIsAMedianOverTheTolerance) {
-  RecentCanaries r(200);
+TEST(RecentRepetitions, AStretchIsAMedianOverTheTolerance) {
+  RecentRepetitions r(200);
   EXPECT_FALSE(r.stretch(1.12));
   EXPECT_EQ(r.median().zero_idioms, 0);
   add_times(r, 101, {1.0, 1.02});
@@ -26,8 +26,8 @@ TEST(RecentCanaries, AStretchIsAMedianOverTheTolerance) {
   EXPECT_DOUBLE_EQ(r.stretch(1.12)->loads, 1.02);
 }
 
-TEST(RecentCanaries, EitherCanaryNamesAStretch) {
-  RecentCanaries r(10);
+TEST(RecentRepetitions, EitherCanaryNamesAStretch) {
+  RecentRepetitions r(10);
   add_times(r, 10, {1.0, 1.13});
   EXPECT_TRUE(r.stretch(1.12));
   EXPECT_FALSE(r.stretch(1.14));
@@ -35,23 +35,23 @@ TEST(RecentCanaries, EitherCanaryNamesAStretch) {
   EXPECT_TRUE(r.stretch(1.12));
 }
 
-TEST(RecentCanaries, JudgesOnlyWithHalfItsCapacity) {
-  RecentCanaries r(200);
+TEST(RecentRepetitions, JudgesOnlyWithHalfItsCapacity) {
+  RecentRepetitions r(200);
   add_times(r, 99, {2.0, 2.0});
   EXPECT_FALSE(r.stretch(1.12));  // a fresh worker's first blocks: too few readings
   r.add({2.0, 2.0});
   EXPECT_TRUE(r.stretch(1.12));
 }
 
-TEST(RecentCanaries, ForgetsAStretchThatIsOver) {
-  RecentCanaries r(200);
+TEST(RecentRepetitions, ForgetsAStretchThatIsOver) {
+  RecentRepetitions r(200);
   add_times(r, 200, {1.3, 1.3});
   EXPECT_TRUE(r.stretch(1.12));
   add_times(r, 100, {1.0, 1.0});
   EXPECT_TRUE(r.stretch(1.12));  // 100 of 200: the median is between
   add_times(r, 1, {1.0, 1.0});
   EXPECT_FALSE(r.stretch(1.12));
-  EXPECT_THROW(RecentCanaries(0), std::invalid_argument);
+  EXPECT_THROW(RecentRepetitions(0), std::invalid_argument);
 }
 
 }  // namespace

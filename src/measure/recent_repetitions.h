@@ -1,4 +1,4 @@
-// RecentCanaries: a worker's last repetitions' canary readings, each as a
+// RecentRepetitions: a worker's last repetitions' canary readings, each as a
 // ratio to the canary baseline it was judged against, to tell a stretch of
 // sustained contention from a quiet core.
 //
@@ -22,10 +22,10 @@
 
 namespace surrogate::measure {
 
-class RecentCanaries {
+class RecentRepetitions {
  public:
   // Holds the last `capacity` readings (> 0).
-  explicit RecentCanaries(size_t capacity);
+  explicit RecentRepetitions(size_t capacity);
 
   // One repetition's canaries over their baseline (both > 0); the oldest
   // reading goes when the window is full.

@@ -1,4 +1,4 @@
-#include "measure/recent_canaries.h"
+#include "measure/recent_repetitions.h"
 
 #include <stdexcept>
 #include <vector>
@@ -7,16 +7,16 @@
 
 namespace surrogate::measure {
 
-RecentCanaries::RecentCanaries(size_t capacity) : capacity_(capacity) {
-  if (capacity_ == 0) throw std::invalid_argument("RecentCanaries: capacity must be positive");
+RecentRepetitions::RecentRepetitions(size_t capacity) : capacity_(capacity) {
+  if (capacity_ == 0) throw std::invalid_argument("RecentRepetitions: capacity must be positive");
 }
 
-void RecentCanaries::add(const CanaryCycles& ratio) {
+void RecentRepetitions::add(const CanaryCycles& ratio) {
   if (held_.size() == capacity_) held_.pop_front();
   held_.push_back(ratio);
 }
 
-CanaryCycles RecentCanaries::median() const {
+CanaryCycles RecentRepetitions::median() const {
   if (held_.empty()) return {};
   std::vector<double> zero_idioms, loads;
   zero_idioms.reserve(held_.size());
@@ -28,7 +28,7 @@ CanaryCycles RecentCanaries::median() const {
   return {measure::median(std::move(zero_idioms)), measure::median(std::move(loads))};
 }
 
-std::optional<CanaryCycles> RecentCanaries::stretch(double tolerance) const {
+std::optional<CanaryCycles> RecentRepetitions::stretch(double tolerance) const {
   if (2 * held_.size() < capacity_) return std::nullopt;
   const CanaryCycles m = median();
   if (m.zero_idioms > tolerance || m.loads > tolerance) return m;
