@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Replays `surrogate measure`'s stretch rule (v19, recent_repetitions.h) over
-traced runs: per worker, the canaries of its last WINDOW repetitions before
-a block (those whose calibration held), as ratios to a baseline; a block
-pass is flagged when, with at least half the window held, either median
-reads over TOLERANCE. Counts, among the passes of blocks whose quiet figure
+"""Replays `surrogate measure`'s window rules (recent_repetitions.h) over
+traced runs. The stretch rule (v19, the default): per worker, the canaries
+of its last WINDOW repetitions before a block (those whose calibration
+held), as ratios to a baseline; a block pass is flagged when, with at least
+half the window held, either median reads over TOLERANCE. The code mode
+rule (v20, --code-mode SHARE): per worker, of its last WINDOW repetitions
+before a block whose calibration held and block run did not fault, the
+share whose b run read over the unrolling ratio; a pass is flagged when,
+with half the window held, it is over SHARE (the replay does not replace
+the worker, as v20 does). Counts, among the passes of blocks whose quiet figure
 is 5-150 cycles per 100 iterations, those read over 10% slow and those read
 right, and how many flags each got; and, of the blocks each run wrote over
 10% slow, how many had the pass that gave their figure flagged.
 
     SURROGATE_MEASURE_TRACE=1 surrogate measure blocks.csv -o RUN.csv 2> RUN.trace
     python3 tools/trace_stretch.py QUIET.csv RUN.trace [RUN2.trace ...] --baseline 2.098 0.714
+    python3 tools/trace_stretch.py QUIET.csv RUN.trace [RUN2.trace ...] --code-mode 0.5
 
 The runs' figures are read from each trace's RUN.csv beside it (where
 there is none, the written blocks are not counted). Traces from
@@ -23,6 +29,9 @@ import os
 
 # Verdicts after which a repetition's clock (and so its canaries in cycles) is not trusted.
 UNTIMED = {"context switch", "calibration failed", "calibration drift", "clock band"}
+# Verdicts before the unrolling check (the code mode rule's window leaves them out), and its own.
+BEFORE_UNROLLING = {"context switch", "calibration failed", "block faulted"}
+OVER_UNROLLING = "b run over b/a x a run"
 
 
 def figures(path):
@@ -35,22 +44,28 @@ def median(v):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def replay(trace, quiet, baseline, window, tolerance, counts):
-    zq, lq = baseline
+def replay(trace, quiet, baseline, window, tolerance, code_mode, counts):
     held = collections.defaultdict(lambda: collections.deque(maxlen=window))  # per worker PID
     current = collections.defaultdict(list)  # the block's own repetitions, added after it
     flagged_figures = collections.defaultdict(list)
     for line in open(trace):
         f = line.rstrip("\n").split(",")
         if f[0] == "repetition" and len(f) >= 16:
+            if code_mode:
+                if f[15] not in BEFORE_UNROLLING:
+                    current[f[1]].append(f[15] == OVER_UNROLLING)
+                continue
             zero, loads = float(f[10]), float(f[11])
             if zero > 0 and loads > 0 and f[15] not in UNTIMED:
-                current[f[1]].append((zero / zq, loads / lq))
+                current[f[1]].append((zero / baseline[0], loads / baseline[1]))
         elif f[0] == "block" and len(f) >= 6:
             w = held[f[1]]
-            flag = 2 * len(w) >= window and (
-                median([x[0] for x in w]) > tolerance or median([x[1] for x in w]) > tolerance
-            )
+            if code_mode:
+                flag = 2 * len(w) >= window and sum(w) > code_mode * len(w)
+            else:
+                flag = 2 * len(w) >= window and (
+                    median([x[0] for x in w]) > tolerance or median([x[1] for x in w]) > tolerance
+                )
             w.extend(current.pop(f[1], []))
             if not f[5] or float(f[5]) < 0:
                 continue
@@ -74,16 +89,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("quiet", help="a run made in quiet minutes (hex,throughput)")
     ap.add_argument("traces", nargs="+", help="traces (RUN.trace beside RUN.csv)")
-    ap.add_argument("--baseline", nargs=2, type=float, required=True, metavar=("ZERO", "LOADS"),
+    ap.add_argument("--baseline", nargs=2, type=float, metavar=("ZERO", "LOADS"),
                     help="the canaries' clean cost, cycles per iteration (the run's metadata: canary_baseline_cycles)")
+    ap.add_argument("--code-mode", type=float, metavar="SHARE",
+                    help="replay the code mode rule instead (Options::code_mode_share, 0.5)")
     ap.add_argument("--window", type=int, default=200, help="Options::stretch_repetitions (200)")
     ap.add_argument("--tolerance", type=float, default=1.12, help="Options::stretch_tolerance (1.12)")
     args = ap.parse_args()
+    if not args.code_mode and not args.baseline:
+        ap.error("--baseline is needed for the stretch rule")
     quiet = figures(args.quiet)
     total = collections.Counter()
     for t in args.traces:
         c = collections.Counter()
-        replay(t, quiet, args.baseline, args.window, args.tolerance, c)
+        replay(t, quiet, args.baseline, args.window, args.tolerance, args.code_mode, c)
         total += c
         print(f"{t}: passes read >10% slow {c['slow']}, flagged {c['slow flagged']}; read right {c['right']}, "
               f"flagged {c['right flagged']}; written >10% slow {c['written slow']}, flagged "

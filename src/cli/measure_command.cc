@@ -140,6 +140,11 @@ Command add_measure_command(CLI::App& app) {
                   "canary's median over this x its clean cost (a stretch of contention); 0 = never")
       ->default_val(o->harness.stretch_tolerance)
       ->check(CLI::Range(0.0, 100.0));
+  sub->add_option("--code-mode-share", o->harness.code_mode_share,
+                  "give a block up as disturbed and replace its worker when over this share of the worker's last "
+                  "repetitions read the b run over the unrolling ratio (its block code runs slowly); 0 = never")
+      ->default_val(o->harness.code_mode_share)
+      ->check(CLI::Range(0.0, 0.999));
   sub->add_option("--memory", o->memory,
                   "where memory operands point: 'distinct' (each base register its own page and 256-byte offset, "
                   "every page its own memory) or 'shared' (BHive's: every register one address, one page for all)")

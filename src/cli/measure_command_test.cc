@@ -26,7 +26,7 @@ TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
                            "add %rcx, %rbx\nadd %rcx, %rbx\nadd %rcx, %rbx\nadd %rcx, %rbx\n\n"
                            "ud2\n");
     std::string out = dir() + "/measured.csv";
-    Result r = run("measure --jobs=1 --stretch-tolerance 1.5 " + in + " -o " + out);
+    Result r = run("measure --jobs=1 --stretch-tolerance 1.5 --code-mode-share 0.75 " + in + " -o " + out);
     ASSERT_EQ(r.status, 0) << r.err;
     const std::vector<std::string> rows = lines_of(out);
     ASSERT_EQ(rows.size(), 3u);
@@ -41,12 +41,18 @@ TEST(Cli, MeasureWritesThroughputReasonsAndMetadata) {
     EXPECT_NE(meta.find("\"vendor\""), std::string::npos);
     EXPECT_NE(meta.find("\"denormal_policy\""), std::string::npos);
     EXPECT_NE(meta.find("\"tolerance\": 1.5"), std::string::npos) << meta;  // the stretch rule's, as given
+    EXPECT_NE(meta.find("\"share\": 0.75"), std::string::npos) << meta;     // the code mode rule's
     EXPECT_FALSE(fs::exists(out + ".partial"));
   });
   const std::string bad_out = dir() + "/bad-tolerance.csv";
   Result bad = run("measure --jobs=1 --stretch-tolerance -1 " + write("one.s", "add %rcx, %rbx\n") + " -o " + bad_out);
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.err.find("--stretch-tolerance"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(bad_out));
+  Result bad_share =
+      run("measure --jobs=1 --code-mode-share 1 " + write("one.s", "add %rcx, %rbx\n") + " -o " + bad_out);
+  EXPECT_NE(bad_share.status, 0);
+  EXPECT_NE(bad_share.err.find("--code-mode-share"), std::string::npos) << bad_share.err;
   EXPECT_FALSE(fs::exists(bad_out));
 }
 

@@ -433,6 +433,25 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     m.reason = "empty block";
     return m;
   }
+  // A worker whose block code runs slowly (Options::code_mode_share) is
+  // replaced: its blocks, this one included, go to a fresh worker.
+  auto code_mode = [&] {
+    return options_.code_mode_share > 0 ? recent_repetitions_.code_mode(options_.code_mode_share) : std::nullopt;
+  };
+  auto give_up_in_code_mode = [&](double share) {
+    char buf[240];
+    std::snprintf(buf, sizeof buf,
+                  "disturbed by this worker's block code: %.0f%% of its last %zu repetitions read the b run over "
+                  "%.2f x b/a times the a run (a slow state of the worker, over %.0f%%; a fresh worker measures it)",
+                  100 * share, recent_repetitions_.unrolling_size(), 1 + options_.unrolling_excess,
+                  100 * options_.code_mode_share);
+    m.reason = buf;
+    m.retire_worker = true;
+    m.throughput.reset();
+    trace_.block(block, m.attempts, 0, -1);
+    return m;
+  };
+  if (const std::optional<double> share = code_mode()) return give_up_in_code_mode(*share);
   auto [ua, ub] = unroll_factors(block.size());
   if (ub == 0) {
     m.reason = "block too long (" + std::to_string(block.size()) + " bytes)";
@@ -543,6 +562,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
       verdict = kOverUnrollingRatio;
     else if (drift)
       verdict = "calibration drift";
+    if (!switched && !calibration_failed && !blk.faulted)
+      recent_repetitions_.add_unrolling(verdict == kOverUnrollingRatio);
     if (!verdict && off_band) verdict = "clock band";
     const double imul_cycles = tsc_per_cycle > 0 ? imul.ticks_per_iteration / tsc_per_cycle : 0;
     if (!verdict && (!imul.ok || imul.faulted || std::abs(imul_cycles / kImulCycles - 1) > kImulRepetitionTolerance))
@@ -608,6 +629,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     cycles_b.push_back(blk.ticks_b / tsc_per_cycle);
   }
   m.faulted_pages = static_cast<uint32_t>(memory_->faulted_pages());
+  if (const std::optional<double> share = code_mode()) return give_up_in_code_mode(*share);
   const size_t needed = (options_.repetitions + 1) / 2;
   if (cycles.size() < needed || !confirmed()) {
     // Named after the check that flagged the most repetitions: when that is

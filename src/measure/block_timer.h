@@ -23,7 +23,10 @@
 // time.
 // A block is given up as disturbed, however clean its repetitions, when the
 // worker's repetitions before it read the canaries' median over
-// Options::stretch_tolerance (a stretch of contention: recent_repetitions.h).
+// Options::stretch_tolerance (a stretch of contention: recent_repetitions.h),
+// and, with its worker replaced, when over Options::code_mode_share of them
+// read the b run over the unrolling ratio (a worker whose block code runs
+// slowly: recent_repetitions.h).
 // Two canaries because a busy SMT sibling or another tenant can contend for
 // load ports without slowing dispatch: on this host load-heavy blocks read up
 // to 1.7x slow in bursts the zero-idiom canary alone did not flag. The clean repetitions become one figure as
@@ -70,7 +73,6 @@ class BlockTimer {
   // rip: the block's RIP-relative displacements (TimedCodeSpec::rip_displacements).
   Measurement measure(std::span<const uint8_t> block, std::span<const RipDisplacement> rip = {});
 
-  // For the seccomp policy: the executable code range.
   // For the seccomp policy: the range of the code that runs blocks, and its
   // memfd (written with pwrite for every block).
   uint64_t code_begin() const;
@@ -143,8 +145,8 @@ class BlockTimer {
   CanaryCycles canary_baseline_;
   ReferenceCheck reference_check_;
   RepetitionTrace trace_;  // off unless SURROGATE_MEASURE_TRACE is set
-  // This worker's last repetitions' canaries over their baseline, across
-  // blocks (Options::stretch_repetitions).
+  // This worker's last repetitions, across blocks: canaries over their
+  // baseline, b runs over the unrolling ratio (Options::stretch_repetitions).
   RecentRepetitions recent_repetitions_;
 };
 

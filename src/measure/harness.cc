@@ -104,6 +104,8 @@ Harness::Harness(Options options) : options_(std::move(options)), host_(host_inf
   if (options_.repetitions == 0 || options_.batch_size == 0 || options_.worker_blocks == 0 ||
       options_.stretch_repetitions == 0)
     throw std::invalid_argument("repetitions, batch size, blocks per worker and stretch repetitions must be positive");
+  if (!(options_.code_mode_share >= 0 && options_.code_mode_share < 1))
+    throw std::invalid_argument("code mode share must be at least 0 and below 1");
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) {
@@ -239,6 +241,9 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
             const size_t i = todo[done++];
             std::vector<Measurement>& p = passes[i - begin];
             p.push_back(worker->receive(options_.block_timeout_seconds));
+            // A worker whose block code runs slowly gets no more blocks: the
+            // next start is a fresh process (recent_repetitions.h).
+            if (p.back().retire_worker) worker_sent = std::max(worker_sent, options_.worker_blocks);
             const std::vector<double> figures = figures_of(p);
             // A measured pass, or one given up as disturbed, may be followed
             // by another; a faulting, hanging or too long block not.

@@ -416,6 +416,42 @@ TEST_F(HarnessTest, AStretchOfContendedCanariesGivesItsBlocksUp) {
   });
 }
 
+// A worker whose block code runs slowly for its whole life (one in a few
+// hundred on a Zen 5 guest, recent_repetitions.h): most of its repetitions
+// read the b run over the unrolling ratio. Forced here for every block
+// (unrolling_excess -0.9), with a window of 20 judged from 10 held: a
+// block timed through 20 such repetitions is given up naming the worker's
+// state, and so is the block already sent to that worker, untimed; a fresh
+// worker takes over and times the next one. A worker kept on would give
+// every later block up untimed; with the rule off every block is given up
+// for its own runs.
+TEST_F(HarnessTest, AWorkerWhoseBlockCodeRunsSlowlyIsReplaced) {
+  Options o = test_options();
+  o.passes = 1;
+  o.unrolling_excess = -0.9;
+  o.stretch_repetitions = 20;
+  const std::vector<Bytes> blocks(9, kAddChain);
+  const std::vector<Measurement> r = Harness(o).measure(blocks);
+  size_t timed = 0;
+  for (const Measurement& m : r) {
+    EXPECT_FALSE(m.measured());
+    EXPECT_EQ(m.reason.rfind("disturbed by this worker's block code: ", 0), 0u) << m.reason;
+    EXPECT_NE(m.reason.find("repetitions read the b run over 0.10 x b/a times the a run"), std::string::npos)
+        << m.reason;
+    timed += m.attempts > 0;
+  }
+  EXPECT_GE(timed, 3u) << "a fresh worker times the block after a replaced one's";
+  EXPECT_GT(r[0].attempts, 0u);
+  EXPECT_EQ(r[1].attempts, 0u) << "the block in flight to the replaced worker is not timed";
+  Options off = o;
+  off.code_mode_share = 0;
+  for (const Measurement& m : Harness(off).measure(blocks))
+    EXPECT_EQ(m.reason.rfind("disturbed by its own runs or other load: ", 0), 0u) << m.reason;
+  Options bad = o;
+  bad.code_mode_share = 1;
+  EXPECT_THROW(Harness{bad}, std::invalid_argument);
+}
+
 TEST(HostInfo, IdentifiesTheCpu) {
   HostInfo h = host_info();
 #if defined(__x86_64__)

@@ -75,7 +75,11 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v19: v18 with
+// The method's name and version, in the journal fingerprint. v20: v19 with
+// a block given up as disturbed, and its worker replaced, when over
+// Options::code_mode_share of the worker's last repetitions read the b run
+// over the unrolling ratio (a worker whose block code runs slowly,
+// recent_repetitions.h). v19: v18 with
 // a block given up as disturbed when the worker's repetitions before it read
 // the canaries' median over Options::stretch_tolerance (a stretch of
 // contention, recent_repetitions.h). v18: v17 with
@@ -103,7 +107,7 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v19";
+constexpr const char* kMethod = "measure v20";
 // The canaries and their runs are v9's: the quiet canary record is kept
 // under that name, so v19 starts from the record v9 to v18 left.
 constexpr const char* kCanaryMethod = "measure v9";
@@ -253,6 +257,13 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
            "pass the canary check are lucky, not undisturbed; judged once half the window is held"},
           {"repetitions", options.stretch_repetitions},
           {"tolerance", options.stretch_tolerance}}},
+        {"code_mode",
+         {{"rule",
+           "a block is given up as disturbed (and measured again by a fresh worker) and its worker replaced when, "
+           "of the worker's last repetitions (stretch repetitions) whose calibration held and block run did not "
+           "fault, over share read the b run over the unrolling ratio: a worker whose block code runs slowly for "
+           "its whole life (one in a few hundred on a Zen 5 guest); judged once half the window is held"},
+          {"share", options.code_mode_share}}},
         {"canary_baseline_cycles",
          {{"this_run", {{"zero_idioms", run_canary.zero_idioms}, {"loads", run_canary.loads}}},
           {"quiet_record", {{"zero_idioms", quiet.zero_idioms}, {"loads", quiet.loads}}},
@@ -320,7 +331,8 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.run_lengths()
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
     << " tol=" << o.canary_tolerance << " stretch=" << o.stretch_repetitions << "/" << o.stretch_tolerance
-    << " excess=" << o.unrolling_excess << " memory=" << o.memory_layout_name() << "\n";
+    << " excess=" << o.unrolling_excess << " mode=" << o.code_mode_share << " memory=" << o.memory_layout_name()
+    << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
   return util::fingerprint_of(s.str());
 }

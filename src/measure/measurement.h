@@ -141,6 +141,13 @@ struct Options {
   // unrolling_excess) x b/a times its a run (BlockTimer: both loops pay the
   // same cost per iteration around the block).
   double unrolling_excess = 0.10;
+  // A block is given up as disturbed (measured again by a fresh worker),
+  // and its worker replaced, when over the worker's last stretch_repetitions
+  // repetitions (those with a calibration that held and a block run that did
+  // not fault) more than this share read the b run over the unrolling ratio:
+  // a worker whose block code runs slowly (recent_repetitions.h). Judged once
+  // half that many are held.
+  double code_mode_share = 0.5;  // 0: no such check (v19)
   // What this host's canaries read when it was quiet, from earlier runs
   // (quiet_canary_record.h; zeros: nothing remembered). Repetitions are
   // judged against the lower of it and this run's own start-up baseline: a
@@ -231,6 +238,9 @@ struct Measurement {
   // copies where they walk memory and go twice as far at b, so these say
   // nothing of the host's load (MeasureJob's retry rounds).
   uint32_t unrolling_flagged = 0;
+  // The worker that gave this result has its block code in a slow state
+  // (Options::code_mode_share): the harness sends it no more blocks.
+  bool retire_worker = false;
   // Pages mapped on demand for the block, over its passes; a page still
   // mapped from an earlier block of the same worker (BlockMemory::begin_block)
   // is not counted.

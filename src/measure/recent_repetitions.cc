@@ -35,4 +35,20 @@ std::optional<CanaryCycles> RecentRepetitions::stretch(double tolerance) const {
   return std::nullopt;
 }
 
+void RecentRepetitions::add_unrolling(bool over_ratio) {
+  if (over_ratio_.size() == capacity_) {
+    over_ -= over_ratio_.front();
+    over_ratio_.pop_front();
+  }
+  over_ratio_.push_back(over_ratio);
+  over_ += over_ratio;
+}
+
+std::optional<double> RecentRepetitions::code_mode(double share) const {
+  if (2 * over_ratio_.size() < capacity_) return std::nullopt;
+  const double s = static_cast<double>(over_) / static_cast<double>(over_ratio_.size());
+  if (s > share) return s;
+  return std::nullopt;
+}
+
 }  // namespace surrogate::measure

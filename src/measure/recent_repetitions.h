@@ -1,17 +1,26 @@
-// RecentRepetitions: a worker's last repetitions' canary readings, each as a
-// ratio to the canary baseline it was judged against, to tell a stretch of
-// sustained contention from a quiet core.
+// RecentRepetitions: what a worker's last repetitions read, across blocks,
+// to tell a worker in a lasting bad state from one on a quiet core. Two
+// windows of the same capacity:
 //
-// A repetition's own canary check (canary_tolerance) catches events shorter
-// than a repetition. A stretch of seconds in which another tenant shares the
-// core (a busy SMT sibling: on a Zen 5 guest, 84 of 10,001 blocks written
-// 10-60% slow with both passes agreeing, BENCHMARKS.md 41-43) flags most
-// repetitions, and the few that pass are lucky, not undisturbed: their
-// blocks read slow all the same. Over a stretch the canaries' median moves
-// (there: 1.20-1.28x the quiet record for the zero idioms and 1.13-1.19x
-// for the loads, against 1.04-1.15x and 1.01-1.09x in the rest of that busy
-// run's first round, 1.00-1.01x in quiet runs), so a window's median names
-// the stretch that single repetitions do not.
+// Canaries (stretch): each repetition's canary readings as ratios to the
+// baseline they were judged against. A repetition's own canary check
+// (canary_tolerance) catches events shorter than a repetition. A stretch of
+// seconds in which another tenant shares the core (a busy SMT sibling: on a
+// Zen 5 guest, 84 of 10,001 blocks written 10-60% slow with both passes
+// agreeing, BENCHMARKS.md 41-43) flags most repetitions, and the few that
+// pass are lucky, not undisturbed: their blocks read slow all the same. Over
+// that stretch the canaries' medians read 1.20-1.28x (zero idioms) and
+// 1.13-1.19x (loads) their quiet record (1.00-1.01x in quiet runs), so a
+// window's median names the stretch that single repetitions do not.
+//
+// Unrolling (code mode): whether each repetition's b run read over the
+// unrolling ratio (Options::unrolling_excess x b/a times its a run). On a
+// Zen 5 guest one worker in a few hundred runs its block code slowly for
+// its whole life (b runs of 4 KiB and more pay tens to hundreds of cycles
+// per iteration that the a runs do not): 78% of its repetitions are over the
+// ratio against 4-8% in the other workers of the run, and the blocks whose
+// repetitions pass read 10-40% slow (BENCHMARKS.md 44). A fresh worker does
+// not carry the state, so the worker is replaced.
 #pragma once
 
 #include <cstddef>
@@ -24,7 +33,7 @@ namespace surrogate::measure {
 
 class RecentRepetitions {
  public:
-  // Holds the last `capacity` readings (> 0).
+  // Each window holds the last `capacity` readings (> 0).
   explicit RecentRepetitions(size_t capacity);
 
   // One repetition's canaries over their baseline (both > 0); the oldest
@@ -37,9 +46,18 @@ class RecentRepetitions {
   // canary's median reads over `tolerance`; else none.
   std::optional<CanaryCycles> stretch(double tolerance) const;
 
+  // One repetition that reached the unrolling check: over the ratio or not.
+  void add_unrolling(bool over_ratio);
+  size_t unrolling_size() const { return over_ratio_.size(); }
+  // The share of held repetitions over the ratio, when at least half the
+  // capacity is held and the share exceeds `share` (in (0, 1)); else none.
+  std::optional<double> code_mode(double share) const;
+
  private:
   size_t capacity_;
   std::deque<CanaryCycles> held_;
+  std::deque<bool> over_ratio_;
+  size_t over_ = 0;  // true entries in over_ratio_
 };
 
 }  // namespace surrogate::measure

@@ -54,5 +54,28 @@ TEST(RecentRepetitions, ForgetsAStretchThatIsOver) {
   EXPECT_THROW(RecentRepetitions(0), std::invalid_argument);
 }
 
+void add_unrolling_times(RecentRepetitions& r, int n, bool over) {
+  for (int i = 0; i < n; ++i) r.add_unrolling(over);
+}
+
+TEST(RecentRepetitions, ACodeModeIsAShareOverTheRatio) {
+  RecentRepetitions r(200);
+  add_unrolling_times(r, 99, true);
+  EXPECT_FALSE(r.code_mode(0.5));  // too few to judge
+  r.add_unrolling(false);          // 99 of 100: judged from here on
+  EXPECT_FALSE(r.code_mode(0.99));
+  ASSERT_TRUE(r.code_mode(0.5));
+  EXPECT_DOUBLE_EQ(*r.code_mode(0.5), 0.99);
+  add_unrolling_times(r, 100, false);  // 99 of 200
+  EXPECT_FALSE(r.code_mode(0.5));
+  EXPECT_EQ(r.unrolling_size(), 200u);
+  add_unrolling_times(r, 99, true);  // the 99 oldest (all over) go: 99 of 200 again
+  EXPECT_FALSE(r.code_mode(0.5));
+  EXPECT_DOUBLE_EQ(*r.code_mode(0.4), 0.495);
+  add_unrolling_times(r, 2, true);  // two not over go
+  EXPECT_DOUBLE_EQ(*r.code_mode(0.5), 0.505);
+  EXPECT_EQ(r.size(), 0u);  // the canary window is apart
+}
+
 }  // namespace
 }  // namespace surrogate::measure

@@ -60,6 +60,7 @@ struct ResultMessage {
   uint32_t unroll_a = 0, unroll_b = 0;
   uint64_t iterations = 0;
   uint32_t attempts = 0, disturbed = 0, unrolling_flagged = 0, faulted_pages = 0;
+  uint8_t retire_worker = 0;
   char reason[240] = {};
 };
 
@@ -207,6 +208,7 @@ void close_other_fds(int keep) {
         out.attempts = m.attempts;
         out.disturbed = m.disturbed;
         out.unrolling_flagged = m.unrolling_flagged;
+        out.retire_worker = m.retire_worker;
         out.faulted_pages = m.faulted_pages;
         copy_text(out.reason, sizeof out.reason, m.reason);
       }
@@ -383,6 +385,7 @@ Measurement WorkerProcess::receive(double timeout_seconds) {
   m.attempts = out.attempts;
   m.disturbed = out.disturbed;
   m.unrolling_flagged = out.unrolling_flagged;
+  m.retire_worker = out.retire_worker != 0;
   m.faulted_pages = out.faulted_pages;
   return m;
 }
