@@ -19,12 +19,6 @@
 namespace surrogate::measure {
 namespace {
 
-// A worker start is refused (and retried) when its TSC ticks per reference
-// cycle exceed this factor x the lowest of the job's accepted starts.
-constexpr double kStartRatioBand = 1.25;
-// The shared canary baseline: this quantile of the accepted starts' own
-// baselines (each a low quantile of its start-up repetitions).
-constexpr double kStartCanaryQuantile = 0.2;
 // Blocks handed to a worker at once: the one it measures and the next, so
 // that it never waits for the parent between blocks.
 constexpr size_t kBlocksInFlight = 2;
@@ -128,48 +122,15 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
   std::mutex deliver_mutex;
   std::exception_ptr failure;
   std::atomic<bool> stop{false};
-  // Workers' start-up readings (under deliver_mutex). A clock reference that
-  // ran slow through a start-up (2.4-5.3x on a Firecracker Zen 5 guest, with
-  // the imul check slowed alike) shows as more TSC ticks per reference cycle
-  // than other starts, and its canary baseline reads low by the same factor;
-  // taken into clean_canary, it flagged every later repetition as disturbed.
-  // So a start whose ratio is over kStartRatioBand x the lowest is refused
-  // (retryable), and clean_canary is a low quantile of the canaries of starts
-  // in the band: not their minimum, which can only fall as starts accumulate
-  // (one per Options::worker_blocks block measurements), each outlier start
-  // lowering it for good.
-  struct Start {
-    double tsc_per_cycle;
-    CanaryCycles canary;
-  };
-  std::vector<Start> starts;
-  CanaryCycles clean_canary;
+  // The shared baseline every repetition is judged by: the run's starts'
+  // (starts_, across measure calls), or the host's quiet record where lower:
+  // this run may have started while the core was shared
+  // (Options::quiet_canary). Under deliver_mutex.
+  CanaryCycles clean_canary = lower_of(starts_.canary(), options_.quiet_canary);
   auto accept_start = [&](const ReferenceCheck& check, const CanaryCycles& c) {
     std::lock_guard<std::mutex> lock(deliver_mutex);
-    double lowest = check.tsc_per_cycle;
-    for (const Start& s : starts) lowest = std::min(lowest, s.tsc_per_cycle);
-    if (check.tsc_per_cycle > kStartRatioBand * lowest) {
-      char buf[200];
-      std::snprintf(buf, sizeof buf,
-                    "clock reference read slow at start-up: %.3f TSC ticks per reference cycle, other starts %.3f "
-                    "(other load)",
-                    check.tsc_per_cycle, lowest);
-      throw StartError(buf, /*retryable=*/true);
-    }
-    starts.push_back({check.tsc_per_cycle, c});
-    std::vector<double> zero_idioms, loads;
-    for (const Start& s : starts) {
-      if (s.tsc_per_cycle > kStartRatioBand * lowest) continue;
-      if (s.canary.zero_idioms > 0) zero_idioms.push_back(s.canary.zero_idioms);
-      if (s.canary.loads > 0) loads.push_back(s.canary.loads);
-    }
-    run_canary_ = {zero_idioms.empty() ? 0 : quantile(zero_idioms, kStartCanaryQuantile),
-                   loads.empty() ? 0 : quantile(loads, kStartCanaryQuantile)};
-    // The host's quiet record, where lower: this run may have started while
-    // the core was shared (Options::quiet_canary).
-    auto lower = [](double run, double quiet) { return quiet > 0 && (run <= 0 || quiet < run) ? quiet : run; };
-    clean_canary = {lower(run_canary_.zero_idioms, options_.quiet_canary.zero_idioms),
-                    lower(run_canary_.loads, options_.quiet_canary.loads)};
+    starts_.accept(check, c);  // throws StartError for a start outside the band
+    clean_canary = lower_of(starts_.canary(), options_.quiet_canary);
     reference_check_ = check;
   };
 

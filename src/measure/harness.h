@@ -18,6 +18,7 @@
 #include "measure/block_timer.h"
 #include "measure/host_info.h"
 #include "measure/measurement.h"
+#include "measure/worker_starts.h"
 
 namespace surrogate::measure {
 
@@ -48,9 +49,9 @@ class Harness {
   // throws after three such starts, naming the host and the figures.
   ReferenceCheck reference_check() const { return reference_check_; }
   // This run's own clean canary baseline (a low quantile of its accepted
-  // worker starts' baselines; zeros before any), before
-  // Options::quiet_canary lowers it: what QuietCanaryRecord remembers.
-  CanaryCycles run_canary() const { return run_canary_; }
+  // worker starts' baselines, over every measure call; zeros before any),
+  // before Options::quiet_canary lowers it: what QuietCanaryRecord remembers.
+  CanaryCycles run_canary() const { return starts_.canary(); }
 
  private:
   Options options_;
@@ -58,7 +59,7 @@ class Harness {
   unsigned jobs_ = 1;
   std::vector<int> cpus_;           // CPUs this process may run on
   ReferenceCheck reference_check_;  // written under measure()'s delivery lock
-  CanaryCycles run_canary_;         // likewise
+  WorkerStarts starts_;             // every measure call's accepted starts (worker_starts.h); likewise
 };
 
 }  // namespace surrogate::measure

@@ -79,7 +79,9 @@ nlohmann::json known_answer_hosts() {
 // a block given up as disturbed, and its worker replaced, when over
 // Options::code_mode_share of the worker's last repetitions read the b run
 // over the unrolling ratio (a worker whose block code runs slowly,
-// recent_repetitions.h). v19: v18 with
+// recent_repetitions.h); and every round of a job judged by the canary
+// baseline of all its worker starts, not the round's own (worker_starts.h).
+// v19: v18 with
 // a block given up as disturbed when the worker's repetitions before it read
 // the canaries' median over Options::stretch_tolerance (a stretch of
 // contention, recent_repetitions.h). v18: v17 with
@@ -473,6 +475,8 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
       if (!unbounded) {
         Options without_ratio = judged;
         without_ratio.unrolling_excess = std::numeric_limits<double>::infinity();
+        // Judged by the run's starts too, not only its own (worker_starts.h).
+        without_ratio.quiet_canary = lower_of(judged.quiet_canary, harness.run_canary());
         unbounded.emplace(without_ratio);
       }
       measure_with(*unbounded, own_ratio, true);

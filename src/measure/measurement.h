@@ -28,6 +28,13 @@ struct CanaryCycles {
   double loads = 0;
 };
 
+// Per canary, the lower of the two positive values (a value <= 0 means
+// unknown: the other one; zero when neither is known).
+inline CanaryCycles lower_of(const CanaryCycles& a, const CanaryCycles& b) {
+  auto lower = [](double x, double y) { return x <= 0 ? y : (y <= 0 ? x : (x < y ? x : y)); };
+  return {lower(a.zero_idioms, b.zero_idioms), lower(a.loads, b.loads)};
+}
+
 struct Options {
   // Unroll factors a < b; throughput = (L_b - L_a) / (b - a) per iteration.
   // Per block they are scaled up together (same ratio) until a x bytes >=
