@@ -290,10 +290,9 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
 bool BlockTimer::grows_with_unrolling(const Pair& p) { return p.ticks_b >= (1 - kRunAgreement) * p.ticks_a; }
 
 bool BlockTimer::canaries_disturbed(const CanaryCycles& c) const {
-  const double tol = options_.canary_tolerance;
   const CanaryCycles& base = canary_baseline_;
-  return c.zero_idioms > tol * base.zero_idioms || c.loads > tol * base.loads ||
-         c.zero_idioms < kCanaryFloor * base.zero_idioms || c.loads < kCanaryFloor * base.loads;
+  return over_baseline(c, base, options_.canary_tolerance) || c.zero_idioms < kCanaryFloor * base.zero_idioms ||
+         c.loads < kCanaryFloor * base.loads;
 }
 
 void BlockTimer::lower_canary_baseline(const CanaryCycles& c) {
@@ -479,6 +478,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
   // repetitions: 0.637 and 0.702 TSC ticks per cycle a second apart were seen
   // under KVM, and raw ticks with one median ratio read 10% low).
   std::vector<double> cycles, ratios, cycles_a, cycles_b;
+  std::vector<double> clean_zero_idioms, clean_loads;  // the clean repetitions' canaries (Measurement::canaries)
   // L_a and L_b of flagged repetitions (minimum_stands' witnesses).
   std::vector<double> witnesses_a, witnesses_b;
   CanaryCycles worst;
@@ -627,6 +627,8 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     cycles.push_back(blk.ticks_per_iteration / tsc_per_cycle);
     cycles_a.push_back(blk.ticks_a / tsc_per_cycle);
     cycles_b.push_back(blk.ticks_b / tsc_per_cycle);
+    clean_zero_idioms.push_back(c.cycles.zero_idioms);
+    clean_loads.push_back(c.cycles.loads);
   }
   m.faulted_pages = static_cast<uint32_t>(memory_->faulted_pages());
   if (const std::optional<double> share = code_mode()) return give_up_in_code_mode(*share);
@@ -668,6 +670,7 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     return m;
   }
   m.throughput = 100.0 * std::max(0.0, per_iteration);
+  m.canaries = {median(clean_zero_idioms), median(clean_loads)};
   trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), *m.throughput);
   return m;
 }

@@ -96,6 +96,14 @@ TEST_F(HarnessTest, KnownAnswers) {
       EXPECT_GT(m.tsc_per_cycle, 0);
       EXPECT_LT(m.unroll_a, m.unroll_b);
       EXPECT_GE(m.iterations, 1u);
+      // Each clean repetition's canaries passed the check against the one
+      // worker's baseline, the run's: so does their median (MeasureJob
+      // judges it again against the run's later baseline).
+      EXPECT_GT(m.canaries.zero_idioms, 0);
+      EXPECT_GT(m.canaries.loads, 0);
+      EXPECT_FALSE(over_baseline(m.canaries, harness.run_canary(), harness.options().canary_tolerance))
+          << m.canaries.zero_idioms << "/" << m.canaries.loads << " against " << harness.run_canary().zero_idioms << "/"
+          << harness.run_canary().loads;
     }
   });
 }

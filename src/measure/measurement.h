@@ -35,6 +35,13 @@ inline CanaryCycles lower_of(const CanaryCycles& a, const CanaryCycles& b) {
   return {lower(a.zero_idioms, b.zero_idioms), lower(a.loads, b.loads)};
 }
 
+// Whether canaries read over `tolerance` x `baseline` (either canary;
+// an unknown baseline, <= 0, judges nothing).
+inline bool over_baseline(const CanaryCycles& c, const CanaryCycles& baseline, double tolerance) {
+  return (baseline.zero_idioms > 0 && c.zero_idioms > tolerance * baseline.zero_idioms) ||
+         (baseline.loads > 0 && c.loads > tolerance * baseline.loads);
+}
+
 struct Options {
   // Unroll factors a < b; throughput = (L_b - L_a) / (b - a) per iteration.
   // Per block they are scaled up together (same ratio) until a x bytes >=
@@ -245,6 +252,12 @@ struct Measurement {
   // copies where they walk memory and go twice as far at b, so these say
   // nothing of the host's load (MeasureJob's retry rounds).
   uint32_t unrolling_flagged = 0;
+  // The canaries' median readings (cycles per iteration) over the clean
+  // repetitions that gave the figure; zeros when unmeasured. Each was within
+  // canary_tolerance x the baseline the worker judged by then; a run whose
+  // baseline later falls (a start on a quieter core) judges them again
+  // (MeasureJob).
+  CanaryCycles canaries;
   // The worker that gave this result has its block code in a slow state
   // (Options::code_mode_share): the harness sends it no more blocks.
   bool retire_worker = false;

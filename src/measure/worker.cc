@@ -61,6 +61,7 @@ struct ResultMessage {
   uint64_t iterations = 0;
   uint32_t attempts = 0, disturbed = 0, unrolling_flagged = 0, faulted_pages = 0;
   uint8_t retire_worker = 0;
+  double canary_zero_idioms = 0, canary_loads = 0;
   char reason[240] = {};
 };
 
@@ -209,6 +210,8 @@ void close_other_fds(int keep) {
         out.disturbed = m.disturbed;
         out.unrolling_flagged = m.unrolling_flagged;
         out.retire_worker = m.retire_worker;
+        out.canary_zero_idioms = m.canaries.zero_idioms;
+        out.canary_loads = m.canaries.loads;
         out.faulted_pages = m.faulted_pages;
         copy_text(out.reason, sizeof out.reason, m.reason);
       }
@@ -386,6 +389,7 @@ Measurement WorkerProcess::receive(double timeout_seconds) {
   m.disturbed = out.disturbed;
   m.unrolling_flagged = out.unrolling_flagged;
   m.retire_worker = out.retire_worker != 0;
+  m.canaries = {out.canary_zero_idioms, out.canary_loads};
   m.faulted_pages = out.faulted_pages;
   return m;
 }

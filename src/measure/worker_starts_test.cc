@@ -45,5 +45,13 @@ TEST(WorkerStarts, LowerOfTakesEachCanaryApart) {
   EXPECT_DOUBLE_EQ(lower_of({}, {}).zero_idioms, 0);
 }
 
+TEST(WorkerStarts, OverBaselineIsEitherCanaryOverTheTolerance) {
+  const CanaryCycles baseline{2.0, 0.7};
+  EXPECT_FALSE(over_baseline({2.2, 0.77}, baseline, 1.1));
+  EXPECT_TRUE(over_baseline({2.21, 0.7}, baseline, 1.1));
+  EXPECT_TRUE(over_baseline({2.0, 0.78}, baseline, 1.1));
+  EXPECT_FALSE(over_baseline({9, 9}, {}, 1.1));  // no baseline known yet: nothing judged
+}
+
 }  // namespace
 }  // namespace surrogate::measure
