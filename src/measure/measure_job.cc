@@ -50,8 +50,10 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v19, this method (v18 with a block given up when the worker's last 200 repetitions read a "
-      "canary's median over 1.12x its clean cost; BENCHMARKS.md section 43), v18 (v17 with a block given up over "
+      "CPUID): measure v20, this method (v19 with a worker replaced when over half its last 200 repetitions read "
+      "the b run over the unrolling ratio, and every block judged by the run's canary baseline over all its worker "
+      "starts; BENCHMARKS.md section 44), v19 (v18 with a block given up when the worker's last 200 repetitions "
+      "read a canary's median over 1.12x its clean cost; section 43), v18 (v17 with a block given up over "
       "the unrolling ratio in two rounds 5 s apart measured without that check; section 42), v17 (v16 with a "
       "repetition whose b run reads over 1.1 x b/a times its a run disturbed; section 41), v16 (v15 with a block's "
       "figure from the mean of the runs at each series' confirmed minimum; section 40), v15 (v14 with a block's "
@@ -66,7 +68,7 @@ nlohmann::json known_answer_hosts() {
       "instruction needs them; section 35), and v9 (v8 with 3 clean repetitions per block and pass "
       "instead of 5, and up to 2 more passes for a block with one pass over 5% slower than its fastest), "
       "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33); "
-      "not yet v14 to v19",
+      "not yet v14 to v20",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
