@@ -446,7 +446,6 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
                   100 * options_.code_mode_share);
     m.reason = buf;
     m.retire_worker = true;
-    m.throughput.reset();
     trace_.block(block, m.attempts, 0, -1);
     return m;
   };
