@@ -17,7 +17,7 @@
 // unrolling ratio (Options::unrolling_excess x b/a times its a run). On a
 // Zen 5 guest one worker in a few hundred runs its block code slowly for
 // its whole life (b runs of 4 KiB and more pay tens to hundreds of cycles
-// per iteration that the a runs do not): 78% of its repetitions are over the
+// per iteration that the a runs do not): 79% of its repetitions are over the
 // ratio against 4-8% in the other workers of the run, and the blocks whose
 // repetitions pass read 10-40% slow (BENCHMARKS.md 44). A fresh worker does
 // not carry the state, so the worker is replaced.
