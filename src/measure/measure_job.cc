@@ -81,9 +81,10 @@ nlohmann::json known_answer_hosts() {
 // a block given up as disturbed, and its worker replaced, when over
 // Options::code_mode_share of the worker's last repetitions read the b run
 // over the unrolling ratio (a worker whose block code runs slowly,
-// recent_repetitions.h); and every round of a job judged by the canary
-// baseline of all its worker starts, not the round's own (worker_starts.h).
-// v19: v18 with
+// recent_repetitions.h); every round of a job judged by the canary
+// baseline of all its worker starts, not the round's own (worker_starts.h);
+// and every measured block judged again after each round against that
+// baseline (kRejudgeMargin). v19: v18 with
 // a block given up as disturbed when the worker's repetitions before it read
 // the canaries' median over Options::stretch_tolerance (a stretch of
 // contention, recent_repetitions.h). v18: v17 with
@@ -113,7 +114,7 @@ nlohmann::json known_answer_hosts() {
 // paddd, vmovdqa...) aligned (timed_code.h).
 constexpr const char* kMethod = "measure v20";
 // The canaries and their runs are v9's: the quiet canary record is kept
-// under that name, so v19 starts from the record v9 to v18 left.
+// under that name, so each later method starts from the record v9 on left.
 constexpr const char* kCanaryMethod = "measure v9";
 
 // What the quiet canary record is kept per: the method and the length of the
@@ -283,8 +284,11 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
           {"quiet_record", {{"zero_idioms", quiet.zero_idioms}, {"loads", quiet.loads}}},
           {"quiet_record_runs", quiet_runs},
           {"rule",
-           "repetitions judged against the lower of this run's baseline and the quiet record (the 25th "
-           "percentile of the last runs' baselines on this host, kept in the user's state directory)"}}},
+           "repetitions judged against the lower of this run's baseline (over all its worker starts) and the quiet "
+           "record (the 25th percentile of the last runs' baselines on this host, kept in the user's state "
+           "directory); after each round every measured block is judged again against that baseline, its clean "
+           "repetitions' median canaries over 1.05 x canary_tolerance x it measured again"},
+          {"rejudge_margin", kRejudgeMargin}}},
         {"rip_relative",
          "each unrolled copy's RIP-relative displacements patched to reach the first copy's targets; the targets "
          "moved together by up to 7 bytes so that most are 8-byte aligned, or, where that leaves one an "
