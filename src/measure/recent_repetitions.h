@@ -14,7 +14,7 @@
 // window's median names the stretch that single repetitions do not.
 //
 // Unrolling (code mode): whether each repetition's b run read over the
-// unrolling ratio (Options::unrolling_excess x b/a times its a run). On a
+// unrolling ratio ((1 + Options::unrolling_excess) x b/a times its a run). On a
 // Zen 5 guest one worker in a few hundred runs its block code slowly for
 // its whole life (b runs of 4 KiB and more pay tens to hundreds of cycles
 // per iteration that the a runs do not): 79% of its repetitions are over the
@@ -46,7 +46,8 @@ class RecentRepetitions {
   // canary's median reads over `tolerance`; else none.
   std::optional<CanaryCycles> stretch(double tolerance) const;
 
-  // One repetition that reached the unrolling check: over the ratio or not.
+  // One repetition whose calibration held and block run did not fault: its
+  // b run over the unrolling ratio or not.
   void add_unrolling(bool over_ratio);
   size_t unrolling_size() const { return over_ratio_.size(); }
   // The share of held repetitions over the ratio, when at least half the
