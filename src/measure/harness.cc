@@ -122,16 +122,19 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
   std::mutex deliver_mutex;
   std::exception_ptr failure;
   std::atomic<bool> stop{false};
-  // The shared baseline every repetition is judged by: the run's starts'
-  // (starts_, across measure calls), or the host's quiet record where lower:
-  // this run may have started while the core was shared
-  // (Options::quiet_canary). Under deliver_mutex.
-  CanaryCycles clean_canary = lower_of(starts_.canary(), options_.quiet_canary);
+  // starts_ and reference_check_ are shared by the pool: under deliver_mutex.
   auto accept_start = [&](const ReferenceCheck& check, const CanaryCycles& c) {
     std::lock_guard<std::mutex> lock(deliver_mutex);
     starts_.accept(check, c);  // throws StartError for a start outside the band
-    clean_canary = lower_of(starts_.canary(), options_.quiet_canary);
     reference_check_ = check;
+  };
+  // The shared baseline every repetition is judged by: the run's starts'
+  // (starts_, across measure calls), or the host's quiet record where lower:
+  // this run may have started while the core was shared
+  // (Options::quiet_canary).
+  auto clean_canary = [&] {
+    std::lock_guard<std::mutex> lock(deliver_mutex);
+    return lower_of(starts_.canary(), options_.quiet_canary);
   };
 
   auto cancelled = [&] { return stop || (cancel && cancel->load()); };
@@ -188,14 +191,9 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
             // another (WorkerProcess::send).
             for (; sent < todo.size() && sent - done < kBlocksInFlight && worker_sent < options_.worker_blocks;
                  ++sent, ++worker_sent) {
-              CanaryCycles canary;
-              {
-                std::lock_guard<std::mutex> lock(deliver_mutex);
-                canary = clean_canary;
-              }
               const size_t i = todo[sent];
               worker->send(
-                  blocks[i], canary,
+                  blocks[i], clean_canary(),
                   rip_displacements.empty() ? std::span<const RipDisplacement>{} : std::span(rip_displacements[i]));
             }
             if (worker->in_flight() == 0) continue;  // this worker's share is done: the next one starts
