@@ -3,7 +3,8 @@
 traced runs. The stretch rule (v19, the default): per worker, the canaries
 of its last WINDOW repetitions before a block (those whose calibration
 held), as ratios to a baseline; a block pass is flagged when, with at least
-half the window held, either median reads over TOLERANCE. The code mode
+half the window held, either median reads over TOLERANCE or both over
+1 + (TOLERANCE - 1) / 2 (v21; v19-v20: either over 1.12). The code mode
 rule (v20, --code-mode SHARE): per worker, of its last WINDOW repetitions
 before a block whose calibration held and block run did not fault, the
 share whose b run read over the unrolling ratio; a pass is flagged when,
@@ -63,9 +64,9 @@ def replay(trace, quiet, baseline, window, tolerance, code_mode, counts):
             if code_mode:
                 flag = 2 * len(w) >= window and sum(w) > code_mode * len(w)
             else:
-                flag = 2 * len(w) >= window and (
-                    median([x[0] for x in w]) > tolerance or median([x[1] for x in w]) > tolerance
-                )
+                joint = 1 + (tolerance - 1) / 2  # RecentRepetitions::joint_tolerance
+                mz, ml = (median([x[i] for x in w]) for i in (0, 1)) if w else (0, 0)
+                flag = 2 * len(w) >= window and (mz > tolerance or ml > tolerance or (mz > joint and ml > joint))
             w.extend(current.pop(f[1], []))
             if not f[5] or float(f[5]) < 0:
                 continue
@@ -94,7 +95,7 @@ def main():
     ap.add_argument("--code-mode", type=float, metavar="SHARE",
                     help="replay the code mode rule instead (Options::code_mode_share, 0.5)")
     ap.add_argument("--window", type=int, default=200, help="Options::stretch_repetitions (200)")
-    ap.add_argument("--tolerance", type=float, default=1.12, help="Options::stretch_tolerance (1.12)")
+    ap.add_argument("--tolerance", type=float, default=1.06, help="Options::stretch_tolerance (1.06)")
     args = ap.parse_args()
     if not args.code_mode and not args.baseline:
         ap.error("--baseline is needed for the stretch rule")

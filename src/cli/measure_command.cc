@@ -137,7 +137,8 @@ Command add_measure_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 86400.0));
   sub->add_option("--stretch-tolerance", o->harness.stretch_tolerance,
                   "give a block up as disturbed (measured again later) when the worker's last repetitions read a "
-                  "canary's median over this x its clean cost (a stretch of contention); 0 = never")
+                  "canary's median over this x its clean cost, or both over half its excess (a stretch of "
+                  "contention); 0 = never")
       ->default_val(o->harness.stretch_tolerance)
       ->check(CLI::Range(0.0, 100.0));
   sub->add_option("--code-mode-share", o->harness.code_mode_share,

@@ -652,11 +652,13 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     return m;
   }
   if (stretch) {
-    char buf[240];
+    char buf[260];
     std::snprintf(buf, sizeof buf,
-                  "disturbed by other load: the canaries read a median %.2fx/%.2fx their clean cost over the "
-                  "worker's last %zu repetitions before this block (a stretch of contention: over %.2fx)",
-                  stretch->zero_idioms, stretch->loads, stretch_held, options_.stretch_tolerance);
+                  "disturbed by other load: the canaries read a median %.3fx/%.3fx their clean cost over the "
+                  "worker's last %zu repetitions before this block (a stretch of contention: over %.2fx, or both "
+                  "over %.3fx)",
+                  stretch->zero_idioms, stretch->loads, stretch_held, options_.stretch_tolerance,
+                  RecentRepetitions::joint_tolerance(options_.stretch_tolerance));
     m.reason = buf;
     trace_.block(block, m.attempts, static_cast<uint32_t>(cycles.size()), -1);
     return m;

@@ -488,6 +488,14 @@ TEST(RetryOnNoise, OnlyCanariesOverTheirCleanValuesProveOtherLoad) {
       other_load_proof("disturbed by other load: the canaries read a median 1.02x/1.01x their clean cost "
                        "over the worker's last 200 repetitions before this block (a stretch of contention: "
                        "over 1.12x)"));
+  EXPECT_TRUE(
+      other_load_proof("disturbed by other load: the canaries read a median 1.045x/1.040x their clean cost "
+                       "over the worker's last 200 repetitions before this block (a stretch of contention: "
+                       "over 1.06x, or both over 1.030x)"));
+  EXPECT_FALSE(
+      other_load_proof("disturbed by other load: the canaries read a median 1.045x/1.010x their clean cost "
+                       "over the worker's last 200 repetitions before this block (a stretch of contention: "
+                       "over 1.06x, or both over 1.030x)"));
   EXPECT_FALSE(other_load_proof("The difference between add and 1.0 is 0.4, which exceeds 0.05"));
   EXPECT_FALSE(other_load_proof("clock reference unsteady: disturbed by other load"));
 }

@@ -50,9 +50,11 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v20, this method (v19 with a worker replaced when over half its last 200 repetitions read "
+      "CPUID): measure v21, this method (v20 with a stretch of contention read at 1.06x for either canary's "
+      "median or 1.03x for both; BENCHMARKS.md section 45), v20 (v19 with a worker replaced when over half its last "
+      "200 repetitions read "
       "the b run over the unrolling ratio, and every block judged by the run's canary baseline over all its worker "
-      "starts; BENCHMARKS.md section 44), v19 (v18 with a block given up when the worker's last 200 repetitions "
+      "starts; section 44), v19 (v18 with a block given up when the worker's last 200 repetitions "
       "read a canary's median over 1.12x its clean cost; section 43), v18 (v17 with a block given up over "
       "the unrolling ratio in two rounds 5 s apart measured without that check; section 42), v17 (v16 with a "
       "repetition whose b run reads over 1.1 x b/a times its a run disturbed; section 41), v16 (v15 with a block's "
@@ -68,7 +70,7 @@ nlohmann::json known_answer_hosts() {
       "instruction needs them; section 35), and v9 (v8 with 3 clean repetitions per block and pass "
       "instead of 5, and up to 2 more passes for a block with one pass over 5% slower than its fastest), "
       "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33); "
-      "not yet v14 to v20",
+      "not yet v14 to v21",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
@@ -77,7 +79,11 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v20: v19 with
+// The method's name and version, in the journal fingerprint. v21: v20 with
+// a stretch of contention read at Options::stretch_tolerance 1.06 instead
+// of 1.12, or at 1.03 for both canaries at once (milder kinds of
+// contention wrote fast blocks 10-50% slow; recent_repetitions.h). v20:
+// v19 with
 // a block given up as disturbed, and its worker replaced, when over
 // Options::code_mode_share of the worker's last repetitions read the b run
 // over the unrolling ratio (a worker whose block code runs slowly,
@@ -112,7 +118,7 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v20";
+constexpr const char* kMethod = "measure v21";
 // The canaries and their runs are v9's: the quiet canary record is kept
 // under that name, so each later method starts from the record v9 on left.
 constexpr const char* kCanaryMethod = "measure v9";
@@ -282,7 +288,8 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
          {{"rule",
            "a block is given up as disturbed (and measured again in a later round) when the worker's last "
            "repetitions before it, those whose calibration held, read either canary's median over tolerance x "
-           "its baseline: a stretch of sustained contention (a busy SMT sibling), in which the repetitions that "
+           "its baseline, or both over (1 + tolerance) / 2 x theirs: a stretch of sustained contention (a busy SMT "
+           "sibling), in which the repetitions that "
            "pass the canary check are lucky, not undisturbed; judged once half the window is held"},
           {"repetitions", options.stretch_repetitions},
           {"tolerance", options.stretch_tolerance}}},
