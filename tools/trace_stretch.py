@@ -15,8 +15,12 @@ right, and how many flags each got; and, of the blocks each run wrote over
 10% slow, how many had the pass that gave their figure flagged.
 
     SURROGATE_MEASURE_TRACE=1 surrogate measure blocks.csv -o RUN.csv 2> RUN.trace
-    python3 tools/trace_stretch.py QUIET.csv RUN.trace [RUN2.trace ...] --baseline 2.098 0.714
+    python3 tools/trace_stretch.py QUIET.csv RUN.trace [RUN2.trace ...]
+    python3 tools/trace_stretch.py QUIET.csv RUN.trace [RUN2.trace ...] --tolerance 1.12 --no-joint   # v19-v20
     python3 tools/trace_stretch.py QUIET.csv RUN.trace [RUN2.trace ...] --code-mode 0.5
+
+Each run's canary baseline is read from RUN.csv.meta.json beside its trace
+(canary_baseline_cycles, this_run), or given for all with --baseline.
 
 The runs' figures are read from each trace's RUN.csv beside it (where
 there is none, the written blocks are not counted). Traces from
@@ -26,6 +30,7 @@ passes are given up and their blocks measured again later.
 import argparse
 import collections
 import csv
+import json
 import os
 
 # Verdicts after which a repetition's clock (and so its canaries in cycles) is not trusted.
@@ -45,7 +50,13 @@ def median(v):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def replay(trace, quiet, baseline, window, tolerance, code_mode, counts):
+def run_baseline(trace):
+    with open(trace[: -len(".trace")] + ".csv.meta.json") as f:
+        b = json.load(f)["method"]["canary_baseline_cycles"]["this_run"]
+    return b["zero_idioms"], b["loads"]
+
+
+def replay(trace, quiet, baseline, window, tolerance, joint, code_mode, counts):
     held = collections.defaultdict(lambda: collections.deque(maxlen=window))  # per worker PID
     current = collections.defaultdict(list)  # the block's own repetitions, added after it
     flagged_figures = collections.defaultdict(list)
@@ -64,7 +75,6 @@ def replay(trace, quiet, baseline, window, tolerance, code_mode, counts):
             if code_mode:
                 flag = 2 * len(w) >= window and sum(w) > code_mode * len(w)
             else:
-                joint = 1 + (tolerance - 1) / 2  # RecentRepetitions::joint_tolerance
                 mz, ml = (median([x[i] for x in w]) for i in (0, 1)) if w else (0, 0)
                 flag = 2 * len(w) >= window and (mz > tolerance or ml > tolerance or (mz > joint and ml > joint))
             w.extend(current.pop(f[1], []))
@@ -91,19 +101,23 @@ def main():
     ap.add_argument("quiet", help="a run made in quiet minutes (hex,throughput)")
     ap.add_argument("traces", nargs="+", help="traces (RUN.trace beside RUN.csv)")
     ap.add_argument("--baseline", nargs=2, type=float, metavar=("ZERO", "LOADS"),
-                    help="the canaries' clean cost, cycles per iteration (the run's metadata: canary_baseline_cycles)")
+                    help="the canaries' clean cost, cycles per iteration, for every trace (default: each run's "
+                    "metadata, canary_baseline_cycles)")
     ap.add_argument("--code-mode", type=float, metavar="SHARE",
                     help="replay the code mode rule instead (Options::code_mode_share, 0.5)")
     ap.add_argument("--window", type=int, default=200, help="Options::stretch_repetitions (200)")
     ap.add_argument("--tolerance", type=float, default=1.06, help="Options::stretch_tolerance (1.06)")
+    ap.add_argument("--no-joint", action="store_true",
+                    help="either median over the tolerance only, not both over half its excess (v19-v20)")
     args = ap.parse_args()
-    if not args.code_mode and not args.baseline:
-        ap.error("--baseline is needed for the stretch rule")
+    # RecentRepetitions::joint_tolerance; infinite: no joint bound.
+    joint = float("inf") if args.no_joint else 1 + (args.tolerance - 1) / 2
     quiet = figures(args.quiet)
     total = collections.Counter()
     for t in args.traces:
         c = collections.Counter()
-        replay(t, quiet, args.baseline, args.window, args.tolerance, args.code_mode, c)
+        baseline = args.baseline or (None if args.code_mode else run_baseline(t))
+        replay(t, quiet, baseline, args.window, args.tolerance, joint, args.code_mode, c)
         total += c
         print(f"{t}: passes read >10% slow {c['slow']}, flagged {c['slow flagged']}; read right {c['right']}, "
               f"flagged {c['right flagged']}; written >10% slow {c['written slow']}, flagged "
