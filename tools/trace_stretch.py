@@ -75,8 +75,10 @@ def replay(trace, quiet, baseline, window, tolerance, joint, code_mode, counts):
             if code_mode:
                 flag = 2 * len(w) >= window and sum(w) > code_mode * len(w)
             else:
-                mz, ml = (median([x[i] for x in w]) for i in (0, 1)) if w else (0, 0)
-                flag = 2 * len(w) >= window and (mz > tolerance or ml > tolerance or (mz > joint and ml > joint))
+                flag = False
+                if 2 * len(w) >= window:
+                    mz, ml = (median([x[i] for x in w]) for i in (0, 1))
+                    flag = mz > tolerance or ml > tolerance or (mz > joint and ml > joint)
             w.extend(current.pop(f[1], []))
             if not f[5] or float(f[5]) < 0:
                 continue

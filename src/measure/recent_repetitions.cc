@@ -31,8 +31,7 @@ CanaryCycles RecentRepetitions::median() const {
 std::optional<CanaryCycles> RecentRepetitions::stretch(double tolerance) const {
   if (2 * held_.size() < capacity_) return std::nullopt;
   const CanaryCycles m = median();
-  const double joint = joint_tolerance(tolerance);
-  if (m.zero_idioms > tolerance || m.loads > tolerance || (m.zero_idioms > joint && m.loads > joint)) return m;
+  if (names_stretch(m, tolerance)) return m;
   return std::nullopt;
 }
 

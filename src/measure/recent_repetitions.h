@@ -53,6 +53,13 @@ class RecentRepetitions {
   std::optional<CanaryCycles> stretch(double tolerance) const;
   // Half the excess of `tolerance` over 1.
   static double joint_tolerance(double tolerance) { return 1 + (tolerance - 1) / 2; }
+  // Whether window medians (ratios to their baseline) name a stretch:
+  // either over `tolerance`, or both over joint_tolerance(tolerance).
+  static bool names_stretch(const CanaryCycles& medians, double tolerance) {
+    const double joint = joint_tolerance(tolerance);
+    return medians.zero_idioms > tolerance || medians.loads > tolerance ||
+           (medians.zero_idioms > joint && medians.loads > joint);
+  }
 
   // One repetition whose calibration held and block run did not fault: its
   // b run over the unrolling ratio or not.

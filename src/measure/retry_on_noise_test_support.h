@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "measure/measurement.h"
+#include "measure/recent_repetitions.h"
 
 namespace surrogate::measure {
 
@@ -20,19 +21,17 @@ namespace surrogate::measure {
 // message: its reason "disturbed by other load: ... (canaries up to Z/L
 // cycles, clean z/l)" with a canary over canary_tolerance x its clean value,
 // or "disturbed by other load: the canaries read a median zx/lx their clean
-// cost ... (a stretch of contention: over tx, or both over jx)" with a
-// median over t or both over j.
+// cost ... (a stretch of contention: over tx, or both over jx)" with medians
+// that name a stretch at t (RecentRepetitions::names_stretch).
 // A harness that flags repetitions on a quiet machine shows canaries at their
 // clean values and gives no such proof.
 inline std::optional<std::string> other_load_proof(const std::string& message) {
   static const std::regex kStretch(
       R"(disturbed by other load: the canaries read a median ([0-9.]+)x/([0-9.]+)x their clean cost )"
-      R"([^\n]*\(a stretch of contention: over ([0-9.]+)x(?:, or both over ([0-9.]+)x)?\))");
+      R"([^\n]*\(a stretch of contention: over ([0-9.]+)x(?:, or both over [0-9.]+x)?\))");
   std::smatch m;
   if (std::regex_search(message, m, kStretch)) {
-    const double zero = std::stod(m[1]), loads = std::stod(m[2]), tol = std::stod(m[3]);
-    const bool both = m[4].matched && zero > std::stod(m[4]) && loads > std::stod(m[4]);
-    if (zero > tol || loads > tol || both) return m[0].str();
+    if (RecentRepetitions::names_stretch({std::stod(m[1]), std::stod(m[2])}, std::stod(m[3]))) return m[0].str();
     return std::nullopt;
   }
   static const std::regex kReason(
