@@ -144,26 +144,12 @@ const std::vector<uint8_t> kLoadProbe = {0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8, 0x4
 // passed read 1.28-1.38x (BENCHMARKS.md 44).
 constexpr double kRejudgeMargin = 1.05;
 
-// Journal notes: "tsc=<ratio> canaries=<zero idioms>/<loads>" for a
-// measured block (its clean repetitions' median canaries, cycles per
-// iteration), followed by " over_unrolling_ratio" when measured without that
-// check and by " other_mode=<throughput>" when its passes read two modes;
-// else the reason.
+// Journal notes: "tsc=<ratio>" for a measured block, followed by
+// " over_unrolling_ratio" when measured without that check and by
+// " other_mode=<throughput>" when its passes read two modes; else the reason.
 constexpr const char* kRatioNote = "tsc=";
-constexpr const char* kCanariesNote = " canaries=";
 constexpr const char* kOtherModeNote = " other_mode=";
 constexpr const char* kOwnRatioNote = " over_unrolling_ratio";
-
-// The canaries in a measured block's journal note; zeros (judged by
-// nothing: over_baseline) in a note without them.
-CanaryCycles canaries_of(const util::JournalEntry& e) {
-  CanaryCycles c;
-  const size_t at = e.note.find(kCanariesNote);
-  if (at == std::string::npos ||
-      std::sscanf(e.note.c_str() + at + std::strlen(kCanariesNote), "%lf/%lf", &c.zero_idioms, &c.loads) != 2)
-    return {};
-  return c;
-}
 
 // The slower mode in a measured block's journal note, or empty.
 std::string other_mode_of(const util::JournalEntry& e) {
@@ -307,8 +293,8 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
           {"rule",
            "repetitions judged against the lower of this run's baseline (over all its worker starts) and the quiet "
            "record (the 25th percentile of the last runs' baselines on this host, kept in the user's state "
-           "directory); after each round every measured block (a resumed run's too) is judged again against that "
-           "baseline, its clean repetitions' median canaries over 1.05 x canary_tolerance x it measured again"},
+           "directory); after each round every measured block is judged again against that baseline, its clean "
+           "repetitions' median canaries over 1.05 x canary_tolerance x it measured again"},
           {"rejudge_margin", kRejudgeMargin}}},
         {"rip_relative",
          "each unrolled copy's RIP-relative displacements patched to reach the first copy's targets; the targets "
@@ -409,22 +395,11 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   util::ResultJournal journal(job.output, job_fingerprint(blocks, options));
   std::unordered_map<size_t, util::JournalEntry> done;
   std::vector<size_t> todo;
-  // Blocks measured, in this job or the run it resumes, with their clean
-  // repetitions' canaries: judged again after each round by the run's
-  // baseline then (a start on a quieter core lowers it; worker_starts.h). A
-  // job that starts while another tenant shares the core judges its first
-  // blocks by a contended baseline when it has no quiet record: on a Zen 5
-  // guest its first worker wrote 61 fast blocks 1.15-2.02x slow, its clean
-  // repetitions' canaries at 1.38x and 1.28x the baseline later starts read
-  // (BENCHMARKS.md 44). A resumed run's baseline is its own starts': a run
-  // killed while contended is judged again by a quieter one.
-  std::unordered_map<size_t, CanaryCycles> measured_canaries;
   for (size_t i : distinct) {
     auto it = journal.finished().find(i);
     // Blocks given up because of other load on the host get another chance.
     if (it != journal.finished().end() && !is_disturbed(it->second)) {
       done[i] = it->second;
-      if (!it->second.value.empty()) measured_canaries[i] = canaries_of(it->second);
       ++summary.resumed;
     } else {
       todo.push_back(i);
@@ -452,6 +427,16 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   // their own copies (`own_ratio`): the next round measures them with
   // `unbounded`, a harness without that check.
   std::unordered_map<size_t, Clock::time_point> over_ratio_since;
+  // Blocks measured in this job, with their clean repetitions' canaries:
+  // judged again after each round by the run's baseline then (a start on a
+  // quieter core lowers it; worker_starts.h). A job that starts while
+  // another tenant shares the core judges its first blocks by a contended
+  // baseline when it has no quiet record: on a Zen 5 guest its first worker
+  // wrote 61 fast blocks 1.15-2.02x slow, its clean repetitions' canaries at
+  // 1.38x and 1.28x the baseline later starts read (BENCHMARKS.md 44).
+  // Blocks resumed from a journal are not judged again: a resumed run keeps
+  // every journaled value (BENCHMARKS.md 45 says why).
+  std::unordered_map<size_t, CanaryCycles> measured_canaries;
   std::vector<size_t> own_ratio;
   std::optional<Harness> unbounded;
   for (int round = 0; !todo.empty() || !own_ratio.empty(); ++round) {
@@ -478,9 +463,8 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
           flagged_repetitions += std::max<uint32_t>(m.attempts, 1);
         }
       } else if (m.throughput) {
-        char note[96];
-        std::snprintf(note, sizeof note, "%s%.5f%s%.3f/%.3f", kRatioNote, m.tsc_per_cycle, kCanariesNote,
-                      m.canaries.zero_idioms, m.canaries.loads);
+        char note[32];
+        std::snprintf(note, sizeof note, "%s%.5f", kRatioNote, m.tsc_per_cycle);
         e = {format_throughput(*m.throughput), note};
         if (without_ratio) e.note += kOwnRatioNote;
         if (m.other_mode) e.note += kOtherModeNote + format_throughput(*m.other_mode);

@@ -212,35 +212,6 @@ TEST_F(MeasureJobTest, ResumesFromTheJournal) {
   EXPECT_FALSE(fs::exists(out_ + ".partial"));
 }
 
-// A resumed run judges the blocks of the run it resumes again by its own
-// baseline (their canaries are in the journal notes) once it measures
-// anything: a block whose canaries read far over it is measured again, one
-// whose canaries read under it keeps its figure. Retried on noise: other
-// load can give the add chain up as disturbed.
-TEST_F(MeasureJobTest, AResumedRunJudgesTheBlocksItResumesByItsOwnBaseline) {
-  const std::vector<JobBlock> blocks = {{"in:1", {0x48, 0x01, 0xCB}, "", false, "", ""},
-                                        {"in:2", {0x48, 0x01, 0xC0}, "", false, "", ""},
-                                        {"in:3", {0x0F, 0x0B}, "", false, "", ""}};
-  job_.disturbed_retry_seconds = 1;
-  with_retries([&] {
-    fs::remove(out_);
-    log_.str("");
-    {
-      util::ResultJournal journal(out_, job_fingerprint(blocks, options_));
-      journal.record(0, {"123.45", "tsc=0.60000 canaries=1000000.000/1000000.000"});
-      journal.record(1, {"123.45", "tsc=0.60000 canaries=0.001/0.001"});
-    }
-    JobSummary s = run_measure_job(blocks, options_, job_, log_);
-    EXPECT_EQ(s.resumed, 2u);
-    EXPECT_EQ(s.measured, 2u) << log_.str();
-    EXPECT_NE(log_.str().find("1 measured blocks judged again by the run's canary baseline"), std::string::npos)
-        << log_.str();
-    const std::string csv = slurp(out_);
-    EXPECT_EQ(csv.find("4801cb,123.45\n"), std::string::npos) << csv;  // measured again: ~100 cycles
-    EXPECT_NE(csv.find("\n4801c0,123.45\n"), std::string::npos) << csv;
-  });
-}
-
 // A block whose passes read two modes (Measurement::other_mode, kept in its
 // journal note) has the faster in the CSV and both in the metadata, on
 // resume too.
