@@ -5,6 +5,8 @@
 #include <atomic>
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "measure/estimate.h"
+#include "measure/pass_result.h"
 #include "measure/worker.h"
 
 namespace surrogate::measure {
@@ -22,72 +25,6 @@ namespace {
 // Blocks handed to a worker at once: the one it measures and the next, so
 // that it never waits for the parent between blocks.
 constexpr size_t kBlocksInFlight = 2;
-
-// A block that faulted, hung or is too long will do so again; a measured one,
-// or one given up because of other load, may read differently another time.
-bool worth_another_pass(const Measurement& m) { return m.measured() || m.reason.rfind("disturbed", 0) == 0; }
-
-// The figures of a block's measured passes.
-std::vector<double> figures_of(const std::vector<Measurement>& passes) {
-  std::vector<double> figures;
-  for (const Measurement& p : passes)
-    if (p.measured()) figures.push_back(*p.throughput);
-  return figures;
-}
-
-// Whether a block has one measured pass and another given up as disturbed:
-// no second pass confirms that figure (on a Zen 5 guest one pass read a
-// 15-cycle chain at 23.4 with every L_b run slowed alike, and the next pass
-// was given up), so it is measured in more passes, and given up after the
-// last. `required`: Options::passes.
-bool lone_pass(const std::vector<Measurement>& passes, size_t measured, uint32_t required) {
-  return required >= 2 && measured == 1 && passes.size() >= 2;
-}
-
-// A block's result from all its passes (Options::passes): the pass whose
-// figure pass_figure takes (its second mode, if any, as other_mode); when no
-// second pass confirms the fastest, or a lone pass stands (lone_pass),
-// unmeasurable as disturbed (measured again in a later round); when none
-// measured, the latest pass. Attempts, flagged repetitions and faulted
-// pages add up over the passes.
-Measurement result_of_passes(const std::vector<Measurement>& passes, uint32_t required) {
-  const std::vector<double> figures = figures_of(passes);
-  Measurement out = passes.back();
-  if (lone_pass(passes, figures.size(), required)) {
-    char buf[160];
-    std::snprintf(buf, sizeof buf,
-                  "disturbed by other load: one of %zu passes measured (%.2f cycles per 100 iterations), no second "
-                  "pass confirms it",
-                  passes.size(), figures.front());
-    out = Measurement{};
-    out.reason = buf;
-  } else if (!figures.empty()) {
-    const double figure = pass_figure(figures, kTwoModeGap, kModeAgreement);
-    if (std::isnan(figure)) {
-      out = Measurement{};
-      out.reason = "disturbed by other load: no second pass confirms the fastest (cycles per 100 iterations:";
-      char buf[32];
-      for (double f : figures) {
-        std::snprintf(buf, sizeof buf, " %.2f", f);
-        out.reason += buf;
-      }
-      out.reason += ")";
-    } else {
-      out = *std::find_if(passes.begin(), passes.end(),
-                          [&](const Measurement& p) { return p.measured() && *p.throughput == figure; });
-      const double other = second_mode(figures, kTwoModeGap, kModeAgreement);
-      if (!std::isnan(other)) out.other_mode = other;
-    }
-  }
-  out.attempts = out.disturbed = out.unrolling_flagged = out.faulted_pages = 0;
-  for (const Measurement& p : passes) {
-    out.attempts += p.attempts;
-    out.disturbed += p.disturbed;
-    out.unrolling_flagged += p.unrolling_flagged;
-    out.faulted_pages += p.faulted_pages;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -118,7 +55,6 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
   std::vector<Measurement> results(blocks.size());
   const size_t batch = options_.batch_size;
   const size_t batches = (blocks.size() + batch - 1) / batch;
-  std::atomic<size_t> next_batch{0};
   std::mutex deliver_mutex;
   std::exception_ptr failure;
   std::atomic<bool> stop{false};
@@ -144,86 +80,181 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
     if (on_result) on_result(index, results[index]);
   };
 
-  auto pool_thread = [&](unsigned slot) {
-    const int cpu = options_.pin_workers && !cpus_.empty() ? cpus_[slot % cpus_.size()] : -1;
-    try {
-      std::unique_ptr<WorkerProcess> worker;
-      size_t worker_sent = 0;  // blocks sent to `worker` (Options::worker_blocks)
-      int failed_starts = 0;
-      for (size_t b; !cancelled() && (b = next_batch++) < batches;) {
-        const size_t begin = b * batch, end = std::min(blocks.size(), (b + 1) * batch);
-        // Per block: its passes so far, and whether it is delivered.
-        std::vector<std::vector<Measurement>> passes(end - begin);
-        std::vector<char> delivered(end - begin, 0);
-        // After Options::passes, up to kModePasses more for blocks whose
-        // modes are unsettled (estimate.h: modes_unsettled).
-        const uint32_t max_passes = options_.passes + kModePasses;
-        for (uint32_t pass = 0; pass < max_passes && !cancelled(); ++pass) {
-          std::vector<size_t> todo;  // this pass's blocks, in order
-          for (size_t i = begin; i < end; ++i)
-            if (!delivered[i - begin]) todo.push_back(i);
-          // todo[done] is the oldest block sent and not received, todo[sent]
-          // the next to send.
-          for (size_t done = 0, sent = 0; done < todo.size() && !cancelled();) {
-            while (!worker || !worker->alive() || (worker_sent >= options_.worker_blocks && worker->in_flight() == 0)) {
-              worker.reset();
-              sent = done;  // the blocks sent after one that ended a worker never ran
-              worker_sent = 0;
-              try {
-                worker = std::make_unique<WorkerProcess>(options_, cpu, host_.has_avx);
-                accept_start(worker->reference_check(), worker->canary_baseline());
-                failed_starts = 0;  // the limits below are on failures in a row
-              } catch (const StartError& e) {
-                worker.reset();  // also one that started but was refused
-                // A self-check that other load may have spoiled is tried
-                // again after waits of 0.5, 1, 2, ... (options_.start_retries
-                // waits: 7 = ~1 min in all); any other failure three times,
-                // after waits of 0.5 and 1 s (a burst of other load outlasts
-                // three start-ups made at once).
-                ++failed_starts;
-                if (!e.retryable() ? failed_starts >= 3 : failed_starts > static_cast<int>(options_.start_retries))
-                  throw std::runtime_error("on " + host_.identity() + ": " + e.what());
-                for (double w = 0; w < 0.5 * (1 << (failed_starts - 1)) && !cancelled(); w += 0.1)
-                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-              }
-            }
-            // One block waits in the socket while the worker measures
-            // another (WorkerProcess::send).
-            for (; sent < todo.size() && sent - done < kBlocksInFlight && worker_sent < options_.worker_blocks;
-                 ++sent, ++worker_sent) {
-              const size_t i = todo[sent];
-              worker->send(
-                  blocks[i], clean_canary(),
-                  rip_displacements.empty() ? std::span<const RipDisplacement>{} : std::span(rip_displacements[i]));
-            }
-            if (worker->in_flight() == 0) continue;  // this worker's share is done: the next one starts
-            const size_t i = todo[done++];
-            std::vector<Measurement>& p = passes[i - begin];
-            p.push_back(worker->receive(options_.block_timeout_seconds));
-            // A worker whose block code runs slowly gets no more blocks: the
-            // next start is a fresh process (recent_repetitions.h).
-            if (p.back().retire_worker) worker_sent = std::max(worker_sent, options_.worker_blocks);
-            const std::vector<double> figures = figures_of(p);
-            // A measured pass, or one given up as disturbed, may be followed
-            // by another; a faulting, hanging or too long block not.
-            const bool more = (!figures.empty() || worth_another_pass(p.back())) && pass + 1 < max_passes &&
-                              (pass + 1 < options_.passes || lone_pass(p, figures.size(), options_.passes) ||
-                               modes_unsettled(figures, kTwoModeGap, kModeAgreement));
-            if (!more) {
-              delivered[i - begin] = 1;
-              deliver(i, result_of_passes(p, options_.passes));
-            }
-          }
+  // A batch between its passes: each pass runs on a worker process other
+  // than the one that ran the pass before, so a worker whose block code or
+  // core runs slowly with every check quiet cannot confirm its own readings
+  // (on a Zen 5 guest one worker read ~45% of ~450 blocks 10-40% slow,
+  // canaries 1.00x, both passes agreeing: BENCHMARKS.md 45). Each pool
+  // thread has two worker slots on its CPU; a thread takes first a batch
+  // whose last pass ran on another thread (another CPU too), then a new
+  // batch, then one of its own with its other slot, the last before a new
+  // batch once more than kOwnBacklog of its own wait (a thread on a busy CPU
+  // must not hold up the run: the others go on with their own).
+  struct BatchPasses {
+    size_t begin = 0, end = 0;
+    uint32_t pass = 0;                             // the next pass to run
+    int last_slot = -1;                            // the worker slot (see below) that ran the latest pass
+    int last_thread = -1;                          // and its pool thread
+    std::vector<std::vector<Measurement>> passes;  // per block: its passes so far
+    std::vector<std::vector<pid_t>> pids;          // per block: the process of each pass
+    std::vector<char> delivered;
+  };
+  // A worker process slot: the process measuring now, replaced when it dies,
+  // hangs or has made Options::worker_blocks measurements.
+  struct WorkerSlot {
+    int id = 0;
+    int cpu = -1;
+    std::unique_ptr<WorkerProcess> worker;
+    size_t sent = 0;  // blocks sent to `worker` (Options::worker_blocks)
+  };
+  constexpr size_t kOwnBacklog = 2;
+  const unsigned threads = std::max(1u, jobs_);
+  std::vector<BatchPasses> states(batches);
+  std::deque<size_t> ready;  // batches waiting for their next pass, oldest first
+  size_t started = 0;        // batches whose first pass has been taken
+  size_t running = 0;        // passes being run now
+  std::mutex queue_mutex;
+  std::condition_variable queue_changed;
+
+  // Runs the next pass of batch `st` on `slot`. failed_in_a_row: the
+  // thread's worker starts that failed in a row.
+  auto run_pass = [&](WorkerSlot& slot, BatchPasses& st, int& failed_in_a_row) {
+    const uint32_t max_passes = options_.passes + kModePasses;
+    const uint32_t pass = st.pass++;
+    std::vector<size_t> todo;  // this pass's blocks, in order
+    for (size_t i = st.begin; i < st.end; ++i)
+      if (!st.delivered[i - st.begin]) todo.push_back(i);
+    // todo[done] is the oldest block sent and not received, todo[sent]
+    // the next to send.
+    for (size_t done = 0, sent = 0; done < todo.size() && !cancelled();) {
+      while (!slot.worker || !slot.worker->alive() ||
+             (slot.sent >= options_.worker_blocks && slot.worker->in_flight() == 0)) {
+        slot.worker.reset();
+        sent = done;  // the blocks sent after one that ended a worker never ran
+        slot.sent = 0;
+        try {
+          slot.worker = std::make_unique<WorkerProcess>(options_, slot.cpu, host_.has_avx);
+          accept_start(slot.worker->reference_check(), slot.worker->canary_baseline());
+          failed_in_a_row = 0;  // the limits below are on failures in a row
+        } catch (const StartError& e) {
+          slot.worker.reset();  // also one that started but was refused
+          // A self-check that other load may have spoiled is tried
+          // again after waits of 0.5, 1, 2, ... (options_.start_retries
+          // waits: 7 = ~1 min in all); any other failure three times,
+          // after waits of 0.5 and 1 s (a burst of other load outlasts
+          // three start-ups made at once).
+          ++failed_in_a_row;
+          if (!e.retryable() ? failed_in_a_row >= 3 : failed_in_a_row > static_cast<int>(options_.start_retries))
+            throw std::runtime_error("on " + host_.identity() + ": " + e.what());
+          for (double w = 0; w < 0.5 * (1 << (failed_in_a_row - 1)) && !cancelled(); w += 0.1)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
+        if (cancelled()) return;
       }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(deliver_mutex);
-      if (!failure) failure = std::current_exception();
-      stop = true;
+      // One block waits in the socket while the worker measures
+      // another (WorkerProcess::send).
+      for (; sent < todo.size() && sent - done < kBlocksInFlight && slot.sent < options_.worker_blocks;
+           ++sent, ++slot.sent) {
+        const size_t i = todo[sent];
+        slot.worker->send(
+            blocks[i], clean_canary(),
+            rip_displacements.empty() ? std::span<const RipDisplacement>{} : std::span(rip_displacements[i]));
+      }
+      if (slot.worker->in_flight() == 0) continue;  // this worker's share is done: the next one starts
+      const size_t i = todo[done++];
+      std::vector<Measurement>& p = st.passes[i - st.begin];
+      p.push_back(slot.worker->receive(options_.block_timeout_seconds));
+      st.pids[i - st.begin].push_back(slot.worker->pid());
+      // A worker whose block code runs slowly gets no more blocks: the
+      // next start is a fresh process (recent_repetitions.h).
+      if (p.back().retire_worker) slot.sent = std::max(slot.sent, options_.worker_blocks);
+      const std::vector<double> figures = figures_of(p);
+      // A measured pass, or one given up as disturbed, may be followed
+      // by another; a faulting, hanging or too long block not.
+      const bool more = (!figures.empty() || worth_another_pass(p.back())) && pass + 1 < max_passes &&
+                        (pass + 1 < options_.passes || lone_pass(p, figures.size(), options_.passes) ||
+                         modes_unsettled(figures, kTwoModeGap, kModeAgreement));
+      if (!more) {
+        st.delivered[i - st.begin] = 1;
+        deliver(i, result_of_passes(p, st.pids[i - st.begin], options_.passes));
+      }
     }
   };
 
-  const unsigned threads = std::max<unsigned>(1, std::min<size_t>(jobs_, std::max<size_t>(batches, 1)));
+  auto pool_thread = [&](unsigned thread) {
+    WorkerSlot slots[2];
+    for (int k = 0; k < 2; ++k) {
+      slots[k].id = static_cast<int>(2 * thread) + k;
+      slots[k].cpu = options_.pin_workers && !cpus_.empty() ? cpus_[thread % cpus_.size()] : -1;
+    }
+    // The slot of this thread that did not run batch `st`'s last pass.
+    auto other_slot = [&](const BatchPasses& st) -> WorkerSlot& { return slots[st.last_slot == slots[0].id]; };
+    int failed_in_a_row = 0;
+    try {
+      for (;;) {
+        size_t b = 0;
+        WorkerSlot* slot = nullptr;
+        {
+          std::unique_lock<std::mutex> lock(queue_mutex);
+          for (;;) {
+            if (cancelled()) return;
+            auto from_other = ready.end(), own = ready.end();  // the oldest of each kind
+            size_t own_waiting = 0;
+            for (auto it = ready.begin(); it != ready.end(); ++it) {
+              if (states[*it].last_thread != static_cast<int>(thread)) {
+                if (from_other == ready.end()) from_other = it;
+              } else {
+                if (own == ready.end()) own = it;
+                ++own_waiting;
+              }
+            }
+            auto take = [&](std::deque<size_t>::iterator it) {
+              b = *it;
+              slot = &other_slot(states[b]);
+              ready.erase(it);
+            };
+            if (from_other != ready.end()) {
+              take(from_other);
+            } else if (own != ready.end() && (own_waiting > kOwnBacklog || started == batches)) {
+              take(own);
+            } else if (started < batches) {
+              b = started++;
+              BatchPasses& st = states[b];
+              st.begin = b * batch, st.end = std::min(blocks.size(), (b + 1) * batch);
+              st.passes.resize(st.end - st.begin);
+              st.pids.resize(st.end - st.begin);
+              st.delivered.assign(st.end - st.begin, 0);
+              slot = &slots[0];
+            } else if (ready.empty() && running == 0) {
+              return;  // every batch is done
+            }
+            if (slot) break;
+            queue_changed.wait_for(lock, std::chrono::milliseconds(100));
+          }
+          ++running;
+        }
+        BatchPasses& st = states[b];
+        run_pass(*slot, st, failed_in_a_row);
+        {
+          std::lock_guard<std::mutex> lock(queue_mutex);
+          --running;
+          st.last_slot = slot->id;
+          st.last_thread = static_cast<int>(thread);
+          const bool open = std::find(st.delivered.begin(), st.delivered.end(), 0) != st.delivered.end();
+          if (open && !cancelled()) ready.push_back(b);
+        }
+        queue_changed.notify_all();
+      }
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(deliver_mutex);
+        if (!failure) failure = std::current_exception();
+        stop = true;
+      }
+      queue_changed.notify_all();
+    }
+  };
+
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) pool.emplace_back(pool_thread, t);
   for (auto& t : pool) t.join();

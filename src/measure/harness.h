@@ -1,8 +1,11 @@
 // Harness: measures many blocks on this host with a pool of worker processes.
 //
-// Blocks are cut into batches of Options::batch_size; each of Options::jobs
-// threads takes batches in order and measures each batch in passes on its
-// WorkerProcess, pinned to its CPU; a fresh worker takes over after
+// Blocks are cut into batches of Options::batch_size and each batch is
+// measured in passes. Options::jobs threads, each with two WorkerProcess
+// slots pinned to its CPU, take batches in order, a batch's next pass going
+// to a worker process other than the one that ran its last: another
+// thread's when one is free, else the thread's other slot. A block's passes
+// never all come from one process. A fresh worker takes over a slot after
 // Options::worker_blocks block measurements. Every block gets a Measurement
 // (measured, or unmeasurable with a one-line reason); a worker that dies or
 // hangs is replaced and the batch goes on. Results are handed to the callback as they finish, from the

@@ -108,6 +108,23 @@ TEST_F(HarnessTest, KnownAnswers) {
   });
 }
 
+// A block's passes come from two worker processes, with one thread (its two
+// workers) and with a thread per CPU alike: a worker slow all through, every
+// check quiet, cannot confirm its own reading (BENCHMARKS.md 46).
+TEST_F(HarnessTest, ABlocksPassesComeFromTwoWorkerProcesses) {
+  std::vector<Bytes> blocks;
+  for (int i = 0; i < 120; ++i) blocks.push_back(i % 2 ? kAddChain : kAddIndependent);  // three batches of 50
+  for (unsigned jobs : {1u, 0u}) {
+    Options o = test_options();
+    o.jobs = jobs;
+    Harness harness(o);
+    const auto r = harness.measure(blocks);
+    ASSERT_EQ(r.size(), blocks.size());
+    for (size_t i = 0; i < r.size(); ++i)
+      EXPECT_GE(r[i].workers, 2u) << "jobs " << jobs << ", block " << i << ": " << r[i].reason;
+  }
+}
+
 // The memory layout decides whether two base registers alias. A store
 // through rdi then a load through rsi into the stored register: with every
 // register at one address (shared, BHive's) each load waits for the store

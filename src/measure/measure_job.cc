@@ -50,8 +50,9 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v21, this method (v20 with a stretch of contention read at 1.06x for either canary's "
-      "median or 1.03x for both; BENCHMARKS.md section 45), v20 (v19 with a worker replaced when over half its last "
+      "CPUID): measure v22, this method (v21 with a block's passes on two worker processes; BENCHMARKS.md section "
+      "46), v21 (v20 with a stretch of contention read at 1.06x for either canary's "
+      "median or 1.03x for both; section 45), v20 (v19 with a worker replaced when over half its last "
       "200 repetitions read "
       "the b run over the unrolling ratio, and every block judged by the run's canary baseline over all its worker "
       "starts; section 44), v19 (v18 with a block given up when the worker's last 200 repetitions "
@@ -70,7 +71,7 @@ nlohmann::json known_answer_hosts() {
       "instruction needs them; section 35), and v9 (v8 with 3 clean repetitions per block and pass "
       "instead of 5, and up to 2 more passes for a block with one pass over 5% slower than its fastest), "
       "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33); "
-      "not yet v14 to v21",
+      "not yet v14 to v22",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
@@ -79,7 +80,9 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v21: v20 with
+// The method's name and version, in the journal fingerprint. v22: v21 with
+// a batch's passes alternating between worker processes (Harness), and a
+// second mode only where passes of two processes read it. v21: v20 with
 // a stretch of contention read at Options::stretch_tolerance 1.06 instead
 // of 1.12, or at 1.03 for both canaries at once (milder kinds of
 // contention wrote fast blocks 10-50% slow; recent_repetitions.h). v20:
@@ -118,7 +121,7 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v21";
+constexpr const char* kMethod = "measure v22";
 // The canaries and their runs are v9's: the quiet canary record is kept
 // under that name, so each later method starts from the record v9 on left.
 constexpr const char* kCanaryMethod = "measure v9";
@@ -200,12 +203,13 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
                         const CanaryCycles& quiet, size_t quiet_runs, const nlohmann::json& two_modes,
                         const nlohmann::json& own_ratio_blocks) {
   const HostInfo& h = harness.host();
-  char two_modes_rule[400];
+  char two_modes_rule[480];
   std::snprintf(two_modes_rule, sizeof two_modes_rule,
                 "a block with a clean pass (each a confirmed minimum) more than %g%% above its fastest is measured in "
                 "up to %u more passes; its CSV throughput is then the fastest pass when a second pass confirms it "
-                "within %g%% (else the block is given up as disturbed), and when two passes agree on a figure more "
-                "than %g%% above that, the block ran in two modes: other_mode is the slower mode",
+                "within %g%% (else the block is given up as disturbed), and when passes of two worker processes "
+                "agree on a figure more than %g%% above that, the block ran in two modes: other_mode is the slower "
+                "mode",
                 100 * kTwoModeGap, kModePasses, 100 * kModeAgreement, 100 * kTwoModeGap);
   char init[32], mxcsr[16], distinct_registers[160];
   std::snprintf(init, sizeof init, "0x%llx", static_cast<unsigned long long>(options.init_value));
@@ -244,6 +248,10 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
          "fused macro-op) is a misreading: measured again in the next round, then left unmeasured"},
         {"repetitions", options.repetitions},
         {"passes", options.passes},
+        {"pass_workers",
+         "a batch's passes alternate between worker processes (the other CPU's, or with one worker thread its "
+         "second process), so each block's passes come from two processes: one slow all through, every check "
+         "quiet, does not confirm its own reading"},
         {"max_attempts", options.max_attempts},
         {"estimate", options.estimator_name() + "; lowest over passes"},
         {"calibration",

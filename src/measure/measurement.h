@@ -177,7 +177,8 @@ struct Options {
   // Worker processes in parallel; 0 = one per CPU this process may run on.
   unsigned jobs = 0;
   // Blocks per batch: the passes run over a batch (a block's passes are a
-  // batch apart), and the pool threads take batches in turn.
+  // batch apart, on two workers: Harness), and the pool threads take batches
+  // in turn.
   size_t batch_size = 50;
   // Block measurements (one block in one pass) a worker process makes before
   // a fresh one takes over. Each start checks the clock reference again and
@@ -264,6 +265,10 @@ struct Measurement {
   // The worker that gave this result has its block code in a slow state
   // (Options::code_mode_share): the harness sends it no more blocks.
   bool retire_worker = false;
+  // Distinct worker processes whose passes gave the result (Harness: a
+  // block's passes alternate between workers, so that one worker's slow
+  // state cannot confirm its own reading); 0 for one worker's pass.
+  uint32_t workers = 0;
   // Pages mapped on demand for the block, over its passes; a page still
   // mapped from an earlier block of the same worker (BlockMemory::begin_block)
   // is not counted.

@@ -49,6 +49,8 @@ class WorkerProcess {
   // Sent blocks whose result has not been received.
   size_t in_flight() const { return pending_.size(); }
   bool alive() const { return alive_; }
+  // The child's process id (it names the worker in results and traces).
+  pid_t pid() const { return pid_; }
   // The child's canary at start-up (median, cycles per iteration).
   CanaryCycles canary_baseline() const { return canary_baseline_; }
   // The child's start-up self-check of the clock reference.
