@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -103,6 +104,7 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
     double fastest = 1e300;
     std::vector<double> alu;  // the ALU canary of the clean repetitions, cycles per iteration
     std::vector<std::string> passes;
+    std::set<std::string> pass_workers, workers;  // PIDs
     for (std::string line; std::getline(err, line);) {
       std::vector<std::string> f;
       std::istringstream fields(line);
@@ -120,8 +122,17 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
       } else if (f[0] == "block") {
         ASSERT_EQ(f.size(), 6u) << line;
         passes.push_back("4801cb4801cb4801cb4801cb," + f[5] + ",");
+        pass_workers.insert(f[1]);
+      } else if (f[0] == "worker") {
+        ASSERT_EQ(f.size(), 3u) << line;
+        EXPECT_GE(std::stoi(f[2]), 0) << line;  // the CPU it runs on
+        workers.insert(f[1]);
       }
     }
+    // The block's passes come from two worker processes (Harness), each of
+    // which said where it runs.
+    EXPECT_GE(pass_workers.size(), 2u) << r.err;
+    for (const std::string& pid : pass_workers) EXPECT_EQ(workers.count(pid), 1u) << pid;
     EXPECT_GE(clean, 3);
     EXPECT_NEAR(fastest, 4, 0.2);
     // The ALU canary (twelve independent adds): 2 cycles on six ALUs, 3 on

@@ -1,5 +1,6 @@
 #include "measure/repetition_trace.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -30,6 +31,7 @@ RepetitionTrace::RepetitionTrace() {
   const char* v = std::getenv("SURROGATE_MEASURE_TRACE");
   on_ = v != nullptr && *v != '\0';
   pid_ = std::to_string(getpid());  // here: the worker's seccomp filter has no getpid
+  if (on_) write_line("worker," + pid_ + "," + std::to_string(sched_getcpu()) + "\n");
 }
 
 void RepetitionTrace::repetition(std::span<const uint8_t> block, const RepetitionRecord& r) const {

@@ -9,6 +9,7 @@
 //     ZERO_IDIOMS,LOADS,L_A,L_B,DIFFERENCE,VERDICT,ZERO_IDIOMS_LOOP,LOADS_LOOP,
 //     ALU
 //   block,PID,HEX,ATTEMPTS,CLEAN,THROUGHPUT_OR_EMPTY
+//   worker,PID,CPU    (once, when the worker starts: the CPU it runs on)
 //
 // CAL_* in TSC ticks per reference cycle; IMUL, the canaries and DIFFERENCE
 // ((L_b - L_a) / ((b - a) ITERATIONS)) in core cycles per iteration, L_A and
@@ -41,7 +42,7 @@ struct RepetitionRecord {
 
 class RepetitionTrace {
  public:
-  RepetitionTrace();  // reads SURROGATE_MEASURE_TRACE; before the seccomp filter
+  RepetitionTrace();  // reads SURROGATE_MEASURE_TRACE, writes the worker line; before the seccomp filter
   bool on() const { return on_; }
   void repetition(std::span<const uint8_t> block, const RepetitionRecord& r) const;
   // throughput < 0: not measured.
