@@ -111,22 +111,33 @@ inline bool minimum_stands(const std::vector<double>& v, double tolerance, doubl
 }
 
 // The figure a block's clean passes give (cycles per 100 iterations, each a
-// confirmed minimum of its pass): the fastest when every pass is within
-// `gap` of it, or when a second pass confirms it within `agreement`; NaN
-// otherwise (the block is measured in more passes, then given up as
-// disturbed). Neither a lone fast pass nor the slower figure two passes
-// agree on is taken: under bursts of events of ~11,000 TSC ticks (no context
-// switch counted) on a Zen 5 guest, whole passes read with every L_a run
-// slowed alike (an 8-cycle add chain: passes 8.03, 3.60, 7.99, the lone
-// fast one wrong) or every L_b run (an 11-cycle chain: 11.02, 17.14, 17.16,
-// the two agreeing ones wrong), every check passing (measure v15; before,
-// the fastest pass was written).
+// confirmed minimum of its pass): when every pass is within `gap` of the
+// fastest, their mean; else, when a second pass confirms the fastest within
+// `agreement`, the mean of the passes that close to it; NaN otherwise (the
+// block is measured in more passes, then given up as disturbed). The mean,
+// not the fastest (measure v23): on a Zen 5 guest the fastest of two passes
+// read known answers 0.14-0.16% low at the median, their mean 0.00-0.02%,
+// and two runs of 10,001 blocks agreed at median 0.410-0.487% by the mean
+// against 0.451-0.522% by the fastest (BENCHMARKS.md 46). Neither a lone
+// fast pass nor the slower figure two passes agree on is taken: under
+// bursts of events of ~11,000 TSC ticks (no context switch counted) on a
+// Zen 5 guest, whole passes read with every L_a run slowed alike (an 8-cycle
+// add chain: passes 8.03, 3.60, 7.99, the lone fast one wrong) or every L_b
+// run (an 11-cycle chain: 11.02, 17.14, 17.16, the two agreeing ones
+// wrong), every check passing (measure v15; before, the fastest pass was
+// written).
 inline double pass_figure(std::vector<double> figures, double gap, double agreement) {
   if (figures.empty()) return std::nan("");
   std::sort(figures.begin(), figures.end());
-  if (figures.back() <= (1 + gap) * figures.front()) return figures.front();
-  if (figures[1] <= (1 + agreement) * figures[0]) return figures[0];
-  return std::nan("");
+  const double bound = figures.back() <= (1 + gap) * figures.front() ? figures.back()
+                       : figures[1] <= (1 + agreement) * figures[0]  ? (1 + agreement) * figures[0]
+                                                                     : std::nan("");
+  if (std::isnan(bound)) return bound;
+  double sum = 0;
+  size_t n = 0;
+  for (double f : figures)
+    if (f <= bound) sum += f, ++n;
+  return sum / static_cast<double>(n);
 }
 
 // The figures more than `gap` above `base`.

@@ -50,8 +50,9 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v22, this method (v21 with a block's passes on two worker processes; BENCHMARKS.md section "
-      "46), v21 (v20 with a stretch of contention read at 1.06x for either canary's "
+      "CPUID): measure v23, this method (v22 with a block's figure the mean of its agreeing passes; BENCHMARKS.md "
+      "section 46), v22 (v21 with a block's passes on two worker processes; section 46), v21 (v20 with a stretch of "
+      "contention read at 1.06x for either canary's "
       "median or 1.03x for both; section 45), v20 (v19 with a worker replaced when over half its last "
       "200 repetitions read "
       "the b run over the unrolling ratio, and every block judged by the run's canary baseline over all its worker "
@@ -71,7 +72,7 @@ nlohmann::json known_answer_hosts() {
       "instruction needs them; section 35), and v9 (v8 with 3 clean repetitions per block and pass "
       "instead of 5, and up to 2 more passes for a block with one pass over 5% slower than its fastest), "
       "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33); "
-      "not yet v14 to v22",
+      "not yet v14 to v23",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
@@ -80,7 +81,9 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v22: v21 with
+// The method's name and version, in the journal fingerprint. v23: v22 with
+// a block's figure the mean of its agreeing passes, not the fastest
+// (estimate.h, pass_figure). v22: v21 with
 // a batch's passes alternating between worker processes (Harness), and a
 // second mode only where passes of two processes read it. v21: v20 with
 // a stretch of contention read at Options::stretch_tolerance 1.06 instead
@@ -121,7 +124,7 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v22";
+constexpr const char* kMethod = "measure v23";
 // The canaries and their runs are v9's: the quiet canary record is kept
 // under that name, so each later method starts from the record v9 on left.
 constexpr const char* kCanaryMethod = "measure v9";
@@ -203,11 +206,12 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
                         const CanaryCycles& quiet, size_t quiet_runs, const nlohmann::json& two_modes,
                         const nlohmann::json& own_ratio_blocks) {
   const HostInfo& h = harness.host();
-  char two_modes_rule[480];
+  char two_modes_rule[600];
   std::snprintf(two_modes_rule, sizeof two_modes_rule,
                 "a block with a clean pass (each a confirmed minimum) more than %g%% above its fastest is measured in "
-                "up to %u more passes; its CSV throughput is then the fastest pass when a second pass confirms it "
-                "within %g%% (else the block is given up as disturbed), and when passes of two worker processes "
+                "up to %u more passes; its CSV throughput is then the mean of the passes within %g%% of the fastest "
+                "when a second pass confirms it so (else the block is given up as disturbed), and when passes of two "
+                "worker processes "
                 "agree on a figure more than %g%% above that, the block ran in two modes: other_mode is the slower "
                 "mode",
                 100 * kTwoModeGap, kModePasses, 100 * kModeAgreement, 100 * kTwoModeGap);
@@ -253,7 +257,8 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
          "second process), so each block's passes come from two processes: one slow all through, every check "
          "quiet, does not confirm its own reading"},
         {"max_attempts", options.max_attempts},
-        {"estimate", options.estimator_name() + "; lowest over passes"},
+        {"estimate", options.estimator_name() + "; the mean of the passes within 5% of the fastest (or within 2% when "
+                                                "a pass reads over 5% slower and a second confirms the fastest)"},
         {"calibration",
          "dependent add rax,rbx chain (register-register add: 1 cycle on AMD and Intel; Intel Golden "
          "Cove and later fold add reg,imm8 at rename), timed before and after the block in every repetition; "

@@ -63,9 +63,10 @@ struct Options {
   // ratio 1.000-1.001 at the median against runs with 5 (BENCHMARKS.md 34).
   uint32_t repetitions = 3;
   // Independent passes over each batch (the batch is measured once, then
-  // again); a block's figure is the lowest of its passes when all are within
-  // kTwoModeGap of it or a second pass confirms it (estimate.h, pass_figure:
-  // a lone fast pass can be one with every L_a run slowed alike).
+  // again); a block's figure is the mean of its passes when all are within
+  // kTwoModeGap of the fastest, or of those within kModeAgreement of it when
+  // a second pass confirms it (estimate.h, pass_figure: a lone fast pass can
+  // be one with every L_a run slowed alike).
   // The passes are milliseconds apart: on this host (AMD Zen 4 under KVM) some
   // blocks run in one of two modes for milliseconds at a time, switching at
   // interrupts (e.g. 0.66 or 1.04 cycles/iteration for a 14-byte pair of
@@ -238,7 +239,7 @@ struct Measurement {
   std::optional<double> throughput;
   // The block's second mode, cycles per 100 iterations: set when two of its
   // clean passes agree (within 2%) on a figure more than kTwoModeGap above
-  // `throughput` (the fastest pass, confirmed by a second). A block with one
+  // `throughput` (the fastest passes, confirmed by a second). A block with one
   // such pass is measured in up to kModePasses more passes to settle it.
   // Empty otherwise.
   std::optional<double> other_mode;

@@ -46,8 +46,12 @@ Measurement result_of_passes(const std::vector<Measurement>& passes, const std::
       }
       out.reason += ")";
     } else {
-      out = *std::find_if(passes.begin(), passes.end(),
-                          [&](const Measurement& p) { return p.measured() && *p.throughput == figure; });
+      // The fastest pass stands for the block (its calibration, canaries,
+      // unroll factors); its throughput is the passes' figure.
+      out = *std::min_element(passes.begin(), passes.end(), [](const Measurement& x, const Measurement& y) {
+        return x.measured() && (!y.measured() || *x.throughput < *y.throughput);
+      });
+      out.throughput = figure;
       const double other = second_mode(figures, kTwoModeGap, kModeAgreement);
       std::set<pid_t> readers;  // the workers whose passes read `other`
       for (size_t k = 0; k < passes.size() && !std::isnan(other); ++k)

@@ -25,8 +25,9 @@ std::vector<double> figures_of(const std::vector<Measurement>& passes);
 // last. `required`: Options::passes.
 bool lone_pass(const std::vector<Measurement>& passes, size_t measured, uint32_t required);
 
-// A block's result from all its passes (Options::passes): the pass whose
-// figure pass_figure takes (its second mode, if any, as other_mode); when no
+// A block's result from all its passes (Options::passes): the fastest pass
+// with pass_figure's figure as its throughput (its second mode, if any, as
+// other_mode); when no
 // second pass confirms the fastest, or a lone pass stands (lone_pass),
 // unmeasurable as disturbed (measured again in a later round); when none
 // measured, the latest pass. A second mode stands only when passes of two
