@@ -238,10 +238,10 @@ struct Measurement {
   // Cycles per 100 iterations; empty when the block is unmeasurable.
   std::optional<double> throughput;
   // The block's second mode, cycles per 100 iterations: set when two of its
-  // clean passes agree (within 2%) on a figure more than kTwoModeGap above
-  // `throughput` (the fastest passes, confirmed by a second). A block with one
-  // such pass is measured in up to kModePasses more passes to settle it.
-  // Empty otherwise.
+  // clean passes, from two worker processes, agree (within 2%) on a figure
+  // more than kTwoModeGap above `throughput` (the fastest passes, confirmed
+  // by a second). A block with one such pass is measured in up to
+  // kModePasses more passes to settle it. Empty otherwise.
   std::optional<double> other_mode;
   // Why the block is unmeasurable (one line); empty when measured.
   std::string reason;
