@@ -253,9 +253,9 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"repetitions", options.repetitions},
         {"passes", options.passes},
         {"pass_workers",
-         "a batch's passes alternate between worker processes (the other CPU's, or with one worker thread its "
-         "second process), so each block's passes come from two processes: one slow all through, every check "
-         "quiet, does not confirm its own reading"},
+         "a batch's next pass goes to another worker process: another CPU's when one is free, else a second "
+         "process on the same CPU, so each block's passes come from two processes: one slow all through, every "
+         "check quiet, does not confirm its own reading"},
         {"max_attempts", options.max_attempts},
         {"estimate", options.estimator_name() + "; the mean of the passes within 5% of the fastest (or within 2% when "
                                                 "a pass reads over 5% slower and a second confirms the fastest)"},
