@@ -20,6 +20,7 @@
 #include "measure/harness.h"
 #include "measure/host_info.h"
 #include "measure/quiet_canary_record.h"
+#include "measure/retry_schedule.h"
 #include "util/atomic_file.h"
 #include "util/hex.h"
 #include "util/progress.h"
@@ -348,6 +349,14 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"unmeasurable", summary.distinct - summary.measured},
         {"measured_again_after_other_load", summary.retried},
         {"coverage", summary.distinct ? static_cast<double>(summary.measured) / summary.distinct : 0.0}}},
+      {"retry_rounds",
+       {{"rule",
+         "blocks given up as disturbed by other load are measured again in rounds after waits of 1, 2, 4, ... s "
+         "(at once when the host shows no load) until schedule_seconds of waits are spent; past it, at the longest "
+         "of those waits, while each round measures at least half of its blocks"},
+        {"schedule_seconds", job.disturbed_retry_seconds},
+        {"rounds", summary.retry_rounds},
+        {"past_schedule", summary.retry_rounds_past_budget}}},
       {"two_modes", {{"rule", two_modes_rule}, {"count", summary.two_modes}, {"blocks", two_modes}}},
       {"over_unrolling_ratio",
        {{"rule", "a block given up with its b runs over " + std::to_string(1 + options.unrolling_excess).substr(0, 4) +
@@ -424,7 +433,8 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   // One round measures `todo`; blocks disturbed by other load go to the next
   // round, after a wait that doubles each time (the load comes in bursts of
   // seconds on shared hosts). The schedule of rounds is fixed by those waits
-  // (JobOptions::disturbed_retry_seconds), but a round starts at once when
+  // (JobOptions::disturbed_retry_seconds; past it, while rounds halve what is
+  // left: retry_schedule.h), but a round starts at once when
   // the host shows no load: when the checks saw little in the round before
   // (met_other_load), what gave its blocks up was their own runs (on a Zen 5
   // guest, 2-5 blocks of 10,001 with 18-19 of 20 repetitions clean and no
@@ -433,7 +443,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   // block's own (118 BHive blocks flagged the checks in most of their
   // repetitions on a quiet host too: calibration drift after the block,
   // slowed canaries; their runs waited 63 s for nothing).
-  double waited = 0, wait = 1;
+  RetrySchedule schedule(job.disturbed_retry_seconds);
   std::unordered_set<size_t> misread;  // blocks that read faster than any core runs them, once
   // Blocks given up over the unrolling ratio, and when each first was; those
   // given up so again JobOptions::unrolling_recheck_seconds later read so by
@@ -453,6 +463,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   std::vector<size_t> own_ratio;
   std::optional<Harness> unbounded;
   for (int round = 0; !todo.empty() || !own_ratio.empty(); ++round) {
+    const size_t taken = todo.size() + own_ratio.size();
     std::vector<size_t> disturbed, own_ratio_next;
     // The given-up blocks' repetitions and those the checks flagged; a
     // misread counts as all flagged (a clock reference misread under load).
@@ -566,23 +577,30 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
       log << "surrogate measure: " << own_ratio.size() << " blocks over the unrolling ratio again at least "
           << job.unrolling_recheck_seconds << " s later (their own copies, not an event); measuring them without it\n";
     }
-    if (disturbed.empty() || waited + wait > job.disturbed_retry_seconds) continue;
+    const std::optional<double> wait = disturbed.empty() ? std::nullopt : schedule.next(taken, disturbed.size());
+    if (!wait) continue;
+    const bool past_budget = schedule.past_budget();
     progress.finish();
     log << "surrogate measure: " << disturbed.size() << " blocks disturbed by other load; measuring them again ";
     // When every block left was given up over the unrolling ratio, the round
     // waits until each is JobOptions::unrolling_recheck_seconds past its
     // first time (an event has passed by then), if the schedule allows.
     double recheck = seconds_until_recheck(disturbed, over_ratio_since, job.unrolling_recheck_seconds);
-    if (waited + recheck > job.disturbed_retry_seconds) recheck = 0;
+    if (recheck > schedule.room()) recheck = 0;
     std::string why;
-    const double pause = std::max(load_pause(harness, flagged_repetitions, given_up_repetitions, wait, &why), recheck);
+    const double pause = std::max(load_pause(harness, flagged_repetitions, given_up_repetitions, *wait, &why), recheck);
     char when[32] = "now";
     if (pause > 0) std::snprintf(when, sizeof when, "in %.3g s", pause);
-    log << when << why << "\n";
+    log << when << why;
+    if (past_budget)
+      log << " (past the " << job.disturbed_retry_seconds << " s schedule: the round before measured "
+          << taken - std::min(taken, disturbed.size()) << " of its " << taken << ")";
+    log << "\n";
     for (double w = 0; w < pause && !(job.cancel && job.cancel->load()); w += 0.1)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    waited += std::max(wait, pause);
-    wait *= 2;
+    schedule.started(*wait, pause);
+    ++summary.retry_rounds;
+    if (past_budget) ++summary.retry_rounds_past_budget;
     std::sort(disturbed.begin(), disturbed.end());
     todo = std::move(disturbed);
   }

@@ -80,7 +80,9 @@ struct JobOptions {
   const std::atomic<bool>* cancel = nullptr;  // set (e.g. by SIGINT): stop, keep the journal
   // Blocks given up as disturbed by other load are measured again in later
   // rounds, after waits of 1, 2, 4, ... seconds, until this many seconds of
-  // that schedule are spent (0: no retry round). A round starts at once,
+  // that schedule are spent (0: no retry round); past it, at the longest of
+  // those waits, while each round measures at least half of its blocks
+  // (retry_schedule.h). A round starts at once,
   // without its wait, when the host shows no load: the blocks given up in
   // the round before had their repetitions mostly clean (met_other_load),
   // or a probe block measured then does.
@@ -99,6 +101,8 @@ struct JobSummary {
   size_t measured = 0;       // distinct blocks measured
   size_t resumed = 0;        // distinct blocks taken from the journal
   size_t retried = 0;        // blocks measured again after being disturbed by other load
+  size_t retry_rounds = 0;   // rounds after the first (RetrySchedule)
+  size_t retry_rounds_past_budget = 0;  // of them, past disturbed_retry_seconds
   double seconds = 0;        // wall time of this run's measuring
   double tsc_per_cycle = 0;  // median over measured blocks
   size_t two_modes = 0;      // distinct blocks whose passes read two modes (Measurement::other_mode)

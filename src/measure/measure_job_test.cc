@@ -74,6 +74,9 @@ TEST_F(MeasureJobTest, WritesCsvMetadataAndReasons) {
   EXPECT_GT(meta["tsc_ticks_per_core_cycle"]["median"].get<double>(), 0);
   EXPECT_EQ(meta["method"]["denormal_policy"], options_.denormal_policy());
   EXPECT_EQ(meta["two_modes"]["count"].get<size_t>(), meta["two_modes"]["blocks"].size());
+  EXPECT_EQ(meta["retry_rounds"]["schedule_seconds"].get<double>(), job_.disturbed_retry_seconds);
+  EXPECT_EQ(meta["retry_rounds"]["rounds"].get<size_t>(), s.retry_rounds);
+  EXPECT_EQ(meta["retry_rounds"]["past_schedule"].get<size_t>(), s.retry_rounds_past_budget);
 }
 
 // A block cannot run faster than 16 instructions per cycle: a reading below
