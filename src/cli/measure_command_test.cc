@@ -101,7 +101,7 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
     ASSERT_GT(rows[1].size(), 25u) << r.err;
     std::istringstream err(r.err);
     int clean = 0;
-    double fastest = 1e300;
+    std::vector<double> differences;  // each clean repetition's, cycles per iteration
     std::vector<double> alu;  // the ALU canary of the clean repetitions, cycles per iteration
     std::vector<double> passes;                   // each measured pass's figure, cycles per 100 iterations
     std::set<std::string> pass_workers, workers;  // PIDs
@@ -116,7 +116,7 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
             << line;  // canaries' loop costs
         if (f[15] != "clean") continue;
         ++clean;
-        fastest = std::min(fastest, std::stod(f[14]));  // cycles per iteration
+        differences.push_back(std::stod(f[14]));
         EXPECT_NEAR(std::stod(f[9]), 3, 0.15) << line;  // the imul check
         alu.push_back(std::stod(f[18]));
       } else if (f[0] == "block") {
@@ -133,8 +133,11 @@ TEST(Cli, MeasureTraceWritesEveryRepetition) {
     // which said where it runs.
     EXPECT_GE(pass_workers.size(), 2u) << r.err;
     for (const std::string& pid : pass_workers) EXPECT_EQ(workers.count(pid), 1u) << pid;
-    EXPECT_GE(clean, 3);
-    EXPECT_NEAR(fastest, 4, 0.2);
+    ASSERT_GE(clean, 3);
+    // The second lowest, as the estimate pairs its lowest runs: a lone run
+    // can read ~7% low on a KVM Intel guest (BENCHMARKS.md 14).
+    std::sort(differences.begin(), differences.end());
+    EXPECT_NEAR(differences[1], 4, 0.2);
     // The ALU canary (twelve independent adds): 2 cycles on six ALUs, 3 on
     // four; its median, since no check holds it in a clean repetition.
     ASSERT_FALSE(alu.empty());

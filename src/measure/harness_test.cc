@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "measure/host_info.h"
+#include "measure/measure_job.h"
 #include "measure/other_load_test_support.h"
 #include "measure/retry_on_noise_test_support.h"
 
@@ -96,12 +97,13 @@ TEST_F(HarnessTest, KnownAnswers) {
       EXPECT_GT(m.tsc_per_cycle, 0);
       EXPECT_LT(m.unroll_a, m.unroll_b);
       EXPECT_GE(m.iterations, 1u);
-      // Each clean repetition's canaries passed the check against the one
-      // worker's baseline, the run's: so does their median (MeasureJob
-      // judges it again against the run's later baseline).
+      // Each clean repetition's canaries passed the check against its
+      // worker's baseline then: so does their median against the run's final
+      // baseline, within the margin MeasureJob allows for a later, quieter
+      // start (kRejudgeMargin: starts spread by ~5%).
       EXPECT_GT(m.canaries.zero_idioms, 0);
       EXPECT_GT(m.canaries.loads, 0);
-      EXPECT_FALSE(over_baseline(m.canaries, harness.run_canary(), harness.options().canary_tolerance))
+      EXPECT_FALSE(over_baseline(m.canaries, harness.run_canary(), harness.options().canary_tolerance * kRejudgeMargin))
           << m.canaries.zero_idioms << "/" << m.canaries.loads << " against " << harness.run_canary().zero_idioms << "/"
           << harness.run_canary().loads;
     }

@@ -141,16 +141,6 @@ std::string canary_record_method(const Options& o) { return std::string(kCanaryM
 // share. Its flagged repetitions are the host's load.
 const std::vector<uint8_t> kLoadProbe = {0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8, 0x48, 0x01, 0xD8};
 
-// A measured block is judged again after each round against the run's
-// baseline then (over all its worker starts), with canary_tolerance x this:
-// each worker judged its repetitions by its own start's baseline, and the
-// starts of one quiet run spread by ~5% (loads canary 0.689-0.722 cycles
-// on a Zen 5 guest). Without the margin, 105 blocks over 29 quiet runs of
-// 10,001 blocks were judged again and measured again, all of them right
-// (clean canaries 1.10-1.12x the run's baseline); blocks a contended start
-// passed read 1.28-1.38x (BENCHMARKS.md 44).
-constexpr double kRejudgeMargin = 1.05;
-
 // Journal notes: "tsc=<ratio>" for a measured block, followed by
 // " over_unrolling_ratio" when measured without that check and by
 // " other_mode=<throughput>" when its passes read two modes; else the reason.

@@ -63,6 +63,16 @@ struct JobBlock {
 // twice, it is left unmeasured.
 inline constexpr double kMaxInstructionsPerCycle = 16;
 
+// A measured block is judged again after each round against the run's
+// baseline then (over all its worker starts), with canary_tolerance x this:
+// each worker judged its repetitions by its own start's baseline, and the
+// starts of one quiet run spread by ~5% (loads canary 0.689-0.722 cycles
+// on a Zen 5 guest). Without the margin, 105 blocks over 29 quiet runs of
+// 10,001 blocks were judged again and measured again, all of them right
+// (clean canaries 1.10-1.12x the run's baseline); blocks a contended start
+// passed read 1.28-1.38x (BENCHMARKS.md 44).
+inline constexpr double kRejudgeMargin = 1.05;
+
 // Whether blocks given up as disturbed met other load: at least
 // kLoadedShare of their repetitions (summed over their passes) flagged by
 // the checks (canaries, clock reference, imul check, context switches); a
