@@ -266,6 +266,9 @@ BlockTimer::BlockTimer(const Options& options, bool has_avx)
   // Zen 5 guest read -0.84 cycles for the loads) would flag every repetition.
   if (canary_baseline_.zero_idioms <= 0 || canary_baseline_.loads <= 0)
     throw StartError("could not time the canary blocks: a baseline read zero or less (other load)", true);
+  // The start's own (WorkerStarts takes it); each block lowers both
+  // (lower_canary_baseline).
+  stretch_baseline_ = canary_baseline_;
   // A reference the core runs faster than one per cycle (Intel Golden Cove
   // folds `add reg, imm8` at rename, ~6 per cycle) or slower would scale
   // every result: refuse instead of writing wrong numbers. A reading below 3,
@@ -295,9 +298,10 @@ bool BlockTimer::canaries_disturbed(const CanaryCycles& c) const {
          c.loads < kCanaryFloor * base.loads;
 }
 
-void BlockTimer::lower_canary_baseline(const CanaryCycles& c) {
-  if (c.zero_idioms > 0 && c.zero_idioms < canary_baseline_.zero_idioms) canary_baseline_.zero_idioms = c.zero_idioms;
-  if (c.loads > 0 && c.loads < canary_baseline_.loads) canary_baseline_.loads = c.loads;
+void BlockTimer::lower_canary_baseline(const CanaryCycles& run) {
+  canary_baseline_ = lower_of(lower_of(canary_baseline_, run), options_.quiet_canary);
+  stretch_baseline_ =
+      measure::stretch_baseline(stretch_baseline_, run, options_.quiet_canary, options_.stretch_record_bound);
 }
 
 BlockTimer::Canaries BlockTimer::canaries_of(const Pair& zero, const Pair& load, double ticks_per_cycle) {
@@ -568,10 +572,10 @@ Measurement BlockTimer::measure(std::span<const uint8_t> block, std::span<const 
     if (!verdict && (!imul.ok || imul.faulted || std::abs(imul_cycles / kImulCycles - 1) > kImulRepetitionTolerance))
       verdict = "imul check";
     const Canaries c = tsc_per_cycle > 0 ? canaries_of(zero, load, tsc_per_cycle) : Canaries{};
-    if (c.ok && !switched && !calibration_failed && !drift && !off_band && canary_baseline_.zero_idioms > 0 &&
-        canary_baseline_.loads > 0)
+    if (c.ok && !switched && !calibration_failed && !drift && !off_band && stretch_baseline_.zero_idioms > 0 &&
+        stretch_baseline_.loads > 0)
       recent_repetitions_.add(
-          {c.cycles.zero_idioms / canary_baseline_.zero_idioms, c.cycles.loads / canary_baseline_.loads});
+          {c.cycles.zero_idioms / stretch_baseline_.zero_idioms, c.cycles.loads / stretch_baseline_.loads});
     if (!verdict) {
       worst.zero_idioms = std::max(worst.zero_idioms, c.cycles.zero_idioms);
       worst.loads = std::max(worst.loads, c.cycles.loads);

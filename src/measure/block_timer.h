@@ -78,12 +78,18 @@ class BlockTimer {
   uint64_t code_begin() const;
   uint64_t code_end() const;
   int code_fd() const;
-  // The canaries' undisturbed cost: medians at start-up, or lower values
-  // adopted from lower_canary_baseline.
+  // The canaries' undisturbed cost: a low quantile at start-up, or lower
+  // values adopted from lower_canary_baseline and the quiet record
+  // (Options::quiet_canary).
   CanaryCycles canary_baseline() const { return canary_baseline_; }
+  // What the stretch window's medians are ratios to: the same, but lowered
+  // by the record only to Options::stretch_record_bound x it.
+  CanaryCycles stretch_baseline() const { return stretch_baseline_; }
   ReferenceCheck reference_check() const { return reference_check_; }
-  // Adopts each positive value of `c` that is lower than the current one.
-  void lower_canary_baseline(const CanaryCycles& c);
+  // Adopts each positive value of the run's start-up baseline `run` (over
+  // its worker starts) that is lower than the current one, and the quiet
+  // record's as above.
+  void lower_canary_baseline(const CanaryCycles& run);
 
  private:
   struct Pair {  // one unroll-and-difference measurement
@@ -142,7 +148,7 @@ class BlockTimer {
   uint64_t cal_iterations_ = 1, imul_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
   uint64_t alu_iterations_ = 0;         // the ALU canary's (timed only when the trace is on)
   uint64_t imul_check_iterations_ = 1;  // the per-repetition imul check (a canary's length)
-  CanaryCycles canary_baseline_;
+  CanaryCycles canary_baseline_, stretch_baseline_;
   ReferenceCheck reference_check_;
   RepetitionTrace trace_;  // off unless SURROGATE_MEASURE_TRACE is set
   // This worker's last repetitions, across blocks: canaries over their

@@ -65,12 +65,12 @@ std::vector<Measurement> Harness::measure(const std::vector<std::vector<uint8_t>
     reference_check_ = check;
   };
   // The shared baseline every repetition is judged by: the run's starts'
-  // (starts_, across measure calls), or the host's quiet record where lower:
-  // this run may have started while the core was shared
-  // (Options::quiet_canary).
+  // (starts_, across measure calls); each worker lowers it further by the
+  // host's quiet record (BlockTimer::lower_canary_baseline): this run may
+  // have started while the core was shared (Options::quiet_canary).
   auto clean_canary = [&] {
     std::lock_guard<std::mutex> lock(deliver_mutex);
-    return lower_of(starts_.canary(), options_.quiet_canary);
+    return starts_.canary();
   };
 
   auto cancelled = [&] { return stop || (cancel && cancel->load()); };

@@ -51,7 +51,8 @@ std::string now_utc() {
 nlohmann::json known_answer_hosts() {
   return {
       "AuthenticAMD family 26 model 2 (Zen 5, 'Oxide Virtual Turin-like', Firecracker, no rdtscp or FSGSBASE in "
-      "CPUID): measure v23, this method (v22 with a block's figure the mean of its agreeing passes; BENCHMARKS.md "
+      "CPUID): measure v24, this method (v23 with the stretch window's baseline lowered by the quiet record only to "
+      "1.12x it; BENCHMARKS.md section 47), v23 (v22 with a block's figure the mean of its agreeing passes; "
       "section 46), v22 (v21 with a block's passes on two worker processes; section 46), v21 (v20 with a stretch of "
       "contention read at 1.06x for either canary's "
       "median or 1.03x for both; section 45), v20 (v19 with a worker replaced when over half its last "
@@ -73,7 +74,7 @@ nlohmann::json known_answer_hosts() {
       "instruction needs them; section 35), and v9 (v8 with 3 clean repetitions per block and pass "
       "instead of 5, and up to 2 more passes for a block with one pass over 5% slower than its fastest), "
       "with and without surrogate_other_load while other tenants loaded the host (section 34); v8 too (section 33); "
-      "not yet v14 to v23",
+      "not yet v14 to v24",
       "GenuineIntel family 6 model 167 (Sapphire-Rapids-class under KVM): measure v5 (v7 without the canary "
       "floor and with the second smallest run as the confirmed minimum; rdtscp and wrfsbase), not yet v9",
       "AuthenticAMD family 25 model 1 (Zen 3, EPYC under KVM): measure v4 (imul chain timed in each "
@@ -82,7 +83,11 @@ nlohmann::json known_answer_hosts() {
       "not yet v9"};
 }
 
-// The method's name and version, in the journal fingerprint. v23: v22 with
+// The method's name and version, in the journal fingerprint. v24: v23 with
+// the stretch window judged against the run's start-up baseline lowered by
+// the host's quiet record only to Options::stretch_record_bound x it (a
+// record 6% under a quiet Intel run's loads canary read every worker as a
+// stretch). v23: v22 with
 // a block's figure the mean of its agreeing passes, not the fastest
 // (estimate.h, pass_figure). v22: v21 with
 // a batch's passes alternating between worker processes (Harness), and a
@@ -125,7 +130,7 @@ nlohmann::json known_answer_hosts() {
 // of the repetitions' own differences (BlockTimer::measure). v10: v9 with
 // each RIP-relative target that an instruction needs aligned (movaps,
 // paddd, vmovdqa...) aligned (timed_code.h).
-constexpr const char* kMethod = "measure v23";
+constexpr const char* kMethod = "measure v24";
 // The canaries and their runs are v9's: the quiet canary record is kept
 // under that name, so each later method starts from the record v9 on left.
 constexpr const char* kCanaryMethod = "measure v9";
@@ -280,9 +285,11 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
            "repetitions before it, those whose calibration held, read either canary's median over tolerance x "
            "its baseline, or both over (1 + tolerance) / 2 x theirs: a stretch of sustained contention (a busy SMT "
            "sibling), in which the repetitions that "
-           "pass the canary check are lucky, not undisturbed; judged once half the window is held"},
+           "pass the canary check are lucky, not undisturbed; judged once half the window is held; the baseline "
+           "here is the run's over its worker starts, lowered by the quiet record only to record_bound x it"},
           {"repetitions", options.stretch_repetitions},
-          {"tolerance", options.stretch_tolerance}}},
+          {"tolerance", options.stretch_tolerance},
+          {"record_bound", options.stretch_record_bound}}},
         {"code_mode",
          {{"rule",
            "a block is given up as disturbed (and measured again by a fresh worker) and its worker replaced when, "
@@ -367,9 +374,9 @@ std::string job_fingerprint(const std::vector<JobBlock>& blocks, const Options& 
     << " unroll=" << o.unroll_a << "/" << o.unroll_b << " min=" << o.min_unrolled_bytes
     << " cap=" << o.max_unrolled_bytes << " reps=" << o.repetitions << "x" << o.passes << " ticks=" << o.run_lengths()
     << " init=" << o.init_value << " mxcsr=" << o.mxcsr() << " est=" << static_cast<int>(o.estimator)
-    << " tol=" << o.canary_tolerance << " stretch=" << o.stretch_repetitions << "/" << o.stretch_tolerance
-    << " excess=" << o.unrolling_excess << " mode=" << o.code_mode_share << " memory=" << o.memory_layout_name()
-    << "\n";
+    << " tol=" << o.canary_tolerance << " stretch=" << o.stretch_repetitions << "/" << o.stretch_tolerance << "/"
+    << o.stretch_record_bound << " excess=" << o.unrolling_excess << " mode=" << o.code_mode_share
+    << " memory=" << o.memory_layout_name() << "\n";
   for (const JobBlock& b : blocks) s << (b.bad_row ? "!" + b.hex_column : util::to_hex(b.bytes)) << "\n";
   return util::fingerprint_of(s.str());
 }

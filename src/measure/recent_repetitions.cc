@@ -7,6 +7,11 @@
 
 namespace surrogate::measure {
 
+CanaryCycles stretch_baseline(const CanaryCycles& own, const CanaryCycles& run, const CanaryCycles& record,
+                              double record_bound) {
+  return lower_of(lower_of(own, run), scaled(record, record_bound));
+}
+
 RecentRepetitions::RecentRepetitions(size_t capacity) : capacity_(capacity) {
   if (capacity_ == 0) throw std::invalid_argument("RecentRepetitions: capacity must be positive");
 }

@@ -36,6 +36,14 @@
 
 namespace surrogate::measure {
 
+// The baseline a worker's stretch window takes its ratios to: its own
+// (`own`, as it stands) lowered by the run's start-up baseline (`run`, over
+// all its worker starts) and by `record_bound` x the host's quiet record
+// (Options::stretch_record_bound), where the per-repetition check takes the
+// record itself. Unknown values (<= 0) lower nothing.
+CanaryCycles stretch_baseline(const CanaryCycles& own, const CanaryCycles& run, const CanaryCycles& record,
+                              double record_bound);
+
 class RecentRepetitions {
  public:
   // Each window holds the last `capacity` readings (> 0).

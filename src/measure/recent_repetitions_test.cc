@@ -111,5 +111,35 @@ TEST(RecentRepetitions, ACodeModeIsAShareOverTheRatio) {
   EXPECT_EQ(r.size(), 0u);  // the canary window is apart
 }
 
+// The stretch window's baseline is the run's, not the quiet record's where
+// that lies within the bound: the figures of an Intel Emerald Rapids
+// guest's held-out run (its committed metadata), whose loads baseline read
+// 0.9969 cycles against a record of 0.9396 with the zero idioms at the
+// record. Judged by the record, a quiet worker reading the run's baseline
+// would name a stretch in every window; judged as v24 does, none.
+TEST(StretchBaseline, TheRecordLowersItOnlyToTheBoundTimesTheRecord) {
+  const CanaryCycles run{2.1542, 0.9969}, record{2.1546, 0.9396}, own{2.16, 1.01};
+  const CanaryCycles quiet_reading = run;  // a window median on a quiet core
+  const CanaryCycles check = lower_of(lower_of(own, run), record);
+  EXPECT_TRUE(RecentRepetitions::names_stretch(
+      {quiet_reading.zero_idioms / check.zero_idioms, quiet_reading.loads / check.loads}, 1.06));  // v23
+  const CanaryCycles b = stretch_baseline(own, run, record, 1.12);
+  EXPECT_DOUBLE_EQ(b.zero_idioms, 2.1542);
+  EXPECT_DOUBLE_EQ(b.loads, 0.9969);
+  EXPECT_FALSE(RecentRepetitions::names_stretch(
+      {quiet_reading.zero_idioms / b.zero_idioms, quiet_reading.loads / b.loads}, 1.06));
+  // A run that started contended, 1.3x the record: judged from 1.12x it, so
+  // its windows at the contended level still read 1.16x, a stretch.
+  const CanaryCycles contended = scaled(record, 1.3);
+  const CanaryCycles c = stretch_baseline(contended, contended, record, 1.12);
+  EXPECT_DOUBLE_EQ(c.loads, 1.12 * record.loads);
+  EXPECT_TRUE(
+      RecentRepetitions::names_stretch({contended.zero_idioms / c.zero_idioms, contended.loads / c.loads}, 1.06));
+  // Unknowns lower nothing: no record, no run baseline yet.
+  const CanaryCycles alone = stretch_baseline(own, {}, {}, 1.12);
+  EXPECT_DOUBLE_EQ(alone.zero_idioms, own.zero_idioms);
+  EXPECT_DOUBLE_EQ(alone.loads, own.loads);
+}
+
 }  // namespace
 }  // namespace surrogate::measure

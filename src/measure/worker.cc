@@ -48,7 +48,7 @@ struct ReadyMessage {
 struct JobHeader {
   uint32_t bytes = 0;
   uint32_t rip_displacements = 0;  // RipDisplacement records after the bytes
-  CanaryCycles clean_canary;       // lowest start-up canaries of any worker so far (0: none)
+  CanaryCycles clean_canary;       // the run's start-up baseline so far (0: none)
   uint64_t key = 0;
 };
 

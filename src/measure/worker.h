@@ -35,10 +35,11 @@ class WorkerProcess {
   // result is read keeps the child busy while the parent takes that result:
   // a round trip through the parent cost ~65 us per block on a Firecracker
   // Zen 5 guest (one pass of a block: ~410 us). clean_canary (0: unknown)
-  // holds the lowest canaries any worker saw at start-up: the child flags
+  // is the run's start-up baseline over its workers' starts: the child flags
   // repetitions against it when it is below its own (a worker that started
   // while the core was shared, e.g. with an SMT sibling busy, would otherwise
-  // accept a whole batch of slow runs).
+  // accept a whole batch of slow runs), and against the host's quiet record
+  // (Options::quiet_canary) where that is lower still.
   void send(std::span<const uint8_t> block, const CanaryCycles& clean_canary = {},
             std::span<const RipDisplacement> rip = {});
   // The result of the oldest block sent and not yet received, waiting at most
