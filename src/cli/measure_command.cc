@@ -133,7 +133,7 @@ Command add_measure_command(CLI::App& app) {
   sub->add_option(
          "--disturbed-retry", o->disturbed_retry_seconds,
          "seconds of waiting (1, 2, 4, ... s between rounds) spent re-measuring blocks disturbed by other load; "
-         "past it, rounds go on at the longest wait while each measures at least half of its blocks")
+         "past it, rounds go on at the longest wait while each measures at least half, and ten, of its blocks")
       ->default_val(o->disturbed_retry_seconds)
       ->check(CLI::Range(0.0, 86400.0));
   sub->add_option("--stretch-tolerance", o->harness.stretch_tolerance,

@@ -350,7 +350,7 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
        {{"rule",
          "blocks given up as disturbed by other load are measured again in rounds after waits of 1, 2, 4, ... s "
          "(at once when the host shows no load) until schedule_seconds of waits are spent; past it, at the longest "
-         "of those waits, while each round measures at least half of its blocks"},
+         "of those waits, while each round measures at least half, and at least ten, of its blocks"},
         {"schedule_seconds", job.disturbed_retry_seconds},
         {"rounds", summary.retry_rounds},
         {"past_schedule", summary.retry_rounds_past_budget}}},
@@ -460,7 +460,10 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   std::vector<size_t> own_ratio;
   std::optional<Harness> unbounded;
   for (int round = 0; !todo.empty() || !own_ratio.empty(); ++round) {
-    const size_t taken = todo.size() + own_ratio.size();
+    // The given-up blocks this round takes, and how many of them it measures
+    // (RetrySchedule; blocks measured without the unrolling ratio aside).
+    const size_t taken = todo.size();
+    size_t measured = 0;
     std::vector<size_t> disturbed, own_ratio_next;
     // The given-up blocks' repetitions and those the checks flagged; a
     // misread counts as all flagged (a clock reference misread under load).
@@ -490,6 +493,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
         if (without_ratio) e.note += kOwnRatioNote;
         if (m.other_mode) e.note += kOtherModeNote + format_throughput(*m.other_mode);
         if (round > 0) ++summary.retried;
+        if (!without_ratio) ++measured;
         measured_canaries[i] = m.canaries;
       } else {
         e = {"", m.reason};
@@ -574,7 +578,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
       log << "surrogate measure: " << own_ratio.size() << " blocks over the unrolling ratio again at least "
           << job.unrolling_recheck_seconds << " s later (their own copies, not an event); measuring them without it\n";
     }
-    const std::optional<double> wait = disturbed.empty() ? std::nullopt : schedule.next(taken, disturbed.size());
+    const std::optional<double> wait = disturbed.empty() ? std::nullopt : schedule.next(taken, measured);
     if (!wait) continue;
     const bool past_budget = schedule.past_budget();
     progress.finish();
@@ -590,8 +594,8 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     if (pause > 0) std::snprintf(when, sizeof when, "in %.3g s", pause);
     log << when << why;
     if (past_budget)
-      log << " (past the " << job.disturbed_retry_seconds << " s schedule: the round before measured "
-          << taken - std::min(taken, disturbed.size()) << " of its " << taken << ")";
+      log << " (past the " << job.disturbed_retry_seconds << " s schedule: the round before measured " << measured
+          << " of the " << taken << " it took)";
     log << "\n";
     for (double w = 0; w < pause && !(job.cancel && job.cancel->load()); w += 0.1)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -91,7 +91,7 @@ struct JobOptions {
   // Blocks given up as disturbed by other load are measured again in later
   // rounds, after waits of 1, 2, 4, ... seconds, until this many seconds of
   // that schedule are spent (0: no retry round); past it, at the longest of
-  // those waits, while each round measures at least half of its blocks
+  // those waits, while each round measures at least half (and ten) of its blocks
   // (retry_schedule.h). A round starts at once,
   // without its wait, when the host shows no load: the blocks given up in
   // the round before had their repetitions mostly clean (met_other_load),

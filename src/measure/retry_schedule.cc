@@ -4,12 +4,11 @@
 
 namespace surrogate::measure {
 
-std::optional<double> RetrySchedule::next(size_t taken, size_t given_up) const {
-  if (given_up == 0) return std::nullopt;
+std::optional<double> RetrySchedule::next(size_t taken, size_t measured) const {
   if (waited_ + wait_ <= budget_) return wait_;
-  // Past the budget: only after a scheduled round, and while rounds halve
-  // what is left.
-  if (longest_ > 0 && 2 * given_up <= taken) return longest_;
+  // Past the budget: only after a scheduled round, and while rounds measure
+  // half of what they take.
+  if (longest_ > 0 && 2 * measured >= taken && measured >= kMinRecovered) return longest_;
   return std::nullopt;
 }
 

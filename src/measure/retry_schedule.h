@@ -4,11 +4,13 @@
 // Rounds wait 1, 2, 4, ... s (the load comes in bursts of seconds on shared
 // hosts) until `budget` seconds of that schedule are spent. Past it, rounds
 // go on, each after the schedule's longest wait, while the round before
-// measured at least half the blocks it took: the load is passing, and a
-// further round is worth its wait. On a Zen 5 guest a run whose load outlasted
-// the schedule ended at 97.41% of 10,001 blocks with its last round down
-// from 783 given-up blocks to 157 (BENCHMARKS.md 46-47). Each such round at
-// least halves the blocks left, so there are at most log2(blocks) + 1 of them.
+// measured at least half of the given-up blocks it took, and at least
+// kMinRecovered of them: the load is passing, and a further round is worth
+// its wait (a wait of 32 s for a block or two is not). On a Zen 5 guest a
+// run whose load outlasted the schedule ended at 97.41% of 10,001 blocks
+// with its last round down from 783 given-up blocks to 157 (BENCHMARKS.md
+// 46-47). Each such round at least halves the blocks left, so there are at
+// most log2(blocks) of them.
 //
 // The caller may wait less than a round's wait (no load seen: the round
 // starts at once) or more (a recheck); the schedule counts the larger.
@@ -21,13 +23,16 @@ namespace surrogate::measure {
 
 class RetrySchedule {
  public:
+  static constexpr size_t kMinRecovered = 10;
+
   // budget: seconds of scheduled waits (>= 0; 0: no retry round at all).
   explicit RetrySchedule(double budget) : budget_(budget) {}
 
-  // After a round that took `taken` blocks and left `given_up` of them (or
-  // of blocks judged again with it) for another: the wait, in seconds,
-  // before the next round; none when there is no next round.
-  std::optional<double> next(size_t taken, size_t given_up) const;
+  // When blocks are left given up as disturbed after a round that took
+  // `taken` blocks given up before (all blocks, in the first round) and
+  // measured `measured` of them: the wait, in seconds, before the next
+  // round; none when there is no next round.
+  std::optional<double> next(size_t taken, size_t measured) const;
   // Seconds that next() would leave for a wait beyond its own (a recheck).
   double room() const { return budget_ - waited_; }
   // Counts a round's start after `paused` seconds (0 when it started at once)
