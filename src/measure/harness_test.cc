@@ -458,18 +458,23 @@ TEST_F(HarnessTest, AWorkerWhoseBlockCodeRunsSlowlyIsReplaced) {
   o.unrolling_excess = -0.9;
   o.stretch_repetitions = 20;
   const std::vector<Bytes> blocks(9, kAddChain);
-  const std::vector<Measurement> r = Harness(o).measure(blocks);
-  size_t timed = 0;
-  for (const Measurement& m : r) {
-    EXPECT_FALSE(m.measured());
-    EXPECT_EQ(m.reason.rfind("disturbed by this worker's block code: ", 0), 0u) << m.reason;
-    EXPECT_NE(m.reason.find("repetitions read the b run over 0.10 x b/a times the a run"), std::string::npos)
-        << m.reason;
-    timed += m.attempts > 0;
-  }
-  EXPECT_GE(timed, 3u) << "a fresh worker times the block after a replaced one's";
-  EXPECT_GT(r[0].attempts, 0u);
-  EXPECT_EQ(r[1].attempts, 0u) << "the block in flight to the replaced worker is not timed";
+  // Retried on noise: the window holds only repetitions whose calibration
+  // held, and a busy host can switch the worker out in over half of the
+  // first block's 20.
+  with_retries([&] {
+    const std::vector<Measurement> r = Harness(o).measure(blocks);
+    size_t timed = 0;
+    for (const Measurement& m : r) {
+      EXPECT_FALSE(m.measured());
+      EXPECT_EQ(m.reason.rfind("disturbed by this worker's block code: ", 0), 0u) << m.reason;
+      EXPECT_NE(m.reason.find("repetitions read the b run over 0.10 x b/a times the a run"), std::string::npos)
+          << m.reason;
+      timed += m.attempts > 0;
+    }
+    EXPECT_GE(timed, 3u) << "a fresh worker times the block after a replaced one's";
+    EXPECT_GT(r[0].attempts, 0u);
+    EXPECT_EQ(r[1].attempts, 0u) << "the block in flight to the replaced worker is not timed";
+  });
   Options off = o;
   off.code_mode_share = 0;
   for (const Measurement& m : Harness(off).measure(blocks))
