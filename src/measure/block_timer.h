@@ -82,9 +82,6 @@ class BlockTimer {
   // values adopted from lower_canary_baseline and the quiet record
   // (Options::quiet_canary).
   CanaryCycles canary_baseline() const { return canary_baseline_; }
-  // What the stretch window's medians are ratios to: the same, but lowered
-  // by the record only to Options::stretch_record_bound x it.
-  CanaryCycles stretch_baseline() const { return stretch_baseline_; }
   ReferenceCheck reference_check() const { return reference_check_; }
   // Adopts each positive value of the run's start-up baseline `run` (over
   // its worker starts) that is lower than the current one, and the quiet
@@ -148,7 +145,10 @@ class BlockTimer {
   uint64_t cal_iterations_ = 1, imul_iterations_ = 1, canary_iterations_ = 1, load_iterations_ = 1;
   uint64_t alu_iterations_ = 0;         // the ALU canary's (timed only when the trace is on)
   uint64_t imul_check_iterations_ = 1;  // the per-repetition imul check (a canary's length)
-  CanaryCycles canary_baseline_, stretch_baseline_;
+  CanaryCycles canary_baseline_;
+  // What the stretch window's medians are ratios to: the same, but lowered
+  // by the record only to Options::stretch_record_bound x it.
+  CanaryCycles stretch_baseline_;
   ReferenceCheck reference_check_;
   RepetitionTrace trace_;  // off unless SURROGATE_MEASURE_TRACE is set
   // This worker's last repetitions, across blocks: canaries over their

@@ -430,8 +430,8 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   // One round measures `todo`; blocks disturbed by other load go to the next
   // round, after a wait that doubles each time (the load comes in bursts of
   // seconds on shared hosts). The schedule of rounds is fixed by those waits
-  // (JobOptions::disturbed_retry_seconds; past it, while rounds halve what is
-  // left: retry_schedule.h), but a round starts at once when
+  // (JobOptions::disturbed_retry_seconds; past it, while rounds measure half
+  // of what they take: retry_schedule.h), but a round starts at once when
   // the host shows no load: when the checks saw little in the round before
   // (met_other_load), what gave its blocks up was their own runs (on a Zen 5
   // guest, 2-5 blocks of 10,001 with 18-19 of 20 repetitions clean and no
@@ -600,13 +600,13 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
     for (double w = 0; w < pause && !(job.cancel && job.cancel->load()); w += 0.1)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     schedule.started(*wait, pause);
-    ++summary.retry_rounds;
-    if (past_budget) ++summary.retry_rounds_past_budget;
     std::sort(disturbed.begin(), disturbed.end());
     todo = std::move(disturbed);
   }
   progress.finish();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.retry_rounds = schedule.rounds();
+  summary.retry_rounds_past_budget = schedule.extra_rounds();
   if (job.cancel && job.cancel->load()) {
     summary.interrupted = true;
     return summary;

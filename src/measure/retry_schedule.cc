@@ -15,6 +15,7 @@ std::optional<double> RetrySchedule::next(size_t taken, size_t measured) const {
 void RetrySchedule::started(double wait, double paused) {
   const bool scheduled = waited_ + wait_ <= budget_;
   waited_ += std::max(wait, paused);
+  ++rounds_;
   if (scheduled) {
     longest_ = wait_;
     wait_ *= 2;

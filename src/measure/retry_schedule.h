@@ -42,7 +42,8 @@ class RetrySchedule {
   // Whether the next round would be one past the budget.
   bool past_budget() const { return waited_ + wait_ > budget_; }
   double waited() const { return waited_; }
-  // Rounds started past the budget.
+  // Rounds started, and of them past the budget.
+  size_t rounds() const { return rounds_; }
   size_t extra_rounds() const { return extra_; }
 
  private:
@@ -50,7 +51,7 @@ class RetrySchedule {
   double waited_ = 0;
   double wait_ = 1;     // the next scheduled wait
   double longest_ = 0;  // the longest wait started within the budget
-  size_t extra_ = 0;
+  size_t rounds_ = 0, extra_ = 0;
 };
 
 }  // namespace surrogate::measure

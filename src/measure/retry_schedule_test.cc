@@ -48,6 +48,7 @@ TEST(RetrySchedule, PastTheBudgetRoundsGoOnWhileEachMeasuresHalfOfWhatItTook) {
   ASSERT_EQ(s.next(157, 117), 32.0);  // 157 -> 40: the load is passing
   s.started(32, 32);
   EXPECT_EQ(s.extra_rounds(), 1u);
+  EXPECT_EQ(s.rounds(), 7u);
   EXPECT_EQ(s.next(40, 20), 32.0);  // exactly half
   EXPECT_FALSE(s.next(40, 19));     // under half measured: the load stays
   // A wait of 32 s for fewer than ten blocks is not worth it: a run whose
