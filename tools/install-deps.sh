@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libcurl4-openssl-dev libffi-dev libncurses-dev
   libseccomp-dev libgoogle-perftools-dev hyperfine gnuplot-nox
+  # hwloc: which CPUs measure (one per physical core, one kind of core).
+  libhwloc-dev
   # Unicorn (QEMU's x86-64 emulator): the semantics layer's equivalence checks.
   libunicorn-dev
   # Z3: proofs that a rewrite is equivalent (semantics/equivalence_proof.h).

@@ -108,7 +108,9 @@ Command add_measure_command(CLI::App& app) {
       "--memory), in "
       "sandboxed workers. Writes CSV 'hex,throughput' (cycles per 100 iterations, empty where "
       "unmeasurable; the reason goes to stderr) and OUT.meta.json; resumable.");
-  sub->add_option("-j,--jobs", o->harness.jobs, "worker processes (default: one per CPU)")
+  sub->add_option("-j,--jobs", o->harness.jobs,
+                  "worker threads, one per CPU (default: one per physical core; SMT siblings and a hybrid part's "
+                  "efficiency cores stay idle)")
       ->check(CLI::Range(1u, 1024u));
   sub->add_option("-o,--output", o->output, "output CSV ('-' = standard output, no metadata or journal)");
   sub->add_option("--repetitions", o->harness.repetitions, "clean repetitions per block and pass")

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "measure/estimate.h"
+#include "measure/measuring_cpus.h"
 #include "measure/pass_result.h"
 #include "measure/worker.h"
 
@@ -39,9 +40,15 @@ Harness::Harness(Options options) : options_(std::move(options)), host_(host_inf
     throw std::invalid_argument("code mode share must be at least 0 and below 1");
   cpu_set_t set;
   CPU_ZERO(&set);
+  std::vector<int> allowed;
   if (sched_getaffinity(0, sizeof set, &set) == 0) {
     for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) cpus_.push_back(c);
+      if (CPU_ISSET(c, &set)) allowed.push_back(c);
+  }
+  if (!allowed.empty()) {
+    MeasuringCpus m = measuring_cpus(allowed);
+    cpus_ = std::move(m.cpus);
+    cpu_note_ = std::move(m.note);
   }
   if (cpus_.empty()) cpus_.push_back(-1);
   jobs_ = options_.jobs ? options_.jobs : static_cast<unsigned>(cpus_.size());

@@ -47,6 +47,11 @@ class Harness {
   const HostInfo& host() const { return host_; }
   // Worker count actually used.
   unsigned jobs() const { return jobs_; }
+  // The CPUs whose worker threads measure, one each by default
+  // (measuring_cpus.h; {-1} when the allowed ones are unknown), and which
+  // allowed CPUs were left idle and why ("" when none).
+  const std::vector<int>& cpus() const { return cpus_; }
+  const std::string& cpu_note() const { return cpu_note_; }
   // The clock reference's self-check of the latest worker started by measure()
   // (zeros before any). A worker whose check fails does not start: measure()
   // throws after three such starts, naming the host and the figures.
@@ -60,7 +65,8 @@ class Harness {
   Options options_;
   HostInfo host_;
   unsigned jobs_ = 1;
-  std::vector<int> cpus_;           // CPUs this process may run on
+  std::vector<int> cpus_;           // CPUs that measure (measuring_cpus.h; -1: unknown)
+  std::string cpu_note_;            // which allowed CPUs do not, and why
   ReferenceCheck reference_check_;  // written under measure()'s delivery lock
   WorkerStarts starts_;             // every measure call's accepted starts (worker_starts.h); likewise
 };

@@ -334,6 +334,12 @@ nlohmann::json metadata(const Options& options, const Harness& harness, const Jo
         {"batch_size", options.batch_size},
         {"worker_blocks", options.worker_blocks},
         {"jobs", harness.jobs()},
+        {"measuring_cpus",
+         {{"cpus", harness.cpus()},
+          {"rule",
+           "by default one worker thread per physical core (one logical CPU each, SMT siblings idle) and, on a "
+           "hybrid part, only on its most performant kind of core (hwloc)"},
+          {"left_idle", harness.cpu_note()}}},
         {"block_timeout_seconds", options.block_timeout_seconds}}},
       {"tsc_ticks_per_core_cycle",
        {{"median", summary.tsc_per_cycle},
@@ -393,6 +399,7 @@ JobSummary run_measure_job(const std::vector<JobBlock>& blocks, const Options& o
   Options judged = options;
   judged.quiet_canary = record.quiet();
   Harness harness(judged);  // refuses unsupported hosts
+  if (!harness.cpu_note().empty()) log << "surrogate measure: " << harness.cpu_note() << "\n";
   JobSummary summary;
   summary.blocks = blocks.size();
 
