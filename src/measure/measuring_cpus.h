@@ -2,9 +2,9 @@
 // by default (Harness, one worker thread each).
 //
 // One logical CPU per physical core: SMT siblings share the core's front end
-// and ports, so two workers on one core measure each other (on a Zen 3
-// guest whose siblings stayed busy, canaries read 1.35-1.6x their baseline
-// for minutes: BENCHMARKS.md 26, retry_on_noise_test_support.h). And on a
+// and ports, so two workers on one core measure each other (another
+// tenant on a Zen 5 guest's SMT sibling wrote 84 of 10,001 blocks 10-60%
+// slow before the stretch rule: recent_repetitions.h). And on a
 // hybrid part only the cores of its most performant kind: Intel's P- and
 // E-cores are two microarchitectures, whose blocks' figures must not mix
 // in one file, and whose clock ratios lie over WorkerStarts' band apart.
