@@ -5,7 +5,7 @@
 namespace surrogate::measure {
 
 std::optional<double> RetrySchedule::next(size_t taken, size_t measured) const {
-  if (waited_ + wait_ <= budget_) return wait_;
+  if (!past_budget()) return wait_;
   // Past the budget: only after a scheduled round, and while rounds measure
   // half of what they take.
   if (longest_ > 0 && 2 * measured >= taken && measured >= kMinRecovered) return longest_;
@@ -13,7 +13,7 @@ std::optional<double> RetrySchedule::next(size_t taken, size_t measured) const {
 }
 
 void RetrySchedule::started(double wait, double paused) {
-  const bool scheduled = waited_ + wait_ <= budget_;
+  const bool scheduled = !past_budget();
   waited_ += std::max(wait, paused);
   ++rounds_;
   if (scheduled) {
