@@ -80,13 +80,10 @@ MeasuringCpus measuring_cpus(hwloc_topology* topology, const std::vector<int>& a
 }
 
 MeasuringCpus measuring_cpus(const std::vector<int>& allowed) {
+  MeasuringCpus out{allowed, "the CPU topology could not be read: every allowed CPU"};
   hwloc_topology_t topology;
-  if (hwloc_topology_init(&topology) != 0) return {allowed, "the CPU topology could not be read: every allowed CPU"};
-  MeasuringCpus out;
-  if (hwloc_topology_load(topology) == 0)
-    out = measuring_cpus(topology, allowed);
-  else
-    out = {allowed, "the CPU topology could not be read: every allowed CPU"};
+  if (hwloc_topology_init(&topology) != 0) return out;
+  if (hwloc_topology_load(topology) == 0) out = measuring_cpus(topology, allowed);
   hwloc_topology_destroy(topology);
   return out;
 }
